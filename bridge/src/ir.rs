@@ -1,0 +1,292 @@
+//! The plugport interface IR: one WIT world, resolved and flattened into plain data.
+//!
+//! The front end (`plugport-codegen`, from `wit-parser`) produces it, every back end reads
+//! it, and every plugin carries a serialised copy in its descriptor so the loader and
+//! `plugport check` can compare a plugin with a host structurally, without running it.
+//! That is why it lives in the runtime crate: the loader must read it.
+//!
+//! Rules that the rest of plugport relies on (see `docs/abi.md`):
+//! - Order is meaning. Functions, fields, cases and world items keep their WIT declaration
+//!   order, because that order is the order of slots in function tables and vtables.
+//! - Types are interned: `types[i]` is the type with [`TypeId`] `i`; anonymous types
+//!   (`list<u8>`, `option<string>`, tuples, handles) appear once per distinct structure,
+//!   and every type appears after all types it refers to.
+//! - Serialisation with `serde_json::to_string` is canonical (no maps, fixed field
+//!   order), so the fingerprint is a hash of that text.
+
+use serde::{Deserialize, Serialize};
+
+/// Index into [`World::types`].
+pub type TypeId = usize;
+
+/// A WIT package name: `namespace:name@version`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PackageName {
+    pub namespace: String,
+    pub name: String,
+    /// Semantic version (`1.2.0`); `None` when the WIT package has no version, which
+    /// plugport treats as `0.0.0`.
+    pub version: Option<String>,
+}
+
+/// A resolved WIT world.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct World {
+    /// The package that defines the world; its version is the interface version.
+    pub package: PackageName,
+    /// The world's WIT name (kebab-case).
+    pub name: String,
+    /// Every type reachable from the world, interned, dependencies first.
+    pub types: Vec<TypeDef>,
+    /// What the host provides to the plugin, in WIT order.
+    pub imports: Vec<WorldItem>,
+    /// What the plugin provides to the host, in WIT order.
+    pub exports: Vec<WorldItem>,
+}
+
+/// One import or export of a world.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum WorldItem {
+    /// An interface: its functions become one function table.
+    Interface(Interface),
+    /// A bare function of the world: it becomes a slot of the world's table directly.
+    Function(Function),
+}
+
+/// A WIT interface.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interface {
+    /// The interface's WIT name (kebab-case), or the world item name for inline interfaces.
+    pub name: String,
+    /// Package of the interface when it differs from the world's package.
+    pub package: Option<PackageName>,
+    /// Named types defined in the interface (records, enums, resources, aliases...), in
+    /// WIT order. Types from other interfaces brought in by `use` are not listed here.
+    pub types: Vec<TypeId>,
+    /// Freestanding functions, then each resource's constructor, methods and statics,
+    /// all in WIT order. The function table holds every function whose kind is not
+    /// [`FunctionKind::Method`]; methods go to the resource's vtable.
+    pub functions: Vec<Function>,
+}
+
+/// A function, a resource constructor, method or static function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    /// The WIT name of the function itself: `greet`, `push` for `decoder.push`,
+    /// `new` for a constructor.
+    pub name: String,
+    pub kind: FunctionKind,
+    /// Parameters in order. For methods the implicit `self` is *not* listed.
+    pub params: Vec<Param>,
+    /// `None` when the function returns nothing.
+    pub result: Option<Type>,
+    /// Where the function is declared, for error messages (`file.wit:12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// What kind of function this is; resource ids point at a [`TypeDefKind::Resource`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "resource", rename_all = "kebab-case")]
+pub enum FunctionKind {
+    Freestanding,
+    /// Takes `borrow<resource>` as implicit first argument.
+    Method(TypeId),
+    /// Called on the interface table, returns the resource.
+    Static(TypeId),
+    /// Returns `own<resource>`.
+    Constructor(TypeId),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Param {
+    pub name: String,
+    pub ty: Type,
+}
+
+/// A source position for error messages. Not part of the fingerprint's meaning: the
+/// front end strips it before hashing, and it is skipped in descriptors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+/// A WIT type use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Type {
+    Bool,
+    S8,
+    S16,
+    S32,
+    S64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+    Char,
+    String,
+    /// Any compound or named type, by id.
+    Id(TypeId),
+}
+
+/// A type definition: named (declared in WIT) or anonymous (`list<T>` and friends).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TypeDef {
+    /// WIT name (kebab-case) for named types, `None` for anonymous ones.
+    pub name: Option<String>,
+    /// Name of the interface that declares a named type (`None` for world-level types
+    /// and anonymous ones).
+    pub interface: Option<String>,
+    pub kind: TypeDefKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TypeDefKind {
+    Record { fields: Vec<Field> },
+    /// Always at least one element.
+    Tuple { types: Vec<Type> },
+    /// At most 64 flags.
+    Flags { flags: Vec<String> },
+    Enum { cases: Vec<String> },
+    Variant { cases: Vec<Case> },
+    Option { ty: Type },
+    Result { ok: Option<Type>, err: Option<Type> },
+    List { ty: Type },
+    /// `type a = b;` — the C and Rust back ends emit a typedef / type alias.
+    Alias { ty: Type },
+    /// A resource; its functions are in its interface's `functions`.
+    Resource,
+    /// `own<R>`: R is a [`TypeDefKind::Resource`] id.
+    Own { resource: TypeId },
+    /// `borrow<R>`: only ever in parameters.
+    Borrow { resource: TypeId },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub name: String,
+    pub ty: Option<Type>,
+}
+
+impl PackageName {
+    /// The semver triple; a missing or malformed version counts as `0.0.0` fields.
+    pub fn semver(&self) -> (u64, u64, u64) {
+        let v = self.version.as_deref().unwrap_or("0.0.0");
+        let core = v.split(['-', '+']).next().unwrap_or("");
+        let mut it = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+        (
+            it.next().unwrap_or(0),
+            it.next().unwrap_or(0),
+            it.next().unwrap_or(0),
+        )
+    }
+
+    /// The compatibility line of this package: `v<major>`, or `v0_<minor>` for 0.x
+    /// versions, where semver makes every minor release breaking.
+    pub fn compat_line(&self) -> String {
+        match self.semver() {
+            (0, minor, _) => format!("v0_{minor}"),
+            (major, _, _) => format!("v{major}"),
+        }
+    }
+
+    /// `(major, minor)` packed as the `version` field of a table header:
+    /// `major << 16 | minor`, each clamped to 16 bits.
+    pub fn table_version(&self) -> u32 {
+        let (major, minor, _) = self.semver();
+        ((major.min(0xffff) as u32) << 16) | (minor.min(0xffff) as u32)
+    }
+
+    /// The C identifier prefix of everything generated for this package:
+    /// `<namespace>_<name>_<compat line>`, kebab-case turned into snake_case, e.g.
+    /// `example_greeter_v1`. Two packages, or two incompatible versions of one, never
+    /// share a prefix.
+    pub fn c_prefix(&self) -> String {
+        format!(
+            "{}_{}_{}",
+            snake(&self.namespace),
+            snake(&self.name),
+            self.compat_line()
+        )
+    }
+}
+
+impl std::fmt::Display for PackageName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.namespace, self.name)?;
+        if let Some(v) = &self.version {
+            write!(f, "@{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl World {
+    /// The name of the plugin's single entry symbol: `plugport_entry_<prefix>_<world>`.
+    pub fn entry_symbol(&self) -> String {
+        format!("plugport_entry_{}_{}", self.package.c_prefix(), snake(&self.name))
+    }
+
+    /// The canonical JSON of this world with source locations removed: the text the
+    /// fingerprint hashes and the descriptor carries.
+    pub fn canonical_json(&self) -> String {
+        let mut w = self.clone();
+        w.strip_locations();
+        serde_json::to_string(&w).expect("IR serialises")
+    }
+
+    /// Lower-case hex SHA-256 of [`World::canonical_json`].
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.canonical_json().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Removes every [`Location`], so that the same interface read from different files
+    /// or lines has the same canonical form.
+    pub fn strip_locations(&mut self) {
+        for t in &mut self.types {
+            t.location = None;
+        }
+        for item in self.imports.iter_mut().chain(self.exports.iter_mut()) {
+            match item {
+                WorldItem::Function(f) => f.location = None,
+                WorldItem::Interface(i) => i.functions.iter_mut().for_each(|f| f.location = None),
+            }
+        }
+    }
+
+    /// The type definition behind an id. Panics on an id not from this world.
+    pub fn ty(&self, id: TypeId) -> &TypeDef {
+        &self.types[id]
+    }
+}
+
+impl WorldItem {
+    /// The item's name in the world: the interface name or the function name.
+    pub fn name(&self) -> &str {
+        match self {
+            WorldItem::Interface(i) => &i.name,
+            WorldItem::Function(f) => &f.name,
+        }
+    }
+}
+
+/// `kebab-case` → `snake_case`.
+pub fn snake(s: &str) -> String {
+    s.replace('-', "_")
+}

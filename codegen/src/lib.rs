@@ -1,0 +1,24 @@
+//! plugport-codegen: WIT front end → IR ([`plugport::ir`]) → one back end per language.
+//!
+//! - [`frontend`]: reads WIT with `wit-parser`, resolves a world, refuses what the ABI
+//!   does not support (with file:line), and produces the IR.
+//! - [`names`]: the C names of every item (`docs/abi.md` section 4), shared by back ends.
+//! - [`c`]: the C header back end.
+//! - [`rust`]: the Rust back end (guest and host bindings).
+//! - [`builder`]: the build-script API ([`Builder`]).
+
+pub mod builder;
+pub mod c;
+pub mod frontend;
+pub mod names;
+pub mod rust;
+
+pub use builder::Builder;
+pub use plugport::ir;
+
+/// One generated file: a name relative to the output directory, and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub name: String,
+    pub contents: String,
+}
