@@ -1,0 +1,108 @@
+/* The Chinese greeter, written in plain C against the generated header greeter.h.
+ *
+ * It shows everything a C plugin author does by hand (docs/abi.md):
+ *  - validate what the host passes in (rule 5: a NULL pointer with len > 0 is refused);
+ *  - allocate owned results with malloc and release them through `plugin_dealloc`,
+ *    which the header of every table names (rule 2);
+ *  - call the host-provided `logger` import through the table received at init.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "greeter.h"
+
+/* The imports table the host passed to the entry; valid until the plugin is closed. */
+static const example_greeter_v1_greeter_imports *g_imports;
+
+static void plugin_dealloc(void *ptr, size_t size, size_t align) {
+    (void)size;
+    (void)align;
+    free(ptr);
+}
+
+/* Sets *err to an owned copy of a static message (released by the host via dealloc). */
+static pp_status fail(pp_status status, const char *message, pp_string *err) {
+    size_t n = strlen(message);
+    char *copy = (char *)malloc(n);
+    if (copy != NULL) {
+        memcpy(copy, message, n);
+        err->ptr = copy;
+        err->len = n;
+    }
+    return status;
+}
+
+/* Logs through the host; a failing logger is not fatal for a greeting. */
+static void log_info(const char *text, size_t len) {
+    pp_string message, err = {NULL, 0};
+    if (g_imports == NULL || g_imports->logger == NULL || g_imports->logger->log == NULL) {
+        return;
+    }
+    message.ptr = text;
+    message.len = len;
+    if (g_imports->logger->log(EXAMPLE_GREETER_V1_LOGGER_LEVEL_INFO, message, &err) != PP_OK) {
+        pp_string_release(&err, g_imports->logger->header.dealloc);
+    }
+}
+
+static pp_status zh_greet(pp_string name, pp_string *ret, pp_string *err) {
+    static const char prefix[] = "\xe4\xbd\xa0\xe5\xa5\xbd\xef\xbc\x8c";  /* 你好， */
+    static const char suffix[] = "\xef\xbc\x81";                        /* ！ */
+    static const char logged[] = "greeting in Chinese";
+    size_t n;
+    char *out;
+    if (name.len > 0 && name.ptr == NULL) {
+        return fail(PP_ERR_INVALID_ARGUMENT, "name: NULL pointer with non-zero length", err);
+    }
+    log_info(logged, sizeof logged - 1);
+    n = (sizeof prefix - 1) + name.len + (sizeof suffix - 1);
+    out = (char *)malloc(n);
+    if (out == NULL) {
+        return fail(PP_ERR_PANIC, "out of memory", err);
+    }
+    memcpy(out, prefix, sizeof prefix - 1);
+    if (name.len > 0) {
+        memcpy(out + sizeof prefix - 1, name.ptr, name.len);
+    }
+    memcpy(out + sizeof prefix - 1 + name.len, suffix, sizeof suffix - 1);
+    ret->ptr = out;
+    ret->len = n;
+    return PP_OK;
+}
+
+static pp_status zh_language(pp_string *ret, pp_string *err) {
+    char *out = (char *)malloc(5);
+    if (out == NULL) {
+        return fail(PP_ERR_PANIC, "out of memory", err);
+    }
+    memcpy(out, "zh-CN", 5);
+    ret->ptr = out;
+    ret->len = 5;
+    return PP_OK;
+}
+
+static const example_greeter_v1_greet_table GREET = {
+    {sizeof(example_greeter_v1_greet_table), 0x00010000u, plugin_dealloc},
+    zh_greet,
+    zh_language,
+};
+
+static const example_greeter_v1_greeter_exports EXPORTS = {
+    {sizeof(example_greeter_v1_greeter_exports), 0x00010000u, plugin_dealloc},
+    &GREET,
+};
+
+static pp_status init(const example_greeter_v1_greeter_imports *imports,
+                      const example_greeter_v1_greeter_exports **exports, pp_string *err) {
+    /* The logger slot must exist in the host's (possibly older) imports table. */
+    if (imports->header.size < sizeof(example_greeter_v1_greeter_imports)) {
+        err->ptr = "imports table too small: host lacks the logger interface";
+        err->len = strlen(err->ptr);
+        return PP_ERR_INIT;
+    }
+    g_imports = imports;
+    *exports = &EXPORTS;
+    return PP_OK;
+}
+
+EXAMPLE_GREETER_V1_GREETER_EXPORT("greeter-zh", "1.0.0", init)

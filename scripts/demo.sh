@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The demo: builds the example plugins from freshly generated bindings, then loads every
+# plugin in every host (C and Rust) and prints what they answer.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$root/build
+"$root/scripts/build-examples.sh" "$out"
+
+g=$out/greeter
+c=$out/codec
+for host in greeter-host-c greeter-host-rust; do
+  for plugin in libgreeter_en.so libgreeter_zh.so; do
+    echo
+    echo "### $host  x  $plugin"
+    "$g/$host" "$g/$plugin" World 世界
+  done
+done
+for host in codec-host-c codec-host-rust; do
+  for plugin in libcodec_rust.so libcodec_c.so; do
+    echo
+    echo "### $host  x  $plugin"
+    "$c/$host" "$c/$plugin" 4
+  done
+done
+echo
+echo "### plugport inspect $g/libgreeter_en.so"
+"$root/target/release/plugport" inspect "$g/libgreeter_en.so" || true
