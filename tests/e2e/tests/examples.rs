@@ -1,0 +1,99 @@
+//! The example matrix, end to end: {C host, Rust host} × {Rust plugin, C plugin} for the
+//! greeter and the codec, as built by `scripts/build-examples.sh` (which `scripts/test.sh`
+//! runs first; `PLUGPORT_EXAMPLES` names its output folder). The C hosts also run under
+//! valgrind memcheck, which must report no leak and no error.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn examples() -> PathBuf {
+    let dir = std::env::var_os("PLUGPORT_EXAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/examples"));
+    assert!(
+        dir.join("greeter").is_dir(),
+        "{} has no built examples: run scripts/build-examples.sh {} first (scripts/test.sh does)",
+        dir.display(),
+        dir.display()
+    );
+    dir
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const GREETER_PAIRS: [(&str, &str, &str, &str); 4] = [
+    ("greeter-host-c", "libgreeter_en.so", "c host", "Hello, 世界!"),
+    ("greeter-host-c", "libgreeter_zh.so", "c host", "你好，世界！"),
+    ("greeter-host-rust", "libgreeter_en.so", "rust host", "Hello, 世界!"),
+    ("greeter-host-rust", "libgreeter_zh.so", "rust host", "你好，世界！"),
+];
+
+#[test]
+fn greeter_every_host_loads_every_plugin_and_the_plugin_logs_through_the_host() {
+    let dir = examples().join("greeter");
+    for (host, plugin, who, answer) in GREETER_PAIRS {
+        let out = run(Command::new(dir.join(host)).arg(dir.join(plugin)).arg("世界"));
+        let text = stdout(&out);
+        assert!(text.contains(&format!("{who}: {answer}")), "{host} x {plugin}:\n{text}");
+        // The plugin called the host's logger import during greet.
+        assert!(text.contains("host log"), "{host} x {plugin}: no logger call\n{text}");
+        let lang = if plugin.contains("zh") { "zh-CN" } else { "en" };
+        assert!(text.contains(&format!("language {lang}")), "{host} x {plugin}:\n{text}");
+    }
+}
+
+#[test]
+fn codec_every_host_streams_through_every_plugin_and_sees_the_error_values() {
+    let dir = examples().join("codec");
+    for host in ["codec-host-c", "codec-host-rust"] {
+        for plugin in ["libcodec_rust.so", "libcodec_c.so"] {
+            let out = run(Command::new(dir.join(host)).arg(dir.join(plugin)).arg("3"));
+            let text = stdout(&out);
+            assert!(text.contains("frames verified"), "{host} x {plugin}:\n{text}");
+            assert!(text.contains("frame-too-large(1000), truncated(5)"), "{host} x {plugin}:\n{text}");
+            assert!(text.trim_end().ends_with("OK"), "{host} x {plugin}:\n{text}");
+        }
+    }
+}
+
+/// Runs a C host under valgrind memcheck: any leak (definite or indirect) or memory error
+/// makes valgrind exit with 99.
+fn memcheck(args: &[PathBuf]) {
+    let out = run(Command::new("valgrind")
+        .args([
+            "--quiet",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--error-exitcode=99",
+        ])
+        .args(args));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("definitely lost"), "{args:?}: {err}");
+}
+
+#[test]
+fn c_hosts_leak_nothing_under_valgrind() {
+    let g = examples().join("greeter");
+    for plugin in ["libgreeter_en.so", "libgreeter_zh.so"] {
+        memcheck(&[g.join("greeter-host-c"), g.join(plugin), "Ada".into(), "世界".into()]);
+    }
+    let c = examples().join("codec");
+    for plugin in ["libcodec_rust.so", "libcodec_c.so"] {
+        memcheck(&[c.join("codec-host-c"), c.join(plugin), "1".into()]);
+    }
+}
