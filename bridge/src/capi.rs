@@ -1,1 +1,262 @@
-//! (stub: to be written)
+//! The C API for hosts written in C (`headers/plugport.h`, generated from this file by
+//! cbindgen; regenerate with `PLUGPORT_BLESS=1 cargo test -p plugport --test header_fresh`).
+//!
+//! Every function is null-safe and panic-safe: no Rust panic unwinds into C; a panic
+//! becomes [`PLUGPORT_E_PANIC`]. Errors are returned as stable `PLUGPORT_E_*` codes, one
+//! per [`LoadError`] variant, with a message for [`plugport_last_error`].
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::error::LoadError;
+use crate::loader::{self, Plugin};
+
+/// Success.
+pub const PLUGPORT_OK: i32 = 0;
+/// The plugin file, or the loader's private copy of it, could not be read or written.
+pub const PLUGPORT_E_IO: i32 = 1;
+/// The file is not a shared library (text, random bytes, executable, `.o`, archive...).
+pub const PLUGPORT_E_NOT_SHARED_LIBRARY: i32 = 2;
+/// A shared library without a `.plugport` descriptor section.
+pub const PLUGPORT_E_NOT_A_PLUGIN: i32 = 3;
+/// The descriptor is malformed (magic, lengths, NULs, UTF-8, JSON, IR, fingerprint).
+pub const PLUGPORT_E_CORRUPT_DESCRIPTOR: i32 = 4;
+/// The descriptor is for another version of the plugport ABI.
+pub const PLUGPORT_E_ABI_VERSION: i32 = 5;
+/// The plugin implements another package.
+pub const PLUGPORT_E_PACKAGE_MISMATCH: i32 = 6;
+/// The plugin implements another major version (compatibility line) of the package.
+pub const PLUGPORT_E_MAJOR_VERSION_MISMATCH: i32 = 7;
+/// The plugin implements another world of the package.
+pub const PLUGPORT_E_WORLD_MISMATCH: i32 = 8;
+/// The plugin's interface differs structurally in a breaking way.
+pub const PLUGPORT_E_INCOMPATIBLE: i32 = 9;
+/// The dynamic loader (`dlopen`) refused the file.
+pub const PLUGPORT_E_DLOPEN: i32 = 10;
+/// The library lacks the entry symbol of the expected world.
+pub const PLUGPORT_E_MISSING_ENTRY: i32 = 11;
+/// The plugin's entry returned an error status (normally `PP_ERR_INIT`).
+pub const PLUGPORT_E_INIT_FAILED: i32 = 12;
+/// The entry succeeded but returned an unusable exports table.
+pub const PLUGPORT_E_BAD_EXPORTS: i32 = 13;
+/// The host's `expected_world_json` is invalid (not the JSON of generated bindings).
+pub const PLUGPORT_E_HOST_WORLD: i32 = 14;
+/// The library is for another CPU architecture.
+pub const PLUGPORT_E_WRONG_ARCHITECTURE: i32 = 15;
+/// A required pointer argument was NULL, or the path is not valid on this platform.
+pub const PLUGPORT_E_INVALID_ARGUMENT: i32 = 16;
+/// plugport itself failed unexpectedly (an internal panic, caught); a bug in plugport.
+pub const PLUGPORT_E_PANIC: i32 = 17;
+
+/// An open plugin; opaque to C (`plugport_plugin` in `plugport.h`). Created by
+/// [`plugport_open`], released by [`plugport_close`].
+pub struct PlugportPlugin {
+    plugin: Arc<Plugin>,
+    name: CString,
+    version: CString,
+    fingerprint: CString,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+}
+
+fn set_last_error(message: String) {
+    let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = Some(c));
+}
+
+fn clear_last_error() {
+    LAST_ERROR.with(|e| *e.borrow_mut() = None);
+}
+
+/// Opens and checks a plugin, then calls its entry (`docs/abi.md` §8).
+///
+/// - `path`: NUL-terminated file path (bytes as given on Unix, UTF-8 elsewhere).
+/// - `expected_world_json`, `expected_len`: the world JSON of the host's generated header
+///   (`{"fingerprint":...,"world":...}`, UTF-8, `expected_len` bytes, no NUL needed).
+/// - `imports`: the host's imports table; it must stay valid until `plugport_close`.
+/// - `out`: receives the plugin on success, NULL on failure.
+///
+/// Returns `PLUGPORT_OK` (0), or a `PLUGPORT_E_*` code; then `plugport_last_error()`
+/// describes the failure (file, expected and found). Every call clears the previous
+/// message of this thread first.
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `expected_world_json` NULL or
+/// `expected_len` readable bytes; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_open(
+    path: *const c_char,
+    expected_world_json: *const u8,
+    expected_len: usize,
+    imports: *const c_void,
+    out: *mut *mut PlugportPlugin,
+) -> i32 {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        clear_last_error();
+        if !out.is_null() {
+            // SAFETY: `out` is writable per the contract.
+            unsafe { *out = std::ptr::null_mut() };
+        }
+        if path.is_null() {
+            set_last_error(
+                "plugport_open: path is NULL: expected a NUL-terminated file path".into(),
+            );
+            return PLUGPORT_E_INVALID_ARGUMENT;
+        }
+        if out.is_null() {
+            set_last_error(
+                "plugport_open: out is NULL: expected a plugport_plugin ** to fill".into(),
+            );
+            return PLUGPORT_E_INVALID_ARGUMENT;
+        }
+        if expected_world_json.is_null() {
+            set_last_error(
+                "plugport_open: expected_world_json is NULL: expected the world JSON of the \
+                 host's generated header"
+                    .into(),
+            );
+            return PLUGPORT_E_INVALID_ARGUMENT;
+        }
+        // SAFETY: non-null, NUL-terminated per the contract.
+        let cpath = unsafe { CStr::from_ptr(path) };
+        let Some(path) = c_path(cpath) else {
+            set_last_error(format!(
+                "plugport_open: the path {:?} is not valid UTF-8: expected a UTF-8 path on this \
+                 platform",
+                cpath
+            ));
+            return PLUGPORT_E_INVALID_ARGUMENT;
+        };
+        // SAFETY: `expected_len` readable bytes per the contract.
+        let json = unsafe { std::slice::from_raw_parts(expected_world_json, expected_len) };
+        let json = match std::str::from_utf8(json) {
+            Ok(s) => s,
+            Err(e) => {
+                let err = LoadError::HostWorld {
+                    path,
+                    reason: format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+                };
+                set_last_error(err.to_string());
+                return err.code();
+            }
+        };
+        match loader::open(&path, json, imports) {
+            Ok(plugin) => {
+                let d = plugin.descriptor();
+                // The descriptor reader refuses interior NULs, so these never fail.
+                let handle = PlugportPlugin {
+                    name: CString::new(d.plugin_name.clone()).unwrap_or_default(),
+                    version: CString::new(d.plugin_version.clone()).unwrap_or_default(),
+                    fingerprint: CString::new(d.fingerprint.clone()).unwrap_or_default(),
+                    plugin,
+                };
+                // SAFETY: `out` is non-null and writable.
+                unsafe { *out = Box::into_raw(Box::new(handle)) };
+                PLUGPORT_OK
+            }
+            Err(e) => {
+                set_last_error(e.to_string());
+                e.code()
+            }
+        }
+    }));
+    result.unwrap_or_else(|_| {
+        let _ = catch_unwind(|| {
+            set_last_error("plugport_open: internal error (panic in plugport)".into())
+        });
+        PLUGPORT_E_PANIC
+    })
+}
+
+#[cfg(unix)]
+fn c_path(p: &CStr) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(p.to_bytes())))
+}
+
+#[cfg(not(unix))]
+fn c_path(p: &CStr) -> Option<PathBuf> {
+    p.to_str().ok().map(PathBuf::from)
+}
+
+/// The message of the last failed `plugport_open` on this thread (NUL-terminated UTF-8,
+/// naming the file, the expected and the found value), or NULL when the last
+/// `plugport_open` on this thread succeeded or none was made. The pointer stays valid
+/// until the next `plugport_open` on this thread.
+#[no_mangle]
+pub extern "C" fn plugport_last_error() -> *const c_char {
+    catch_unwind(|| {
+        LAST_ERROR.with(|e| match &*e.borrow() {
+            Some(c) => c.as_ptr(),
+            None => std::ptr::null(),
+        })
+    })
+    .unwrap_or(std::ptr::null())
+}
+
+/// The plugin's exports table (`const <prefix>_<world>_exports *`: cast it to the type
+/// of the generated header), valid until `plugport_close`. NULL if `p` is NULL.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_exports(p: *const PlugportPlugin) -> *const c_void {
+    // SAFETY: NULL or live per the contract.
+    match unsafe { p.as_ref() } {
+        Some(p) => p.plugin.exports(),
+        None => std::ptr::null(),
+    }
+}
+
+/// The plugin author's name for the plugin (from its descriptor), NUL-terminated, owned
+/// by `p` and valid until `plugport_close`. NULL if `p` is NULL.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_plugin_name(p: *const PlugportPlugin) -> *const c_char {
+    // SAFETY: NULL or live per the contract.
+    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.name.as_ptr())
+}
+
+/// The plugin author's version of the plugin build (from its descriptor, e.g. `1.0.3`),
+/// NUL-terminated, owned by `p`. NULL if `p` is NULL.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_plugin_version(p: *const PlugportPlugin) -> *const c_char {
+    // SAFETY: NULL or live per the contract.
+    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.version.as_ptr())
+}
+
+/// The fingerprint of the plugin's world (64 lower-case hex digits, the SHA-256 of its
+/// canonical IR), NUL-terminated, owned by `p`. NULL if `p` is NULL.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_fingerprint(p: *const PlugportPlugin) -> *const c_char {
+    // SAFETY: NULL or live per the contract.
+    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.fingerprint.as_ptr())
+}
+
+/// Closes a plugin: the plugin is unloaded once nothing else holds it, so release every
+/// handle and result from it first. NULL is ignored. `p` is invalid afterwards.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`, closed at most once.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_close(p: *mut PlugportPlugin) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: from `Box::into_raw` in `plugport_open`, closed once per the contract.
+    let handle = unsafe { Box::from_raw(p) };
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(handle)));
+}

@@ -1,1 +1,221 @@
-//! (stub: to be written)
+//! Why a plugin was refused: [`LoadError`], one variant per refusal of `docs/abi.md` §8.
+//!
+//! Every message names the file, what the host expected and what it found (scenario S5:
+//! "a mismatch names the exact item, expected and found"). `docs/errors.md` lists each
+//! variant with its cause and fix; the C API maps each variant to a stable
+//! `PLUGPORT_E_*` code ([`LoadError::code`]).
+
+use std::path::PathBuf;
+
+use crate::compat::Incompatibility;
+
+/// A plugin file was refused by the descriptor reader ([`crate::descriptor::read_from_file`])
+/// or the loader ([`crate::loader::open`]).
+///
+/// The variants follow the order of the checks in `docs/abi.md` §8: the first six are
+/// found by reading the file, without running any of its code; the others during or
+/// after `dlopen`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file (or the loader's private copy of it) could not be read or written.
+    #[error("I/O error on {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file is not a shared library of a known format (ELF `ET_DYN`, Mach-O dylib or
+    /// bundle, PE DLL). `reason` says what it is instead.
+    #[error(
+        "{} is not a shared library: expected an ELF shared object, a Mach-O dylib or bundle \
+         or a PE DLL, found {reason}",
+        path.display()
+    )]
+    NotSharedLibrary { path: PathBuf, reason: String },
+
+    /// The file is a shared library without a `.plugport` section (Mach-O
+    /// `__DATA,__plugport`): it was not built as a plugport plugin.
+    #[error(
+        "{} is not a plugport plugin: expected a `.plugport` section (Mach-O `__DATA,__plugport`) \
+         holding the descriptor, found a shared library without one",
+        path.display()
+    )]
+    NotAPlugin { path: PathBuf },
+
+    /// The descriptor blob is malformed: bad magic, a length past the section end, a missing
+    /// NUL, invalid UTF-8 or JSON, an invalid IR, or a fingerprint that does not match the
+    /// IR. `reason` names the field with expected and found values.
+    #[error("{}: corrupt plugport descriptor: {reason}", path.display())]
+    CorruptDescriptor { path: PathBuf, reason: String },
+
+    /// The descriptor was written for another version of the plugport ABI itself.
+    #[error(
+        "{}: plugport ABI version mismatch: expected ABI version {expected}, found {found}",
+        path.display()
+    )]
+    AbiVersion {
+        path: PathBuf,
+        expected: u32,
+        found: u32,
+    },
+
+    /// The plugin implements a world of another package (`namespace:name`).
+    #[error(
+        "{}: package mismatch: expected a plugin for package {expected}, found {found}",
+        path.display()
+    )]
+    PackageMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// Same package, but another compatibility line (major version, or minor for 0.x).
+    /// `expected` and `found` are `namespace:name@version (line vN)`.
+    #[error(
+        "{}: incompatible major version: expected {expected}, found {found}",
+        path.display()
+    )]
+    MajorVersionMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// Same package and line, but another world of it.
+    #[error("{}: world mismatch: expected world {expected}, found {found}", path.display())]
+    WorldMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// Same package, line and world, but the structures differ in a breaking way
+    /// (`docs/abi.md` §9). `items` lists every difference; the message prints them all.
+    #[error(
+        "{}: the plugin's interface is incompatible with the host's ({} difference{}):{}",
+        path.display(),
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        list_items(items)
+    )]
+    Incompatible {
+        path: PathBuf,
+        items: Vec<Incompatibility>,
+    },
+
+    /// The file is a shared library for another CPU architecture than this process.
+    #[error(
+        "{}: wrong architecture: expected a library for {expected}, found one for {found}",
+        path.display()
+    )]
+    WrongArchitecture {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// The dynamic loader refused the file (missing dependency, unresolved symbol with
+    /// `RTLD_NOW`, ...). `message` is the loader's own message (`dlerror`).
+    #[error("{}: the dynamic loader refused the plugin: {message}", path.display())]
+    Dlopen { path: PathBuf, message: String },
+
+    /// The library has no entry symbol for the expected world.
+    #[error(
+        "{}: missing entry: expected the symbol `{symbol}` (the plugin's entry for this world), \
+         found no such symbol",
+        path.display()
+    )]
+    MissingEntry { path: PathBuf, symbol: String },
+
+    /// The entry returned a status other than `PP_OK` (normally `PP_ERR_INIT`, 5);
+    /// `message` is the plugin's own explanation (empty when it gave none).
+    #[error(
+        "{}: the plugin refused to initialise: expected status 0 (PP_OK), found {status}{}: {}",
+        path.display(),
+        status_name(*status),
+        if message.is_empty() { "(no message)" } else { message.as_str() }
+    )]
+    InitFailed {
+        path: PathBuf,
+        status: i32,
+        message: String,
+    },
+
+    /// The entry returned `PP_OK` but its exports table is unusable (null, misaligned,
+    /// or its header's `size` is smaller than the header itself).
+    #[error("{}: bad exports table: {reason}", path.display())]
+    BadExports { path: PathBuf, reason: String },
+
+    /// The world JSON the host passed (`expected_world_json`) is itself invalid: a bug in
+    /// the host's generated bindings, not in the plugin.
+    #[error(
+        "{}: the host's expected world is invalid (expected the `{{\"fingerprint\",\"world\"}}` \
+         JSON of generated bindings): {reason}",
+        path.display()
+    )]
+    HostWorld { path: PathBuf, reason: String },
+}
+
+fn list_items(items: &[Incompatibility]) -> String {
+    items.iter().map(|i| format!("\n  - {i}")).collect()
+}
+
+fn status_name(status: i32) -> &'static str {
+    match status {
+        crate::abi::PP_ERR_PANIC => " (PP_ERR_PANIC)",
+        crate::abi::PP_ERR_INVALID_ARGUMENT => " (PP_ERR_INVALID_ARGUMENT)",
+        crate::abi::PP_ERR_UNSUPPORTED => " (PP_ERR_UNSUPPORTED)",
+        crate::abi::PP_ERR_INVALID_RESULT => " (PP_ERR_INVALID_RESULT)",
+        crate::abi::PP_ERR_INIT => " (PP_ERR_INIT)",
+        _ => "",
+    }
+}
+
+impl LoadError {
+    /// The file the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            LoadError::Io { path, .. }
+            | LoadError::NotSharedLibrary { path, .. }
+            | LoadError::NotAPlugin { path }
+            | LoadError::CorruptDescriptor { path, .. }
+            | LoadError::AbiVersion { path, .. }
+            | LoadError::PackageMismatch { path, .. }
+            | LoadError::MajorVersionMismatch { path, .. }
+            | LoadError::WorldMismatch { path, .. }
+            | LoadError::Incompatible { path, .. }
+            | LoadError::WrongArchitecture { path, .. }
+            | LoadError::Dlopen { path, .. }
+            | LoadError::MissingEntry { path, .. }
+            | LoadError::InitFailed { path, .. }
+            | LoadError::BadExports { path, .. }
+            | LoadError::HostWorld { path, .. } => path,
+        }
+    }
+
+    /// The stable C error code of this error: one of the `PLUGPORT_E_*` constants of
+    /// `headers/plugport.h` (defined in [`crate::capi`]), never 0.
+    pub fn code(&self) -> i32 {
+        use crate::capi::*;
+        match self {
+            LoadError::Io { .. } => PLUGPORT_E_IO,
+            LoadError::NotSharedLibrary { .. } => PLUGPORT_E_NOT_SHARED_LIBRARY,
+            LoadError::NotAPlugin { .. } => PLUGPORT_E_NOT_A_PLUGIN,
+            LoadError::CorruptDescriptor { .. } => PLUGPORT_E_CORRUPT_DESCRIPTOR,
+            LoadError::AbiVersion { .. } => PLUGPORT_E_ABI_VERSION,
+            LoadError::PackageMismatch { .. } => PLUGPORT_E_PACKAGE_MISMATCH,
+            LoadError::MajorVersionMismatch { .. } => PLUGPORT_E_MAJOR_VERSION_MISMATCH,
+            LoadError::WorldMismatch { .. } => PLUGPORT_E_WORLD_MISMATCH,
+            LoadError::Incompatible { .. } => PLUGPORT_E_INCOMPATIBLE,
+            LoadError::WrongArchitecture { .. } => PLUGPORT_E_WRONG_ARCHITECTURE,
+            LoadError::Dlopen { .. } => PLUGPORT_E_DLOPEN,
+            LoadError::MissingEntry { .. } => PLUGPORT_E_MISSING_ENTRY,
+            LoadError::InitFailed { .. } => PLUGPORT_E_INIT_FAILED,
+            LoadError::BadExports { .. } => PLUGPORT_E_BAD_EXPORTS,
+            LoadError::HostWorld { .. } => PLUGPORT_E_HOST_WORLD,
+        }
+    }
+}

@@ -1,1 +1,408 @@
-//! (stub: to be written)
+//! Loading a plugin: check the file, then `dlopen` it, call its entry, keep its exports
+//! (`docs/abi.md` §8).
+//!
+//! [`open`] reads the file into memory once, checks its descriptor against the world the
+//! host was generated from (package, compatibility line, world, structure), and only then
+//! loads it: no code of the plugin, not even an ELF constructor, runs before the checks
+//! pass. [`check`] does the checks alone (for `plugport check`).
+//!
+//! # Private copies
+//!
+//! Every [`open`] loads the plugin from a **private copy** of the bytes it checked,
+//! written to a fresh directory `plugport-<pid>-<n>` (mode 0700) under
+//! `$PLUGPORT_TMPDIR` or [`std::env::temp_dir`], and deleted again right after `dlopen`
+//! (on Unix the mapping stays valid; on Windows the copy is deleted when the plugin is
+//! closed). Always, not only when the path is already open, because:
+//!
+//! - `dlopen` of a path (or file) that is already loaded returns the loaded image, so two
+//!   opens of one file, or two versions that share a name, would silently share one
+//!   instance and its globals (scenario S2). A copy is a new file, hence a new image.
+//! - The loaded bytes are exactly the checked bytes: replacing the file between the check
+//!   and `dlopen`, or overwriting it in place while it is loaded (hot reload, S4), cannot
+//!   affect a loaded plugin.
+//! - It is cheap: one write of a file the loader has read anyway.
+//!
+//! Costs: the plugin's image is named after the (deleted) copy, so a plugin that locates
+//! files next to itself with `dladdr` sees the temporary directory; and the temporary
+//! directory must allow mapping code (set `PLUGPORT_TMPDIR` when `/tmp` is `noexec`).
+
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
+use crate::compat::{self, Compat};
+use crate::descriptor::{self, Descriptor};
+use crate::error::LoadError;
+use crate::ir::World;
+
+/// Signature of a plugin's entry (`docs/abi.md` §7):
+/// `pp_status entry(uint32_t abi_version, const imports *, const exports **, pp_string *err)`.
+pub type EntryFn = unsafe extern "C" fn(
+    abi_version: u32,
+    imports: *const c_void,
+    exports: *mut *const c_void,
+    err: *mut PpString,
+) -> PpStatus;
+
+/// Longest entry error message the loader reads, in bytes; longer ones are cut.
+const MAX_INIT_MESSAGE: usize = 64 * 1024;
+
+/// A loaded, initialised plugin. Dropping the last reference unloads it (`dlclose`), so
+/// keep an `Arc<Plugin>` for as long as anything from the plugin (its exports table,
+/// handles, function pointers) is in use.
+pub struct Plugin {
+    /// `Option` only so that `Drop` can close the library before deleting a copy.
+    library: Option<libloading::Library>,
+    path: PathBuf,
+    descriptor: Descriptor,
+    exports: *const c_void,
+    compat: Compat,
+    /// The private copy, when it could not be deleted right after loading (Windows).
+    copy: Option<PrivateCopy>,
+}
+
+// SAFETY: the exports table is static data of the plugin, immutable after the entry
+// returned, and plugport requires every function of a plugin to be callable from any
+// thread (`docs/abi.md` §5, "Threads"). The library handle is thread-safe.
+unsafe impl Send for Plugin {}
+// SAFETY: see `Send`: shared access only reads immutable data or calls thread-safe code.
+unsafe impl Sync for Plugin {}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("path", &self.path)
+            .field("plugin_name", &self.descriptor.plugin_name)
+            .field("plugin_version", &self.descriptor.plugin_version)
+            .field("package", &self.descriptor.world.package.to_string())
+            .field("world", &self.descriptor.world.name)
+            .field("exports", &self.exports)
+            .finish()
+    }
+}
+
+impl Plugin {
+    /// The plugin's exports table: a `const <prefix>_<world>_exports *`, starting with a
+    /// [`PpTableHeader`] whose `size` is at least the header's. Valid while `self` lives.
+    pub fn exports(&self) -> *const c_void {
+        self.exports
+    }
+
+    /// The plugin's descriptor (name, version, fingerprint, world), as read from the file.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    /// The path the plugin was opened from (not the private copy).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How the plugin's world compares with the host's (`expected` = host, `found` =
+    /// plugin); [`Compat::plugin_lacks`] lists the exports the plugin does not implement.
+    /// Always [`Compat::is_compatible`], or the plugin would not have loaded.
+    pub fn compat(&self) -> &Compat {
+        &self.compat
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        // Unload first: on Windows the copy cannot be deleted while it is mapped.
+        drop(self.library.take());
+        drop(self.copy.take());
+    }
+}
+
+/// Steps 1–4 of `docs/abi.md` §8 on a file, without loading it: reads the descriptor and
+/// checks it against `expected_world_json` (the `{"fingerprint","world"}` text of the
+/// host's generated bindings, see [`descriptor::world_json`]). Returns the descriptor
+/// and the comparison, which is always compatible.
+///
+/// Errors: everything [`descriptor::read_from_file`] returns, [`LoadError::HostWorld`],
+/// [`LoadError::PackageMismatch`], [`LoadError::MajorVersionMismatch`],
+/// [`LoadError::WorldMismatch`], [`LoadError::Incompatible`].
+pub fn check(path: &Path, expected_world_json: &str) -> Result<(Descriptor, Compat), LoadError> {
+    let (fingerprint, world) = parse_host_world(path, expected_world_json)?;
+    let descriptor = descriptor::read_from_file(path)?;
+    let compat = check_descriptor(path, &descriptor, &world, &fingerprint)?;
+    Ok((descriptor, compat))
+}
+
+/// Step 4 of `docs/abi.md` §8: compares a plugin's descriptor with the host's world
+/// (`expected_fingerprint` is that world's [`World::fingerprint`]). Equal fingerprints
+/// accept at once; otherwise the worlds are compared structurally with
+/// [`compat::compare`].
+pub fn check_descriptor(
+    path: &Path,
+    descriptor: &Descriptor,
+    expected: &World,
+    expected_fingerprint: &str,
+) -> Result<Compat, LoadError> {
+    let found = &descriptor.world;
+    let (pe, pf) = (&expected.package, &found.package);
+    if (&pe.namespace, &pe.name) != (&pf.namespace, &pf.name) {
+        return Err(LoadError::PackageMismatch {
+            path: path.to_path_buf(),
+            expected: format!("{}:{}", pe.namespace, pe.name),
+            found: format!("{}:{}", pf.namespace, pf.name),
+        });
+    }
+    if pe.compat_line() != pf.compat_line() {
+        let show = |p: &crate::ir::PackageName| {
+            format!(
+                "{}:{}@{} (line {})",
+                p.namespace,
+                p.name,
+                p.version.as_deref().unwrap_or("0.0.0"),
+                p.compat_line()
+            )
+        };
+        return Err(LoadError::MajorVersionMismatch {
+            path: path.to_path_buf(),
+            expected: show(pe),
+            found: show(pf),
+        });
+    }
+    if expected.name != found.name {
+        return Err(LoadError::WorldMismatch {
+            path: path.to_path_buf(),
+            expected: expected.name.clone(),
+            found: found.name.clone(),
+        });
+    }
+    if descriptor.fingerprint == expected_fingerprint {
+        return Ok(Compat::identical());
+    }
+    let compat = compat::compare(expected, found);
+    if !compat.is_compatible() {
+        return Err(LoadError::Incompatible {
+            path: path.to_path_buf(),
+            items: compat.incompatibilities,
+        });
+    }
+    Ok(compat)
+}
+
+fn parse_host_world(path: &Path, json: &str) -> Result<(String, World), LoadError> {
+    descriptor::parse_world_json(json).map_err(|e| LoadError::HostWorld {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// Opens a plugin (`docs/abi.md` §8): checks the file against the host's world, loads a
+/// private copy of it (module docs), calls its entry with [`ABI_VERSION`] and `imports`,
+/// and checks the exports table it returns.
+///
+/// - `expected_world_json`: the `{"fingerprint","world"}` text embedded in the host's
+///   generated bindings ([`descriptor::world_json`] of the host's world).
+/// - `imports`: the host's `const <prefix>_<world>_imports *`; the host must keep it
+///   valid until the returned plugin is dropped. May be null only if the plugin does not
+///   use imports.
+///
+/// Each call loads an independent image, also for a path that is already open.
+///
+/// Loading runs the plugin's native code, which plugport cannot make safe; this function
+/// is not `unsafe` because every check that *can* be made is made first, and the only
+/// pointer it takes (`imports`) is handed to that code, never dereferenced here. The
+/// host's obligation is the one above: `imports` is a valid table of the expected world
+/// (or null) and outlives the plugin.
+///
+/// Errors: every [`LoadError`] variant; nothing of the plugin has run unless the error is
+/// [`LoadError::InitFailed`] or [`LoadError::BadExports`] (or a constructor failed in
+/// [`LoadError::Dlopen`]).
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn open(
+    path: &Path,
+    expected_world_json: &str,
+    imports: *const c_void,
+) -> Result<Arc<Plugin>, LoadError> {
+    let (fingerprint, world) = parse_host_world(path, expected_world_json)?;
+    let data = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let descriptor = descriptor::read_from_bytes(path, &data)?;
+    let compat = check_descriptor(path, &descriptor, &world, &fingerprint)?;
+
+    if let (Some(found), Some(host)) = (
+        descriptor::architecture(&data),
+        descriptor::host_architecture(),
+    ) {
+        if found != host {
+            return Err(LoadError::WrongArchitecture {
+                path: path.to_path_buf(),
+                expected: format!("{host:?}"),
+                found: format!("{found:?}"),
+            });
+        }
+    }
+
+    // Step 5: only now does any code of the plugin run.
+    let copy = PrivateCopy::write(path, &data)?;
+    drop(data);
+    let library = dlopen(&copy.file).map_err(|e| LoadError::Dlopen {
+        path: path.to_path_buf(),
+        message: format!("{e} (loading the private copy {})", copy.file.display()),
+    })?;
+    let copy = if cfg!(unix) {
+        drop(copy); // the mapping stays valid; nothing is left on disk
+        None
+    } else {
+        Some(copy)
+    };
+
+    let symbol = world.entry_symbol();
+    // SAFETY: the symbol's type is fixed by `docs/abi.md` §7 for every plugport plugin,
+    // and the descriptor just confirmed the file is one for this world.
+    let entry: Option<EntryFn> = unsafe { library.get::<EntryFn>(symbol.as_bytes()) }
+        .ok()
+        .map(|f| *f);
+    let Some(entry) = entry else {
+        drop(library);
+        return Err(LoadError::MissingEntry {
+            path: path.to_path_buf(),
+            symbol,
+        });
+    };
+    let mut exports: *const c_void = std::ptr::null();
+    let mut err = PpString::EMPTY;
+    // SAFETY: calling the plugin's entry per its contract; the out-pointers are valid.
+    let status = unsafe { entry(ABI_VERSION, imports, &mut exports, &mut err) };
+    if status != PP_OK {
+        // The message is static storage of the plugin: copy it before unloading.
+        let message = read_static_message(err);
+        drop(library);
+        return Err(LoadError::InitFailed {
+            path: path.to_path_buf(),
+            status,
+            message,
+        });
+    }
+    if let Err(reason) = check_exports(exports) {
+        drop(library);
+        return Err(LoadError::BadExports {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    Ok(Arc::new(Plugin {
+        library: Some(library),
+        path: path.to_path_buf(),
+        descriptor,
+        exports,
+        compat,
+        copy,
+    }))
+}
+
+fn check_exports(exports: *const c_void) -> Result<(), String> {
+    if exports.is_null() {
+        return Err(
+            "the entry returned PP_OK but left *exports NULL: expected a pointer to the \
+             plugin's static exports table"
+                .into(),
+        );
+    }
+    let align = std::mem::align_of::<PpTableHeader>();
+    if !(exports as usize).is_multiple_of(align) {
+        return Err(format!(
+            "the exports table at {exports:p} is misaligned: expected an address aligned to \
+             {align} bytes"
+        ));
+    }
+    // SAFETY: non-null and aligned; the entry promised a table that starts with a header.
+    let size = unsafe { (*exports.cast::<PpTableHeader>()).size };
+    let min = std::mem::size_of::<PpTableHeader>();
+    if (size as usize) < min {
+        return Err(format!(
+            "the exports table header says size {size} bytes: expected at least {min} (the \
+             size of pp_table_header itself)"
+        ));
+    }
+    Ok(())
+}
+
+/// Copies an entry's error message (static storage of the plugin, maybe not UTF-8).
+fn read_static_message(err: PpString) -> String {
+    if err.ptr.is_null() || err.len == 0 {
+        return String::new();
+    }
+    let len = err.len.min(MAX_INIT_MESSAGE);
+    // SAFETY: the entry's contract: `len` bytes at `ptr` in static storage.
+    let bytes = unsafe { std::slice::from_raw_parts(err.ptr, len) };
+    let mut s = String::from_utf8_lossy(bytes).into_owned();
+    if len < err.len {
+        s.push_str(" [...]");
+    }
+    s
+}
+
+#[cfg(unix)]
+fn dlopen(file: &Path) -> Result<libloading::Library, libloading::Error> {
+    use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+    // SAFETY: loading runs the plugin's initialisers; the caller has checked the file.
+    unsafe { Library::open(Some(file), RTLD_NOW | RTLD_LOCAL) }.map(Into::into)
+}
+
+#[cfg(not(unix))]
+fn dlopen(file: &Path) -> Result<libloading::Library, libloading::Error> {
+    // SAFETY: loading runs the plugin's initialisers; the caller has checked the file.
+    unsafe { libloading::Library::new(file) }
+}
+
+/// A private copy of a plugin file in its own fresh directory; deleted (file and
+/// directory) on drop.
+struct PrivateCopy {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+impl PrivateCopy {
+    fn write(original: &Path, data: &[u8]) -> Result<PrivateCopy, LoadError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let base = std::env::var_os("PLUGPORT_TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let io = |path: &Path, source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        // A fresh directory that nobody else can write to: `create` fails on an existing
+        // name (also one planted by someone else), so try the next.
+        let dir = loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let dir = base.join(format!("plugport-{}-{n}", std::process::id()));
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            match builder.create(&dir) {
+                Ok(()) => break dir,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io(&dir, e)),
+            }
+        };
+        // Same file name as the original: keeps its extension (LoadLibrary appends
+        // `.dll` to names without one) and makes diagnostics recognisable.
+        let name = original
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "plugin".into());
+        let copy = PrivateCopy {
+            file: dir.join(name),
+            dir,
+        };
+        std::fs::write(&copy.file, data).map_err(|e| io(&copy.file, e))?;
+        Ok(copy)
+    }
+}
+
+impl Drop for PrivateCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
