@@ -1,0 +1,181 @@
+//! The plugin file side of a world (`docs/abi.md` section 7): the world JSON as bytes,
+//! the entry prototype, the `<PREFIX>_<W>_EXPORT(NAME, VERSION, INIT)` macro that gives a
+//! C plugin its descriptor blob and entry, and the C host helpers that load a plugin
+//! through the runtime header (`plugport.h`).
+
+use plugport::ir::{snake, World};
+
+use super::tables::wrap;
+use super::Ctx;
+use crate::names::c_upper;
+
+/// Bytes per line of the world JSON byte-list macro.
+const BYTES_PER_LINE: usize = 16;
+
+/// The world JSON a descriptor carries: `{"fingerprint":"<hex>","world":<canonical IR>}`.
+pub fn world_json(world: &World) -> String {
+    format!(
+        "{{\"fingerprint\":\"{}\",\"world\":{}}}",
+        world.fingerprint(),
+        world.canonical_json()
+    )
+}
+
+/// Everything of section 7 for the world of `ctx`.
+pub(super) fn emit(ctx: &Ctx) -> String {
+    let world = ctx.world;
+    let lower = format!("{}_{}", ctx.names.prefix, snake(&world.name));
+    let upper = c_upper(&lower);
+    let exports = ctx.names.exports();
+    let imports = ctx.names.imports();
+    let entry = ctx.names.entry();
+    let descriptor = ctx.names.descriptor();
+    let json = world_json(world);
+    let len_macro = format!("{upper}_WORLD_JSON_LEN");
+    let bytes_macro = format!("{upper}_WORLD_JSON_BYTES");
+    let entry_params = [
+        "uint32_t abi_version".to_string(),
+        format!("const {imports} *imports"),
+        format!("const {exports} **exports"),
+        "pp_string *err".to_string(),
+    ];
+
+    let mut out = String::new();
+    out += "/* ---- Plugin file: world JSON, entry, descriptor (docs/abi.md section 7) ---- */\n\n";
+    out += "/* The world JSON every plugin of this world carries, and hosts compare with:\n";
+    out += " * {\"fingerprint\":\"<sha-256 of the IR>\",\"world\":<IR>}, without a NUL. */\n";
+    out += &format!("#define {len_macro} {}\n", json.len());
+    out += &format!("#define {bytes_macro} \\\n");
+    let lines: Vec<String> = json
+        .as_bytes()
+        .chunks(BYTES_PER_LINE)
+        .map(|chunk| {
+            let hex: Vec<String> = chunk.iter().map(|b| format!("0x{b:02x}")).collect();
+            format!("    {}", hex.join(", "))
+        })
+        .collect();
+    out += &lines.join(", \\\n");
+    out += "\n\n";
+
+    out += "/* The plugin entry, the only symbol the loader looks up (defined by the macro\n";
+    out += " * below in a C plugin). */\n";
+    out += &wrap(&format!("pp_status {entry}("), &entry_params, ");");
+    out += "\n";
+
+    out += &format!(
+        "/* {upper}_EXPORT(NAME, VERSION, INIT) defines, in a C plugin,
+ * the descriptor blob {descriptor} (in section .plugport)
+ * and the entry {entry}.
+ * NAME and VERSION are string literals: the plugin's own name and version. INIT is
+ *   pp_status INIT(const {imports} *imports,
+ *                  const {exports} **exports, pp_string *err);
+ * which checks imports->header.size, keeps the imports pointer, sets *exports to a static
+ * table and returns PP_OK, or returns PP_ERR_INIT with *err pointing at a static message.
+ * Use it once, at file scope, without a trailing semicolon. */
+"
+    );
+    let blob = format!("{descriptor}_blob");
+    let mut macro_lines = vec![
+        format!("#define {upper}_EXPORT(NAME, VERSION, INIT)"),
+        format!("    struct {blob} {{"),
+        "        char magic[8];".into(),
+        "        uint32_t abi_version;".into(),
+        "        uint32_t name_len;".into(),
+        "        uint32_t version_len;".into(),
+        "        uint32_t world_len;".into(),
+        "        char name[sizeof(NAME)];".into(),
+        "        char version[sizeof(VERSION)];".into(),
+        format!("        unsigned char world[{len_macro} + 1];"),
+        "    };".into(),
+        format!("    PP_EXTERN_DECL const struct {blob}"),
+        format!("        {descriptor};"),
+        format!("    PP_EXPORT PP_DESCRIPTOR_SECTION const struct {blob}"),
+        format!("        {descriptor} = {{"),
+        "        {'P', 'L', 'U', 'G', 'P', 'O', 'R', 'T'},".into(),
+        "        1u,".into(),
+        "        (uint32_t)(sizeof(NAME) - 1),".into(),
+        "        (uint32_t)(sizeof(VERSION) - 1),".into(),
+        format!("        (uint32_t){len_macro},"),
+        "        NAME,".into(),
+        "        VERSION,".into(),
+        format!("        {{{bytes_macro}, 0}}"),
+        "    };".into(),
+    ];
+    macro_lines.push(format!("    PP_EXPORT pp_status {entry}("));
+    let params = wrap("        ", &entry_params, ") {");
+    macro_lines.extend(params.lines().map(String::from));
+    macro_lines.extend([
+        "        static const char pp_bad_abi[] =".into(),
+        "            \"plugport: the plugin implements ABI version 1\";".into(),
+        "        static const char pp_bad_args[] =".into(),
+        "            \"plugport: entry called without imports or exports\";".into(),
+        "        if (abi_version != 1u) {".into(),
+        "            if (err != NULL) {".into(),
+        "                err->ptr = pp_bad_abi;".into(),
+        "                err->len = sizeof pp_bad_abi - 1;".into(),
+        "            }".into(),
+        "            return PP_ERR_INIT;".into(),
+        "        }".into(),
+        "        if (imports == NULL || exports == NULL ||".into(),
+        "            imports->header.size < (uint32_t)sizeof(pp_table_header)) {".into(),
+        "            if (err != NULL) {".into(),
+        "                err->ptr = pp_bad_args;".into(),
+        "                err->len = sizeof pp_bad_args - 1;".into(),
+        "            }".into(),
+        "            return PP_ERR_INIT;".into(),
+        "        }".into(),
+        "        return INIT(imports, exports, err);".into(),
+        "    }".into(),
+    ]);
+    out += &continued(&macro_lines);
+    out += "\n";
+
+    out += &format!(
+        "/* C hosts, when the runtime header (plugport.h) was included first:
+ *   {lower}_open loads and checks a plugin of this world (0 on success);
+ *   {lower}_exports_of gives the exports table of a loaded plugin. */
+#ifdef PLUGPORT_RUNTIME_H
+{open}    static const uint8_t expected[] = {{{bytes_macro}}};
+    return plugport_open(path, expected, sizeof expected, imports, out);
+}}
+{exports_of}    return (const {exports} *)plugport_exports(p);
+}}
+#endif /* PLUGPORT_RUNTIME_H */
+",
+        open = wrap(
+            &format!("static inline int32_t {lower}_open("),
+            &[
+                "const char *path".to_string(),
+                format!("const {imports} *imports"),
+                "plugport_plugin **out".to_string(),
+            ],
+            ") {"
+        ),
+        exports_of = wrap(
+            &format!("static inline const {exports} *{lower}_exports_of("),
+            &["const plugport_plugin *p".to_string()],
+            ") {"
+        ),
+    );
+    out
+}
+
+/// Macro lines joined with ` \` continuations (none after the last line), aligned in one
+/// column unless a line is too long for it.
+fn continued(lines: &[String]) -> String {
+    let width = lines
+        .iter()
+        .map(|l| l.len())
+        .filter(|n| *n < 98)
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i + 1 == lines.len() {
+            out += &format!("{l}\n");
+        } else {
+            out += &format!("{l:width$} \\\n");
+        }
+    }
+    out
+}

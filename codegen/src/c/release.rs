@@ -1,0 +1,188 @@
+//! Release helpers (`docs/abi.md` section 6): `static inline void <T>_release(<T> *v,
+//! pp_dealloc_fn dealloc)` for every type that owns memory or handles.
+//!
+//! A helper walks the value: strings and lists with `len > 0` are released with
+//! `dealloc(ptr, len * sizeof(T), PP_ALIGNOF(T))` after their elements; options, results
+//! and variants are followed only for a valid discriminant; `own` handles are dropped
+//! through their vtable. Strings, lists and handles are emptied afterwards.
+
+use plugport::ir::{Type, TypeDefKind, TypeId, World};
+
+use super::tables::wrap;
+use super::{Ctx, Item};
+use crate::names::c_ident;
+
+/// Which types own memory or handles, computed once per world.
+pub(super) struct Owning {
+    by_id: Vec<bool>,
+}
+
+impl Owning {
+    /// Classifies every type of `world`.
+    pub(super) fn new(world: &World) -> Owning {
+        let mut memo = vec![None; world.types.len()];
+        for id in 0..world.types.len() {
+            owns_id(world, id, &mut memo);
+        }
+        Owning {
+            by_id: memo.into_iter().map(|o| o.unwrap_or(false)).collect(),
+        }
+    }
+
+    /// True when a value of `ty` owns memory or handles (strings, lists, `own`, and
+    /// anything containing them). `borrow` handles own nothing.
+    pub(super) fn owns(&self, ty: &Type) -> bool {
+        match ty {
+            Type::String => true,
+            Type::Id(id) => self.by_id[*id],
+            _ => false,
+        }
+    }
+}
+
+fn owns_use(world: &World, ty: &Type, memo: &mut [Option<bool>]) -> bool {
+    match ty {
+        Type::String => true,
+        Type::Id(id) => owns_id(world, *id, memo),
+        _ => false,
+    }
+}
+
+fn owns_id(world: &World, id: TypeId, memo: &mut [Option<bool>]) -> bool {
+    if let Some(o) = memo[id] {
+        return o;
+    }
+    let any = |types: Vec<Type>, memo: &mut [Option<bool>]| {
+        types.iter().any(|t| owns_use(world, t, memo))
+    };
+    let owns = match &world.ty(id).kind {
+        TypeDefKind::Record { fields } => any(fields.iter().map(|f| f.ty).collect(), memo),
+        TypeDefKind::Tuple { types } => any(types.clone(), memo),
+        TypeDefKind::Variant { cases } => any(cases.iter().filter_map(|c| c.ty).collect(), memo),
+        TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } => owns_use(world, ty, memo),
+        TypeDefKind::Result { ok, err } => any([*ok, *err].into_iter().flatten().collect(), memo),
+        TypeDefKind::List { .. } | TypeDefKind::Own { .. } => true,
+        TypeDefKind::Flags { .. }
+        | TypeDefKind::Enum { .. }
+        | TypeDefKind::Resource
+        | TypeDefKind::Borrow { .. } => false,
+    };
+    memo[id] = Some(owns);
+    owns
+}
+
+/// The name of the release helper of `ty`, or `None` when it owns nothing.
+pub(super) fn release_fn(ctx: &Ctx, ty: &Type) -> Option<String> {
+    if !ctx.owning.owns(ty) {
+        return None;
+    }
+    Some(match ty {
+        Type::String => "pp_string_release".to_string(),
+        Type::Id(id) => format!("{}_release", ctx.names.type_id(*id)),
+        _ => unreachable!("scalars own nothing"),
+    })
+}
+
+/// The release helper of type `id`, or `None` when it owns nothing or its helper is the
+/// one of another type with the same C name (an `own<R>` is released as R's handle, and
+/// an alias whose C name is its target's shares the target's helper).
+pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
+    let this = Type::Id(id);
+    let fn_name = release_fn(ctx, &this)?;
+    let name = ctx.names.type_id(id);
+    let mut body = String::new();
+    let call =
+        |t: &Type, place: &str| release_fn(ctx, t).map(|f| format!("{f}(&{place}, dealloc);"));
+    match &ctx.world.ty(id).kind {
+        TypeDefKind::Record { fields } => {
+            for f in fields {
+                if let Some(c) = call(&f.ty, &format!("v->{}", c_ident(&f.name))) {
+                    body += &format!("    {c}\n");
+                }
+            }
+        }
+        TypeDefKind::Tuple { types } => {
+            for (i, t) in types.iter().enumerate() {
+                if let Some(c) = call(t, &format!("v->f{i}")) {
+                    body += &format!("    {c}\n");
+                }
+            }
+        }
+        TypeDefKind::Variant { cases } => {
+            body += "    switch (v->tag) {\n";
+            for case in cases {
+                let Some(t) = &case.ty else { continue };
+                if let Some(c) = call(t, &format!("v->val.{}", c_ident(&case.name))) {
+                    body += &format!(
+                        "    case {}:\n        {c}\n        break;\n",
+                        ctx.names.case_const(id, &case.name)
+                    );
+                }
+            }
+            body += "    default:\n        break; /* no payload, or an invalid tag */\n    }\n";
+        }
+        TypeDefKind::Option { ty } => {
+            let c = call(ty, "v->val").expect("owning option has owning payload");
+            body += &format!("    if (v->is_some == 1) {{\n        {c}\n    }}\n");
+        }
+        TypeDefKind::Result { ok, err } => {
+            let ok = ok.and_then(|t| call(&t, "v->val.ok"));
+            let err = err.and_then(|t| call(&t, "v->val.err"));
+            if let Some(c) = &ok {
+                body += &format!("    if (v->is_err == 0) {{\n        {c}\n    }}\n");
+            }
+            if let Some(c) = &err {
+                if ok.is_some() {
+                    // Join `} else if` onto the closing brace of the `ok` branch.
+                    body.truncate(body.len() - 1);
+                    body += " else if";
+                } else {
+                    body += "    if";
+                }
+                body += &format!(" (v->is_err == 1) {{\n        {c}\n    }}\n");
+            }
+        }
+        TypeDefKind::List { ty } => {
+            let elem = ctx.names.ty(ty);
+            body += "    if (v->len > 0) {\n";
+            if let Some(f) = release_fn(ctx, ty) {
+                body += "        size_t i;\n";
+                body += "        for (i = 0; i < v->len; i++) {\n";
+                body += &format!("            {f}(({elem} *)(uintptr_t)&v->ptr[i], dealloc);\n");
+                body += "        }\n";
+            }
+            body += &format!(
+                "        dealloc((void *)(uintptr_t)v->ptr, v->len * sizeof({elem}), \
+                 PP_ALIGNOF({elem}));\n"
+            );
+            body += "    }\n    v->ptr = NULL;\n    v->len = 0;\n";
+        }
+        TypeDefKind::Alias { ty } => {
+            if ctx.names.ty(ty) == name {
+                return None;
+            }
+            let f = release_fn(ctx, ty).expect("owning alias has owning target");
+            body += &format!("    {f}(v, dealloc);\n");
+        }
+        TypeDefKind::Own { resource } => {
+            if ctx.world.ty(*resource).kind != TypeDefKind::Resource {
+                return None;
+            }
+            body += "    (void)dealloc;\n";
+            body += "    if (v->vtable != NULL && v->vtable->drop != NULL) {\n";
+            body += "        v->vtable->drop(v->self);\n    }\n";
+            body += "    v->self = NULL;\n    v->vtable = NULL;\n";
+        }
+        TypeDefKind::Flags { .. }
+        | TypeDefKind::Enum { .. }
+        | TypeDefKind::Resource
+        | TypeDefKind::Borrow { .. } => return None,
+    }
+    let head = format!("static inline void {fn_name}(");
+    let params = [format!("{name} *v"), "pp_dealloc_fn dealloc".to_string()];
+    let text = format!("{}{body}}}\n", wrap(&head, &params, ") {"));
+    Some(Item {
+        name: fn_name,
+        text,
+    })
+}
