@@ -1,0 +1,928 @@
+//! Resolved wit-parser world → plugport IR, collecting every refusal.
+
+use std::collections::{HashMap, HashSet};
+
+use plugport::ir;
+use wit_parser as wit;
+use wit_parser::Resolve;
+
+use super::{key_string, Declared, Refusal};
+use crate::names::c_ident;
+
+/// Where a type is used or defined, for refusal messages.
+#[derive(Clone)]
+struct Site {
+    /// What it is, e.g. ``function `read-all` `` or ``field `tags` of record `person` ``.
+    desc: String,
+    location: Option<ir::Location>,
+}
+
+/// Footnote for refusals of types the ABI's type table does not list.
+const TYPES_REF: &str = "which plugport ABI v1 does not support (docs/abi.md §3)";
+
+struct Converter<'a> {
+    r: &'a Resolve,
+    types: Vec<ir::TypeDef>,
+    /// wit-parser named type (after resolving `use`s) → IR id; `None` once refused.
+    named: HashMap<wit::TypeId, Option<ir::TypeId>>,
+    /// Canonical JSON of an anonymous kind → IR id.
+    anon: HashMap<String, ir::TypeId>,
+    /// IR names of the interfaces that are world items (inline ones have no WIT name).
+    iface_names: HashMap<wit::InterfaceId, String>,
+    /// The package of the world: interfaces of other packages record theirs.
+    world_package: wit::PackageId,
+    refusals: Vec<Refusal>,
+}
+
+/// Converts world `world_id` of package `pkg_id`, or returns every refusal.
+pub(crate) fn convert(
+    r: &Resolve,
+    pkg_id: wit::PackageId,
+    world_id: wit::WorldId,
+    declared: Declared,
+) -> Result<ir::World, Vec<Refusal>> {
+    let world = &r.worlds[world_id];
+    let mut cx = Converter {
+        r,
+        types: Vec::new(),
+        named: HashMap::new(),
+        anon: HashMap::new(),
+        iface_names: HashMap::new(),
+        world_package: pkg_id,
+        refusals: Vec::new(),
+    };
+    let world_loc = cx.loc(world.span);
+
+    for include in &declared.includes {
+        let location = parse_rendered_location(include);
+        cx.refusals.push(Refusal {
+            location,
+            message: format!(
+                "world `{}` uses `include`, which plugport ABI v1 does not support: the \
+                 order of world items is the order of table slots (docs/abi.md §5); list \
+                 the items explicitly",
+                world.name
+            ),
+        });
+    }
+
+    // Names of interface world items (inline interfaces are named by their item).
+    for (key, item) in world.imports.iter().chain(world.exports.iter()) {
+        if let wit::WorldItem::Interface { id, .. } = item {
+            let name = match (&r.interfaces[*id].name, key) {
+                (Some(n), _) => n.clone(),
+                (None, wit::WorldKey::Name(n)) => n.clone(),
+                (None, wit::WorldKey::Interface(_)) => String::from("interface"),
+            };
+            cx.iface_names.insert(*id, name);
+        }
+    }
+
+    // World-level types, in declaration order.
+    let mut world_types: Vec<wit::TypeId> = world
+        .imports
+        .values()
+        .filter_map(|item| match item {
+            wit::WorldItem::Type { id, .. } => Some(*id),
+            _ => None,
+        })
+        .filter(|id| !cx.is_use(*id))
+        .collect();
+    world_types.sort_by_key(|id| r.types[*id].span.start());
+    for id in world_types {
+        let td = &r.types[id];
+        if matches!(td.kind, wit::TypeDefKind::Resource) {
+            let location = cx.loc(td.span);
+            cx.refusals.push(Refusal {
+                location,
+                message: format!(
+                    "resource `{}` is declared at world level, which plugport ABI v1 does \
+                     not support: declare resources inside an interface (docs/abi.md §5)",
+                    td.name.as_deref().unwrap_or("?")
+                ),
+            });
+            continue;
+        }
+        cx.named_type(id);
+    }
+
+    // With `include`s (refused above) undeclared items are expected: do not report
+    // each of them again.
+    let strict = declared.includes.is_empty();
+    let imports = cx.items(
+        &world.imports,
+        &declared.imports,
+        "import",
+        &world.name,
+        strict,
+    );
+    let exports = cx.items(
+        &world.exports,
+        &declared.exports,
+        "export",
+        &world.name,
+        strict,
+    );
+    cx.check_duplicate_interfaces(&imports, &exports, &world.name, world_loc);
+
+    if !cx.refusals.is_empty() {
+        return Err(cx.refusals);
+    }
+    Ok(ir::World {
+        package: package_name(&r.packages[pkg_id].name),
+        name: world.name.clone(),
+        types: cx.types,
+        imports,
+        exports,
+    })
+}
+
+fn package_name(p: &wit::PackageName) -> ir::PackageName {
+    ir::PackageName {
+        namespace: p.namespace.clone(),
+        name: p.name.clone(),
+        version: p.version.as_ref().map(|v| v.to_string()),
+    }
+}
+
+/// `path:line:col` (as rendered by wit-parser) → [`ir::Location`].
+fn parse_rendered_location(s: &str) -> Option<ir::Location> {
+    let mut parts = s.rsplitn(3, ':');
+    let _col = parts.next()?;
+    let line = parts.next()?.parse().ok()?;
+    let file = parts.next()?.to_string();
+    Some(ir::Location { file, line })
+}
+
+impl<'a> Converter<'a> {
+    fn loc(&self, span: wit::Span) -> Option<ir::Location> {
+        if !span.is_known() {
+            return None;
+        }
+        parse_rendered_location(&self.r.render_location(span))
+    }
+
+    fn refuse(&mut self, site: &Site, what: String) {
+        let refusal = Refusal {
+            location: site.location.clone(),
+            message: format!("{} {what}", site.desc),
+        };
+        if !self.refusals.contains(&refusal) {
+            self.refusals.push(refusal);
+        }
+    }
+
+    /// `true` when `id` is the type a `use` created: it points at a type of another
+    /// interface or world. (`type a = b` can only name a type in scope, which has the
+    /// same owner as `a`: a local definition or a local `use`.)
+    fn is_use(&self, id: wit::TypeId) -> bool {
+        let td = &self.r.types[id];
+        match td.kind {
+            wit::TypeDefKind::Type(wit::Type::Id(t)) => {
+                td.name.is_some() && self.r.types[t].owner != td.owner
+            }
+            _ => false,
+        }
+    }
+
+    /// Follows `use`s to the type of the defining interface.
+    fn through_uses(&self, mut id: wit::TypeId) -> wit::TypeId {
+        while self.is_use(id) {
+            match self.r.types[id].kind {
+                wit::TypeDefKind::Type(wit::Type::Id(t)) => id = t,
+                _ => unreachable!(),
+            }
+        }
+        id
+    }
+
+    /// Follows `use`s and aliases to a resource, if `id` names one.
+    fn resource_of(&self, mut id: wit::TypeId) -> Option<wit::TypeId> {
+        loop {
+            match self.r.types[id].kind {
+                wit::TypeDefKind::Resource => return Some(id),
+                wit::TypeDefKind::Type(wit::Type::Id(t)) => id = t,
+                _ => return None,
+            }
+        }
+    }
+
+    fn owner_name(&self, owner: wit::TypeOwner) -> Option<String> {
+        match owner {
+            wit::TypeOwner::Interface(i) => Some(
+                self.iface_names
+                    .get(&i)
+                    .cloned()
+                    .or_else(|| self.r.interfaces[i].name.clone())
+                    .unwrap_or_else(|| String::from("interface")),
+            ),
+            wit::TypeOwner::World(_) | wit::TypeOwner::None => None,
+        }
+    }
+
+    /// Adds an anonymous type once per distinct structure and returns its id.
+    fn intern(&mut self, kind: ir::TypeDefKind, location: Option<ir::Location>) -> ir::TypeId {
+        let key = serde_json::to_string(&kind).expect("IR serialises");
+        if let Some(id) = self.anon.get(&key) {
+            return *id;
+        }
+        let id = self.types.len();
+        self.types.push(ir::TypeDef {
+            name: None,
+            interface: None,
+            kind,
+            location,
+        });
+        self.anon.insert(key, id);
+        id
+    }
+
+    /// A type use. `None` when it (or something inside it) was refused.
+    fn ty(&mut self, t: &wit::Type, site: &Site) -> Option<ir::Type> {
+        Some(match t {
+            wit::Type::Bool => ir::Type::Bool,
+            wit::Type::U8 => ir::Type::U8,
+            wit::Type::U16 => ir::Type::U16,
+            wit::Type::U32 => ir::Type::U32,
+            wit::Type::U64 => ir::Type::U64,
+            wit::Type::S8 => ir::Type::S8,
+            wit::Type::S16 => ir::Type::S16,
+            wit::Type::S32 => ir::Type::S32,
+            wit::Type::S64 => ir::Type::S64,
+            wit::Type::F32 => ir::Type::F32,
+            wit::Type::F64 => ir::Type::F64,
+            wit::Type::Char => ir::Type::Char,
+            wit::Type::String => ir::Type::String,
+            wit::Type::ErrorContext => {
+                self.refuse(site, format!("uses `error-context`, {TYPES_REF}"));
+                return None;
+            }
+            wit::Type::Id(id) => return self.type_id(*id, site),
+        })
+    }
+
+    fn type_id(&mut self, id: wit::TypeId, site: &Site) -> Option<ir::Type> {
+        let id = self.through_uses(id);
+        let td = &self.r.types[id];
+        if matches!(td.kind, wit::TypeDefKind::Resource) {
+            // A bare resource name in a type position is `own<R>`.
+            let resource = self.named_type(id)?;
+            let location = self.loc(td.span);
+            return Some(ir::Type::Id(
+                self.intern(ir::TypeDefKind::Own { resource }, location),
+            ));
+        }
+        if td.name.is_some() {
+            return self.named_type(id).map(ir::Type::Id);
+        }
+        if let wit::TypeDefKind::Type(t) = &td.kind {
+            return self.ty(t, site);
+        }
+        let location = self.loc(td.span);
+        let kind = self.kind(&td.kind.clone(), site, None)?;
+        Some(ir::Type::Id(self.intern(kind, location)))
+    }
+
+    /// A named type definition (record, enum, resource, alias ...), converted once.
+    fn named_type(&mut self, id: wit::TypeId) -> Option<ir::TypeId> {
+        let id = self.through_uses(id);
+        if let Some(done) = self.named.get(&id) {
+            return *done;
+        }
+        let td = &self.r.types[id];
+        let name = td.name.clone().expect("named type");
+        let location = self.loc(td.span);
+        let site = Site {
+            desc: format!("{} `{name}`", describe_kind(&td.kind)),
+            location: location.clone(),
+        };
+        let kind = match &td.kind {
+            wit::TypeDefKind::Resource => Some(ir::TypeDefKind::Resource),
+            // `type a = b;`
+            wit::TypeDefKind::Type(t) => self.ty(t, &site).map(|ty| ir::TypeDefKind::Alias { ty }),
+            // `type a = list<b>;` and friends: the structure is interned on its own.
+            k @ (wit::TypeDefKind::List(_)
+            | wit::TypeDefKind::Option(_)
+            | wit::TypeDefKind::Result(_)
+            | wit::TypeDefKind::Tuple(_)
+            | wit::TypeDefKind::Handle(_)
+            | wit::TypeDefKind::Map(..)
+            | wit::TypeDefKind::FixedLengthList(..)
+            | wit::TypeDefKind::Future(_)
+            | wit::TypeDefKind::Stream(_)) => {
+                let site = Site {
+                    desc: format!("type `{name}`"),
+                    location: location.clone(),
+                };
+                self.kind(&k.clone(), &site, None)
+                    .map(|kind| ir::TypeDefKind::Alias {
+                        ty: ir::Type::Id(self.intern(kind, location.clone())),
+                    })
+            }
+            k => self.kind(&k.clone(), &site, Some(&name)),
+        };
+        let result = kind.map(|kind| {
+            let ir_id = self.types.len();
+            self.types.push(ir::TypeDef {
+                name: Some(name),
+                interface: self.owner_name(td.owner),
+                kind,
+                location,
+            });
+            ir_id
+        });
+        self.named.insert(id, result);
+        result
+    }
+
+    /// The IR kind of a wit-parser kind; `named` is the type's name for record, flags,
+    /// enum and variant definitions (used in refusal messages of their members).
+    /// Every member is converted even after a failure, so all problems are reported.
+    fn kind(
+        &mut self,
+        kind: &wit::TypeDefKind,
+        site: &Site,
+        named: Option<&str>,
+    ) -> Option<ir::TypeDefKind> {
+        let name = named.unwrap_or("?");
+        match kind {
+            wit::TypeDefKind::Record(rec) => {
+                if rec.fields.is_empty() {
+                    self.refuse(site, format!("is an empty record, {TYPES_REF}"));
+                    return None;
+                }
+                let fields: Vec<Option<ir::Field>> = rec
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let s = Site {
+                            desc: format!("field `{}` of record `{name}`", f.name),
+                            location: site.location.clone(),
+                        };
+                        self.ty(&f.ty, &s).map(|ty| ir::Field {
+                            name: f.name.clone(),
+                            ty,
+                        })
+                    })
+                    .collect();
+                let fields = fields.into_iter().collect::<Option<Vec<_>>>()?;
+                Some(ir::TypeDefKind::Record { fields })
+            }
+            wit::TypeDefKind::Flags(flags) => {
+                let n = flags.flags.len();
+                if n == 0 {
+                    self.refuse(site, format!("has no flags, {TYPES_REF}"));
+                    return None;
+                }
+                if n > 64 {
+                    self.refuse(
+                        site,
+                        format!(
+                            "has {n} flags; plugport ABI v1 supports at most 64 \
+                             (docs/abi.md §3)"
+                        ),
+                    );
+                    return None;
+                }
+                Some(ir::TypeDefKind::Flags {
+                    flags: flags.flags.iter().map(|f| f.name.clone()).collect(),
+                })
+            }
+            wit::TypeDefKind::Enum(e) => {
+                if e.cases.is_empty() {
+                    self.refuse(site, format!("has no cases, {TYPES_REF}"));
+                    return None;
+                }
+                Some(ir::TypeDefKind::Enum {
+                    cases: e.cases.iter().map(|c| c.name.clone()).collect(),
+                })
+            }
+            wit::TypeDefKind::Variant(v) => {
+                if v.cases.is_empty() {
+                    self.refuse(site, format!("has no cases, {TYPES_REF}"));
+                    return None;
+                }
+                let cases: Vec<Option<ir::Case>> = v
+                    .cases
+                    .iter()
+                    .map(|c| {
+                        let s = Site {
+                            desc: format!("case `{}` of variant `{name}`", c.name),
+                            location: site.location.clone(),
+                        };
+                        let ty = match &c.ty {
+                            Some(t) => Some(self.ty(t, &s)?),
+                            None => None,
+                        };
+                        Some(ir::Case {
+                            name: c.name.clone(),
+                            ty,
+                        })
+                    })
+                    .collect();
+                let cases = cases.into_iter().collect::<Option<Vec<_>>>()?;
+                Some(ir::TypeDefKind::Variant { cases })
+            }
+            wit::TypeDefKind::Tuple(t) => {
+                if t.types.is_empty() {
+                    self.refuse(site, format!("uses an empty tuple, {TYPES_REF}"));
+                    return None;
+                }
+                let types: Vec<Option<ir::Type>> =
+                    t.types.iter().map(|t| self.ty(t, site)).collect();
+                let types = types.into_iter().collect::<Option<Vec<_>>>()?;
+                Some(ir::TypeDefKind::Tuple { types })
+            }
+            wit::TypeDefKind::Option(t) => Some(ir::TypeDefKind::Option {
+                ty: self.ty(t, site)?,
+            }),
+            wit::TypeDefKind::List(t) => Some(ir::TypeDefKind::List {
+                ty: self.ty(t, site)?,
+            }),
+            wit::TypeDefKind::Result(res) => {
+                let ok = res.ok.as_ref().map(|t| self.ty(t, site));
+                let err = res.err.as_ref().map(|t| self.ty(t, site));
+                let ok = match ok {
+                    Some(t) => Some(t?),
+                    None => None,
+                };
+                let err = match err {
+                    Some(t) => Some(t?),
+                    None => None,
+                };
+                Some(ir::TypeDefKind::Result { ok, err })
+            }
+            wit::TypeDefKind::Handle(h) => {
+                let (wit::Handle::Own(r) | wit::Handle::Borrow(r)) = *h;
+                let Some(res) = self.resource_of(r) else {
+                    let text = wit_type_text(self.r, &wit::Type::Id(r));
+                    self.refuse(
+                        site,
+                        format!("uses a handle to `{text}`, which is not a resource"),
+                    );
+                    return None;
+                };
+                let resource = self.named_type(res)?;
+                Some(match h {
+                    wit::Handle::Own(_) => ir::TypeDefKind::Own { resource },
+                    wit::Handle::Borrow(_) => ir::TypeDefKind::Borrow { resource },
+                })
+            }
+            wit::TypeDefKind::Resource => Some(ir::TypeDefKind::Resource),
+            wit::TypeDefKind::Type(t) => Some(ir::TypeDefKind::Alias {
+                ty: self.ty(t, site)?,
+            }),
+            wit::TypeDefKind::Map(k, v) => {
+                let (k, v) = (wit_type_text(self.r, k), wit_type_text(self.r, v));
+                self.refuse(
+                    site,
+                    format!(
+                        "uses `map<{k}, {v}>`, which plugport ABI v1 does not support \
+                         (docs/abi.md §3); use `list<tuple<{k}, {v}>>` instead"
+                    ),
+                );
+                None
+            }
+            wit::TypeDefKind::FixedLengthList(t, n) => {
+                let t = wit_type_text(self.r, t);
+                self.refuse(
+                    site,
+                    format!("uses the fixed-length list `list<{t}, {n}>`, {TYPES_REF}"),
+                );
+                None
+            }
+            k @ (wit::TypeDefKind::Future(_) | wit::TypeDefKind::Stream(_)) => {
+                let text = kind_text(self.r, k);
+                self.refuse(site, format!("uses `{text}`, {TYPES_REF}"));
+                None
+            }
+            wit::TypeDefKind::Unknown => {
+                self.refuse(
+                    site,
+                    String::from("uses a type wit-parser could not resolve"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The world items of one direction, in declaration order.
+    fn items(
+        &mut self,
+        items: &wit::IndexMap<wit::WorldKey, wit::WorldItem>,
+        declared: &[String],
+        direction: &str,
+        world: &str,
+        strict: bool,
+    ) -> Vec<ir::WorldItem> {
+        let r = self.r;
+        let mut ordered: Vec<(usize, &wit::WorldKey, &wit::WorldItem)> = Vec::new();
+        for (key, item) in items {
+            let k = key_string(r, key);
+            match declared.iter().position(|d| *d == k) {
+                Some(pos) => ordered.push((pos, key, item)),
+                None if !strict => {}
+                None => match item {
+                    // Added by wit-parser because a declared item uses its types.
+                    wit::WorldItem::Interface { id, .. } => {
+                        let iface = &r.interfaces[*id];
+                        if !iface.functions.is_empty() {
+                            let location = self.loc(iface.span);
+                            let name = iface.name.as_deref().unwrap_or("?");
+                            self.refusals.push(Refusal {
+                                location,
+                                message: format!(
+                                    "interface `{name}` is {direction}ed by world \
+                                     `{world}` only implicitly (an item of the world uses \
+                                     its types) and has functions, which plugport ABI v1 \
+                                     does not support: its table would have no declared \
+                                     place (docs/abi.md §5); add `{direction} {name};` to \
+                                     the world"
+                                ),
+                            });
+                        }
+                    }
+                    wit::WorldItem::Type { .. } => {}
+                    wit::WorldItem::Function(f) => {
+                        let location = self.loc(f.span);
+                        self.refusals.push(Refusal {
+                            location,
+                            message: format!(
+                                "function `{}` is in world `{world}` but not declared in \
+                                 it (included from another world?)",
+                                f.name
+                            ),
+                        });
+                    }
+                },
+            }
+        }
+        ordered.sort_by_key(|(pos, _, _)| *pos);
+
+        let mut out = Vec::new();
+        for (_, _, item) in ordered {
+            match item {
+                wit::WorldItem::Interface { id, .. } => {
+                    if let Some(i) = self.interface(*id) {
+                        out.push(ir::WorldItem::Interface(i));
+                    }
+                }
+                wit::WorldItem::Function(f) => {
+                    // Functions of world-level resources: the resource is refused.
+                    if f.kind.resource().is_some() {
+                        continue;
+                    }
+                    if let Some(f) = self.function(f) {
+                        out.push(ir::WorldItem::Function(f));
+                    }
+                }
+                wit::WorldItem::Type { .. } => {}
+            }
+        }
+        out
+    }
+
+    fn interface(&mut self, id: wit::InterfaceId) -> Option<ir::Interface> {
+        let r = self.r;
+        let iface = &r.interfaces[id];
+        let name = self.owner_name(wit::TypeOwner::Interface(id))?;
+        let package = iface
+            .package
+            .filter(|p| *p != self.world_package)
+            .map(|p| package_name(&r.packages[p].name));
+
+        let mut declared: Vec<wit::TypeId> = iface
+            .types
+            .values()
+            .copied()
+            .filter(|t| !self.is_use(*t))
+            .collect();
+        declared.sort_by_key(|t| r.types[*t].span.start());
+        let types: Vec<ir::TypeId> = declared
+            .into_iter()
+            .filter_map(|t| self.named_type(t))
+            .collect();
+
+        let mut functions = Vec::new();
+        let mut slots: HashMap<String, String> = HashMap::new();
+        for f in iface.functions.values() {
+            let Some(func) = self.function(f) else {
+                continue;
+            };
+            if !matches!(func.kind, ir::FunctionKind::Method(_)) {
+                let slot = self.slot_name(&func);
+                if let Some(prev) = slots.insert(slot.clone(), f.name.clone()) {
+                    let site = Site {
+                        desc: format!("function `{}`", display_name(f)),
+                        location: func.location.clone(),
+                    };
+                    self.refuse(
+                        &site,
+                        format!(
+                            "has the C slot name `{slot}` of interface `{name}`, which \
+                             `{prev}` already has (docs/abi.md §5)"
+                        ),
+                    );
+                }
+            }
+            functions.push(func);
+        }
+        Some(ir::Interface {
+            name,
+            package,
+            types,
+            functions,
+        })
+    }
+
+    /// The slot name of a non-method function (docs/abi.md §5).
+    fn slot_name(&self, f: &ir::Function) -> String {
+        let resource = |r: ir::TypeId| self.types[r].name.clone().unwrap_or_default();
+        match f.kind {
+            ir::FunctionKind::Constructor(r) => c_ident(&format!("{}-new", resource(r))),
+            ir::FunctionKind::Static(r) => c_ident(&format!("{}-{}", resource(r), f.name)),
+            _ => c_ident(&f.name),
+        }
+    }
+
+    fn function(&mut self, f: &wit::Function) -> Option<ir::Function> {
+        let location = self.loc(f.span);
+        let site = Site {
+            desc: format!("function `{}`", display_name(f)),
+            location: location.clone(),
+        };
+        let mut ok = true;
+        let resource = |cx: &mut Self, r: wit::TypeId| cx.named_type(r);
+        let kind = match f.kind {
+            wit::FunctionKind::Freestanding => Some(ir::FunctionKind::Freestanding),
+            wit::FunctionKind::Method(r) => resource(self, r).map(ir::FunctionKind::Method),
+            wit::FunctionKind::Static(r) => resource(self, r).map(ir::FunctionKind::Static),
+            wit::FunctionKind::Constructor(r) => {
+                resource(self, r).map(ir::FunctionKind::Constructor)
+            }
+            wit::FunctionKind::AsyncFreestanding
+            | wit::FunctionKind::AsyncMethod(_)
+            | wit::FunctionKind::AsyncStatic(_) => {
+                self.refuse(&site, format!("is `async`, {TYPES_REF}"));
+                None
+            }
+            wit::FunctionKind::Getter
+            | wit::FunctionKind::Setter
+            | wit::FunctionKind::MethodGetter(_)
+            | wit::FunctionKind::MethodSetter(_)
+            | wit::FunctionKind::StaticGetter(_)
+            | wit::FunctionKind::StaticSetter(_) => {
+                self.refuse(
+                    &site,
+                    String::from(
+                        "is a property accessor (`get`/`set`), which plugport ABI v1 does \
+                         not support (docs/abi.md §5)",
+                    ),
+                );
+                None
+            }
+        };
+        ok &= kind.is_some();
+
+        let skip_self = matches!(
+            f.kind,
+            wit::FunctionKind::Method(_)
+                | wit::FunctionKind::AsyncMethod(_)
+                | wit::FunctionKind::MethodGetter(_)
+                | wit::FunctionKind::MethodSetter(_)
+        );
+        let mut params = Vec::new();
+        for (i, p) in f.params.iter().enumerate() {
+            if skip_self && i == 0 {
+                continue;
+            }
+            let s = Site {
+                desc: format!("parameter `{}` of function `{}`", p.name, display_name(f)),
+                location: location.clone(),
+            };
+            match self.ty(&p.ty, &s) {
+                Some(ty) => params.push(ir::Param {
+                    name: p.name.clone(),
+                    ty,
+                }),
+                None => ok = false,
+            }
+        }
+
+        let mut result = None;
+        if let Some(t) = &f.result {
+            if let wit::FunctionKind::Constructor(_) = f.kind {
+                let is_handle = match t {
+                    wit::Type::Id(id) => match self.r.types[*id].kind {
+                        wit::TypeDefKind::Handle(wit::Handle::Own(_)) => true,
+                        _ => self.resource_of(*id).is_some(),
+                    },
+                    _ => false,
+                };
+                if !is_handle {
+                    let text = wit_type_text(self.r, t);
+                    self.refuse(
+                        &site,
+                        format!(
+                            "is a fallible constructor (returns `{text}`), which plugport \
+                             ABI v1 does not support: a constructor returns the handle \
+                             (docs/abi.md §5); use a static function returning a `result`"
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+            match self.ty(t, &site) {
+                Some(ty) => {
+                    if let Some(borrow) = self.find_borrow(&ty, &mut HashSet::new()) {
+                        let text = wit_type_text(self.r, t);
+                        let res = self.types[borrow].name.clone().unwrap_or_default();
+                        self.refuse(
+                            &site,
+                            format!(
+                                "returns `{text}`, which contains `borrow<{res}>`; borrowed \
+                                 handles are allowed only in parameters (docs/abi.md §5)"
+                            ),
+                        );
+                        ok = false;
+                    }
+                    result = Some(ty);
+                }
+                None => ok = false,
+            }
+        }
+
+        if !ok {
+            return None;
+        }
+        Some(ir::Function {
+            name: function_name(f),
+            kind: kind?,
+            params,
+            result,
+            location,
+        })
+    }
+
+    /// The resource of a `borrow` somewhere inside `ty`, if any.
+    fn find_borrow(&self, ty: &ir::Type, seen: &mut HashSet<ir::TypeId>) -> Option<ir::TypeId> {
+        let ir::Type::Id(id) = ty else {
+            return None;
+        };
+        if !seen.insert(*id) {
+            return None;
+        }
+        let mut inner: Vec<ir::Type> = Vec::new();
+        match &self.types[*id].kind {
+            ir::TypeDefKind::Borrow { resource } => return Some(*resource),
+            ir::TypeDefKind::Record { fields } => inner.extend(fields.iter().map(|f| f.ty)),
+            ir::TypeDefKind::Tuple { types } => inner.extend(types.iter().copied()),
+            ir::TypeDefKind::Variant { cases } => inner.extend(cases.iter().filter_map(|c| c.ty)),
+            ir::TypeDefKind::Option { ty }
+            | ir::TypeDefKind::List { ty }
+            | ir::TypeDefKind::Alias { ty } => inner.push(*ty),
+            ir::TypeDefKind::Result { ok, err } => inner.extend(ok.iter().chain(err.iter())),
+            ir::TypeDefKind::Flags { .. }
+            | ir::TypeDefKind::Enum { .. }
+            | ir::TypeDefKind::Resource
+            | ir::TypeDefKind::Own { .. } => {}
+        }
+        inner.iter().find_map(|t| self.find_borrow(t, seen))
+    }
+
+    /// Two different interfaces with the same name would get the same C names.
+    fn check_duplicate_interfaces(
+        &mut self,
+        imports: &[ir::WorldItem],
+        exports: &[ir::WorldItem],
+        world: &str,
+        location: Option<ir::Location>,
+    ) {
+        for (list, direction) in [(imports, "imports"), (exports, "exports")] {
+            let mut seen = HashSet::new();
+            for item in list {
+                if !seen.insert(item.name()) {
+                    self.refusals.push(Refusal {
+                        location: location.clone(),
+                        message: format!(
+                            "world `{world}` {direction} two items named `{}`; their C \
+                             names would collide (docs/abi.md §4)",
+                            item.name()
+                        ),
+                    });
+                }
+            }
+        }
+        let mut by_name: HashMap<&str, Vec<&wit::InterfaceId>> = HashMap::new();
+        for (id, name) in &self.iface_names {
+            by_name.entry(name.as_str()).or_default().push(id);
+        }
+        let mut dups: Vec<&str> = by_name
+            .iter()
+            .filter(|(_, ids)| ids.len() > 1)
+            .map(|(n, _)| *n)
+            .collect();
+        dups.sort();
+        for name in dups {
+            self.refusals.push(Refusal {
+                location: location.clone(),
+                message: format!(
+                    "world `{world}` uses two different interfaces named `{name}`; their C \
+                     names would collide (docs/abi.md §4)"
+                ),
+            });
+        }
+    }
+}
+
+/// The IR name of a function: `greet`, `push` for `decoder.push`, `new` for a
+/// constructor.
+fn function_name(f: &wit::Function) -> String {
+    match f.kind {
+        wit::FunctionKind::Constructor(_) => String::from("new"),
+        _ => f.item_name().to_string(),
+    }
+}
+
+/// How a function is named in messages: `greet`, `decoder.push`, `decoder.constructor`.
+fn display_name(f: &wit::Function) -> String {
+    match f.kind.resource() {
+        Some(_) => {
+            let base = f.name.rsplit(']').next().unwrap_or(&f.name);
+            match f.kind {
+                wit::FunctionKind::Constructor(_) => format!("{base}.constructor"),
+                _ => base.to_string(),
+            }
+        }
+        None => f.item_name().to_string(),
+    }
+}
+
+fn describe_kind(kind: &wit::TypeDefKind) -> &'static str {
+    match kind {
+        wit::TypeDefKind::Type(_) => "type",
+        k => k.as_str(),
+    }
+}
+
+/// A type as WIT text, for messages: `list<string>`, `stream<u8>`, `point`.
+fn wit_type_text(r: &Resolve, t: &wit::Type) -> String {
+    match t {
+        wit::Type::Bool => "bool".into(),
+        wit::Type::U8 => "u8".into(),
+        wit::Type::U16 => "u16".into(),
+        wit::Type::U32 => "u32".into(),
+        wit::Type::U64 => "u64".into(),
+        wit::Type::S8 => "s8".into(),
+        wit::Type::S16 => "s16".into(),
+        wit::Type::S32 => "s32".into(),
+        wit::Type::S64 => "s64".into(),
+        wit::Type::F32 => "f32".into(),
+        wit::Type::F64 => "f64".into(),
+        wit::Type::Char => "char".into(),
+        wit::Type::String => "string".into(),
+        wit::Type::ErrorContext => "error-context".into(),
+        wit::Type::Id(id) => {
+            let td = &r.types[*id];
+            match &td.name {
+                Some(n) => n.clone(),
+                None => kind_text(r, &td.kind),
+            }
+        }
+    }
+}
+
+fn kind_text(r: &Resolve, kind: &wit::TypeDefKind) -> String {
+    let t = |t: &wit::Type| wit_type_text(r, t);
+    let opt = |o: &Option<wit::Type>| o.as_ref().map(t);
+    match kind {
+        wit::TypeDefKind::List(e) => format!("list<{}>", t(e)),
+        wit::TypeDefKind::FixedLengthList(e, n) => format!("list<{}, {n}>", t(e)),
+        wit::TypeDefKind::Map(k, v) => format!("map<{}, {}>", t(k), t(v)),
+        wit::TypeDefKind::Option(e) => format!("option<{}>", t(e)),
+        wit::TypeDefKind::Result(res) => match (opt(&res.ok), opt(&res.err)) {
+            (None, None) => "result".into(),
+            (Some(ok), None) => format!("result<{ok}>"),
+            (None, Some(err)) => format!("result<_, {err}>"),
+            (Some(ok), Some(err)) => format!("result<{ok}, {err}>"),
+        },
+        wit::TypeDefKind::Tuple(tu) => {
+            let parts: Vec<String> = tu.types.iter().map(t).collect();
+            format!("tuple<{}>", parts.join(", "))
+        }
+        wit::TypeDefKind::Handle(wit::Handle::Own(x)) => format!("own<{}>", t(&wit::Type::Id(*x))),
+        wit::TypeDefKind::Handle(wit::Handle::Borrow(x)) => {
+            format!("borrow<{}>", t(&wit::Type::Id(*x)))
+        }
+        wit::TypeDefKind::Future(e) => match opt(e) {
+            Some(e) => format!("future<{e}>"),
+            None => "future".into(),
+        },
+        wit::TypeDefKind::Stream(e) => match opt(e) {
+            Some(e) => format!("stream<{e}>"),
+            None => "stream".into(),
+        },
+        wit::TypeDefKind::Type(x) => t(x),
+        k => k.as_str().into(),
+    }
+}

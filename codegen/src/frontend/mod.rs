@@ -1,0 +1,283 @@
+//! The WIT front end: reads WIT with `wit-parser`, selects a world, refuses what the
+//! plugport ABI v1 does not support (with file:line), and produces the IR
+//! ([`plugport::ir::World`]).
+//!
+//! Entry points: [`load_world`] (just the IR) and [`load`] (the IR plus the list of WIT
+//! files that were read, for build scripts).
+//!
+//! What the conversion guarantees (see `bridge/src/ir.rs` and `docs/abi.md`):
+//! - types are interned: every named type once, every distinct anonymous structure once;
+//! - every type appears after all the types it refers to;
+//! - functions, fields, cases and world items keep their WIT declaration order;
+//! - a `use` never creates a type: it refers to the type of the defining interface;
+//! - `type a = …` becomes [`TypeDefKind::Alias`](plugport::ir::TypeDefKind::Alias) (also
+//!   when `…` is an anonymous structure such as `list<point>`, which is interned
+//!   separately);
+//! - `own<R>` and `borrow<R>` become anonymous `Own`/`Borrow` type definitions, also for
+//!   the implicit `own` of a bare resource name;
+//! - the implicit `self` of a method is not listed in its parameters.
+//!
+//! Interfaces that wit-parser adds to a world's imports only because another item uses
+//! their types (they are not written in the world) are not world items of the IR when
+//! they have no functions; their types are still in [`World::types`] under their
+//! interface's name. If such an interface has functions, the world is refused: the host
+//! would have to provide a table nobody asked for, so it must be imported explicitly.
+//!
+//! Everything the ABI does not support is refused, never skipped: all problems of a world
+//! are collected and reported together in [`FrontendError::Unsupported`].
+
+mod convert;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use plugport::ir::{Location, World};
+use wit_parser::{Resolve, UnresolvedPackage, UnresolvedPackageGroup, WorldKey};
+
+/// One construct of a WIT world that plugport ABI v1 does not support.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Where the construct is declared, when wit-parser knows it.
+    pub location: Option<Location>,
+    /// What is refused and why, e.g. ``function `read-all` uses `stream<u8>`, which
+    /// plugport ABI v1 does not support (docs/abi.md §3)``.
+    pub message: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(loc) => write!(f, "{}:{}: {}", loc.file, loc.line, self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why a WIT world could not be turned into plugport IR.
+#[derive(Debug, thiserror::Error)]
+pub enum FrontendError {
+    /// wit-parser could not read, parse or resolve the WIT. The text is wit-parser's own,
+    /// rendered with file:line:column and a source snippet where it has a location.
+    #[error("{message}")]
+    Wit {
+        /// wit-parser's rendered error.
+        message: String,
+    },
+    /// The main package of the input defines no world.
+    #[error("package `{package}` defines no world (in {path})")]
+    NoWorld { package: String, path: String },
+    /// The requested world is not in the main package.
+    #[error("world `{requested}` not found in package `{package}`; available: {}", .available.join(", "))]
+    WorldNotFound {
+        requested: String,
+        package: String,
+        available: Vec<String>,
+    },
+    /// The main package defines several worlds and none was requested.
+    #[error(
+        "package `{package}` defines several worlds ({}); choose one with `--world <name>` \
+         (or `Builder::world`)",
+        .available.join(", ")
+    )]
+    AmbiguousWorld {
+        package: String,
+        available: Vec<String>,
+    },
+    /// The world uses constructs plugport ABI v1 does not support. Every problem found is
+    /// listed, one per line, as `file:line: message`.
+    #[error("{}", display_refusals(.refusals))]
+    Unsupported {
+        /// Name of the world that was refused.
+        world: String,
+        /// All problems, in the order they were found.
+        refusals: Vec<Refusal>,
+    },
+}
+
+fn display_refusals(refusals: &[Refusal]) -> String {
+    refusals
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A loaded world and the WIT files it was read from.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The world, converted to plugport IR.
+    pub world: World,
+    /// Every WIT file wit-parser read (the package and its `deps/`), for
+    /// `cargo:rerun-if-changed`.
+    pub sources: Vec<PathBuf>,
+}
+
+/// Reads the WIT at `path` and converts one of its worlds to plugport IR.
+///
+/// `path` is a `.wit` file or a directory holding a WIT package (with an optional
+/// `deps/` directory), as accepted by `wit_parser::Resolve::push_path`. `world` selects
+/// a world of the main package by its WIT name; with `None` the package must define
+/// exactly one world.
+///
+/// Errors: [`FrontendError::Wit`] when wit-parser fails (the message carries its
+/// file:line), [`FrontendError::NoWorld`] / [`FrontendError::WorldNotFound`] /
+/// [`FrontendError::AmbiguousWorld`] when the world cannot be selected, and
+/// [`FrontendError::Unsupported`] listing every construct the ABI does not support.
+pub fn load_world(path: &Path, world: Option<&str>) -> Result<World, FrontendError> {
+    load(path, world).map(|l| l.world)
+}
+
+/// Like [`load_world`], and also returns the WIT files that were read.
+///
+/// Errors: as [`load_world`].
+pub fn load(path: &Path, world: Option<&str>) -> Result<Loaded, FrontendError> {
+    let mut resolve = Resolve::new();
+    let (pkg_id, source_map) = resolve.push_path(path).map_err(|e| FrontendError::Wit {
+        message: resolve.render_error(&e),
+    })?;
+    let sources: Vec<PathBuf> = source_map.paths().map(Path::to_path_buf).collect();
+    let package = &resolve.packages[pkg_id];
+
+    // Select the world.
+    let available: Vec<String> = package.worlds.keys().cloned().collect();
+    let world_id = match world {
+        Some(name) => match package.worlds.get(name) {
+            Some(id) => *id,
+            None => {
+                return Err(FrontendError::WorldNotFound {
+                    requested: name.to_string(),
+                    package: package.name.to_string(),
+                    available,
+                })
+            }
+        },
+        None => match package.worlds.len() {
+            0 => {
+                return Err(FrontendError::NoWorld {
+                    package: package.name.to_string(),
+                    path: path.display().to_string(),
+                })
+            }
+            1 => package.worlds[0],
+            _ => {
+                return Err(FrontendError::AmbiguousWorld {
+                    package: package.name.to_string(),
+                    available,
+                })
+            }
+        },
+    };
+    let world_name = resolve.worlds[world_id].name.clone();
+
+    // wit-parser's resolved worlds are elaborated: implicit dependency imports are
+    // added and items are re-sorted (functions before interfaces among exports, ...).
+    // The declaration order is ABI (it is the slot order of the world tables), so it is
+    // read from the unresolved package, which keeps the source order.
+    let unresolved = parse_main_package(path)?;
+    let declared = declared_order(&unresolved, &world_name);
+
+    convert::convert(&resolve, pkg_id, world_id, declared)
+        .map(|world| Loaded { world, sources })
+        .map_err(|refusals| FrontendError::Unsupported {
+            world: world_name,
+            refusals,
+        })
+}
+
+/// Parses the main package at `path` again, without resolving it, to read the declared
+/// order of world items.
+fn parse_main_package(path: &Path) -> Result<UnresolvedPackageGroup, FrontendError> {
+    let wit_err = |message: String| FrontendError::Wit { message };
+    if path.is_dir() {
+        UnresolvedPackageGroup::parse_dir(path).map_err(|e| wit_err(format!("{e:#}")))
+    } else {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            wit_err(format!(
+                "{}: cannot read as WIT text (plugport reads WIT text, not \
+                 wasm-encoded packages): {e}",
+                path.display()
+            ))
+        })?;
+        UnresolvedPackageGroup::parse(path, &text).map_err(|(map, e)| wit_err(e.render(&map)))
+    }
+}
+
+/// What the world declares, in source order: keys of its imports and exports, whether it
+/// has `include`s (with their location), as read from the unresolved package.
+pub(crate) struct Declared {
+    /// Import keys in declaration order (see [`key_string`]).
+    pub imports: Vec<String>,
+    /// Export keys in declaration order.
+    pub exports: Vec<String>,
+    /// Locations of `include` statements (rendered file:line:col), if any.
+    pub includes: Vec<String>,
+}
+
+fn declared_order(group: &UnresolvedPackageGroup, world: &str) -> Declared {
+    let pkg = &group.main;
+    let mut declared = Declared {
+        imports: Vec::new(),
+        exports: Vec::new(),
+        includes: Vec::new(),
+    };
+    let Some((_, w)) = pkg.worlds.iter().find(|(_, w)| w.name == world) else {
+        return declared;
+    };
+    // Foreign interfaces referenced by the package: unresolved id → `ns:pkg/iface`.
+    let mut foreign: HashMap<wit_parser::InterfaceId, String> = HashMap::new();
+    for (pname, items) in &pkg.foreign_deps {
+        for (iname, (item, _)) in items {
+            if let wit_parser::AstItem::Interface(id) = item {
+                foreign.insert(*id, format!("{}:{}/{}", pname.namespace, pname.name, iname));
+            }
+        }
+    }
+    let key = |k: &WorldKey| unresolved_key(pkg, &foreign, k);
+    declared.imports = w.imports.keys().map(key).collect();
+    declared.exports = w.exports.keys().map(key).collect();
+    declared.includes = w
+        .includes
+        .iter()
+        .map(|i| group.source_map.render_location(i.span))
+        .collect();
+    declared
+}
+
+fn unresolved_key(
+    pkg: &UnresolvedPackage,
+    foreign: &HashMap<wit_parser::InterfaceId, String>,
+    key: &WorldKey,
+) -> String {
+    match key {
+        WorldKey::Name(n) => n.clone(),
+        WorldKey::Interface(id) => match foreign.get(id) {
+            Some(s) => s.clone(),
+            None => format!(
+                "{}:{}/{}",
+                pkg.name.namespace,
+                pkg.name.name,
+                pkg.interfaces[*id].name.as_deref().unwrap_or("")
+            ),
+        },
+    }
+}
+
+/// The same key for an item of the resolved world: the item name, or
+/// `namespace:package/interface` (without version) for an interface referenced by path.
+pub(crate) fn key_string(resolve: &Resolve, key: &WorldKey) -> String {
+    match key {
+        WorldKey::Name(n) => n.clone(),
+        WorldKey::Interface(id) => {
+            let iface = &resolve.interfaces[*id];
+            let (ns, name) = match iface.package {
+                Some(p) => {
+                    let n = &resolve.packages[p].name;
+                    (n.namespace.as_str(), n.name.as_str())
+                }
+                None => ("", ""),
+            };
+            format!("{ns}:{name}/{}", iface.name.as_deref().unwrap_or(""))
+        }
+    }
+}

@@ -1,0 +1,780 @@
+//! Front end: WIT → IR structure, interning, order, refusals, world selection,
+//! fingerprints.
+
+use std::path::{Path, PathBuf};
+
+use plugport::ir::{FunctionKind, Interface, Type, TypeDefKind, TypeId, World, WorldItem};
+use plugport_codegen::frontend::{load, load_world, FrontendError};
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn world(rel: &str) -> World {
+    load_world(&repo(rel), None).unwrap_or_else(|e| panic!("{rel} must load:\n{e}"))
+}
+
+/// A fresh temporary directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("plugport-frontend-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_temp(name: &str, text: &str) -> PathBuf {
+    let path = temp_dir(name).join(format!("{name}.wit"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn iface<'w>(items: &'w [WorldItem], name: &str) -> &'w Interface {
+    items
+        .iter()
+        .find_map(|i| match i {
+            WorldItem::Interface(i) if i.name == name => Some(i),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no interface `{name}`"))
+}
+
+fn names(items: &[WorldItem]) -> Vec<&str> {
+    items.iter().map(|i| i.name()).collect()
+}
+
+fn fn_names(i: &Interface) -> Vec<&str> {
+    i.functions.iter().map(|f| f.name.as_str()).collect()
+}
+
+fn type_names(w: &World, ids: &[TypeId]) -> Vec<String> {
+    ids.iter()
+        .map(|id| w.types[*id].name.clone().unwrap_or_default())
+        .collect()
+}
+
+/// The id of the named type `name` declared in `interface`.
+fn named(w: &World, interface: Option<&str>, name: &str) -> TypeId {
+    let hits: Vec<TypeId> = (0..w.types.len())
+        .filter(|i| {
+            w.types[*i].name.as_deref() == Some(name)
+                && w.types[*i].interface.as_deref() == interface
+        })
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "named type {interface:?}.{name} must appear exactly once"
+    );
+    hits[0]
+}
+
+fn id(t: &Type) -> TypeId {
+    match t {
+        Type::Id(id) => *id,
+        other => panic!("expected a type id, found {other:?}"),
+    }
+}
+
+/// Types a definition refers to directly.
+fn refs(kind: &TypeDefKind) -> Vec<TypeId> {
+    let mut tys: Vec<Type> = Vec::new();
+    let mut ids = Vec::new();
+    match kind {
+        TypeDefKind::Record { fields } => tys.extend(fields.iter().map(|f| f.ty)),
+        TypeDefKind::Tuple { types } => tys.extend(types.iter().copied()),
+        TypeDefKind::Variant { cases } => tys.extend(cases.iter().filter_map(|c| c.ty)),
+        TypeDefKind::Option { ty } | TypeDefKind::List { ty } | TypeDefKind::Alias { ty } => {
+            tys.push(*ty)
+        }
+        TypeDefKind::Result { ok, err } => tys.extend(ok.iter().chain(err.iter()).copied()),
+        TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => ids.push(*resource),
+        TypeDefKind::Flags { .. } | TypeDefKind::Enum { .. } | TypeDefKind::Resource => {}
+    }
+    ids.extend(tys.iter().filter_map(|t| match t {
+        Type::Id(i) => Some(*i),
+        _ => None,
+    }));
+    ids
+}
+
+/// The IR invariants every loaded world must satisfy.
+fn check_invariants(w: &World) {
+    // Dependency order: every type appears after every type it refers to.
+    for (i, t) in w.types.iter().enumerate() {
+        for r in refs(&t.kind) {
+            assert!(r < i, "type {i} ({t:?}) refers to later type {r}");
+        }
+        match &t.kind {
+            TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
+                assert_eq!(
+                    w.types[*resource].kind,
+                    TypeDefKind::Resource,
+                    "handle of a non-resource"
+                )
+            }
+            _ => {}
+        }
+    }
+    // Interning: no two anonymous types have the same structure.
+    let anon: Vec<String> = w
+        .types
+        .iter()
+        .filter(|t| t.name.is_none())
+        .map(|t| serde_json::to_string(&t.kind).unwrap())
+        .collect();
+    let mut dedup = anon.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(
+        anon.len(),
+        dedup.len(),
+        "an anonymous structure appears twice: {anon:?}"
+    );
+    // Named types are named and anonymous ones are not in an interface.
+    for t in &w.types {
+        if t.name.is_none() {
+            assert!(t.interface.is_none());
+            assert!(!matches!(
+                t.kind,
+                TypeDefKind::Record { .. }
+                    | TypeDefKind::Enum { .. }
+                    | TypeDefKind::Flags { .. }
+                    | TypeDefKind::Variant { .. }
+                    | TypeDefKind::Resource
+                    | TypeDefKind::Alias { .. }
+            ));
+        }
+    }
+    // Every id used by a function exists.
+    let check = |t: &Type| {
+        if let Type::Id(i) = t {
+            assert!(*i < w.types.len());
+        }
+    };
+    for item in w.imports.iter().chain(&w.exports) {
+        let funcs: Vec<_> = match item {
+            WorldItem::Interface(i) => {
+                for t in &i.types {
+                    assert_eq!(w.types[*t].interface.as_deref(), Some(i.name.as_str()));
+                }
+                i.functions.iter().collect()
+            }
+            WorldItem::Function(f) => vec![f],
+        };
+        for f in funcs {
+            f.params.iter().for_each(|p| check(&p.ty));
+            f.result.iter().for_each(check);
+            assert!(f.location.is_some(), "function {} has no location", f.name);
+        }
+    }
+}
+
+#[test]
+fn typecov_structure() {
+    let w = world("tests/wit/typecov.wit");
+    check_invariants(&w);
+    assert_eq!(w.package.namespace, "test");
+    assert_eq!(w.package.name, "typecov");
+    assert_eq!(w.package.version.as_deref(), Some("1.0.0"));
+    assert_eq!(w.name, "typecov");
+    // `types` is only imported implicitly (echo uses its types) and has no functions:
+    // not a world item, but its types are in the world under its name.
+    assert!(w.imports.is_empty(), "imports: {:?}", names(&w.imports));
+    assert_eq!(names(&w.exports), ["echo", "store", "version"]);
+    assert!(matches!(w.exports[2], WorldItem::Function(_)));
+
+    let echo = iface(&w.exports, "echo");
+    assert!(echo.package.is_none());
+    assert!(
+        echo.types.is_empty(),
+        "`use`d types must not be declared in echo"
+    );
+    assert_eq!(echo.functions.len(), 29);
+    assert_eq!(
+        &fn_names(echo)[..4],
+        ["echo-bool", "echo-s8", "echo-s16", "echo-s32"]
+    );
+    assert_eq!(&fn_names(echo)[26..], ["echo-nested", "sink", "boom"]);
+    assert!(echo
+        .functions
+        .iter()
+        .all(|f| f.kind == FunctionKind::Freestanding));
+    let f = |name: &str| echo.functions.iter().find(|f| f.name == name).unwrap();
+    assert_eq!(f("echo-bool").params[0].ty, Type::Bool);
+    assert_eq!(f("echo-char").result, Some(Type::Char));
+    let loc = f("echo-bool").location.clone().unwrap();
+    assert!(loc.file.ends_with("typecov.wit"), "{loc:?}");
+    assert_eq!(loc.line, 21);
+    let sink = f("sink");
+    assert_eq!(
+        sink.params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+    assert_eq!(sink.result, None);
+
+    // `use`d types resolve to the defining interface's type definition.
+    let point = named(&w, Some("types"), "point");
+    assert_eq!(f("echo-point").params[0].ty, Type::Id(point));
+    assert_eq!(f("echo-point").result, Some(Type::Id(point)));
+    assert!(w
+        .types
+        .iter()
+        .all(|t| t.interface.as_deref() != Some("echo")));
+
+    // Records keep field order; `list<string>` is interned once.
+    let person = named(&w, Some("types"), "person");
+    let TypeDefKind::Record { fields } = &w.types[person].kind else {
+        panic!("person is a record")
+    };
+    let field_names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(field_names, ["name", "age", "tags", "home"]);
+    let list_string: Vec<TypeId> = (0..w.types.len())
+        .filter(|i| w.types[*i].kind == TypeDefKind::List { ty: Type::String })
+        .collect();
+    assert_eq!(list_string.len(), 1, "list<string> appears once");
+    assert_eq!(fields[2].ty, Type::Id(list_string[0]));
+    assert_eq!(f("echo-strings").params[0].ty, Type::Id(list_string[0]));
+    assert_eq!(
+        w.types[id(&fields[3].ty)].kind,
+        TypeDefKind::Option {
+            ty: Type::Id(point)
+        }
+    );
+    assert_eq!(
+        w.types
+            .iter()
+            .filter(|t| t.kind == TypeDefKind::List { ty: Type::U8 })
+            .count(),
+        1
+    );
+
+    // Enums, flags, variants keep their order.
+    let color = named(&w, Some("types"), "color");
+    assert_eq!(
+        w.types[color].kind,
+        TypeDefKind::Enum {
+            cases: vec!["red".into(), "green".into(), "blue".into()]
+        }
+    );
+    let TypeDefKind::Flags { flags } = &w.types[named(&w, Some("types"), "wide")].kind else {
+        panic!("wide is flags")
+    };
+    assert_eq!(flags.len(), 32);
+    assert_eq!((flags[0].as_str(), flags[31].as_str()), ("f0", "f31"));
+    let TypeDefKind::Variant { cases } = &w.types[named(&w, Some("types"), "shape")].kind else {
+        panic!("shape is a variant")
+    };
+    let case_names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(case_names, ["circle", "rect", "empty", "named"]);
+    assert_eq!(cases[1].ty, Some(Type::Id(point)));
+    assert_eq!(cases[2].ty, None);
+
+    // `type point-list = list<point>` is an alias of the interned `list<point>`.
+    let pl = named(&w, Some("types"), "point-list");
+    let TypeDefKind::Alias { ty } = &w.types[pl].kind else {
+        panic!("point-list is an alias")
+    };
+    assert_eq!(
+        w.types[id(ty)].kind,
+        TypeDefKind::List {
+            ty: Type::Id(point)
+        }
+    );
+    assert_eq!(f("echo-points").params[0].ty, Type::Id(pl));
+
+    // result<_, failure>
+    let failure = named(&w, Some("types"), "failure");
+    assert_eq!(
+        w.types[id(&f("echo-result-unit").params[0].ty)].kind,
+        TypeDefKind::Result {
+            ok: None,
+            err: Some(Type::Id(failure))
+        }
+    );
+
+    // Resources: constructor, methods without `self`, static, handles.
+    let store = iface(&w.exports, "store");
+    let counter = named(&w, Some("store"), "counter");
+    assert_eq!(store.types, [counter]);
+    assert_eq!(w.types[counter].kind, TypeDefKind::Resource);
+    assert_eq!(
+        fn_names(store),
+        ["new", "add", "get", "zero", "peek", "consume", "live"]
+    );
+    let sf = |name: &str| store.functions.iter().find(|f| f.name == name).unwrap();
+    assert_eq!(sf("new").kind, FunctionKind::Constructor(counter));
+    assert_eq!(sf("new").params.len(), 1);
+    assert_eq!(sf("new").params[0].name, "start");
+    let own = id(sf("new").result.as_ref().unwrap());
+    assert_eq!(w.types[own].kind, TypeDefKind::Own { resource: counter });
+    assert_eq!(sf("add").kind, FunctionKind::Method(counter));
+    assert_eq!(sf("add").params.len(), 1, "implicit self is dropped");
+    assert_eq!(sf("add").params[0].name, "delta");
+    assert!(sf("get").params.is_empty());
+    assert_eq!(sf("zero").kind, FunctionKind::Static(counter));
+    assert_eq!(sf("zero").result, Some(Type::Id(own)));
+    assert_eq!(sf("consume").params[0].ty, Type::Id(own));
+    assert_eq!(
+        w.types[id(&sf("peek").params[0].ty)].kind,
+        TypeDefKind::Borrow { resource: counter }
+    );
+    assert_eq!(
+        w.types[counter].location.as_ref().map(|l| l.line),
+        Some(56),
+        "resource location"
+    );
+}
+
+#[test]
+fn greeter_structure() {
+    let w = world("examples/greeter/wit/greeter.wit");
+    check_invariants(&w);
+    assert_eq!(w.package.c_prefix(), "example_greeter_v1");
+    assert_eq!(names(&w.imports), ["logger"]);
+    assert_eq!(names(&w.exports), ["greet"]);
+    let logger = iface(&w.imports, "logger");
+    let level = named(&w, Some("logger"), "level");
+    assert_eq!(logger.types, [level]);
+    assert_eq!(
+        w.types[level].kind,
+        TypeDefKind::Enum {
+            cases: ["debug", "info", "warn", "error"]
+                .map(String::from)
+                .to_vec()
+        }
+    );
+    assert_eq!(fn_names(logger), ["log"]);
+    let log = &logger.functions[0];
+    assert_eq!(log.params[0].ty, Type::Id(level));
+    assert_eq!(log.params[1].ty, Type::String);
+    assert_eq!(log.result, None);
+    let greet = iface(&w.exports, "greet");
+    assert_eq!(fn_names(greet), ["greet", "language"]);
+    assert_eq!(greet.functions[0].params[0].name, "name");
+    assert_eq!(greet.functions[1].result, Some(Type::String));
+}
+
+#[test]
+fn codec_structure() {
+    let w = world("examples/codec/wit/codec.wit");
+    check_invariants(&w);
+    assert!(w.imports.is_empty());
+    let framing = iface(&w.exports, "framing");
+    assert_eq!(
+        type_names(&w, &framing.types),
+        ["frame", "codec-error", "decoder"]
+    );
+    assert_eq!(
+        fn_names(framing),
+        ["new", "push", "pull", "finish", "encode"]
+    );
+    let decoder = named(&w, Some("framing"), "decoder");
+    let frame = named(&w, Some("framing"), "frame");
+    let err = named(&w, Some("framing"), "codec-error");
+    let TypeDefKind::Record { fields } = &w.types[frame].kind else {
+        panic!("frame is a record")
+    };
+    assert_eq!(fields[0].name, "stream");
+    assert_eq!(fields[0].ty, Type::U32);
+    let ff = |name: &str| framing.functions.iter().find(|f| f.name == name).unwrap();
+    assert_eq!(ff("new").kind, FunctionKind::Constructor(decoder));
+    assert_eq!(ff("new").params[0].name, "max-frame");
+    for m in ["push", "pull", "finish"] {
+        assert_eq!(ff(m).kind, FunctionKind::Method(decoder), "{m}");
+    }
+    assert_eq!(ff("push").params.len(), 1);
+    assert!(ff("pull").params.is_empty());
+    assert_eq!(
+        w.types[id(ff("push").result.as_ref().unwrap())].kind,
+        TypeDefKind::Result {
+            ok: Some(Type::U32),
+            err: Some(Type::Id(err))
+        }
+    );
+    assert_eq!(
+        w.types[id(ff("finish").result.as_ref().unwrap())].kind,
+        TypeDefKind::Result {
+            ok: None,
+            err: Some(Type::Id(err))
+        }
+    );
+    assert_eq!(ff("encode").kind, FunctionKind::Freestanding);
+    assert_eq!(ff("encode").params[0].ty, Type::Id(frame));
+}
+
+#[test]
+fn uses_and_aliases_resolve_to_the_defining_interface() {
+    let w = world("tests/wit/uses.wit");
+    check_invariants(&w);
+    assert_eq!(names(&w.imports), ["base"]);
+    assert_eq!(names(&w.exports), ["geo", "far"]);
+    // A `use` (also with `as`) never creates a named type.
+    assert!(w.types.iter().all(|t| t.name.as_deref() != Some("pos")));
+    assert_eq!(
+        w.types
+            .iter()
+            .filter(|t| t.name.as_deref() == Some("point"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        w.types
+            .iter()
+            .filter(|t| t.name.as_deref() == Some("counter"))
+            .count(),
+        1
+    );
+
+    let point = named(&w, Some("base"), "point");
+    let counter = named(&w, Some("base"), "counter");
+    let coord = named(&w, Some("base"), "coord");
+    assert_eq!(w.types[coord].kind, TypeDefKind::Alias { ty: Type::S32 });
+    let base = iface(&w.imports, "base");
+    assert_eq!(type_names(&w, &base.types), ["point", "counter", "coord"]);
+    assert_eq!(fn_names(base), ["new", "get", "reset", "make"]);
+
+    let geo = iface(&w.exports, "geo");
+    assert_eq!(
+        type_names(&w, &geo.types),
+        ["pt", "pts", "point-alias-free"]
+    );
+    let pt = named(&w, Some("geo"), "pt");
+    assert_eq!(
+        w.types[pt].kind,
+        TypeDefKind::Alias {
+            ty: Type::Id(point)
+        }
+    );
+    let pts = named(&w, Some("geo"), "pts");
+    let TypeDefKind::Alias { ty } = &w.types[pts].kind else {
+        panic!("pts is an alias")
+    };
+    assert_eq!(
+        w.types[id(ty)].kind,
+        TypeDefKind::List {
+            ty: Type::Id(point)
+        }
+    );
+    let move_to = &geo.functions[0];
+    assert_eq!(move_to.params[0].ty, Type::Id(pt));
+    assert_eq!(
+        w.types[id(&move_to.params[1].ty)].kind,
+        TypeDefKind::Borrow { resource: counter }
+    );
+    assert_eq!(move_to.params[2].ty, Type::Id(coord));
+
+    // `far` uses geo's alias `pt`, which stays geo's type.
+    let far = iface(&w.exports, "far");
+    assert!(far.types.is_empty());
+    assert_eq!(far.functions[0].params[0].ty, Type::Id(pt));
+
+    // own<counter> (constructor, static, `make`, `take`) and borrow<counter> once each.
+    let owns = w
+        .types
+        .iter()
+        .filter(|t| t.kind == TypeDefKind::Own { resource: counter });
+    assert_eq!(owns.count(), 1);
+    let borrows = w
+        .types
+        .iter()
+        .filter(|t| t.kind == TypeDefKind::Borrow { resource: counter });
+    assert_eq!(borrows.count(), 1);
+    let own = id(base.functions[0].result.as_ref().unwrap());
+    assert_eq!(base.functions[3].result, Some(Type::Id(own)));
+    assert_eq!(geo.functions[1].params[0].ty, Type::Id(own));
+}
+
+#[test]
+fn world_level_types() {
+    let w = world("tests/wit/worldtypes.wit");
+    check_invariants(&w);
+    assert_eq!(w.package.compat_line(), "v0_2");
+    assert_eq!(names(&w.imports), ["log"]);
+    assert_eq!(names(&w.exports), ["area", "diag"]);
+    let point = named(&w, Some("base"), "point");
+    let pair = named(&w, None, "pair");
+    let box_ = named(&w, None, "box");
+    let unit = named(&w, None, "unit");
+    let TypeDefKind::Alias { ty } = &w.types[pair].kind else {
+        panic!("pair is an alias")
+    };
+    assert_eq!(
+        w.types[id(ty)].kind,
+        TypeDefKind::Tuple {
+            types: vec![Type::Id(point), Type::Id(point)]
+        }
+    );
+    let WorldItem::Function(area) = &w.exports[0] else {
+        panic!("area is a function")
+    };
+    assert_eq!(area.params[0].ty, Type::Id(box_));
+    assert_eq!(area.params[1].ty, Type::Id(unit));
+    assert_eq!(area.result, Some(Type::F64));
+}
+
+#[test]
+fn directory_with_deps() {
+    let loaded = load(&repo("tests/wit/multi"), None).unwrap_or_else(|e| panic!("{e}"));
+    let w = &loaded.world;
+    check_invariants(w);
+    assert_eq!(w.name, "app");
+    assert_eq!(w.package.version.as_deref(), Some("1.2.0"));
+    assert_eq!(names(&w.imports), ["ids"]);
+    assert_eq!(names(&w.exports), ["catalog"]);
+    let ids = iface(&w.imports, "ids");
+    let pkg = ids
+        .package
+        .as_ref()
+        .expect("foreign interface records its package");
+    assert_eq!(
+        (pkg.namespace.as_str(), pkg.name.as_str()),
+        ("test", "shared")
+    );
+    assert_eq!(pkg.version.as_deref(), Some("0.1.0"));
+    assert!(iface(&w.exports, "catalog").package.is_none());
+    let item = named(w, Some("model"), "item");
+    let id_ty = named(w, Some("ids"), "id");
+    let TypeDefKind::Record { fields } = &w.types[item].kind else {
+        panic!("item is a record")
+    };
+    assert_eq!(fields[0].ty, Type::Id(id_ty));
+
+    let mut sources: Vec<String> = loaded
+        .sources
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    sources.sort();
+    assert_eq!(sources, ["shared.wit", "types.wit", "world.wit"]);
+}
+
+#[test]
+fn world_items_keep_declaration_order() {
+    // wit-parser's resolved world puts exported functions before exported interfaces
+    // and interfaces before functions among imports; plugport keeps the WIT order.
+    let path = write_temp(
+        "order",
+        "package test:order@1.0.0;\n\
+         interface a { fa: func(); }\n\
+         interface b { fb: func(); }\n\
+         interface c { fc: func(); }\n\
+         interface d {\n\
+           solo: func() -> u32;\n\
+           resource r { constructor(); m: func(); s: static func(); }\n\
+           last: func();\n\
+         }\n\
+         world ordered {\n\
+           import g1: func();\n\
+           import a;\n\
+           import g2: func();\n\
+           export f1: func();\n\
+           export b;\n\
+           export f2: func(x: u8);\n\
+           export c;\n\
+           export d;\n\
+         }\n",
+    );
+    let w = load_world(&path, None).unwrap();
+    check_invariants(&w);
+    assert_eq!(names(&w.imports), ["g1", "a", "g2"]);
+    assert_eq!(names(&w.exports), ["f1", "b", "f2", "c", "d"]);
+    let d = iface(&w.exports, "d");
+    assert_eq!(fn_names(d), ["solo", "new", "m", "s", "last"]);
+}
+
+#[test]
+fn world_selection() {
+    let path = write_temp(
+        "select",
+        "package test:select@1.0.0;\n\
+         interface i { f: func(); }\n\
+         world first { export i; }\n\
+         world second { import i; }\n",
+    );
+    let err = load_world(&path, None).unwrap_err();
+    assert!(
+        matches!(err, FrontendError::AmbiguousWorld { .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("first") && msg.contains("second") && msg.contains("--world"),
+        "{msg}"
+    );
+
+    let w = load_world(&path, Some("second")).unwrap();
+    assert_eq!(w.name, "second");
+    assert_eq!(names(&w.imports), ["i"]);
+    assert!(w.exports.is_empty());
+
+    let err = load_world(&path, Some("third")).unwrap_err();
+    assert!(
+        matches!(err, FrontendError::WorldNotFound { .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("third") && msg.contains("first, second"),
+        "{msg}"
+    );
+
+    let none = write_temp(
+        "noworld",
+        "package test:none@1.0.0;\ninterface i { f: func(); }\n",
+    );
+    let err = load_world(&none, None).unwrap_err();
+    assert!(matches!(err, FrontendError::NoWorld { .. }), "{err:?}");
+}
+
+/// (fixture, line, text naming the construct, refused by plugport rather than wit-parser)
+const REFUSALS: &[(&str, u32, &str, bool)] = &[
+    ("stream", 4, "`stream<u8>`", true),
+    ("future", 5, "`future<string>`", true),
+    ("async", 4, "`async`", true),
+    ("map", 4, "`map<string, u32>`", true),
+    ("error-context", 4, "`error-context`", true),
+    ("fixed-list", 4, "`list<u8, 4>`", true),
+    ("accessor", 4, "accessor", true),
+    ("world-resource", 4, "resource `blob`", true),
+    ("implicit-import", 3, "import common;", true),
+    ("include", 12, "`include`", true),
+    ("fallible-constructor", 5, "fallible constructor", true),
+    // wit-parser refuses these itself; its message carries file:line.
+    ("empty-record", 4, "empty record", false),
+    ("borrow-result", 7, "borrow", false),
+    ("flags-33", 4, "more than 32 flags", false),
+];
+
+#[test]
+fn refusals_name_file_line_and_construct() {
+    for (name, line, construct, ours) in REFUSALS {
+        let path = repo(&format!("tests/wit/refuse/{name}.wit"));
+        // include.wit has the included world too.
+        let world = (*name == "include").then_some("extended");
+        let err = load_world(&path, world).expect_err(name);
+        let msg = err.to_string();
+        let at = format!("{name}.wit:{line}");
+        assert!(msg.contains(&at), "{name}: message lacks `{at}`:\n{msg}");
+        assert!(
+            msg.contains(construct),
+            "{name}: message lacks `{construct}`:\n{msg}"
+        );
+        match (&err, ours) {
+            (FrontendError::Unsupported { refusals, .. }, true) => {
+                assert_eq!(refusals.len(), 1, "{name}: {refusals:?}");
+                assert_eq!(refusals[0].location.as_ref().map(|l| l.line), Some(*line));
+                assert!(msg.contains("not support"), "{name}: {msg}");
+            }
+            (FrontendError::Wit { .. }, false) => {}
+            _ => panic!("{name}: unexpected error kind {err:?}"),
+        }
+    }
+}
+
+#[test]
+fn map_refusal_explains_and_suggests_a_replacement() {
+    let msg = load_world(&repo("tests/wit/refuse/map.wit"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("plugport ABI v1 does not support"), "{msg}");
+    assert!(msg.contains("list<tuple<string, u32>>"), "{msg}");
+}
+
+#[test]
+fn all_refusals_are_reported_together() {
+    let err = load_world(&repo("tests/wit/refuse/two-problems.wit"), None).unwrap_err();
+    let FrontendError::Unsupported { world, refusals } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(world, "twice");
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("two-problems.wit:4") && msg.contains("stream<u8>"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("two-problems.wit:6") && msg.contains("async"),
+        "{msg}"
+    );
+    assert_eq!(msg.lines().count(), 2, "one line per refusal:\n{msg}");
+}
+
+#[test]
+fn refusals_inside_named_types_and_several_uses() {
+    let path = write_temp(
+        "nested",
+        "package test:nested@1.0.0;\n\
+         interface i {\n\
+           record bag { ok: u32, items: map<string, u32>, more: option<stream<u8>> }\n\
+           get: func() -> bag;\n\
+           put: func(b: bag);\n\
+           fine: func() -> u32;\n\
+           later: func() -> future<bag>;\n\
+         }\n\
+         world nested { export i; }\n",
+    );
+    let err = load_world(&path, None).unwrap_err();
+    let FrontendError::Unsupported { refusals, .. } = &err else {
+        panic!("{err:?}")
+    };
+    let msg = err.to_string();
+    // Each bad field of `bag` once (not once per use of `bag`), and `later`.
+    assert_eq!(refusals.len(), 3, "{msg}");
+    assert!(
+        msg.contains("nested.wit:3: field `items` of record `bag` uses `map<string, u32>`"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("nested.wit:3: field `more` of record `bag` uses `stream<u8>`"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("nested.wit:7: function `later` uses `future<bag>`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn wit_syntax_errors_keep_wit_parser_text() {
+    let path = write_temp(
+        "syntax",
+        "package test:syntax@1.0.0;\ninterface i {\n  f: func(;\n}\n",
+    );
+    let err = load_world(&path, None).unwrap_err();
+    assert!(matches!(err, FrontendError::Wit { .. }), "{err:?}");
+    assert!(err.to_string().contains("syntax.wit:3"), "{err}");
+}
+
+#[test]
+fn fingerprint_is_stable_and_tracks_changes() {
+    let a = world("examples/greeter/wit/greeter.wit");
+    let b = world("examples/greeter/wit/greeter.wit");
+    assert_eq!(a, b);
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    assert_eq!(a.fingerprint().len(), 64);
+
+    let text = std::fs::read_to_string(repo("examples/greeter/wit/greeter.wit")).unwrap();
+    // Same interface in another file, shifted by a blank line: locations differ, the
+    // fingerprint does not.
+    let moved = write_temp("moved", &format!("\n{text}"));
+    let m = load_world(&moved, None).unwrap();
+    assert_ne!(m, a, "locations differ");
+    assert_eq!(m.fingerprint(), a.fingerprint());
+
+    // One more function: a different fingerprint.
+    let added = text.replace(
+        "language: func() -> string;",
+        "language: func() -> string;\n  farewell: func(name: string) -> string;",
+    );
+    assert_ne!(added, text);
+    let c = load_world(&write_temp("added", &added), None).unwrap();
+    assert_eq!(
+        fn_names(iface(&c.exports, "greet")),
+        ["greet", "language", "farewell"]
+    );
+    assert_ne!(c.fingerprint(), a.fingerprint());
+}
