@@ -544,6 +544,15 @@ fn find_section<'d>(path: &Path, data: &'d [u8]) -> Result<(&'d [u8], bool), Loa
     match format {
         object::BinaryFormat::Elf => {
             let e_type = elf_type(data, file.is_little_endian());
+            let pie = match kind {
+                K::Elf32 => elf_is_pie::<object::elf::FileHeader32<object::Endianness>>(data),
+                _ => elf_is_pie::<object::elf::FileHeader64<object::Endianness>>(data),
+            };
+            if e_type == Some(ET_DYN) && pie {
+                return Err(not_lib(
+                    "an ELF position-independent executable (ET_DYN with DF_1_PIE)".into(),
+                ));
+            }
             if e_type != Some(ET_DYN) {
                 let what = match e_type {
                     Some(ET_REL) => "an ELF relocatable object (ET_REL, a .o file)",
@@ -604,6 +613,32 @@ const MH_OBJECT: u32 = 1;
 const MH_EXECUTE: u32 = 2;
 const MH_DYLIB: u32 = 6;
 const MH_BUNDLE: u32 = 8;
+
+/// True when an ELF file's dynamic section has `DT_FLAGS_1` with `DF_1_PIE`: a
+/// position-independent executable, which is `ET_DYN` but cannot be loaded as a library.
+fn elf_is_pie<Elf>(data: &[u8]) -> bool
+where
+    Elf: object::read::elf::FileHeader<Endian = object::Endianness>,
+{
+    use object::read::elf::Dyn;
+    const DT_FLAGS_1: i32 = 0x6fff_fffb;
+    const DF_1_PIE: u32 = 0x0800_0000;
+    let Ok(header) = Elf::parse(data) else {
+        return false;
+    };
+    let Ok(endian) = header.endian() else {
+        return false;
+    };
+    let Ok(sections) = header.sections(endian, data) else {
+        return false;
+    };
+    let Ok(Some((entries, _))) = sections.dynamic(endian, data) else {
+        return false;
+    };
+    entries.iter().any(|d| {
+        d.tag32(endian) == Some(DT_FLAGS_1) && d.val32(endian).is_some_and(|v| v & DF_1_PIE != 0)
+    })
+}
 
 /// `e_type` of an ELF header (offset 16, 2 bytes, file byte order).
 fn elf_type(data: &[u8], little_endian: bool) -> Option<u16> {

@@ -1,0 +1,111 @@
+/* A hand-written plugport plugin for the loader tests (bridge/tests/loader.rs and
+ * bridge/tests/capi.rs): the descriptor blob and the entry of docs/abi.md section 7,
+ * written without the generator so that the loader is tested on its own.
+ *
+ * The test writes plugin_config.h next to the build with:
+ *   PP_DESCRIPTOR_BYTES   the descriptor blob, as a comma-separated list of bytes
+ *   PP_DESCRIPTOR_SYMBOL  plugport_descriptor_<prefix>_<world>
+ *   PP_ENTRY_SYMBOL       plugport_entry_<prefix>_<world>
+ * and compiles with any of:
+ *   -DPP_NO_DESCRIPTOR    no .plugport section (a shared library, but not a plugin)
+ *   -DPP_NO_ENTRY         no entry symbol
+ *   -DPP_INIT_FAIL        the entry returns PP_ERR_INIT with a static message
+ *   -DPP_NULL_EXPORTS     the entry returns PP_OK but leaves *exports NULL
+ *   -DPP_SMALL_EXPORTS    the exports header claims 4 bytes
+ *   -DPP_MARKER='"path"'  an ELF constructor creates the file `path` when loaded
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plugin_config.h"
+
+typedef int32_t pp_status;
+typedef struct pp_string { const char *ptr; size_t len; } pp_string;
+typedef void (*pp_dealloc_fn)(void *ptr, size_t size, size_t align);
+typedef struct pp_table_header {
+    uint32_t size;
+    uint32_t version;
+    pp_dealloc_fn dealloc;
+} pp_table_header;
+
+/* Not a generated table: slots the tests use to prove the table is live and which image
+ * answers. */
+typedef struct calc_exports {
+    pp_table_header header;
+    int32_t (*add)(int32_t a, int32_t b);
+    uint32_t (*bump)(void);
+    const void *(*imports_seen)(void);
+} calc_exports;
+
+#define PP_EXPORT __attribute__((visibility("default")))
+
+#ifndef PP_NO_DESCRIPTOR
+#ifdef __APPLE__
+__attribute__((used, section("__DATA,__plugport")))
+#else
+__attribute__((used, section(".plugport")))
+#endif
+PP_EXPORT const uint8_t PP_DESCRIPTOR_SYMBOL[] = { PP_DESCRIPTOR_BYTES };
+#endif
+
+#ifdef PP_MARKER
+__attribute__((constructor)) static void pp_marker(void) {
+    FILE *f = fopen(PP_MARKER, "w");
+    if (f) {
+        fputs("the plugin's constructor ran\n", f);
+        fclose(f);
+    }
+}
+#endif
+
+static const void *seen_imports;
+static uint32_t counter; /* one per loaded image */
+
+static void calc_dealloc(void *ptr, size_t size, size_t align) {
+    (void)ptr; (void)size; (void)align;
+}
+static int32_t calc_add(int32_t a, int32_t b) { return a + b; }
+static uint32_t calc_bump(void) { return ++counter; }
+static const void *calc_imports_seen(void) { return seen_imports; }
+
+static const calc_exports table = {
+#ifdef PP_SMALL_EXPORTS
+    { 4, 0x00010002u, calc_dealloc },
+#else
+    { (uint32_t)sizeof(calc_exports), 0x00010002u, calc_dealloc },
+#endif
+    calc_add,
+    calc_bump,
+    calc_imports_seen,
+};
+
+#ifndef PP_NO_ENTRY
+PP_EXPORT pp_status PP_ENTRY_SYMBOL(uint32_t abi_version, const void *imports,
+                                    const calc_exports **exports, pp_string *err) {
+    if (abi_version != 1) {
+        static const char msg[] = "calc plugin: expected ABI version 1";
+        err->ptr = msg;
+        err->len = sizeof msg - 1;
+        return 5;
+    }
+#ifdef PP_INIT_FAIL
+    (void)imports;
+    (void)exports;
+    {
+        static const char msg[] = "calc plugin: no licence key found in $CALC_LICENCE";
+        err->ptr = msg;
+        err->len = sizeof msg - 1;
+        return 5; /* PP_ERR_INIT */
+    }
+#else
+    seen_imports = imports;
+#ifdef PP_NULL_EXPORTS
+    *exports = NULL;
+#else
+    *exports = &table;
+#endif
+    return 0;
+#endif
+}
+#endif
