@@ -1,2 +1,192 @@
-//! (stub: to be written)
-pub struct Builder;
+//! The build-script API: generate plugport bindings from WIT at build time, the way
+//! `cxx-build` or `cbindgen` are used.
+//!
+//! ```no_run
+//! // build.rs of a plugin written in Rust
+//! fn main() -> Result<(), plugport_codegen::builder::BuildError> {
+//!     plugport_codegen::Builder::new("wit/greeter.wit") // a .wit file or a directory
+//!         .world("greeter") // optional when the package has one world
+//!         .rust_guest() // or .rust_host() for the host side
+//!         .write_rust_to_out_dir("greeter.rs")?; // then include!(concat!(env!("OUT_DIR"), "/greeter.rs"))
+//!     Ok(())
+//! }
+//! ```
+//!
+//! When run inside a build script (`OUT_DIR` is set), every write prints
+//! `cargo:rerun-if-changed=` for the WIT path and for every WIT file that was read, so
+//! cargo reruns the script when the interface changes.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::frontend::{self, FrontendError, Loaded};
+use crate::rust::Side;
+use crate::GeneratedFile;
+
+/// Why a [`Builder`] could not produce its files.
+///
+/// `Debug` prints the same text as `Display`, so `fn main() -> Result<(), BuildError>`
+/// in a build script shows a readable message (with WIT file:line) rather than a struct
+/// dump.
+#[derive(thiserror::Error)]
+pub enum BuildError {
+    /// Reading the WIT or converting it to plugport IR failed (see [`FrontendError`]).
+    #[error(transparent)]
+    Frontend(#[from] FrontendError),
+    /// Rust bindings were requested without choosing a side.
+    #[error(
+        "no Rust side chosen: call `.rust_guest()` (plugin side) or `.rust_host()` (host \
+         side) before writing Rust bindings"
+    )]
+    NoRustSide,
+    /// `write_rust_to_out_dir` was called outside a build script.
+    #[error(
+        "OUT_DIR is not set: `write_rust_to_out_dir` is meant for build scripts; use \
+         `write_rust` with an explicit path elsewhere"
+    )]
+    NoOutDir,
+    /// A file or directory could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Configures binding generation for one WIT world. Cheap to clone; every `write_*`
+/// method reads the WIT again, so one builder can write several outputs.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    wit: PathBuf,
+    world: Option<String>,
+    side: Option<Side>,
+}
+
+impl Builder {
+    /// A builder for the WIT at `wit`: a `.wit` file or a directory holding a WIT package
+    /// (with an optional `deps/`). Relative paths are relative to the current directory,
+    /// which for a build script is the package's manifest directory.
+    pub fn new(wit: impl AsRef<Path>) -> Builder {
+        Builder {
+            wit: wit.as_ref().to_path_buf(),
+            world: None,
+            side: None,
+        }
+    }
+
+    /// Selects the world by its WIT name. Without it the main package must define exactly
+    /// one world.
+    pub fn world(mut self, name: impl Into<String>) -> Builder {
+        self.world = Some(name.into());
+        self
+    }
+
+    /// Rust bindings for the plugin side: the plugin implements the exports and calls the
+    /// imports ([`Side::Guest`]).
+    pub fn rust_guest(self) -> Builder {
+        self.rust_side(Side::Guest)
+    }
+
+    /// Rust bindings for the host side: the host loads plugins, calls their exports and
+    /// implements the imports ([`Side::Host`]).
+    pub fn rust_host(self) -> Builder {
+        self.rust_side(Side::Host)
+    }
+
+    /// Chooses the side of the Rust bindings explicitly.
+    pub fn rust_side(mut self, side: Side) -> Builder {
+        self.side = Some(side);
+        self
+    }
+
+    /// Reads the WIT and returns the world's IR and the files read. In a build script it
+    /// prints `cargo:rerun-if-changed` for the WIT path and every file read.
+    ///
+    /// Errors: [`BuildError::Frontend`] when the WIT cannot be read or is refused.
+    pub fn load(&self) -> Result<Loaded, BuildError> {
+        let in_build_script = std::env::var_os("OUT_DIR").is_some();
+        if in_build_script {
+            // Also on failure: the script reruns once the WIT is fixed.
+            println!("cargo:rerun-if-changed={}", self.wit.display());
+        }
+        let loaded = frontend::load(&self.wit, self.world.as_deref())?;
+        if in_build_script {
+            for source in &loaded.sources {
+                println!("cargo:rerun-if-changed={}", source.display());
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Generates the Rust bindings (in memory) for the chosen side.
+    ///
+    /// Errors: [`BuildError::NoRustSide`] when neither [`Builder::rust_guest`] nor
+    /// [`Builder::rust_host`] was called; [`BuildError::Frontend`] as [`Builder::load`].
+    pub fn rust_bindings(&self) -> Result<GeneratedFile, BuildError> {
+        let side = self.side.ok_or(BuildError::NoRustSide)?;
+        let loaded = self.load()?;
+        Ok(crate::rust::generate(&loaded.world, side))
+    }
+
+    /// Generates the C header (in memory); its name is `<world>.h` (snake_case).
+    ///
+    /// Errors: [`BuildError::Frontend`] as [`Builder::load`].
+    pub fn c_header(&self) -> Result<GeneratedFile, BuildError> {
+        let loaded = self.load()?;
+        Ok(crate::c::generate(&loaded.world))
+    }
+
+    /// Writes the Rust bindings to `path` (creating its directory) and returns the path.
+    /// The file is left untouched when its contents would not change.
+    ///
+    /// Errors: as [`Builder::rust_bindings`], and [`BuildError::Io`].
+    pub fn write_rust(&self, path: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
+        let file = self.rust_bindings()?;
+        write_if_changed(path.as_ref(), &file.contents)?;
+        Ok(path.as_ref().to_path_buf())
+    }
+
+    /// Writes the Rust bindings to `$OUT_DIR/<file_name>` and returns that path; include
+    /// them with `include!(concat!(env!("OUT_DIR"), "/<file_name>"));`.
+    ///
+    /// Errors: [`BuildError::NoOutDir`] outside a build script; otherwise as
+    /// [`Builder::write_rust`].
+    pub fn write_rust_to_out_dir(&self, file_name: &str) -> Result<PathBuf, BuildError> {
+        let out_dir = std::env::var_os("OUT_DIR").ok_or(BuildError::NoOutDir)?;
+        self.write_rust(Path::new(&out_dir).join(file_name))
+    }
+
+    /// Writes the C header into directory `dir` (created if missing) under the name the C
+    /// back end gives it (`<world>.h`, e.g. `greeter.h`), and returns its path. The file is
+    /// left untouched when its contents would not change.
+    ///
+    /// Errors: [`BuildError::Frontend`] as [`Builder::load`], and [`BuildError::Io`].
+    pub fn write_c_header(&self, dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
+        let file = self.c_header()?;
+        let path = dir.as_ref().join(&file.name);
+        write_if_changed(&path, &file.contents)?;
+        Ok(path)
+    }
+}
+
+/// Writes `contents` to `path` unless the file already has exactly these contents (so
+/// that build systems watching modification times do not rebuild for nothing).
+pub(crate) fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildError> {
+    let io = |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::write(path, contents).map_err(io)
+}

@@ -778,3 +778,58 @@ fn fingerprint_is_stable_and_tracks_changes() {
     );
     assert_ne!(c.fingerprint(), a.fingerprint());
 }
+
+mod builder {
+    use super::*;
+    use plugport_codegen::builder::BuildError;
+    use plugport_codegen::Builder;
+
+    #[test]
+    fn writes_the_c_header_and_rust_bindings() {
+        let dir = temp_dir("builder");
+        let b = Builder::new(repo("examples/greeter/wit/greeter.wit")).world("greeter");
+        let header = b.write_c_header(dir.join("include")).unwrap();
+        assert_eq!(header, dir.join("include").join("greeter.h"));
+        let text = std::fs::read_to_string(&header).unwrap();
+        assert!(text.contains("example_greeter_v1"));
+
+        // No side chosen: a clear error, nothing written.
+        let err = b.write_rust(dir.join("g.rs")).unwrap_err();
+        assert!(matches!(err, BuildError::NoRustSide), "{err}");
+        assert!(format!("{err:?}").contains("rust_guest"));
+        assert!(!dir.join("g.rs").exists());
+
+        let guest = b.clone().rust_guest().write_rust(dir.join("g.rs")).unwrap();
+        let host = b.clone().rust_host().write_rust(dir.join("h.rs")).unwrap();
+        let (g, h) = (
+            std::fs::read_to_string(guest).unwrap(),
+            std::fs::read_to_string(host).unwrap(),
+        );
+        assert!(!g.is_empty() && !h.is_empty());
+        assert_ne!(g, h, "guest and host bindings differ");
+
+        if std::env::var_os("OUT_DIR").is_none() {
+            let err = b.rust_guest().write_rust_to_out_dir("x.rs").unwrap_err();
+            assert!(matches!(err, BuildError::NoOutDir), "{err}");
+        }
+    }
+
+    #[test]
+    fn refused_wit_is_a_readable_error() {
+        let err = Builder::new(repo("tests/wit/refuse/stream.wit"))
+            .rust_host()
+            .write_rust(temp_dir("builder-refused").join("x.rs"))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            BuildError::Frontend(FrontendError::Unsupported { .. })
+        ));
+        // Debug (what `fn main() -> Result<..>` prints) is the message, not a struct dump.
+        let debug = format!("{err:?}");
+        assert!(
+            debug.contains("stream.wit:4") && debug.contains("stream<u8>"),
+            "{debug}"
+        );
+        assert!(!debug.contains("Unsupported"), "{debug}");
+    }
+}
