@@ -1,0 +1,567 @@
+//! The generated C headers, checked by real compilers: gcc and clang as C99 and C11, g++
+//! and clang++ as C++17, all with `-Wall -Wextra -Werror -pedantic`. Plugins built with
+//! the `EXPORT` macro are loaded and their entry and descriptor checked; the release
+//! helpers and host helpers are run; the layout checks are shown to fire.
+//!
+//! Needs gcc, g++, clang, clang++, nm and objcopy: `tests/c/install-compilers.sh`
+//! installs them (Debian packages `gcc g++ clang binutils`). A missing tool fails the
+//! test; nothing is skipped.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use plugport_codegen::c;
+use plugport_codegen::c::descriptor::world_json;
+use plugport_codegen::frontend::load_world;
+use plugport_codegen::ir::{snake, World};
+
+const WARNINGS: &[&str] = &["-Wall", "-Wextra", "-Werror", "-pedantic"];
+
+/// One way of compiling: a compiler, its language and standard.
+#[derive(Clone, Copy, Debug)]
+struct Mode {
+    cc: &'static str,
+    lang: &'static str,
+    std: &'static str,
+}
+
+/// Every mode a header must compile in.
+const MODES: &[Mode] = &[
+    Mode {
+        cc: "gcc",
+        lang: "c",
+        std: "-std=c99",
+    },
+    Mode {
+        cc: "clang",
+        lang: "c",
+        std: "-std=c99",
+    },
+    Mode {
+        cc: "gcc",
+        lang: "c",
+        std: "-std=c11",
+    },
+    Mode {
+        cc: "clang",
+        lang: "c",
+        std: "-std=c11",
+    },
+    Mode {
+        cc: "g++",
+        lang: "c++",
+        std: "-std=c++17",
+    },
+    Mode {
+        cc: "clang++",
+        lang: "c++",
+        std: "-std=c++17",
+    },
+];
+
+const GREETER: &str = "examples/greeter/wit/greeter.wit";
+const CODEC: &str = "examples/codec/wit/codec.wit";
+const TYPECOV: &str = "tests/wit/typecov.wit";
+
+/// The three worlds of the repository, as `(label, WIT path)`.
+const WORLDS: &[(&str, &str)] = &[("greeter", GREETER), ("codec", CODEC), ("typecov", TYPECOV)];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("codegen is in the workspace")
+        .to_path_buf()
+}
+
+fn load(path: &Path) -> World {
+    load_world(path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn repo_world(rel: &str) -> World {
+    load(&repo().join(rel))
+}
+
+/// A fresh directory for one test.
+fn workdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("c_header")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes the header of `world` into `dir` and returns its file name.
+fn write_header(dir: &Path, world: &World) -> String {
+    let file = c::generate(world);
+    fs::write(dir.join(&file.name), &file.contents).unwrap();
+    file.name
+}
+
+/// Runs a command; a tool that cannot be started fails the test with how to install it.
+fn run(cmd: &mut Command) -> Output {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run `{program}`: {e}. Install the C toolchain: tests/c/install-compilers.sh \
+             (Debian: apt-get install gcc g++ clang binutils)"
+        )
+    })
+}
+
+/// Compiles `source` in `mode` with `-I` for each include dir and `extra` arguments.
+fn compile(mode: Mode, source: &Path, includes: &[&Path], extra: &[&str]) -> Output {
+    let mut cmd = Command::new(mode.cc);
+    cmd.arg(mode.std).args(WARNINGS);
+    for dir in includes {
+        cmd.arg("-I").arg(dir);
+    }
+    cmd.args(extra).arg("-x").arg(mode.lang).arg(source);
+    run(&mut cmd)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_compiles(mode: Mode, source: &Path, includes: &[&Path], extra: &[&str]) {
+    let out = compile(mode, source, includes, extra);
+    assert!(
+        out.status.success(),
+        "{} {} {} failed on {}:\n{}",
+        mode.cc,
+        mode.std,
+        extra.join(" "),
+        source.display(),
+        stderr(&out)
+    );
+}
+
+/// `<PREFIX>_<WORLD>` of a world, for its macros.
+fn upper(world: &World) -> String {
+    format!("{}_{}", world.package.c_prefix(), snake(&world.name)).to_ascii_uppercase()
+}
+
+fn lower(world: &World) -> String {
+    format!("{}_{}", world.package.c_prefix(), snake(&world.name))
+}
+
+/// A C plugin for `world` with a trivial INIT that returns a zeroed exports table whose
+/// header says size = sizeof, version = 0x7777.
+fn plugin_source(world: &World, header: &str) -> String {
+    let l = lower(world);
+    format!(
+        r#"#include "{header}"
+
+static {l}_exports exports_table;
+
+static pp_status init(const {l}_imports *imports, const {l}_exports **exports,
+                      pp_string *err) {{
+    (void)imports;
+    (void)err;
+    exports_table.header.size = (uint32_t)sizeof exports_table;
+    exports_table.header.version = 0x7777u;
+    *exports = &exports_table;
+    return PP_OK;
+}}
+
+{u}_EXPORT("test-plugin", "1.2.3", init)
+"#,
+        u = upper(world)
+    )
+}
+
+/// The header of the world in `wit` compiles in every mode, included twice, and on
+/// 32-bit targets (where the layout checks are skipped).
+fn header_compiles(label: &str, wit: &str) {
+    let dir = workdir(&format!("compile_{label}"));
+    let world = repo_world(wit);
+    let header = write_header(&dir, &world);
+    let source = dir.join("use.c");
+    fs::write(
+        &source,
+        format!(
+            "#include \"{header}\"\n#include \"{header}\" /* include guard */\n\
+             size_t tables_size(void);\n\
+             size_t tables_size(void) {{\n    \
+             return sizeof({l}_exports) + sizeof({l}_imports);\n}}\n",
+            l = lower(&world)
+        ),
+    )
+    .unwrap();
+    for mode in MODES {
+        assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+    }
+    for cc in ["gcc", "clang"] {
+        let mode = Mode {
+            cc,
+            lang: "c",
+            std: "-std=c99",
+        };
+        assert_compiles(
+            mode,
+            &source,
+            &[&dir],
+            &["-m32", "-ffreestanding", "-fsyntax-only"],
+        );
+    }
+}
+
+#[test]
+fn greeter_header_compiles() {
+    header_compiles("greeter", GREETER);
+}
+
+#[test]
+fn codec_header_compiles() {
+    header_compiles("codec", CODEC);
+}
+
+#[test]
+fn typecov_header_compiles() {
+    header_compiles("typecov", TYPECOV);
+}
+
+#[test]
+fn headers_of_several_worlds_compile_together() {
+    let dir = workdir("together");
+    let mut includes = String::new();
+    for (_, wit) in WORLDS {
+        let header = write_header(&dir, &repo_world(wit));
+        includes += &format!("#include \"{header}\"\n");
+    }
+    // Two worlds of one package share types and tables: each is defined once.
+    let wit = dir.join("two.wit");
+    fs::write(
+        &wit,
+        "package test:two@1.2.0;\n\
+         interface shared { record item { name: string, tags: list<string> }\n\
+           resource cursor { constructor(); next: func() -> option<item>; }\n\
+           get: func(i: u32) -> result<item, string>; }\n\
+         world full { export shared; export extra: func() -> list<string>; }\n\
+         world lite { export shared; }\n",
+    )
+    .unwrap();
+    let full = load_world(&wit, Some("full")).unwrap();
+    let lite = load_world(&wit, Some("lite")).unwrap();
+    for w in [&full, &lite] {
+        let header = write_header(&dir, w);
+        includes += &format!("#include \"{header}\"\n");
+    }
+    let source = dir.join("all.c");
+    fs::write(&source, format!("{includes}int unused_marker;\n")).unwrap();
+    for mode in MODES {
+        assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+    }
+}
+
+#[test]
+fn header_layout_follows_the_contract() {
+    let world = repo_world(CODEC);
+    let file = c::generate(&world);
+    assert_eq!(file.name, "codec.h");
+    assert_eq!(file, c::generate(&world), "generation is deterministic");
+    let h = &file.contents;
+    let at = |needle: &str| {
+        h.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in the header"))
+    };
+    assert!(h.contains("#ifndef PLUGPORT_ABI_CORE_V1"));
+    assert!(h.contains("DO NOT EDIT"));
+    assert!(h.contains("example:codec@1.0.0"));
+    // The vtable is forward-declared before the handle, defined after all types.
+    let forward = at("typedef struct example_codec_v1_framing_decoder_vtable \
+                      example_codec_v1_framing_decoder_vtable;");
+    let handle = at("typedef struct example_codec_v1_framing_decoder {");
+    let vtable = at("struct example_codec_v1_framing_decoder_vtable {");
+    let last_type = at("} example_codec_v1_result_list_u8_framing_codec_error;");
+    assert!(forward < handle && handle < vtable && last_type < vtable);
+    // Slots: self first for methods, ret before err.
+    assert!(h.contains("pp_status (*pull)(void *self, example_codec_v1_option_framing_frame *ret, pp_string *err);"));
+    assert!(h.contains("void (*drop)(void *self);"));
+    assert!(h.contains("const example_codec_v1_framing_table *framing;"));
+    // The world JSON macro matches what the descriptor must carry.
+    let json = world_json(&world);
+    assert!(h.contains(&format!(
+        "#define EXAMPLE_CODEC_V1_CODEC_WORLD_JSON_LEN {}\n",
+        json.len()
+    )));
+    assert!(json.starts_with("{\"fingerprint\":\""));
+    assert!(h.contains("EXAMPLE_CODEC_V1_CODEC_EXPORT(NAME, VERSION, INIT)"));
+    assert!(h.contains("#define EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_MALFORMED ((uint8_t)2)"));
+    assert!(h.contains(
+        "PP_STATIC_ASSERT(sizeof(example_codec_v1_framing_frame) == 24, \
+         example_codec_v1_framing_frame_size);"
+    ));
+}
+
+/// Builds a plugin for the world in `wit` with each compiler (C and C++, with hidden
+/// default visibility), then checks its exported symbols, its `.plugport` section, and
+/// its entry's behaviour.
+fn export_macro_builds_a_loadable_plugin(label: &str, wit: &str) {
+    let dir = workdir(&format!("export_{label}"));
+    let host = dir.join("entry_host");
+    let out = run(Command::new("cc")
+        .arg(repo().join("tests/c/entry_host.c"))
+        .arg("-o")
+        .arg(&host)
+        .arg("-ldl"));
+    assert!(out.status.success(), "entry_host: {}", stderr(&out));
+    let world = repo_world(wit);
+    let header = write_header(&dir, &world);
+    let source = dir.join("plugin.c");
+    fs::write(&source, plugin_source(&world, &header)).unwrap();
+    for mode in MODES {
+        let lib = dir.join(format!("lib{label}_{}{}.so", mode.cc, mode.std));
+        let lib_arg = lib.to_str().unwrap();
+        assert_compiles(
+            *mode,
+            &source,
+            &[&dir],
+            &["-shared", "-fPIC", "-fvisibility=hidden", "-o", lib_arg],
+        );
+        check_plugin(&world, &lib, &host, &dir);
+    }
+}
+
+#[test]
+fn greeter_plugin_exports_descriptor_and_entry() {
+    export_macro_builds_a_loadable_plugin("greeter", GREETER);
+}
+
+#[test]
+fn codec_plugin_exports_descriptor_and_entry() {
+    export_macro_builds_a_loadable_plugin("codec", CODEC);
+}
+
+#[test]
+fn typecov_plugin_exports_descriptor_and_entry() {
+    export_macro_builds_a_loadable_plugin("typecov", TYPECOV);
+}
+
+fn check_plugin(world: &World, lib: &Path, host: &Path, dir: &Path) {
+    let what = lib.display();
+    // Both symbols exported, unmangled also from C++.
+    let nm = run(Command::new("nm").args(["-D", "--defined-only"]).arg(lib));
+    let symbols = String::from_utf8_lossy(&nm.stdout);
+    let descriptor = format!("plugport_descriptor_{}", lower(world));
+    for sym in [world.entry_symbol(), descriptor] {
+        assert!(
+            symbols.lines().any(|l| l.ends_with(&format!(" {sym}"))),
+            "{what}: `{sym}` not exported:\n{symbols}"
+        );
+    }
+
+    // The descriptor blob, read from the section as the loader does.
+    let blob_file = dir.join("blob.bin");
+    let out = run(Command::new("objcopy")
+        .args(["-O", "binary", "--only-section=.plugport"])
+        .arg(lib)
+        .arg(&blob_file));
+    assert!(out.status.success(), "{what}: objcopy: {}", stderr(&out));
+    let blob = fs::read(&blob_file).unwrap();
+    let json = world_json(world);
+    let u32_at = |o: usize| u32::from_le_bytes(blob[o..o + 4].try_into().unwrap()) as usize;
+    assert_eq!(&blob[..8], b"PLUGPORT", "{what}: magic");
+    assert_eq!(u32_at(8), 1, "{what}: abi_version");
+    assert_eq!(u32_at(12), "test-plugin".len(), "{what}: name_len");
+    assert_eq!(u32_at(16), "1.2.3".len(), "{what}: version_len");
+    assert_eq!(u32_at(20), json.len(), "{what}: world_len");
+    let mut expected = Vec::from(&b"test-plugin\x001.2.3\x00"[..]);
+    expected.extend_from_slice(json.as_bytes());
+    expected.push(0);
+    assert_eq!(
+        &blob[24..24 + expected.len()],
+        &expected[..],
+        "{what}: name, version and world JSON"
+    );
+
+    // The entry refuses what it must and initialises otherwise.
+    let out = run(Command::new(host).arg(lib).arg(world.entry_symbol()));
+    assert!(out.status.success(), "{what}: entry_host: {}", stderr(&out));
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 4, "{what}: {report}");
+    assert!(
+        lines[0].starts_with("abi2 5 plugport: "),
+        "{what}: {report}"
+    );
+    assert!(
+        lines[1].starts_with("null-imports 5 plugport: "),
+        "{what}: {report}"
+    );
+    assert!(
+        lines[2].starts_with("tiny-imports 5 plugport: "),
+        "{what}: {report}"
+    );
+    let size = 16 + 8 * world.exports.len();
+    assert_eq!(lines[3], format!("ok 0 - {size} 30583"), "{what}: {report}");
+}
+
+#[test]
+fn release_helpers_release_exactly_what_is_owned() {
+    let dir = workdir("release");
+    write_header(&dir, &repo_world(TYPECOV));
+    let source = repo().join("tests/c/release_typecov.c");
+    for mode in MODES {
+        let exe = dir.join(format!("release_{}{}", mode.cc, mode.std));
+        assert_compiles(*mode, &source, &[&dir], &["-o", exe.to_str().unwrap()]);
+        let out = run(&mut Command::new(&exe));
+        assert!(
+            out.status.success() && out.stdout == b"ok\n",
+            "{} {}: {}",
+            mode.cc,
+            mode.std,
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn host_helpers_pass_the_world_json_to_the_runtime() {
+    let dir = workdir("host");
+    let world = repo_world(GREETER);
+    write_header(&dir, &world);
+    let source = repo().join("tests/c/host_helpers.c");
+    let fake_runtime = repo().join("tests/c/fake_runtime");
+    for mode in MODES {
+        let exe = dir.join(format!("host_{}{}", mode.cc, mode.std));
+        assert_compiles(
+            *mode,
+            &source,
+            &[&fake_runtime, &dir],
+            &["-o", exe.to_str().unwrap()],
+        );
+        let out = run(&mut Command::new(&exe));
+        assert!(
+            out.status.success(),
+            "{} {}: exit {:?}",
+            mode.cc,
+            mode.std,
+            out.status
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), world_json(&world));
+    }
+    // Without the runtime header the helpers are absent (they need its types).
+    let h = c::generate(&world).contents;
+    let open = h.find("example_greeter_v1_greeter_open(").unwrap();
+    let guard = h.find("#ifdef PLUGPORT_RUNTIME_H").unwrap();
+    assert!(guard < open);
+}
+
+#[test]
+fn keywords_are_escaped() {
+    let dir = workdir("keywords");
+    let wit = dir.join("keywords.wit");
+    fs::write(
+        &wit,
+        "package test:keywords@0.3.1;\n\
+         interface %class {\n\
+           record %default { %int: u32, %class: string, %new: bool, %self: u8 }\n\
+           variant %switch { %case(u32), %default(string), %delete }\n\
+           enum %char { %auto, %register }\n\
+           flags %union { %static, %extern }\n\
+           resource %this {\n\
+             constructor(%new: u32);\n\
+             %delete: func(%int: u32, %err: string) -> %default;\n\
+           }\n\
+           %int: func(%class: u32, %default: %default, %ret: u8, %self: %switch) -> u32;\n\
+         }\n\
+         world %do { export %class; import %typedef: func(%void: u32); }\n",
+    )
+    .unwrap();
+    let world = load(&wit);
+    let header = write_header(&dir, &world);
+    let h = fs::read_to_string(dir.join(&header)).unwrap();
+    for needle in [
+        "uint32_t int_;",
+        "pp_string class_;",
+        "uint8_t new_;",
+        "uint8_t self_;",
+        "pp_string default_;",
+        "(*int_)(uint32_t class_, test_keywords_v0_3_class_default default_, uint8_t ret_,",
+        "(*delete_)(void *self, uint32_t int_, pp_string err_,",
+        "const test_keywords_v0_3_class_table *class_;",
+        "(*typedef_)(uint32_t void_, pp_string *err);",
+    ] {
+        assert!(h.contains(needle), "`{needle}` not in the header:\n{h}");
+    }
+    let source = dir.join("use.c");
+    fs::write(
+        &source,
+        format!(
+            "{}\nint kw(test_keywords_v0_3_class_default *d);\n\
+             int kw(test_keywords_v0_3_class_default *d) {{ return (int)d->int_; }}\n",
+            plugin_source(&world, &header)
+        ),
+    )
+    .unwrap();
+    for mode in MODES {
+        assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+    }
+}
+
+#[test]
+fn layout_checks_fire_on_a_wrong_layout() {
+    let dir = workdir("asserts");
+    let header = write_header(&dir, &repo_world(TYPECOV));
+    // The same macro the header uses rejects a false condition in every mode, and
+    // accepts a true one.
+    for (name, cond, ok) in [
+        ("wrong", "sizeof(pp_string) == 15", false),
+        ("right", "sizeof(pp_string) == 2 * sizeof(size_t)", true),
+    ] {
+        let source = dir.join(format!("{name}.c"));
+        fs::write(
+            &source,
+            format!("#include \"{header}\"\nPP_STATIC_ASSERT({cond}, deliberately_{name});\n"),
+        )
+        .unwrap();
+        for mode in MODES {
+            let out = compile(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+            assert_eq!(
+                out.status.success(),
+                ok,
+                "{} {} on `{cond}`:\n{}",
+                mode.cc,
+                mode.std,
+                stderr(&out)
+            );
+            if !ok {
+                assert!(
+                    stderr(&out).contains(&format!("deliberately_{name}")),
+                    "{} {}: the failure names the check:\n{}",
+                    mode.cc,
+                    mode.std,
+                    stderr(&out)
+                );
+            }
+        }
+    }
+    // A compiler that packs structs lays the world's types out differently from the Rust
+    // side: the header's own checks refuse to compile.
+    let source = dir.join("packed.c");
+    fs::write(&source, format!("#include \"{header}\"\n")).unwrap();
+    for mode in MODES.iter().filter(|m| m.cc.starts_with("g")) {
+        let out = compile(
+            *mode,
+            &source,
+            &[&dir],
+            &["-fpack-struct=1", "-c", "-o", "/dev/null"],
+        );
+        let err = stderr(&out);
+        assert!(
+            !out.status.success(),
+            "{} {}: packed layout accepted",
+            mode.cc,
+            mode.std
+        );
+        assert!(
+            err.contains("test_typecov_v1_") && (err.contains("_offset") || err.contains("_size")),
+            "{} {}: not refused by a layout check:\n{err}",
+            mode.cc,
+            mode.std
+        );
+    }
+}
