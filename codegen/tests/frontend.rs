@@ -739,6 +739,37 @@ fn refusals_inside_named_types_and_several_uses() {
 }
 
 #[test]
+fn interfaces_with_the_same_name_are_refused() {
+    // Two packages each with an interface `types`: their C names would collide.
+    let dir = temp_dir("collide");
+    std::fs::create_dir_all(dir.join("deps")).unwrap();
+    std::fs::write(
+        dir.join("deps/other.wit"),
+        "package test:other@1.0.0;\ninterface types { record a { x: u8 } }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.wit"),
+        "package test:main@1.0.0;\n\
+         interface types { record b { y: u8 } }\n\
+         interface api {\n\
+           use types.{b};\n\
+           use test:other/types@1.0.0.{a};\n\
+           f: func(a: a, b: b);\n\
+         }\n\
+         world w { export api; }\n",
+    )
+    .unwrap();
+    let err = load_world(&dir, None).unwrap_err();
+    assert!(matches!(err, FrontendError::Unsupported { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("two different interfaces named `types`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn wit_syntax_errors_keep_wit_parser_text() {
     let path = write_temp(
         "syntax",

@@ -31,6 +31,8 @@ struct Converter<'a> {
     iface_names: HashMap<wit::InterfaceId, String>,
     /// The package of the world: interfaces of other packages record theirs.
     world_package: wit::PackageId,
+    /// Interfaces that declare a type of the world (world items or not).
+    type_owners: HashSet<wit::InterfaceId>,
     refusals: Vec<Refusal>,
 }
 
@@ -49,6 +51,7 @@ pub(crate) fn convert(
         anon: HashMap::new(),
         iface_names: HashMap::new(),
         world_package: pkg_id,
+        type_owners: HashSet::new(),
         refusals: Vec::new(),
     };
     let world_loc = cx.loc(world.span);
@@ -321,6 +324,9 @@ impl<'a> Converter<'a> {
             }
             k => self.kind(&k.clone(), &site, Some(&name)),
         };
+        if let wit::TypeOwner::Interface(i) = td.owner {
+            self.type_owners.insert(i);
+        }
         let result = kind.map(|kind| {
             let ir_id = self.types.len();
             self.types.push(ir::TypeDef {
@@ -813,14 +819,22 @@ impl<'a> Converter<'a> {
                 }
             }
         }
-        let mut by_name: HashMap<&str, Vec<&wit::InterfaceId>> = HashMap::new();
-        for (id, name) in &self.iface_names {
-            by_name.entry(name.as_str()).or_default().push(id);
+        let all: HashSet<wit::InterfaceId> = self
+            .iface_names
+            .keys()
+            .chain(self.type_owners.iter())
+            .copied()
+            .collect();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        for id in all {
+            if let Some(name) = self.owner_name(wit::TypeOwner::Interface(id)) {
+                *by_name.entry(name).or_default() += 1;
+            }
         }
-        let mut dups: Vec<&str> = by_name
-            .iter()
-            .filter(|(_, ids)| ids.len() > 1)
-            .map(|(n, _)| *n)
+        let mut dups: Vec<String> = by_name
+            .into_iter()
+            .filter(|(_, count)| *count > 1)
+            .map(|(n, _)| n)
             .collect();
         dups.sort();
         for name in dups {
