@@ -52,7 +52,7 @@ pub const PLUGPORT_E_INVALID_ARGUMENT: i32 = 16;
 pub const PLUGPORT_E_PANIC: i32 = 17;
 
 /// An open plugin; opaque to C (`plugport_plugin` in `plugport.h`). Created by
-/// [`plugport_open`], released by [`plugport_close`].
+/// `plugport_open`, released by `plugport_close`.
 pub struct PlugportPlugin {
     plugin: Arc<Plugin>,
     name: CString,
