@@ -565,3 +565,24 @@ fn layout_checks_fire_on_a_wrong_layout() {
         );
     }
 }
+
+/// What the header embeds (descriptor blob and `WORLD_JSON_BYTES`) is what the loader
+/// must be able to read back: `{"fingerprint","world"}` with the world's own IR.
+#[test]
+fn embedded_world_json_reads_back_as_the_same_world() {
+    #[derive(serde::Deserialize)]
+    struct Descriptor {
+        fingerprint: String,
+        world: World,
+    }
+    for (label, wit) in WORLDS {
+        let world = repo_world(wit);
+        let json = world_json(&world);
+        let parsed: Descriptor = serde_json::from_str(&json)
+            .unwrap_or_else(|e| panic!("{label}: the embedded world JSON does not parse: {e}"));
+        assert_eq!(parsed.fingerprint, world.fingerprint(), "{label}");
+        let mut stripped = world.clone();
+        stripped.strip_locations();
+        assert_eq!(parsed.world, stripped, "{label}");
+    }
+}
