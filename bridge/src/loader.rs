@@ -246,7 +246,11 @@ pub fn open(
     drop(data);
     let library = dlopen(&copy.file).map_err(|e| LoadError::Dlopen {
         path: path.to_path_buf(),
-        message: format!("{e} (loading the private copy {})", copy.file.display()),
+        message: format!(
+            "{} (loading the private copy {})",
+            error_chain(&e),
+            copy.file.display()
+        ),
     })?;
     let copy = if cfg!(unix) {
         drop(copy); // the mapping stays valid; nothing is left on disk
@@ -297,6 +301,18 @@ pub fn open(
         compat,
         copy,
     }))
+}
+
+/// `error: source: source...`: libloading puts `dlerror`'s text in the source.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    s
 }
 
 fn check_exports(exports: *const c_void) -> Result<(), String> {

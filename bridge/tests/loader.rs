@@ -303,6 +303,23 @@ fn a_missing_file_is_an_io_error() {
 }
 
 #[test]
+fn a_library_the_dynamic_loader_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin(
+        dir.path(),
+        "libundef.so",
+        &calc_world(HOST_VERSION),
+        &["PP_UNDEFINED"],
+    );
+    let err = open(&path).unwrap_err();
+    let LoadError::Dlopen { message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("pp_licence_check"), "{message}");
+    assert!(message.contains("private copy"), "{message}");
+}
+
+#[test]
 fn a_missing_entry_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = plugin(

@@ -13,6 +13,7 @@
  *   -DPP_NULL_EXPORTS     the entry returns PP_OK but leaves *exports NULL
  *   -DPP_SMALL_EXPORTS    the exports header claims 4 bytes
  *   -DPP_MARKER='"path"'  an ELF constructor creates the file `path` when loaded
+ *   -DPP_UNDEFINED        needs a symbol nobody defines, so dlopen(RTLD_NOW) fails
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,11 @@ __attribute__((constructor)) static void pp_marker(void) {
 }
 #endif
 
+#ifdef PP_UNDEFINED
+extern int pp_licence_check(void);
+__attribute__((used)) int (*const pp_needs_licence)(void) = pp_licence_check;
+#endif
+
 static const void *seen_imports;
 static uint32_t counter; /* one per loaded image */
 
@@ -69,7 +75,7 @@ static int32_t calc_add(int32_t a, int32_t b) { return a + b; }
 static uint32_t calc_bump(void) { return ++counter; }
 static const void *calc_imports_seen(void) { return seen_imports; }
 
-static const calc_exports table = {
+__attribute__((unused)) static const calc_exports table = {
 #ifdef PP_SMALL_EXPORTS
     { 4, 0x00010002u, calc_dealloc },
 #else
