@@ -13,3 +13,7 @@ pub mod error;
 pub mod ir;
 pub mod loader;
 pub mod rt;
+pub use compat::{compare, Compat, Incompatibility};
+pub use descriptor::Descriptor;
+pub use error::LoadError;
+pub use loader::Plugin;
