@@ -586,3 +586,278 @@ fn embedded_world_json_reads_back_as_the_same_world() {
         assert_eq!(parsed.world, stripped, "{label}");
     }
 }
+
+/// Worlds built by hand, for IR shapes the repository's WIT does not produce.
+mod hand_built {
+    use super::*;
+    use plugport_codegen::ir::{
+        Case, Function, FunctionKind, Interface, PackageName, Param, Type, TypeDef, TypeDefKind,
+        WorldItem,
+    };
+
+    fn world(types: Vec<TypeDef>, imports: Vec<WorldItem>, exports: Vec<WorldItem>) -> World {
+        World {
+            package: PackageName {
+                namespace: "hand".into(),
+                name: "built".into(),
+                version: Some("2.1.0".into()),
+            },
+            name: "edge".into(),
+            types,
+            imports,
+            exports,
+        }
+    }
+
+    fn anon(kind: TypeDefKind) -> TypeDef {
+        TypeDef {
+            name: None,
+            interface: None,
+            kind,
+            location: None,
+        }
+    }
+
+    fn named(name: &str, interface: &str, kind: TypeDefKind) -> TypeDef {
+        TypeDef {
+            name: Some(name.into()),
+            interface: Some(interface.into()),
+            kind,
+            location: None,
+        }
+    }
+
+    fn func(name: &str, kind: FunctionKind, params: Vec<Type>, result: Option<Type>) -> Function {
+        Function {
+            name: name.into(),
+            kind,
+            params: params
+                .into_iter()
+                .enumerate()
+                .map(|(i, ty)| Param {
+                    name: format!("p{i}"),
+                    ty,
+                })
+                .collect(),
+            result,
+            location: None,
+        }
+    }
+
+    fn iface(name: &str, functions: Vec<Function>) -> WorldItem {
+        WorldItem::Interface(Interface {
+            name: name.into(),
+            package: None,
+            types: vec![],
+            functions,
+        })
+    }
+
+    /// Writes the header, checks it compiles in every mode (also with a plugin using the
+    /// EXPORT macro), and returns its text.
+    fn compiles(test: &str, world: &World) -> String {
+        let dir = workdir(&format!("hand_{test}"));
+        let header = write_header(&dir, world);
+        let source = dir.join("plugin.c");
+        fs::write(&source, plugin_source(world, &header)).unwrap();
+        for mode in MODES {
+            assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+        }
+        fs::read_to_string(dir.join(header)).unwrap()
+    }
+
+    fn count(text: &str, needle: &str) -> usize {
+        text.matches(needle).count()
+    }
+
+    #[test]
+    fn unnamed_aliases_are_typedefs_only_when_their_name_differs() {
+        let w = world(
+            vec![
+                anon(TypeDefKind::Alias { ty: Type::U8 }),
+                anon(TypeDefKind::Alias { ty: Type::String }),
+                anon(TypeDefKind::List { ty: Type::U8 }),
+                anon(TypeDefKind::Alias { ty: Type::Id(2) }),
+            ],
+            vec![],
+            vec![iface(
+                "i",
+                vec![func(
+                    "f",
+                    FunctionKind::Freestanding,
+                    vec![Type::Id(0), Type::Id(3)],
+                    Some(Type::Id(1)),
+                )],
+            )],
+        );
+        let h = compiles("alias", &w);
+        assert!(h.contains("typedef uint8_t hand_built_v2_u8;"));
+        assert!(h.contains("typedef pp_string hand_built_v2_string;"));
+        assert!(h.contains("    pp_string_release(v, dealloc);"));
+        assert_eq!(count(&h, "typedef struct hand_built_v2_list_u8 {"), 1);
+        assert_eq!(count(&h, "hand_built_v2_list_u8 hand_built_v2_list_u8;"), 0);
+        assert_eq!(
+            count(&h, "static inline void hand_built_v2_list_u8_release("),
+            1
+        );
+    }
+
+    #[test]
+    fn own_and_borrow_handles_are_one_c_type_released_as_owned() {
+        let w = world(
+            vec![
+                named("r", "i", TypeDefKind::Resource),
+                anon(TypeDefKind::Borrow { resource: 0 }),
+                anon(TypeDefKind::List { ty: Type::Id(1) }),
+                anon(TypeDefKind::Own { resource: 0 }),
+                anon(TypeDefKind::List { ty: Type::Id(3) }),
+                anon(TypeDefKind::Option { ty: Type::Id(3) }),
+            ],
+            vec![],
+            vec![iface(
+                "i",
+                vec![
+                    func(
+                        "new",
+                        FunctionKind::Constructor(0),
+                        vec![],
+                        Some(Type::Id(3)),
+                    ),
+                    func(
+                        "take",
+                        FunctionKind::Method(0),
+                        vec![Type::Id(2), Type::Id(4)],
+                        Some(Type::Id(5)),
+                    ),
+                    func("peek", FunctionKind::Freestanding, vec![Type::Id(1)], None),
+                ],
+            )],
+        );
+        let h = compiles("handles", &w);
+        assert_eq!(count(&h, "typedef struct hand_built_v2_i_r {"), 1);
+        assert_eq!(count(&h, "typedef struct hand_built_v2_list_i_r {"), 1);
+        assert_eq!(
+            count(&h, "static inline void hand_built_v2_i_r_release("),
+            1
+        );
+        assert_eq!(
+            count(&h, "static inline void hand_built_v2_list_i_r_release("),
+            1
+        );
+        // Elements of an owned list of handles are dropped, whichever list came first.
+        assert!(h.contains(
+            "hand_built_v2_i_r_release((hand_built_v2_i_r *)(uintptr_t)&v->ptr[i], dealloc);"
+        ));
+        assert!(h.contains("hand_built_v2_i_r_release(&v->val, dealloc);"));
+        assert!(h.contains("pp_status (*r_new)(hand_built_v2_i_r *ret, pp_string *err);"));
+        assert!(h.contains("pp_status (*peek)(hand_built_v2_i_r p0, pp_string *err);"));
+        assert!(h.contains("pp_status (*take)(void *self, hand_built_v2_list_i_r p0,"));
+    }
+
+    #[test]
+    fn many_cases_and_flags_use_wider_integers() {
+        let cases: Vec<Case> = (0..300)
+            .map(|i| Case {
+                name: format!("c{i}"),
+                ty: (i % 100 == 0).then_some(Type::U64),
+            })
+            .collect();
+        let w = world(
+            vec![
+                named("big", "i", TypeDefKind::Variant { cases }),
+                named(
+                    "wide",
+                    "i",
+                    TypeDefKind::Enum {
+                        cases: (0..257).map(|i| format!("e{i}")).collect(),
+                    },
+                ),
+                named(
+                    "bits",
+                    "i",
+                    TypeDefKind::Flags {
+                        flags: (0..20).map(|i| format!("b{i}")).collect(),
+                    },
+                ),
+                named(
+                    "no-payload",
+                    "i",
+                    TypeDefKind::Variant {
+                        cases: vec![
+                            Case {
+                                name: "a".into(),
+                                ty: None,
+                            },
+                            Case {
+                                name: "b".into(),
+                                ty: None,
+                            },
+                        ],
+                    },
+                ),
+                anon(TypeDefKind::Result {
+                    ok: None,
+                    err: None,
+                }),
+            ],
+            vec![],
+            vec![iface(
+                "i",
+                vec![func(
+                    "f",
+                    FunctionKind::Freestanding,
+                    vec![Type::Id(0), Type::Id(1), Type::Id(2), Type::Id(3)],
+                    Some(Type::Id(4)),
+                )],
+            )],
+        );
+        let h = compiles("wide", &w);
+        assert!(h.contains("    uint16_t tag;\n    union {\n        uint64_t c0;"));
+        assert!(h.contains("#define HAND_BUILT_V2_I_BIG_C299 ((uint16_t)299)"));
+        assert!(h.contains("typedef uint16_t hand_built_v2_i_wide;"));
+        assert!(h.contains("#define HAND_BUILT_V2_I_WIDE_E256 ((hand_built_v2_i_wide)256)"));
+        assert!(h.contains("typedef uint32_t hand_built_v2_i_bits;"));
+        assert!(h.contains(
+            "#define HAND_BUILT_V2_I_BITS_B19 ((hand_built_v2_i_bits)((uint64_t)1 << 19))"
+        ));
+        assert!(h.contains(
+            "typedef struct hand_built_v2_i_no_payload {\n    uint8_t tag;\n} hand_built_v2_i_no_payload;"
+        ));
+        assert!(
+            h.contains("typedef struct hand_built_v2_result_void_void {\n    uint8_t is_err;\n}")
+        );
+        assert!(h.contains("PP_STATIC_ASSERT(sizeof(hand_built_v2_i_big) == 16,"));
+    }
+
+    #[test]
+    fn an_interface_both_imported_and_exported_has_one_table() {
+        let f = || func("f", FunctionKind::Freestanding, vec![Type::U32], None);
+        let w = world(
+            vec![],
+            vec![iface("i", vec![f()])],
+            vec![iface("i", vec![f()])],
+        );
+        let h = compiles("both", &w);
+        assert_eq!(count(&h, "typedef struct hand_built_v2_i_table {"), 1);
+        assert_eq!(count(&h, "    const hand_built_v2_i_table *i;\n"), 2);
+
+        let bare = world(
+            vec![],
+            vec![],
+            vec![WorldItem::Function(func(
+                "run",
+                FunctionKind::Freestanding,
+                vec![Type::String, Type::F64],
+                Some(Type::Char),
+            ))],
+        );
+        let h = compiles("bare", &bare);
+        assert!(h.contains(
+            "typedef struct hand_built_v2_edge_imports {\n    pp_table_header header;\n} \
+             hand_built_v2_edge_imports;"
+        ));
+        assert!(
+            h.contains("pp_status (*run)(pp_string p0, double p1, uint32_t *ret, pp_string *err);")
+        );
+    }
+}

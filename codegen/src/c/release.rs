@@ -29,8 +29,10 @@ impl Owning {
         }
     }
 
-    /// True when a value of `ty` owns memory or handles (strings, lists, `own`, and
-    /// anything containing them). `borrow` handles own nothing.
+    /// True when an owned value of `ty` holds memory or handles: strings, lists, handles,
+    /// and anything containing them. `borrow<R>` counts like `own<R>`: both are the one C
+    /// handle type of `R` (so `list<borrow<R>>` and `list<own<R>>` are one C type too), and
+    /// an owned value never holds a borrow, since borrows only appear in parameters.
     pub(super) fn owns(&self, ty: &Type) -> bool {
         match ty {
             Type::String => true,
@@ -61,11 +63,11 @@ fn owns_id(world: &World, id: TypeId, memo: &mut [Option<bool>]) -> bool {
         TypeDefKind::Variant { cases } => any(cases.iter().filter_map(|c| c.ty).collect(), memo),
         TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } => owns_use(world, ty, memo),
         TypeDefKind::Result { ok, err } => any([*ok, *err].into_iter().flatten().collect(), memo),
-        TypeDefKind::List { .. } | TypeDefKind::Own { .. } => true,
-        TypeDefKind::Flags { .. }
-        | TypeDefKind::Enum { .. }
+        TypeDefKind::List { .. }
         | TypeDefKind::Resource
-        | TypeDefKind::Borrow { .. } => false,
+        | TypeDefKind::Own { .. }
+        | TypeDefKind::Borrow { .. } => true,
+        TypeDefKind::Flags { .. } | TypeDefKind::Enum { .. } => false,
     };
     memo[id] = Some(owns);
     owns
@@ -84,8 +86,9 @@ pub(super) fn release_fn(ctx: &Ctx, ty: &Type) -> Option<String> {
 }
 
 /// The release helper of type `id`, or `None` when it owns nothing or its helper is the
-/// one of another type with the same C name (an `own<R>` is released as R's handle, and
-/// an alias whose C name is its target's shares the target's helper).
+/// one of another type with the same C name: a resource `R` defines the helper of its
+/// handle, which `own<R>` and `borrow<R>` name; an alias whose C name is its target's
+/// shares the target's helper.
 pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
     let this = Type::Id(id);
     let fn_name = release_fn(ctx, &this)?;
@@ -164,10 +167,7 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             let f = release_fn(ctx, ty).expect("owning alias has owning target");
             body += &format!("    {f}(v, dealloc);\n");
         }
-        TypeDefKind::Own { resource } => {
-            if ctx.world.ty(*resource).kind != TypeDefKind::Resource {
-                return None;
-            }
+        TypeDefKind::Resource => {
             body += "    (void)dealloc;\n";
             body += "    if (v->vtable != NULL && v->vtable->drop != NULL) {\n";
             body += "        v->vtable->drop(v->self);\n    }\n";
@@ -175,7 +175,7 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
         }
         TypeDefKind::Flags { .. }
         | TypeDefKind::Enum { .. }
-        | TypeDefKind::Resource
+        | TypeDefKind::Own { .. }
         | TypeDefKind::Borrow { .. } => return None,
     }
     let head = format!("static inline void {fn_name}(");
