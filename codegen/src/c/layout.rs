@@ -14,21 +14,27 @@ use crate::names::c_ident;
 /// Size and alignment of a C type, in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
+    /// `sizeof`, including trailing padding.
     pub size: u64,
+    /// `_Alignof`, a power of two.
     pub align: u64,
 }
 
 /// The layout of a C struct: the whole struct and the offset of each member, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StructLayout {
+    /// Size and alignment of the whole struct.
     pub layout: Layout,
+    /// `offsetof` of each member, in declaration order.
     pub offsets: Vec<u64>,
 }
 
 /// One member of a struct as the header declares it: its C name and layout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
+    /// The member's C identifier (`tag`, `val`, a field name after [`c_ident`]).
     pub name: String,
+    /// Size and alignment of the member's type.
     pub layout: Layout,
 }
 
