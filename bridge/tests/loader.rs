@@ -246,6 +246,7 @@ fn a_shared_library_without_descriptor_is_not_a_plugin() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // ELF-specific files or linker options
 fn files_that_are_not_shared_libraries_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("notes.so");
@@ -303,6 +304,7 @@ fn a_missing_file_is_an_io_error() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // ELF-specific files or linker options
 fn a_library_the_dynamic_loader_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let path = plugin(
@@ -421,6 +423,7 @@ fn no_plugin_code_runs_before_the_checks_pass() {
 /// Scenario S2: two opens of one file, and two files with the same soname, are
 /// independent images with their own globals.
 #[test]
+#[cfg(target_os = "linux")] // ELF-specific files or linker options
 fn the_same_plugin_loads_twice_side_by_side() {
     let dir = tempfile::tempdir().unwrap();
     let w = calc_world(HOST_VERSION);
@@ -487,6 +490,7 @@ fn dropping_the_plugin_unloads_it() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // ELF-specific files or linker options
 fn a_library_for_another_architecture_is_refused_before_dlopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = plugin(dir.path(), "libarch.so", &calc_world(HOST_VERSION), &[]);
