@@ -46,7 +46,7 @@ pub struct World {
 
 /// One import or export of a world.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(tag = "item", rename_all = "kebab-case")]
 pub enum WorldItem {
     /// An interface: its functions become one function table.
     Interface(Interface),
@@ -64,9 +64,9 @@ pub struct Interface {
     /// Named types defined in the interface (records, enums, resources, aliases...), in
     /// WIT order. Types from other interfaces brought in by `use` are not listed here.
     pub types: Vec<TypeId>,
-    /// Freestanding functions, then each resource's constructor, methods and statics,
-    /// all in WIT order. The function table holds every function whose kind is not
-    /// [`FunctionKind::Method`]; methods go to the resource's vtable.
+    /// Freestanding functions and resource constructors, methods and statics, all in
+    /// WIT declaration order. The function table holds every function whose kind is not
+    /// [`FunctionKind::Method`], in this order; methods go to their resource's vtable.
     pub functions: Vec<Function>,
 }
 
