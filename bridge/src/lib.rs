@@ -17,3 +17,4 @@ pub use compat::{compare, Compat, Incompatibility};
 pub use descriptor::Descriptor;
 pub use error::LoadError;
 pub use loader::Plugin;
+pub use rt::CallError;

@@ -1,1 +1,593 @@
-//! (stub: to be written)
+//! Runtime helpers called by generated Rust bindings (`plugport gen --lang rust-guest` /
+//! `rust-host`). Nothing here is meant to be called by hand, except [`CallError`], the
+//! error type of every generated caller function.
+//!
+//! What lives here, by `docs/abi.md` section:
+//! - §1.5 validation of received data: [`lift_bool`], [`lift_char`], [`lift_str`],
+//!   [`lift_string`], [`lift_slice`], [`validate_utf8`];
+//! - §3/§6 ownership: results are allocated with the Rust global allocator and released
+//!   with [`crate::abi::rust_dealloc`] ([`alloc_string`], [`alloc_vec`]), received owned
+//!   values are released through the callee table's `dealloc` ([`release_string`],
+//!   [`release_slice`]); borrowed temporaries of nested arguments live in a [`Scratch`];
+//! - §1.4/§5 statuses: [`guard`] turns a callee's panic or rejected argument into a status
+//!   and an owned message, [`call_error`] turns a caller's non-`PP_OK` status into a
+//!   [`CallError`];
+//! - §5 resources: [`type_static`] gives every resource implementation one vtable with a
+//!   unique address, so a handle that comes back can be checked for identity;
+//! - §7 the descriptor blob: [`DescriptorBlob`], [`descriptor_blob`], [`descriptor_len`].
+
+use crate::abi::{
+    PpDeallocFn, PpStatus, PpString, PP_ERR_INVALID_ARGUMENT, PP_ERR_INVALID_RESULT, PP_ERR_PANIC,
+    PP_ERR_UNSUPPORTED, PP_OK,
+};
+use std::alloc::Layout;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{OnceLock, RwLock};
+
+/// Why a call through a generated binding failed (`docs/abi.md` §5). Domain errors of
+/// a WIT `result<T, E>` are *not* `CallError`s: they are the `Ok(Err(e))` value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The callee panicked (or a C callee failed); the callee stays usable.
+    /// (`PP_ERR_PANIC`)
+    #[error("the callee panicked: {0}")]
+    Panic(String),
+    /// The callee rejected an argument (`PP_ERR_INVALID_ARGUMENT`); the message names it.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The callee's table has no slot for this function: the other side implements an
+    /// older minor version of the interface (`PP_ERR_UNSUPPORTED`, §5 "Evolution").
+    #[error("`{function}` is not supported by the other side (older interface version)")]
+    Unsupported {
+        /// `interface.function`, `interface.resource.method` or `function` for a bare
+        /// world function.
+        function: &'static str,
+    },
+    /// The callee returned data that failed validation (`PP_ERR_INVALID_RESULT`); the
+    /// result was still released.
+    #[error("invalid result: {0}")]
+    InvalidResult(String),
+    /// A guest called an import before the host initialised the plugin through its
+    /// entry function.
+    #[error("the plugin has not been initialised by its host")]
+    NotInitialised,
+    /// Any other status a (non-conforming) callee returned.
+    #[error("call failed with status {code}: {message}")]
+    Status {
+        /// The raw `pp_status`.
+        code: i32,
+        /// The callee's message, if any.
+        message: String,
+    },
+}
+
+impl CallError {
+    /// The `pp_status` code that corresponds to this error.
+    pub fn status(&self) -> PpStatus {
+        match self {
+            CallError::Panic(_) => PP_ERR_PANIC,
+            CallError::InvalidArgument(_) => PP_ERR_INVALID_ARGUMENT,
+            CallError::Unsupported { .. } => PP_ERR_UNSUPPORTED,
+            CallError::InvalidResult(_) => PP_ERR_INVALID_RESULT,
+            CallError::NotInitialised => crate::abi::PP_ERR_INIT,
+            CallError::Status { code, .. } => *code,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation (§1.5): every helper returns a message for the generated code to prefix
+// with the parameter or function name.
+
+/// Checks a WIT `bool` (`uint8_t`, exactly 0 or 1).
+#[inline]
+pub fn lift_bool(v: u8) -> Result<bool, String> {
+    match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(format!("bool value {v} is neither 0 nor 1")),
+    }
+}
+
+/// Checks a WIT `char`: a Unicode scalar value (≤ 0x10FFFF, not a surrogate).
+#[inline]
+pub fn lift_char(v: u32) -> Result<char, String> {
+    char::from_u32(v).ok_or_else(|| format!("{v:#x} is not a Unicode scalar value"))
+}
+
+/// Validates UTF-8 with `simdutf8` (fast path), reporting the first bad byte offset.
+#[inline]
+pub fn validate_utf8(bytes: &[u8]) -> Result<&str, String> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(_) => Err(utf8_error(bytes)),
+    }
+}
+
+#[cold]
+fn utf8_error(bytes: &[u8]) -> String {
+    match simdutf8::compat::from_utf8(bytes) {
+        Ok(_) => "invalid UTF-8".to_string(),
+        Err(e) => format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+    }
+}
+
+/// Borrows a received list as a slice after checking it (§3 "Lengths and pointers"):
+/// `len == 0` gives an empty slice whatever `ptr` is; otherwise `ptr` must be non-null,
+/// aligned for `T`, and `len * size_of::<T>()` must not overflow `isize`.
+///
+/// # Safety
+/// When the checks pass, `ptr` must point to `len` initialised `T`s that stay valid and
+/// unmodified for `'a` (true for a borrowed argument during the call, and for an owned
+/// result until it is released).
+#[inline]
+pub unsafe fn lift_slice<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], String> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(format!("null pointer with length {len}"));
+    }
+    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(format!("misaligned list pointer {ptr:p}"));
+    }
+    match len.checked_mul(std::mem::size_of::<T>()) {
+        Some(n) if n <= isize::MAX as usize => {}
+        _ => return Err(format!("list length {len} is too large")),
+    }
+    // SAFETY: checked non-null, aligned and in size; validity is the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows a received string after checking pointer, length and UTF-8.
+///
+/// # Safety
+/// As for [`lift_slice`].
+#[inline]
+pub unsafe fn lift_str<'a>(s: PpString) -> Result<&'a str, String> {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { lift_slice(s.ptr, s.len) }?;
+    validate_utf8(bytes)
+}
+
+/// Copies a received string into an owned `String` after checking it.
+///
+/// # Safety
+/// As for [`lift_slice`].
+#[inline]
+pub unsafe fn lift_string(s: PpString) -> Result<String, String> {
+    // SAFETY: forwarded contract.
+    unsafe { lift_str(s) }.map(str::to_owned)
+}
+
+/// Copies a received list of plain values (integers, floats) into a `Vec`.
+///
+/// # Safety
+/// As for [`lift_slice`].
+#[inline]
+pub unsafe fn lift_vec<T: Copy>(ptr: *const T, len: usize) -> Result<Vec<T>, String> {
+    // SAFETY: forwarded contract.
+    unsafe { lift_slice(ptr, len) }.map(<[T]>::to_vec)
+}
+
+// ---------------------------------------------------------------------------------------
+// Owned results (§3, §6): allocated with the global allocator, released by rust_dealloc.
+
+/// Turns an owned `String` into an owned `pp_string` for a result: the bytes are kept in
+/// an exactly-sized allocation (released with `dealloc(ptr, len, 1)`); an empty string
+/// owns nothing and has a null pointer.
+#[inline]
+pub fn alloc_string(s: String) -> PpString {
+    if s.is_empty() {
+        return PpString::EMPTY;
+    }
+    let b: Box<str> = s.into_boxed_str();
+    let len = b.len();
+    let ptr = Box::into_raw(b) as *const u8;
+    PpString { ptr, len }
+}
+
+/// Copies a `&str` into an owned `pp_string` (see [`alloc_string`]).
+#[inline]
+pub fn alloc_str(s: &str) -> PpString {
+    if s.is_empty() {
+        return PpString::EMPTY;
+    }
+    alloc_string(s.to_owned())
+}
+
+/// Turns a `Vec` of C-representation elements into an owned list `(ptr, len)` for a
+/// result: an exactly-sized allocation released with
+/// `dealloc(ptr, len * size_of::<T>(), align_of::<T>())`; empty lists own nothing.
+#[inline]
+pub fn alloc_vec<T: Copy>(v: Vec<T>) -> (*const T, usize) {
+    if v.is_empty() {
+        return (std::ptr::null(), 0);
+    }
+    let b: Box<[T]> = v.into_boxed_slice();
+    let len = b.len();
+    if std::mem::size_of::<T>() == 0 {
+        // Zero-sized elements own no memory; nothing to release later.
+        std::mem::forget(b);
+        return (std::ptr::NonNull::<T>::dangling().as_ptr(), len);
+    }
+    (Box::into_raw(b) as *const T, len)
+}
+
+/// Releases an owned string received from the other side with its table's `dealloc`.
+/// A string with `len == 0` or a null pointer owns nothing.
+///
+/// # Safety
+/// `s` must be owned by the caller and come from the table whose `dealloc` is given.
+#[inline]
+pub unsafe fn release_string(s: &PpString, dealloc: PpDeallocFn) {
+    if s.len > 0 && !s.ptr.is_null() {
+        // SAFETY: the allocation is exactly `len` bytes with alignment 1 (§6).
+        unsafe { dealloc(s.ptr as *mut c_void, s.len, 1) };
+    }
+}
+
+/// Releases the buffer of an owned list (not its elements: the generated code releases
+/// those first). Skips empty or null lists and sizes that overflow (leaks rather than
+/// crashing on corrupt data, §5).
+///
+/// # Safety
+/// `(ptr, len)` must be owned by the caller and come from the table whose `dealloc`
+/// is given.
+#[inline]
+pub unsafe fn release_slice<T>(ptr: *const T, len: usize, dealloc: PpDeallocFn) {
+    let size = std::mem::size_of::<T>();
+    if len == 0 || ptr.is_null() || size == 0 {
+        return;
+    }
+    if let Some(bytes) = len.checked_mul(size) {
+        // SAFETY: the allocation is `len * size_of::<T>()` bytes aligned for `T` (§6).
+        unsafe { dealloc(ptr as *mut c_void, bytes, std::mem::align_of::<T>()) };
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Borrowed temporaries of nested arguments.
+
+/// Keeps the temporary C-representation buffers of one call's arguments alive until
+/// the call returns (nested lists, lists of strings, …). Creating one does not allocate;
+/// top-level strings and lists of numbers never use it.
+#[derive(Default)]
+pub struct Scratch {
+    bufs: Vec<(*mut u8, Layout)>,
+}
+
+impl Scratch {
+    /// An empty scratch area (no allocation).
+    #[inline]
+    pub fn new() -> Self {
+        Scratch { bufs: Vec::new() }
+    }
+
+    /// Keeps `v`'s buffer until the scratch is dropped and returns its `(ptr, len)`.
+    pub fn keep<T: Copy>(&mut self, v: Vec<T>) -> (*const T, usize) {
+        let mut v = std::mem::ManuallyDrop::new(v);
+        let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
+        if let Ok(layout) = Layout::array::<T>(cap) {
+            if layout.size() > 0 {
+                self.bufs.push((ptr as *mut u8, layout));
+            }
+        }
+        (ptr as *const T, len)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for (ptr, layout) in self.bufs.drain(..) {
+            // SAFETY: allocated by a Vec with exactly this layout; elements are `Copy`.
+            unsafe { std::alloc::dealloc(ptr, layout) };
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Statuses (§1.4, §5).
+
+/// Extracts the message of a panic payload (`&str` or `String`).
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+/// Runs a callee's body: `Ok` → `PP_OK`; `Err(msg)` (a rejected argument) →
+/// `PP_ERR_INVALID_ARGUMENT` with `*err` set to the owned message; a panic →
+/// `PP_ERR_PANIC` with the panic message. Never unwinds.
+///
+/// # Safety
+/// `err` must be null or valid for writes.
+#[inline]
+pub unsafe fn guard<F: FnOnce() -> Result<(), String>>(err: *mut PpString, f: F) -> PpStatus {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => PP_OK,
+        // SAFETY: forwarded contract.
+        Ok(Err(msg)) => unsafe { fail(err, PP_ERR_INVALID_ARGUMENT, msg) },
+        Err(payload) => {
+            let msg = panic_message(&*payload);
+            // Dropping a payload can itself panic; never let that unwind.
+            std::mem::forget(payload);
+            // SAFETY: forwarded contract.
+            unsafe { fail(err, PP_ERR_PANIC, msg) }
+        }
+    }
+}
+
+#[cold]
+unsafe fn fail(err: *mut PpString, status: PpStatus, msg: String) -> PpStatus {
+    if !err.is_null() {
+        let s = catch_unwind(AssertUnwindSafe(|| alloc_string(msg))).unwrap_or(PpString::EMPTY);
+        // SAFETY: `err` is valid for writes (contract of `guard`).
+        unsafe { err.write(s) };
+    }
+    status
+}
+
+/// Formats the message of a rejected argument: `f: argument `name`: why`.
+#[cold]
+pub fn arg_error(function: &str, param: &str, why: String) -> String {
+    format!("{function}: argument `{param}`: {why}")
+}
+
+/// Turns a failed call's status and message into a [`CallError`], releasing the message
+/// with the callee table's `dealloc`. A message that is not valid UTF-8 is kept lossily.
+///
+/// # Safety
+/// `err` must be the callee's `*err` after the call (owned by the caller or empty).
+#[cold]
+pub unsafe fn call_error(status: PpStatus, err: PpString, dealloc: PpDeallocFn) -> CallError {
+    let message = if err.len > 0 && !err.ptr.is_null() {
+        // SAFETY: an owned message of `len` bytes from the callee.
+        let bytes = unsafe { std::slice::from_raw_parts(err.ptr, err.len) };
+        let m = String::from_utf8_lossy(bytes).into_owned();
+        // SAFETY: owned by us now, allocated by the callee table's allocator.
+        unsafe { release_string(&err, dealloc) };
+        m
+    } else {
+        String::new()
+    };
+    match status {
+        PP_ERR_PANIC => CallError::Panic(message),
+        PP_ERR_INVALID_ARGUMENT => CallError::InvalidArgument(message),
+        code => CallError::Status { code, message },
+    }
+}
+
+/// The error of a result that failed validation (`PP_ERR_INVALID_RESULT`).
+#[cold]
+pub fn invalid_result(function: &str, why: String) -> CallError {
+    CallError::InvalidResult(format!("{function}: {why}"))
+}
+
+/// The error of a slot missing from an older table (`PP_ERR_UNSUPPORTED`).
+#[cold]
+pub fn unsupported(function: &'static str) -> CallError {
+    CallError::Unsupported { function }
+}
+
+// ---------------------------------------------------------------------------------------
+// Resources (§5).
+
+/// One `&'static V` per key type `K` (and `V`), created on first use by `init` and
+/// never freed: Rust has no generic statics, and a vtable built in a generic function
+/// needs one stable address so that handles coming back can be checked against it
+/// (constants may be duplicated, so their addresses cannot be compared).
+pub fn type_static<K: ?Sized + 'static, V: Send + Sync + 'static>(
+    init: impl FnOnce() -> V,
+) -> &'static V {
+    type Map = HashMap<TypeId, &'static (dyn Any + Send + Sync)>;
+    static MAP: OnceLock<RwLock<Map>> = OnceLock::new();
+    let key = TypeId::of::<(std::marker::PhantomData<K>, V)>();
+    let map = MAP.get_or_init(Default::default);
+    if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(v) = v.downcast_ref::<V>() {
+            return v;
+        }
+    }
+    let mut w = map.write().unwrap_or_else(|p| p.into_inner());
+    let v: &'static (dyn Any + Send + Sync) =
+        *w.entry(key).or_insert_with(|| Box::leak(Box::new(init())));
+    v.downcast_ref::<V>().expect("type_static: type confusion")
+}
+
+/// A table that may be shared between threads: function tables hold only function
+/// pointers and pointers to other static tables, never mutable state.
+#[repr(transparent)]
+pub struct SyncTable<T>(pub T);
+// SAFETY: see the type's documentation; tables are immutable after construction.
+unsafe impl<T> Sync for SyncTable<T> {}
+// SAFETY: as above.
+unsafe impl<T> Send for SyncTable<T> {}
+
+/// Moves a resource implementation into a handle's `self` pointer.
+#[inline]
+pub fn box_into_self<T>(v: T) -> *mut c_void {
+    Box::into_raw(Box::new(v)) as *mut c_void
+}
+
+/// The `drop` slot of a Rust-implemented resource vtable: frees the boxed `T`. Catches
+/// panics of `T::drop` and never unwinds; a null `self` is ignored.
+///
+/// # Safety
+/// `p` must be null or come from [`box_into_self::<T>`] and not have been dropped.
+pub unsafe extern "C" fn drop_box<T>(p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: contract above.
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        drop(unsafe { Box::from_raw(p as *mut T) })
+    }));
+    if let Err(payload) = r {
+        std::mem::forget(payload);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The descriptor blob (§7).
+
+/// A descriptor blob of `N` bytes: `PLUGPORT`, abi version, lengths, then name,
+/// version and world JSON, each NUL-terminated. Built at compile time by
+/// [`descriptor_blob`]; holds no pointers.
+#[repr(C)]
+pub struct DescriptorBlob<const N: usize> {
+    /// The raw bytes, exactly as `docs/abi.md` §7 lays them out.
+    pub bytes: [u8; N],
+}
+
+/// The size in bytes of the descriptor blob for these strings:
+/// `24 + name + 1 + version + 1 + world_json + 1`.
+pub const fn descriptor_len(name: &str, version: &str, world_json: &str) -> usize {
+    24 + name.len() + 1 + version.len() + 1 + world_json.len() + 1
+}
+
+const fn put(buf: &mut [u8], at: usize, s: &[u8]) -> usize {
+    let mut i = 0;
+    while i < s.len() {
+        buf[at + i] = s[i];
+        i += 1;
+    }
+    at + s.len()
+}
+
+/// Builds the descriptor blob in a `const` context (integers in the target's byte
+/// order). Fails to compile (const panic) when `N != descriptor_len(..)` or a length
+/// does not fit `u32`.
+pub const fn descriptor_blob<const N: usize>(
+    name: &str,
+    version: &str,
+    world_json: &str,
+) -> DescriptorBlob<N> {
+    assert!(
+        N == descriptor_len(name, version, world_json),
+        "descriptor size mismatch"
+    );
+    assert!(
+        name.len() <= u32::MAX as usize
+            && version.len() <= u32::MAX as usize
+            && world_json.len() <= u32::MAX as usize,
+        "descriptor string too long"
+    );
+    let mut bytes = [0u8; N];
+    let mut at = put(&mut bytes, 0, &crate::abi::DESCRIPTOR_MAGIC);
+    at = put(&mut bytes, at, &crate::abi::ABI_VERSION.to_ne_bytes());
+    at = put(&mut bytes, at, &(name.len() as u32).to_ne_bytes());
+    at = put(&mut bytes, at, &(version.len() as u32).to_ne_bytes());
+    at = put(&mut bytes, at, &(world_json.len() as u32).to_ne_bytes());
+    at = put(&mut bytes, at, name.as_bytes()) + 1;
+    at = put(&mut bytes, at, version.as_bytes()) + 1;
+    at = put(&mut bytes, at, world_json.as_bytes()) + 1;
+    assert!(at == N, "descriptor layout");
+    DescriptorBlob { bytes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::rust_dealloc;
+
+    #[test]
+    fn validation_rejects_bad_values() {
+        assert_eq!(lift_bool(1), Ok(true));
+        assert!(lift_bool(2).is_err());
+        assert_eq!(lift_char(0x1F600), Ok('😀'));
+        assert!(lift_char(0xD800).is_err());
+        assert!(lift_char(0x110000).is_err());
+        let bad = [b'a', 0xff, b'b'];
+        let e = validate_utf8(&bad).unwrap_err();
+        assert!(e.contains("byte 1"), "{e}");
+        // SAFETY: len 0 never dereferences; null with len>0 is rejected before use.
+        unsafe {
+            assert_eq!(lift_slice::<u32>(std::ptr::null(), 0), Ok(&[][..]));
+            assert!(lift_slice::<u32>(std::ptr::null(), 3).is_err());
+            let v = [0u32; 2];
+            let mis = (v.as_ptr() as *const u8).add(1) as *const u32;
+            assert!(lift_slice(mis, 1).is_err());
+        }
+    }
+
+    #[test]
+    fn owned_strings_and_lists_round_trip_through_rust_dealloc() {
+        let s = alloc_string("héllo".to_string());
+        // SAFETY: just allocated, owned here.
+        unsafe {
+            assert_eq!(lift_str(s).unwrap(), "héllo");
+            release_string(&s, rust_dealloc);
+        }
+        let e = alloc_string(String::new());
+        assert!(e.ptr.is_null() && e.len == 0);
+        let (p, n) = alloc_vec(vec![1u64, 2, 3]);
+        // SAFETY: just allocated, owned here.
+        unsafe {
+            assert_eq!(lift_vec(p, n).unwrap(), vec![1, 2, 3]);
+            release_slice(p, n, rust_dealloc);
+        }
+        let (p, n) = alloc_vec(Vec::<u64>::new());
+        assert!(p.is_null() && n == 0);
+    }
+
+    #[test]
+    fn guard_maps_panics_and_rejections() {
+        let mut err = PpString::EMPTY;
+        // SAFETY: `err` is a valid out-pointer.
+        let st = unsafe { guard(&mut err, || panic!("kaputt {}", 7)) };
+        assert_eq!(st, PP_ERR_PANIC);
+        // SAFETY: `err` is an owned message allocated by `guard`.
+        let e = unsafe { call_error(st, err, rust_dealloc) };
+        assert_eq!(e, CallError::Panic("kaputt 7".into()));
+        let mut err = PpString::EMPTY;
+        // SAFETY: as above.
+        let st = unsafe { guard(&mut err, || Err("bad `x`".to_string())) };
+        assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+        // SAFETY: as above.
+        let e = unsafe { call_error(st, err, rust_dealloc) };
+        assert_eq!(e, CallError::InvalidArgument("bad `x`".into()));
+        // SAFETY: null err is allowed.
+        assert_eq!(unsafe { guard(std::ptr::null_mut(), || Ok(())) }, PP_OK);
+    }
+
+    #[test]
+    fn type_static_is_one_address_per_key() {
+        let a: &'static u32 = type_static::<String, u32>(|| 5);
+        let b: &'static u32 = type_static::<String, u32>(|| 6);
+        let c: &'static u32 = type_static::<Vec<u8>, u32>(|| 7);
+        assert!(std::ptr::eq(a, b));
+        assert_eq!((*a, *c), (5, 7));
+    }
+
+    #[test]
+    fn descriptor_blob_layout() {
+        const W: &str = "{\"x\":1}";
+        const N: usize = descriptor_len("n", "1.0", W);
+        static B: DescriptorBlob<N> = descriptor_blob("n", "1.0", W);
+        assert_eq!(&B.bytes[..8], b"PLUGPORT");
+        assert_eq!(u32::from_ne_bytes(B.bytes[8..12].try_into().unwrap()), 1);
+        assert_eq!(u32::from_ne_bytes(B.bytes[12..16].try_into().unwrap()), 1);
+        assert_eq!(u32::from_ne_bytes(B.bytes[16..20].try_into().unwrap()), 3);
+        assert_eq!(u32::from_ne_bytes(B.bytes[20..24].try_into().unwrap()), 7);
+        assert_eq!(&B.bytes[24..], b"n\x001.0\x00{\"x\":1}\x00");
+    }
+
+    #[test]
+    fn scratch_keeps_buffers_alive() {
+        let mut s = Scratch::new();
+        let (p, n) = s.keep(vec![PpString::EMPTY; 3]);
+        assert_eq!(n, 3);
+        assert!(!p.is_null());
+        let (_, n) = s.keep(Vec::<u8>::new());
+        assert_eq!(n, 0);
+    }
+}

@@ -1,0 +1,396 @@
+//! The caller role (host → exports, guest → imports): functions that lower arguments
+//! (borrowed, no allocation for top-level strings and lists of numbers), check that the
+//! slot exists (`PP_ERR_UNSUPPORTED` for slots beyond `header.size`, §5 "Evolution"),
+//! call, map a failed status to [`CallError`](plugport::rt::CallError), and lift
+//! (validate, copy) and release the result through the callee table's `dealloc` (§6).
+//!
+//! Parameters: numbers, `bool`, `char`, enums and flags by value; `string` → `&str`;
+//! `list<T>` → `&[T]`; `own<R>` → the wrapper `R` by value (moved to the callee);
+//! `borrow<R>` → `&R`; other types by reference, or by value when they contain an owned
+//! handle. Every caller returns `Result<T, CallError>`.
+
+use plugport::ir::{Function, FunctionKind, Interface, Type, TypeDefKind, TypeId};
+
+use super::idents::{camel, ffi_field, rs_ident};
+use super::{Dir, FnCtx, Gen, Out, Side};
+use crate::names::c_ident;
+
+const CALL_ERROR: &str = "::plugport::rt::CallError";
+
+/// Where a caller finds its table (and `self` handle) and what keeps the callee alive.
+pub(crate) struct Reach {
+    /// Statements that bind `t: &<table>` (and `self_` for methods), returning early
+    /// with a `CallError` when the table is absent.
+    pub table: String,
+    /// Expression of type `&__Keep`.
+    pub keep: String,
+    /// `&self, ` or empty.
+    pub receiver: &'static str,
+}
+
+impl Gen<'_> {
+    /// Parameter type of a caller function.
+    pub(crate) fn call_param_ty(&self, ty: &Type, depth: usize) -> String {
+        match self.resolve(*ty) {
+            Type::String => "&str".into(),
+            Type::Id(id) => match self.kind(id) {
+                TypeDefKind::Enum { .. } | TypeDefKind::Flags { .. } | TypeDefKind::Own { .. } => {
+                    self.nty(ty, depth)
+                }
+                TypeDefKind::Borrow { resource } => {
+                    format!("&{}", self.named_path(*resource, depth))
+                }
+                TypeDefKind::List { ty: e } if !self.has_own(*ty) => {
+                    format!("&[{}]", self.nty(e, depth))
+                }
+                _ if self.has_own(*ty) => self.nty(ty, depth),
+                _ => format!("&{}", self.nty(ty, depth)),
+            },
+            _ => self.nty(ty, depth),
+        }
+    }
+
+    /// Result type of a caller function (`()` without result).
+    fn call_result_ty(&self, f: &Function, depth: usize) -> String {
+        f.result
+            .as_ref()
+            .map_or("()".to_string(), |t| self.nty(t, depth))
+    }
+
+    /// Emits one caller function `name`.
+    pub(crate) fn caller_fn(
+        &self,
+        o: &mut Out,
+        cx: &FnCtx<'_>,
+        name: &str,
+        reach: &Reach,
+        depth: usize,
+    ) {
+        let f = cx.f;
+        let disp = &cx.display;
+        let table = self.ffi_path(&cx.table, depth);
+        let mut params = Vec::new();
+        let mut names = Vec::new();
+        for p in &f.params {
+            params.push(format!(
+                "{}: {}",
+                rs_ident(&p.name),
+                self.call_param_ty(&p.ty, depth)
+            ));
+            names.push(rs_ident(&p.name));
+        }
+        let ret = self.call_result_ty(f, depth);
+        o.line(&format!("/// Calls `{disp}` (`docs/abi.md` §5)."));
+        o.line("///");
+        o.line(
+            "/// Errors: [`CallError::Unsupported`](::plugport::rt::CallError) when the other side",
+        );
+        o.line(
+            "/// lacks the function, `Panic` / `InvalidArgument` from the callee, `InvalidResult`",
+        );
+        o.line("/// when its result fails validation.");
+        o.open(&format!(
+            "pub fn {name}({}{}) -> ::core::result::Result<{ret}, {CALL_ERROR}>",
+            reach.receiver,
+            params.join(", ")
+        ));
+        if !names.is_empty() {
+            let a: Vec<String> = (0..names.len()).map(|n| format!("a{n},")).collect();
+            let p: Vec<String> = names.iter().map(|n| format!("{n},")).collect();
+            o.line(&format!("let ({}) = ({});", a.join(" "), p.join(" ")));
+        }
+        o.line(&reach.table);
+        self.slot_fetch(o, &table, &cx.slot, disp);
+        let needs_scratch = f.params.iter().any(|p| match self.resolve(p.ty) {
+            Type::Id(id) => match self.kind(id) {
+                TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => false,
+                TypeDefKind::List { ty } => !Self::is_plain_num(self.resolve(*ty)),
+                _ => true,
+            },
+            _ => false,
+        });
+        if needs_scratch {
+            o.line("let mut scratch = ::plugport::rt::Scratch::new();");
+            o.line("let s = &mut scratch;");
+        }
+        let mut args = Vec::new();
+        if let FunctionKind::Method(_) = f.kind {
+            args.push("self_".to_string());
+        }
+        for (n, p) in f.params.iter().enumerate() {
+            let by_ref = self.call_param_ty(&p.ty, depth).starts_with('&');
+            let src = if by_ref {
+                format!("(*a{n})")
+            } else {
+                format!("a{n}")
+            };
+            let plain_list = self
+                .list_elem(p.ty)
+                .is_some_and(|e| Self::is_plain_num(self.resolve(e)));
+            let e = if plain_list {
+                format!(
+                    "{} {{ ptr: a{n}.as_ptr(), len: a{n}.len() }}",
+                    self.fty(&p.ty, Some(depth))
+                )
+            } else {
+                self.lower_e(&p.ty, &src, depth)
+            };
+            o.line(&format!("let l{n} = {e};"));
+            args.push(format!("l{n}"));
+        }
+        if let Some(r) = &f.result {
+            o.line(&format!(
+                "let mut ret = ::core::mem::MaybeUninit::<{}>::uninit();",
+                self.fty(r, Some(depth))
+            ));
+            args.push("ret.as_mut_ptr()".into());
+        }
+        o.line("let mut err = ::plugport::abi::PpString::EMPTY;");
+        args.push("&mut err".into());
+        o.line("// SAFETY: a slot of a valid table, called with arguments that follow §3/§5.");
+        o.line(&format!("let st = unsafe {{ f({}) }};", args.join(", ")));
+        o.open("if st != ::plugport::abi::PP_OK");
+        o.line("// SAFETY: `err` is the callee's message, owned by us, or empty.");
+        o.line("return ::core::result::Result::Err(unsafe { ::plugport::rt::call_error(st, err, t.header.dealloc) });");
+        o.close();
+        match &f.result {
+            None => o.line("::core::result::Result::Ok(())"),
+            Some(ty) => {
+                o.line("// SAFETY: the callee wrote `*ret` on PP_OK.");
+                o.line("let r = unsafe { ret.assume_init() };");
+                match self.lift_e(ty, "r", depth) {
+                    (e, false) => o.line(&format!("::core::result::Result::Ok({e})")),
+                    (e, true) => {
+                        o.line(&format!(
+                            "let k: &{} = {};",
+                            self.keep_ty(depth),
+                            reach.keep
+                        ));
+                        o.line(&format!("let v = {e};"));
+                        if let Some(rel) = self.release_s(ty, "r", depth) {
+                            o.line("let d = t.header.dealloc;");
+                            o.line(&rel);
+                        }
+                        o.line(&format!(
+                            "v.map_err(|e| ::plugport::rt::invalid_result(\"{disp}\", e))"
+                        ));
+                    }
+                }
+            }
+        }
+        o.close();
+    }
+
+    /// Binds `f`, the slot's function, or returns `Unsupported` (§5 "Evolution").
+    fn slot_fetch(&self, o: &mut Out, table: &str, slot: &str, disp: &str) {
+        o.open(&format!(
+            "if !t.header.has_slot(::core::mem::offset_of!({table}, {slot}) + ::core::mem::size_of::<usize>())"
+        ));
+        o.line(&format!(
+            "return ::core::result::Result::Err(::plugport::rt::unsupported(\"{disp}\"));"
+        ));
+        o.close();
+        o.open(&format!("let f = match t.{slot}"));
+        o.line("::core::option::Option::Some(f) => f,");
+        o.line(&format!(
+            "::core::option::Option::None => return ::core::result::Result::Err(::plugport::rt::unsupported(\"{disp}\")),"
+        ));
+        o.line("};");
+    }
+
+    /// `has_<name>`: whether the other side provides the function.
+    pub(crate) fn has_fn(
+        &self,
+        o: &mut Out,
+        cx: &FnCtx<'_>,
+        name: &str,
+        reach: &Reach,
+        depth: usize,
+    ) {
+        let table = self.ffi_path(&cx.table, depth);
+        let slot = &cx.slot;
+        o.line(&format!(
+            "/// Whether the other side provides `{}`.",
+            cx.display
+        ));
+        o.open(&format!(
+            "pub fn has_{}({}) -> bool",
+            name.trim_start_matches("r#"),
+            reach.receiver.trim_end_matches(", ")
+        ));
+        o.open("let t = (|| -> ::core::result::Result<_, ::plugport::rt::CallError>");
+        o.line(&reach.table);
+        o.line("::core::result::Result::Ok(t)");
+        o.line("})();");
+        o.open("match t");
+        o.line(&format!(
+            "::core::result::Result::Ok(t) => t.header.has_slot(::core::mem::offset_of!({table}, {slot}) + ::core::mem::size_of::<usize>()) && t.{slot}.is_some(),"
+        ));
+        o.line("::core::result::Result::Err(_) => false,");
+        o.close();
+        o.close();
+    }
+
+    /// Name of a caller function of an interface table: `greet`, `decoder_new`,
+    /// `counter_zero`.
+    fn caller_name(&self, f: &Function) -> String {
+        match f.kind {
+            FunctionKind::Constructor(r) => rs_ident(&format!("{}-new", self.res_name(r))),
+            FunctionKind::Static(r) => rs_ident(&format!("{}-{}", self.res_name(r), f.name)),
+            _ => rs_ident(&f.name),
+        }
+    }
+
+    /// The name of the host's interface wrapper struct (`Client`, unless a type of the
+    /// interface has that name).
+    pub(crate) fn client_name(&self, i: &Interface) -> String {
+        let taken = self.w.types.iter().any(|t| {
+            t.interface.as_deref() == Some(i.name.as_str())
+                && t.name.as_deref().map(camel).as_deref() == Some("Client")
+        });
+        if taken {
+            "ClientApi".into()
+        } else {
+            "Client".into()
+        }
+    }
+
+    /// Caller code of one interface.
+    pub(crate) fn caller_iface(&self, o: &mut Out, dir: Dir, i: &Interface) {
+        let depth = 2;
+        let fns: Vec<&Function> = i
+            .functions
+            .iter()
+            .filter(|f| !matches!(f.kind, FunctionKind::Method(_)))
+            .collect();
+        let table = self.ffi_path(&self.c.table(&i.name), depth);
+        match self.side {
+            Side::Host => {
+                let client = self.client_name(i);
+                let keep = self.keep_ty(depth);
+                o.line(&format!(
+                    "/// Calls interface `{}` of a loaded plugin; get it from the world struct.",
+                    i.name
+                ));
+                o.line("#[derive(Clone, Copy)]");
+                o.open(&format!("pub struct {client}<'a>"));
+                o.line(&format!("table: *const {table},"));
+                o.line(&format!("keep: &'a {keep},"));
+                o.close();
+                o.open(&format!("impl<'a> {client}<'a>"));
+                o.line("/// Wraps a table pointer (null: every call is `Unsupported`).");
+                o.line("#[doc(hidden)]");
+                o.open(&format!(
+                    "pub fn __new(table: *const {table}, keep: &'a {keep}) -> Self"
+                ));
+                o.line("Self { table, keep }");
+                o.close();
+                let reach = Reach {
+                    table: format!(
+                        "let t: &{table} = match unsafe {{ self.table.as_ref() }} {{ ::core::option::Option::Some(t) => t, ::core::option::Option::None => return ::core::result::Result::Err(::plugport::rt::unsupported(\"{}\")) }};",
+                        i.name
+                    ),
+                    keep: "self.keep".into(),
+                    receiver: "&self, ",
+                };
+                for f in &fns {
+                    let cx = self.fn_ctx(f, Some(i), dir);
+                    let name = self.caller_name(f);
+                    self.caller_fn(o, &cx, &name, &reach, depth);
+                    self.has_fn(o, &cx, &name, &reach, depth);
+                }
+                o.close();
+            }
+            Side::Guest => {
+                let world = self.ffi_path(&self.c.imports(), depth);
+                let field = ffi_field(&c_ident(&i.name));
+                let reach = Reach {
+                    table: format!(
+                        "let w = super::__imports()?;\n\
+                         if !w.header.has_slot(::core::mem::offset_of!({world}, {field}) + ::core::mem::size_of::<usize>()) || w.{field}.is_null() {{ return ::core::result::Result::Err(::plugport::rt::unsupported(\"{}\")); }}\n\
+                         // SAFETY: a non-null interface table of the host's imports.\n\
+                         let t: &{table} = unsafe {{ &*w.{field} }};",
+                        i.name
+                    ),
+                    keep: "&()".into(),
+                    receiver: "",
+                };
+                for f in &fns {
+                    let cx = self.fn_ctx(f, Some(i), dir);
+                    let name = self.caller_name(f);
+                    self.caller_fn(o, &cx, &name, &reach, depth);
+                    self.has_fn(o, &cx, &name, &reach, depth);
+                }
+            }
+        }
+    }
+
+    /// Methods of the wrapper of a resource implemented by the other side.
+    pub(crate) fn caller_wrapper_methods(&self, o: &mut Out, r: TypeId, depth: usize) {
+        let methods = self.methods(r);
+        let Some(i) = self.resource_iface(r) else {
+            return;
+        };
+        let dir = self.home(&i.name);
+        let vt = self.ffi_path(&self.c.vtable(r), depth);
+        let name = camel(self.res_name(r));
+        let reach = Reach {
+            table: format!(
+                "// SAFETY: the vtable of a handle we hold (non-null, checked at creation).\n\
+                 let t: &{vt} = unsafe {{ &*self.vtable }};\n\
+                 let self_ = self.handle_self.load(::core::sync::atomic::Ordering::Acquire);\n\
+                 if self_.is_null() {{ return ::core::result::Result::Err(::plugport::rt::CallError::InvalidArgument(::std::string::String::from(\"the handle of resource `{}` was moved\"))); }}",
+                self.res_name(r)
+            ),
+            keep: "&self.keep".into(),
+            receiver: "&self, ",
+        };
+        o.open(&format!("impl {name}"));
+        for f in methods {
+            let cx = self.fn_ctx(f, Some(i), dir);
+            let fname = rs_ident(&f.name);
+            self.caller_fn(o, &cx, &fname, &reach, depth);
+            self.has_fn(o, &cx, &fname, &reach, depth);
+        }
+        o.close();
+    }
+
+    /// Caller code of the world's bare functions of `dir` (guest imports: free functions
+    /// and the imports table the entry stored; host exports: methods of the world struct,
+    /// emitted by `host`).
+    pub(crate) fn caller_world(&self, o: &mut Out, dir: Dir, fns: &[&Function]) {
+        if self.side == Side::Host {
+            return;
+        }
+        let depth = 1;
+        let world = self.ffi_path(&self.c.imports(), depth);
+        o.line("/// The host's imports table, stored by the plugin's entry (`docs/abi.md` §7).");
+        o.line("#[doc(hidden)]");
+        o.line(&format!(
+            "pub static __IMPORTS: ::core::sync::atomic::AtomicPtr<{world}> = ::core::sync::atomic::AtomicPtr::new(::core::ptr::null_mut());"
+        ));
+        o.line("/// The imports table, or `NotInitialised` before the entry ran.");
+        o.line("#[doc(hidden)]");
+        o.line("#[inline]");
+        o.open(&format!(
+            "pub fn __imports() -> ::core::result::Result<&'static {world}, {CALL_ERROR}>"
+        ));
+        o.line("let p = __IMPORTS.load(::core::sync::atomic::Ordering::Acquire);");
+        o.line("// SAFETY: the host keeps its imports table alive while the plugin is loaded.");
+        o.line(&format!(
+            "unsafe {{ p.as_ref() }}.ok_or({CALL_ERROR}::NotInitialised)"
+        ));
+        o.close();
+        let reach = Reach {
+            table: format!("let t: &{world} = __imports()?;"),
+            keep: "&()".into(),
+            receiver: "",
+        };
+        for f in fns {
+            let cx = self.fn_ctx(f, None, dir);
+            let name = rs_ident(&f.name);
+            self.caller_fn(o, &cx, &name, &reach, depth);
+            self.has_fn(o, &cx, &name, &reach, depth);
+        }
+    }
+}

@@ -1,0 +1,555 @@
+//! Conversions between native values and their C representation: the hidden `__abi`
+//! module, one set of functions per compound type (named by its mangled C name), and the
+//! expression builders the trampolines and callers use for primitives and handles.
+//!
+//! - `lift_M(&F, keep) -> Result<N, String>`: validates (§1.5: UTF-8, `char`, `bool`,
+//!   tags, flag bits, discriminants, null pointers with a length, null handles) and copies
+//!   into a native value; handles become owning wrappers. Used for received arguments
+//!   (callee) and received results (caller). The error says what failed, with the path
+//!   (`field `x`: [3]: invalid UTF-8 …`).
+//! - `lower_M(&N, &mut Scratch) -> F`: borrows a native argument (strings and lists of
+//!   numbers point into the native value; other lists are converted into temporaries
+//!   kept in the [`Scratch`](plugport::rt::Scratch) until the call returns); `own`
+//!   handles inside are given up (moved to the callee).
+//! - `lower_owned_M(N) -> F`: converts a native result into an owned C value allocated
+//!   with the Rust global allocator (released by the caller with this side's
+//!   `rust_dealloc`, §6).
+//! - `release_M(&F, dealloc)`: frees a received owned value through the callee table's
+//!   `dealloc`, following only valid discriminants (§6). Handles inside are not dropped
+//!   here: lifting moved them into wrappers (when lifting failed, the handles not yet
+//!   reached leak rather than being dropped twice).
+
+use std::collections::HashSet;
+
+use plugport::ir::{Type, TypeDefKind, TypeId};
+
+use super::idents::{camel, ffi_field, rs_ident};
+use super::types::{RESULT, STRING, VEC};
+use super::{Gen, Out};
+use crate::names::c_ident;
+
+const DEPTH: usize = 1;
+
+impl Gen<'_> {
+    /// Mangled name of a (resolved) type id, used to name its `__abi` functions.
+    pub(crate) fn m(&self, id: TypeId) -> String {
+        self.c.mangle_id(id)
+    }
+
+    /// Lifts place `src` (of the C type of `ty`) into a native value. Returns the
+    /// expression and whether it is fallible (then it is a `Result<N, String>`). A `k`
+    /// (`&__Keep`) must be in scope.
+    pub(crate) fn lift_e(&self, ty: &Type, src: &str, depth: usize) -> (String, bool) {
+        let rt = "::plugport::rt";
+        match self.resolve(*ty) {
+            Type::Bool => (format!("{rt}::lift_bool({src})"), true),
+            Type::Char => (format!("{rt}::lift_char({src})"), true),
+            Type::String => (format!("unsafe {{ {rt}::lift_string({src}) }}"), true),
+            Type::Id(id) => match self.kind(id) {
+                TypeDefKind::Own { resource } => (
+                    format!(
+                        "unsafe {{ {}::__from_handle({src}, ::core::clone::Clone::clone(k)) }}",
+                        self.named_path(*resource, depth)
+                    ),
+                    true,
+                ),
+                TypeDefKind::Borrow { resource } => (
+                    format!(
+                        "unsafe {{ {}::__from_handle({src}, ::core::clone::Clone::clone(k)) }}.map(::core::mem::ManuallyDrop::new)",
+                        self.named_path(*resource, depth)
+                    ),
+                    true,
+                ),
+                _ => (
+                    format!("unsafe {{ {}lift_{}(&{src}, k) }}", self.abi(depth), self.m(id)),
+                    true,
+                ),
+            },
+            _ => (src.to_string(), false),
+        }
+    }
+
+    /// [`Gen::lift_e`] with `?` and a context prefix (a `format!` fragment) on errors.
+    pub(crate) fn lift_q(&self, ty: &Type, src: &str, depth: usize, ctx: &str) -> String {
+        match self.lift_e(ty, src, depth) {
+            (e, true) => format!("{e}.map_err(|e| ::std::format!(\"{ctx}: {{e}}\"))?"),
+            (e, false) => e,
+        }
+    }
+
+    /// Borrows place `src` (a native value of `ty`) as its C representation for an
+    /// argument; a `s` (`&mut Scratch`) must be in scope.
+    pub(crate) fn lower_e(&self, ty: &Type, src: &str, depth: usize) -> String {
+        match self.resolve(*ty) {
+            Type::Bool => format!("(({src}) as u8)"),
+            Type::Char => format!("(({src}) as u32)"),
+            Type::String => {
+                format!("::plugport::abi::PpString {{ ptr: {src}.as_ptr(), len: {src}.len() }}")
+            }
+            Type::Id(id) => match self.kind(id) {
+                TypeDefKind::Own { .. } => format!("{src}.__take_handle()"),
+                TypeDefKind::Borrow { .. } => format!("{src}.__borrow_handle()"),
+                _ => format!("{}lower_{}(&{src}, s)", self.abi(depth), self.m(id)),
+            },
+            _ => src.to_string(),
+        }
+    }
+
+    /// Converts value `src` (moved) into an owned C value for a result.
+    pub(crate) fn lower_owned_e(&self, ty: &Type, src: &str, depth: usize) -> String {
+        match self.resolve(*ty) {
+            Type::Bool => format!("(({src}) as u8)"),
+            Type::Char => format!("(({src}) as u32)"),
+            Type::String => format!("::plugport::rt::alloc_string({src})"),
+            Type::Id(id) => match self.kind(id) {
+                TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => {
+                    format!("({src}).__take_handle()")
+                }
+                _ => format!("{}lower_owned_{}({src})", self.abi(depth), self.m(id)),
+            },
+            _ => src.to_string(),
+        }
+    }
+
+    /// Statement releasing place `src` (an owned C value of `ty`) with `d`, if it owns
+    /// memory.
+    pub(crate) fn release_s(&self, ty: &Type, src: &str, depth: usize) -> Option<String> {
+        if !self.owns_memory(*ty) {
+            return None;
+        }
+        Some(match self.resolve(*ty) {
+            Type::String => format!("unsafe {{ ::plugport::rt::release_string(&{src}, d) }};"),
+            Type::Id(id) => format!(
+                "unsafe {{ {}release_{}(&{src}, d) }};",
+                self.abi(depth),
+                self.m(id)
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The `__abi` module.
+    pub(crate) fn convert_module(&self, o: &mut Out) {
+        o.line("/// Conversions between native values and their C representation (`docs/abi.md` §3, §6).");
+        o.line("#[doc(hidden)]");
+        o.line(Self::ALLOWS);
+        o.open("pub mod __abi");
+        o.line("use super::ffi;");
+        let mut done = HashSet::new();
+        for id in 0..self.w.types.len() {
+            match self.kind(id) {
+                TypeDefKind::Own { .. }
+                | TypeDefKind::Borrow { .. }
+                | TypeDefKind::Resource
+                | TypeDefKind::Alias { .. } => continue,
+                _ => {}
+            }
+            if done.insert(self.m(id)) {
+                self.convert_fns(o, id);
+            }
+        }
+        o.close();
+        o.line("");
+    }
+
+    fn convert_fns(&self, o: &mut Out, id: TypeId) {
+        let d = DEPTH;
+        let m = self.m(id);
+        let f = self.fty(&Type::Id(id), Some(d));
+        let n = self.nty(&Type::Id(id), d);
+        let keep = self.keep_ty(d);
+        let owns = self.owns_memory(Type::Id(id));
+        let def = self.w.ty(id);
+        let wit = def.name.clone().unwrap_or_else(|| m.clone());
+        let ok = "::core::result::Result::Ok";
+        let err = "::core::result::Result::Err";
+        let lift_head =
+            format!("pub unsafe fn lift_{m}(v: &{f}, k: &{keep}) -> {RESULT}<{n}, {STRING}>");
+        let release_head =
+            format!("pub unsafe fn release_{m}(v: &{f}, d: ::plugport::abi::PpDeallocFn)");
+        let scratch = "s: &mut ::plugport::rt::Scratch";
+        let zeroed = "unsafe { ::core::mem::zeroed() }";
+        match self.kind(id) {
+            TypeDefKind::Record { fields } => {
+                o.open(&lift_head);
+                o.line(&format!("{ok}({n} {{"));
+                for fl in fields {
+                    let cf = ffi_field(&c_ident(&fl.name));
+                    o.line(&format!(
+                        "{}: {},",
+                        rs_ident(&fl.name),
+                        self.lift_q(
+                            &fl.ty,
+                            &format!("v.{cf}"),
+                            d,
+                            &format!("field `{}`", fl.name)
+                        )
+                    ));
+                }
+                o.line("})");
+                o.close();
+                o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
+                o.line(&format!("{f} {{"));
+                for fl in fields {
+                    let cf = ffi_field(&c_ident(&fl.name));
+                    o.line(&format!(
+                        "{cf}: {},",
+                        self.lower_e(&fl.ty, &format!("v.{}", rs_ident(&fl.name)), d)
+                    ));
+                }
+                o.line("}");
+                o.close();
+                o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
+                let binds: Vec<String> = fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, fl)| format!("{}: a{i}", rs_ident(&fl.name)))
+                    .collect();
+                o.line(&format!("let {n} {{ {} }} = v;", binds.join(", ")));
+                o.line(&format!("{f} {{"));
+                for (i, fl) in fields.iter().enumerate() {
+                    let cf = ffi_field(&c_ident(&fl.name));
+                    o.line(&format!(
+                        "{cf}: {},",
+                        self.lower_owned_e(&fl.ty, &format!("a{i}"), d)
+                    ));
+                }
+                o.line("}");
+                o.close();
+                if owns {
+                    o.open(&release_head);
+                    for fl in fields {
+                        let cf = ffi_field(&c_ident(&fl.name));
+                        if let Some(s) = self.release_s(&fl.ty, &format!("v.{cf}"), d) {
+                            o.line(&s);
+                        }
+                    }
+                    o.close();
+                }
+            }
+            TypeDefKind::Tuple { types } => {
+                o.open(&lift_head);
+                o.line(&format!("{ok}(("));
+                for (i, t) in types.iter().enumerate() {
+                    o.line(&format!(
+                        "{},",
+                        self.lift_q(t, &format!("v.f{i}"), d, &format!("element {i}"))
+                    ));
+                }
+                o.line("))");
+                o.close();
+                o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
+                o.line(&format!("{f} {{"));
+                for (i, t) in types.iter().enumerate() {
+                    o.line(&format!("f{i}: {},", self.lower_e(t, &format!("v.{i}"), d)));
+                }
+                o.line("}");
+                o.close();
+                o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
+                let binds: Vec<String> = (0..types.len()).map(|i| format!("a{i},")).collect();
+                o.line(&format!("let ({}) = v;", binds.join(" ")));
+                o.line(&format!("{f} {{"));
+                for (i, t) in types.iter().enumerate() {
+                    o.line(&format!(
+                        "f{i}: {},",
+                        self.lower_owned_e(t, &format!("a{i}"), d)
+                    ));
+                }
+                o.line("}");
+                o.close();
+                if owns {
+                    o.open(&release_head);
+                    for (i, t) in types.iter().enumerate() {
+                        if let Some(s) = self.release_s(t, &format!("v.f{i}"), d) {
+                            o.line(&s);
+                        }
+                    }
+                    o.close();
+                }
+            }
+            TypeDefKind::Enum { cases } => {
+                o.open(&lift_head);
+                o.open("match *v");
+                for (i, c) in cases.iter().enumerate() {
+                    o.line(&format!("{i} => {ok}({n}::{}),", camel(c)));
+                }
+                o.line(&format!(
+                    "t => {err}(::std::format!(\"tag {{t}} is out of range for enum `{wit}` ({} cases)\")),",
+                    cases.len()
+                ));
+                o.close();
+                o.close();
+                o.line(&format!(
+                    "pub fn lower_{m}(v: &{n}, {scratch}) -> {f} {{ *v as {f} }}"
+                ));
+                o.line(&format!(
+                    "pub fn lower_owned_{m}(v: {n}) -> {f} {{ v as {f} }}"
+                ));
+            }
+            TypeDefKind::Flags { .. } => {
+                o.open(&lift_head);
+                o.line(&format!(
+                    "{n}::from_bits(*v).ok_or_else(|| ::std::format!(\"unknown bits {{:#x}} in flags `{wit}`\", *v & !{n}::all().bits()))"
+                ));
+                o.close();
+                o.line(&format!(
+                    "pub fn lower_{m}(v: &{n}, {scratch}) -> {f} {{ v.bits() }}"
+                ));
+                o.line(&format!(
+                    "pub fn lower_owned_{m}(v: {n}) -> {f} {{ v.bits() }}"
+                ));
+            }
+            TypeDefKind::Variant { cases } => {
+                let union = format!("{f}_val");
+                let has_union = cases.iter().any(|c| c.ty.is_some());
+                o.open(&lift_head);
+                o.open("match v.tag");
+                for (i, c) in cases.iter().enumerate() {
+                    let case = camel(&c.name);
+                    match &c.ty {
+                        Some(t) => {
+                            let member = ffi_field(&c_ident(&c.name));
+                            let src = format!("unsafe {{ v.val.{member} }}");
+                            o.line(&format!(
+                                "{i} => {ok}({n}::{case}({})),",
+                                self.lift_q(t, &src, d, &format!("case `{}`", c.name))
+                            ));
+                        }
+                        None => o.line(&format!("{i} => {ok}({n}::{case}),")),
+                    }
+                }
+                o.line(&format!(
+                    "t => {err}(::std::format!(\"tag {{t}} is out of range for variant `{wit}` ({} cases)\")),",
+                    cases.len()
+                ));
+                o.close();
+                o.close();
+                for owned in [false, true] {
+                    if owned {
+                        o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
+                    } else {
+                        o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
+                    }
+                    o.open("match v");
+                    for (i, c) in cases.iter().enumerate() {
+                        let case = camel(&c.name);
+                        let tag = format!("tag: {i}");
+                        match &c.ty {
+                            Some(t) => {
+                                let member = ffi_field(&c_ident(&c.name));
+                                let val = if owned {
+                                    self.lower_owned_e(t, "x", d)
+                                } else {
+                                    self.lower_e(t, "(*x)", d)
+                                };
+                                o.line(&format!(
+                                    "{n}::{case}(x) => {f} {{ {tag}, val: {union} {{ {member}: {val} }} }},"
+                                ));
+                            }
+                            None if has_union => {
+                                o.line(&format!("{n}::{case} => {f} {{ {tag}, val: {zeroed} }},"))
+                            }
+                            None => o.line(&format!("{n}::{case} => {f} {{ {tag} }},")),
+                        }
+                    }
+                    o.close();
+                    o.close();
+                }
+                if owns {
+                    o.open(&release_head);
+                    o.open("match v.tag");
+                    for (i, c) in cases.iter().enumerate() {
+                        if let Some(t) = &c.ty {
+                            let member = ffi_field(&c_ident(&c.name));
+                            if let Some(s) = self.release_s(t, &format!("v.val.{member}"), d) {
+                                o.line(&format!("{i} => {{ {s} }}"));
+                            }
+                        }
+                    }
+                    o.line("_ => {}");
+                    o.close();
+                    o.close();
+                }
+            }
+            TypeDefKind::Option { ty } => {
+                o.open(&lift_head);
+                o.open("match v.is_some");
+                o.line(&format!("0 => {ok}(::core::option::Option::None),"));
+                o.line(&format!(
+                    "1 => {ok}(::core::option::Option::Some({})),",
+                    self.lift_q(ty, "v.val", d, "option value")
+                ));
+                o.line(&format!(
+                    "t => {err}(::std::format!(\"option discriminant {{t}} is neither 0 nor 1\")),"
+                ));
+                o.close();
+                o.close();
+                for owned in [false, true] {
+                    if owned {
+                        o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
+                    } else {
+                        o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
+                    }
+                    o.open("match v");
+                    let val = if owned {
+                        self.lower_owned_e(ty, "x", d)
+                    } else {
+                        self.lower_e(ty, "(*x)", d)
+                    };
+                    o.line(&format!(
+                        "::core::option::Option::Some(x) => {f} {{ is_some: 1, val: {val} }},"
+                    ));
+                    o.line(&format!(
+                        "::core::option::Option::None => {f} {{ is_some: 0, val: {zeroed} }},"
+                    ));
+                    o.close();
+                    o.close();
+                }
+                if owns {
+                    o.open(&release_head);
+                    if let Some(s) = self.release_s(ty, "v.val", d) {
+                        o.line(&format!("if v.is_some == 1 {{ {s} }}"));
+                    }
+                    o.close();
+                }
+            }
+            TypeDefKind::Result { ok: okt, err: errt } => {
+                let union = format!("{f}_val");
+                let has_union = okt.is_some() || errt.is_some();
+                o.open(&lift_head);
+                o.open("match v.is_err");
+                for (i, (t, member, case)) in [(okt, "ok", ok), (errt, "err", err)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let inner = match t {
+                        Some(t) => self.lift_q(
+                            t,
+                            &format!("unsafe {{ v.val.{member} }}"),
+                            d,
+                            &format!("{member} value"),
+                        ),
+                        None => "()".to_string(),
+                    };
+                    o.line(&format!("{i} => {ok}({case}({inner})),"));
+                }
+                o.line(&format!(
+                    "t => {err}(::std::format!(\"result discriminant {{t}} is neither 0 nor 1\")),"
+                ));
+                o.close();
+                o.close();
+                for owned in [false, true] {
+                    if owned {
+                        o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
+                    } else {
+                        o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
+                    }
+                    o.open("match v");
+                    for (i, (t, member, case)) in [(okt, "ok", ok), (errt, "err", err)]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        match t {
+                            Some(t) => {
+                                let val = if owned {
+                                    self.lower_owned_e(t, "x", d)
+                                } else {
+                                    self.lower_e(t, "(*x)", d)
+                                };
+                                o.line(&format!(
+                                    "{case}(x) => {f} {{ is_err: {i}, val: {union} {{ {member}: {val} }} }},"
+                                ));
+                            }
+                            None if has_union => o.line(&format!(
+                                "{case}(_) => {f} {{ is_err: {i}, val: {zeroed} }},"
+                            )),
+                            None => o.line(&format!("{case}(_) => {f} {{ is_err: {i} }},")),
+                        }
+                    }
+                    o.close();
+                    o.close();
+                }
+                if owns {
+                    o.open(&release_head);
+                    o.open("match v.is_err");
+                    for (i, (t, member)) in [(okt, "ok"), (errt, "err")].into_iter().enumerate() {
+                        if let Some(t) = t {
+                            if let Some(s) = self.release_s(t, &format!("v.val.{member}"), d) {
+                                o.line(&format!("{i} => {{ {s} }}"));
+                            }
+                        }
+                    }
+                    o.line("_ => {}");
+                    o.close();
+                    o.close();
+                }
+            }
+            TypeDefKind::List { ty } => {
+                let plain = Self::is_plain_num(self.resolve(*ty));
+                let en = self.nty(ty, d);
+                let ef = self.fty(ty, Some(d));
+                o.open(&lift_head);
+                o.line("let sl = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }?;");
+                if plain {
+                    o.line(&format!("{ok}(sl.to_vec())"));
+                } else {
+                    o.line(&format!(
+                        "let mut out: {VEC}<{en}> = {VEC}::with_capacity(sl.len());"
+                    ));
+                    o.open("for (i, e) in sl.iter().enumerate()");
+                    o.line(&format!(
+                        "out.push({});",
+                        self.lift_q(ty, "(*e)", d, "[{i}]")
+                    ));
+                    o.close();
+                    o.line(&format!("{ok}(out)"));
+                }
+                o.close();
+                o.open(&format!("pub fn lower_{m}(v: &[{en}], {scratch}) -> {f}"));
+                if plain {
+                    o.line(&format!("{f} {{ ptr: v.as_ptr(), len: v.len() }}"));
+                } else {
+                    o.line(&format!(
+                        "let mut tmp: {VEC}<{ef}> = {VEC}::with_capacity(v.len());"
+                    ));
+                    o.open("for x in v.iter()");
+                    o.line(&format!("tmp.push({});", self.lower_e(ty, "(*x)", d)));
+                    o.close();
+                    o.line("let (ptr, len) = s.keep(tmp);");
+                    o.line(&format!("{f} {{ ptr, len }}"));
+                }
+                o.close();
+                o.open(&format!("pub fn lower_owned_{m}(v: {VEC}<{en}>) -> {f}"));
+                if plain {
+                    o.line("let (ptr, len) = ::plugport::rt::alloc_vec(v);");
+                } else {
+                    o.line(&format!(
+                        "let mut tmp: {VEC}<{ef}> = {VEC}::with_capacity(v.len());"
+                    ));
+                    o.open("for x in v");
+                    o.line(&format!("tmp.push({});", self.lower_owned_e(ty, "x", d)));
+                    o.close();
+                    o.line("let (ptr, len) = ::plugport::rt::alloc_vec(tmp);");
+                }
+                o.line(&format!("{f} {{ ptr, len }}"));
+                o.close();
+                o.open(&release_head);
+                if let Some(s) = self.release_s(ty, "(*e)", d) {
+                    o.open(
+                        "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
+                    );
+                    o.open("for e in sl.iter()");
+                    o.line(&s);
+                    o.close();
+                    o.close();
+                }
+                o.line("unsafe { ::plugport::rt::release_slice(v.ptr, v.len, d) };");
+                o.close();
+            }
+            TypeDefKind::Alias { .. }
+            | TypeDefKind::Resource
+            | TypeDefKind::Own { .. }
+            | TypeDefKind::Borrow { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Guest-only glue: the plugin entry (`docs/abi.md` §7) and the `export_<world>!` macro
+//! that emits the entry symbol and the descriptor blob for the plugin's type.
+//!
+//! ```text
+//! include!(concat!(env!("OUT_DIR"), "/greeter.rs"));
+//! struct MyPlugin;
+//! impl exports::greet::Guest for MyPlugin { … }
+//! export_greeter!(MyPlugin, name: "greeter-en", version: "1.0.0");
+//! ```
+//!
+//! When the bindings are included in a module rather than at the crate root, pass its
+//! path: `export_greeter!(MyPlugin, name: "…", version: "…", bindings: crate::bindings);`
+//! (and invoke the macro as `bindings::export_greeter!` or after the module).
+
+use plugport::ir::snake;
+
+use super::{Dir, Gen, Out};
+
+impl Gen<'_> {
+    /// `exports::__entry::<P>`: checks the ABI version and the imports table, stores the
+    /// imports for the import callers, and returns the static exports table.
+    pub(crate) fn guest_entry(&self, o: &mut Out) {
+        let depth = 1;
+        let imports = self.ffi_path(&self.c.imports(), depth);
+        let exports = self.ffi_path(&self.c.exports(), depth);
+        let has_imports = !self.w.imports.is_empty();
+        o.line("/// The body of the plugin's entry function (`docs/abi.md` §7), for implementation `P`.");
+        o.line("///");
+        o.line("/// # Safety");
+        o.line("/// `imports` must be null or a valid imports table that outlives the plugin; `exports`");
+        o.line("/// and `err` must be null or valid for writes.");
+        o.line("#[doc(hidden)]");
+        o.open(&format!(
+            "pub unsafe fn __entry<P: Implementation>(abi_version: u32, imports: *const {imports}, exports: *mut *const {exports}, err: *mut ::plugport::abi::PpString) -> ::plugport::abi::PpStatus"
+        ));
+        o.open("let fail = |m: &'static str| -> ::plugport::abi::PpStatus");
+        o.open("if !err.is_null()");
+        o.line("// SAFETY: `err` is valid for writes; the message is static (§7).");
+        o.line(
+            "unsafe { err.write(::plugport::abi::PpString { ptr: m.as_ptr(), len: m.len() }) };",
+        );
+        o.close();
+        o.line("::plugport::abi::PP_ERR_INIT");
+        o.line("};");
+        o.open("if abi_version != ::plugport::abi::ABI_VERSION");
+        o.line(&format!(
+            "return fail(\"{}: unsupported plugport ABI version (this plugin implements version 1)\");",
+            self.w.name
+        ));
+        o.close();
+        o.open("if exports.is_null()");
+        o.line("return fail(\"null exports pointer\");");
+        o.close();
+        o.open("if imports.is_null()");
+        if has_imports {
+            o.line(&format!(
+                "return fail(\"{}: the host passed no imports table\");",
+                self.w.name
+            ));
+        } else {
+            o.line("// A world without imports needs no imports table.");
+        }
+        o.close_open("} else if (unsafe { (*imports).header.size } as usize) < ::core::mem::size_of::<::plugport::abi::PpTableHeader>()");
+        o.line(&format!(
+            "return fail(\"{}: the host's imports table is smaller than its header\");",
+            self.w.name
+        ));
+        o.close();
+        o.line("super::imports::__IMPORTS.store(imports as *mut _, ::core::sync::atomic::Ordering::Release);");
+        o.line(&format!(
+            "let table: &'static {exports} = &__World::<P>::TABLE;"
+        ));
+        o.line("// SAFETY: checked non-null; valid for writes by contract.");
+        o.line("unsafe { exports.write(table) };");
+        o.line("::plugport::abi::PP_OK");
+        o.close();
+    }
+
+    /// The `export_<world>!` macro at the root.
+    pub(crate) fn guest_root(&self, o: &mut Out) {
+        let world = snake(&self.w.name);
+        let mac = format!("export_{world}");
+        let entry = self.c.entry();
+        let descriptor = self.c.descriptor();
+        let imports = self.c.imports();
+        let exports = self.c.exports();
+        let _ = Dir::Exports;
+        o.line(&format!(
+            "/// Exports a type that implements every export of world `{}` as this plugin:",
+            self.w.name
+        ));
+        o.line(&format!(
+            "/// `{mac}!(MyPlugin, name: \"my-plugin\", version: \"1.0.0\");` emits the entry symbol"
+        ));
+        o.line(&format!(
+            "/// `{entry}` and the descriptor blob `{descriptor}` in section `.plugport`"
+        ));
+        o.line(
+            "/// (`docs/abi.md` §7). Append `, bindings: path::to::module` when the bindings are",
+        );
+        o.line("/// not included at the crate root.");
+        o.line("#[allow(unused_macros)]");
+        o.open(&format!("macro_rules! {mac}"));
+        o.open("(@__impl [$($b:tt)*] $ty:ty, $name:expr, $version:expr) => ");
+        o.line("/// The plugin's entry (`docs/abi.md` §7).");
+        o.line("///");
+        o.line("/// # Safety");
+        o.line("/// Called by the plugport loader with the arguments of §7.");
+        o.line("#[no_mangle]");
+        o.line("#[allow(clippy::missing_safety_doc)]");
+        o.line("#[allow(unused_unsafe)]");
+        o.line(&format!("pub unsafe extern \"C\" fn {entry}("));
+        o.line("abi_version: u32,");
+        o.line(&format!("imports: *const $($b)*::ffi::{imports},"));
+        o.line(&format!("exports: *mut *const $($b)*::ffi::{exports},"));
+        o.line("err: *mut ::plugport::abi::PpString,");
+        o.close_open(") -> ::plugport::abi::PpStatus");
+        o.line("unsafe { $($b)*::exports::__entry::<$ty>(abi_version, imports, exports, err) }");
+        o.close();
+        o.line("/// The plugin's descriptor blob (`docs/abi.md` §7).");
+        o.line("#[no_mangle]");
+        o.line("#[used]");
+        o.line("#[cfg_attr(not(target_os = \"macos\"), link_section = \".plugport\")]");
+        o.line("#[cfg_attr(target_os = \"macos\", link_section = \"__DATA,__plugport\")]");
+        o.line("#[allow(non_upper_case_globals)]");
+        o.line(&format!(
+            "pub static {descriptor}: ::plugport::rt::DescriptorBlob<{{ ::plugport::rt::descriptor_len($name, $version, $($b)*::WORLD_JSON) }}> ="
+        ));
+        o.line("::plugport::rt::descriptor_blob($name, $version, $($b)*::WORLD_JSON);");
+        o.close_with("};");
+        o.open("($ty:ty, name: $name:expr, version: $version:expr $(,)?) => ");
+        o.line(&format!("{mac}!(@__impl [$crate] $ty, $name, $version);"));
+        o.close_with("};");
+        o.open(
+            "($ty:ty, name: $name:expr, version: $version:expr, bindings: $($p:ident)::+ $(,)?) => ",
+        );
+        o.line(&format!("{mac}!(@__impl [$($p)::+] $ty, $name, $version);"));
+        o.close_with("};");
+        o.close();
+        o.line("#[allow(unused_imports)]");
+        o.line(&format!("pub(crate) use {mac};"));
+    }
+}

@@ -1,0 +1,179 @@
+//! Host-only glue: the world struct that loads a plugin (`docs/abi.md` §8) and reaches
+//! its exports, and `ImportsImpl`, the bound on the host's implementation of the imports.
+//!
+//! ```text
+//! include!(concat!(env!("OUT_DIR"), "/greeter.rs"));
+//! struct MyHost;
+//! impl imports::logger::Host for MyHost { fn log(level: Level, message: &str) { … } }
+//! let plugin = Greeter::load::<MyHost>("libgreeter_en.so")?;   // `load(path)` without imports
+//! let hello: String = plugin.greet().greet("x")?;
+//! ```
+
+use plugport::ir::WorldItem;
+
+use super::call::Reach;
+use super::idents::{camel, ffi_field, rs_ident};
+use super::{Dir, Gen, Out};
+use crate::names::c_ident;
+
+/// Inherent methods of the world struct that accessors must not shadow.
+const RESERVED: &[&str] = &[
+    "load",
+    "from_raw_exports",
+    "plugin",
+    "descriptor",
+    "exports_table",
+];
+
+impl Gen<'_> {
+    /// The world struct's method name for an export item.
+    fn accessor(name: &str) -> String {
+        let n = rs_ident(name);
+        if RESERVED.contains(&n.as_str()) {
+            format!("{n}_")
+        } else {
+            n
+        }
+    }
+
+    pub(crate) fn host_root(&self, o: &mut Out) {
+        let depth = 0;
+        let world = camel(&self.w.name);
+        let exports = self.ffi_path(&self.c.exports(), depth);
+        let imports = self.ffi_path(&self.c.imports(), depth);
+        let has_imports = !self.w.imports.is_empty();
+        o.line(&format!(
+            "/// What a host implements to load a `{}` plugin: every import interface's `Host`",
+            self.w.name
+        ));
+        o.line("/// trait (and `imports::Host` for bare import functions).");
+        o.line("pub use imports::Implementation as ImportsImpl;");
+        o.line("");
+        o.line(&format!(
+            "/// A loaded plugin of world `{}` of `{}` (or a statically linked one, see",
+            self.w.name, self.w.package
+        ));
+        o.line("/// [`Self::from_raw_exports`]). Interfaces are reached through accessor methods, bare");
+        o.line("/// functions are methods. Cloning is cheap; the plugin stays loaded while a clone, an");
+        o.line("/// interface wrapper or a resource object from it lives.");
+        o.line("#[derive(Clone)]");
+        o.line("#[allow(dead_code, clippy::all)]");
+        o.open(&format!("pub struct {world}"));
+        o.line(&format!("exports: *const {exports},"));
+        o.line("keep: __Keep,");
+        o.line("raw_descriptor: ::std::sync::OnceLock<::plugport::descriptor::Descriptor>,");
+        o.close();
+        o.line("// SAFETY: plugins are thread-safe (`docs/abi.md` §5 \"Threads\"); the exports table is");
+        o.line("// immutable.");
+        o.line(&format!(
+            "unsafe impl ::core::marker::Send for {world} {{}}"
+        ));
+        o.line("// SAFETY: as above.");
+        o.line(&format!(
+            "unsafe impl ::core::marker::Sync for {world} {{}}"
+        ));
+        o.line(Self::ALLOWS);
+        o.open(&format!("impl {world}"));
+        // load
+        o.line(
+            "/// Loads the plugin at `path`: reads and checks its descriptor against this world",
+        );
+        o.line("/// (no plugin code runs before that), then opens it and calls its entry with the");
+        if has_imports {
+            o.line("/// imports implemented by `H` (`docs/abi.md` §8).");
+        } else {
+            o.line("/// (empty) imports table (`docs/abi.md` §8).");
+        }
+        o.line("///");
+        o.line("/// Errors: every [`LoadError`](::plugport::error::LoadError) of the loader.");
+        let (generics, impl_ty) = if has_imports {
+            ("<H: ImportsImpl>", "H")
+        } else {
+            ("", "()")
+        };
+        o.open(&format!(
+            "pub fn load{generics}(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::plugport::error::LoadError>"
+        ));
+        o.line(&format!(
+            "let imports: &'static {imports} = &imports::__World::<{impl_ty}>::TABLE;"
+        ));
+        o.line("let plugin = ::plugport::loader::open(path.as_ref(), WORLD_JSON, imports as *const _ as *const ::core::ffi::c_void)?;");
+        o.line(&format!(
+            "let exports = plugin.exports() as *const {exports};"
+        ));
+        o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), raw_descriptor: ::std::sync::OnceLock::new() })");
+        o.close();
+        o.line("/// Wraps an exports table obtained without the loader, e.g. from the entry of a");
+        o.line("/// statically linked plugin (called with the imports table of");
+        o.line("/// `imports::__World::<H>::TABLE`).");
+        o.line("///");
+        o.line("/// # Safety");
+        o.line("/// `exports` must be a valid exports table of this world that stays valid (with");
+        o.line(
+            "/// everything it points to) for as long as the returned value and the objects made",
+        );
+        o.line("/// from it live.");
+        o.open(&format!(
+            "pub unsafe fn from_raw_exports(exports: *const {exports}) -> Self"
+        ));
+        o.line("assert!(!exports.is_null(), \"null exports table\");");
+        o.line("Self { exports, keep: ::core::option::Option::None, raw_descriptor: ::std::sync::OnceLock::new() }");
+        o.close();
+        o.line("/// The loaded plugin (`None` for [`Self::from_raw_exports`]).");
+        o.open("pub fn plugin(&self) -> ::core::option::Option<&::std::sync::Arc<::plugport::loader::Plugin>>");
+        o.line("self.keep.as_ref()");
+        o.close();
+        o.line("/// The plugin's descriptor: its name, version and world. For");
+        o.line("/// [`Self::from_raw_exports`] the name and version are empty and the world is this one.");
+        o.open("pub fn descriptor(&self) -> &::plugport::descriptor::Descriptor");
+        o.open("match &self.keep");
+        o.line("::core::option::Option::Some(p) => p.descriptor(),");
+        o.open("::core::option::Option::None => self.raw_descriptor.get_or_init(|| ");
+        o.line("let (fingerprint, world) = ::plugport::descriptor::parse_world_json(WORLD_JSON).expect(\"generated WORLD_JSON parses\");");
+        o.line("::plugport::descriptor::Descriptor { abi_version: ::plugport::abi::ABI_VERSION, plugin_name: ::std::string::String::new(), plugin_version: ::std::string::String::new(), fingerprint, world }");
+        o.close_with("}),");
+        o.close();
+        o.close();
+        o.line("/// The raw exports table.");
+        o.open(&format!("pub fn exports_table(&self) -> *const {exports}"));
+        o.line("self.exports");
+        o.close();
+        let reach = Reach {
+            table: format!("// SAFETY: non-null, checked at construction.\nlet t: &{exports} = unsafe {{ &*self.exports }};"),
+            keep: "&self.keep".into(),
+            receiver: "&self, ",
+        };
+        for item in &self.w.exports {
+            match item {
+                WorldItem::Interface(i) => {
+                    let field = ffi_field(&c_ident(&i.name));
+                    let m = rs_ident(&i.name);
+                    let client = self.client_name(i);
+                    o.line(&format!(
+                        "/// Interface `{}` of the plugin (calls fail with `Unsupported` when the plugin",
+                        i.name
+                    ));
+                    o.line("/// does not provide it).");
+                    o.open(&format!(
+                        "pub fn {}(&self) -> exports::{m}::{client}<'_>",
+                        Self::accessor(&i.name)
+                    ));
+                    o.line("// SAFETY: non-null, checked at construction.");
+                    o.line("let e = unsafe { &*self.exports };");
+                    o.line(&format!(
+                        "let t = if e.header.has_slot(::core::mem::offset_of!({exports}, {field}) + ::core::mem::size_of::<usize>()) {{ e.{field} }} else {{ ::core::ptr::null() }};"
+                    ));
+                    o.line(&format!("exports::{m}::{client}::__new(t, &self.keep)"));
+                    o.close();
+                }
+                WorldItem::Function(f) => {
+                    let cx = self.fn_ctx(f, None, Dir::Exports);
+                    let name = Self::accessor(&f.name);
+                    self.caller_fn(o, &cx, &name, &reach, depth);
+                    self.has_fn(o, &cx, &name, &reach, depth);
+                }
+            }
+        }
+        o.close();
+    }
+}

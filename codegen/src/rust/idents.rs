@@ -1,0 +1,89 @@
+//! Rust identifiers for WIT names and C names.
+//!
+//! - WIT names become snake_case (functions, fields, modules) or UpperCamelCase (types,
+//!   cases); a Rust keyword becomes a raw identifier (`r#type`), except the four that
+//!   cannot be raw (`self`, `Self`, `super`, `crate`), which get a trailing `_`.
+//! - C names (fields of the `ffi` mirror) that are Rust keywords get a trailing `_`, as
+//!   bindgen does, so that the mirror matches bindgen's output for the header.
+
+use plugport::ir::snake;
+
+/// Rust keywords, strict and reserved, of all editions.
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Is `s` a Rust keyword?
+pub fn is_rust_keyword(s: &str) -> bool {
+    RUST_KEYWORDS.contains(&s)
+}
+
+/// A WIT name as a snake_case Rust identifier: `max-frame` → `max_frame`,
+/// `type` → `r#type`, `self` → `self_`.
+pub fn rs_ident(wit: &str) -> String {
+    let s = snake(wit);
+    match s.as_str() {
+        "self" | "Self" | "super" | "crate" => format!("{s}_"),
+        k if is_rust_keyword(k) => format!("r#{s}"),
+        _ => s,
+    }
+}
+
+/// A WIT name as an UpperCamelCase Rust type or case name: `codec-error` → `CodecError`.
+pub fn camel(wit: &str) -> String {
+    let mut out = String::new();
+    for part in wit.split(['-', '_']) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    if out.is_empty() {
+        out.push('_');
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    if out == "Self" {
+        out.push('_');
+    }
+    out
+}
+
+/// A WIT name as an UPPER_SNAKE constant name: `read-only` → `READ_ONLY`.
+pub fn upper(wit: &str) -> String {
+    snake(wit).to_ascii_uppercase()
+}
+
+/// A C identifier as the field name bindgen gives it: Rust keywords get a trailing `_`.
+pub fn ffi_field(c: &str) -> String {
+    if is_rust_keyword(c) {
+        format!("{c}_")
+    } else {
+        c.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(rs_ident("max-frame"), "max_frame");
+        assert_eq!(rs_ident("type"), "r#type");
+        assert_eq!(rs_ident("self"), "self_");
+        assert_eq!(camel("codec-error"), "CodecError");
+        assert_eq!(camel("f0"), "F0");
+        assert_eq!(camel("self"), "Self_");
+        assert_eq!(upper("read-only"), "READ_ONLY");
+        assert_eq!(ffi_field("type"), "type_");
+        assert_eq!(ffi_field("self"), "self_");
+        assert_eq!(ffi_field("default_"), "default_");
+    }
+}
