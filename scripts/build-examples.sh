@@ -37,3 +37,30 @@ done
 cp "$tdir/libgreeter_en.so" "$tdir/greeter-host-rust" "$out/greeter/"
 cp "$tdir/libcodec_rust.so" "$tdir/codec-host-rust" "$out/codec/"
 echo "== built into $out"
+
+# ---------------------------------------------------------------------------------------
+# typecov: the type-coverage matrix of tests/typecov ({C, Rust} host x {C, Rust} plugin
+# over tests/wit/typecov.wit), plus the plugins the load-failure tests refuse.
+# Layout: OUT/typecov/{typecov.h, libtypecov_c.so, libtypecov_rust.so, typecov-host-c,
+# libnot_a_plugin.so, v2/{typecov.wit, typecov.h, plugin.c, libtypecov_c_v2.so}}.
+tc=$out/typecov
+mkdir -p "$tc/v2"
+echo "== typecov: Rust plugin, bindings, C plugin and host, wrong-major and non-plugin libraries"
+cargo build --quiet --profile "$profile" -p typecov-plugin-rust
+cp "$tdir/libtypecov_rust.so" "$tc/"
+"$tdir/plugport" gen tests/wit/typecov.wit --out "$tc" --lang c
+$CC $CFLAGS -shared -fPIC -I"$tc" tests/typecov/plugin-c/plugin.c -o "$tc/libtypecov_c.so" -pthread
+$CC $CFLAGS -Iheaders -I"$tc" tests/typecov/host-c/host.c -o "$tc/typecov-host-c" \
+  -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
+# Wrong major: the same C plugin, built against a header generated from a 2.0.0 copy of the
+# WIT (every C name then has the prefix test_typecov_v2, so the source is renamed to match).
+sed 's/^package test:typecov@1\.0\.0;/package test:typecov@2.0.0;/' tests/wit/typecov.wit >"$tc/v2/typecov.wit"
+grep -q '^package test:typecov@2\.0\.0;' "$tc/v2/typecov.wit" || { echo "typecov: cannot make the 2.0.0 WIT copy" >&2; exit 1; }
+"$tdir/plugport" gen "$tc/v2/typecov.wit" --out "$tc/v2" --lang c
+sed -e 's/test_typecov_v1/test_typecov_v2/g' -e 's/TEST_TYPECOV_V1/TEST_TYPECOV_V2/g' \
+  -e 's/^#define TABLE_VERSION 0x00010000u$/#define TABLE_VERSION 0x00020000u/' \
+  tests/typecov/plugin-c/plugin.c >"$tc/v2/plugin.c"
+$CC $CFLAGS -shared -fPIC -I"$tc/v2" "$tc/v2/plugin.c" -o "$tc/v2/libtypecov_c_v2.so" -pthread
+# A shared library that is not a plugin.
+$CC $CFLAGS -shared -fPIC tests/typecov/not-a-plugin/lib.c -o "$tc/libnot_a_plugin.so"
+echo "== typecov built into $tc"

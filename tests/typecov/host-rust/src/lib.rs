@@ -4,7 +4,6 @@
 //! The plugins are built by `scripts/build-examples.sh` into `$PLUGPORT_EXAMPLES/typecov`
 //! (default `<workspace>/target/examples/typecov`).
 
-#![allow(clippy::all)]
 include!(concat!(env!("OUT_DIR"), "/typecov.rs"));
 
 use std::path::PathBuf;

@@ -1,0 +1,133 @@
+//! The type-coverage matrix from the C side: the C host (`tests/typecov/host-c`) against
+//! the Rust and the C typecov plugin, as built by `scripts/build-examples.sh` into
+//! `$PLUGPORT_EXAMPLES/typecov` (default `target/examples`). The C host prints one line
+//! per check and ends with `N passed, M failed`; every check must pass, also under
+//! valgrind memcheck, which must find no leak and no memory error. (The Rust host side
+//! of the matrix is `tests/typecov/host-rust/tests`.)
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const PLUGINS: [&str; 2] = ["libtypecov_rust.so", "libtypecov_c.so"];
+
+fn typecov_dir() -> PathBuf {
+    let dir = std::env::var_os("PLUGPORT_EXAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/examples"))
+        .join("typecov");
+    assert!(
+        dir.join("typecov-host-c").is_file(),
+        "{} has no typecov build: run scripts/build-examples.sh first (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Parses the host's last line, `N passed, M failed`.
+fn summary(stdout: &str) -> Option<(u32, u32)> {
+    let last = stdout.lines().last()?;
+    let (passed, failed) = last.split_once(" passed, ")?;
+    let failed = failed.strip_suffix(" failed")?;
+    Some((passed.parse().ok()?, failed.parse().ok()?))
+}
+
+/// Asserts a successful C host run: exit status 0, no `FAIL` line, and a final
+/// `N passed, 0 failed` with a plausible N (every echo function is exercised).
+fn assert_all_passed(out: &Output, what: &str) {
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{what} failed:\n{}", describe(out));
+    let (passed, failed) = summary(&text)
+        .unwrap_or_else(|| panic!("{what}: no `N passed, M failed` line:\n{}", describe(out)));
+    assert_eq!(failed, 0, "{what}:\n{}", describe(out));
+    assert!(
+        passed >= 200,
+        "{what}: only {passed} checks ran:\n{}",
+        describe(out)
+    );
+    assert!(!text.contains("\nFAIL "), "{what}:\n{}", describe(out));
+}
+
+#[test]
+fn summary_line_is_parsed() {
+    assert_eq!(summary("ok   a\n12 passed, 0 failed\n"), Some((12, 0)));
+    assert_eq!(summary("12 passed, 3 failed"), Some((12, 3)));
+    assert_eq!(summary("12 passed"), None);
+}
+
+#[test]
+fn c_host_round_trips_every_type_through_both_plugins() {
+    let dir = typecov_dir();
+    for plugin in PLUGINS {
+        let out = output(Command::new(dir.join("typecov-host-c")).arg(dir.join(plugin)));
+        assert_all_passed(&out, &format!("typecov-host-c {plugin}"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let name = if plugin.contains("rust") {
+            "typecov-rust"
+        } else {
+            "typecov-c"
+        };
+        assert!(
+            text.contains(&format!("loaded {name} 1.0.0")),
+            "{plugin}: wrong plugin identity:\n{text}"
+        );
+        // A few checks that must be among those run, for both plugins.
+        for check in [
+            "ok   boom(",
+            "ok   echo_nested(some(ok([Ada,",
+            "ok   live() = 0 after every counter is gone",
+            "ok   echo_color(7, out of range) -> PP_ERR_INVALID_ARGUMENT",
+            "ok   peek(handle with null self) -> PP_ERR_INVALID_ARGUMENT",
+        ] {
+            assert!(text.contains(check), "{plugin}: missing `{check}`:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn c_host_leaks_nothing_under_valgrind_with_both_plugins() {
+    let dir = typecov_dir();
+    for plugin in PLUGINS {
+        let out = output(
+            Command::new("valgrind")
+                .args([
+                    "--quiet",
+                    // symbols of the plugin even after it is unloaded (leak stacks)
+                    "--keep-debuginfo=yes",
+                    "--leak-check=full",
+                    "--show-leak-kinds=definite,indirect",
+                    "--errors-for-leak-kinds=definite,indirect",
+                    "--error-exitcode=99",
+                ])
+                .arg(dir.join("typecov-host-c"))
+                .arg(dir.join(plugin)),
+        );
+        let what = format!("valgrind typecov-host-c {plugin}");
+        assert_ne!(
+            out.status.code(),
+            Some(99),
+            "{what}: memcheck errors or leaks:\n{}",
+            describe(&out)
+        );
+        assert_all_passed(&out, &what);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("definitely lost"), "{what}: {err}");
+        assert!(
+            !err.contains("Invalid read") && !err.contains("Invalid write"),
+            "{what}: {err}"
+        );
+    }
+}
