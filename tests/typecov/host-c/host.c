@@ -141,6 +141,12 @@ static int owned_bytes(const void *r, size_t rlen, const void *v, size_t vlen, s
     return r != NULL && r != v && memcmp(r, v, vlen * elem) == 0;
 }
 
+/* A result that aliases the argument (a broken callee) must not be released: that would
+ * free the caller's own memory. The check has already failed in that case. */
+static int aliased(const void *r, const void *v, size_t len) {
+    return len > 0 && r == v;
+}
+
 static int str_copy(pp_string r, pp_string v) {
     return owned_bytes(r.ptr, r.len, v.ptr, v.len, 1);
 }
@@ -329,7 +335,9 @@ static void echo_string_case(pp_string v, const char *label) {
     snprintf(w, sizeof w, "echo_string(%s, %lu bytes) owned copy", label, (unsigned long)v.len);
     if (called(E->echo_string(v, &r, &e), &e, ED, w)) {
         check(str_copy(r, v), w);
-        pp_string_release(&r, ED);
+        if (!aliased(r.ptr, v.ptr, v.len)) {
+            pp_string_release(&r, ED);
+        }
     }
 }
 
@@ -344,7 +352,9 @@ static void echo_bytes_case(const uint8_t *p, size_t n, const char *label) {
     snprintf(w, sizeof w, "echo_bytes(%s, %lu bytes) owned copy", label, (unsigned long)n);
     if (called(E->echo_bytes(v, &r, &e), &e, ED, w)) {
         check(owned_bytes(r.ptr, r.len, v.ptr, v.len, 1), w);
-        test_typecov_v1_list_u8_release(&r, ED);
+        if (!aliased(r.ptr, v.ptr, v.len)) {
+            test_typecov_v1_list_u8_release(&r, ED);
+        }
     }
 }
 
@@ -358,7 +368,9 @@ static void echo_strings_case(const pp_string *items, size_t n, const char *labe
     snprintf(w, sizeof w, "echo_strings(%s, %lu members) owned deep copy", label, (unsigned long)n);
     if (called(E->echo_strings(v, &r, &e), &e, ED, w)) {
         check(list_string_copy(r, v), w);
-        test_typecov_v1_list_string_release(&r, ED);
+        if (!aliased(r.ptr, v.ptr, v.len)) {
+            test_typecov_v1_list_string_release(&r, ED);
+        }
     }
 }
 
@@ -587,7 +599,9 @@ static void echo_points_case(const point_t *pts, size_t n, const char *label) {
     snprintf(w, sizeof w, "echo_points(%s, %lu points) owned copy", label, (unsigned long)n);
     if (called(E->echo_points(v, &r, &e), &e, ED, w)) {
         check(owned_bytes(r.ptr, r.len, v.ptr, v.len, sizeof(point_t)), w);
-        test_typecov_v1_list_types_point_release(&r, ED);
+        if (!aliased(r.ptr, v.ptr, v.len)) {
+            test_typecov_v1_list_types_point_release(&r, ED);
+        }
     }
 }
 
