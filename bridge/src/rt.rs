@@ -132,7 +132,7 @@ pub unsafe fn lift_slice<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], St
     if ptr.is_null() {
         return Err(format!("null pointer with length {len}"));
     }
-    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+    if !ptr.is_aligned() {
         return Err(format!("misaligned list pointer {ptr:p}"));
     }
     match len.checked_mul(std::mem::size_of::<T>()) {

@@ -14,7 +14,7 @@
 
 use plugport::ir::snake;
 
-use super::{Dir, Gen, Out};
+use super::{Gen, Out};
 
 impl Gen<'_> {
     /// `exports::__entry::<P>`: checks the ABI version and the imports table, stores the
@@ -82,9 +82,6 @@ impl Gen<'_> {
         let mac = format!("export_{world}");
         let entry = self.c.entry();
         let descriptor = self.c.descriptor();
-        let imports = self.c.imports();
-        let exports = self.c.exports();
-        let _ = Dir::Exports;
         o.line(&format!(
             "/// Exports a type that implements every export of world `{}` as this plugin:",
             self.w.name
@@ -101,7 +98,30 @@ impl Gen<'_> {
         o.line("/// not included at the crate root.");
         o.line("#[allow(unused_macros)]");
         o.open(&format!("macro_rules! {mac}"));
-        o.open("(@__impl [$($b:tt)*] $ty:ty, $name:expr, $version:expr) => ");
+        for (head, b) in [
+            (
+                "($ty:ty, name: $name:expr, version: $version:expr, bindings: $($p:ident)::+ $(,)?) => ",
+                "$($p)::+",
+            ),
+            (
+                "($ty:ty, name: $name:expr, version: $version:expr $(,)?) => ",
+                "$crate",
+            ),
+        ] {
+            o.open(head);
+            self.macro_body(o, b);
+            o.close_with("};");
+        }
+        o.close();
+        o.line("#[allow(unused_imports)]");
+        o.line(&format!("pub(crate) use {mac};"));
+    }
+
+    fn macro_body(&self, o: &mut Out, b: &str) {
+        let entry = self.c.entry();
+        let descriptor = self.c.descriptor();
+        let imports = self.c.imports();
+        let exports = self.c.exports();
         o.line("/// The plugin's entry (`docs/abi.md` §7).");
         o.line("///");
         o.line("/// # Safety");
@@ -111,11 +131,13 @@ impl Gen<'_> {
         o.line("#[allow(unused_unsafe)]");
         o.line(&format!("pub unsafe extern \"C\" fn {entry}("));
         o.line("abi_version: u32,");
-        o.line(&format!("imports: *const $($b)*::ffi::{imports},"));
-        o.line(&format!("exports: *mut *const $($b)*::ffi::{exports},"));
+        o.line(&format!("imports: *const {b}::ffi::{imports},"));
+        o.line(&format!("exports: *mut *const {b}::ffi::{exports},"));
         o.line("err: *mut ::plugport::abi::PpString,");
         o.close_open(") -> ::plugport::abi::PpStatus");
-        o.line("unsafe { $($b)*::exports::__entry::<$ty>(abi_version, imports, exports, err) }");
+        o.line(&format!(
+            "unsafe {{ {b}::exports::__entry::<$ty>(abi_version, imports, exports, err) }}"
+        ));
         o.close();
         o.line("/// The plugin's descriptor blob (`docs/abi.md` §7).");
         o.line("#[no_mangle]");
@@ -124,20 +146,10 @@ impl Gen<'_> {
         o.line("#[cfg_attr(target_os = \"macos\", link_section = \"__DATA,__plugport\")]");
         o.line("#[allow(non_upper_case_globals)]");
         o.line(&format!(
-            "pub static {descriptor}: ::plugport::rt::DescriptorBlob<{{ ::plugport::rt::descriptor_len($name, $version, $($b)*::WORLD_JSON) }}> ="
+            "pub static {descriptor}: ::plugport::rt::DescriptorBlob<{{ ::plugport::rt::descriptor_len($name, $version, {b}::WORLD_JSON) }}> ="
         ));
-        o.line("::plugport::rt::descriptor_blob($name, $version, $($b)*::WORLD_JSON);");
-        o.close_with("};");
-        o.open("($ty:ty, name: $name:expr, version: $version:expr $(,)?) => ");
-        o.line(&format!("{mac}!(@__impl [$crate] $ty, $name, $version);"));
-        o.close_with("};");
-        o.open(
-            "($ty:ty, name: $name:expr, version: $version:expr, bindings: $($p:ident)::+ $(,)?) => ",
-        );
-        o.line(&format!("{mac}!(@__impl [$($p)::+] $ty, $name, $version);"));
-        o.close_with("};");
-        o.close();
-        o.line("#[allow(unused_imports)]");
-        o.line(&format!("pub(crate) use {mac};"));
+        o.line(&format!(
+            "::plugport::rt::descriptor_blob($name, $version, {b}::WORLD_JSON);"
+        ));
     }
 }

@@ -37,10 +37,12 @@ impl Gen<'_> {
 
     /// Path of the module that holds resource `r`'s implementer code, from `depth`.
     fn res_module(&self, r: TypeId, depth: usize) -> String {
-        self.type_module(r)
-            .is_empty()
-            .then(|| Self::sup(depth))
-            .unwrap_or_else(|| format!("{}{}::", Self::sup(depth), self.type_module(r)))
+        let m = self.type_module(r);
+        if m.is_empty() {
+            Self::sup(depth)
+        } else {
+            format!("{}{m}::", Self::sup(depth))
+        }
     }
 
     fn res_snake(&self, r: TypeId) -> String {
@@ -286,7 +288,7 @@ impl Gen<'_> {
         }
         o.line("})");
         o.close();
-        o.line(&format!("/// A new handle owning `v` (§5)."));
+        o.line("/// A new handle owning `v` (§5).");
         o.line("#[doc(hidden)]");
         o.open(&format!("pub fn __new_handle_{rs}<T: {tr}>(v: T) -> {h}"));
         o.line(&format!(

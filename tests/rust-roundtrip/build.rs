@@ -1,0 +1,25 @@
+//! Generates guest *and* host bindings of the test worlds into `$OUT_DIR`, so that the
+//! tests can call the guest's trampolines through the host's callers in one process.
+use plugport_codegen::Builder;
+
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let worlds = [
+        ("tests/wit/typecov.wit", "typecov"),
+        ("examples/greeter/wit/greeter.wit", "greeter"),
+        ("examples/codec/wit/codec.wit", "codec"),
+    ];
+    for (wit, world) in worlds {
+        let wit = root.join(wit);
+        Builder::new(&wit)
+            .world(world)
+            .rust_guest()
+            .write_rust_to_out_dir(&format!("{world}_guest.rs"))
+            .unwrap_or_else(|e| panic!("guest bindings of {world}: {e}"));
+        Builder::new(&wit)
+            .world(world)
+            .rust_host()
+            .write_rust_to_out_dir(&format!("{world}_host.rs"))
+            .unwrap_or_else(|e| panic!("host bindings of {world}: {e}"));
+    }
+}

@@ -1,0 +1,281 @@
+//! Round-trip tests of the Rust back end, in one process: the guest bindings of each test
+//! world (implemented here) are reached through the host bindings of the same world, by
+//! calling the generated entry function directly (no `dlopen`) and wrapping the exports
+//! table it returns with `from_raw_exports`. The tests are in `tests/`.
+#![deny(warnings)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+/// Guest (plugin) bindings of `test:typecov`.
+pub mod typecov_guest {
+    include!(concat!(env!("OUT_DIR"), "/typecov_guest.rs"));
+}
+/// Host bindings of `test:typecov`.
+pub mod typecov_host {
+    include!(concat!(env!("OUT_DIR"), "/typecov_host.rs"));
+}
+/// Guest bindings of `example:greeter` (it has imports: the host's logger).
+pub mod greeter_guest {
+    include!(concat!(env!("OUT_DIR"), "/greeter_guest.rs"));
+}
+/// Host bindings of `example:greeter`.
+pub mod greeter_host {
+    include!(concat!(env!("OUT_DIR"), "/greeter_host.rs"));
+}
+/// Guest bindings of `example:codec`.
+pub mod codec_guest {
+    include!(concat!(env!("OUT_DIR"), "/codec_guest.rs"));
+}
+/// Host bindings of `example:codec`.
+pub mod codec_host {
+    include!(concat!(env!("OUT_DIR"), "/codec_host.rs"));
+}
+
+// ---- typecov: a guest that echoes everything -------------------------------------------
+
+use typecov_guest::exports::types::{Color, Failure, Perms, Person, Point, Shape, Wide};
+use typecov_guest::exports::{echo, store};
+
+/// The typecov plugin.
+pub struct Typecov;
+
+/// Counters alive in the plugin (the `live` function).
+pub static LIVE: AtomicU32 = AtomicU32::new(0);
+
+/// The `counter` resource.
+pub struct Counter(Mutex<i64>);
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Counter {
+    fn make(v: i64) -> Self {
+        LIVE.fetch_add(1, Ordering::SeqCst);
+        Counter(Mutex::new(v))
+    }
+}
+
+impl echo::Guest for Typecov {
+    fn echo_bool(v: bool) -> bool {
+        v
+    }
+    fn echo_s8(v: i8) -> i8 {
+        v
+    }
+    fn echo_s16(v: i16) -> i16 {
+        v
+    }
+    fn echo_s32(v: i32) -> i32 {
+        v
+    }
+    fn echo_s64(v: i64) -> i64 {
+        v
+    }
+    fn echo_u8(v: u8) -> u8 {
+        v
+    }
+    fn echo_u16(v: u16) -> u16 {
+        v
+    }
+    fn echo_u32(v: u32) -> u32 {
+        v
+    }
+    fn echo_u64(v: u64) -> u64 {
+        v
+    }
+    fn echo_f32(v: f32) -> f32 {
+        v
+    }
+    fn echo_f64(v: f64) -> f64 {
+        v
+    }
+    fn echo_char(v: char) -> char {
+        v
+    }
+    fn echo_string(v: &str) -> String {
+        v.to_string()
+    }
+    fn echo_bytes(v: &[u8]) -> Vec<u8> {
+        v.to_vec()
+    }
+    fn echo_strings(v: Vec<String>) -> Vec<String> {
+        v
+    }
+    fn echo_option(v: Option<String>) -> Option<String> {
+        v
+    }
+    fn echo_result(v: Result<u32, String>) -> Result<u32, String> {
+        v
+    }
+    fn echo_result_unit(v: Result<(), Failure>) -> Result<(), Failure> {
+        v
+    }
+    fn echo_tuple(v: (u8, String, f64)) -> (u8, String, f64) {
+        v
+    }
+    fn echo_point(v: Point) -> Point {
+        v
+    }
+    fn echo_person(v: Person) -> Person {
+        v
+    }
+    fn echo_color(v: Color) -> Color {
+        v
+    }
+    fn echo_perms(v: Perms) -> Perms {
+        v
+    }
+    fn echo_wide(v: Wide) -> Wide {
+        v
+    }
+    fn echo_shape(v: Shape) -> Shape {
+        v
+    }
+    fn echo_points(v: Vec<Point>) -> Vec<Point> {
+        v
+    }
+    fn echo_nested(v: Option<Result<Vec<Person>, Shape>>) -> Option<Result<Vec<Person>, Shape>> {
+        v
+    }
+    fn sink(a: u8, b: &str, c: &[u64]) {
+        let mut last = SINK.lock().unwrap_or_else(|p| p.into_inner());
+        *last = Some((a, b.to_string(), c.to_vec()));
+    }
+    fn boom(message: &str) -> String {
+        panic!("{message}")
+    }
+}
+
+/// What the last `sink` call received.
+pub static SINK: Mutex<Option<(u8, String, Vec<u64>)>> = Mutex::new(None);
+
+impl store::Guest for Typecov {
+    type Counter = Counter;
+
+    fn peek(c: &Counter) -> i64 {
+        *c.0.lock().unwrap()
+    }
+    fn consume(c: Counter) -> i64 {
+        let v = *c.0.lock().unwrap();
+        drop(c);
+        v
+    }
+    fn live() -> u32 {
+        LIVE.load(Ordering::SeqCst)
+    }
+}
+
+impl store::GuestCounter for Counter {
+    fn new(start: i64) -> Self {
+        Counter::make(start)
+    }
+    fn add(&self, delta: i64) -> i64 {
+        let mut v = self.0.lock().unwrap();
+        *v += delta;
+        *v
+    }
+    fn get(&self) -> i64 {
+        *self.0.lock().unwrap()
+    }
+    fn zero() -> Self {
+        Counter::make(0)
+    }
+}
+
+impl typecov_guest::exports::Guest for Typecov {
+    fn version() -> String {
+        "typecov-roundtrip 1.0".to_string()
+    }
+}
+
+typecov_guest::export_typecov!(Typecov, name: "typecov-roundtrip", version: "1.2.3", bindings: crate::typecov_guest);
+
+// ---- greeter: a guest that calls its host's logger -------------------------------------
+
+/// The greeter plugin: logs through the host, then greets.
+pub struct Greeter;
+
+impl greeter_guest::exports::greet::Guest for Greeter {
+    fn greet(name: &str) -> String {
+        use greeter_guest::imports::logger::{log, Level};
+        log(Level::Info, &format!("greeting {name}")).expect("host logger");
+        format!("Hello, {name}!")
+    }
+    fn language() -> String {
+        "en".into()
+    }
+}
+
+greeter_guest::export_greeter!(Greeter, name: "greeter-roundtrip", version: "0.1.0", bindings: crate::greeter_guest);
+
+// ---- codec: the example's framing codec ------------------------------------------------
+
+use codec_guest::exports::framing::{self, CodecError, Frame};
+
+/// The codec plugin.
+pub struct Codec;
+
+/// A decoder: buffered bytes and decoded frames.
+pub struct Decoder {
+    max_frame: u32,
+    state: Mutex<(Vec<u8>, std::collections::VecDeque<Frame>)>,
+}
+
+impl framing::Guest for Codec {
+    type Decoder = Decoder;
+    fn encode(frame: Frame) -> Result<Vec<u8>, CodecError> {
+        let len = u32::try_from(frame.payload.len())
+            .map_err(|_| CodecError::FrameTooLarge(frame.payload.len() as u64))?;
+        let mut out = Vec::with_capacity(8 + frame.payload.len());
+        out.extend_from_slice(&frame.stream.to_be_bytes());
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&frame.payload);
+        Ok(out)
+    }
+}
+
+impl framing::GuestDecoder for Decoder {
+    fn new(max_frame: u32) -> Self {
+        Decoder {
+            max_frame,
+            state: Mutex::new(Default::default()),
+        }
+    }
+    fn push(&self, data: &[u8]) -> Result<u32, CodecError> {
+        let mut st = self.state.lock().unwrap();
+        st.0.extend_from_slice(data);
+        loop {
+            if st.0.len() < 8 {
+                break;
+            }
+            let stream = u32::from_be_bytes(st.0[0..4].try_into().unwrap());
+            let len = u32::from_be_bytes(st.0[4..8].try_into().unwrap());
+            if len > self.max_frame {
+                st.0.clear();
+                return Err(CodecError::FrameTooLarge(u64::from(len)));
+            }
+            if st.0.len() < 8 + len as usize {
+                break;
+            }
+            let payload = st.0[8..8 + len as usize].to_vec();
+            st.0.drain(..8 + len as usize);
+            st.1.push_back(Frame { stream, payload });
+        }
+        Ok(st.1.len() as u32)
+    }
+    fn pull(&self) -> Option<Frame> {
+        self.state.lock().unwrap().1.pop_front()
+    }
+    fn finish(&self) -> Result<(), CodecError> {
+        match self.state.lock().unwrap().0.len() {
+            0 => Ok(()),
+            n => Err(CodecError::Truncated(n as u32)),
+        }
+    }
+}
+
+codec_guest::export_codec!(Codec, name: "codec-roundtrip", version: "1.0.0", bindings: crate::codec_guest);
