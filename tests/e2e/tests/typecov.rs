@@ -68,66 +68,83 @@ fn summary_line_is_parsed() {
     assert_eq!(summary("12 passed"), None);
 }
 
-#[test]
-fn c_host_round_trips_every_type_through_both_plugins() {
+/// The C host against one plugin: every check passes.
+fn round_trip(plugin: &str) {
     let dir = typecov_dir();
-    for plugin in PLUGINS {
-        let out = output(Command::new(dir.join("typecov-host-c")).arg(dir.join(plugin)));
-        assert_all_passed(&out, &format!("typecov-host-c {plugin}"));
-        let text = String::from_utf8_lossy(&out.stdout);
-        let name = if plugin.contains("rust") {
-            "typecov-rust"
-        } else {
-            "typecov-c"
-        };
-        assert!(
-            text.contains(&format!("loaded {name} 1.0.0")),
-            "{plugin}: wrong plugin identity:\n{text}"
-        );
-        // A few checks that must be among those run, for both plugins.
-        for check in [
-            "ok   boom(",
-            "ok   echo_nested(some(ok([Ada,",
-            "ok   live() = 0 after every counter is gone",
-            "ok   echo_color(7, out of range) -> PP_ERR_INVALID_ARGUMENT",
-            "ok   peek(handle with null self) -> PP_ERR_INVALID_ARGUMENT",
-        ] {
-            assert!(text.contains(check), "{plugin}: missing `{check}`:\n{text}");
-        }
+    let out = output(Command::new(dir.join("typecov-host-c")).arg(dir.join(plugin)));
+    assert_all_passed(&out, &format!("typecov-host-c {plugin}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let name = if plugin.contains("rust") {
+        "typecov-rust"
+    } else {
+        "typecov-c"
+    };
+    assert!(
+        text.contains(&format!("loaded {name} 1.0.0")),
+        "{plugin}: wrong plugin identity:\n{text}"
+    );
+    // A few checks that must be among those run, for both plugins.
+    for check in [
+        "ok   boom(",
+        "ok   echo_nested(some(ok([Ada,",
+        "ok   live() = 0 after every counter is gone",
+        "ok   echo_color(7, out of range) -> PP_ERR_INVALID_ARGUMENT",
+        "ok   peek(handle with null self) -> PP_ERR_INVALID_ARGUMENT",
+    ] {
+        assert!(text.contains(check), "{plugin}: missing `{check}`:\n{text}");
     }
 }
 
-#[test]
-fn c_host_leaks_nothing_under_valgrind_with_both_plugins() {
+/// The C host against one plugin under valgrind memcheck: every check passes, and no
+/// leak (definite or indirect) or memory error is found.
+fn memcheck(plugin: &str) {
     let dir = typecov_dir();
-    for plugin in PLUGINS {
-        let out = output(
-            Command::new("valgrind")
-                .args([
-                    "--quiet",
-                    // symbols of the plugin even after it is unloaded (leak stacks)
-                    "--keep-debuginfo=yes",
-                    "--leak-check=full",
-                    "--show-leak-kinds=definite,indirect",
-                    "--errors-for-leak-kinds=definite,indirect",
-                    "--error-exitcode=99",
-                ])
-                .arg(dir.join("typecov-host-c"))
-                .arg(dir.join(plugin)),
-        );
-        let what = format!("valgrind typecov-host-c {plugin}");
-        assert_ne!(
-            out.status.code(),
-            Some(99),
-            "{what}: memcheck errors or leaks:\n{}",
-            describe(&out)
-        );
-        assert_all_passed(&out, &what);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!err.contains("definitely lost"), "{what}: {err}");
-        assert!(
-            !err.contains("Invalid read") && !err.contains("Invalid write"),
-            "{what}: {err}"
-        );
-    }
+    let out = output(
+        Command::new("valgrind")
+            .args([
+                "--quiet",
+                // symbols of the plugin even after it is unloaded (leak stacks)
+                "--keep-debuginfo=yes",
+                "--leak-check=full",
+                "--show-leak-kinds=definite,indirect",
+                "--errors-for-leak-kinds=definite,indirect",
+                "--error-exitcode=99",
+            ])
+            .arg(dir.join("typecov-host-c"))
+            .arg(dir.join(plugin)),
+    );
+    let what = format!("valgrind typecov-host-c {plugin}");
+    assert_ne!(
+        out.status.code(),
+        Some(99),
+        "{what}: memcheck errors or leaks:\n{}",
+        describe(&out)
+    );
+    assert_all_passed(&out, &what);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("definitely lost"), "{what}: {err}");
+    assert!(
+        !err.contains("Invalid read") && !err.contains("Invalid write"),
+        "{what}: {err}"
+    );
+}
+
+#[test]
+fn c_host_round_trips_every_type_through_the_rust_plugin() {
+    round_trip(PLUGINS[0]);
+}
+
+#[test]
+fn c_host_round_trips_every_type_through_the_c_plugin() {
+    round_trip(PLUGINS[1]);
+}
+
+#[test]
+fn c_host_with_the_rust_plugin_is_clean_under_valgrind() {
+    memcheck(PLUGINS[0]);
+}
+
+#[test]
+fn c_host_with_the_c_plugin_is_clean_under_valgrind() {
+    memcheck(PLUGINS[1]);
 }
