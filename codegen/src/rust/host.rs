@@ -20,6 +20,7 @@ use crate::names::c_ident;
 const RESERVED: &[&str] = &[
     "load",
     "from_raw_exports",
+    "imports_table",
     "plugin",
     "descriptor",
     "exports_table",
@@ -103,9 +104,15 @@ impl Gen<'_> {
         ));
         o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), raw_descriptor: ::std::sync::OnceLock::new() })");
         o.close();
+        o.line("/// The imports table this host passes to a plugin's entry: static, one per");
+        o.line("/// implementation (for calling the entry of a statically linked plugin).");
+        o.open(&format!(
+            "pub fn imports_table{generics}() -> &'static {imports}"
+        ));
+        o.line(&format!("&imports::__World::<{impl_ty}>::TABLE"));
+        o.close();
         o.line("/// Wraps an exports table obtained without the loader, e.g. from the entry of a");
-        o.line("/// statically linked plugin (called with the imports table of");
-        o.line("/// `imports::__World::<H>::TABLE`).");
+        o.line("/// statically linked plugin (called with [`Self::imports_table`]).");
         o.line("///");
         o.line("/// # Safety");
         o.line("/// `exports` must be a valid exports table of this world that stays valid (with");

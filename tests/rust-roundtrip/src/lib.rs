@@ -238,6 +238,18 @@ impl framing::Guest for Codec {
     }
 }
 
+/// A decoder made with this `max-frame` panics when dropped (the `drop` trampoline must
+/// catch it).
+pub const PANIC_ON_DROP: u32 = 13;
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        if self.max_frame == PANIC_ON_DROP {
+            panic!("decoder dropped");
+        }
+    }
+}
+
 impl framing::GuestDecoder for Decoder {
     fn new(max_frame: u32) -> Self {
         Decoder {
