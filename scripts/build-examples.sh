@@ -14,8 +14,11 @@ CC=${CC:-cc}
 CFLAGS=${CFLAGS:-"-std=c99 -Wall -Wextra -Werror -pedantic -O2 -g"}
 cd "$root"
 
-echo "== cargo build ($profile): CLI, runtime, Rust plugins and hosts"
-cargo build --quiet --profile "$profile" -p plugport -p plugport-codegen \
+echo "== cargo build ($profile): CLI, runtime C API, Rust plugins and hosts"
+# Two invocations, so that cargo's feature unification does not compile the runtime's
+# C host API (feature `capi`, wanted only in libplugport) into the Rust plugins.
+cargo build --quiet --profile "$profile" -p plugport-capi -p plugport-codegen
+cargo build --quiet --profile "$profile" \
   -p greeter-plugin-en -p greeter-host -p codec-plugin-rust -p codec-host
 
 for ex in greeter codec; do

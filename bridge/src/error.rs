@@ -197,9 +197,9 @@ impl LoadError {
     }
 
     /// The stable C error code of this error: one of the `PLUGPORT_E_*` constants of
-    /// `headers/plugport.h` (defined in [`crate::capi`]), never 0.
+    /// `headers/plugport.h` (defined in [`crate::codes`]), never 0.
     pub fn code(&self) -> i32 {
-        use crate::capi::*;
+        use crate::codes::*;
         match self {
             LoadError::Io { .. } => PLUGPORT_E_IO,
             LoadError::NotSharedLibrary { .. } => PLUGPORT_E_NOT_SHARED_LIBRARY,

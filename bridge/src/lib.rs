@@ -6,7 +6,9 @@
 //! The ABI these implement is written down in `docs/abi.md`.
 
 pub mod abi;
+#[cfg(feature = "capi")]
 pub mod capi;
+pub mod codes;
 pub mod compat;
 pub mod descriptor;
 pub mod error;

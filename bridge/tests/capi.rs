@@ -27,7 +27,7 @@ fn cdylib() -> PathBuf {
         }
     }
     panic!(
-        "{name} not found next to {}: build it with `cargo build -p plugport`",
+        "{name} not found next to {}: build it with `cargo build -p plugport-capi`",
         exe.display()
     );
 }

@@ -13,6 +13,7 @@ fn generate() -> String {
         .expect("bridge/cbindgen.toml parses");
     let bindings = cbindgen::Builder::new()
         .with_config(config)
+        .with_src(dir.join("src/codes.rs"))
         .with_src(dir.join("src/capi.rs"))
         .generate()
         .expect("cbindgen reads bridge/src/capi.rs");
