@@ -8,6 +8,7 @@ fn main() {
         ("tests/wit/typecov.wit", "typecov"),
         ("examples/greeter/wit/greeter.wit", "greeter"),
         ("examples/codec/wit/codec.wit", "codec"),
+        ("tests/rust-roundtrip/wit/edge.wit", "edge"),
     ];
     for (wit, world) in worlds {
         let wit = root.join(wit);

@@ -89,10 +89,14 @@ impl Gen<'_> {
             "/// lacks the function, `Panic` / `InvalidArgument` from the callee, `InvalidResult`",
         );
         o.line("/// when its result fails validation.");
+        let mut all = Vec::new();
+        if !reach.receiver.is_empty() {
+            all.push(reach.receiver.trim_end_matches(", ").to_string());
+        }
+        all.extend(params);
         o.open(&format!(
-            "pub fn {name}({}{}) -> ::core::result::Result<{ret}, {CALL_ERROR}>",
-            reach.receiver,
-            params.join(", ")
+            "pub fn {name}({}) -> ::core::result::Result<{ret}, {CALL_ERROR}>",
+            all.join(", ")
         ));
         if !names.is_empty() {
             let a: Vec<String> = (0..names.len()).map(|n| format!("a{n},")).collect();

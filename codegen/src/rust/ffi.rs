@@ -10,6 +10,7 @@ use plugport::ir::{Function, FunctionKind, Interface, Type, TypeDefKind, TypeId}
 
 use super::idents::ffi_field;
 use super::{Dir, Gen, Out};
+use crate::c::layout::{Layout, Layouts};
 use crate::names::c_ident;
 
 impl Gen<'_> {
@@ -96,6 +97,7 @@ impl Gen<'_> {
                 o.close();
             }
         }
+        self.layout_checks(o);
         // World tables.
         for dir in [Dir::Imports, Dir::Exports] {
             let name = match dir {
@@ -287,6 +289,76 @@ impl Gen<'_> {
             }
             TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => {}
         }
+    }
+
+    /// Compile-time checks (64-bit targets) that every mirror has the size, alignment
+    /// and member offsets the C back end's layout algorithm gives the header's type
+    /// (`crate::c::layout`), and that tables are a header plus pointer-sized slots.
+    fn layout_checks(&self, o: &mut Out) {
+        let layouts = Layouts::new(self.w);
+        let mut done: HashSet<String> = HashSet::new();
+        o.line("#[cfg(target_pointer_width = \"64\")]");
+        o.open("const _: () =");
+        o.line("use ::core::mem::{align_of, offset_of, size_of};");
+        for id in 0..self.w.types.len() {
+            let kind = &self.w.ty(id).kind;
+            if matches!(kind, TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. }) {
+                continue;
+            }
+            let name = self.c.type_id(id);
+            if !done.insert(name.clone()) {
+                continue;
+            }
+            let (layout, members) = match layouts.members(id) {
+                Some(members) => {
+                    let member_layouts: Vec<Layout> = members.iter().map(|m| m.layout).collect();
+                    let st = Layout::structure(&member_layouts);
+                    let named: Vec<(String, u64)> = members
+                        .iter()
+                        .zip(st.offsets)
+                        .map(|(m, off)| (ffi_field(&m.name), off))
+                        .collect();
+                    (st.layout, named)
+                }
+                None => (layouts.of(&Type::Id(id)), Vec::new()),
+            };
+            o.line(&format!(
+                "assert!(size_of::<{name}>() == {} && align_of::<{name}>() == {});",
+                layout.size, layout.align
+            ));
+            for (field, off) in members {
+                o.line(&format!("assert!(offset_of!({name}, {field}) == {off});"));
+            }
+            if let TypeDefKind::Resource = kind {
+                let vt = self.c.vtable(id);
+                let slots = 1 + self.methods(id).len();
+                o.line(&format!(
+                    "assert!(size_of::<{vt}>() == {});",
+                    16 + 8 * slots
+                ));
+            }
+        }
+        for dir in [Dir::Imports, Dir::Exports] {
+            let (ifaces, _) = self.items(dir);
+            for i in ifaces {
+                let t = self.c.table(&i.name);
+                if !done.insert(t.clone()) {
+                    continue;
+                }
+                let slots = i
+                    .functions
+                    .iter()
+                    .filter(|f| !matches!(f.kind, FunctionKind::Method(_)))
+                    .count();
+                o.line(&format!("assert!(size_of::<{t}>() == {});", 16 + 8 * slots));
+            }
+            let (w, n) = match dir {
+                Dir::Imports => (self.c.imports(), self.w.imports.len()),
+                Dir::Exports => (self.c.exports(), self.w.exports.len()),
+            };
+            o.line(&format!("assert!(size_of::<{w}>() == {});", 16 + 8 * n));
+        }
+        o.close_with("};");
     }
 
     /// `struct { TAG; union { payloads } val; }` or just `{ TAG; }`.

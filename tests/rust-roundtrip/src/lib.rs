@@ -23,6 +23,15 @@ pub mod greeter_guest {
 pub mod greeter_host {
     include!(concat!(env!("OUT_DIR"), "/greeter_host.rs"));
 }
+/// Guest bindings of `test:edge` (`wit/edge.wit`): host-implemented resources, nested
+/// handles, Rust keywords as names.
+pub mod edge_guest {
+    include!(concat!(env!("OUT_DIR"), "/edge_guest.rs"));
+}
+/// Host bindings of `test:edge`.
+pub mod edge_host {
+    include!(concat!(env!("OUT_DIR"), "/edge_host.rs"));
+}
 /// Guest bindings of `example:codec`.
 pub mod codec_guest {
     include!(concat!(env!("OUT_DIR"), "/codec_guest.rs"));
@@ -291,3 +300,64 @@ impl framing::GuestDecoder for Decoder {
 }
 
 codec_guest::export_codec!(Codec, name: "codec-roundtrip", version: "1.0.0", bindings: crate::codec_guest);
+
+// ---- edge: the guest calls resources the host implements -------------------------------
+
+use edge_guest::exports::keywords::{self, Crate, Dyn, Impl, Match, Super};
+
+/// The edge plugin.
+pub struct Edge;
+
+impl keywords::Guest for Edge {
+    fn r#mod(
+        r#ref: Match,
+        r#in: Crate,
+        r#mut: Impl,
+        r#where: Super,
+        r#let: Dyn,
+    ) -> (Match, Crate, Impl, Super, Dyn) {
+        (r#ref, r#in, r#mut, r#where, r#let)
+    }
+    fn nothing() -> Result<(), ()> {
+        Err(())
+    }
+    fn only_err(fail: bool) -> Result<(), String> {
+        if fail {
+            Err("failed as asked".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl edge_guest::exports::Guest for Edge {
+    fn run(n: u32) -> Result<u32, String> {
+        use edge_guest::imports::host_res::{self, Holder};
+        let e = |e: plugport::CallError| e.to_string();
+        let a = host_res::blob_new(&[1, 2, 3]).map_err(e)?;
+        let b = host_res::blob_new(&[4]).map_err(e)?;
+        a.append(&b).map_err(e)?;
+        if a.size().map_err(e)? != 4 {
+            return Err("append did not append".into());
+        }
+        // Both handles move to the host; the merged blob comes back.
+        let merged = host_res::blob_merge(a, b).map_err(e)?;
+        let many = host_res::make_many(n).map_err(e)?;
+        let mut total = 0;
+        for b in &many {
+            total += b.size().map_err(e)?;
+        }
+        let h = Holder {
+            name: "holder".into(),
+            item: Some(merged),
+        };
+        let back = host_res::unwrap(h)
+            .map_err(e)?
+            .ok_or("unwrap lost the blob")?;
+        edge_guest::imports::log_line(&format!("run {n}: {} live", host_res::live().map_err(e)?))
+            .map_err(e)?;
+        Ok(back.size().map_err(e)? + total)
+    }
+}
+
+edge_guest::export_edge!(Edge, name: "edge", version: "0.2.0", bindings: crate::edge_guest);
