@@ -134,7 +134,6 @@ impl Gen<'_> {
         o.line("#[doc(hidden)]");
         o.line(Self::ALLOWS);
         o.open("pub mod __abi");
-        o.line("use super::ffi;");
         let mut done = HashSet::new();
         for id in 0..self.w.types.len() {
             match self.kind(id) {

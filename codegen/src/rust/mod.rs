@@ -7,13 +7,13 @@
 //! | side | implements | calls |
 //! |---|---|---|
 //! | [`Side::Guest`] | exports (traits `Guest`, `Guest<Resource>`, macro `export_<world>!`) | imports (free functions) |
-//! | [`Side::Host`] | imports (traits `Host`, `Host<Resource>`, [`ImportsImpl`]) | exports (world struct, `Client`, resource wrappers) |
+//! | [`Side::Host`] | imports (traits `Host`, `Host<Resource>`, `ImportsImpl`) | exports (world struct, `Client`, resource wrappers) |
 //!
 //! Layout of the generated file (module paths relative to the `include!` site):
 //!
 //! - `WORLD_JSON`: the descriptor's world JSON (§7);
 //! - `ffi`: `repr(C)` mirrors of every C type of the header, named by
-//!   [`CNames`](crate::names::CNames) exactly as in C (fields that are Rust keywords get a
+//!   [`CNames`](crate::names) exactly as in C (fields that are Rust keywords get a
 //!   trailing `_`, as bindgen does); unions of variants/results are named `<struct>_val`;
 //! - `imports::<iface>` / `exports::<iface>`: native types of each interface (defined in the
 //!   module of their defining interface, re-exported where used) and the role-specific
@@ -27,8 +27,6 @@
 //! `convert` (the `__abi` conversions), `implement` (implementer traits, trampolines and
 //! tables), `call` (caller functions and wrappers), `guest` and `host` (side-specific
 //! glue).
-//!
-//! [`ImportsImpl`]: #host-side
 
 mod call;
 mod convert;
@@ -527,7 +525,6 @@ impl<'w> Gen<'w> {
         }
         o.line(Self::ALLOWS);
         o.open(&format!("pub mod {}", dir.module()));
-        o.line("use super::{ffi, __abi};");
         let mut done = HashSet::new();
         for i in &ifaces {
             if !done.insert(i.name.clone()) {
@@ -560,7 +557,6 @@ impl<'w> Gen<'w> {
             )),
         }
         o.open(&format!("pub mod {}", rs_ident(name)));
-        o.line("use super::super::{ffi, __abi};");
         let defines_here = self.home(name) == dir;
         // Types defined by this interface.
         let own_types: Vec<TypeId> = (0..self.w.types.len())
