@@ -372,6 +372,12 @@ pub fn invalid_result(function: &str, why: String) -> CallError {
     CallError::InvalidResult(format!("{function}: {why}"))
 }
 
+/// The error of a call through a resource object whose handle was given away.
+#[cold]
+pub fn moved_handle(resource: &str) -> CallError {
+    CallError::InvalidArgument(format!("the handle of resource `{resource}` was moved"))
+}
+
 /// The error of a slot missing from an older table (`PP_ERR_UNSUPPORTED`).
 #[cold]
 pub fn unsupported(function: &'static str) -> CallError {

@@ -103,7 +103,7 @@ impl Gen<'_> {
             let p: Vec<String> = names.iter().map(|n| format!("{n},")).collect();
             o.line(&format!("let ({}) = ({});", a.join(" "), p.join(" ")));
         }
-        o.line(&reach.table);
+        o.line(&reach.table.replace("{DISPLAY}", disp));
         self.slot_fetch(o, &table, &cx.slot, disp);
         let needs_scratch = f.params.iter().any(|p| match self.resolve(p.ty) {
             Type::Id(id) => match self.kind(id) {
@@ -223,7 +223,7 @@ impl Gen<'_> {
             reach.receiver.trim_end_matches(", ")
         ));
         o.open("let t = (|| -> ::core::result::Result<_, ::plugport::rt::CallError>");
-        o.line(&reach.table);
+        o.line(&reach.table.replace("{DISPLAY}", &cx.display));
         o.line("::core::result::Result::Ok(t)");
         o.line("})();");
         o.open("match t");
@@ -291,8 +291,7 @@ impl Gen<'_> {
                 o.close();
                 let reach = Reach {
                     table: format!(
-                        "let t: &{table} = match unsafe {{ self.table.as_ref() }} {{ ::core::option::Option::Some(t) => t, ::core::option::Option::None => return ::core::result::Result::Err(::plugport::rt::unsupported(\"{}\")) }};",
-                        i.name
+                        "let t: &{table} = match unsafe {{ self.table.as_ref() }} {{ ::core::option::Option::Some(t) => t, ::core::option::Option::None => return ::core::result::Result::Err(::plugport::rt::unsupported(\"{{DISPLAY}}\")) }};"
                     ),
                     keep: "self.keep".into(),
                     receiver: "&self, ",
@@ -311,10 +310,9 @@ impl Gen<'_> {
                 let reach = Reach {
                     table: format!(
                         "let w = super::__imports()?;\n\
-                         if !w.header.has_slot(::core::mem::offset_of!({world}, {field}) + ::core::mem::size_of::<usize>()) || w.{field}.is_null() {{ return ::core::result::Result::Err(::plugport::rt::unsupported(\"{}\")); }}\n\
+                         if !w.header.has_slot(::core::mem::offset_of!({world}, {field}) + ::core::mem::size_of::<usize>()) || w.{field}.is_null() {{ return ::core::result::Result::Err(::plugport::rt::unsupported(\"{{DISPLAY}}\")); }}\n\
                          // SAFETY: a non-null interface table of the host's imports.\n\
-                         let t: &{table} = unsafe {{ &*w.{field} }};",
-                        i.name
+                         let t: &{table} = unsafe {{ &*w.{field} }};"
                     ),
                     keep: "&()".into(),
                     receiver: "",
@@ -343,7 +341,7 @@ impl Gen<'_> {
                 "// SAFETY: the vtable of a handle we hold (non-null, checked at creation).\n\
                  let t: &{vt} = unsafe {{ &*self.vtable }};\n\
                  let self_ = self.handle_self.load(::core::sync::atomic::Ordering::Acquire);\n\
-                 if self_.is_null() {{ return ::core::result::Result::Err(::plugport::rt::CallError::InvalidArgument(::std::string::String::from(\"the handle of resource `{}` was moved\"))); }}",
+                 if self_.is_null() {{ return ::core::result::Result::Err(::plugport::rt::moved_handle(\"{}\")); }}",
                 self.res_name(r)
             ),
             keep: "&self.keep".into(),
