@@ -7,6 +7,7 @@
 //! - [`rust`]: the Rust back end (guest and host bindings).
 //! - [`builder`]: the build-script API ([`Builder`]).
 
+pub mod baseline;
 pub mod builder;
 pub mod c;
 pub mod frontend;

@@ -1,12 +1,20 @@
-//! `plugport`: the command-line generator. Run `plugport --help` for the commands.
+//! `plugport`: the command-line generator and plugin inspector. Run `plugport --help` for
+//! the commands. Each command lives in its own module under `src/cli/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use plugport_codegen::frontend::{self, FrontendError};
-use plugport_codegen::rust::Side;
-use plugport_codegen::{c, rust, GeneratedFile};
+
+mod cli {
+    pub mod check;
+    pub mod diff;
+    pub mod gen;
+    pub mod inspect;
+    pub mod ir;
+    pub mod render;
+}
 
 /// plugport: a C-ABI bridge generator for plugins.
 ///
@@ -14,6 +22,9 @@ use plugport_codegen::{c, rust, GeneratedFile};
 /// boundary (the host application and the plugin), following the plugport ABI v1
 /// (docs/abi.md). WIT constructs the ABI does not support (async, stream, future, map,
 /// error-context, ...) are refused with their file:line.
+///
+/// It also explains plugin files without running them (`inspect`, `check`) and
+/// classifies interface changes between two versions of a WIT world (`diff`).
 #[derive(Parser, Debug)]
 #[command(name = "plugport", version, propagate_version = true)]
 struct Cli {
@@ -28,82 +39,117 @@ enum Command {
     /// Writes one file per language into the output directory and prints the paths it
     /// wrote. File names follow the world name in snake_case: `c` writes `<world>.h`,
     /// `rust-guest` writes `<world>_guest.rs`, `rust-host` writes `<world>_host.rs`.
-    Gen(GenArgs),
+    ///
+    /// Next to them it writes the baseline `<world>.world.json` (the world's descriptor
+    /// JSON). When the output directory already holds a baseline of the same package and
+    /// compatibility line (major version; minor for 0.x), gen compares the new world with
+    /// it and refuses (exit 1, nothing written) a change that breaks it: a function,
+    /// method, field or case removed, renamed, reordered or re-typed. Such a change needs
+    /// a new major version, or a revert. Appending items is compatible (bump the minor
+    /// version). `--baseline` compares with another file instead; `--allow-breaking`
+    /// generates anyway.
+    Gen(cli::gen::GenArgs),
     /// Print the world's plugport IR as pretty JSON (for debugging the front end).
     ///
     /// The IR is what every back end reads and what plugins carry in their descriptor
     /// (there without source locations). Output deserialises into `plugport::ir::World`.
-    Ir(IrArgs),
-    // `inspect`, `check` and `diff` are added here by the inspection tooling.
+    Ir(cli::ir::IrArgs),
+    /// Show what a plugin file implements, without loading it.
+    ///
+    /// Reads the plugin's descriptor (the `.plugport` section) straight from the file: no
+    /// dlopen, no code of the plugin runs, not even an ELF constructor. Prints the
+    /// plugin's own name and version, its package and version, world, plugport ABI
+    /// version, fingerprint, entry symbol and architecture, and the imports and exports
+    /// as WIT-like signatures (interfaces with their types and functions, resources with
+    /// constructor, methods and static functions).
+    ///
+    /// Exit status: 0 on success; 1 when the file cannot be read or is not a plugport
+    /// plugin (not a shared library, no descriptor, corrupt descriptor), with the reason
+    /// on stderr.
+    Inspect(cli::inspect::InspectArgs),
+    /// Say whether a host generated from a WIT world can load a plugin file.
+    ///
+    /// Reads the plugin's descriptor without loading it (no code of the plugin runs) and
+    /// does the checks the loader does before dlopen (docs/abi.md §8): the same package,
+    /// compatibility line (major version) and world, then the structural comparison of
+    /// §9. Prints "compatible", with notes for functions the plugin lacks (a plugin of an
+    /// older minor: calls to them report PP_ERR_UNSUPPORTED) or has in addition (a
+    /// newer minor: the host ignores them); or "incompatible" with every difference, each
+    /// with what the host expects and what the plugin has.
+    ///
+    /// Exit status: 0 when the host can load the plugin, 1 when it cannot (also for a
+    /// file that is not a plugin), 2 for usage errors, unreadable files and WIT the
+    /// front end refuses.
+    Check(cli::check::CheckArgs),
+    /// Classify the change between two versions of a WIT world, and check the versions.
+    ///
+    /// Compares the old and the new world structurally (docs/abi.md §9) and prints one of
+    /// - identical: nothing but the version differs;
+    /// - compatible-minor: items were only appended (functions at the end of an
+    ///   interface, methods at the end of a resource, world items at the end);
+    /// - breaking: something was removed, renamed, reordered or re-typed (functions,
+    ///   parameters, results, record fields, variant or enum cases, flags...), each
+    ///   breaking item with its old and new form.
+    ///
+    /// Then says whether the version numbers fit the change: a breaking change needs a
+    /// new compatibility line (major bump; minor bump for 0.x), appended items at least
+    /// a minor bump (patch bump for 0.x).
+    ///
+    /// Exit status: 0 when the versions fit the change (always when identical), 1 when
+    /// they do not (e.g. a breaking change within one major version), 2 for usage
+    /// errors and WIT that cannot be read. Suited as a CI gate.
+    Diff(cli::diff::DiffArgs),
 }
 
 /// Where the WIT comes from and which world to use.
 #[derive(clap::Args, Debug)]
-struct WitArgs {
+pub(crate) struct WitArgs {
     /// A `.wit` file, or a directory holding a WIT package (with an optional `deps/`
     /// directory for the packages it uses).
-    wit: PathBuf,
+    pub(crate) wit: PathBuf,
     /// The world to use, by its WIT name. Required when the package defines several
     /// worlds.
     #[arg(long, short = 'w', value_name = "NAME")]
-    world: Option<String>,
-}
-
-#[derive(clap::Args, Debug)]
-struct GenArgs {
-    #[command(flatten)]
-    wit: WitArgs,
-    /// Output directory (created if missing).
-    #[arg(long, short = 'o', value_name = "DIR")]
-    out: PathBuf,
-    /// Languages to generate, comma-separated.
-    #[arg(
-        long,
-        short = 'l',
-        value_enum,
-        value_delimiter = ',',
-        default_value = "c",
-        value_name = "LANG,..."
-    )]
-    lang: Vec<Lang>,
-}
-
-#[derive(clap::Args, Debug)]
-struct IrArgs {
-    #[command(flatten)]
-    wit: WitArgs,
-}
-
-/// An output language of `plugport gen`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Lang {
-    /// C header `<world>.h` (for hosts and plugins written in C or C++).
-    C,
-    /// Rust bindings for a plugin: `<world>_guest.rs`.
-    RustGuest,
-    /// Rust bindings for a host application: `<world>_host.rs`.
-    RustHost,
-    /// Both Rust sides: `<world>_guest.rs` and `<world>_host.rs`.
-    Rust,
+    pub(crate) world: Option<String>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Gen(args) => gen(&args),
-        Command::Ir(args) => ir(&args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+    match cli.command {
+        Command::Gen(args) => cli::gen::run(&args),
+        Command::Ir(args) => cli::ir::run(&args),
+        Command::Inspect(args) => cli::inspect::run(&args),
+        Command::Check(args) => cli::check::run(&args),
+        Command::Diff(args) => cli::diff::run(&args),
+    }
+}
+
+/// Prints `error: <message>` on stderr and returns exit status `code`.
+pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+/// Writes `text` to stdout. A closed pipe (`plugport inspect x.so | head`) is not an
+/// error: the reader has what it wanted. Any other write error ends the process with
+/// exit status 2.
+pub(crate) fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(2);
         }
     }
 }
 
-fn load(args: &WitArgs) -> Result<plugport::ir::World, String> {
-    frontend::load_world(&args.wit, args.world.as_deref()).map_err(|e| match &e {
+/// Loads a world from WIT, with a summary line for refused constructs.
+pub(crate) fn load_world(
+    wit: &std::path::Path,
+    world: Option<&str>,
+) -> Result<plugport::ir::World, String> {
+    frontend::load_world(wit, world).map_err(|e| match &e {
         FrontendError::Unsupported { world, refusals } => format!(
             "world `{world}` uses {} construct{} that plugport ABI v1 does not support:\n{e}",
             refusals.len(),
@@ -111,44 +157,4 @@ fn load(args: &WitArgs) -> Result<plugport::ir::World, String> {
         ),
         _ => e.to_string(),
     })
-}
-
-fn gen(args: &GenArgs) -> Result<(), String> {
-    let world = load(&args.wit)?;
-    let mut files: Vec<GeneratedFile> = Vec::new();
-    let mut push = |f: GeneratedFile| {
-        if !files.iter().any(|g| g.name == f.name) {
-            files.push(f);
-        }
-    };
-    for lang in &args.lang {
-        match lang {
-            Lang::C => push(c::generate(&world)),
-            Lang::RustGuest => push(rust::generate(&world, Side::Guest)),
-            Lang::RustHost => push(rust::generate(&world, Side::Host)),
-            Lang::Rust => {
-                push(rust::generate(&world, Side::Guest));
-                push(rust::generate(&world, Side::Host));
-            }
-        }
-    }
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    for file in &files {
-        let path = args.out.join(&file.name);
-        write(&path, &file.contents)?;
-        println!("wrote {}", path.display());
-    }
-    Ok(())
-}
-
-fn write(path: &Path, contents: &str) -> Result<(), String> {
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-fn ir(args: &IrArgs) -> Result<(), String> {
-    let world = load(&args.wit)?;
-    let json = serde_json::to_string_pretty(&world).map_err(|e| e.to_string())?;
-    println!("{json}");
-    Ok(())
 }

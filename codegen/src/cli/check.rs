@@ -1,0 +1,195 @@
+//! `plugport check`: can a host generated from a WIT world load a plugin file? The
+//! loader's checks before `dlopen` (`docs/abi.md` §8), on the descriptor alone.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use plugport::compat::{self, Compat, Side};
+use plugport::descriptor;
+use plugport::ir::World;
+use plugport::LoadError;
+
+/// Arguments of `plugport check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The plugin file (a shared library: `.so`, `.dylib`, `.dll`).
+    file: PathBuf,
+    /// The WIT the host is generated from: a `.wit` file or a package directory.
+    #[arg(long, value_name = "PATH")]
+    wit: PathBuf,
+    /// The host's world, by its WIT name. Required when the package defines several
+    /// worlds.
+    #[arg(long, short = 'w', value_name = "NAME")]
+    world: Option<String>,
+}
+
+/// Exit 0 when loadable, 1 when not, 2 when the WIT or the file cannot be read.
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let host = match crate::load_world(&args.wit, args.world.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return crate::fail(2, e),
+    };
+    let (d, arch) = match super::inspect::read(&args.file) {
+        Ok(x) => x,
+        Err(e @ LoadError::Io { .. }) => return crate::fail(2, e),
+        Err(e) => {
+            crate::emit(&format!(
+                "incompatible: the file cannot be loaded as a plugin:\n  - {e}\n"
+            ));
+            return ExitCode::from(1);
+        }
+    };
+    let plugin = &d.world;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "plugin: {} ({} {}): {} world {}",
+        args.file.display(),
+        d.plugin_name,
+        d.plugin_version,
+        plugin.package,
+        plugin.name
+    );
+    let _ = writeln!(
+        out,
+        "host:   {}: {} world {}",
+        args.wit.display(),
+        host.package,
+        host.name
+    );
+    let fingerprint = host.fingerprint();
+    let code = match plugport::loader::check_descriptor(&args.file, &d, &host, &fingerprint) {
+        Ok(c) => {
+            compatible(&mut out, &c, d.fingerprint == fingerprint, &host, plugin);
+            0
+        }
+        Err(e) => {
+            incompatible(&mut out, &e, &compat::compare(&host, plugin));
+            1
+        }
+    };
+    if let (Some(found), Some(this)) = (arch, descriptor::host_architecture()) {
+        let this = format!("{this:?}");
+        if found != this {
+            let _ = writeln!(
+                out,
+                "warning: the file is built for {found}: a host process on this machine \
+                 ({this}) cannot load it"
+            );
+        }
+    }
+    crate::emit(&out);
+    ExitCode::from(code)
+}
+
+fn compatible(out: &mut String, c: &Compat, same_fingerprint: bool, host: &World, plugin: &World) {
+    if same_fingerprint {
+        let _ = writeln!(
+            out,
+            "compatible: identical interface (fingerprint {})",
+            host.fingerprint()
+        );
+        return;
+    }
+    if c.is_identical() {
+        let _ = writeln!(
+            out,
+            "compatible: the same interface structure (host {}, plugin {})",
+            host.package, plugin.package
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "compatible: host {} and plugin {} differ only in appended items",
+        host.package, plugin.package
+    );
+    for e in &c.only_expected {
+        let _ = match e.side {
+            Side::Exports => writeln!(
+                out,
+                "note: the plugin lacks export {} ({}), added in a later minor version: the \
+                 host's calls to it report unsupported (PP_ERR_UNSUPPORTED)",
+                e.item, e.what
+            ),
+            Side::Imports => writeln!(
+                out,
+                "note: the host provides import {} ({}), which the plugin does not know and \
+                 never calls",
+                e.item, e.what
+            ),
+        };
+    }
+    for e in &c.only_found {
+        let _ = match e.side {
+            Side::Exports => writeln!(
+                out,
+                "note: the plugin has an extra export {} ({}), which the host ignores",
+                e.item, e.what
+            ),
+            Side::Imports => writeln!(
+                out,
+                "note: the plugin expects import {} ({}), which the host lacks: the plugin's \
+                 calls to it report unsupported (PP_ERR_UNSUPPORTED), or it refuses to \
+                 initialise if it cannot do without it",
+                e.item, e.what
+            ),
+        };
+    }
+}
+
+fn incompatible(out: &mut String, e: &LoadError, all: &Compat) {
+    let _ = match e {
+        LoadError::Incompatible { items, .. } => {
+            let _ = writeln!(
+                out,
+                "incompatible: {} difference{} (expected: the host's, found: the plugin's):",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
+            );
+            for i in items {
+                let _ = writeln!(out, "  - {i}");
+            }
+            return;
+        }
+        LoadError::PackageMismatch {
+            expected, found, ..
+        } => writeln!(
+            out,
+            "incompatible: another package: expected {expected}, found {found}"
+        ),
+        LoadError::MajorVersionMismatch {
+            expected, found, ..
+        } => writeln!(
+            out,
+            "incompatible: another compatibility line (major version): expected {expected}, \
+             found {found}"
+        ),
+        LoadError::WorldMismatch {
+            expected, found, ..
+        } => writeln!(
+            out,
+            "incompatible: another world: expected world {expected}, found world {found}"
+        ),
+        other => writeln!(out, "incompatible: {other}"),
+    };
+    // The loader stops at the package, line or world; show the structure too.
+    let rest: Vec<_> = all
+        .incompatibilities
+        .iter()
+        .filter(|i| i.side.is_some() || !matches!(i.item.as_str(), "package" | "world"))
+        .collect();
+    if !rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "the interfaces also differ in {} item{} (expected: the host's, found: the \
+             plugin's):",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        );
+        for i in rest {
+            let _ = writeln!(out, "  - {i}");
+        }
+    }
+}

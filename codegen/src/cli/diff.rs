@@ -1,0 +1,93 @@
+//! `plugport diff`: classify the change between two versions of a WIT world and check
+//! that the version numbers fit it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use plugport_codegen::baseline::{self, Class};
+
+/// Arguments of `plugport diff`.
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The old WIT (a `.wit` file or a package directory), or a world JSON written by
+    /// `plugport gen` (`<world>.world.json`).
+    old: PathBuf,
+    /// The new WIT (a `.wit` file or a package directory), or a world JSON.
+    new: PathBuf,
+    /// The world to compare, by its WIT name (in both). Required when a package defines
+    /// several worlds.
+    #[arg(long, short = 'w', value_name = "NAME")]
+    world: Option<String>,
+}
+
+fn load(path: &std::path::Path, world: Option<&str>) -> Result<plugport::ir::World, String> {
+    if path.extension().is_some_and(|e| e == "json") {
+        return baseline::read_baseline(path).map_err(|e| e.to_string());
+    }
+    crate::load_world(path, world)
+}
+
+/// Exit 0 when the versions fit the change, 1 when not, 2 when a world cannot be read.
+pub fn run(args: &DiffArgs) -> ExitCode {
+    let old = match load(&args.old, args.world.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return crate::fail(2, e),
+    };
+    // Without --world, the new side uses the old world's name when the package has several.
+    let new = match load(&args.new, args.world.as_deref()) {
+        Ok(w) => w,
+        Err(e) if args.world.is_none() => match load(&args.new, Some(&old.name)) {
+            Ok(w) => w,
+            Err(_) => return crate::fail(2, e),
+        },
+        Err(e) => return crate::fail(2, e),
+    };
+    let ev = baseline::evolve(&old, &new);
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!(
+        "old: {} world {} ({})",
+        old.package,
+        old.name,
+        args.old.display()
+    ));
+    line(format!(
+        "new: {} world {} ({})",
+        new.package,
+        new.name,
+        args.new.display()
+    ));
+    let breaking = ev.breaking_items();
+    let added: Vec<_> = ev.added_items().collect();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    line(match ev.class() {
+        Class::Identical => "change: identical".to_string(),
+        Class::CompatibleMinor => format!(
+            "change: compatible-minor ({} item{} appended)",
+            added.len(),
+            plural(added.len())
+        ),
+        Class::Breaking => format!(
+            "change: breaking ({} breaking item{})",
+            breaking.len(),
+            plural(breaking.len())
+        ),
+    });
+    for item in &breaking {
+        line(format!("  breaking: {item}"));
+    }
+    for e in &added {
+        line(format!("  added: {} {} ({})", e.side, e.item, e.what));
+    }
+    let fit = ev.fit();
+    line(format!(
+        "versions: {}: {}",
+        if fit.fits { "fit" } else { "do not fit" },
+        fit.reason
+    ));
+    crate::emit(&out);
+    ExitCode::from(if fit.fits { 0 } else { 1 })
+}

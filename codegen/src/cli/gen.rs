@@ -1,0 +1,188 @@
+//! `plugport gen`: bindings from a WIT world, guarded by a baseline.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use plugport::ir::World;
+use plugport_codegen::baseline::{self, Class, Verdict};
+use plugport_codegen::rust::Side;
+use plugport_codegen::{c, rust, GeneratedFile};
+
+use crate::WitArgs;
+
+/// Arguments of `plugport gen`.
+#[derive(clap::Args, Debug)]
+pub struct GenArgs {
+    #[command(flatten)]
+    wit: WitArgs,
+    /// Output directory (created if missing). Also holds the baseline
+    /// `<world>.world.json` of the last generation.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    out: PathBuf,
+    /// Languages to generate, comma-separated.
+    #[arg(
+        long,
+        short = 'l',
+        value_enum,
+        value_delimiter = ',',
+        default_value = "c",
+        value_name = "LANG,..."
+    )]
+    lang: Vec<Lang>,
+    /// Compare with this baseline instead of `<out>/<world>.world.json`: a world JSON
+    /// written by an earlier `plugport gen` (`*.json`), or the WIT (file or package
+    /// directory) of the previous release. Only a baseline of the same package and
+    /// compatibility line is compared.
+    #[arg(long, value_name = "WIT_OR_WORLD_JSON")]
+    baseline: Option<PathBuf>,
+    /// Generate even when the world breaks its baseline within one compatibility line
+    /// (the baseline is then replaced by the new world).
+    #[arg(long)]
+    allow_breaking: bool,
+}
+
+/// An output language of `plugport gen`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Lang {
+    /// C header `<world>.h` (for hosts and plugins written in C or C++).
+    C,
+    /// Rust bindings for a plugin: `<world>_guest.rs`.
+    RustGuest,
+    /// Rust bindings for a host application: `<world>_host.rs`.
+    RustHost,
+    /// Both Rust sides: `<world>_guest.rs` and `<world>_host.rs`.
+    Rust,
+}
+
+/// Generates the requested files; exit 1 when the WIT is refused, when the world breaks
+/// its baseline (without `--allow-breaking`), or when a file cannot be written.
+pub fn run(args: &GenArgs) -> ExitCode {
+    match gen(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => crate::fail(1, message),
+    }
+}
+
+fn gen(args: &GenArgs) -> Result<(), String> {
+    let world = crate::load_world(&args.wit.wit, args.wit.world.as_deref())?;
+    check_baseline(args, &world)?;
+
+    let mut files: Vec<GeneratedFile> = Vec::new();
+    let mut push = |f: GeneratedFile| {
+        if !files.iter().any(|g| g.name == f.name) {
+            files.push(f);
+        }
+    };
+    for lang in &args.lang {
+        match lang {
+            Lang::C => push(c::generate(&world)),
+            Lang::RustGuest => push(rust::generate(&world, Side::Guest)),
+            Lang::RustHost => push(rust::generate(&world, Side::Host)),
+            Lang::Rust => {
+                push(rust::generate(&world, Side::Guest));
+                push(rust::generate(&world, Side::Host));
+            }
+        }
+    }
+    files.push(GeneratedFile {
+        name: baseline::baseline_file_name(&world),
+        contents: plugport::descriptor::world_json(&world),
+    });
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    for file in &files {
+        let path = args.out.join(&file.name);
+        write(&path, &file.contents)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Compares `world` with its baseline (explicit, or the one in `--out`) and refuses a
+/// breaking change within the baseline's compatibility line.
+fn check_baseline(args: &GenArgs, world: &World) -> Result<(), String> {
+    let (path, old) = match &args.baseline {
+        Some(path) => (
+            path.clone(),
+            baseline::load_baseline(path, &world.name).map_err(|e| e.to_string())?,
+        ),
+        None => {
+            let path = baseline::baseline_path(&args.out, world);
+            if !path.exists() {
+                return Ok(());
+            }
+            let old = baseline::read_baseline(&path).map_err(|e| {
+                format!(
+                    "{e}\n(delete it to generate without comparing with the previous \
+                     generation)"
+                )
+            })?;
+            (path, old)
+        }
+    };
+    let show = |p: &Path| p.display().to_string();
+    match baseline::judge(&old, world, args.allow_breaking) {
+        Verdict::Unrelated(why) => {
+            if args.baseline.is_some() {
+                eprintln!("note: not compared with {}: {why}", show(&path));
+            }
+            Ok(())
+        }
+        Verdict::Refuse(ev) => {
+            let items = ev.breaking_items();
+            let mut msg = format!(
+                "refusing to generate {}: it breaks the baseline {} ({}) within compatibility \
+                 line {} in {} item{}:",
+                ev.new,
+                ev.old,
+                show(&path),
+                ev.old.compat_line(),
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
+            );
+            for item in &items {
+                msg.push_str(&format!("\n  - {item}"));
+            }
+            msg.push_str(&format!(
+                "\nbump the major version (to {}) or revert; --allow-breaking generates anyway",
+                baseline::next_line(&ev.old)
+            ));
+            Err(msg)
+        }
+        Verdict::Accept(ev) => {
+            match ev.class() {
+                Class::Identical => {}
+                Class::CompatibleMinor => {
+                    let fit = ev.fit();
+                    if !fit.fits {
+                        eprintln!(
+                            "note: compared with the baseline {} ({}): {}",
+                            ev.old,
+                            show(&path),
+                            fit.reason
+                        );
+                    }
+                }
+                Class::Breaking => {
+                    eprintln!(
+                        "warning: {} breaks the baseline {} ({}) within compatibility line {} \
+                         (generating anyway: --allow-breaking):",
+                        ev.new,
+                        ev.old,
+                        show(&path),
+                        ev.old.compat_line()
+                    );
+                    for item in ev.breaking_items() {
+                        eprintln!("  - {item}");
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), String> {
+    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

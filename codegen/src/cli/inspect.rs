@@ -1,0 +1,148 @@
+//! `plugport inspect`: what a plugin file implements, read from its descriptor without
+//! loading it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use plugport::descriptor::{self, Descriptor};
+use plugport::ir::World;
+use serde::{Deserialize, Serialize};
+
+use super::render::{self, ItemView};
+
+/// Arguments of `plugport inspect`.
+#[derive(clap::Args, Debug)]
+pub struct InspectArgs {
+    /// The plugin file (a shared library: `.so`, `.dylib`, `.dll`).
+    file: PathBuf,
+    /// Print the report as JSON (one object; the full IR under `ir`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The report of `plugport inspect`, printed as text or (with `--json`) as JSON.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    /// The file as given on the command line.
+    pub file: PathBuf,
+    /// The plugin author's name for the build (`greeter-zh`).
+    pub plugin_name: String,
+    /// The plugin author's version of the build (not the interface version).
+    pub plugin_version: String,
+    /// `namespace:name@version` of the interface package.
+    pub package: String,
+    /// The interface version (`None` when the WIT package has none: `0.0.0`).
+    pub package_version: Option<String>,
+    /// The compatibility line: `v<major>`, or `v0_<minor>` for 0.x.
+    pub compat_line: String,
+    /// The C prefix of every generated name (`example_greeter_v1`).
+    pub c_prefix: String,
+    /// The world's WIT name.
+    pub world: String,
+    /// The plugport ABI version of the descriptor.
+    pub abi_version: u32,
+    /// SHA-256 of the canonical IR (what the loader compares first).
+    pub fingerprint: String,
+    /// The only symbol the loader looks up.
+    pub entry_symbol: String,
+    /// The CPU architecture the file was built for, as the `object` crate names it.
+    pub architecture: Option<String>,
+    /// What the host provides to the plugin.
+    pub imports: Vec<ItemView>,
+    /// What the plugin provides to the host.
+    pub exports: Vec<ItemView>,
+    /// Named types no world item defines (world-level, or from used-only interfaces).
+    pub other_types: Vec<String>,
+    /// The full IR from the descriptor (deserialises into `plugport::ir::World`).
+    pub ir: World,
+}
+
+impl Report {
+    /// The report of a descriptor read from `file` (built for `architecture`).
+    pub fn new(file: &Path, d: &Descriptor, architecture: Option<String>) -> Report {
+        let w = &d.world;
+        Report {
+            file: file.to_path_buf(),
+            plugin_name: d.plugin_name.clone(),
+            plugin_version: d.plugin_version.clone(),
+            package: w.package.to_string(),
+            package_version: w.package.version.clone(),
+            compat_line: w.package.compat_line(),
+            c_prefix: w.package.c_prefix(),
+            world: w.name.clone(),
+            abi_version: d.abi_version,
+            fingerprint: d.fingerprint.clone(),
+            entry_symbol: w.entry_symbol(),
+            architecture,
+            imports: render::items(w, &w.imports),
+            exports: render::items(w, &w.exports),
+            other_types: render::other_types(w),
+            ir: w.clone(),
+        }
+    }
+
+    /// The text form.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let mut field = |k: &str, v: &str| s.push_str(&format!("{k:<14}{v}\n"));
+        field("file:", &self.file.display().to_string());
+        field(
+            "plugin:",
+            &format!("{} {}", self.plugin_name, self.plugin_version),
+        );
+        field(
+            "package:",
+            &format!(
+                "{} (compatibility line {}, C prefix {})",
+                self.package, self.compat_line, self.c_prefix
+            ),
+        );
+        field("world:", &self.world);
+        field("abi version:", &self.abi_version.to_string());
+        field("fingerprint:", &self.fingerprint);
+        field("entry:", &self.entry_symbol);
+        if let Some(a) = &self.architecture {
+            field("architecture:", a);
+        }
+        s.push_str("\nimports (provided by the host):\n");
+        render::write_items(&mut s, &self.imports);
+        s.push_str("\nexports (provided by the plugin):\n");
+        render::write_items(&mut s, &self.exports);
+        if !self.other_types.is_empty() {
+            s.push_str("\nother types:\n");
+            for t in &self.other_types {
+                s.push_str(&format!("  {t}\n"));
+            }
+        }
+        s
+    }
+}
+
+/// Reads a plugin's descriptor without loading the plugin, with the file's architecture.
+pub fn read(file: &Path) -> Result<(Descriptor, Option<String>), plugport::LoadError> {
+    let data = std::fs::read(file).map_err(|source| plugport::LoadError::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let d = descriptor::read_from_bytes(file, &data)?;
+    let arch = descriptor::architecture(&data).map(|a| format!("{a:?}"));
+    Ok((d, arch))
+}
+
+/// Prints the report; exit 1 when the file is not a readable plugport plugin.
+pub fn run(args: &InspectArgs) -> ExitCode {
+    let (d, arch) = match read(&args.file) {
+        Ok(x) => x,
+        Err(e) => return crate::fail(1, e),
+    };
+    let report = Report::new(&args.file, &d, arch);
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => crate::emit(&format!("{json}\n")),
+            Err(e) => return crate::fail(1, e),
+        }
+    } else {
+        crate::emit(&report.text());
+    }
+    ExitCode::SUCCESS
+}

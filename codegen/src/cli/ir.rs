@@ -1,0 +1,27 @@
+//! `plugport ir`: the world's IR as pretty JSON.
+
+use std::process::ExitCode;
+
+use crate::WitArgs;
+
+/// Arguments of `plugport ir`.
+#[derive(clap::Args, Debug)]
+pub struct IrArgs {
+    #[command(flatten)]
+    wit: WitArgs,
+}
+
+/// Prints the IR; exit 1 when the WIT cannot be read or is refused.
+pub fn run(args: &IrArgs) -> ExitCode {
+    let world = match crate::load_world(&args.wit.wit, args.wit.world.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return crate::fail(1, e),
+    };
+    match serde_json::to_string_pretty(&world) {
+        Ok(json) => {
+            crate::emit(&format!("{json}\n"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => crate::fail(1, e),
+    }
+}
