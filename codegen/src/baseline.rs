@@ -299,7 +299,7 @@ impl Evolution {
         out
     }
 
-    /// The items appended in the new world: `(side, path, WIT-like text)`.
+    /// The items appended at the end of a list in the new world (side, path, WIT-like text).
     pub fn added_items(&self) -> impl Iterator<Item = &compat::Extra> {
         self.compat.only_found.iter()
     }
