@@ -409,15 +409,6 @@ pub fn type_static<K: ?Sized + 'static, V: Send + Sync + 'static>(
     v.downcast_ref::<V>().expect("type_static: type confusion")
 }
 
-/// A table that may be shared between threads: function tables hold only function
-/// pointers and pointers to other static tables, never mutable state.
-#[repr(transparent)]
-pub struct SyncTable<T>(pub T);
-// SAFETY: see the type's documentation; tables are immutable after construction.
-unsafe impl<T> Sync for SyncTable<T> {}
-// SAFETY: as above.
-unsafe impl<T> Send for SyncTable<T> {}
-
 /// Moves a resource implementation into a handle's `self` pointer.
 #[inline]
 pub fn box_into_self<T>(v: T) -> *mut c_void {
