@@ -318,8 +318,7 @@ pub unsafe fn guard<F: FnOnce() -> Result<(), String>>(err: *mut PpString, f: F)
         Ok(Err(msg)) => unsafe { fail(err, PP_ERR_INVALID_ARGUMENT, msg) },
         Err(payload) => {
             let msg = panic_message(&*payload);
-            // Dropping a payload can itself panic; never let that unwind.
-            std::mem::forget(payload);
+            drop_payload(payload);
             // SAFETY: forwarded contract.
             unsafe { fail(err, PP_ERR_PANIC, msg) }
         }
@@ -387,17 +386,28 @@ pub fn unsupported(function: &'static str) -> CallError {
 // ---------------------------------------------------------------------------------------
 // Resources (§5).
 
-/// One `&'static V` per key type `K` (and `V`), created on first use by `init` and
-/// never freed: Rust has no generic statics, and a vtable built in a generic function
-/// needs one stable address so that handles coming back can be checked against it
-/// (constants may be duplicated, so their addresses cannot be compared).
+/// Drops a caught panic's payload. Dropping it can itself panic (a payload whose `Drop`
+/// panics); that second payload is forgotten (leaked) rather than allowed to unwind.
+#[cold]
+pub fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(second);
+    }
+}
+
+type StaticMap = HashMap<TypeId, &'static (dyn Any + Send + Sync)>;
+static TYPE_STATICS: OnceLock<RwLock<StaticMap>> = OnceLock::new();
+
+/// One `&'static V` per key type `K` (and `V`), created on first use by `init`: Rust has
+/// no generic statics, and a vtable built in a generic function needs one stable address
+/// so that handles coming back can be checked against it (constants may be duplicated,
+/// so their addresses cannot be compared). A plugin frees them all when it is unloaded
+/// ([`release_type_statics`], called by the export macro's unload destructor).
 pub fn type_static<K: ?Sized + 'static, V: Send + Sync + 'static>(
     init: impl FnOnce() -> V,
 ) -> &'static V {
-    type Map = HashMap<TypeId, &'static (dyn Any + Send + Sync)>;
-    static MAP: OnceLock<RwLock<Map>> = OnceLock::new();
     let key = TypeId::of::<(std::marker::PhantomData<K>, V)>();
-    let map = MAP.get_or_init(Default::default);
+    let map = TYPE_STATICS.get_or_init(Default::default);
     if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
         if let Some(v) = v.downcast_ref::<V>() {
             return v;
@@ -407,6 +417,29 @@ pub fn type_static<K: ?Sized + 'static, V: Send + Sync + 'static>(
     let v: &'static (dyn Any + Send + Sync) =
         *w.entry(key).or_insert_with(|| Box::leak(Box::new(init())));
     v.downcast_ref::<V>().expect("type_static: type confusion")
+}
+
+/// Frees every value made by [`type_static`] and the registry's table. A plugin's export
+/// macro calls this from the library's unload destructor (`.fini_array` on ELF,
+/// `__mod_term_func` on Mach-O), which `dlclose` runs just before unmapping the
+/// library: without it the vtables, whose only pointers live in the unmapped image,
+/// would leak on every unload (scenario S4: memory stays flat over reloads).
+///
+/// # Safety
+/// No reference returned by [`type_static`] may be used afterwards: call it only when
+/// the library is being unloaded or the process is exiting, when no handle of this
+/// plugin is alive (the loader unloads only after the last object is dropped).
+pub unsafe fn release_type_statics() {
+    let Some(map) = TYPE_STATICS.get() else {
+        return;
+    };
+    let old = std::mem::take(&mut *map.write().unwrap_or_else(|p| p.into_inner()));
+    for (_, v) in old {
+        let raw = v as *const (dyn Any + Send + Sync) as *mut (dyn Any + Send + Sync);
+        // SAFETY: every value was leaked from a Box by `type_static`, and (contract)
+        // nothing uses it any more. A panicking Drop is contained.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(raw) })));
+    }
 }
 
 /// Moves a resource implementation into a handle's `self` pointer.

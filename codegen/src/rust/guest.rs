@@ -151,5 +151,21 @@ impl Gen<'_> {
         o.line(&format!(
             "::plugport::rt::descriptor_blob($name, $version, {b}::WORLD_JSON);"
         ));
+        let fini = format!("{}_fini", self.c.entry());
+        o.line("/// Unload destructor: frees the plugin's vtables when `dlclose` unmaps it");
+        o.line("/// (`plugport::rt::release_type_statics`).");
+        o.line("#[used]");
+        o.line(
+            "#[cfg_attr(all(unix, not(target_vendor = \"apple\")), link_section = \".fini_array\")]",
+        );
+        o.line("#[cfg_attr(target_vendor = \"apple\", link_section = \"__DATA,__mod_term_func\")]");
+        o.line("#[allow(non_upper_case_globals)]");
+        o.open(&format!("static {fini}: extern \"C\" fn() ="));
+        o.open("extern \"C\" fn fini()");
+        o.line("// SAFETY: runs while the library is unloaded, after its last object.");
+        o.line("unsafe { ::plugport::rt::release_type_statics() }");
+        o.close();
+        o.line("fini");
+        o.close_with("};");
     }
 }

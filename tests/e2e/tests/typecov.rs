@@ -101,6 +101,9 @@ fn memcheck(plugin: &str) {
     let dir = typecov_dir();
     let out = output(
         Command::new("valgrind")
+            // With RUST_BACKTRACE set, a Rust plugin's panic hook symbolises a backtrace and
+            // std caches the debug info in the plugin's own statics, which an unload loses.
+            .env_remove("RUST_BACKTRACE")
             .args([
                 "--quiet",
                 // symbols of the plugin even after it is unloaded (leak stacks)
