@@ -112,6 +112,11 @@
 /**
  * An open plugin; opaque to C (`plugport_plugin` in `plugport.h`). Created by
  * `plugport_open`, released by `plugport_close`.
+ *
+ * After `plugport_reload` it holds the new image (`current`) and every image it replaced
+ * (`previous`): C handles and results cannot be tracked, so an old image stays loaded
+ * until `plugport_close`, or until the host says it holds nothing of it any more
+ * (`plugport_release_previous`).
  */
 typedef struct plugport_plugin plugport_plugin;
 
@@ -143,16 +148,20 @@ int32_t plugport_open(const char *path,
                       plugport_plugin **out);
 
 /**
- * The message of the last failed `plugport_open` on this thread (NUL-terminated UTF-8,
- * naming the file, the expected and the found value), or NULL when the last
- * `plugport_open` on this thread succeeded or none was made. The pointer stays valid
- * until the next `plugport_open` on this thread.
+ * The message of the last failed `plugport_open` or `plugport_reload` on this thread
+ * (NUL-terminated UTF-8, naming the file, the expected and the found value), or NULL when
+ * the last such call on this thread succeeded or none was made. The pointer stays valid
+ * until the next `plugport_open` or `plugport_reload` on this thread.
  */
 const char *plugport_last_error(void);
 
 /**
  * The plugin's exports table (`const <prefix>_<world>_exports *`: cast it to the type
  * of the generated header), valid until `plugport_close`. NULL if `p` is NULL.
+ *
+ * After a successful `plugport_reload` this is the new image's table; tables obtained
+ * before stay valid (their image stays loaded) until `plugport_close` or
+ * `plugport_release_previous`.
  *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`.
@@ -161,7 +170,8 @@ const void *plugport_exports(const plugport_plugin *p);
 
 /**
  * The plugin author's name for the plugin (from its descriptor), NUL-terminated, owned
- * by `p` and valid until `plugport_close`. NULL if `p` is NULL.
+ * by `p` and valid until `plugport_close` (or, once replaced by `plugport_reload`, until
+ * `plugport_release_previous`). NULL if `p` is NULL.
  *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`.
@@ -170,7 +180,7 @@ const char *plugport_plugin_name(const plugport_plugin *p);
 
 /**
  * The plugin author's version of the plugin build (from its descriptor, e.g. `1.0.3`),
- * NUL-terminated, owned by `p`. NULL if `p` is NULL.
+ * NUL-terminated, owned by `p` (valid as the name). NULL if `p` is NULL.
  *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`.
@@ -179,7 +189,7 @@ const char *plugport_plugin_version(const plugport_plugin *p);
 
 /**
  * The fingerprint of the plugin's world (64 lower-case hex digits, the SHA-256 of its
- * canonical IR), NUL-terminated, owned by `p`. NULL if `p` is NULL.
+ * canonical IR), NUL-terminated, owned by `p` (valid as the name). NULL if `p` is NULL.
  *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`.
@@ -187,13 +197,61 @@ const char *plugport_plugin_version(const plugport_plugin *p);
 const char *plugport_fingerprint(const plugport_plugin *p);
 
 /**
- * Closes a plugin: the plugin is unloaded once nothing else holds it, so release every
- * handle and result from it first. NULL is ignored. `p` is invalid afterwards.
+ * Closes a plugin: unloads its current image and every image `plugport_reload` replaced,
+ * so release every handle and result from any of them first. NULL is ignored. `p` is
+ * invalid afterwards.
  *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`, closed at most once.
  */
 void plugport_close(plugport_plugin *p);
+
+/**
+ * Reloads a plugin in place (`docs/abi.md` §10): opens the file at the path `p` was
+ * opened from, as it is on disk now, with the same expected world and imports table, and
+ * checks it exactly as `plugport_open` does.
+ *
+ * - On success (`PLUGPORT_OK`), `p` serves the new image: `plugport_exports`,
+ *   `plugport_plugin_name`, `plugport_plugin_version` and `plugport_fingerprint` return
+ *   the new values, and calls through the new table reach the new code. The replaced
+ *   image stays loaded, with every table, handle and string obtained from it, until
+ *   `plugport_close(p)` or `plugport_release_previous(p)`: the runtime cannot see which
+ *   handles a C host still holds, so it never unloads them on its own.
+ * - On failure (a `PLUGPORT_E_*` code; `plugport_last_error()` says why, naming the file,
+ *   expected and found), nothing changes: `p` keeps serving the old image.
+ *
+ * Not to be called concurrently with any other use of `p` itself (calls through tables
+ * and handles obtained earlier may go on: their images stay loaded).
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`; the imports table passed to
+ * `plugport_open` must still be valid.
+ */
+int32_t plugport_reload(plugport_plugin *p);
+
+/**
+ * Unloads every image of `p` that `plugport_reload` replaced, keeping the current one;
+ * returns how many were released (0 for NULL). Call it only when the host holds nothing
+ * from those images any more: no table, no handle, no unreleased result, no string from
+ * `plugport_plugin_name` & co. obtained before the last reload. A C host that reloads
+ * repeatedly calls it after each reload once the old objects are gone, so that memory
+ * stays flat.
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`, not used concurrently; nothing
+ * obtained from a replaced image may be used afterwards.
+ */
+size_t plugport_release_previous(plugport_plugin *p);
+
+/**
+ * How many images of the plugin are loaded through `p`: 1 for the current one, plus one
+ * per image replaced by `plugport_reload` and not yet released (by
+ * `plugport_release_previous` or `plugport_close`). 0 for NULL.
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`.
+ */
+size_t plugport_loaded_images(const plugport_plugin *p);
 
 #ifdef __cplusplus
 }  // extern "C"

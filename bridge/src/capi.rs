@@ -18,11 +18,35 @@ pub use crate::codes::*;
 
 /// An open plugin; opaque to C (`plugport_plugin` in `plugport.h`). Created by
 /// `plugport_open`, released by `plugport_close`.
+///
+/// After `plugport_reload` it holds the new image (`current`) and every image it replaced
+/// (`previous`): C handles and results cannot be tracked, so an old image stays loaded
+/// until `plugport_close`, or until the host says it holds nothing of it any more
+/// (`plugport_release_previous`).
 pub struct PlugportPlugin {
+    current: Image,
+    previous: Vec<Image>,
+}
+
+/// One loaded image and the C strings handed out for it.
+struct Image {
     plugin: Arc<Plugin>,
     name: CString,
     version: CString,
     fingerprint: CString,
+}
+
+impl Image {
+    fn new(plugin: Arc<Plugin>) -> Image {
+        let d = plugin.descriptor();
+        // The descriptor reader refuses interior NULs, so these never fail.
+        Image {
+            name: CString::new(d.plugin_name.clone()).unwrap_or_default(),
+            version: CString::new(d.plugin_version.clone()).unwrap_or_default(),
+            fingerprint: CString::new(d.fingerprint.clone()).unwrap_or_default(),
+            plugin,
+        }
+    }
 }
 
 thread_local! {
@@ -112,13 +136,9 @@ pub unsafe extern "C" fn plugport_open(
         };
         match loader::open(&path, json, imports) {
             Ok(plugin) => {
-                let d = plugin.descriptor();
-                // The descriptor reader refuses interior NULs, so these never fail.
                 let handle = PlugportPlugin {
-                    name: CString::new(d.plugin_name.clone()).unwrap_or_default(),
-                    version: CString::new(d.plugin_version.clone()).unwrap_or_default(),
-                    fingerprint: CString::new(d.fingerprint.clone()).unwrap_or_default(),
-                    plugin,
+                    current: Image::new(plugin),
+                    previous: Vec::new(),
                 };
                 // SAFETY: `out` is non-null and writable.
                 unsafe { *out = Box::into_raw(Box::new(handle)) };
@@ -149,10 +169,10 @@ fn c_path(p: &CStr) -> Option<PathBuf> {
     p.to_str().ok().map(PathBuf::from)
 }
 
-/// The message of the last failed `plugport_open` on this thread (NUL-terminated UTF-8,
-/// naming the file, the expected and the found value), or NULL when the last
-/// `plugport_open` on this thread succeeded or none was made. The pointer stays valid
-/// until the next `plugport_open` on this thread.
+/// The message of the last failed `plugport_open` or `plugport_reload` on this thread
+/// (NUL-terminated UTF-8, naming the file, the expected and the found value), or NULL when
+/// the last such call on this thread succeeded or none was made. The pointer stays valid
+/// until the next `plugport_open` or `plugport_reload` on this thread.
 #[no_mangle]
 pub extern "C" fn plugport_last_error() -> *const c_char {
     catch_unwind(|| {
@@ -167,52 +187,58 @@ pub extern "C" fn plugport_last_error() -> *const c_char {
 /// The plugin's exports table (`const <prefix>_<world>_exports *`: cast it to the type
 /// of the generated header), valid until `plugport_close`. NULL if `p` is NULL.
 ///
+/// After a successful `plugport_reload` this is the new image's table; tables obtained
+/// before stay valid (their image stays loaded) until `plugport_close` or
+/// `plugport_release_previous`.
+///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`.
 #[no_mangle]
 pub unsafe extern "C" fn plugport_exports(p: *const PlugportPlugin) -> *const c_void {
     // SAFETY: NULL or live per the contract.
     match unsafe { p.as_ref() } {
-        Some(p) => p.plugin.exports(),
+        Some(p) => p.current.plugin.exports(),
         None => std::ptr::null(),
     }
 }
 
 /// The plugin author's name for the plugin (from its descriptor), NUL-terminated, owned
-/// by `p` and valid until `plugport_close`. NULL if `p` is NULL.
+/// by `p` and valid until `plugport_close` (or, once replaced by `plugport_reload`, until
+/// `plugport_release_previous`). NULL if `p` is NULL.
 ///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`.
 #[no_mangle]
 pub unsafe extern "C" fn plugport_plugin_name(p: *const PlugportPlugin) -> *const c_char {
     // SAFETY: NULL or live per the contract.
-    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.name.as_ptr())
+    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.current.name.as_ptr())
 }
 
 /// The plugin author's version of the plugin build (from its descriptor, e.g. `1.0.3`),
-/// NUL-terminated, owned by `p`. NULL if `p` is NULL.
+/// NUL-terminated, owned by `p` (valid as the name). NULL if `p` is NULL.
 ///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`.
 #[no_mangle]
 pub unsafe extern "C" fn plugport_plugin_version(p: *const PlugportPlugin) -> *const c_char {
     // SAFETY: NULL or live per the contract.
-    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.version.as_ptr())
+    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.current.version.as_ptr())
 }
 
 /// The fingerprint of the plugin's world (64 lower-case hex digits, the SHA-256 of its
-/// canonical IR), NUL-terminated, owned by `p`. NULL if `p` is NULL.
+/// canonical IR), NUL-terminated, owned by `p` (valid as the name). NULL if `p` is NULL.
 ///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`.
 #[no_mangle]
 pub unsafe extern "C" fn plugport_fingerprint(p: *const PlugportPlugin) -> *const c_char {
     // SAFETY: NULL or live per the contract.
-    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.fingerprint.as_ptr())
+    unsafe { p.as_ref() }.map_or(std::ptr::null(), |p| p.current.fingerprint.as_ptr())
 }
 
-/// Closes a plugin: the plugin is unloaded once nothing else holds it, so release every
-/// handle and result from it first. NULL is ignored. `p` is invalid afterwards.
+/// Closes a plugin: unloads its current image and every image `plugport_reload` replaced,
+/// so release every handle and result from any of them first. NULL is ignored. `p` is
+/// invalid afterwards.
 ///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`, closed at most once.
@@ -224,4 +250,88 @@ pub unsafe extern "C" fn plugport_close(p: *mut PlugportPlugin) {
     // SAFETY: from `Box::into_raw` in `plugport_open`, closed once per the contract.
     let handle = unsafe { Box::from_raw(p) };
     let _ = catch_unwind(AssertUnwindSafe(move || drop(handle)));
+}
+
+/// Reloads a plugin in place (`docs/abi.md` §10): opens the file at the path `p` was
+/// opened from, as it is on disk now, with the same expected world and imports table, and
+/// checks it exactly as `plugport_open` does.
+///
+/// - On success (`PLUGPORT_OK`), `p` serves the new image: `plugport_exports`,
+///   `plugport_plugin_name`, `plugport_plugin_version` and `plugport_fingerprint` return
+///   the new values, and calls through the new table reach the new code. The replaced
+///   image stays loaded, with every table, handle and string obtained from it, until
+///   `plugport_close(p)` or `plugport_release_previous(p)`: the runtime cannot see which
+///   handles a C host still holds, so it never unloads them on its own.
+/// - On failure (a `PLUGPORT_E_*` code; `plugport_last_error()` says why, naming the file,
+///   expected and found), nothing changes: `p` keeps serving the old image.
+///
+/// Not to be called concurrently with any other use of `p` itself (calls through tables
+/// and handles obtained earlier may go on: their images stay loaded).
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`; the imports table passed to
+/// `plugport_open` must still be valid.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_reload(p: *mut PlugportPlugin) -> i32 {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        clear_last_error();
+        // SAFETY: NULL or live per the contract, and not used concurrently.
+        let Some(p) = (unsafe { p.as_mut() }) else {
+            set_last_error(
+                "plugport_reload: p is NULL: expected a plugport_plugin from plugport_open".into(),
+            );
+            return PLUGPORT_E_INVALID_ARGUMENT;
+        };
+        match p.current.plugin.reopen() {
+            Ok(plugin) => {
+                let old = std::mem::replace(&mut p.current, Image::new(plugin));
+                p.previous.push(old);
+                PLUGPORT_OK
+            }
+            Err(e) => {
+                set_last_error(e.to_string());
+                e.code()
+            }
+        }
+    }));
+    result.unwrap_or_else(|_| {
+        let _ = catch_unwind(|| {
+            set_last_error("plugport_reload: internal error (panic in plugport)".into())
+        });
+        PLUGPORT_E_PANIC
+    })
+}
+
+/// Unloads every image of `p` that `plugport_reload` replaced, keeping the current one;
+/// returns how many were released (0 for NULL). Call it only when the host holds nothing
+/// from those images any more: no table, no handle, no unreleased result, no string from
+/// `plugport_plugin_name` & co. obtained before the last reload. A C host that reloads
+/// repeatedly calls it after each reload once the old objects are gone, so that memory
+/// stays flat.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`, not used concurrently; nothing
+/// obtained from a replaced image may be used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_release_previous(p: *mut PlugportPlugin) -> usize {
+    // SAFETY: NULL or live per the contract, and not used concurrently.
+    let Some(p) = (unsafe { p.as_mut() }) else {
+        return 0;
+    };
+    let old = std::mem::take(&mut p.previous);
+    let n = old.len();
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    n
+}
+
+/// How many images of the plugin are loaded through `p`: 1 for the current one, plus one
+/// per image replaced by `plugport_reload` and not yet released (by
+/// `plugport_release_previous` or `plugport_close`). 0 for NULL.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_loaded_images(p: *const PlugportPlugin) -> usize {
+    // SAFETY: NULL or live per the contract.
+    unsafe { p.as_ref() }.map_or(0, |p| 1 + p.previous.len())
 }

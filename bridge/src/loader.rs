@@ -25,6 +25,19 @@
 //! Costs: the plugin's image is named after the (deleted) copy, so a plugin that locates
 //! files next to itself with `dladdr` sees the temporary directory; and the temporary
 //! directory must allow mapping code (set `PLUGPORT_TMPDIR` when `/tmp` is `noexec`).
+//!
+//! # Lifecycle (`docs/abi.md` §10)
+//!
+//! - **Unload**: a [`Plugin`] is `dlclose`d when its last `Arc` is dropped. Generated
+//!   Rust hosts put a clone in every object that can reach the plugin's code (the world
+//!   struct, each resource), so the image stays mapped exactly as long as something can
+//!   call into it. [`Plugin::image_path`] names the mapping (in `/proc/self/maps` on
+//!   Linux), which lets tests see that it is gone.
+//! - **Reload**: [`Plugin::reopen`] opens the file at [`Plugin::path`] again, with the same
+//!   host world and imports, as a new image; the old one stays loaded while references to
+//!   it live. A refused file leaves the old plugin untouched.
+//! - **Side by side**: every open is its own image (above), so two versions, or two copies
+//!   of one file, or the old and the new file at one path, live in one process at once.
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
@@ -61,11 +74,18 @@ pub struct Plugin {
     compat: Compat,
     /// The private copy, when it could not be deleted right after loading (Windows).
     copy: Option<PrivateCopy>,
+    /// Where the image was loaded from: the private copy (deleted on Unix).
+    image: PathBuf,
+    /// The host world JSON and imports table it was opened with, for [`Plugin::reopen`].
+    expected_world_json: Arc<str>,
+    imports: *const c_void,
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
 // returned, and plugport requires every function of a plugin to be callable from any
-// thread (`docs/abi.md` §5, "Threads"). The library handle is thread-safe.
+// thread (`docs/abi.md` §5, "Threads"). The library handle is thread-safe. The imports
+// pointer is only handed to a plugin's entry again by `reopen`; the host guarantees the
+// table outlives the plugin, and import tables are immutable and thread-safe likewise.
 unsafe impl Send for Plugin {}
 // SAFETY: see `Send`: shared access only reads immutable data or calls thread-safe code.
 unsafe impl Sync for Plugin {}
@@ -105,6 +125,31 @@ impl Plugin {
     /// Always [`Compat::is_compatible`], or the plugin would not have loaded.
     pub fn compat(&self) -> &Compat {
         &self.compat
+    }
+
+    /// The file the dynamic loader mapped: the private copy of [`Self::path`] (module
+    /// docs), `<tmp>/plugport-<pid>-<n>/<file name>`, unique to this image. On Unix the
+    /// copy is deleted right after loading, so the file no longer exists, but the mapping
+    /// keeps this name: on Linux the image's lines of `/proc/self/maps` show it (followed
+    /// by ` (deleted)`) until the plugin is unloaded.
+    pub fn image_path(&self) -> &Path {
+        &self.image
+    }
+
+    /// Opens the file at [`Self::path`] again, as it is on disk now, with the same host
+    /// world and imports table as this plugin: the reload of `docs/abi.md` §10.
+    ///
+    /// The result is a new, independent image (its own globals, its own exports table);
+    /// `self` is not affected and stays loaded while references to it live, so objects
+    /// created by the old image keep working. On error (the file was replaced by an
+    /// incompatible or broken one) nothing changes: keep using `self`.
+    ///
+    /// The host's obligation of [`open`] carries over: the imports table `self` was opened
+    /// with must stay valid until the new plugin is dropped too.
+    ///
+    /// Errors: every [`LoadError`] of [`open`].
+    pub fn reopen(&self) -> Result<Arc<Plugin>, LoadError> {
+        open_with(&self.path, self.expected_world_json.clone(), self.imports)
     }
 }
 
@@ -220,7 +265,16 @@ pub fn open(
     expected_world_json: &str,
     imports: *const c_void,
 ) -> Result<Arc<Plugin>, LoadError> {
-    let (fingerprint, world) = parse_host_world(path, expected_world_json)?;
+    open_with(path, Arc::from(expected_world_json), imports)
+}
+
+/// [`open`], keeping the host world JSON for [`Plugin::reopen`].
+fn open_with(
+    path: &Path,
+    expected_world_json: Arc<str>,
+    imports: *const c_void,
+) -> Result<Arc<Plugin>, LoadError> {
+    let (fingerprint, world) = parse_host_world(path, &expected_world_json)?;
     let data = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -252,6 +306,7 @@ pub fn open(
             copy.file.display()
         ),
     })?;
+    let image = copy.file.clone();
     let copy = if cfg!(unix) {
         drop(copy); // the mapping stays valid; nothing is left on disk
         None
@@ -300,6 +355,9 @@ pub fn open(
         exports,
         compat,
         copy,
+        image,
+        expected_world_json,
+        imports,
     }))
 }
 

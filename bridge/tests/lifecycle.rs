@@ -1,0 +1,176 @@
+//! The loader's side of the plugin lifecycle (`docs/abi.md` §10): an image is unmapped
+//! when its last reference goes, [`Plugin::reopen`] loads the file as it is now as a new
+//! image next to the old one, and a refused file leaves the old plugin serving.
+//!
+//! Plugins are the tiny C plugins of `tests/c-loader/plugin.c`; two builds are told apart
+//! by the plugin version in their descriptors and by their own counters (`bump`).
+#![cfg(target_os = "linux")] // reads /proc/self/maps
+
+mod common;
+
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::*;
+use plugport::descriptor;
+use plugport::error::LoadError;
+use plugport::loader::{self, Plugin};
+
+const HOST_VERSION: &str = "1.2.0";
+
+fn host_json() -> String {
+    descriptor::world_json(&calc_world(HOST_VERSION))
+}
+
+/// Builds a calc plugin whose descriptor says `plugin_version`, into `<dir>/<sub>/<name>`.
+fn build(dir: &Path, sub: &str, name: &str, world_version: &str, plugin_version: &str) -> PathBuf {
+    let dir = dir.join(sub);
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = calc_world(world_version);
+    let blob = descriptor::encode_blob(
+        "calc-c",
+        plugin_version,
+        &descriptor::world_json(&w),
+        cfg!(target_endian = "little"),
+    );
+    build_plugin(&dir, name, &w, &blob, &[], &[])
+}
+
+/// Replaces `dest` by a copy of `src` the way deployments do: write a temporary file next
+/// to it, then rename it over `dest` (atomic: a reader sees the old or the new file).
+fn replace(src: &Path, dest: &Path) {
+    let tmp = dest.with_extension("so.tmp");
+    std::fs::copy(src, &tmp).unwrap();
+    std::fs::rename(&tmp, dest).unwrap();
+}
+
+fn exports(p: &Plugin) -> &CalcExports {
+    // SAFETY: plugin.c's table has this layout, and `p` keeps it alive.
+    unsafe { &*p.exports().cast::<CalcExports>() }
+}
+
+/// Whether `image` (a [`Plugin::image_path`]) is mapped in this process.
+fn mapped(image: &Path) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let image = image.to_str().unwrap();
+    maps.lines().any(|l| {
+        let path = l.split_whitespace().nth(5).unwrap_or("");
+        l.contains(image) && (path == image || l.ends_with(&format!("{image} (deleted)")))
+    })
+}
+
+#[test]
+fn the_image_is_unmapped_when_the_last_reference_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build(dir.path(), "a", "libunmap.so", HOST_VERSION, "0.3.1");
+    let p = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    let image = p.image_path().to_path_buf();
+    assert_eq!(image.file_name(), path.file_name());
+    assert!(
+        image
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(&format!("plugport-{}-", std::process::id())),
+        "{}",
+        image.display()
+    );
+    assert!(
+        !image.exists(),
+        "the private copy is deleted right after loading"
+    );
+    assert!(
+        mapped(&image),
+        "{} is not in /proc/self/maps",
+        image.display()
+    );
+
+    let clone = Arc::clone(&p);
+    drop(p);
+    assert!(mapped(&image), "a clone still holds the image");
+    assert_eq!((exports(&clone).bump)(), 1);
+    drop(clone);
+    assert!(!mapped(&image), "{} is still mapped", image.display());
+}
+
+#[test]
+fn every_open_has_its_own_image_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build(dir.path(), "a", "libown.so", HOST_VERSION, "0.3.1");
+    let a = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    let b = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    assert_ne!(a.image_path(), b.image_path());
+    assert!(mapped(a.image_path()) && mapped(b.image_path()));
+    let b_image = b.image_path().to_path_buf();
+    drop(b);
+    assert!(!mapped(&b_image));
+    assert!(mapped(a.image_path()));
+}
+
+#[test]
+fn reopen_loads_the_replaced_file_as_a_new_image_and_keeps_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = build(dir.path(), "v1", "libcalc.so", HOST_VERSION, "0.3.1");
+    let v2 = build(dir.path(), "v2", "libcalc.so", HOST_VERSION, "0.4.0");
+    let path = dir.path().join("libcalc.so");
+    replace(&v1, &path);
+    let imports = 0x5678usize as *const c_void; // opaque to the plugin: only stored
+    let old = loader::open(&path, &host_json(), imports).unwrap();
+    assert_eq!((exports(&old).bump)(), 1);
+
+    replace(&v2, &path);
+    let new = old.reopen().expect("the replaced file loads");
+    assert_eq!(new.path(), path);
+    assert_eq!(new.descriptor().plugin_version, "0.4.0");
+    assert_eq!(old.descriptor().plugin_version, "0.3.1");
+    assert_ne!(new.image_path(), old.image_path());
+    assert_eq!(
+        (exports(&new).imports_seen)(),
+        imports,
+        "same imports table"
+    );
+    assert_eq!((exports(&new).bump)(), 1, "fresh globals");
+    assert_eq!((exports(&old).bump)(), 2, "the old image keeps its state");
+
+    // Reopening an unchanged file also gives a fresh image.
+    let again = new.reopen().unwrap();
+    assert_eq!((exports(&again).bump)(), 1);
+    assert_eq!((exports(&new).bump)(), 2);
+
+    let old_image = old.image_path().to_path_buf();
+    drop(old);
+    assert!(!mapped(&old_image));
+    assert!(mapped(new.image_path()) && mapped(again.image_path()));
+}
+
+#[test]
+fn reopen_of_a_refused_file_leaves_the_old_plugin_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = build(dir.path(), "v1", "libcalc.so", HOST_VERSION, "0.3.1");
+    let major = build(dir.path(), "v2", "libcalc.so", "2.0.0", "2.0.0");
+    let path = dir.path().join("libcalc.so");
+    replace(&good, &path);
+    let p = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    assert_eq!((exports(&p).bump)(), 1);
+
+    replace(&major, &path);
+    let err = p.reopen().unwrap_err();
+    assert!(
+        matches!(&err, LoadError::MajorVersionMismatch { expected, found, .. }
+            if expected == "test:calc@1.2.0 (line v1)" && found == "test:calc@2.0.0 (line v2)"),
+        "{err:?}"
+    );
+    std::fs::write(&path, "not a library").unwrap();
+    assert!(matches!(
+        p.reopen().unwrap_err(),
+        LoadError::NotSharedLibrary { .. }
+    ));
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(p.reopen().unwrap_err(), LoadError::Io { .. }));
+
+    assert_eq!((exports(&p).bump)(), 2, "the old image serves on");
+    assert!(mapped(p.image_path()));
+}
