@@ -7,6 +7,7 @@
 //! impl imports::logger::Host for MyHost { fn log(level: Level, message: &str) { … } }
 //! let plugin = Greeter::load::<MyHost>("libgreeter_en.so")?;   // `load(path)` without imports
 //! let hello: String = plugin.greet().greet("x")?;
+//! plugin.reload()?;                  // the file was replaced: new calls reach the new code
 //! ```
 
 use plugport::ir::WorldItem;
@@ -19,6 +20,7 @@ use crate::names::c_ident;
 /// Inherent methods of the world struct that accessors must not shadow.
 const RESERVED: &[&str] = &[
     "load",
+    "reload",
     "from_raw_exports",
     "imports_table",
     "plugin",
@@ -103,6 +105,40 @@ impl Gen<'_> {
             "let exports = plugin.exports() as *const {exports};"
         ));
         o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), raw_descriptor: ::std::sync::OnceLock::new() })");
+        o.close();
+        // reload
+        o.line(
+            "/// Reloads the plugin in place (`docs/abi.md` §10): opens the file at the plugin's",
+        );
+        o.line(
+            "/// path as it is on disk now, with the same imports, checks it like [`Self::load`],",
+        );
+        o.line("/// and on success makes this value use the new image: calls made through it from");
+        o.line("/// now on reach the new code. Objects created before (resources, clones of this");
+        o.line(
+            "/// value) keep the old image loaded and keep working until they are dropped; then it",
+        );
+        o.line("/// is unloaded. Interface wrappers borrow `self`, so none can be alive here.");
+        o.line("///");
+        o.line("/// Errors: every [`LoadError`](::plugport::error::LoadError) of the loader; then");
+        o.line("/// nothing changed and the old image keeps serving. For a value made by");
+        o.line("/// [`Self::from_raw_exports`] there is no file: `LoadError::Io` with");
+        o.line("/// `ErrorKind::Unsupported`.");
+        o.open(
+            "pub fn reload(&mut self) -> ::core::result::Result<(), ::plugport::error::LoadError>",
+        );
+        o.open("let plugin = match &self.keep");
+        o.line("::core::option::Option::Some(p) => p.reopen()?,");
+        o.open("::core::option::Option::None => return ::core::result::Result::Err(::plugport::error::LoadError::Io");
+        o.line("path: ::std::path::PathBuf::new(),");
+        o.line("source: ::std::io::Error::new(::std::io::ErrorKind::Unsupported, \"reload: this plugin was wrapped with from_raw_exports (statically linked), there is no file to reload\"),");
+        o.close_with("}),");
+        o.close_with("};");
+        o.line(&format!(
+            "self.exports = plugin.exports() as *const {exports};"
+        ));
+        o.line("self.keep = ::core::option::Option::Some(plugin);");
+        o.line("::core::result::Result::Ok(())");
         o.close();
         o.line("/// The imports table this host passes to a plugin's entry: static, one per");
         o.line("/// implementation (for calling the entry of a statically linked plugin).");
