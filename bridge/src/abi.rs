@@ -56,7 +56,9 @@ pub struct PpTableHeader {
     /// `major << 16 | minor` of the package that defined the table's interface.
     pub version: u32,
     /// Releases owned results (and error messages) produced by the functions of this table.
-    pub dealloc: PpDeallocFn,
+    /// `None` (C `NULL`) is allowed only in a table whose functions never return owned
+    /// memory; plugport never calls through a null `dealloc` (it leaks instead, §6).
+    pub dealloc: Option<PpDeallocFn>,
 }
 
 impl PpString {

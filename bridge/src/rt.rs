@@ -224,7 +224,10 @@ pub fn alloc_vec<T: Copy>(v: Vec<T>) -> (*const T, usize) {
 /// # Safety
 /// `s` must be owned by the caller and come from the table whose `dealloc` is given.
 #[inline]
-pub unsafe fn release_string(s: &PpString, dealloc: PpDeallocFn) {
+pub unsafe fn release_string(s: &PpString, dealloc: Option<PpDeallocFn>) {
+    let Some(dealloc) = dealloc else {
+        return; // a table without `dealloc` (C NULL): leak rather than free wrongly (§6)
+    };
     if s.len > 0 && !s.ptr.is_null() {
         // SAFETY: the allocation is exactly `len` bytes with alignment 1 (§6).
         unsafe { dealloc(s.ptr as *mut c_void, s.len, 1) };
@@ -239,8 +242,11 @@ pub unsafe fn release_string(s: &PpString, dealloc: PpDeallocFn) {
 /// `(ptr, len)` must be owned by the caller and come from the table whose `dealloc`
 /// is given.
 #[inline]
-pub unsafe fn release_slice<T>(ptr: *const T, len: usize, dealloc: PpDeallocFn) {
+pub unsafe fn release_slice<T>(ptr: *const T, len: usize, dealloc: Option<PpDeallocFn>) {
     let size = std::mem::size_of::<T>();
+    let Some(dealloc) = dealloc else {
+        return; // a table without `dealloc` (C NULL): leak rather than free wrongly (§6)
+    };
     if len == 0 || ptr.is_null() || size == 0 {
         return;
     }
@@ -347,7 +353,11 @@ pub fn arg_error(function: &str, param: &str, why: String) -> String {
 /// # Safety
 /// `err` must be the callee's `*err` after the call (owned by the caller or empty).
 #[cold]
-pub unsafe fn call_error(status: PpStatus, err: PpString, dealloc: PpDeallocFn) -> CallError {
+pub unsafe fn call_error(
+    status: PpStatus,
+    err: PpString,
+    dealloc: Option<PpDeallocFn>,
+) -> CallError {
     let message = if err.len > 0 && !err.ptr.is_null() {
         // SAFETY: an owned message of `len` bytes from the callee.
         let bytes = unsafe { std::slice::from_raw_parts(err.ptr, err.len) };
@@ -555,7 +565,7 @@ mod tests {
         // SAFETY: just allocated, owned here.
         unsafe {
             assert_eq!(lift_str(s).unwrap(), "héllo");
-            release_string(&s, rust_dealloc);
+            release_string(&s, Some(rust_dealloc));
         }
         let e = alloc_string(String::new());
         assert!(e.ptr.is_null() && e.len == 0);
@@ -563,7 +573,7 @@ mod tests {
         // SAFETY: just allocated, owned here.
         unsafe {
             assert_eq!(lift_vec(p, n).unwrap(), vec![1, 2, 3]);
-            release_slice(p, n, rust_dealloc);
+            release_slice(p, n, Some(rust_dealloc));
         }
         let (p, n) = alloc_vec(Vec::<u64>::new());
         assert!(p.is_null() && n == 0);
@@ -576,14 +586,14 @@ mod tests {
         let st = unsafe { guard(&mut err, || panic!("kaputt {}", 7)) };
         assert_eq!(st, PP_ERR_PANIC);
         // SAFETY: `err` is an owned message allocated by `guard`.
-        let e = unsafe { call_error(st, err, rust_dealloc) };
+        let e = unsafe { call_error(st, err, Some(rust_dealloc)) };
         assert_eq!(e, CallError::Panic("kaputt 7".into()));
         let mut err = PpString::EMPTY;
         // SAFETY: as above.
         let st = unsafe { guard(&mut err, || Err("bad `x`".to_string())) };
         assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
         // SAFETY: as above.
-        let e = unsafe { call_error(st, err, rust_dealloc) };
+        let e = unsafe { call_error(st, err, Some(rust_dealloc)) };
         assert_eq!(e, CallError::InvalidArgument("bad `x`".into()));
         // SAFETY: null err is allowed.
         assert_eq!(unsafe { guard(std::ptr::null_mut(), || Ok(())) }, PP_OK);

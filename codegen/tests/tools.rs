@@ -573,11 +573,10 @@ fn s10_inspect_and_check_explain_a_plugin_without_running_it() {
 
     // Control: the marker mechanism works. Loading runs the constructor; the plugin's
     // entry then refuses the empty imports table (its `init` checks the size).
-    unsafe extern "C" fn no_dealloc(_: *mut std::ffi::c_void, _: usize, _: usize) {}
     let imports = plugport::abi::PpTableHeader {
         size: 0,
         version: 0x0001_0000,
-        dealloc: no_dealloc,
+        dealloc: None,
     };
     let err = plugport::loader::open(
         &plugin,

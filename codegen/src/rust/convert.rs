@@ -165,7 +165,7 @@ impl Gen<'_> {
         let lift_head =
             format!("pub unsafe fn lift_{m}(v: &{f}, k: &{keep}) -> {RESULT}<{n}, {STRING}>");
         let release_head =
-            format!("pub unsafe fn release_{m}(v: &{f}, d: ::plugport::abi::PpDeallocFn)");
+            format!("pub unsafe fn release_{m}(v: &{f}, d: ::core::option::Option<::plugport::abi::PpDeallocFn>)");
         let scratch = "s: &mut ::plugport::rt::Scratch";
         let zeroed = "unsafe { ::core::mem::zeroed() }";
         match self.kind(id) {

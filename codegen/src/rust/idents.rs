@@ -60,9 +60,17 @@ pub fn upper(wit: &str) -> String {
     snake(wit).to_ascii_uppercase()
 }
 
-/// A C identifier as the field name bindgen gives it: Rust keywords get a trailing `_`.
+/// Names bindgen also suffixes with `_` although they are not keywords: primitive type
+/// names and reserved words (bindgen's `rust_mangle` list).
+const BINDGEN_RESERVED: &[&str] = &[
+    "str", "proc", "pure", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128",
+    "f32", "f64", "usize", "isize", "bool", "char",
+];
+
+/// A C identifier as the field name bindgen gives it: Rust keywords, primitive type names
+/// and a few reserved words get a trailing `_`.
 pub fn ffi_field(c: &str) -> String {
-    if is_rust_keyword(c) {
+    if is_rust_keyword(c) || BINDGEN_RESERVED.contains(&c) {
         format!("{c}_")
     } else {
         c.to_string()
@@ -72,6 +80,14 @@ pub fn ffi_field(c: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ffi_fields_follow_bindgen() {
+        assert_eq!(ffi_field("type"), "type_");
+        assert_eq!(ffi_field("str"), "str_");
+        assert_eq!(ffi_field("u8"), "u8_");
+        assert_eq!(ffi_field("stream"), "stream");
+    }
 
     #[test]
     fn identifiers() {

@@ -250,7 +250,7 @@ impl Gen<'_> {
     /// `header: PpTableHeader { … },` for a table type.
     pub(crate) fn header_init(&self, table: &str, iface: Option<&Interface>) -> String {
         format!(
-            "header: ::plugport::abi::PpTableHeader {{ size: ::core::mem::size_of::<{table}>() as u32, version: {:#x}, dealloc: ::plugport::abi::rust_dealloc }},",
+            "header: ::plugport::abi::PpTableHeader {{ size: ::core::mem::size_of::<{table}>() as u32, version: {:#x}, dealloc: ::core::option::Option::Some(::plugport::abi::rust_dealloc) }},",
             self.table_version(iface)
         )
     }

@@ -104,7 +104,7 @@ fn the_entry_checks_the_imports_table() {
         header: PpTableHeader {
             size: 4,
             version: 1 << 16,
-            dealloc: plugport::abi::rust_dealloc,
+            dealloc: Some(plugport::abi::rust_dealloc),
         },
         logger: std::ptr::null(),
     };
@@ -121,7 +121,7 @@ fn a_logger_missing_from_the_imports_is_unsupported_in_the_guest() {
         header: PpTableHeader {
             size: std::mem::size_of::<PpTableHeader>() as u32,
             version: 1 << 16,
-            dealloc: plugport::abi::rust_dealloc,
+            dealloc: Some(plugport::abi::rust_dealloc),
         },
         logger: std::ptr::null(),
     };
@@ -152,7 +152,7 @@ fn the_host_import_trampolines_validate_their_arguments() {
     // SAFETY: an owned message from the host trampoline.
     let msg = unsafe { plugport::rt::lift_string(err) }.unwrap();
     // SAFETY: as above.
-    unsafe { plugport::rt::release_string(&err, plugport::abi::rust_dealloc) };
+    unsafe { plugport::rt::release_string(&err, Some(plugport::abi::rust_dealloc)) };
     assert!(
         msg.contains("logger.log") && msg.contains("`level`"),
         "{msg}"
@@ -172,5 +172,5 @@ fn the_host_import_trampolines_validate_their_arguments() {
     };
     assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
     // SAFETY: as above.
-    unsafe { plugport::rt::release_string(&err, plugport::abi::rust_dealloc) };
+    unsafe { plugport::rt::release_string(&err, Some(plugport::abi::rust_dealloc)) };
 }

@@ -67,7 +67,7 @@ fn blank_table<T>(size: usize) -> T {
         (t.as_mut_ptr() as *mut PpTableHeader).write(PpTableHeader {
             size: size as u32,
             version: 1 << 16,
-            dealloc: counting_dealloc,
+            dealloc: Some(counting_dealloc),
         });
         t.assume_init()
     }
@@ -78,7 +78,7 @@ fn take_err(err: PpString) -> String {
     // SAFETY: allocated by the guest with the global allocator.
     unsafe {
         let s = plugport::rt::lift_string(err).expect("UTF-8 message");
-        plugport::rt::release_string(&err, rust_dealloc);
+        plugport::rt::release_string(&err, Some(rust_dealloc));
         s
     }
 }
