@@ -150,24 +150,47 @@ pub struct TypeDef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TypeDefKind {
-    Record { fields: Vec<Field> },
+    Record {
+        fields: Vec<Field>,
+    },
     /// Always at least one element.
-    Tuple { types: Vec<Type> },
+    Tuple {
+        types: Vec<Type>,
+    },
     /// At most 64 flags.
-    Flags { flags: Vec<String> },
-    Enum { cases: Vec<String> },
-    Variant { cases: Vec<Case> },
-    Option { ty: Type },
-    Result { ok: Option<Type>, err: Option<Type> },
-    List { ty: Type },
+    Flags {
+        flags: Vec<String>,
+    },
+    Enum {
+        cases: Vec<String>,
+    },
+    Variant {
+        cases: Vec<Case>,
+    },
+    Option {
+        ty: Type,
+    },
+    Result {
+        ok: Option<Type>,
+        err: Option<Type>,
+    },
+    List {
+        ty: Type,
+    },
     /// `type a = b;` — the C and Rust back ends emit a typedef / type alias.
-    Alias { ty: Type },
+    Alias {
+        ty: Type,
+    },
     /// A resource; its functions are in its interface's `functions`.
     Resource,
     /// `own<R>`: R is a [`TypeDefKind::Resource`] id.
-    Own { resource: TypeId },
+    Own {
+        resource: TypeId,
+    },
     /// `borrow<R>`: only ever in parameters.
-    Borrow { resource: TypeId },
+    Borrow {
+        resource: TypeId,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -238,7 +261,11 @@ impl std::fmt::Display for PackageName {
 impl World {
     /// The name of the plugin's single entry symbol: `plugport_entry_<prefix>_<world>`.
     pub fn entry_symbol(&self) -> String {
-        format!("plugport_entry_{}_{}", self.package.c_prefix(), snake(&self.name))
+        format!(
+            "plugport_entry_{}_{}",
+            self.package.c_prefix(),
+            snake(&self.name)
+        )
     }
 
     /// The canonical JSON of this world with source locations removed: the text the

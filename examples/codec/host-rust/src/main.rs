@@ -27,7 +27,9 @@ fn run(path: &str, megabytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     let mut wire = Vec::new();
     let mut count = 0u32;
     while wire.len() < megabytes << 20 {
-        let bytes = framing.encode(&frame(count))?.map_err(|e| format!("encode: {e:?}"))?;
+        let bytes = framing
+            .encode(&frame(count))?
+            .map_err(|e| format!("encode: {e:?}"))?;
         wire.extend_from_slice(&bytes);
         count += 1;
     }
@@ -57,12 +59,16 @@ fn run(path: &str, megabytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     if too_large != Err(CodecError::FrameTooLarge(1000)) {
         return Err(format!("expected frame-too-large(1000), got {too_large:?}").into());
     }
-    small.push(&[0, 0, 0, 1, 0])?.map_err(|e| format!("push: {e:?}"))?;
+    small
+        .push(&[0, 0, 0, 1, 0])?
+        .map_err(|e| format!("push: {e:?}"))?;
     let truncated = small.finish()?;
     if truncated != Err(CodecError::Truncated(5)) {
         return Err(format!("expected truncated(5), got {truncated:?}").into());
     }
-    println!("rust host: errors reported as codec-error values: frame-too-large(1000), truncated(5)");
+    println!(
+        "rust host: errors reported as codec-error values: frame-too-large(1000), truncated(5)"
+    );
     Ok(())
 }
 
