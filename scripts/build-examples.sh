@@ -67,3 +67,22 @@ $CC $CFLAGS -shared -fPIC -I"$tc/v2" "$tc/v2/plugin.c" -o "$tc/v2/libtypecov_c_v
 # A shared library that is not a plugin.
 $CC $CFLAGS -shared -fPIC tests/typecov/not-a-plugin/lib.c -o "$tc/libnot_a_plugin.so"
 echo "== typecov built into $tc"
+
+# ---------------------------------------------------------------------------------------
+# lifecycle: greeter 1.1 (examples/greeter/wit-1.1 appends greet.farewell) for the version
+# matrix, side by side, hot reload and watch-mode tests of tests/lifecycle, and the S3
+# users plugin in Rust. (The tests compile the C plugin variants they need themselves.)
+# Layout: OUT/lifecycle/{libgreeter_en_1_1.so, libusers_rust.so, v1.1/greeter.h,
+# libgreeter_zh_1_1.so, greeter-host-c-1.1}.
+lc=$out/lifecycle
+mkdir -p "$lc/v1.1"
+echo "== lifecycle: greeter 1.1 plugins (Rust, C) and C host, users plugin (Rust)"
+cargo build --quiet --profile "$profile" -p greeter-plugin-en-1-1 -p users-plugin-rust
+cp "$tdir/libgreeter_en_1_1.so" "$tdir/libusers_rust.so" "$lc/"
+"$tdir/plugport" gen examples/greeter/wit-1.1 --out "$lc/v1.1" --lang c
+# The same C sources as the 1.0 plugin and host, against the 1.1 header.
+$CC $CFLAGS -DGREETER_1_1 -shared -fPIC -I"$lc/v1.1" examples/greeter/plugin-zh-c/plugin.c \
+  -o "$lc/libgreeter_zh_1_1.so"
+$CC $CFLAGS -DGREETER_1_1 -Iheaders -I"$lc/v1.1" examples/greeter/host-c/host.c \
+  -o "$lc/greeter-host-c-1.1" -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
+echo "== lifecycle built into $lc"

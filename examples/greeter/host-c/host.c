@@ -2,13 +2,34 @@
  * runtime (headers/plugport.h), passes a host-implemented logger, and greets each name.
  *
  *   usage: greeter-host-c <plugin.so> <name>...
+ *          greeter-host-c --watch <plugin.so> <name>
+ *
+ * --watch greets, then polls the plugin file every GREETER_WATCH_MS milliseconds
+ * (default 200) and, when it changed (modification time, size or inode: replacing it
+ * with `mv` counts), reloads it in place with plugport_reload and greets again. A file
+ * the loader refuses leaves the old plugin serving. Runs until killed.
+ *
+ * The same source builds a 1.0 host (header from examples/greeter/wit) and a 1.1 host
+ * (header from examples/greeter/wit-1.1, -DGREETER_1_1), which also says farewell when
+ * the plugin's greet table is large enough to have the slot (docs/abi.md section 5,
+ * "Evolution"): a 1.0 plugin's table is not, so the host reports it as unsupported.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "plugport.h"
 #include "greeter.h"
+
+#ifdef GREETER_1_1
+#define TABLE_VERSION 0x00010001u
+#else
+#define TABLE_VERSION 0x00010000u
+#endif
 
 static void host_dealloc(void *ptr, size_t size, size_t align) {
     (void)size;
@@ -28,33 +49,39 @@ static pp_status host_log(example_greeter_v1_logger_level level, pp_string messa
 }
 
 static const example_greeter_v1_logger_table LOGGER = {
-    {sizeof(example_greeter_v1_logger_table), 0x00010000u, host_dealloc},
+    {sizeof(example_greeter_v1_logger_table), TABLE_VERSION, host_dealloc},
     host_log,
 };
 
 static const example_greeter_v1_greeter_imports IMPORTS = {
-    {sizeof(example_greeter_v1_greeter_imports), 0x00010000u, host_dealloc},
+    {sizeof(example_greeter_v1_greeter_imports), TABLE_VERSION, host_dealloc},
     &LOGGER,
 };
 
-int main(int argc, char **argv) {
-    plugport_plugin *plugin = NULL;
-    const example_greeter_v1_greeter_exports *exports;
-    const example_greeter_v1_greet_table *greet;
-    pp_string lang = {NULL, 0}, err = {NULL, 0};
-    int i, status = 0;
-
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s <plugin.so> <name>...\n", argv[0]);
-        return 2;
-    }
-    if (example_greeter_v1_greeter_open(argv[1], &IMPORTS, &plugin) != 0) {
-        fprintf(stderr, "cannot load plugin: %s\n", plugport_last_error());
+/* Calls a `func(name: string) -> string` slot and prints "c host: <answer>". */
+static int say(pp_status (*fn)(pp_string, pp_string *, pp_string *), pp_dealloc_fn dealloc,
+               const char *what, const char *who) {
+    pp_string name, answer = {NULL, 0}, err = {NULL, 0};
+    pp_status st;
+    name.ptr = who;
+    name.len = strlen(who);
+    st = fn(name, &answer, &err);
+    if (st != PP_OK) {
+        fprintf(stderr, "%s failed (%d): %.*s\n", what, (int)st, (int)err.len, err.ptr);
+        pp_string_release(&err, dealloc);
         return 1;
     }
-    exports = example_greeter_v1_greeter_exports_of(plugin);
-    greet = exports->greet;
-    printf("c host: loaded %s %s\n", plugport_plugin_name(plugin), plugport_plugin_version(plugin));
+    printf("c host: %.*s\n", (int)answer.len, answer.ptr);
+    pp_string_release(&answer, dealloc);
+    return 0;
+}
+
+/* Greets every name with the plugin's current table (fetched anew: after a reload it is
+ * the new image's). Returns 0 when every call succeeded. */
+static int greet_all(const plugport_plugin *plugin, char **names, int count) {
+    const example_greeter_v1_greet_table *greet = example_greeter_v1_greeter_exports_of(plugin)->greet;
+    pp_string lang = {NULL, 0}, err = {NULL, 0};
+    int i, status = 0;
 
     if (greet->language(&lang, &err) == PP_OK) {
         printf("c host: language %.*s\n", (int)lang.len, lang.ptr);
@@ -62,23 +89,107 @@ int main(int argc, char **argv) {
     } else {
         pp_string_release(&err, greet->header.dealloc);
     }
-    for (i = 2; i < argc; i++) {
-        pp_string name, answer = {NULL, 0};
-        pp_status st;
-        name.ptr = argv[i];
-        name.len = strlen(argv[i]);
-        err.ptr = NULL;
-        err.len = 0;
-        st = greet->greet(name, &answer, &err);
-        if (st != PP_OK) {
-            fprintf(stderr, "greet failed (%d): %.*s\n", (int)st, (int)err.len, err.ptr);
-            pp_string_release(&err, greet->header.dealloc);
-            status = 1;
+    for (i = 0; i < count; i++) {
+        status |= say(greet->greet, greet->header.dealloc, "greet", names[i]);
+#ifdef GREETER_1_1
+        /* A slot exists only if the implementer's table is large enough (section 5). */
+        if (offsetof(example_greeter_v1_greet_table, farewell) + sizeof(void *) <= greet->header.size &&
+            greet->farewell != NULL) {
+            status |= say(greet->farewell, greet->header.dealloc, "farewell", names[i]);
+        } else {
+            printf("c host: farewell unsupported by this plugin (table size %u, PP_ERR_UNSUPPORTED)\n",
+                   (unsigned)greet->header.size);
+        }
+#endif
+    }
+    return status;
+}
+
+/* What identifies a version of the file: replacing it (even by rename) changes one. */
+struct file_id {
+    struct timespec mtime;
+    off_t size;
+    ino_t ino;
+};
+
+static int file_id_of(const char *path, struct file_id *id) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        return -1;
+    }
+    id->mtime = st.st_mtim;
+    id->size = st.st_size;
+    id->ino = st.st_ino;
+    return 0;
+}
+
+static int same_file_id(const struct file_id *a, const struct file_id *b) {
+    return a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->size == b->size && a->ino == b->ino;
+}
+
+/* --watch: greet, then reload and greet again whenever the file changes. Never returns.
+ * `seen` identifies the file as it was before it was opened (so a change right after
+ * opening is not missed; at worst an unchanged file is reloaded once). */
+static void watch(plugport_plugin *plugin, struct file_id seen, const char *path, char *name) {
+    struct file_id now;
+    struct timespec interval;
+    const char *ms = getenv("GREETER_WATCH_MS");
+    long period = ms != NULL ? atol(ms) : 200;
+    if (period <= 0) {
+        period = 200;
+    }
+    interval.tv_sec = period / 1000;
+    interval.tv_nsec = (period % 1000) * 1000000L;
+    printf("c host: watching %s (every %ld ms)\n", path, period);
+    greet_all(plugin, &name, 1);
+    for (;;) {
+        nanosleep(&interval, NULL);
+        if (file_id_of(path, &now) != 0 || same_file_id(&now, &seen)) {
+            continue; /* missing for a moment (being replaced), or unchanged */
+        }
+        seen = now;
+        if (plugport_reload(plugin) != PLUGPORT_OK) {
+            printf("c host: reload failed, still serving %s %s: %s\n", plugport_plugin_name(plugin),
+                   plugport_plugin_version(plugin), plugport_last_error());
             continue;
         }
-        printf("c host: %.*s\n", (int)answer.len, answer.ptr);
-        pp_string_release(&answer, greet->header.dealloc);
+        /* This host keeps nothing from the old image between greetings (it fetches the
+         * table anew and releases every result), so the old image can go now. */
+        plugport_release_previous(plugin);
+        printf("c host: reloaded %s %s\n", plugport_plugin_name(plugin), plugport_plugin_version(plugin));
+        greet_all(plugin, &name, 1);
     }
+}
+
+int main(int argc, char **argv) {
+    plugport_plugin *plugin = NULL;
+    struct file_id seen;
+    int watching = argc >= 2 && strcmp(argv[1], "--watch") == 0;
+    const char *path;
+    int status;
+
+    if (argc < 3 || (watching && argc != 4)) {
+        fprintf(stderr, "usage: %s <plugin.so> <name>...\n       %s --watch <plugin.so> <name>\n",
+                argv[0], argv[0]);
+        return 2;
+    }
+    path = argv[watching ? 2 : 1];
+    if (watching) {
+        setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also into a pipe */
+    }
+    if (file_id_of(path, &seen) != 0) {
+        memset(&seen, 0, sizeof seen);
+    }
+    if (example_greeter_v1_greeter_open(path, &IMPORTS, &plugin) != 0) {
+        fprintf(stderr, "cannot load plugin: %s\n", plugport_last_error());
+        return 1;
+    }
+    printf("c host: loaded %s %s\n", plugport_plugin_name(plugin), plugport_plugin_version(plugin));
+    if (watching) {
+        watch(plugin, seen, path, argv[3]); /* until killed */
+    }
+    status = greet_all(plugin, argv + 2, argc - 2);
     plugport_close(plugin);
     return status;
 }

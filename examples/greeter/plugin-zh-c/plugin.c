@@ -5,11 +5,23 @@
  *  - allocate owned results with malloc and release them through `plugin_dealloc`,
  *    which the header of every table names (rule 2);
  *  - call the host-provided `logger` import through the table received at init.
+ *
+ * The same source builds the plugin at example:greeter@1.0.0 (with the header generated
+ * from examples/greeter/wit) and at 1.1.0 (with the header from examples/greeter/wit-1.1
+ * and -DGREETER_1_1), which appends `farewell` to the greet table.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "greeter.h"
+
+#ifdef GREETER_1_1
+#define GREETER_VERSION "1.1.0"
+#define TABLE_VERSION 0x00010001u /* major << 16 | minor of example:greeter@1.1.0 */
+#else
+#define GREETER_VERSION "1.0.0"
+#define TABLE_VERSION 0x00010000u /* major << 16 | minor of example:greeter@1.0.0 */
+#endif
 
 /* The imports table the host passed to the entry; valid until the plugin is closed. */
 static const example_greeter_v1_greeter_imports *g_imports;
@@ -45,29 +57,37 @@ static void log_info(const char *text, size_t len) {
     }
 }
 
-static pp_status zh_greet(pp_string name, pp_string *ret, pp_string *err) {
-    static const char prefix[] = "\xe4\xbd\xa0\xe5\xa5\xbd\xef\xbc\x8c";  /* 你好， */
-    static const char suffix[] = "\xef\xbc\x81";                        /* ！ */
-    static const char logged[] = "greeting in Chinese";
-    size_t n;
+/* Sets *ret to an owned `prefix` + `name` + `suffix` (all UTF-8). */
+static pp_status wrap(const char *prefix, pp_string name, const char *suffix, pp_string *ret,
+                      pp_string *err) {
+    size_t np = strlen(prefix), ns = strlen(suffix), n;
     char *out;
     if (name.len > 0 && name.ptr == NULL) {
         return fail(PP_ERR_INVALID_ARGUMENT, "name: NULL pointer with non-zero length", err);
     }
-    log_info(logged, sizeof logged - 1);
-    n = (sizeof prefix - 1) + name.len + (sizeof suffix - 1);
+    n = np + name.len + ns;
     out = (char *)malloc(n);
     if (out == NULL) {
         return fail(PP_ERR_PANIC, "out of memory", err);
     }
-    memcpy(out, prefix, sizeof prefix - 1);
+    memcpy(out, prefix, np);
     if (name.len > 0) {
-        memcpy(out + sizeof prefix - 1, name.ptr, name.len);
+        memcpy(out + np, name.ptr, name.len);
     }
-    memcpy(out + sizeof prefix - 1 + name.len, suffix, sizeof suffix - 1);
+    memcpy(out + np + name.len, suffix, ns);
     ret->ptr = out;
     ret->len = n;
     return PP_OK;
+}
+
+static pp_status zh_greet(pp_string name, pp_string *ret, pp_string *err) {
+    static const char logged[] = "greeting in Chinese";
+    if (name.len > 0 && name.ptr == NULL) {
+        return fail(PP_ERR_INVALID_ARGUMENT, "name: NULL pointer with non-zero length", err);
+    }
+    log_info(logged, sizeof logged - 1);
+    /* 你好，<name>！ */
+    return wrap("\xe4\xbd\xa0\xe5\xa5\xbd\xef\xbc\x8c", name, "\xef\xbc\x81", ret, err);
 }
 
 static pp_status zh_language(pp_string *ret, pp_string *err) {
@@ -81,14 +101,25 @@ static pp_status zh_language(pp_string *ret, pp_string *err) {
     return PP_OK;
 }
 
+#ifdef GREETER_1_1
+/* Since 1.1. */
+static pp_status zh_farewell(pp_string name, pp_string *ret, pp_string *err) {
+    /* 再见，<name>！ */
+    return wrap("\xe5\x86\x8d\xe8\xa7\x81\xef\xbc\x8c", name, "\xef\xbc\x81", ret, err);
+}
+#endif
+
 static const example_greeter_v1_greet_table GREET = {
-    {sizeof(example_greeter_v1_greet_table), 0x00010000u, plugin_dealloc},
+    {sizeof(example_greeter_v1_greet_table), TABLE_VERSION, plugin_dealloc},
     zh_greet,
     zh_language,
+#ifdef GREETER_1_1
+    zh_farewell,
+#endif
 };
 
 static const example_greeter_v1_greeter_exports EXPORTS = {
-    {sizeof(example_greeter_v1_greeter_exports), 0x00010000u, plugin_dealloc},
+    {sizeof(example_greeter_v1_greeter_exports), TABLE_VERSION, plugin_dealloc},
     &GREET,
 };
 
@@ -105,4 +136,4 @@ static pp_status init(const example_greeter_v1_greeter_imports *imports,
     return PP_OK;
 }
 
-EXAMPLE_GREETER_V1_GREETER_EXPORT("greeter-zh", "1.0.0", init)
+EXAMPLE_GREETER_V1_GREETER_EXPORT("greeter-zh", GREETER_VERSION, init)
