@@ -25,7 +25,10 @@ fn serial() -> MutexGuard<'static, ()> {
 }
 
 /// What a greeter answers: (plugin name, version, greeting, farewell or "unsupported").
-fn answers(g: &v1_1::Greeter) -> (String, String, String, String) {
+type Answers = (String, String, String, String);
+
+/// The [`Answers`] of `g`.
+fn answers(g: &v1_1::Greeter) -> Answers {
     let d = g.descriptor();
     (
         d.plugin_name.clone(),
@@ -39,12 +42,7 @@ fn answers(g: &v1_1::Greeter) -> (String, String, String, String) {
     )
 }
 
-fn expect(
-    name: &str,
-    version: &str,
-    greeting: &str,
-    farewell: &str,
-) -> (String, String, String, String) {
+fn expect(name: &str, version: &str, greeting: &str, farewell: &str) -> Answers {
     (
         name.into(),
         version.into(),
@@ -228,12 +226,7 @@ fn s3_types_are_defined_once_and_checked_structurally() {
 
 /// Alternates the file at `path` between `a` and `b`, reloading `g` after each
 /// replacement and checking that it answers as the file now there; `cycles` times.
-fn reload_loop(
-    g: &mut v1_1::Greeter,
-    path: &Path,
-    files: [(&Path, &(String, String, String, String)); 2],
-    cycles: usize,
-) {
+fn reload_loop(g: &mut v1_1::Greeter, path: &Path, files: [(&Path, &Answers); 2], cycles: usize) {
     let file_name = path.file_name().unwrap().to_str().unwrap();
     for i in 0..cycles {
         let (file, want) = files[i % 2];
