@@ -24,4 +24,4 @@ for host in codec-host-c codec-host-rust; do
 done
 echo
 echo "### plugport inspect $g/libgreeter_en.so"
-"$root/target/release/plugport" inspect "$g/libgreeter_en.so" || true
+"$root/target/release/plugport" inspect "$g/libgreeter_en.so"
