@@ -150,12 +150,7 @@ pub unsafe extern "C" fn plugport_open(
             }
         }
     }));
-    result.unwrap_or_else(|_| {
-        let _ = catch_unwind(|| {
-            set_last_error("plugport_open: internal error (panic in plugport)".into())
-        });
-        PLUGPORT_E_PANIC
-    })
+    result.unwrap_or_else(|_| internal_error("plugport_open"))
 }
 
 #[cfg(unix)]
@@ -294,12 +289,7 @@ pub unsafe extern "C" fn plugport_reload(p: *mut PlugportPlugin) -> i32 {
             }
         }
     }));
-    result.unwrap_or_else(|_| {
-        let _ = catch_unwind(|| {
-            set_last_error("plugport_reload: internal error (panic in plugport)".into())
-        });
-        PLUGPORT_E_PANIC
-    })
+    result.unwrap_or_else(|_| internal_error("plugport_reload"))
 }
 
 /// Unloads every image of `p` that `plugport_reload` replaced, keeping the current one;
@@ -334,4 +324,13 @@ pub unsafe extern "C" fn plugport_release_previous(p: *mut PlugportPlugin) -> us
 pub unsafe extern "C" fn plugport_loaded_images(p: *const PlugportPlugin) -> usize {
     // SAFETY: NULL or live per the contract.
     unsafe { p.as_ref() }.map_or(0, |p| 1 + p.previous.len())
+}
+
+/// The status of a C API call whose body panicked (a bug in plugport): records a message
+/// for `plugport_last_error` without letting a second panic unwind into C.
+#[cold]
+fn internal_error(function: &str) -> i32 {
+    let _ =
+        catch_unwind(|| set_last_error(format!("{function}: internal error (panic in plugport)")));
+    PLUGPORT_E_PANIC
 }
