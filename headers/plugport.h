@@ -201,6 +201,11 @@ const char *plugport_fingerprint(const plugport_plugin *p);
  * so release every handle and result from any of them first. NULL is ignored. `p` is
  * invalid afterwards.
  *
+ * When the environment variable `PLUGPORT_DEBUG` is set (to anything but empty or `0`;
+ * read once per process), each image whose plugin reports live objects
+ * (`plugport_live_objects`) prints one line to stderr before it is unloaded:
+ * `plugport: closing <name> <version> (<path>): <n> objects still alive`.
+ *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`, closed at most once.
  */
@@ -235,13 +240,32 @@ int32_t plugport_reload(plugport_plugin *p);
  * from those images any more: no table, no handle, no unreleased result, no string from
  * `plugport_plugin_name` & co. obtained before the last reload. A C host that reloads
  * repeatedly calls it after each reload once the old objects are gone, so that memory
- * stays flat.
+ * stays flat. With `PLUGPORT_DEBUG` set, a released image whose plugin reports live
+ * objects prints `plugport: releasing <name> <version> (<path>, replaced by a reload):
+ * <n> objects still alive` to stderr first (as `plugport_close` does).
  *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`, not used concurrently; nothing
  * obtained from a replaced image may be used afterwards.
  */
 size_t plugport_release_previous(plugport_plugin *p);
+
+/**
+ * How many resource objects the plugin has created and not yet dropped, over its current
+ * image and every image `plugport_reload` replaced and that is still loaded: the sum of
+ * what each image's optional `plugport_live_objects_<prefix>_<world>` reports
+ * (`docs/abi.md` §7, §10). -1 when `p` is NULL or an image does not export that function
+ * (C plugins may; Rust plugins always do), i.e. when the count is unknown.
+ *
+ * A debugging aid for C hosts, which the runtime cannot check otherwise: before
+ * `plugport_close` (or `plugport_release_previous`, for the replaced images) it should be
+ * 0. Handles the plugin itself still holds count too; the value is a snapshot while other
+ * threads create or drop objects.
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`.
+ */
+int64_t plugport_live_objects(const plugport_plugin *p);
 
 /**
  * How many images of the plugin are loaded through `p`: 1 for the current one, plus one

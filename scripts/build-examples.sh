@@ -71,12 +71,13 @@ echo "== typecov built into $tc"
 # ---------------------------------------------------------------------------------------
 # lifecycle: greeter 1.1 (examples/greeter/wit-1.1 appends greet.farewell) for the version
 # matrix, side by side, hot reload and watch-mode tests of tests/lifecycle, and the S3
-# users plugin in Rust. (The tests compile the C plugin variants they need themselves.)
+# users plugin in Rust, and the C host of the live-objects test (against the codec header).
+# (The tests compile the C plugin variants they need themselves.)
 # Layout: OUT/lifecycle/{libgreeter_en_1_1.so, libusers_rust.so, v1.1/greeter.h,
-# libgreeter_zh_1_1.so, greeter-host-c-1.1}.
+# libgreeter_zh_1_1.so, greeter-host-c-1.1, live-objects-host-c}.
 lc=$out/lifecycle
 mkdir -p "$lc/v1.1"
-echo "== lifecycle: greeter 1.1 plugins (Rust, C) and C host, users plugin (Rust)"
+echo "== lifecycle: greeter 1.1 plugins (Rust, C) and C host, users plugin (Rust), live-objects C host"
 cargo build --quiet --profile "$profile" -p greeter-plugin-en-1-1 -p users-plugin-rust
 cp "$tdir/libgreeter_en_1_1.so" "$tdir/libusers_rust.so" "$lc/"
 "$tdir/plugport" gen examples/greeter/wit-1.1 --out "$lc/v1.1" --lang c
@@ -85,4 +86,6 @@ $CC $CFLAGS -DGREETER_1_1 -shared -fPIC -I"$lc/v1.1" examples/greeter/plugin-zh-
   -o "$lc/libgreeter_zh_1_1.so"
 $CC $CFLAGS -DGREETER_1_1 -Iheaders -I"$lc/v1.1" examples/greeter/host-c/host.c \
   -o "$lc/greeter-host-c-1.1" -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
+$CC $CFLAGS -Iheaders -I"$out/codec" tests/lifecycle/c/live_objects_host.c \
+  -o "$lc/live-objects-host-c" -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
 echo "== lifecycle built into $lc"

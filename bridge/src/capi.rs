@@ -7,9 +7,10 @@
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, CString};
+use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::LoadError;
 use crate::loader::{self, Plugin};
@@ -235,6 +236,11 @@ pub unsafe extern "C" fn plugport_fingerprint(p: *const PlugportPlugin) -> *cons
 /// so release every handle and result from any of them first. NULL is ignored. `p` is
 /// invalid afterwards.
 ///
+/// When the environment variable `PLUGPORT_DEBUG` is set (to anything but empty or `0`;
+/// read once per process), each image whose plugin reports live objects
+/// (`plugport_live_objects`) prints one line to stderr before it is unloaded:
+/// `plugport: closing <name> <version> (<path>): <n> objects still alive`.
+///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`, closed at most once.
 #[no_mangle]
@@ -244,7 +250,12 @@ pub unsafe extern "C" fn plugport_close(p: *mut PlugportPlugin) {
     }
     // SAFETY: from `Box::into_raw` in `plugport_open`, closed once per the contract.
     let handle = unsafe { Box::from_raw(p) };
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(handle)));
+    let _ = catch_unwind(AssertUnwindSafe(move || {
+        for image in handle.previous.iter().chain([&handle.current]) {
+            report_live_objects(image, "closing", "");
+        }
+        drop(handle)
+    }));
 }
 
 /// Reloads a plugin in place (`docs/abi.md` §10): opens the file at the path `p` was
@@ -297,7 +308,9 @@ pub unsafe extern "C" fn plugport_reload(p: *mut PlugportPlugin) -> i32 {
 /// from those images any more: no table, no handle, no unreleased result, no string from
 /// `plugport_plugin_name` & co. obtained before the last reload. A C host that reloads
 /// repeatedly calls it after each reload once the old objects are gone, so that memory
-/// stays flat.
+/// stays flat. With `PLUGPORT_DEBUG` set, a released image whose plugin reports live
+/// objects prints `plugport: releasing <name> <version> (<path>, replaced by a reload):
+/// <n> objects still alive` to stderr first (as `plugport_close` does).
 ///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`, not used concurrently; nothing
@@ -310,8 +323,73 @@ pub unsafe extern "C" fn plugport_release_previous(p: *mut PlugportPlugin) -> us
     };
     let old = std::mem::take(&mut p.previous);
     let n = old.len();
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    let _ = catch_unwind(AssertUnwindSafe(move || {
+        for image in &old {
+            report_live_objects(image, "releasing", ", replaced by a reload");
+        }
+        drop(old)
+    }));
     n
+}
+
+/// How many resource objects the plugin has created and not yet dropped, over its current
+/// image and every image `plugport_reload` replaced and that is still loaded: the sum of
+/// what each image's optional `plugport_live_objects_<prefix>_<world>` reports
+/// (`docs/abi.md` §7, §10). -1 when `p` is NULL or an image does not export that function
+/// (C plugins may; Rust plugins always do), i.e. when the count is unknown.
+///
+/// A debugging aid for C hosts, which the runtime cannot check otherwise: before
+/// `plugport_close` (or `plugport_release_previous`, for the replaced images) it should be
+/// 0. Handles the plugin itself still holds count too; the value is a snapshot while other
+/// threads create or drop objects.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_live_objects(p: *const PlugportPlugin) -> i64 {
+    // SAFETY: NULL or live per the contract.
+    let Some(p) = (unsafe { p.as_ref() }) else {
+        return -1;
+    };
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut total: u64 = 0;
+        for image in p.previous.iter().chain([&p.current]) {
+            match image.plugin.live_objects() {
+                Some(n) => total = total.saturating_add(n as u64),
+                None => return -1,
+            }
+        }
+        i64::try_from(total).unwrap_or(i64::MAX)
+    }))
+    .unwrap_or(-1)
+}
+
+/// Whether `PLUGPORT_DEBUG` is set to something other than empty or `0` (read once).
+fn debug_enabled() -> bool {
+    static DEBUG: OnceLock<bool> = OnceLock::new();
+    *DEBUG.get_or_init(|| {
+        std::env::var_os("PLUGPORT_DEBUG").is_some_and(|v| !v.is_empty() && v != "0")
+    })
+}
+
+/// With `PLUGPORT_DEBUG`, prints `plugport: <action> <name> <version> (<path><note>): <n>
+/// objects still alive` to stderr when the image's plugin reports live objects.
+fn report_live_objects(image: &Image, action: &str, note: &str) {
+    if !debug_enabled() {
+        return;
+    }
+    let Some(n) = image.plugin.live_objects().filter(|n| *n > 0) else {
+        return;
+    };
+    let d = image.plugin.descriptor();
+    let objects = if n == 1 { "object" } else { "objects" };
+    let _ = writeln!(
+        std::io::stderr(),
+        "plugport: {action} {} {} ({}{note}): {n} {objects} still alive",
+        d.plugin_name,
+        d.plugin_version,
+        image.plugin.path().display()
+    );
 }
 
 /// How many images of the plugin are loaded through `p`: 1 for the current one, plus one

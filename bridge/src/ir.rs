@@ -268,6 +268,17 @@ impl World {
         )
     }
 
+    /// The name of the plugin's optional live-objects function (`docs/abi.md` §7, §10):
+    /// `plugport_live_objects_<prefix>_<world>`, `size_t f(void)`, how many resource
+    /// objects the plugin has created and not yet dropped.
+    pub fn live_objects_symbol(&self) -> String {
+        format!(
+            "plugport_live_objects_{}_{}",
+            self.package.c_prefix(),
+            snake(&self.name)
+        )
+    }
+
     /// The canonical JSON of this world with source locations removed: the text the
     /// fingerprint hashes and the descriptor carries.
     pub fn canonical_json(&self) -> String {

@@ -36,6 +36,9 @@
 //! - **Reload**: [`Plugin::reopen`] opens the file at [`Plugin::path`] again, with the same
 //!   host world and imports, as a new image; the old one stays loaded while references to
 //!   it live. A refused file leaves the old plugin untouched.
+//! - **Live objects**: [`Plugin::live_objects`] asks the plugin how many of its resource
+//!   objects are alive (optional symbol, always exported by Rust plugins); the C API
+//!   reports a non-zero count at close when `PLUGPORT_DEBUG` is set.
 //! - **Side by side**: every open is its own image (above), so two versions, or two copies
 //!   of one file, or the old and the new file at one path, live in one process at once.
 
@@ -59,6 +62,10 @@ pub type EntryFn = unsafe extern "C" fn(
     err: *mut PpString,
 ) -> PpStatus;
 
+/// Signature of a plugin's optional live-objects function (`docs/abi.md` §7, §10):
+/// `size_t plugport_live_objects_<prefix>_<world>(void)`.
+pub type LiveObjectsFn = unsafe extern "C" fn() -> usize;
+
 /// Longest entry error message the loader reads, in bytes; longer ones are cut.
 const MAX_INIT_MESSAGE: usize = 64 * 1024;
 
@@ -79,6 +86,8 @@ pub struct Plugin {
     /// The host world JSON and imports table it was opened with, for [`Plugin::reopen`].
     expected_world_json: Arc<str>,
     imports: *const c_void,
+    /// The plugin's optional `plugport_live_objects_<prefix>_<world>`, looked up at open.
+    live_objects: Option<LiveObjectsFn>,
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
@@ -134,6 +143,21 @@ impl Plugin {
     /// by ` (deleted)`) until the plugin is unloaded.
     pub fn image_path(&self) -> &Path {
         &self.image
+    }
+
+    /// How many resource objects the plugin image has created and not yet dropped, as
+    /// the plugin reports it through its optional `plugport_live_objects_<prefix>_<world>`
+    /// (`docs/abi.md` §7, §10): Rust plugins always export it (the export macro), C plugins
+    /// may. `None` when the plugin does not export it.
+    ///
+    /// A debugging aid: the count is a snapshot (other threads may create or drop objects
+    /// meanwhile), and it counts every object of this image, whoever holds it. In a Rust
+    /// host it is 0 whenever the last `Arc<Plugin>` goes, since every resource object holds
+    /// one; C hosts use it through `plugport_live_objects` and `PLUGPORT_DEBUG`.
+    pub fn live_objects(&self) -> Option<usize> {
+        // SAFETY: the function's type is fixed by `docs/abi.md` §7 and the image is loaded
+        // while `self` lives; it takes no arguments and only reads the plugin's counter.
+        self.live_objects.map(|f| unsafe { f() })
     }
 
     /// Opens the file at [`Self::path`] again, as it is on disk now, with the same host
@@ -348,6 +372,12 @@ fn open_with(
             reason,
         });
     }
+    let live_symbol = world.live_objects_symbol();
+    // SAFETY: as for the entry: the optional symbol's type is fixed by `docs/abi.md` §7.
+    let live_objects: Option<LiveObjectsFn> =
+        unsafe { library.get::<LiveObjectsFn>(live_symbol.as_bytes()) }
+            .ok()
+            .map(|f| *f);
     Ok(Arc::new(Plugin {
         library: Some(library),
         path: path.to_path_buf(),
@@ -358,6 +388,7 @@ fn open_with(
         image,
         expected_world_json,
         imports,
+        live_objects,
     }))
 }
 

@@ -14,6 +14,8 @@
 //!   [`CallError`];
 //! - §5 resources: [`type_static`] gives every resource implementation one vtable with a
 //!   unique address, so a handle that comes back can be checked for identity;
+//!   [`box_into_self`], [`drop_box`] and [`unbox_self`] create and end resource objects
+//!   and keep the count of [`live_objects`] (§10);
 //! - §7 the descriptor blob: [`DescriptorBlob`], [`descriptor_blob`], [`descriptor_len`].
 
 use crate::abi::{
@@ -25,6 +27,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{OnceLock, RwLock};
 
 /// Why a call through a generated binding failed (`docs/abi.md` §5). Domain errors of
@@ -452,10 +455,40 @@ pub unsafe fn release_type_statics() {
     }
 }
 
-/// Moves a resource implementation into a handle's `self` pointer.
+/// How many resource objects this copy of the runtime has boxed into handles
+/// ([`box_into_self`]) and not yet taken back ([`drop_box`], [`unbox_self`]). The runtime
+/// is linked into every Rust plugin, so in a plugin this counts that plugin image's
+/// objects; the export macro exports it as `plugport_live_objects_<prefix>_<world>`
+/// (`docs/abi.md` §7, §10). Touched on resource creation and drop only, never by a call.
+static LIVE_OBJECTS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many resource objects created here are alive: boxed by [`box_into_self`] and not
+/// yet dropped (the body of a Rust plugin's `plugport_live_objects_<prefix>_<world>`).
+/// A snapshot: other threads may create or drop objects at the same time.
+pub fn live_objects() -> usize {
+    LIVE_OBJECTS.load(Ordering::Relaxed)
+}
+
+/// Moves a resource implementation into a handle's `self` pointer, counting it as a
+/// live object until [`drop_box`] or [`unbox_self`] takes it back.
 #[inline]
 pub fn box_into_self<T>(v: T) -> *mut c_void {
-    Box::into_raw(Box::new(v)) as *mut c_void
+    let p = Box::into_raw(Box::new(v)) as *mut c_void;
+    LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
+    p
+}
+
+/// Takes a resource implementation back out of a handle's `self` pointer (an owned
+/// handle that came back to its implementer, or `into_inner`): the handle no longer
+/// exists, so it stops counting as a live object.
+///
+/// # Safety
+/// `p` must come from [`box_into_self::<T>`] and not have been dropped or taken.
+#[inline]
+pub unsafe fn unbox_self<T>(p: *mut c_void) -> T {
+    LIVE_OBJECTS.fetch_sub(1, Ordering::Relaxed);
+    // SAFETY: contract above.
+    *unsafe { Box::from_raw(p as *mut T) }
 }
 
 /// The `drop` slot of a Rust-implemented resource vtable: frees the boxed `T`. Catches
@@ -467,6 +500,7 @@ pub unsafe extern "C" fn drop_box<T>(p: *mut c_void) {
     if p.is_null() {
         return;
     }
+    LIVE_OBJECTS.fetch_sub(1, Ordering::Relaxed);
     // SAFETY: contract above.
     let r = catch_unwind(AssertUnwindSafe(|| {
         drop(unsafe { Box::from_raw(p as *mut T) })
@@ -597,6 +631,28 @@ mod tests {
         assert_eq!(e, CallError::InvalidArgument("bad `x`".into()));
         // SAFETY: null err is allowed.
         assert_eq!(unsafe { guard(std::ptr::null_mut(), || Ok(())) }, PP_OK);
+    }
+
+    #[test]
+    fn live_objects_counts_handles_until_dropped_or_taken_back() {
+        // The only test of this crate that boxes resource objects.
+        let before = live_objects();
+        let a = box_into_self(String::from("a"));
+        let b = box_into_self(7u32);
+        let c = box_into_self(());
+        assert_eq!(live_objects(), before + 3);
+        // SAFETY: each pointer comes from `box_into_self` with that type, used once.
+        unsafe { drop_box::<String>(a) };
+        assert_eq!(live_objects(), before + 2);
+        // SAFETY: as above.
+        assert_eq!(unsafe { unbox_self::<u32>(b) }, 7);
+        assert_eq!(live_objects(), before + 1);
+        // SAFETY: as above; a null `self` is ignored and not counted.
+        unsafe {
+            drop_box::<()>(c);
+            drop_box::<u64>(std::ptr::null_mut());
+        }
+        assert_eq!(live_objects(), before);
     }
 
     #[test]

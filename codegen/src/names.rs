@@ -259,6 +259,11 @@ impl<'w> CNames<'w> {
         self.world.entry_symbol()
     }
 
+    /// `plugport_live_objects_<prefix>_<world>` (optional, `docs/abi.md` §7).
+    pub fn live_objects(&self) -> String {
+        self.world.live_objects_symbol()
+    }
+
     /// `plugport_descriptor_<prefix>_<world>`.
     pub fn descriptor(&self) -> String {
         format!(

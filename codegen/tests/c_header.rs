@@ -148,7 +148,7 @@ fn lower(world: &World) -> String {
 }
 
 /// A C plugin for `world` with a trivial INIT that returns a zeroed exports table whose
-/// header says size = sizeof, version = 0x7777.
+/// header says size = sizeof, version = 0x7777, and a live-objects count of 0.
 fn plugin_source(world: &World, header: &str) -> String {
     let l = lower(world);
     format!(
@@ -166,7 +166,12 @@ static pp_status init(const {l}_imports *imports, const {l}_exports **exports,
     return PP_OK;
 }}
 
+static size_t live_objects(void) {{
+    return 0;
+}}
+
 {u}_EXPORT("test-plugin", "1.2.3", init)
+{u}_LIVE_OBJECTS(live_objects)
 "#,
         u = upper(world)
     )
@@ -342,11 +347,15 @@ fn typecov_plugin_exports_descriptor_and_entry() {
 
 fn check_plugin(world: &World, lib: &Path, host: &Path, dir: &Path) {
     let what = lib.display();
-    // Both symbols exported, unmangled also from C++.
+    // The three symbols exported, unmangled also from C++.
     let nm = run(Command::new("nm").args(["-D", "--defined-only"]).arg(lib));
     let symbols = String::from_utf8_lossy(&nm.stdout);
     let descriptor = format!("plugport_descriptor_{}", lower(world));
-    for sym in [world.entry_symbol(), descriptor] {
+    for sym in [
+        world.entry_symbol(),
+        descriptor,
+        world.live_objects_symbol(),
+    ] {
         assert!(
             symbols.lines().any(|l| l.ends_with(&format!(" {sym}"))),
             "{what}: `{sym}` not exported:\n{symbols}"

@@ -6,6 +6,7 @@
  *   PP_DESCRIPTOR_BYTES   the descriptor blob, as a comma-separated list of bytes
  *   PP_DESCRIPTOR_SYMBOL  plugport_descriptor_<prefix>_<world>
  *   PP_ENTRY_SYMBOL       plugport_entry_<prefix>_<world>
+ *   PP_LIVE_SYMBOL        plugport_live_objects_<prefix>_<world>
  * and compiles with any of:
  *   -DPP_NO_DESCRIPTOR    no .plugport section (a shared library, but not a plugin)
  *   -DPP_NO_ENTRY         no entry symbol
@@ -14,6 +15,8 @@
  *   -DPP_SMALL_EXPORTS    the exports header claims 4 bytes
  *   -DPP_MARKER='"path"'  an ELF constructor creates the file `path` when loaded
  *   -DPP_UNDEFINED        needs a symbol nobody defines, so dlopen(RTLD_NOW) fails
+ *   -DPP_LIVE_OBJECTS     exports the optional live-objects function, reporting the
+ *                         image's bump counter as its number of live objects
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +88,11 @@ __attribute__((unused)) static const calc_exports table = {
     calc_bump,
     calc_imports_seen,
 };
+
+#ifdef PP_LIVE_OBJECTS
+/* Stands in for a plugin that counts its resource objects: each bump "creates" one. */
+PP_EXPORT size_t PP_LIVE_SYMBOL(void) { return counter; }
+#endif
 
 #ifndef PP_NO_ENTRY
 PP_EXPORT pp_status PP_ENTRY_SYMBOL(uint32_t abi_version, const void *imports,

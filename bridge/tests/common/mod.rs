@@ -102,7 +102,7 @@ fn run(cmd: &mut Command) {
 
 /// Builds `plugin.c` into `<dir>/<name>` as a shared library whose descriptor section
 /// holds `blob` and whose symbols are named for `world`, with extra `-D` options
-/// (`PP_NO_DESCRIPTOR`, `PP_INIT_FAIL`, ...) and linker options.
+/// (`PP_NO_DESCRIPTOR`, `PP_INIT_FAIL`, `PP_LIVE_OBJECTS`, ...) and linker options.
 pub fn build_plugin(
     dir: &Path,
     name: &str,
@@ -121,9 +121,10 @@ pub fn build_plugin(
     );
     let config = format!(
         "#define PP_DESCRIPTOR_BYTES {}\n#define PP_DESCRIPTOR_SYMBOL plugport_descriptor_{prefix}\n\
-         #define PP_ENTRY_SYMBOL {}\n",
+         #define PP_ENTRY_SYMBOL {}\n#define PP_LIVE_SYMBOL {}\n",
         bytes.join(","),
-        world.entry_symbol()
+        world.entry_symbol(),
+        world.live_objects_symbol()
     );
     std::fs::write(build.join("plugin_config.h"), config).unwrap();
     let out = dir.join(name);

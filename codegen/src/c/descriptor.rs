@@ -1,6 +1,7 @@
 //! The plugin file side of a world (`docs/abi.md` section 7): the world JSON as bytes,
 //! the entry prototype, the `<PREFIX>_<W>_EXPORT(NAME, VERSION, INIT)` macro that gives a
-//! C plugin its descriptor blob and entry, and the C host helpers that load a plugin
+//! C plugin its descriptor blob and entry, the optional `<PREFIX>_<W>_LIVE_OBJECTS(COUNT)`
+//! (section 10), and the C host helpers that load a plugin
 //! through the runtime header (`plugport.h`).
 
 use plugport::ir::{snake, World};
@@ -57,7 +58,7 @@ pub(super) fn emit(ctx: &Ctx) -> String {
     out += &lines.join(", \\\n");
     out += "\n\n";
 
-    out += "/* The plugin entry, the only symbol the loader looks up (defined by the macro\n";
+    out += "/* The plugin entry, the one symbol the loader requires (defined by the macro\n";
     out += " * below in a C plugin). */\n";
     out += &wrap(&format!("pp_status {entry}("), &entry_params, ");");
     out += "\n";
@@ -128,6 +129,28 @@ pub(super) fn emit(ctx: &Ctx) -> String {
         "    }".into(),
     ]);
     out += &continued(&macro_lines);
+    out += "\n";
+
+    let live = ctx.names.live_objects();
+    out += &format!(
+        "/* Optional (docs/abi.md sections 7 and 10): how many resource objects the plugin has
+ * created and not yet dropped. Hosts read it through plugport_live_objects, and with
+ * PLUGPORT_DEBUG set plugport_close reports objects still alive. The EXPORT macro cannot
+ * count a C plugin's objects; a C plugin that counts them defines this function with
+ *   {upper}_LIVE_OBJECTS(COUNT)
+ * at file scope, without a trailing semicolon, where COUNT is the plugin's
+ *   size_t COUNT(void);
+ * (thread-safe; the count goes up where the plugin creates a handle's self and down in the
+ * vtable's drop). Without it the count is unknown to the host. */
+size_t {live}(void);
+"
+    );
+    out += &continued(&[
+        format!("#define {upper}_LIVE_OBJECTS(COUNT)"),
+        format!("    PP_EXPORT size_t {live}(void) {{"),
+        "        return COUNT();".into(),
+        "    }".into(),
+    ]);
     out += "\n";
 
     out += &format!(

@@ -43,7 +43,7 @@ pub struct Report {
     pub abi_version: u32,
     /// SHA-256 of the canonical IR (what the loader compares first).
     pub fingerprint: String,
-    /// The only symbol the loader looks up.
+    /// The one symbol the loader requires.
     pub entry_symbol: String,
     /// The CPU architecture the file was built for, as the `object` crate names it.
     pub architecture: Option<String>,

@@ -1,5 +1,6 @@
 //! Guest-only glue: the plugin entry (`docs/abi.md` §7) and the `export_<world>!` macro
-//! that emits the entry symbol and the descriptor blob for the plugin's type.
+//! that emits the entry symbol, the descriptor blob and the optional live-objects
+//! function (§7, §10) for the plugin's type.
 //!
 //! ```text
 //! include!(concat!(env!("OUT_DIR"), "/greeter.rs"));
@@ -89,12 +90,14 @@ impl Gen<'_> {
         o.line(&format!(
             "/// `{mac}!(MyPlugin, name: \"my-plugin\", version: \"1.0.0\");` emits the entry symbol"
         ));
+        let live = self.c.live_objects();
         o.line(&format!(
-            "/// `{entry}` and the descriptor blob `{descriptor}` in section `.plugport`"
+            "/// `{entry}`, the descriptor blob `{descriptor}` in section `.plugport`"
         ));
-        o.line(
-            "/// (`docs/abi.md` §7). Append `, bindings: path::to::module` when the bindings are",
-        );
+        o.line(&format!(
+            "/// and the live-object count `{live}` (`docs/abi.md` §7)."
+        ));
+        o.line("/// Append `, bindings: path::to::module` when the bindings are");
         o.line("/// not included at the crate root.");
         o.line("#[allow(unused_macros)]");
         o.open(&format!("macro_rules! {mac}"));
@@ -138,6 +141,13 @@ impl Gen<'_> {
         o.line(&format!(
             "unsafe {{ {b}::exports::__entry::<$ty>(abi_version, imports, exports, err) }}"
         ));
+        o.close();
+        let live = self.c.live_objects();
+        o.line("/// How many resource objects this plugin has created and not yet dropped (the");
+        o.line("/// optional symbol of `docs/abi.md` §7, §10; `plugport::rt::live_objects`).");
+        o.line("#[no_mangle]");
+        o.open(&format!("pub extern \"C\" fn {live}() -> usize"));
+        o.line("::plugport::rt::live_objects()");
         o.close();
         o.line("/// The plugin's descriptor blob (`docs/abi.md` §7).");
         o.line("#[no_mangle]");

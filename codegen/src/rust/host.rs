@@ -26,6 +26,7 @@ const RESERVED: &[&str] = &[
     "plugin",
     "descriptor",
     "exports_table",
+    "live_objects",
 ];
 
 impl Gen<'_> {
@@ -165,6 +166,12 @@ impl Gen<'_> {
         o.line("/// The loaded plugin (`None` for [`Self::from_raw_exports`]).");
         o.open("pub fn plugin(&self) -> ::core::option::Option<&::std::sync::Arc<::plugport::loader::Plugin>>");
         o.line("self.keep.as_ref()");
+        o.close();
+        o.line("/// How many resource objects the plugin's current image has created and not yet");
+        o.line("/// dropped ([`Plugin::live_objects`](::plugport::loader::Plugin::live_objects));");
+        o.line("/// `None` when the plugin does not report it or for [`Self::from_raw_exports`].");
+        o.open("pub fn live_objects(&self) -> ::core::option::Option<usize>");
+        o.line("self.keep.as_ref().and_then(|p| p.live_objects())");
         o.close();
         o.line("/// The plugin's descriptor: its name, version and world. For");
         o.line("/// [`Self::from_raw_exports`] the name and version are empty and the world is this one.");

@@ -318,7 +318,7 @@ impl Gen<'_> {
         ));
         o.line(&format!("return ::core::result::Result::Err({foreign});"));
         o.close();
-        o.line("::core::result::Result::Ok(*unsafe { ::std::boxed::Box::from_raw(h.self_ as *mut T) })");
+        o.line("::core::result::Result::Ok(unsafe { ::plugport::rt::unbox_self::<T>(h.self_) })");
         o.close();
         o.line("/// Borrows a handle that must come from implementation `T`.");
         o.line("#[doc(hidden)]");
@@ -372,7 +372,7 @@ impl Gen<'_> {
         o.close();
         o.line("let h = self.__take_handle();");
         o.line("// SAFETY: checked above: a boxed `T` that we own.");
-        o.line("::core::result::Result::Ok(*unsafe { ::std::boxed::Box::from_raw(h.self_ as *mut T) })");
+        o.line("::core::result::Result::Ok(unsafe { ::plugport::rt::unbox_self::<T>(h.self_) })");
         o.close();
         o.close();
     }

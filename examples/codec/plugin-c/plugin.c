@@ -3,6 +3,7 @@
  *
  * The decoder resource is a heap object behind the handle {self, vtable}; the host drops
  * it through vtable->drop. A mutex makes each decoder safe to use from several threads.
+ * The plugin counts its live decoders for plugport_live_objects (docs/abi.md section 10).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +21,28 @@ typedef struct decoder {
     frame_t *frames;  /* decoded frames not yet pulled: a ring */
     size_t head, count, cap;
 } decoder;
+
+/* Decoders created and not yet dropped (C99 has no atomics: a mutex guards it). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t live_decoders;
+
+static void count_decoder(int delta) {
+    pthread_mutex_lock(&live_lock);
+    if (delta > 0) {
+        live_decoders++;
+    } else {
+        live_decoders--;
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static size_t live_objects(void) {
+    size_t n;
+    pthread_mutex_lock(&live_lock);
+    n = live_decoders;
+    pthread_mutex_unlock(&live_lock);
+    return n;
+}
 
 static void plugin_dealloc(void *ptr, size_t size, size_t align) {
     (void)size;
@@ -93,6 +116,7 @@ static void decoder_drop(void *self) {
     free(d->pending);
     pthread_mutex_destroy(&d->lock);
     free(d);
+    count_decoder(-1);
 }
 
 static pp_status decoder_push(void *self, example_codec_v1_list_u8 data,
@@ -209,6 +233,7 @@ static pp_status decoder_new(uint32_t max_frame, example_codec_v1_framing_decode
     }
     pthread_mutex_init(&d->lock, NULL);
     d->max_frame = max_frame;
+    count_decoder(+1);
     ret->self = d;
     ret->vtable = &DECODER_VTABLE;
     return PP_OK;
@@ -269,3 +294,4 @@ static pp_status init(const example_codec_v1_codec_imports *imports,
 }
 
 EXAMPLE_CODEC_V1_CODEC_EXPORT("codec-c", "1.0.0", init)
+EXAMPLE_CODEC_V1_CODEC_LIVE_OBJECTS(live_objects)
