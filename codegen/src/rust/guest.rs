@@ -129,7 +129,7 @@ impl Gen<'_> {
         o.line("///");
         o.line("/// # Safety");
         o.line("/// Called by the plugport loader with the arguments of §7.");
-        o.line("#[no_mangle]");
+        o.line("#[unsafe(no_mangle)]");
         o.line("#[allow(clippy::missing_safety_doc)]");
         o.line("#[allow(unused_unsafe)]");
         o.line(&format!("pub unsafe extern \"C\" fn {entry}("));
@@ -145,15 +145,15 @@ impl Gen<'_> {
         let live = self.c.live_objects();
         o.line("/// How many resource objects this plugin has created and not yet dropped (the");
         o.line("/// optional symbol of `docs/abi.md` §7, §10; `plugport::rt::live_objects`).");
-        o.line("#[no_mangle]");
+        o.line("#[unsafe(no_mangle)]");
         o.open(&format!("pub extern \"C\" fn {live}() -> usize"));
         o.line("::plugport::rt::live_objects()");
         o.close();
         o.line("/// The plugin's descriptor blob (`docs/abi.md` §7).");
-        o.line("#[no_mangle]");
+        o.line("#[unsafe(no_mangle)]");
         o.line("#[used]");
-        o.line("#[cfg_attr(not(target_os = \"macos\"), link_section = \".plugport\")]");
-        o.line("#[cfg_attr(target_os = \"macos\", link_section = \"__DATA,__plugport\")]");
+        o.line("#[cfg_attr(not(target_os = \"macos\"), unsafe(link_section = \".plugport\"))]");
+        o.line("#[cfg_attr(target_os = \"macos\", unsafe(link_section = \"__DATA,__plugport\"))]");
         o.line("#[allow(non_upper_case_globals)]");
         o.line(&format!(
             "pub static {descriptor}: ::plugport::rt::DescriptorBlob<{{ ::plugport::rt::descriptor_len($name, $version, {b}::WORLD_JSON) }}> ="
@@ -166,9 +166,9 @@ impl Gen<'_> {
         o.line("/// (`plugport::rt::release_type_statics`).");
         o.line("#[used]");
         o.line(
-            "#[cfg_attr(all(unix, not(target_vendor = \"apple\")), link_section = \".fini_array\")]",
+            "#[cfg_attr(all(unix, not(target_vendor = \"apple\")), unsafe(link_section = \".fini_array\"))]",
         );
-        o.line("#[cfg_attr(target_vendor = \"apple\", link_section = \"__DATA,__mod_term_func\")]");
+        o.line("#[cfg_attr(target_vendor = \"apple\", unsafe(link_section = \"__DATA,__mod_term_func\"))]");
         o.line("#[allow(non_upper_case_globals)]");
         o.open(&format!("static {fini}: extern \"C\" fn() ="));
         o.open("extern \"C\" fn fini()");

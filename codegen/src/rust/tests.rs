@@ -385,7 +385,7 @@ fn guest_side_shapes() {
     // World-level types at the root; the export macro.
     assert!(has_item(&file.items, "enum", "Mode"));
     assert!(has_item(&file.items, "macro", "export_the_world"));
-    assert!(text.contains("#[no_mangle]"));
+    assert!(text.contains("#[unsafe(no_mangle)]"));
     assert!(text.contains("pub unsafe extern \"C\" fn plugport_entry_my_ns_sample_v0_3_the_world("));
     assert!(text.contains("pub static plugport_descriptor_my_ns_sample_v0_3_the_world:"));
     assert!(text.contains("link_section = \".plugport\""));
