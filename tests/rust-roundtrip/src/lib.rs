@@ -43,8 +43,7 @@ pub mod codec_host {
 
 // ---- typecov: a guest that echoes everything -------------------------------------------
 
-use typecov_guest::exports::types::{Color, Failure, Perms, Person, Point, Shape, Wide};
-use typecov_guest::exports::{echo, store};
+use typecov_guest::exports::store;
 
 /// The typecov plugin.
 pub struct Typecov;
@@ -68,99 +67,22 @@ impl Counter {
     }
 }
 
-impl echo::Guest for Typecov {
-    fn echo_bool(v: bool) -> bool {
-        v
-    }
-    fn echo_s8(v: i8) -> i8 {
-        v
-    }
-    fn echo_s16(v: i16) -> i16 {
-        v
-    }
-    fn echo_s32(v: i32) -> i32 {
-        v
-    }
-    fn echo_s64(v: i64) -> i64 {
-        v
-    }
-    fn echo_u8(v: u8) -> u8 {
-        v
-    }
-    fn echo_u16(v: u16) -> u16 {
-        v
-    }
-    fn echo_u32(v: u32) -> u32 {
-        v
-    }
-    fn echo_u64(v: u64) -> u64 {
-        v
-    }
-    fn echo_f32(v: f32) -> f32 {
-        v
-    }
-    fn echo_f64(v: f64) -> f64 {
-        v
-    }
-    fn echo_char(v: char) -> char {
-        v
-    }
-    fn echo_string(v: &str) -> String {
-        v.to_string()
-    }
-    fn echo_bytes(v: &[u8]) -> Vec<u8> {
-        v.to_vec()
-    }
-    fn echo_strings(v: Vec<String>) -> Vec<String> {
-        v
-    }
-    fn echo_option(v: Option<String>) -> Option<String> {
-        v
-    }
-    fn echo_result(v: Result<u32, String>) -> Result<u32, String> {
-        v
-    }
-    fn echo_result_unit(v: Result<(), Failure>) -> Result<(), Failure> {
-        v
-    }
-    fn echo_tuple(v: (u8, String, f64)) -> (u8, String, f64) {
-        v
-    }
-    fn echo_point(v: Point) -> Point {
-        v
-    }
-    fn echo_person(v: Person) -> Person {
-        v
-    }
-    fn echo_color(v: Color) -> Color {
-        v
-    }
-    fn echo_perms(v: Perms) -> Perms {
-        v
-    }
-    fn echo_wide(v: Wide) -> Wide {
-        v
-    }
-    fn echo_shape(v: Shape) -> Shape {
-        v
-    }
-    fn echo_points(v: Vec<Point>) -> Vec<Point> {
-        v
-    }
-    fn echo_nested(v: Option<Result<Vec<Person>, Shape>>) -> Option<Result<Vec<Person>, Shape>> {
-        v
-    }
-    fn sink(a: u8, b: &str, c: &[u64]) {
-        let mut last = SINK.lock().unwrap_or_else(|p| p.into_inner());
-        *last = Some((a, b.to_string(), c.to_vec()));
-    }
-    fn boom(message: &str) -> String {
-        panic!("{message}")
-    }
-}
-
 /// What the last `sink` call received.
 pub static SINK: Mutex<Option<(u8, String, Vec<u64>)>> = Mutex::new(None);
+
+/// The `echo` interface, shared with the typecov plugin (`tests/typecov/plugin-rust`).
+mod typecov_echo {
+    use super::Typecov;
+    use crate::typecov_guest::exports;
+
+    /// `sink` records what it received in [`SINK`](super::SINK).
+    fn on_sink(a: u8, b: &str, c: &[u64]) {
+        let mut last = super::SINK.lock().unwrap_or_else(|p| p.into_inner());
+        *last = Some((a, b.to_string(), c.to_vec()));
+    }
+
+    include!("../../typecov/plugin-rust/src/echo.rs");
+}
 
 impl store::Guest for Typecov {
     type Counter = Counter;
