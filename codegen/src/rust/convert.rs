@@ -151,6 +151,52 @@ impl Gen<'_> {
         o.line("");
     }
 
+    /// Writes the two lowering functions of a variant, option or result, opened with
+    /// `heads` (`lower_M`, then `lower_owned_M`): each is a `match v` whose arms `arms`
+    /// writes, given the expression that lowers a payload of a type bound as `x`
+    /// (borrowed in `lower_M`, moved in `lower_owned_M`).
+    fn lower_by_match(
+        &self,
+        o: &mut Out,
+        heads: [&str; 2],
+        arms: impl Fn(&mut Out, &dyn Fn(&Type) -> String),
+    ) {
+        for (head, owned) in heads.into_iter().zip([false, true]) {
+            o.open(head);
+            o.open("match v");
+            arms(o, &|t| {
+                if owned {
+                    self.lower_owned_e(t, "x", DEPTH)
+                } else {
+                    self.lower_e(t, "(*x)", DEPTH)
+                }
+            });
+            o.close();
+            o.close();
+        }
+    }
+
+    /// `match <tag>` releasing the payload of the case the tag selects, for a variant or
+    /// result: `cases` are the payload types and union members of its cases, in tag
+    /// order. Unknown tags release nothing.
+    fn release_by_tag<'t>(
+        &self,
+        o: &mut Out,
+        tag: &str,
+        cases: impl IntoIterator<Item = (Option<&'t Type>, String)>,
+    ) {
+        o.open(&format!("match {tag}"));
+        for (i, (t, member)) in cases.into_iter().enumerate() {
+            if let Some(t) = t {
+                if let Some(s) = self.release_s(t, &format!("v.val.{member}"), DEPTH) {
+                    o.line(&format!("{i} => {{ {s} }}"));
+                }
+            }
+        }
+        o.line("_ => {}");
+        o.close();
+    }
+
     fn convert_fns(&self, o: &mut Out, id: TypeId) {
         let d = DEPTH;
         let m = self.m(id);
@@ -167,6 +213,8 @@ impl Gen<'_> {
         let release_head =
             format!("pub unsafe fn release_{m}(v: &{f}, d: ::core::option::Option<::plugport::abi::PpDeallocFn>)");
         let scratch = "s: &mut ::plugport::rt::Scratch";
+        let lower_head = format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}");
+        let lower_owned_head = format!("pub fn lower_owned_{m}(v: {n}) -> {f}");
         let zeroed = "unsafe { ::core::mem::zeroed() }";
         match self.kind(id) {
             TypeDefKind::Record { fields } => {
@@ -187,7 +235,7 @@ impl Gen<'_> {
                 }
                 o.line("})");
                 o.close();
-                o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
+                o.open(&lower_head);
                 o.line(&format!("{f} {{"));
                 for fl in fields {
                     let cf = ffi_field(&c_ident(&fl.name));
@@ -198,7 +246,7 @@ impl Gen<'_> {
                 }
                 o.line("}");
                 o.close();
-                o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
+                o.open(&lower_owned_head);
                 let binds: Vec<String> = fields
                     .iter()
                     .enumerate()
@@ -237,14 +285,14 @@ impl Gen<'_> {
                 }
                 o.line("))");
                 o.close();
-                o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
+                o.open(&lower_head);
                 o.line(&format!("{f} {{"));
                 for (i, t) in types.iter().enumerate() {
                     o.line(&format!("f{i}: {},", self.lower_e(t, &format!("v.{i}"), d)));
                 }
                 o.line("}");
                 o.close();
-                o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
+                o.open(&lower_owned_head);
                 let binds: Vec<String> = (0..types.len()).map(|i| format!("a{i},")).collect();
                 o.line(&format!("let ({}) = v;", binds.join(" ")));
                 o.line(&format!("{f} {{"));
@@ -278,12 +326,8 @@ impl Gen<'_> {
                 ));
                 o.close();
                 o.close();
-                o.line(&format!(
-                    "pub fn lower_{m}(v: &{n}, {scratch}) -> {f} {{ *v as {f} }}"
-                ));
-                o.line(&format!(
-                    "pub fn lower_owned_{m}(v: {n}) -> {f} {{ v as {f} }}"
-                ));
+                o.line(&format!("{lower_head} {{ *v as {f} }}"));
+                o.line(&format!("{lower_owned_head} {{ v as {f} }}"));
             }
             TypeDefKind::Flags { .. } => {
                 o.open(&lift_head);
@@ -291,12 +335,8 @@ impl Gen<'_> {
                     "{n}::from_bits(*v).ok_or_else(|| ::std::format!(\"unknown bits {{:#x}} in flags `{wit}`\", *v & !{n}::all().bits()))"
                 ));
                 o.close();
-                o.line(&format!(
-                    "pub fn lower_{m}(v: &{n}, {scratch}) -> {f} {{ v.bits() }}"
-                ));
-                o.line(&format!(
-                    "pub fn lower_owned_{m}(v: {n}) -> {f} {{ v.bits() }}"
-                ));
+                o.line(&format!("{lower_head} {{ v.bits() }}"));
+                o.line(&format!("{lower_owned_head} {{ v.bits() }}"));
             }
             TypeDefKind::Variant { cases } => {
                 let union = format!("{f}_val");
@@ -323,24 +363,14 @@ impl Gen<'_> {
                 ));
                 o.close();
                 o.close();
-                for owned in [false, true] {
-                    if owned {
-                        o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
-                    } else {
-                        o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
-                    }
-                    o.open("match v");
+                self.lower_by_match(o, [&lower_head, &lower_owned_head], |o, lower| {
                     for (i, c) in cases.iter().enumerate() {
                         let case = camel(&c.name);
                         let tag = format!("tag: {i}");
                         match &c.ty {
                             Some(t) => {
                                 let member = ffi_field(&c_ident(&c.name));
-                                let val = if owned {
-                                    self.lower_owned_e(t, "x", d)
-                                } else {
-                                    self.lower_e(t, "(*x)", d)
-                                };
+                                let val = lower(t);
                                 o.line(&format!(
                                     "{n}::{case}(x) => {f} {{ {tag}, val: {union} {{ {member}: {val} }} }},"
                                 ));
@@ -351,22 +381,13 @@ impl Gen<'_> {
                             None => o.line(&format!("{n}::{case} => {f} {{ {tag} }},")),
                         }
                     }
-                    o.close();
-                    o.close();
-                }
+                });
                 if owns {
                     o.open(&release_head);
-                    o.open("match v.tag");
-                    for (i, c) in cases.iter().enumerate() {
-                        if let Some(t) = &c.ty {
-                            let member = ffi_field(&c_ident(&c.name));
-                            if let Some(s) = self.release_s(t, &format!("v.val.{member}"), d) {
-                                o.line(&format!("{i} => {{ {s} }}"));
-                            }
-                        }
-                    }
-                    o.line("_ => {}");
-                    o.close();
+                    let members = cases
+                        .iter()
+                        .map(|c| (c.ty.as_ref(), ffi_field(&c_ident(&c.name))));
+                    self.release_by_tag(o, "v.tag", members);
                     o.close();
                 }
             }
@@ -383,27 +404,15 @@ impl Gen<'_> {
                 ));
                 o.close();
                 o.close();
-                for owned in [false, true] {
-                    if owned {
-                        o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
-                    } else {
-                        o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
-                    }
-                    o.open("match v");
-                    let val = if owned {
-                        self.lower_owned_e(ty, "x", d)
-                    } else {
-                        self.lower_e(ty, "(*x)", d)
-                    };
+                self.lower_by_match(o, [&lower_head, &lower_owned_head], |o, lower| {
                     o.line(&format!(
-                        "::core::option::Option::Some(x) => {f} {{ is_some: 1, val: {val} }},"
+                        "::core::option::Option::Some(x) => {f} {{ is_some: 1, val: {} }},",
+                        lower(ty)
                     ));
                     o.line(&format!(
                         "::core::option::Option::None => {f} {{ is_some: 0, val: {zeroed} }},"
                     ));
-                    o.close();
-                    o.close();
-                }
+                });
                 if owns {
                     o.open(&release_head);
                     if let Some(s) = self.release_s(ty, "v.val", d) {
@@ -437,24 +446,14 @@ impl Gen<'_> {
                 ));
                 o.close();
                 o.close();
-                for owned in [false, true] {
-                    if owned {
-                        o.open(&format!("pub fn lower_owned_{m}(v: {n}) -> {f}"));
-                    } else {
-                        o.open(&format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}"));
-                    }
-                    o.open("match v");
+                self.lower_by_match(o, [&lower_head, &lower_owned_head], |o, lower| {
                     for (i, (t, member, case)) in [(okt, "ok", ok), (errt, "err", err)]
                         .into_iter()
                         .enumerate()
                     {
                         match t {
                             Some(t) => {
-                                let val = if owned {
-                                    self.lower_owned_e(t, "x", d)
-                                } else {
-                                    self.lower_e(t, "(*x)", d)
-                                };
+                                let val = lower(t);
                                 o.line(&format!(
                                     "{case}(x) => {f} {{ is_err: {i}, val: {union} {{ {member}: {val} }} }},"
                                 ));
@@ -465,21 +464,14 @@ impl Gen<'_> {
                             None => o.line(&format!("{case}(_) => {f} {{ is_err: {i} }},")),
                         }
                     }
-                    o.close();
-                    o.close();
-                }
+                });
                 if owns {
                     o.open(&release_head);
-                    o.open("match v.is_err");
-                    for (i, (t, member)) in [(okt, "ok"), (errt, "err")].into_iter().enumerate() {
-                        if let Some(t) = t {
-                            if let Some(s) = self.release_s(t, &format!("v.val.{member}"), d) {
-                                o.line(&format!("{i} => {{ {s} }}"));
-                            }
-                        }
-                    }
-                    o.line("_ => {}");
-                    o.close();
+                    let members = [
+                        (okt.as_ref(), "ok".to_string()),
+                        (errt.as_ref(), "err".into()),
+                    ];
+                    self.release_by_tag(o, "v.is_err", members);
                     o.close();
                 }
             }
