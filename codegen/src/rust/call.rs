@@ -57,7 +57,7 @@ impl Gen<'_> {
             .map_or("()".to_string(), |t| self.nty(t, depth))
     }
 
-    /// Emits one caller function `name`.
+    /// Emits caller function `name` and its `has_<name>` (see [`Gen::has_fn`]).
     pub(crate) fn caller_fn(
         &self,
         o: &mut Out,
@@ -183,6 +183,7 @@ impl Gen<'_> {
             }
         }
         o.close();
+        self.has_fn(o, cx, name, reach, depth);
     }
 
     /// Binds `f`, the slot's function, or returns `Unsupported` (§5 "Evolution").
@@ -203,14 +204,7 @@ impl Gen<'_> {
     }
 
     /// `has_<name>`: whether the other side provides the function.
-    pub(crate) fn has_fn(
-        &self,
-        o: &mut Out,
-        cx: &FnCtx<'_>,
-        name: &str,
-        reach: &Reach,
-        depth: usize,
-    ) {
+    fn has_fn(&self, o: &mut Out, cx: &FnCtx<'_>, name: &str, reach: &Reach, depth: usize) {
         let table = self.ffi_path(&cx.table, depth);
         let slot = &cx.slot;
         o.line(&format!(
@@ -298,9 +292,7 @@ impl Gen<'_> {
                 };
                 for f in &fns {
                     let cx = self.fn_ctx(f, Some(i), dir);
-                    let name = self.caller_name(f);
-                    self.caller_fn(o, &cx, &name, &reach, depth);
-                    self.has_fn(o, &cx, &name, &reach, depth);
+                    self.caller_fn(o, &cx, &self.caller_name(f), &reach, depth);
                 }
                 o.close();
             }
@@ -319,9 +311,7 @@ impl Gen<'_> {
                 };
                 for f in &fns {
                     let cx = self.fn_ctx(f, Some(i), dir);
-                    let name = self.caller_name(f);
-                    self.caller_fn(o, &cx, &name, &reach, depth);
-                    self.has_fn(o, &cx, &name, &reach, depth);
+                    self.caller_fn(o, &cx, &self.caller_name(f), &reach, depth);
                 }
             }
         }
@@ -352,7 +342,6 @@ impl Gen<'_> {
             let cx = self.fn_ctx(f, Some(i), dir);
             let fname = rs_ident(&f.name);
             self.caller_fn(o, &cx, &fname, &reach, depth);
-            self.has_fn(o, &cx, &fname, &reach, depth);
         }
         o.close();
     }
@@ -392,7 +381,6 @@ impl Gen<'_> {
             let cx = self.fn_ctx(f, None, dir);
             let name = rs_ident(&f.name);
             self.caller_fn(o, &cx, &name, &reach, depth);
-            self.has_fn(o, &cx, &name, &reach, depth);
         }
     }
 }

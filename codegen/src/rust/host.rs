@@ -220,7 +220,6 @@ impl Gen<'_> {
                     let cx = self.fn_ctx(f, None, Dir::Exports);
                     let name = Self::accessor(&f.name);
                     self.caller_fn(o, &cx, &name, &reach, depth);
-                    self.has_fn(o, &cx, &name, &reach, depth);
                 }
             }
         }
