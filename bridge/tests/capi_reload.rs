@@ -6,30 +6,14 @@
 
 mod common;
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
 use common::*;
 use plugport::capi::*;
-use plugport::descriptor;
 
 fn build(dir: &Path, sub: &str, world_version: &str, plugin_version: &str) -> PathBuf {
-    let dir = dir.join(sub);
-    std::fs::create_dir_all(&dir).unwrap();
-    let w = calc_world(world_version);
-    let blob = descriptor::encode_blob(
-        "calc-c",
-        plugin_version,
-        &descriptor::world_json(&w),
-        cfg!(target_endian = "little"),
-    );
-    build_plugin(&dir, "libcreload.so", &w, &blob, &[], &[])
-}
-
-fn replace(src: &Path, dest: &Path) {
-    let tmp = dest.with_extension("so.tmp");
-    std::fs::copy(src, &tmp).unwrap();
-    std::fs::rename(&tmp, dest).unwrap();
+    build_calc(dir, sub, "libcreload.so", world_version, plugin_version)
 }
 
 /// How many images of this process's private copies named `name` are mapped.
@@ -65,20 +49,7 @@ fn reload_serves_the_new_file_and_keeps_the_old_image_until_released() {
     let major = build(dir.path(), "major", "2.0.0", "2.0.0");
     let path = dir.path().join("libcreload.so");
     replace(&v1, &path);
-    let cpath = CString::new(path.to_str().unwrap()).unwrap();
-    let json = descriptor::world_json(&calc_world("1.2.0"));
-    let mut p = std::ptr::null_mut();
-    // SAFETY: valid arguments per plugport_open's contract (null imports: unused).
-    let rc = unsafe {
-        plugport_open(
-            cpath.as_ptr(),
-            json.as_ptr(),
-            json.len(),
-            std::ptr::null(),
-            &mut p,
-        )
-    };
-    assert_eq!(rc, PLUGPORT_OK);
+    let p = capi_open(&path);
     // SAFETY (this block and below): `p` is live until plugport_close at the end.
     unsafe {
         let old = plugport_exports(p);

@@ -9,7 +9,7 @@
 mod common;
 
 use std::ffi::c_void;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use common::*;
@@ -21,28 +21,6 @@ const HOST_VERSION: &str = "1.2.0";
 
 fn host_json() -> String {
     descriptor::world_json(&calc_world(HOST_VERSION))
-}
-
-/// Builds a calc plugin whose descriptor says `plugin_version`, into `<dir>/<sub>/<name>`.
-fn build(dir: &Path, sub: &str, name: &str, world_version: &str, plugin_version: &str) -> PathBuf {
-    let dir = dir.join(sub);
-    std::fs::create_dir_all(&dir).unwrap();
-    let w = calc_world(world_version);
-    let blob = descriptor::encode_blob(
-        "calc-c",
-        plugin_version,
-        &descriptor::world_json(&w),
-        cfg!(target_endian = "little"),
-    );
-    build_plugin(&dir, name, &w, &blob, &[], &[])
-}
-
-/// Replaces `dest` by a copy of `src` the way deployments do: write a temporary file next
-/// to it, then rename it over `dest` (atomic: a reader sees the old or the new file).
-fn replace(src: &Path, dest: &Path) {
-    let tmp = dest.with_extension("so.tmp");
-    std::fs::copy(src, &tmp).unwrap();
-    std::fs::rename(&tmp, dest).unwrap();
 }
 
 fn exports(p: &Plugin) -> &CalcExports {
@@ -63,7 +41,7 @@ fn mapped(image: &Path) -> bool {
 #[test]
 fn the_image_is_unmapped_when_the_last_reference_goes() {
     let dir = tempfile::tempdir().unwrap();
-    let path = build(dir.path(), "a", "libunmap.so", HOST_VERSION, "0.3.1");
+    let path = build_calc(dir.path(), "a", "libunmap.so", HOST_VERSION, "0.3.1");
     let p = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
     let image = p.image_path().to_path_buf();
     assert_eq!(image.file_name(), path.file_name());
@@ -99,7 +77,7 @@ fn the_image_is_unmapped_when_the_last_reference_goes() {
 #[test]
 fn every_open_has_its_own_image_path() {
     let dir = tempfile::tempdir().unwrap();
-    let path = build(dir.path(), "a", "libown.so", HOST_VERSION, "0.3.1");
+    let path = build_calc(dir.path(), "a", "libown.so", HOST_VERSION, "0.3.1");
     let a = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
     let b = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
     assert_ne!(a.image_path(), b.image_path());
@@ -113,8 +91,8 @@ fn every_open_has_its_own_image_path() {
 #[test]
 fn reopen_loads_the_replaced_file_as_a_new_image_and_keeps_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
-    let v1 = build(dir.path(), "v1", "libcalc.so", HOST_VERSION, "0.3.1");
-    let v2 = build(dir.path(), "v2", "libcalc.so", HOST_VERSION, "0.4.0");
+    let v1 = build_calc(dir.path(), "v1", "libcalc.so", HOST_VERSION, "0.3.1");
+    let v2 = build_calc(dir.path(), "v2", "libcalc.so", HOST_VERSION, "0.4.0");
     let path = dir.path().join("libcalc.so");
     replace(&v1, &path);
     let imports = 0x5678usize as *const c_void; // opaque to the plugin: only stored
@@ -149,8 +127,8 @@ fn reopen_loads_the_replaced_file_as_a_new_image_and_keeps_the_old_one() {
 #[test]
 fn reopen_of_a_refused_file_leaves_the_old_plugin_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let good = build(dir.path(), "v1", "libcalc.so", HOST_VERSION, "0.3.1");
-    let major = build(dir.path(), "v2", "libcalc.so", "2.0.0", "2.0.0");
+    let good = build_calc(dir.path(), "v1", "libcalc.so", HOST_VERSION, "0.3.1");
+    let major = build_calc(dir.path(), "v2", "libcalc.so", "2.0.0", "2.0.0");
     let path = dir.path().join("libcalc.so");
     replace(&good, &path);
     let p = loader::open(&path, &host_json(), std::ptr::null()).unwrap();

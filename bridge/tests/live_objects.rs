@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -30,32 +29,8 @@ fn build(dir: &Path, sub: &str, live: bool) -> PathBuf {
     build_plugin(&dir, "libclive.so", &w, &blob_for(&w), defines, &[])
 }
 
-fn replace(src: &Path, dest: &Path) {
-    let tmp = dest.with_extension("so.tmp");
-    std::fs::copy(src, &tmp).unwrap();
-    std::fs::rename(&tmp, dest).unwrap();
-}
-
 fn host_json() -> String {
     descriptor::world_json(&calc_world("1.2.0"))
-}
-
-fn open(path: &Path) -> *mut PlugportPlugin {
-    let cpath = CString::new(path.to_str().unwrap()).unwrap();
-    let json = host_json();
-    let mut p = std::ptr::null_mut();
-    // SAFETY: valid arguments per plugport_open's contract (null imports: unused).
-    let rc = unsafe {
-        plugport_open(
-            cpath.as_ptr(),
-            json.as_ptr(),
-            json.len(),
-            std::ptr::null(),
-            &mut p,
-        )
-    };
-    assert_eq!(rc, PLUGPORT_OK, "open {}", path.display());
-    p
 }
 
 /// Calls `bump` of `p`'s current image `n` times: `n` more "objects" in that image.
@@ -105,7 +80,7 @@ fn the_c_api_sums_the_images_and_says_minus_one_when_unknown() {
     replace(&with, &path);
 
     assert_eq!(live(std::ptr::null_mut()), -1);
-    let p = open(&path);
+    let p = capi_open(&path);
     assert_eq!(live(p), 0);
     bump(p, 2);
     assert_eq!(live(p), 2);
@@ -129,7 +104,7 @@ fn the_c_api_sums_the_images_and_says_minus_one_when_unknown() {
     // SAFETY: live, closed once.
     unsafe { plugport_close(p) };
 
-    let q = open(&without);
+    let q = capi_open(&without);
     assert_eq!(live(q), -1);
     // SAFETY: live, closed once.
     unsafe { plugport_close(q) };
@@ -148,11 +123,11 @@ fn live_objects_child() {
         return;
     };
     let path = PathBuf::from(path);
-    let clean = open(&path);
+    let clean = capi_open(&path);
     // SAFETY: live, closed once.
     unsafe { plugport_close(clean) };
 
-    let p = open(&path);
+    let p = capi_open(&path);
     bump(p, 3);
     // SAFETY: `p` is live and not used concurrently.
     assert_eq!(unsafe { plugport_reload(p) }, PLUGPORT_OK);

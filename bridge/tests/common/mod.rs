@@ -67,12 +67,69 @@ pub fn math(w: &mut World) -> &mut Vec<Function> {
 
 /// The blob of a well-formed descriptor for `world`, in the host's byte order.
 pub fn blob_for(world: &World) -> Vec<u8> {
+    blob_with_version(world, "0.3.1")
+}
+
+/// [`blob_for`] with plugin version `plugin_version`.
+pub fn blob_with_version(world: &World, plugin_version: &str) -> Vec<u8> {
     descriptor::encode_blob(
         "calc-c",
-        "0.3.1",
+        plugin_version,
         &descriptor::world_json(world),
         cfg!(target_endian = "little"),
     )
+}
+
+/// Builds a calc plugin of [`calc_world`]`(world_version)` whose descriptor says
+/// `plugin_version`, into `<dir>/<sub>/<name>`.
+pub fn build_calc(
+    dir: &Path,
+    sub: &str,
+    name: &str,
+    world_version: &str,
+    plugin_version: &str,
+) -> PathBuf {
+    let dir = dir.join(sub);
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = calc_world(world_version);
+    build_plugin(
+        &dir,
+        name,
+        &w,
+        &blob_with_version(&w, plugin_version),
+        &[],
+        &[],
+    )
+}
+
+/// Replaces `dest` by a copy of `src` the way deployments do: write a temporary file next
+/// to it, then rename it over `dest` (atomic: a reader sees the old or the new file).
+pub fn replace(src: &Path, dest: &Path) {
+    let tmp = dest.with_extension("so.tmp");
+    std::fs::copy(src, &tmp).unwrap();
+    std::fs::rename(&tmp, dest).unwrap();
+}
+
+/// Opens the plugin at `path` with the C API's `plugport_open`, for the host world
+/// [`calc_world`]`("1.2.0")` without imports; the open must succeed.
+#[cfg(feature = "capi")]
+pub fn capi_open(path: &Path) -> *mut plugport::capi::PlugportPlugin {
+    use plugport::capi::{plugport_open, PLUGPORT_OK};
+    let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    let json = descriptor::world_json(&calc_world("1.2.0"));
+    let mut p = std::ptr::null_mut();
+    // SAFETY: valid arguments per plugport_open's contract (null imports: unused).
+    let rc = unsafe {
+        plugport_open(
+            cpath.as_ptr(),
+            json.as_ptr(),
+            json.len(),
+            std::ptr::null(),
+            &mut p,
+        )
+    };
+    assert_eq!(rc, PLUGPORT_OK, "open {}", path.display());
+    p
 }
 
 /// Mirror of `calc_exports` in `plugin.c`.
