@@ -1,23 +1,12 @@
 //! The `plugport` binary: help, `gen` (with its baseline), `ir`, exit codes and error
 //! output. `inspect`, `check` and `diff` are tested in `tools.rs`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
-
-fn plugport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plugport"))
-        .args(args)
-        .output()
-        .expect("run plugport")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{plugport, repo, text};
 
 fn out_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("plugport-cli-{}-{name}", std::process::id()));

@@ -8,8 +8,10 @@
 //! running.
 #![cfg(unix)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use plugport::descriptor;
@@ -17,20 +19,7 @@ use plugport::ir::World;
 use plugport_codegen::baseline::{self, Bump, Class};
 use plugport_codegen::frontend;
 
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
-
-fn plugport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plugport"))
-        .args(args)
-        .output()
-        .expect("run plugport")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{plugport, repo, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
