@@ -421,7 +421,8 @@ pub fn architecture(data: &[u8]) -> Option<object::Architecture> {
 
 /// For a Mach-O universal binary, the slice of the host's architecture; otherwise `data`.
 fn thin_slice(data: &[u8]) -> Result<&[u8], String> {
-    use object::read::macho::{FatArch, MachOFatFile32, MachOFatFile64};
+    use object::macho::{FatArch32, FatArch64};
+    use object::read::macho::{FatArch, MachOFatFile};
     let kind = object::FileKind::parse(data).map_err(|e| e.to_string())?;
     let want = host_architecture();
     type Slices<'d> = Vec<(object::Architecture, Result<&'d [u8], object::Error>)>;
@@ -440,27 +441,18 @@ fn thin_slice(data: &[u8]) -> Result<&[u8], String> {
                 ))
             })
     }
+    /// The architecture and bytes of each slice of a universal binary (32- or 64-bit).
+    fn slices<Fat: FatArch>(data: &[u8]) -> Result<Slices<'_>, String> {
+        let fat = MachOFatFile::<Fat>::parse(data).map_err(|e| e.to_string())?;
+        Ok(fat
+            .arches()
+            .iter()
+            .map(|a| (a.architecture(), a.data(data)))
+            .collect())
+    }
     match kind {
-        object::FileKind::MachOFat32 => {
-            let fat = MachOFatFile32::parse(data).map_err(|e| e.to_string())?;
-            pick(
-                fat.arches()
-                    .iter()
-                    .map(|a| (a.architecture(), a.data(data)))
-                    .collect(),
-                want,
-            )
-        }
-        object::FileKind::MachOFat64 => {
-            let fat = MachOFatFile64::parse(data).map_err(|e| e.to_string())?;
-            pick(
-                fat.arches()
-                    .iter()
-                    .map(|a| (a.architecture(), a.data(data)))
-                    .collect(),
-                want,
-            )
-        }
+        object::FileKind::MachOFat32 => pick(slices::<FatArch32>(data)?, want),
+        object::FileKind::MachOFat64 => pick(slices::<FatArch64>(data)?, want),
         _ => Ok(data),
     }
 }
