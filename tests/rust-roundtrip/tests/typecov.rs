@@ -22,19 +22,25 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
     RESOURCES.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The guest's exports table, from its entry function.
-fn guest_exports() -> *const gffi::test_typecov_v1_typecov_exports {
-    let mut exports: *const gffi::test_typecov_v1_typecov_exports = std::ptr::null();
+/// Calls the guest's entry with ABI version `abi_version`: status, exports table, message.
+fn entry(abi_version: u32) -> (i32, *const gffi::test_typecov_v1_typecov_exports, PpString) {
+    let mut exports = std::ptr::null();
     let mut err = PpString::EMPTY;
     // SAFETY: the arguments of §7; this world has no imports, so null is accepted.
     let st = unsafe {
         rust_roundtrip::plugport_entry_test_typecov_v1_typecov(
-            1,
+            abi_version,
             std::ptr::null(),
             &mut exports,
             &mut err,
         )
     };
+    (st, exports, err)
+}
+
+/// The guest's exports table, from its entry function.
+fn guest_exports() -> *const gffi::test_typecov_v1_typecov_exports {
+    let (st, exports, _) = entry(1);
     assert_eq!(st, PP_OK);
     assert!(!exports.is_null());
     exports
@@ -530,17 +536,7 @@ fn null_and_foreign_handles_are_rejected() {
 
 #[test]
 fn entry_refuses_a_wrong_abi_version() {
-    let mut exports: *const gffi::test_typecov_v1_typecov_exports = std::ptr::null();
-    let mut err = PpString::EMPTY;
-    // SAFETY: §7 arguments; the message is static.
-    let st = unsafe {
-        rust_roundtrip::plugport_entry_test_typecov_v1_typecov(
-            2,
-            std::ptr::null(),
-            &mut exports,
-            &mut err,
-        )
-    };
+    let (st, exports, err) = entry(2);
     assert_eq!(st, PP_ERR_INIT);
     assert!(exports.is_null());
     // SAFETY: a static message (not owned: never released).
