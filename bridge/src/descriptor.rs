@@ -387,11 +387,62 @@ fn depth(world: &World, i: TypeId, state: &mut [usize], level: usize) -> Result<
 /// [`LoadError::NotAPlugin`] (no `.plugport` section), [`LoadError::AbiVersion`],
 /// [`LoadError::CorruptDescriptor`].
 pub fn read_from_file(path: &Path) -> Result<Descriptor, LoadError> {
-    let data = std::fs::read(path).map_err(|source| LoadError::Io {
+    let data = read_plugin_file(path)?;
+    read_from_bytes(path, &data)
+}
+
+/// The largest plugin file the loader reads: 1 GiB.
+pub const MAX_PLUGIN_FILE: u64 = 1 << 30;
+
+/// Reads a whole plugin file into memory, refusing anything that is not a regular file
+/// (a FIFO or a device such as `/dev/zero` would block or never end) or is larger than
+/// [`MAX_PLUGIN_FILE`] bytes, before reading it. Symbolic links are followed.
+///
+/// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
+/// (not a regular file, or too large).
+pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    read_from_bytes(path, &data)
+    };
+    let not_library = |reason: String| LoadError::NotSharedLibrary {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let regular = |meta: &std::fs::Metadata| {
+        if meta.is_file() {
+            Ok(())
+        } else {
+            Err(not_library(format!(
+                "not a regular file (file type {:?})",
+                meta.file_type()
+            )))
+        }
+    };
+    // Before opening: opening a FIFO blocks until a writer appears.
+    regular(&std::fs::metadata(path).map_err(io)?)?;
+    let file = std::fs::File::open(path).map_err(io)?;
+    // And on the handle, in case the path was swapped in between.
+    let meta = file.metadata().map_err(io)?;
+    regular(&meta)?;
+    if meta.len() > MAX_PLUGIN_FILE {
+        return Err(not_library(format!(
+            "{} bytes, more than the {MAX_PLUGIN_FILE} bytes plugport reads",
+            meta.len()
+        )));
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    // `take`: a file that grows while being read cannot push past the limit either.
+    file.take(MAX_PLUGIN_FILE + 1)
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    if data.len() as u64 > MAX_PLUGIN_FILE {
+        return Err(not_library(format!(
+            "more than the {MAX_PLUGIN_FILE} bytes plugport reads"
+        )));
+    }
+    Ok(data)
 }
 
 /// [`read_from_file`] on the bytes of a file already in memory; `path` is only used in

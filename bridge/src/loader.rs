@@ -299,10 +299,7 @@ fn open_with(
     imports: *const c_void,
 ) -> Result<Arc<Plugin>, LoadError> {
     let (fingerprint, world) = parse_host_world(path, &expected_world_json)?;
-    let data = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let data = descriptor::read_plugin_file(path)?;
     let descriptor = descriptor::read_from_bytes(path, &data)?;
     let compat = check_descriptor(path, &descriptor, &world, &fingerprint)?;
 

@@ -303,6 +303,34 @@ fn a_missing_file_is_an_io_error() {
     assert!(err.to_string().contains("nowhere.so"), "{err}");
 }
 
+/// A FIFO would block a plain read forever and `/dev/zero` would never end: both are
+/// refused from their file type before anything is read, as is a directory.
+#[test]
+#[cfg(unix)]
+fn files_that_are_not_regular_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("plugin.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
+        let err = open(path).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::NotSharedLibrary { reason, .. } if reason.contains("not a regular file")),
+            "{}: {err:?}",
+            path.display()
+        );
+        let err = descriptor::read_from_file(path).unwrap_err();
+        assert!(
+            matches!(err, LoadError::NotSharedLibrary { .. }),
+            "{}: {err:?}",
+            path.display()
+        );
+    }
+}
+
 #[test]
 #[cfg(target_os = "linux")] // ELF-specific files or linker options
 fn a_library_the_dynamic_loader_refuses() {
