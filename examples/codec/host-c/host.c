@@ -45,6 +45,26 @@ static int check(int ok, const char *what) {
     return ok;
 }
 
+/* 1 when a call returned PP_OK; otherwise reports the status and message, and releases
+ * the message with the plugin's dealloc (it is ours: docs/abi.md §6). */
+static int called(pp_status st, pp_string *err, pp_dealloc_fn dealloc, const char *what) {
+    if (st == PP_OK) {
+        return 1;
+    }
+    fprintf(stderr, "codec host: FAILED: %s: status %d: %.*s\n", what, (int)st, (int)err->len,
+            err->ptr != NULL ? err->ptr : "");
+    pp_string_release(err, dealloc);
+    err->ptr = NULL;
+    err->len = 0;
+    return 0;
+}
+
+/* Discriminants from the plugin are data from the other side: only 0 and 1 are valid
+ * (docs/abi.md §3, rule 5). */
+static int flag(uint8_t v, const char *what) {
+    return check(v == 0 || v == 1, what);
+}
+
 int main(int argc, char **argv) {
     static uint8_t expect[9000];
     plugport_plugin *plugin = NULL;
@@ -90,9 +110,11 @@ int main(int argc, char **argv) {
         frame.payload.len = make_frame(&r, expect, &stream);
         frame.payload.ptr = expect;
         frame.stream = stream;
-        if (fr->encode(frame, &res, &err) != PP_OK || res.is_err) {
-            check(0, "encode");
-            pp_string_release(&err, dealloc);
+        if (!called(fr->encode(frame, &res, &err), &err, dealloc, "encode")) {
+            return 1;
+        }
+        if (!flag(res.is_err, "encode: result discriminant") || !check(!res.is_err, "encode")) {
+            example_codec_v1_result_list_u8_framing_codec_error_release(&res, dealloc);
             return 1;
         }
         fwrite(res.val.ok.ptr, 1, res.val.ok.len, f);
@@ -103,7 +125,8 @@ int main(int argc, char **argv) {
     rewind(f);
 
     /* 2. Stream it back through a decoder and verify every frame. */
-    if (!check(fr->decoder_new(MAX_FRAME, &dec, &err) == PP_OK, "decoder constructor")) {
+    if (!called(fr->decoder_new(MAX_FRAME, &dec, &err), &err, dealloc, "decoder constructor") ||
+        !check(dec.self != NULL && dec.vtable != NULL, "decoder handle")) {
         return 1;
     }
     chunk = (uint8_t *)malloc(CHUNK);
@@ -114,8 +137,14 @@ int main(int argc, char **argv) {
         example_codec_v1_option_framing_frame got;
         data.ptr = chunk;
         data.len = n;
-        ok = check(dec.vtable->push(dec.self, data, &pushed, &err) == PP_OK && !pushed.is_err, "push");
-        while (ok && dec.vtable->pull(dec.self, &got, &err) == PP_OK && got.is_some) {
+        ok = called(dec.vtable->push(dec.self, data, &pushed, &err), &err, dealloc, "push") &&
+             flag(pushed.is_err, "push: result discriminant");
+        if (ok && pushed.is_err) {
+            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dealloc);
+            ok = check(0, "push");
+        }
+        while (ok && called(dec.vtable->pull(dec.self, &got, &err), &err, dealloc, "pull") &&
+               flag(got.is_some, "pull: option discriminant") && got.is_some) {
             uint32_t stream, len = make_frame(&r, expect, &stream);
             ok = check(got.val.stream == stream && got.val.payload.len == len &&
                            (len == 0 || memcmp(got.val.payload.ptr, expect, len) == 0),
@@ -126,7 +155,12 @@ int main(int argc, char **argv) {
     }
     if (ok) {
         example_codec_v1_result_void_framing_codec_error fin;
-        ok = check(dec.vtable->finish(dec.self, &fin, &err) == PP_OK && !fin.is_err, "finish");
+        ok = called(dec.vtable->finish(dec.self, &fin, &err), &err, dealloc, "finish") &&
+             flag(fin.is_err, "finish: result discriminant");
+        if (ok && fin.is_err) {
+            example_codec_v1_result_void_framing_codec_error_release(&fin, dealloc);
+            ok = check(0, "finish");
+        }
     }
     dec.vtable->drop(dec.self);
     free(chunk);
@@ -136,29 +170,44 @@ int main(int argc, char **argv) {
            (unsigned long)written, CHUNK, (unsigned long)decoded, (unsigned long)frames);
 
     /* 3. The error cases are values of the WIT variant codec-error. */
-    if (ok && fr->decoder_new(16, &dec, &err) == PP_OK) {
+    if (ok && called(fr->decoder_new(16, &dec, &err), &err, dealloc, "decoder constructor")) {
         static const uint8_t big[8] = {0, 0, 0, 1, 0, 0, 0x03, 0xE8}; /* 1000 bytes > 16 */
         example_codec_v1_list_u8 data;
         example_codec_v1_result_u32_framing_codec_error pushed;
         example_codec_v1_result_void_framing_codec_error fin;
         data.ptr = big;
         data.len = sizeof big;
-        ok = check(dec.vtable->push(dec.self, data, &pushed, &err) == PP_OK && pushed.is_err &&
-                       pushed.val.err.tag == EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_FRAME_TOO_LARGE &&
-                       pushed.val.err.val.frame_too_large == 1000,
-                   "frame-too-large error");
-        example_codec_v1_result_u32_framing_codec_error_release(&pushed, dealloc);
+        ok = called(dec.vtable->push(dec.self, data, &pushed, &err), &err, dealloc, "push");
+        if (ok) { /* an owned result: released whatever it holds */
+            ok = flag(pushed.is_err, "push: result discriminant") &&
+                 check(pushed.is_err &&
+                           pushed.val.err.tag == EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_FRAME_TOO_LARGE &&
+                           pushed.val.err.val.frame_too_large == 1000,
+                       "frame-too-large error");
+            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dealloc);
+        }
         data.len = 5; /* a partial header */
-        ok = ok && check(dec.vtable->push(dec.self, data, &pushed, &err) == PP_OK && !pushed.is_err, "partial push");
-        ok = ok && check(dec.vtable->finish(dec.self, &fin, &err) == PP_OK && fin.is_err &&
-                             fin.val.err.tag == EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_TRUNCATED &&
-                             fin.val.err.val.truncated == 5,
-                         "truncated error");
-        example_codec_v1_result_void_framing_codec_error_release(&fin, dealloc);
+        if (ok && called(dec.vtable->push(dec.self, data, &pushed, &err), &err, dealloc, "partial push")) {
+            ok = flag(pushed.is_err, "push: result discriminant") && check(!pushed.is_err, "partial push");
+            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dealloc);
+        } else {
+            ok = 0;
+        }
+        if (ok && called(dec.vtable->finish(dec.self, &fin, &err), &err, dealloc, "finish")) {
+            ok = flag(fin.is_err, "finish: result discriminant") &&
+                 check(fin.is_err && fin.val.err.tag == EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_TRUNCATED &&
+                           fin.val.err.val.truncated == 5,
+                       "truncated error");
+            example_codec_v1_result_void_framing_codec_error_release(&fin, dealloc);
+        } else {
+            ok = 0;
+        }
         dec.vtable->drop(dec.self);
         if (ok) {
             printf("c host: errors reported as codec-error values: frame-too-large(1000), truncated(5)\n");
         }
+    } else {
+        ok = 0;
     }
     plugport_close(plugin);
     printf("c host: %s\n", ok ? "OK" : "FAILED");

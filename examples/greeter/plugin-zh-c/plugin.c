@@ -57,13 +57,67 @@ static void log_info(const char *text, size_t len) {
     }
 }
 
+/* 1 when the n bytes at p are well-formed UTF-8 (no overlong forms, no surrogates, at
+ * most U+10FFFF): what the ABI promises a `string` is, checked because the other side
+ * may break the promise (docs/abi.md rule 5). */
+static int valid_utf8(const unsigned char *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t k, len;
+        unsigned long cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (n - i < len) {
+            return 0;
+        }
+        for (k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+            return 0;
+        }
+        i += len;
+    }
+    return 1;
+}
+
+/* Validates a `string` argument: non-NULL when non-empty, and UTF-8. */
+static pp_status check_name(pp_string name, pp_string *err) {
+    if (name.len > 0 && name.ptr == NULL) {
+        return fail(PP_ERR_INVALID_ARGUMENT, "name: NULL pointer with non-zero length", err);
+    }
+    if (!valid_utf8((const unsigned char *)name.ptr, name.len)) {
+        return fail(PP_ERR_INVALID_ARGUMENT, "name: invalid UTF-8", err);
+    }
+    return PP_OK;
+}
+
 /* Sets *ret to an owned `prefix` + `name` + `suffix` (all UTF-8). */
 static pp_status wrap(const char *prefix, pp_string name, const char *suffix, pp_string *ret,
                       pp_string *err) {
     size_t np = strlen(prefix), ns = strlen(suffix), n;
     char *out;
-    if (name.len > 0 && name.ptr == NULL) {
-        return fail(PP_ERR_INVALID_ARGUMENT, "name: NULL pointer with non-zero length", err);
+    pp_status st = check_name(name, err);
+    if (st != PP_OK) {
+        return st;
     }
     n = np + name.len + ns;
     out = (char *)malloc(n);
@@ -82,8 +136,9 @@ static pp_status wrap(const char *prefix, pp_string name, const char *suffix, pp
 
 static pp_status zh_greet(pp_string name, pp_string *ret, pp_string *err) {
     static const char logged[] = "greeting in Chinese";
-    if (name.len > 0 && name.ptr == NULL) {
-        return fail(PP_ERR_INVALID_ARGUMENT, "name: NULL pointer with non-zero length", err);
+    pp_status st = check_name(name, err);
+    if (st != PP_OK) {
+        return st;
     }
     log_info(logged, sizeof logged - 1);
     /* 你好，<name>！ */
