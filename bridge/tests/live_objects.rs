@@ -115,13 +115,15 @@ fn the_c_api_sums_the_images_and_says_minus_one_when_unknown() {
 const CHILD_ENV: &str = "PLUGPORT_TEST_LIVE_CHILD";
 
 /// Runs only as the child process of [`plugport_debug_reports_objects_still_alive`]
-/// (`PLUGPORT_DEBUG` is read once per process): leaves 3 objects in a replaced image and 1
-/// in the current one, then releases and closes; a second plugin is closed with none.
+/// (`PLUGPORT_DEBUG` is read once per process), hence `#[ignore]`: leaves 3 objects in a
+/// replaced image and 1 in the current one, then releases and closes; a second plugin is
+/// closed with none.
 #[test]
+#[ignore = "the child process of plugport_debug_reports_objects_still_alive"]
 fn live_objects_child() {
-    let Some(path) = std::env::var_os(CHILD_ENV) else {
-        return;
-    };
+    let path = std::env::var_os(CHILD_ENV).unwrap_or_else(|| {
+        panic!("run by plugport_debug_reports_objects_still_alive ({CHILD_ENV})")
+    });
     let path = PathBuf::from(path);
     let clean = capi_open(&path);
     // SAFETY: live, closed once.
@@ -145,6 +147,7 @@ fn run_child(path: &Path, debug: Option<&str>) -> (String, Vec<String>) {
     cmd.args([
         "--exact",
         "live_objects_child",
+        "--ignored",
         "--nocapture",
         "--test-threads=1",
     ])
