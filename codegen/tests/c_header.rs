@@ -7,6 +7,7 @@
 //! installs them (Debian packages `gcc g++ clang binutils`). A missing tool fails the
 //! test; nothing is skipped.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -572,6 +573,97 @@ fn layout_checks_fire_on_a_wrong_layout() {
             mode.cc,
             mode.std
         );
+    }
+}
+
+/// The file-scope identifiers a header defines outside its core block, read from its
+/// text: macros (but not include guards), typedefs, struct tags, functions and prototypes.
+fn header_identifiers(h: &str) -> BTreeSet<String> {
+    let start = h.find("#ifndef PLUGPORT_ABI_CORE_V1").unwrap();
+    let end = h.find("#endif /* PLUGPORT_ABI_CORE_V1 */").unwrap();
+    let text = format!("{}{}", &h[..start], &h[end..]);
+    let ident_before = |s: &str, stop: char| -> String {
+        let s = &s[..s.find(stop).unwrap()];
+        let start = s
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        s[start..].to_string()
+    };
+    let mut out = BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("#define ") {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.starts_with("PLUGPORT_DEF_") && !name.ends_with("_H") {
+                out.insert(name);
+            }
+        } else if (line.starts_with("typedef ") || line.starts_with("} "))
+            && line.ends_with(';')
+            && !line.contains('(')
+        {
+            out.insert(ident_before(line, ';'));
+        } else if line.starts_with("struct ") && line.ends_with(" {") {
+            out.insert(ident_before(line, '{').trim().to_string());
+            out.insert(line["struct ".len()..line.len() - 2].to_string());
+        } else if (line.starts_with("static inline ")
+            || line.starts_with("pp_status ")
+            || line.starts_with("size_t "))
+            && line.contains('(')
+        {
+            out.insert(ident_before(line, '('));
+        }
+    }
+    out.remove("");
+    out
+}
+
+/// `c::idents::identifiers`, which the front end's C-name collision check uses, lists
+/// exactly what the header defines.
+#[test]
+fn identifier_list_matches_the_header() {
+    let worlds = [
+        GREETER,
+        CODEC,
+        TYPECOV,
+        "tests/wit/worldtypes.wit",
+        "tests/wit/uses.wit",
+        "tests/wit/multi",
+    ];
+    for rel in worlds {
+        let world = repo_world(rel);
+        let h = c::generate(&world).contents;
+        let listed: Vec<String> = c::idents::identifiers(&world)
+            .into_iter()
+            .map(|i| i.name)
+            .collect();
+        let set: BTreeSet<String> = listed.iter().cloned().collect();
+        assert_eq!(
+            set.len(),
+            listed.len(),
+            "{rel}: a world that loads has no collision"
+        );
+        let defined = header_identifiers(&h);
+        let missing: Vec<&String> = defined.difference(&set).collect();
+        assert!(
+            missing.is_empty(),
+            "{rel}: defined but not listed: {missing:?}"
+        );
+        for name in &listed {
+            let word = |i: usize| {
+                h[i..].starts_with(name.as_str())
+                    && !h[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                    && !h[i + name.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            };
+            assert!(
+                h.match_indices(name.as_str()).any(|(i, _)| word(i)),
+                "{rel}: `{name}` is listed but not in the header"
+            );
+        }
+        // Every kind of definition is covered by the worlds above.
+        assert!(defined.len() > 10, "{rel}: {defined:?}");
     }
 }
 

@@ -78,6 +78,21 @@ fn gen_reports_every_problem() {
 }
 
 #[test]
+fn gen_refuses_items_with_one_c_name() {
+    let dir = out_dir("c-names");
+    let wit = repo("tests/wit/refuse/c-name-list.wit");
+    let out = plugport(&["gen", wit.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("c-name-list.wit:4") && stderr.contains("c-name-list.wit:5"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`test_refuse_v1_list_u8`"), "{stderr}");
+    assert!(!dir.exists(), "nothing is written for a refused world");
+}
+
+#[test]
 fn gen_fails_on_wit_syntax_errors_and_bad_paths() {
     let missing = repo("tests/wit/does-not-exist.wit");
     let out = plugport(&[

@@ -769,6 +769,88 @@ fn interfaces_with_the_same_name_are_refused() {
     );
 }
 
+/// The refusals of a world that must be refused for its C names.
+fn c_name_refusals(path: &Path) -> (Vec<plugport_codegen::frontend::Refusal>, String) {
+    let err = load_world(path, None).unwrap_err();
+    let msg = err.to_string();
+    match err {
+        FrontendError::Unsupported { refusals, .. } => (refusals, msg),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn items_with_one_c_name_are_refused_with_both_locations() {
+    // The header defines `test_refuse_v1_list_u8` once: the `list<u8>` parameter would
+    // silently be the record.
+    let (refusals, msg) = c_name_refusals(&repo("tests/wit/refuse/c-name-list.wit"));
+    assert_eq!(refusals.len(), 1, "{msg}");
+    assert_eq!(refusals[0].location.as_ref().map(|l| l.line), Some(5));
+    for needle in [
+        "c-name-list.wit:5: record `list-u8` (",
+        "c-name-list.wit:4) and the anonymous type `list<u8>` (",
+        "c-name-list.wit:5) both have the C name `test_refuse_v1_list_u8`",
+        "docs/abi.md §4",
+    ] {
+        assert!(msg.contains(needle), "lacks `{needle}`:\n{msg}");
+    }
+}
+
+#[test]
+fn every_c_name_collision_is_listed_at_once() {
+    let (refusals, msg) = c_name_refusals(&repo("tests/wit/refuse/c-names.wit"));
+    let expected = [
+        // (line of the refusal, text)
+        (21, "record `names-exports` (tests/wit/refuse/c-names.wit:21) and the exports table of world `names` (tests/wit/refuse/c-names.wit:20) both have the C name `test_refuse_v1_names_exports`"),
+        (22, "record `names-open` (tests/wit/refuse/c-names.wit:22) and the C host helper `open` of world `names` (tests/wit/refuse/c-names.wit:20) both have the C name `test_refuse_v1_names_open`"),
+        (23, "case `export` of enum `names` (tests/wit/refuse/c-names.wit:23) and the EXPORT macro of world `names` (tests/wit/refuse/c-names.wit:20) both have the C name `TEST_REFUSE_V1_NAMES_EXPORT`"),
+        (5, "case `c` of enum `a-b` in interface `i` (tests/wit/refuse/c-names.wit:4) and case `b-c` of enum `a` in interface `i` (tests/wit/refuse/c-names.wit:5) both have the C name `TEST_REFUSE_V1_I_A_B_C`"),
+        (6, "record `table` in interface `i` (tests/wit/refuse/c-names.wit:6) and the table of interface `i` (tests/wit/refuse/c-names.wit:3) both have the C name `test_refuse_v1_i_table`"),
+        (8, "record `name-release` in interface `i` (tests/wit/refuse/c-names.wit:7) and the release helper of record `name` in interface `i` (tests/wit/refuse/c-names.wit:8) both have the C name `test_refuse_v1_i_name_release`"),
+        (16, "record `vtable` in interface `i-r` (tests/wit/refuse/c-names.wit:16) and the vtable of resource `r` (tests/wit/refuse/c-names.wit:9) both have the C name `test_refuse_v1_i_r_vtable`"),
+        (10, "method `r.drop` has the C slot name `drop`, which the vtable of resource `r` reserves for the destructor"),
+        (12, "function `header` has the C slot name `header`, which the table of interface `i` reserves for the `pp_table_header`"),
+    ];
+    assert_eq!(refusals.len(), expected.len(), "{msg}");
+    let dir = format!("{}/", repo("tests/wit/refuse").display());
+    for (r, (line, text)) in refusals.iter().zip(expected) {
+        let text = text.replace("tests/wit/refuse/", "");
+        let message = r.message.replace(&dir, "");
+        assert!(message.contains(&text), "{message}\nlacks\n{text}");
+        assert_eq!(r.location.as_ref().map(|l| l.line), Some(line), "{r}");
+        assert!(
+            r.location.as_ref().unwrap().file.ends_with("c-names.wit"),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn shared_anonymous_types_and_handles_are_not_c_name_collisions() {
+    // `list<u8>` twice is one IR type; `own<r>` and `borrow<r>` both name the handle of
+    // `r`; a type named like a mangled name that nothing else uses is fine.
+    let path = write_temp(
+        "cnames-ok",
+        "package test:cnames@1.0.0;\n\
+         interface i {\n\
+           resource r {\n\
+             constructor();\n\
+             take: func(other: borrow<r>, bytes: list<u8>) -> list<u8>;\n\
+           }\n\
+           record list-string { a: u32 }\n\
+           give: func(x: r, y: borrow<r>, b: list<u8>, l: list-string) -> option<r>;\n\
+         }\n\
+         world ok { export i; }\n",
+    );
+    let w = load_world(&path, None).unwrap_or_else(|e| panic!("{e}"));
+    let lists = w
+        .types
+        .iter()
+        .filter(|t| matches!(t.kind, TypeDefKind::List { ty: Type::U8 }))
+        .count();
+    assert_eq!(lists, 1);
+}
+
 #[test]
 fn wit_syntax_errors_keep_wit_parser_text() {
     let path = write_temp(

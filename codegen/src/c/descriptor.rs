@@ -8,7 +8,7 @@ use plugport::ir::{snake, World};
 
 use super::tables::wrap;
 use super::Ctx;
-use crate::names::c_upper;
+use crate::names::{c_upper, CNames};
 
 /// Bytes per line of the world JSON byte-list macro.
 const BYTES_PER_LINE: usize = 16;
@@ -22,18 +22,54 @@ pub fn world_json(world: &World) -> String {
     )
 }
 
+/// The C names this part of the header defines, besides the symbols of [`CNames`].
+pub(super) struct WorldNames {
+    /// `<PREFIX>_<WORLD>_WORLD_JSON_LEN` and `_BYTES`.
+    pub len_macro: String,
+    pub bytes_macro: String,
+    /// `<PREFIX>_<WORLD>_EXPORT` and `_LIVE_OBJECTS`.
+    pub export_macro: String,
+    pub live_macro: String,
+    /// The struct tag of the descriptor blob the `EXPORT` macro defines.
+    pub blob: String,
+    /// The C host helpers `<prefix>_<world>_open` and `_exports_of`.
+    pub open: String,
+    pub exports_of: String,
+}
+
+impl WorldNames {
+    pub(super) fn new(names: &CNames) -> WorldNames {
+        let lower = format!("{}_{}", names.prefix, snake(&names.world.name));
+        let upper = c_upper(&lower);
+        WorldNames {
+            len_macro: format!("{upper}_WORLD_JSON_LEN"),
+            bytes_macro: format!("{upper}_WORLD_JSON_BYTES"),
+            export_macro: format!("{upper}_EXPORT"),
+            live_macro: format!("{upper}_LIVE_OBJECTS"),
+            blob: format!("{}_blob", names.descriptor()),
+            open: format!("{lower}_open"),
+            exports_of: format!("{lower}_exports_of"),
+        }
+    }
+}
+
 /// Everything of section 7 for the world of `ctx`.
 pub(super) fn emit(ctx: &Ctx) -> String {
     let world = ctx.world;
-    let lower = format!("{}_{}", ctx.names.prefix, snake(&world.name));
-    let upper = c_upper(&lower);
+    let WorldNames {
+        len_macro,
+        bytes_macro,
+        export_macro,
+        live_macro,
+        blob,
+        open,
+        exports_of,
+    } = WorldNames::new(&ctx.names);
     let exports = ctx.names.exports();
     let imports = ctx.names.imports();
     let entry = ctx.names.entry();
     let descriptor = ctx.names.descriptor();
     let json = world_json(world);
-    let len_macro = format!("{upper}_WORLD_JSON_LEN");
-    let bytes_macro = format!("{upper}_WORLD_JSON_BYTES");
     let entry_params = [
         "uint32_t abi_version".to_string(),
         format!("const {imports} *imports"),
@@ -64,7 +100,7 @@ pub(super) fn emit(ctx: &Ctx) -> String {
     out += "\n";
 
     out += &format!(
-        "/* {upper}_EXPORT(NAME, VERSION, INIT) defines, in a C plugin,
+        "/* {export_macro}(NAME, VERSION, INIT) defines, in a C plugin,
  * the descriptor blob {descriptor} (in section .plugport)
  * and the entry {entry}.
  * NAME and VERSION are string literals: the plugin's own name and version. INIT is
@@ -75,9 +111,8 @@ pub(super) fn emit(ctx: &Ctx) -> String {
  * Use it once, at file scope, without a trailing semicolon. */
 "
     );
-    let blob = format!("{descriptor}_blob");
     let mut macro_lines = vec![
-        format!("#define {upper}_EXPORT(NAME, VERSION, INIT)"),
+        format!("#define {export_macro}(NAME, VERSION, INIT)"),
         format!("    struct {blob} {{"),
         "        char magic[8];".into(),
         "        uint32_t abi_version;".into(),
@@ -137,7 +172,7 @@ pub(super) fn emit(ctx: &Ctx) -> String {
  * created and not yet dropped. Hosts read it through plugport_live_objects, and with
  * PLUGPORT_DEBUG set plugport_close reports objects still alive. The EXPORT macro cannot
  * count a C plugin's objects; a C plugin that counts them defines this function with
- *   {upper}_LIVE_OBJECTS(COUNT)
+ *   {live_macro}(COUNT)
  * at file scope, without a trailing semicolon, where COUNT is the plugin's
  *   size_t COUNT(void);
  * (thread-safe; the count goes up where the plugin creates a handle's self and down in the
@@ -146,7 +181,7 @@ size_t {live}(void);
 "
     );
     out += &continued(&[
-        format!("#define {upper}_LIVE_OBJECTS(COUNT)"),
+        format!("#define {live_macro}(COUNT)"),
         format!("    PP_EXPORT size_t {live}(void) {{"),
         "        return COUNT();".into(),
         "    }".into(),
@@ -155,18 +190,18 @@ size_t {live}(void);
 
     out += &format!(
         "/* C hosts, when the runtime header (plugport.h) was included first:
- *   {lower}_open loads and checks a plugin of this world (0 on success);
- *   {lower}_exports_of gives the exports table of a loaded plugin. */
+ *   {open} loads and checks a plugin of this world (0 on success);
+ *   {exports_of} gives the exports table of a loaded plugin. */
 #ifdef PLUGPORT_RUNTIME_H
-{open}    static const uint8_t expected[] = {{{bytes_macro}}};
+{open_fn}    static const uint8_t expected[] = {{{bytes_macro}}};
     return plugport_open(path, expected, sizeof expected, imports, out);
 }}
-{exports_of}    return (const {exports} *)plugport_exports(p);
+{exports_of_fn}    return (const {exports} *)plugport_exports(p);
 }}
 #endif /* PLUGPORT_RUNTIME_H */
 ",
-        open = wrap(
-            &format!("static inline int32_t {lower}_open("),
+        open_fn = wrap(
+            &format!("static inline int32_t {open}("),
             &[
                 "const char *path".to_string(),
                 format!("const {imports} *imports"),
@@ -174,8 +209,8 @@ size_t {live}(void);
             ],
             ") {"
         ),
-        exports_of = wrap(
-            &format!("static inline const {exports} *{lower}_exports_of("),
+        exports_of_fn = wrap(
+            &format!("static inline const {exports} *{exports_of}("),
             &["const plugport_plugin *p".to_string()],
             ") {"
         ),

@@ -9,11 +9,13 @@
 //! headers of two worlds of one package can be included together.
 //!
 //! Modules: [`layout`] (the C layout algorithm), `core_types` (the core block), `types`,
-//! `tables`, `release`, `asserts` and `descriptor` (one part of the header each).
+//! `tables`, `release`, `asserts` and `descriptor` (one part of the header each), and
+//! [`idents`] (every C name the header defines, for the front end's collision check).
 
 mod asserts;
 mod core_types;
 pub mod descriptor;
+pub mod idents;
 pub mod layout;
 mod release;
 mod tables;
@@ -90,7 +92,7 @@ pub fn generate(world: &World) -> GeneratedFile {
         .map(|id| tables::vtable_item(&ctx, id))
         .collect();
     section(&mut out, "Resource vtables (section 5)", vtables);
-    let interfaces = tables::interfaces(&ctx)
+    let interfaces = tables::interfaces(world)
         .into_iter()
         .map(|i| tables::interface_item(&ctx, i))
         .collect();

@@ -10,7 +10,7 @@ use plugport::ir::{Type, TypeDefKind, TypeId, World};
 
 use super::tables::wrap;
 use super::{Ctx, Item};
-use crate::names::c_ident;
+use crate::names::{c_ident, CNames};
 
 /// Which types own memory or handles, computed once per world.
 pub(super) struct Owning {
@@ -85,13 +85,33 @@ pub(super) fn release_fn(ctx: &Ctx, ty: &Type) -> Option<String> {
     })
 }
 
-/// The release helper of type `id`, or `None` when it owns nothing or its helper is the
-/// one of another type with the same C name: a resource `R` defines the helper of its
-/// handle, which `own<R>` and `borrow<R>` name; an alias whose C name is its target's
-/// shares the target's helper.
+/// The name of the release helper that type `id` defines, or `None` when it owns nothing
+/// or its helper is the one of another type with the same C name: a resource `R` defines
+/// the helper of its handle, which `own<R>` and `borrow<R>` name; an alias whose C name is
+/// its target's shares the target's helper.
+pub(super) fn helper_name(
+    names: &CNames,
+    owning: &Owning,
+    world: &World,
+    id: TypeId,
+) -> Option<String> {
+    if !owning.owns(&Type::Id(id)) {
+        return None;
+    }
+    let name = names.type_id(id);
+    match &world.ty(id).kind {
+        TypeDefKind::Flags { .. }
+        | TypeDefKind::Enum { .. }
+        | TypeDefKind::Own { .. }
+        | TypeDefKind::Borrow { .. } => None,
+        TypeDefKind::Alias { ty } if names.ty(ty) == name => None,
+        _ => Some(format!("{name}_release")),
+    }
+}
+
+/// The release helper of type `id`, or `None` when it defines none ([`helper_name`]).
 pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
-    let this = Type::Id(id);
-    let fn_name = release_fn(ctx, &this)?;
+    let fn_name = helper_name(&ctx.names, &ctx.owning, ctx.world, id)?;
     let name = ctx.names.type_id(id);
     let mut body = String::new();
     let call =
@@ -161,9 +181,6 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             body += "    }\n    v->ptr = NULL;\n    v->len = 0;\n";
         }
         TypeDefKind::Alias { ty } => {
-            if ctx.names.ty(ty) == name {
-                return None;
-            }
             let f = release_fn(ctx, ty).expect("owning alias has owning target");
             body += &format!("    {f}(v, dealloc);\n");
         }

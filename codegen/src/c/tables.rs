@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use plugport::ir::{Function, FunctionKind, Interface, TypeId, WorldItem};
+use plugport::ir::{Function, FunctionKind, Interface, TypeId, World, WorldItem};
 
 use super::asserts::table_checks;
 use super::{Ctx, Item};
@@ -14,12 +14,12 @@ const WIDTH: usize = 100;
 
 /// The interfaces of the world, imports first, each once (an interface both imported and
 /// exported has one table type).
-pub(super) fn interfaces<'a>(ctx: &Ctx<'a>) -> Vec<&'a Interface> {
+pub(super) fn interfaces(world: &World) -> Vec<&Interface> {
     let mut seen = HashSet::new();
-    ctx.world
+    world
         .imports
         .iter()
-        .chain(&ctx.world.exports)
+        .chain(&world.exports)
         .filter_map(|item| match item {
             WorldItem::Interface(i) if seen.insert(i.name.as_str()) => Some(i),
             _ => None,
@@ -30,7 +30,7 @@ pub(super) fn interfaces<'a>(ctx: &Ctx<'a>) -> Vec<&'a Interface> {
 /// The vtable of resource `id`: header, `drop`, then one slot per method in WIT order.
 /// The methods are those of the first interface that lists any for the resource.
 pub(super) fn vtable_item(ctx: &Ctx, id: TypeId) -> Item {
-    let methods: Vec<&Function> = interfaces(ctx)
+    let methods: Vec<&Function> = interfaces(ctx.world)
         .into_iter()
         .map(|i| {
             i.functions

@@ -1,18 +1,30 @@
 //! C definitions of the world's types (`docs/abi.md` sections 3 and 4): one typedef per
 //! type, with its case or flag constants and its layout checks.
 
-use plugport::ir::{Type, TypeDefKind, TypeId};
+use plugport::ir::{Type, TypeDefKind, TypeId, World};
 
 use super::asserts::struct_checks;
 use super::layout::{flags_bytes, tag_bytes, uint_type};
 use super::{Ctx, Item};
-use crate::names::c_ident;
+use crate::names::{c_ident, CNames};
 
-/// The definition of type `id`, or `None` for types that define no C name of their own:
-/// `own<R>` and `borrow<R>` (they are the handle of `R`) and anonymous aliases whose C
-/// name is already their target's.
+/// Whether type `id` has a C definition of its own: all types but `own<R>` and
+/// `borrow<R>` (they are the handle of `R`) and anonymous aliases whose C name is already
+/// their target's.
+pub(super) fn defines_type(names: &CNames, world: &World, id: TypeId) -> bool {
+    match &world.ty(id).kind {
+        TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => false,
+        TypeDefKind::Alias { ty } => names.ty(ty) != names.type_id(id),
+        _ => true,
+    }
+}
+
+/// The definition of type `id`, or `None` when it has none ([`defines_type`]).
 pub(super) fn type_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
     let names = &ctx.names;
+    if !defines_type(names, ctx.world, id) {
+        return None;
+    }
     let name = names.type_id(id);
     let ty = |t: &Type| names.ty(t);
     let mut text = match &ctx.world.ty(id).kind {
@@ -81,13 +93,7 @@ pub(super) fn type_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             &name,
             &[format!("const {} *ptr;", ty(t)), "size_t len;".into()],
         ),
-        TypeDefKind::Alias { ty: t } => {
-            let target = ty(t);
-            if target == name {
-                return None;
-            }
-            format!("typedef {target} {name};\n")
-        }
+        TypeDefKind::Alias { ty: t } => format!("typedef {} {name};\n", ty(t)),
         TypeDefKind::Resource => {
             let vtable = names.vtable(id);
             format!(

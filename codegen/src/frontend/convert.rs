@@ -6,7 +6,7 @@ use plugport::ir;
 use wit_parser as wit;
 use wit_parser::Resolve;
 
-use super::{key_string, Declared, Refusal};
+use super::{cnames, key_string, Declared, Refusal};
 use crate::names::c_ident;
 
 /// Where a type is used or defined, for refusal messages.
@@ -126,18 +126,37 @@ pub(crate) fn convert(
         &world.name,
         strict,
     );
-    cx.check_duplicate_interfaces(&imports, &exports, &world.name, world_loc);
+    let before = cx.refusals.len();
+    cx.check_duplicate_interfaces(&imports, &exports, &world.name, world_loc.clone());
+    let duplicate_interfaces = cx.refusals.len() > before;
 
-    if !cx.refusals.is_empty() {
-        return Err(cx.refusals);
-    }
-    Ok(ir::World {
+    let out = ir::World {
         package: package_name(&r.packages[pkg_id].name),
         name: world.name.clone(),
         types: cx.types,
         imports,
         exports,
-    })
+    };
+    // Two interfaces with one name were just refused; their C names collide too.
+    if !duplicate_interfaces {
+        let iface_locs: HashMap<String, ir::Location> = cx
+            .iface_names
+            .iter()
+            .filter_map(|(id, name)| {
+                let span = r.interfaces[*id].span;
+                span.is_known()
+                    .then(|| parse_rendered_location(&r.render_location(span)))
+                    .flatten()
+                    .map(|l| (name.clone(), l))
+            })
+            .collect();
+        let refusals = cnames::check(&out, &iface_locs, world_loc.as_ref());
+        cx.refusals.extend(refusals);
+    }
+    if !cx.refusals.is_empty() {
+        return Err(cx.refusals);
+    }
+    Ok(out)
 }
 
 fn package_name(p: &wit::PackageName) -> ir::PackageName {

@@ -26,6 +26,7 @@
 //! Everything the ABI does not support is refused, never skipped: all problems of a world
 //! are collected and reported together in [`FrontendError::Unsupported`].
 
+mod cnames;
 mod convert;
 
 use std::collections::HashMap;

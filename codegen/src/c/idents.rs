@@ -1,0 +1,106 @@
+//! Every C identifier the header of a world defines at file scope, and what defines it.
+//!
+//! The front end refuses a world in which two items would get one C name
+//! (`frontend::cnames`): the header defines each name once (under its
+//! `PLUGPORT_DEF_<name>` guard), so the second item would silently become the first. The
+//! list is computed with the same functions the header is generated with, and a test
+//! checks it against the identifiers of generated headers.
+//!
+//! Not listed: the core block (`pp_*`, `PP_*`: every world name starts with a prefix that
+//! ends in `_v<n>`, so none can be a core name), the include guards (derived from these
+//! names), struct members and parameters (scoped to their struct or function).
+
+use plugport::ir::{TypeDefKind, TypeId, World};
+
+use super::descriptor::WorldNames;
+use super::release::{helper_name, Owning};
+use super::tables::interfaces;
+use super::types::defines_type;
+use crate::names::CNames;
+
+/// One C identifier of a header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub by: DefinedBy,
+}
+
+/// What defines a C identifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefinedBy {
+    /// The typedef of a type: a record, enum, `list<T>`, …; a resource's handle.
+    Type(TypeId),
+    /// The vtable of a resource.
+    Vtable(TypeId),
+    /// Constant `index` of an enum, variant (case) or flags type (flag).
+    Constant { ty: TypeId, index: usize },
+    /// The `<type>_release` helper of a type.
+    Release(TypeId),
+    /// The function table of the interface with this (IR) name.
+    Table(String),
+    /// The `_exports` (`true`) or `_imports` table of the world.
+    WorldTable { exports: bool },
+    /// A world-wide name of the plugin-file part: entry and descriptor symbols, the
+    /// `EXPORT` macro, … The text says which, e.g. `entry symbol`.
+    World(&'static str),
+}
+
+/// Every file-scope identifier the header of `world` defines, in header order. A name
+/// that appears twice is a collision (the header defines it only once).
+pub fn identifiers(world: &World) -> Vec<Ident> {
+    let names = CNames::new(world);
+    let owning = Owning::new(world);
+    let mut out = Vec::new();
+    let mut push = |name: String, by: DefinedBy| out.push(Ident { name, by });
+
+    for id in 0..world.types.len() {
+        if !defines_type(&names, world, id) {
+            continue;
+        }
+        push(names.type_id(id), DefinedBy::Type(id));
+        let constants: Vec<&str> = match &world.ty(id).kind {
+            TypeDefKind::Flags { flags } => flags.iter().map(String::as_str).collect(),
+            TypeDefKind::Enum { cases } => cases.iter().map(String::as_str).collect(),
+            TypeDefKind::Variant { cases } => cases.iter().map(|c| c.name.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        for (index, c) in constants.into_iter().enumerate() {
+            push(
+                names.case_const(id, c),
+                DefinedBy::Constant { ty: id, index },
+            );
+        }
+    }
+    for id in 0..world.types.len() {
+        if world.ty(id).kind == TypeDefKind::Resource {
+            push(names.vtable(id), DefinedBy::Vtable(id));
+        }
+    }
+    for i in interfaces(world) {
+        push(names.table(&i.name), DefinedBy::Table(i.name.clone()));
+    }
+    push(names.exports(), DefinedBy::WorldTable { exports: true });
+    push(names.imports(), DefinedBy::WorldTable { exports: false });
+    for id in 0..world.types.len() {
+        if let Some(name) = helper_name(&names, &owning, world, id) {
+            push(name, DefinedBy::Release(id));
+        }
+    }
+
+    let w = WorldNames::new(&names);
+    for (name, what) in [
+        (w.len_macro, "world JSON length macro"),
+        (w.bytes_macro, "world JSON bytes macro"),
+        (names.entry(), "entry symbol"),
+        (w.export_macro, "EXPORT macro"),
+        (names.descriptor(), "descriptor symbol"),
+        (w.blob, "descriptor blob struct"),
+        (names.live_objects(), "live-objects symbol"),
+        (w.live_macro, "LIVE_OBJECTS macro"),
+        (w.open, "C host helper `open`"),
+        (w.exports_of, "C host helper `exports_of`"),
+    ] {
+        push(name, DefinedBy::World(what));
+    }
+    out
+}
