@@ -1,8 +1,10 @@
 /* The release helpers of typecov.h walk owned values exactly as docs/abi.md section 6
  * says: every string and list with len > 0 is released once, with its size and alignment,
  * after its elements; invalid discriminants are not followed; own handles are dropped
- * through their vtable; len == 0 means no allocation whatever ptr is.
+ * through their vtable; len == 0 means no allocation whatever ptr is. Corrupt values
+ * (NULL or short-vtable handles, impossible lengths, a NULL dealloc) leak, never crash.
  * Compiled as C and as C++; exit status 0 and "ok" on success. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +192,7 @@ int main(void) {
         static test_typecov_v1_store_counter_vtable vt;
         test_typecov_v1_store_counter h;
         int token = 0;
+        vt.header.size = (uint32_t)sizeof vt;
         vt.drop = counter_drop;
         h.self = &token;
         h.vtable = &vt;
@@ -199,6 +202,70 @@ int main(void) {
         CHECK(h.self == NULL && h.vtable == NULL);
         test_typecov_v1_store_counter_release(&h, counting_dealloc); /* already released */
         CHECK(drops == 1);
+
+        /* Invalid handles (section 5: self and vtable never NULL) are not dropped. */
+        h.self = NULL;
+        h.vtable = &vt;
+        test_typecov_v1_store_counter_release(&h, counting_dealloc);
+        CHECK(drops == 1 && h.vtable == NULL);
+        h.self = &token;
+        h.vtable = NULL;
+        test_typecov_v1_store_counter_release(&h, counting_dealloc);
+        CHECK(drops == 1 && h.self == NULL);
+        /* A vtable whose size does not cover drop (a corrupt or foreign table) is not
+         * called through, like a missing slot (section 5, Evolution). */
+        vt.header.size = (uint32_t)offsetof(test_typecov_v1_store_counter_vtable, drop);
+        h.self = &token;
+        h.vtable = &vt;
+        test_typecov_v1_store_counter_release(&h, counting_dealloc);
+        CHECK(drops == 1 && h.self == NULL && h.vtable == NULL);
+        vt.header.size = (uint32_t)(offsetof(test_typecov_v1_store_counter_vtable, drop) +
+                                    sizeof(void *));
+        h.self = &token;
+        h.vtable = &vt;
+        test_typecov_v1_store_counter_release(&h, counting_dealloc);
+        CHECK(drops == 2);
+    }
+    {
+        /* Lengths no allocation can have leak rather than crash: the size would wrap, and
+         * the elements cannot be there. */
+        test_typecov_v1_list_u64 l;
+        test_typecov_v1_types_person p;
+        l.ptr = (const uint64_t *)(uintptr_t)64;
+        l.len = (size_t)-1 / sizeof(uint64_t) + 2; /* len * 8 wraps to 8 */
+        reset();
+        test_typecov_v1_list_u64_release(&l, counting_dealloc);
+        CHECK(calls == 0 && l.ptr == NULL && l.len == 0);
+        l.ptr = (const uint64_t *)(uintptr_t)64;
+        l.len = (size_t)PTRDIFF_MAX / sizeof(uint64_t) + 1;
+        test_typecov_v1_list_u64_release(&l, counting_dealloc);
+        CHECK(calls == 0);
+        memset(&p, 0, sizeof p);
+        p.tags.ptr = (const pp_string *)(uintptr_t)64; /* never dereferenced */
+        p.tags.len = (size_t)-1 / sizeof(pp_string) + 2;
+        test_typecov_v1_types_person_release(&p, counting_dealloc);
+        CHECK(calls == 0 && p.tags.ptr == NULL && p.tags.len == 0);
+        /* A NULL pointer with a length is invalid too. */
+        l.ptr = NULL;
+        l.len = 3;
+        test_typecov_v1_list_u64_release(&l, counting_dealloc);
+        CHECK(calls == 0 && l.len == 0);
+    }
+    {
+        /* A table without dealloc (section 2) is never called through: its memory leaks,
+         * while handles inside are still dropped. */
+        pp_string s = owned("kept");
+        test_typecov_v1_list_u64 l;
+        char *text = (char *)(uintptr_t)s.ptr;
+        l.ptr = (const uint64_t *)owned_array(2, sizeof(uint64_t));
+        l.len = 2;
+        pp_string_release(&s, NULL);
+        CHECK(s.ptr == NULL && s.len == 0);
+        free(text);
+        text = (char *)(uintptr_t)l.ptr;
+        test_typecov_v1_list_u64_release(&l, NULL);
+        CHECK(l.ptr == NULL && l.len == 0);
+        free(text);
     }
     printf("ok\n");
     return 0;

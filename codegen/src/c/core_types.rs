@@ -90,9 +90,10 @@ typedef struct pp_table_header {
 #endif
 
 /* Releases an owned string (a result or an error message) with the dealloc of the table
- * whose function produced it, and empties it. */
+ * whose function produced it, and empties it. A NULL ptr (invalid with len > 0) or
+ * dealloc leaks rather than crashes. */
 static inline void pp_string_release(pp_string *v, pp_dealloc_fn dealloc) {
-    if (v->len > 0) {
+    if (v->len > 0 && v->ptr != NULL && dealloc != NULL) {
         dealloc((void *)(uintptr_t)v->ptr, v->len, 1);
     }
     v->ptr = NULL;

@@ -5,6 +5,11 @@
 //! `dealloc(ptr, len * sizeof(T), PP_ALIGNOF(T))` after their elements; options, results
 //! and variants are followed only for a valid discriminant; `own` handles are dropped
 //! through their vtable. Strings, lists and handles are emptied afterwards.
+//!
+//! Corrupt values leak rather than crash, as in the Rust bindings: a list with a NULL
+//! pointer or a length of more than `PTRDIFF_MAX` bytes is neither walked nor released, a
+//! handle with a NULL `self` or `vtable`, or whose vtable's `header.size` does not cover
+//! `drop`, is not dropped, and nothing is passed to a NULL `dealloc` (§2).
 
 use plugport::ir::{Type, TypeDefKind, TypeId, World};
 
@@ -166,18 +171,29 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             }
         }
         TypeDefKind::List { ty } => {
+            // A null pointer or a length no allocation can have (more than PTRDIFF_MAX
+            // bytes, so `len * sizeof` could also wrap) is corrupt: leak it rather than
+            // walk it or free a wrong size (§5).
             let elem = ctx.names.ty(ty);
-            body += "    if (v->len > 0) {\n";
+            body += "    if (v->len > 0 && v->ptr != NULL &&\n";
+            body += &format!("        v->len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{\n");
             if let Some(f) = release_fn(ctx, ty) {
                 body += "        size_t i;\n";
                 body += "        for (i = 0; i < v->len; i++) {\n";
                 body += &format!("            {f}(({elem} *)(uintptr_t)&v->ptr[i], dealloc);\n");
                 body += "        }\n";
             }
-            body += &format!(
-                "        dealloc((void *)(uintptr_t)v->ptr, v->len * sizeof({elem}), \
-                 PP_ALIGNOF({elem}));\n"
+            body += "        if (dealloc != NULL) {\n";
+            body += &wrap(
+                "            dealloc(",
+                &[
+                    "(void *)(uintptr_t)v->ptr".to_string(),
+                    format!("v->len * sizeof({elem})"),
+                    format!("PP_ALIGNOF({elem})"),
+                ],
+                ");",
             );
+            body += "        }\n";
             body += "    }\n    v->ptr = NULL;\n    v->len = 0;\n";
         }
         TypeDefKind::Alias { ty } => {
@@ -185,8 +201,14 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             body += &format!("    {f}(v, dealloc);\n");
         }
         TypeDefKind::Resource => {
+            // Like the Rust bindings: only a valid handle (§5: `self` and `vtable` not
+            // NULL) whose vtable is long enough to have `drop` is dropped through.
+            let vtable = ctx.names.vtable(id);
             body += "    (void)dealloc;\n";
-            body += "    if (v->vtable != NULL && v->vtable->drop != NULL) {\n";
+            body += "    if (v->self != NULL && v->vtable != NULL &&\n";
+            body += "        v->vtable->header.size >=\n";
+            body += &format!("            offsetof({vtable}, drop) + sizeof(void *) &&\n");
+            body += "        v->vtable->drop != NULL) {\n";
             body += "        v->vtable->drop(v->self);\n    }\n";
             body += "    v->self = NULL;\n    v->vtable = NULL;\n";
         }
