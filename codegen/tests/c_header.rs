@@ -27,6 +27,19 @@ struct Mode {
     std: &'static str,
 }
 
+/// A strict C99 compiler without GNU extensions (no `_Alignof`, no `__alignof__`): clang
+/// with `__GNUC__` undefined, which glibc's headers accept. Only for code that does not
+/// build a plugin (the descriptor's section attribute needs a GNU compiler or MSVC).
+/// `PLUGPORT_TEST_STRICT_C99` tells test sources which mode they are compiled in.
+const STRICT_C99: (Mode, &[&str]) = (
+    Mode {
+        cc: "clang",
+        lang: "c",
+        std: "-std=c99",
+    },
+    &["-U__GNUC__", "-DPLUGPORT_TEST_STRICT_C99"],
+);
+
 /// Every mode a header must compile in.
 const MODES: &[Mode] = &[
     Mode {
@@ -199,6 +212,16 @@ fn header_compiles(label: &str, wit: &str) {
     for mode in MODES {
         assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
     }
+    let (strict, no_gnu) = STRICT_C99;
+    assert_compiles(
+        strict,
+        &source,
+        &[&dir],
+        &[no_gnu, &["-c", "-o", "/dev/null"]].concat(),
+    );
+    // Defining a type inside offsetof is undefined in ISO C; the header never does.
+    let h = fs::read_to_string(dir.join(&header)).unwrap();
+    assert!(!h.contains("offsetof(struct {"), "{label}");
     for cc in ["gcc", "clang"] {
         let mode = Mode {
             cc,
@@ -414,9 +437,11 @@ fn release_helpers_release_exactly_what_is_owned() {
     let dir = workdir("release");
     write_header(&dir, &repo_world(TYPECOV));
     let source = repo().join("tests/c/release_typecov.c");
-    for mode in MODES {
-        let exe = dir.join(format!("release_{}{}", mode.cc, mode.std));
-        assert_compiles(*mode, &source, &[&dir], &["-o", exe.to_str().unwrap()]);
+    let modes = MODES.iter().map(|m| (*m, &[][..])).chain([STRICT_C99]);
+    for (i, (mode, extra)) in modes.enumerate() {
+        let exe = dir.join(format!("release_{i}_{}{}", mode.cc, mode.std));
+        let args = [extra, &["-o", exe.to_str().unwrap()]].concat();
+        assert_compiles(mode, &source, &[&dir], &args);
         let out = run(&mut Command::new(&exe));
         assert!(
             out.status.success() && out.stdout == b"ok\n",

@@ -33,8 +33,9 @@ typedef struct pp_table_header {
 } pp_table_header;
 
 /* PP_STATIC_ASSERT(condition, unique_identifier): a compile-time check in C99, C11 and
- * C++. PP_ALIGNOF(T): the alignment of T (PP_HAVE_ALIGNOF when it is a constant the
- * layout checks can use). */
+ * C++. PP_ALIGNOF(T): the alignment of T, where the compiler has an operator for it
+ * (C11, C++11, GNU, MSVC; not a strict C99 compiler), with PP_HAVE_ALIGNOF when it is a
+ * constant the layout checks can use. The release helpers do not need it. */
 #if defined(__cplusplus) && \
     (__cplusplus >= 201103L || (defined(_MSVC_LANG) && _MSVC_LANG >= 201103L))
 #define PP_STATIC_ASSERT(cond, name) static_assert(cond, #name)
@@ -53,9 +54,7 @@ typedef struct pp_table_header {
 #define PP_ALIGNOF(T) __alignof__(T)
 #elif defined(_MSC_VER)
 #define PP_ALIGNOF(T) __alignof(T)
-#elif !defined(__cplusplus)
-#define PP_ALIGNOF(T) offsetof(struct { char pp_c; T pp_t; }, pp_t)
-#else
+#elif defined(__cplusplus)
 #error "plugport headers need C99 or later, or C++11 or later"
 #endif
 #endif

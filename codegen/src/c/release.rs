@@ -2,7 +2,7 @@
 //! pp_dealloc_fn dealloc)` for every type that owns memory or handles.
 //!
 //! A helper walks the value: strings and lists with `len > 0` are released with
-//! `dealloc(ptr, len * sizeof(T), PP_ALIGNOF(T))` after their elements; options, results
+//! `dealloc(ptr, len * sizeof(T), <alignment of T>)` after their elements; options, results
 //! and variants are followed only for a valid discriminant; `own` handles are dropped
 //! through their vtable. Strings, lists and handles are emptied afterwards.
 //!
@@ -16,6 +16,13 @@ use plugport::ir::{Type, TypeDefKind, TypeId, World};
 use super::tables::wrap;
 use super::{Ctx, Item};
 use crate::names::{c_ident, CNames};
+
+/// Why a list helper declares `struct pp_align { char c; T t; }`: `offsetof(struct
+/// pp_align, t)` is the alignment of `T` (what the C ABI aligns a `T` member to, and what
+/// Rust's `align_of` of the `#[repr(C)]` mirror is) in C99, C11 and C++ alike, on every
+/// target, with no `_Alignof` (which a strict C99 compiler lacks). The struct is declared
+/// on its own, not inside `offsetof`, where defining a type is undefined in ISO C.
+const ALIGN_NOTE: &str = "offsetof(struct pp_align, t) is the elements' alignment, C99 too";
 
 /// Which types own memory or handles, computed once per world.
 pub(super) struct Owning {
@@ -175,6 +182,8 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             // bytes, so `len * sizeof` could also wrap) is corrupt: leak it rather than
             // walk it or free a wrong size (§5).
             let elem = ctx.names.ty(ty);
+            body +=
+                &format!("    /* {ALIGN_NOTE} */\n    struct pp_align {{ char c; {elem} t; }};\n");
             body += "    if (v->len > 0 && v->ptr != NULL &&\n";
             body += &format!("        v->len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{\n");
             if let Some(f) = release_fn(ctx, ty) {
@@ -189,7 +198,7 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
                 &[
                     "(void *)(uintptr_t)v->ptr".to_string(),
                     format!("v->len * sizeof({elem})"),
-                    format!("PP_ALIGNOF({elem})"),
+                    "offsetof(struct pp_align, t)".to_string(),
                 ],
                 ");",
             );
