@@ -321,7 +321,7 @@ fn header_layout_follows_the_contract() {
     assert!(h.contains("#define EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_MALFORMED ((uint8_t)2)"));
     assert!(h.contains(
         "PP_STATIC_ASSERT(sizeof(example_codec_v1_framing_frame) == 24, \
-         example_codec_v1_framing_frame_size);"
+         example_codec_v1_framing_frame__size);"
     ));
 }
 
@@ -532,6 +532,34 @@ fn keywords_are_escaped() {
         ),
     )
     .unwrap();
+    for mode in MODES {
+        assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+    }
+}
+
+/// The layout checks of record `a` field `b-c` and of record `a-b` field `c` (also with
+/// a keyword-escaped field) are distinct C99 typedefs: the header compiles in every mode.
+#[test]
+fn layout_check_names_do_not_collide() {
+    let dir = workdir("check_names");
+    let wit = dir.join("checks.wit");
+    fs::write(
+        &wit,
+        "package test:checks@1.0.0;\n\
+         interface i {\n\
+           record a { b-c: u32, size: u8 }\n\
+           record a-b { c: u32 }\n\
+           record x { %default: u32 }\n\
+           record x-default { x: u8 }\n\
+           f: func(p: a, q: a-b, r: x, s: x-default);\n\
+         }\n\
+         world w { export i; }\n",
+    )
+    .unwrap();
+    let world = load(&wit);
+    let header = write_header(&dir, &world);
+    let source = dir.join("plugin.c");
+    fs::write(&source, plugin_source(&world, &header)).unwrap();
     for mode in MODES {
         assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
     }

@@ -33,20 +33,24 @@ pub(super) fn table_checks(name: &str, slots: &[String]) -> String {
     struct_checks(name, &members)
 }
 
+/// The checks of one struct. Each check's identifier (in C99 the name of a typedef, which
+/// must be unique in the translation unit) joins the struct and member names with `__`,
+/// which no generated C name contains: `S__size`, `S__m__offset`, `S__align`. With a
+/// single `_`, record `a` field `b-c` and record `a-b` field `c` both had `a_b_c_offset`.
 fn checks(name: &str, layout: Layout, offsets: &[(String, u64)]) -> String {
     let mut out = String::from("#ifdef PP_CHECK_LAYOUT\n");
     out += &format!(
-        "PP_STATIC_ASSERT(sizeof({name}) == {}, {name}_size);\n",
+        "PP_STATIC_ASSERT(sizeof({name}) == {}, {name}__size);\n",
         layout.size
     );
     for (member, off) in offsets {
         out += &format!(
-            "PP_STATIC_ASSERT(offsetof({name}, {member}) == {off}, {name}_{member}_offset);\n"
+            "PP_STATIC_ASSERT(offsetof({name}, {member}) == {off}, {name}__{member}__offset);\n"
         );
     }
     out += "#ifdef PP_HAVE_ALIGNOF\n";
     out += &format!(
-        "PP_STATIC_ASSERT(PP_ALIGNOF({name}) == {}, {name}_align);\n",
+        "PP_STATIC_ASSERT(PP_ALIGNOF({name}) == {}, {name}__align);\n",
         layout.align
     );
     out += "#endif\n#endif\n";
@@ -60,9 +64,9 @@ mod tests {
     #[test]
     fn checks_cover_size_offsets_and_alignment() {
         let text = table_checks("t_table", &["a".into(), "b".into()]);
-        assert!(text.contains("PP_STATIC_ASSERT(sizeof(t_table) == 32, t_table_size);"));
+        assert!(text.contains("PP_STATIC_ASSERT(sizeof(t_table) == 32, t_table__size);"));
         assert!(text.contains("offsetof(t_table, header) == 0"));
-        assert!(text.contains("offsetof(t_table, b) == 24, t_table_b_offset"));
+        assert!(text.contains("offsetof(t_table, b) == 24, t_table__b__offset"));
         assert!(text.contains("PP_ALIGNOF(t_table) == 8"));
         assert!(text.starts_with("#ifdef PP_CHECK_LAYOUT\n"));
     }
