@@ -350,8 +350,14 @@ pub fn arg_error(function: &str, param: &str, why: String) -> String {
     format!("{function}: argument `{param}`: {why}")
 }
 
+/// At most this many bytes of a callee's error message are kept ([`call_error`]).
+pub const MAX_ERROR_MESSAGE: usize = 64 * 1024;
+
 /// Turns a failed call's status and message into a [`CallError`], releasing the message
-/// with the callee table's `dealloc`. A message that is not valid UTF-8 is kept lossily.
+/// with the callee table's `dealloc`. The message is checked like any received string
+/// (pointer, length, §1.5); a message that is not valid UTF-8 is kept lossily, one longer
+/// than [`MAX_ERROR_MESSAGE`] bytes is cut there (and says so), and one whose pointer or
+/// length is invalid is replaced by a note saying why. The message is always released.
 ///
 /// # Safety
 /// `err` must be the callee's `*err` after the call (owned by the caller or empty).
@@ -361,21 +367,35 @@ pub unsafe fn call_error(
     err: PpString,
     dealloc: Option<PpDeallocFn>,
 ) -> CallError {
-    let message = if err.len > 0 && !err.ptr.is_null() {
-        // SAFETY: an owned message of `len` bytes from the callee.
-        let bytes = unsafe { std::slice::from_raw_parts(err.ptr, err.len) };
-        let m = String::from_utf8_lossy(bytes).into_owned();
-        // SAFETY: owned by us now, allocated by the callee table's allocator.
-        unsafe { release_string(&err, dealloc) };
-        m
-    } else {
-        String::new()
+    // SAFETY: an owned message of `len` bytes from the callee (checked first).
+    let message = match unsafe { lift_slice(err.ptr, err.len) } {
+        Ok(bytes) => error_message(bytes),
+        Err(why) => format!("(the callee's error message is unreadable: {why})"),
     };
+    // SAFETY: owned by us now, allocated by the callee table's allocator; empty and
+    // null messages own nothing and are skipped.
+    unsafe { release_string(&err, dealloc) };
     match status {
         PP_ERR_PANIC => CallError::Panic(message),
         PP_ERR_INVALID_ARGUMENT => CallError::InvalidArgument(message),
         code => CallError::Status { code, message },
     }
+}
+
+/// A callee's error message as text: lossy UTF-8, cut at [`MAX_ERROR_MESSAGE`] bytes
+/// (at a character boundary when the text is UTF-8) with "… (truncated)" appended.
+fn error_message(bytes: &[u8]) -> String {
+    if bytes.len() <= MAX_ERROR_MESSAGE {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let mut end = MAX_ERROR_MESSAGE;
+    // Back up over UTF-8 continuation bytes (at most 3) to the start of a character.
+    while end > MAX_ERROR_MESSAGE - 3 && bytes[end] & 0xC0 == 0x80 {
+        end -= 1;
+    }
+    let mut m = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    m.push_str("… (truncated)");
+    m
 }
 
 /// The error of a result that failed validation (`PP_ERR_INVALID_RESULT`).
@@ -631,6 +651,67 @@ mod tests {
         assert_eq!(e, CallError::InvalidArgument("bad `x`".into()));
         // SAFETY: null err is allowed.
         assert_eq!(unsafe { guard(std::ptr::null_mut(), || Ok(())) }, PP_OK);
+    }
+
+    static FAKE_DEALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts releases and frees nothing (the messages below are not heap allocations).
+    unsafe extern "C" fn fake_dealloc(_: *mut c_void, _: usize, _: usize) {
+        FAKE_DEALLOCS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn call_error_checks_and_caps_the_message_and_always_releases_it() {
+        let bytes = [b'x'; 8];
+        // A length no allocation can have (> isize::MAX): refused, never read, released.
+        let hostile = PpString {
+            ptr: bytes.as_ptr(),
+            len: usize::MAX - 7,
+        };
+        let before = FAKE_DEALLOCS.load(Ordering::SeqCst);
+        // SAFETY: the length is checked before any read.
+        let e = unsafe { call_error(PP_ERR_PANIC, hostile, Some(fake_dealloc)) };
+        match e {
+            CallError::Panic(m) => {
+                assert!(m.contains("unreadable") && m.contains("too large"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(FAKE_DEALLOCS.load(Ordering::SeqCst), before + 1);
+        // A null pointer with a length: refused, and owns nothing (not released).
+        let null = PpString {
+            ptr: std::ptr::null(),
+            len: 3,
+        };
+        // SAFETY: as above.
+        let e = unsafe { call_error(PP_ERR_INVALID_ARGUMENT, null, Some(fake_dealloc)) };
+        assert!(matches!(e, CallError::InvalidArgument(m) if m.contains("null pointer")));
+        assert_eq!(FAKE_DEALLOCS.load(Ordering::SeqCst), before + 1);
+        // A message over 64 KiB is cut at a character boundary and says so.
+        let long = "ü".repeat(MAX_ERROR_MESSAGE); // 2 bytes each: twice the cap
+        let msg = PpString::borrowed(&long);
+        // SAFETY: a valid message of `len` bytes.
+        let e = unsafe { call_error(PP_ERR_PANIC, msg, Some(fake_dealloc)) };
+        let CallError::Panic(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(m.ends_with("… (truncated)"), "{}", &m[m.len() - 40..]);
+        let kept = m.trim_end_matches("… (truncated)");
+        assert_eq!(kept.len(), MAX_ERROR_MESSAGE);
+        assert!(kept.chars().all(|c| c == 'ü'));
+        assert_eq!(FAKE_DEALLOCS.load(Ordering::SeqCst), before + 2);
+        // Exactly at the cap: kept whole.
+        let exact = "a".repeat(MAX_ERROR_MESSAGE);
+        // SAFETY: as above.
+        let e = unsafe { call_error(7, PpString::borrowed(&exact), Some(fake_dealloc)) };
+        assert_eq!(
+            e,
+            CallError::Status {
+                code: 7,
+                message: exact
+            }
+        );
+        assert_eq!(FAKE_DEALLOCS.load(Ordering::SeqCst), before + 3);
     }
 
     #[test]
