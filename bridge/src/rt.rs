@@ -458,13 +458,21 @@ pub fn type_static<K: ?Sized + 'static, V: Send + Sync + 'static>(
 /// library: without it the vtables, whose only pointers live in the unmapped image,
 /// would leak on every unload (scenario S4: memory stays flat over reloads).
 ///
+/// The destructor also runs at process exit, and when a C host closes a plugin while it
+/// still holds handles of it (a host bug that [`live_objects`] reports): a live object's
+/// handle points at a vtable, so while any resource object of this runtime copy is alive
+/// ([`live_objects`] > 0) nothing is freed and the values leak (harmless at exit).
+/// Returns whether they were freed.
+///
 /// # Safety
-/// No reference returned by [`type_static`] may be used afterwards: call it only when
-/// the library is being unloaded or the process is exiting, when no handle of this
-/// plugin is alive (the loader unloads only after the last object is dropped).
-pub unsafe fn release_type_statics() {
+/// No reference returned by [`type_static`] may be used afterwards unless a live object
+/// kept them: call it only when the library is being unloaded or the process is exiting.
+pub unsafe fn release_type_statics() -> bool {
+    if !may_release_type_statics(live_objects()) {
+        return false;
+    }
     let Some(map) = TYPE_STATICS.get() else {
-        return;
+        return true;
     };
     let old = std::mem::take(&mut *map.write().unwrap_or_else(|p| p.into_inner()));
     for (_, v) in old {
@@ -473,6 +481,14 @@ pub unsafe fn release_type_statics() {
         // nothing uses it any more. A panicking Drop is contained.
         let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(raw) })));
     }
+    true
+}
+
+/// [`release_type_statics`]' decision: the vtables may be freed only when no resource
+/// object that could point at one is alive.
+#[inline]
+pub fn may_release_type_statics(live_objects: usize) -> bool {
+    live_objects == 0
 }
 
 /// How many resource objects this copy of the runtime has boxed into handles
@@ -714,9 +730,34 @@ mod tests {
         assert_eq!(FAKE_DEALLOCS.load(Ordering::SeqCst), before + 3);
     }
 
+    /// Tests that box resource objects (they compare [`live_objects`]) run one at a time.
+    static BOXING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn boxing() -> std::sync::MutexGuard<'static, ()> {
+        BOXING.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[test]
+    fn type_statics_are_kept_while_an_object_is_alive() {
+        assert!(may_release_type_statics(0));
+        assert!(!may_release_type_statics(1));
+        assert!(!may_release_type_statics(usize::MAX));
+        let _g = boxing();
+        struct Key;
+        let v: &'static u64 = type_static::<Key, u64>(|| 0xfeed);
+        let obj = box_into_self(1u8);
+        // SAFETY: refused while `obj` is alive, so nothing is freed: `v` stays valid (and
+        // nothing else is released under the other tests).
+        assert!(!unsafe { release_type_statics() });
+        assert_eq!(*v, 0xfeed);
+        assert!(std::ptr::eq(v, type_static::<Key, u64>(|| 1)));
+        // SAFETY: from `box_into_self::<u8>`, taken once.
+        assert_eq!(unsafe { unbox_self::<u8>(obj) }, 1);
+    }
+
     #[test]
     fn live_objects_counts_handles_until_dropped_or_taken_back() {
-        // The only test of this crate that boxes resource objects.
+        let _g = boxing();
         let before = live_objects();
         let a = box_into_self(String::from("a"));
         let b = box_into_self(7u32);

@@ -162,8 +162,11 @@ impl Gen<'_> {
             "::plugport::rt::descriptor_blob($name, $version, {b}::WORLD_JSON);"
         ));
         let fini = format!("{}_fini", self.c.entry());
-        o.line("/// Unload destructor: frees the plugin's vtables when `dlclose` unmaps it");
-        o.line("/// (`plugport::rt::release_type_statics`).");
+        o.line(
+            "/// Unload destructor: frees the plugin's vtables when `dlclose` unmaps it, unless",
+        );
+        o.line("/// one of its resource objects is still alive (then, and at process exit with");
+        o.line("/// objects alive, they are leaked: `plugport::rt::release_type_statics`).");
         o.line("#[used]");
         o.line(
             "#[cfg_attr(all(unix, not(target_vendor = \"apple\")), unsafe(link_section = \".fini_array\"))]",
@@ -172,8 +175,9 @@ impl Gen<'_> {
         o.line("#[allow(non_upper_case_globals)]");
         o.open(&format!("static {fini}: extern \"C\" fn() ="));
         o.open("extern \"C\" fn fini()");
-        o.line("// SAFETY: runs while the library is unloaded, after its last object.");
-        o.line("unsafe { ::plugport::rt::release_type_statics() }");
+        o.line("// SAFETY: runs while the library is unloaded or the process exits; nothing is");
+        o.line("// freed while an object of the plugin is alive.");
+        o.line("unsafe { ::plugport::rt::release_type_statics() };");
         o.close();
         o.line("fini");
         o.close_with("};");
