@@ -157,24 +157,57 @@ pub unsafe fn lift_str<'a>(s: PpString) -> Result<&'a str, String> {
     validate_utf8(bytes)
 }
 
-/// Copies a received string into an owned `String` after checking it.
+/// Copies a received string into an owned `String` after checking it. An allocation
+/// failure is an error (never an abort).
 ///
 /// # Safety
 /// As for [`lift_slice`].
 #[inline]
 pub unsafe fn lift_string(s: PpString) -> Result<String, String> {
     // SAFETY: forwarded contract.
-    unsafe { lift_str(s) }.map(str::to_owned)
+    let s = unsafe { lift_str(s) }?;
+    let mut out = String::new();
+    if out.try_reserve_exact(s.len()).is_err() {
+        return Err(out_of_memory(s.len()));
+    }
+    out.push_str(s);
+    Ok(out)
 }
 
-/// Copies a received list of plain values (integers, floats) into a `Vec`.
+/// Copies a received list of plain values (integers, floats) into a `Vec`. An allocation
+/// failure is an error (never an abort).
 ///
 /// # Safety
 /// As for [`lift_slice`].
 #[inline]
 pub unsafe fn lift_vec<T: Copy>(ptr: *const T, len: usize) -> Result<Vec<T>, String> {
     // SAFETY: forwarded contract.
-    unsafe { lift_slice(ptr, len) }.map(<[T]>::to_vec)
+    let sl = unsafe { lift_slice(ptr, len) }?;
+    let mut out = Vec::new();
+    if out.try_reserve_exact(sl.len()).is_err() {
+        return Err(out_of_memory(std::mem::size_of_val(sl)));
+    }
+    out.extend_from_slice(sl);
+    Ok(out)
+}
+
+#[cold]
+fn out_of_memory(bytes: usize) -> String {
+    format!("out of memory copying {bytes} bytes")
+}
+
+/// At most this many bytes are reserved up front for the native elements of a received
+/// list ([`lift_capacity`]).
+pub const LIFT_PREALLOC_BYTES: usize = 1 << 20;
+
+/// The capacity to reserve for the native (`N`) elements of a received list of `len`
+/// elements: `len`, but at most [`LIFT_PREALLOC_BYTES`] worth. `len` was only checked
+/// against the size of the C elements, so reserving `len` native elements could overflow
+/// (a "capacity overflow" panic) or abort on a failed allocation; beyond the cap the
+/// vector grows as elements are validated.
+#[inline]
+pub fn lift_capacity<N>(len: usize) -> usize {
+    len.min(LIFT_PREALLOC_BYTES / std::mem::size_of::<N>().max(1))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -183,14 +216,12 @@ pub unsafe fn lift_vec<T: Copy>(ptr: *const T, len: usize) -> Result<Vec<T>, Str
 /// Turns an owned `String` into an owned `pp_string` for a result: the bytes are kept in
 /// an exactly-sized allocation (released with `dealloc(ptr, len, 1)`); an empty string
 /// owns nothing and has a null pointer.
+///
+/// Panics with "out of memory" (a callee's `PP_ERR_PANIC`, never an abort) when shrinking
+/// the buffer to its exact size fails.
 #[inline]
 pub fn alloc_string(s: String) -> PpString {
-    if s.is_empty() {
-        return PpString::EMPTY;
-    }
-    let b: Box<str> = s.into_boxed_str();
-    let len = b.len();
-    let ptr = Box::into_raw(b) as *const u8;
+    let (ptr, len) = alloc_vec(s.into_bytes());
     PpString { ptr, len }
 }
 
@@ -200,25 +231,61 @@ pub fn alloc_str(s: &str) -> PpString {
     if s.is_empty() {
         return PpString::EMPTY;
     }
-    alloc_string(s.to_owned())
+    let mut b = String::new();
+    if b.try_reserve_exact(s.len()).is_err() {
+        alloc_failed();
+    }
+    b.push_str(s);
+    alloc_string(b)
 }
 
 /// Turns a `Vec` of C-representation elements into an owned list `(ptr, len)` for a
 /// result: an exactly-sized allocation released with
 /// `dealloc(ptr, len * size_of::<T>(), align_of::<T>())`; empty lists own nothing.
+///
+/// Panics with "out of memory" (a callee's `PP_ERR_PANIC`, never an abort) when shrinking
+/// the buffer to its exact size fails; the vector is freed then.
 #[inline]
 pub fn alloc_vec<T: Copy>(v: Vec<T>) -> (*const T, usize) {
     if v.is_empty() {
         return (std::ptr::null(), 0);
     }
-    let b: Box<[T]> = v.into_boxed_slice();
-    let len = b.len();
+    let len = v.len();
     if std::mem::size_of::<T>() == 0 {
         // Zero-sized elements own no memory; nothing to release later.
-        std::mem::forget(b);
+        std::mem::forget(v);
         return (std::ptr::NonNull::<T>::dangling().as_ptr(), len);
     }
-    (Box::into_raw(b) as *const T, len)
+    if v.capacity() == len {
+        // Already exact: no allocation.
+        return (Box::into_raw(v.into_boxed_slice()) as *const T, len);
+    }
+    // Shrink in place like `into_boxed_slice`, but turn a failure into a panic.
+    let mut v = std::mem::ManuallyDrop::new(v);
+    let (ptr, cap) = (v.as_mut_ptr(), v.capacity());
+    let size = std::mem::size_of::<T>();
+    let align = std::mem::align_of::<T>();
+    // SAFETY: `ptr` was allocated by the global allocator with this layout (a Vec with
+    // capacity `cap` of a non-zero-sized `T`; `cap * size` fits, the Vec exists), and the
+    // new size `len * size` is non-zero and not larger.
+    let p = unsafe {
+        std::alloc::realloc(
+            ptr.cast(),
+            Layout::from_size_align_unchecked(cap * size, align),
+            len * size,
+        )
+    };
+    if p.is_null() {
+        // SAFETY: the realloc failed, so the Vec's buffer is untouched and still ours.
+        drop(unsafe { Vec::from_raw_parts(ptr, len, cap) });
+        alloc_failed();
+    }
+    (p as *const T, len)
+}
+
+#[cold]
+fn alloc_failed() -> ! {
+    panic!("out of memory")
 }
 
 /// Releases an owned string received from the other side with its table's `dealloc`.
@@ -647,6 +714,46 @@ mod tests {
         }
         let (p, n) = alloc_vec(Vec::<u64>::new());
         assert!(p.is_null() && n == 0);
+    }
+
+    #[test]
+    fn list_preallocation_is_capped_by_bytes() {
+        assert_eq!(lift_capacity::<u64>(10), 10);
+        assert_eq!(
+            lift_capacity::<String>(usize::MAX / 16),
+            LIFT_PREALLOC_BYTES / 24
+        );
+        assert_eq!(lift_capacity::<()>(usize::MAX), LIFT_PREALLOC_BYTES);
+        // A list whose length fits its C elements (16 bytes) but not the native ones (24):
+        // no "capacity overflow" panic, just a capped reservation.
+        let v: Vec<String> = Vec::with_capacity(lift_capacity::<String>(isize::MAX as usize / 16));
+        assert!(v.capacity() <= LIFT_PREALLOC_BYTES / 24 + 1);
+    }
+
+    #[test]
+    fn owned_results_are_exactly_sized_whatever_the_capacity() {
+        let mut s = String::with_capacity(100);
+        s.push_str("abc");
+        let r = alloc_string(s);
+        // SAFETY: just allocated, owned here; released with its exact size.
+        unsafe {
+            assert_eq!(lift_str(r).unwrap(), "abc");
+            release_string(&r, Some(rust_dealloc));
+        }
+        let mut v = Vec::with_capacity(9);
+        v.extend([1u32, 2]);
+        let (p, n) = alloc_vec(v);
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(lift_vec(p, n).unwrap(), vec![1, 2]);
+            release_slice(p, n, Some(rust_dealloc));
+        }
+        let r = alloc_str("xyz");
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(lift_string(r).unwrap(), "xyz");
+            release_string(&r, Some(rust_dealloc));
+        }
     }
 
     #[test]

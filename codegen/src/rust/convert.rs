@@ -480,12 +480,14 @@ impl Gen<'_> {
                 let en = self.nty(ty, d);
                 let ef = self.fty(ty, Some(d));
                 o.open(&lift_head);
-                o.line("let sl = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }?;");
                 if plain {
-                    o.line(&format!("{ok}(sl.to_vec())"));
+                    o.line("unsafe { ::plugport::rt::lift_vec(v.ptr, v.len) }");
                 } else {
+                    o.line("let sl = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }?;");
+                    // The length was checked against the C element size only: reserve
+                    // at most a bounded amount up front.
                     o.line(&format!(
-                        "let mut out: {VEC}<{en}> = {VEC}::with_capacity(sl.len());"
+                        "let mut out: {VEC}<{en}> = {VEC}::with_capacity(::plugport::rt::lift_capacity::<{en}>(sl.len()));"
                     ));
                     o.open("for (i, e) in sl.iter().enumerate()");
                     o.line(&format!(

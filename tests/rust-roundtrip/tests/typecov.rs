@@ -468,6 +468,22 @@ fn invalid_arguments_are_rejected_with_a_message() {
     let (st, m) = raw_call(t.echo_person, person);
     assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
     assert!(m.contains("field `tags`: [1]: invalid UTF-8"), "{m}");
+    // A length that fits the C elements (16 bytes) but not the native ones (24): the
+    // lift must not reserve it up front (a "capacity overflow" panic); the first element
+    // is rejected before any other is read.
+    let first = [PpString {
+        ptr: bad.as_ptr(),
+        len: bad.len(),
+    }];
+    let (st, m) = raw_call(
+        t.echo_strings,
+        gffi::test_typecov_v1_list_string {
+            ptr: first.as_ptr(),
+            len: isize::MAX as usize / std::mem::size_of::<PpString>(),
+        },
+    );
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT, "{m}");
+    assert!(m.contains("[0]: invalid UTF-8"), "{m}");
     // A null `ret` pointer.
     let mut err = PpString::EMPTY;
     // SAFETY: the trampoline checks `ret` before writing.
