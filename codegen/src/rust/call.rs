@@ -143,8 +143,11 @@ impl Gen<'_> {
             args.push(format!("l{n}"));
         }
         if let Some(r) = &f.result {
+            // Zeroed, not uninit: a conforming C callee may write only what is valid for
+            // the value (the discriminant of an option, result or variant without its
+            // payload), and every ffi type is valid all-zero.
             o.line(&format!(
-                "let mut ret = ::core::mem::MaybeUninit::<{}>::uninit();",
+                "let mut ret = ::core::mem::MaybeUninit::<{}>::zeroed();",
                 self.fty(r, Some(depth))
             ));
             args.push("ret.as_mut_ptr()".into());
@@ -160,7 +163,8 @@ impl Gen<'_> {
         match &f.result {
             None => o.line("::core::result::Result::Ok(())"),
             Some(ty) => {
-                o.line("// SAFETY: the callee wrote `*ret` on PP_OK.");
+                o.line("// SAFETY: zeroed is a valid value of every ffi type; on PP_OK the callee wrote");
+                o.line("// `*ret` (at least the parts its discriminants select).");
                 o.line("let r = unsafe { ret.assume_init() };");
                 match self.lift_e(ty, "r", depth) {
                     (e, false) => o.line(&format!("::core::result::Result::Ok({e})")),

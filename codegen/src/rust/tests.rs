@@ -445,3 +445,15 @@ fn worlds_without_imports_load_without_a_type_parameter() {
         "Res"
     ));
 }
+
+#[test]
+fn callers_hand_the_callee_a_zeroed_ret() {
+    // A C callee may write only a discriminant (`is_some = 0`), so the rest of `*ret`
+    // must already be a valid value: zeroed, never uninitialised.
+    for side in [Side::Guest, Side::Host] {
+        let text = generate(&sample(), side).contents;
+        assert!(text.contains("::core::mem::MaybeUninit::<"), "{side:?}");
+        assert!(text.contains(">::zeroed();"), "{side:?}");
+        assert!(!text.contains("::uninit()"), "{side:?}");
+    }
+}

@@ -695,6 +695,73 @@ fn invalid_results_are_reported_and_still_released() {
     );
 }
 
+/// Whether every `ret` the discriminant-only callees below received was all zero.
+static RET_ZEROED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Records whether the `size_of::<T>()` bytes at `ret` are zero.
+unsafe fn check_zeroed<T>(ret: *mut T) {
+    let bytes = ret as *const u8;
+    // SAFETY: the caller hands out a `ret` of `T` (zeroed, so initialised).
+    let zero = (0..std::mem::size_of::<T>()).all(|i| unsafe { bytes.add(i).read_volatile() } == 0);
+    if !zero {
+        RET_ZEROED.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Like a conforming C callee (`decoder_pull` of the codec's C plugin): writes only the
+/// discriminant of an empty option, leaving `val` as it was.
+unsafe extern "C" fn none_only(
+    _v: hffi::test_typecov_v1_option_string,
+    ret: *mut hffi::test_typecov_v1_option_string,
+    _err: *mut PpString,
+) -> i32 {
+    // SAFETY: a valid `ret`.
+    unsafe {
+        check_zeroed(ret);
+        (ret as *mut u8).write(0);
+    }
+    PP_OK
+}
+
+/// Writes only the tag of `shape.empty`, a case without payload.
+unsafe extern "C" fn tag_only(
+    _v: hffi::test_typecov_v1_types_shape,
+    ret: *mut hffi::test_typecov_v1_types_shape,
+    _err: *mut PpString,
+) -> i32 {
+    // SAFETY: a valid `ret`.
+    unsafe {
+        check_zeroed(ret);
+        (ret as *mut u8).write(2);
+    }
+    PP_OK
+}
+
+#[test]
+fn a_callee_may_write_only_the_discriminant() {
+    let mut t: hffi::test_typecov_v1_echo_table =
+        blank_table(std::mem::size_of::<hffi::test_typecov_v1_echo_table>());
+    t.echo_option = Some(none_only);
+    t.echo_shape = Some(tag_only);
+    let mut exports: hffi::test_typecov_v1_typecov_exports =
+        blank_table(std::mem::size_of::<hffi::test_typecov_v1_typecov_exports>());
+    exports.echo = Box::leak(Box::new(t));
+    let exports = Box::leak(Box::new(exports));
+    // SAFETY: a valid (fake) exports table that lives forever.
+    let p = unsafe { host::Typecov::from_raw_exports(exports) };
+    for _ in 0..3 {
+        assert_eq!(p.echo().echo_option(&Some("x".into())).unwrap(), None);
+        assert_eq!(
+            p.echo().echo_shape(&Shape::Circle(1.0)).unwrap(),
+            Shape::Empty
+        );
+    }
+    assert!(
+        RET_ZEROED.load(Ordering::SeqCst),
+        "the caller's `ret` was not zeroed"
+    );
+}
+
 #[test]
 fn slots_beyond_an_older_tables_size_are_unsupported() {
     // The real guest table, but claiming to end before `boom` (an older minor version).
