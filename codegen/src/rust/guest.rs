@@ -121,6 +121,9 @@ impl Gen<'_> {
     }
 
     fn macro_body(&self, o: &mut Out, b: &str) {
+        // With panic = "abort" the trampolines' panic guard cannot catch anything.
+        o.line("#[cfg(panic = \"abort\")]");
+        o.line("compile_error!(\"plugport: a plugin must be built with panic = \\\"unwind\\\": with panic = \\\"abort\\\" a panic would abort the host instead of becoming PP_ERR_PANIC (docs/abi.md §1 rule 4)\");");
         let entry = self.c.entry();
         let descriptor = self.c.descriptor();
         let imports = self.c.imports();

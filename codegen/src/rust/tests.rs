@@ -457,3 +457,19 @@ fn callers_hand_the_callee_a_zeroed_ret() {
         assert!(!text.contains("::uninit()"), "{side:?}");
     }
 }
+
+#[test]
+fn the_export_macro_refuses_panic_abort() {
+    let text = generate(&sample(), Side::Guest).contents;
+    let file = parse(&text);
+    assert!(has_item(&file.items, "macro", "export_the_world"));
+    // In both arms of the macro.
+    assert_eq!(text.matches("#[cfg(panic = \"abort\")]").count(), 2);
+    assert_eq!(
+        text.matches(
+            "compile_error!(\"plugport: a plugin must be built with panic = \\\"unwind\\\""
+        )
+        .count(),
+        2
+    );
+}
