@@ -24,12 +24,13 @@ impl Gen<'_> {
         let depth = 1;
         let imports = self.ffi_path(&self.c.imports(), depth);
         let exports = self.ffi_path(&self.c.exports(), depth);
-        let has_imports = !self.w.imports.is_empty();
         o.line("/// The body of the plugin's entry function (`docs/abi.md` §7), for implementation `P`.");
         o.line("///");
         o.line("/// # Safety");
-        o.line("/// `imports` must be null or a valid imports table that outlives the plugin; `exports`");
-        o.line("/// and `err` must be null or valid for writes.");
+        o.line(
+            "/// `imports` must be null or a valid imports table that outlives the plugin (null is",
+        );
+        o.line("/// refused); `exports` and `err` must be null or valid for writes.");
         o.line("#[doc(hidden)]");
         o.open(&format!(
             "pub unsafe fn __entry<P: Implementation>(abi_version: u32, imports: *const {imports}, exports: *mut *const {exports}, err: *mut ::plugport::abi::PpString) -> ::plugport::abi::PpStatus"
@@ -52,16 +53,14 @@ impl Gen<'_> {
         o.open("if exports.is_null()");
         o.line("return fail(\"null exports pointer\");");
         o.close();
+        o.line("// Hosts always pass a table, an empty one for a world without imports (§7).");
         o.open("if imports.is_null()");
-        if has_imports {
-            o.line(&format!(
-                "return fail(\"{}: the host passed no imports table\");",
-                self.w.name
-            ));
-        } else {
-            o.line("// A world without imports needs no imports table.");
-        }
-        o.close_open("} else if (unsafe { (*imports).header.size } as usize) < ::core::mem::size_of::<::plugport::abi::PpTableHeader>()");
+        o.line(&format!(
+            "return fail(\"{}: the host passed no imports table (a host passes one even when the world has no imports)\");",
+            self.w.name
+        ));
+        o.close();
+        o.open("if (unsafe { (*imports).header.size } as usize) < ::core::mem::size_of::<::plugport::abi::PpTableHeader>()");
         o.line(&format!(
             "return fail(\"{}: the host's imports table is smaller than its header\");",
             self.w.name

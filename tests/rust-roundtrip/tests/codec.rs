@@ -8,11 +8,12 @@ use rust_roundtrip::codec_host::{self as host};
 fn plugin() -> host::Codec {
     let mut exports = std::ptr::null();
     let mut err = PpString::EMPTY;
-    // SAFETY: §7 arguments; no imports in this world.
+    // SAFETY: §7 arguments: the host's (empty) imports table, as host and guest `ffi`
+    // are the same C types.
     let st = unsafe {
         rust_roundtrip::plugport_entry_example_codec_v1_codec(
             1,
-            std::ptr::null(),
+            host::Codec::imports_table() as *const _ as *const _,
             &mut exports,
             &mut err,
         )

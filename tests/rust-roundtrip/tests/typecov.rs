@@ -22,20 +22,30 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
     RESOURCES.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Calls the guest's entry with ABI version `abi_version`: status, exports table, message.
-fn entry(abi_version: u32) -> (i32, *const gffi::test_typecov_v1_typecov_exports, PpString) {
+/// Calls the guest's entry with ABI version `abi_version` and `imports`: status, exports
+/// table, message.
+fn entry_with(
+    abi_version: u32,
+    imports: *const hffi::test_typecov_v1_typecov_imports,
+) -> (i32, *const gffi::test_typecov_v1_typecov_exports, PpString) {
     let mut exports = std::ptr::null();
     let mut err = PpString::EMPTY;
-    // SAFETY: the arguments of §7; this world has no imports, so null is accepted.
+    // SAFETY: the arguments of §7 (host and guest `ffi` are the same C types).
     let st = unsafe {
         rust_roundtrip::plugport_entry_test_typecov_v1_typecov(
             abi_version,
-            std::ptr::null(),
+            imports.cast(),
             &mut exports,
             &mut err,
         )
     };
     (st, exports, err)
+}
+
+/// Calls the guest's entry with ABI version `abi_version` and the host's (empty) imports
+/// table: status, exports table, message.
+fn entry(abi_version: u32) -> (i32, *const gffi::test_typecov_v1_typecov_exports, PpString) {
+    entry_with(abi_version, host::Typecov::imports_table())
 }
 
 /// The guest's exports table, from its entry function.
@@ -558,6 +568,20 @@ fn entry_refuses_a_wrong_abi_version() {
     // SAFETY: a static message (not owned: never released).
     let msg = unsafe { plugport::rt::lift_str(err) }.unwrap();
     assert!(msg.contains("ABI version"), "{msg}");
+}
+
+#[test]
+fn entry_refuses_null_imports_also_without_imports() {
+    // A host passes a table even when the world has no imports (§7).
+    let (st, exports, err) = entry_with(1, std::ptr::null());
+    assert_eq!(st, PP_ERR_INIT);
+    assert!(exports.is_null());
+    // SAFETY: a static message (not owned: never released).
+    let msg = unsafe { plugport::rt::lift_str(err) }.unwrap();
+    assert!(msg.contains("no imports table"), "{msg}");
+    let (st, exports, _) = entry(1);
+    assert_eq!(st, PP_OK);
+    assert!(!exports.is_null());
 }
 
 #[test]
