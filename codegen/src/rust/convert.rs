@@ -16,8 +16,17 @@
 //!   `rust_dealloc`, §6).
 //! - `release_M(&F, dealloc)`: frees a received owned value through the callee table's
 //!   `dealloc`, following only valid discriminants (§6). Handles inside are not dropped
-//!   here: lifting moved them into wrappers (when lifting failed, the handles not yet
-//!   reached leak rather than being dropped twice).
+//!   here: lifting moved them into wrappers, or dropped them (below).
+//! - `drop_own_M(&F)` (only for types that contain an `own` handle): drops every owned
+//!   handle inside a received value that was not lifted, following only valid
+//!   discriminants and checked list pointers, through its vtable's `drop` (§5: the
+//!   receiver of an `own` handle drops it exactly once, also when the call failed).
+//!
+//! Lifting a value that contains `own` handles either succeeds, and the native value
+//! owns every handle, or fails having dropped every handle inside exactly once: values
+//! lifted before the failure are dropped normally, the failed part does the same
+//! recursively, and the parts after it (the rest of a record, tuple or list) are walked
+//! with `drop_own_M`. Types without `own` handles are lifted without any of this.
 
 use std::collections::HashSet;
 
@@ -128,6 +137,55 @@ impl Gen<'_> {
         })
     }
 
+    /// Statement dropping every `own` handle inside place `src` (a received C value of
+    /// `ty` that was not lifted), if it can contain one.
+    pub(crate) fn drop_own_s(&self, ty: &Type, src: &str, depth: usize) -> Option<String> {
+        if !self.has_own(*ty) {
+            return None;
+        }
+        match self.resolve(*ty) {
+            Type::Id(id) => Some(match self.kind(id) {
+                // The wrapper's `Drop` calls the vtable's `drop` (null handles and a
+                // vtable without the slot drop nothing).
+                TypeDefKind::Own { resource } => format!(
+                    "::core::mem::drop(unsafe {{ {}::__from_handle({src}, ::core::default::Default::default()) }});",
+                    self.named_path(*resource, depth)
+                ),
+                _ => format!("unsafe {{ {}drop_own_{}(&{src}) }};", self.abi(depth), self.m(id)),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The body of the lift of a record or tuple that contains `own` handles: lifts the
+    /// `parts` (native binding, C place, type, context) in order into `x0`, `x1`, …; when
+    /// one fails, the parts after it are walked with `drop_own_M` before returning (those
+    /// before it are dropped by the return). `build` is the final `Ok(..)` expression.
+    fn lift_parts_dropping(&self, o: &mut Out, parts: &[(String, &Type, String)], build: &str) {
+        let d = DEPTH;
+        for (i, (src, t, ctx)) in parts.iter().enumerate() {
+            match self.lift_e(t, src, d) {
+                (e, true) => {
+                    o.open(&format!("let x{i} = match {e}"));
+                    o.line("::core::result::Result::Ok(x) => x,");
+                    o.open("::core::result::Result::Err(e) =>");
+                    for (src, t, _) in &parts[i + 1..] {
+                        if let Some(s) = self.drop_own_s(t, src, d) {
+                            o.line(&s);
+                        }
+                    }
+                    o.line(&format!(
+                        "return ::core::result::Result::Err(::std::format!(\"{ctx}: {{e}}\"));"
+                    ));
+                    o.close();
+                    o.close_with("};");
+                }
+                (e, false) => o.line(&format!("let x{i} = {e};")),
+            }
+        }
+        o.line(build);
+    }
+
     /// The `__abi` module.
     pub(crate) fn convert_module(&self, o: &mut Out) {
         o.line("/// Conversions between native values and their C representation (`docs/abi.md` §3, §6).");
@@ -197,6 +255,26 @@ impl Gen<'_> {
         o.close();
     }
 
+    /// `match <tag>` dropping the `own` handles in the payload of the case the tag selects
+    /// (see [`Gen::release_by_tag`]). Unknown tags drop nothing.
+    fn drop_own_by_tag<'t>(
+        &self,
+        o: &mut Out,
+        tag: &str,
+        cases: impl IntoIterator<Item = (Option<&'t Type>, String)>,
+    ) {
+        o.open(&format!("match {tag}"));
+        for (i, (t, member)) in cases.into_iter().enumerate() {
+            if let Some(t) = t {
+                if let Some(s) = self.drop_own_s(t, &format!("v.val.{member}"), DEPTH) {
+                    o.line(&format!("{i} => {{ {s} }}"));
+                }
+            }
+        }
+        o.line("_ => {}");
+        o.close();
+    }
+
     fn convert_fns(&self, o: &mut Out, id: TypeId) {
         let d = DEPTH;
         let m = self.m(id);
@@ -212,6 +290,8 @@ impl Gen<'_> {
             format!("pub unsafe fn lift_{m}(v: &{f}, k: &{keep}) -> {RESULT}<{n}, {STRING}>");
         let release_head =
             format!("pub unsafe fn release_{m}(v: &{f}, d: ::core::option::Option<::plugport::abi::PpDeallocFn>)");
+        let has_own = self.has_own(Type::Id(id));
+        let drop_own_head = format!("pub unsafe fn drop_own_{m}(v: &{f})");
         let scratch = "s: &mut ::plugport::rt::Scratch";
         let lower_head = format!("pub fn lower_{m}(v: &{n}, {scratch}) -> {f}");
         let lower_owned_head = format!("pub fn lower_owned_{m}(v: {n}) -> {f}");
@@ -219,21 +299,41 @@ impl Gen<'_> {
         match self.kind(id) {
             TypeDefKind::Record { fields } => {
                 o.open(&lift_head);
-                o.line(&format!("{ok}({n} {{"));
-                for fl in fields {
-                    let cf = ffi_field(&c_ident(&fl.name));
-                    o.line(&format!(
-                        "{}: {},",
-                        rs_ident(&fl.name),
-                        self.lift_q(
-                            &fl.ty,
-                            &format!("v.{cf}"),
-                            d,
-                            &format!("field `{}`", fl.name)
-                        )
-                    ));
+                if has_own {
+                    let parts: Vec<(String, &Type, String)> = fields
+                        .iter()
+                        .map(|fl| {
+                            let cf = ffi_field(&c_ident(&fl.name));
+                            (format!("v.{cf}"), &fl.ty, format!("field `{}`", fl.name))
+                        })
+                        .collect();
+                    let inits: Vec<String> = fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, fl)| format!("{}: x{i}", rs_ident(&fl.name)))
+                        .collect();
+                    self.lift_parts_dropping(
+                        o,
+                        &parts,
+                        &format!("{ok}({n} {{ {} }})", inits.join(", ")),
+                    );
+                } else {
+                    o.line(&format!("{ok}({n} {{"));
+                    for fl in fields {
+                        let cf = ffi_field(&c_ident(&fl.name));
+                        o.line(&format!(
+                            "{}: {},",
+                            rs_ident(&fl.name),
+                            self.lift_q(
+                                &fl.ty,
+                                &format!("v.{cf}"),
+                                d,
+                                &format!("field `{}`", fl.name)
+                            )
+                        ));
+                    }
+                    o.line("})");
                 }
-                o.line("})");
                 o.close();
                 o.open(&lower_head);
                 o.line(&format!("{f} {{"));
@@ -273,17 +373,37 @@ impl Gen<'_> {
                     }
                     o.close();
                 }
+                if has_own {
+                    o.open(&drop_own_head);
+                    for fl in fields {
+                        let cf = ffi_field(&c_ident(&fl.name));
+                        if let Some(s) = self.drop_own_s(&fl.ty, &format!("v.{cf}"), d) {
+                            o.line(&s);
+                        }
+                    }
+                    o.close();
+                }
             }
             TypeDefKind::Tuple { types } => {
                 o.open(&lift_head);
-                o.line(&format!("{ok}(("));
-                for (i, t) in types.iter().enumerate() {
-                    o.line(&format!(
-                        "{},",
-                        self.lift_q(t, &format!("v.f{i}"), d, &format!("element {i}"))
-                    ));
+                if has_own {
+                    let parts: Vec<(String, &Type, String)> = types
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (format!("v.f{i}"), t, format!("element {i}")))
+                        .collect();
+                    let xs: Vec<String> = (0..types.len()).map(|i| format!("x{i},")).collect();
+                    self.lift_parts_dropping(o, &parts, &format!("{ok}(({}))", xs.join(" ")));
+                } else {
+                    o.line(&format!("{ok}(("));
+                    for (i, t) in types.iter().enumerate() {
+                        o.line(&format!(
+                            "{},",
+                            self.lift_q(t, &format!("v.f{i}"), d, &format!("element {i}"))
+                        ));
+                    }
+                    o.line("))");
                 }
-                o.line("))");
                 o.close();
                 o.open(&lower_head);
                 o.line(&format!("{f} {{"));
@@ -308,6 +428,15 @@ impl Gen<'_> {
                     o.open(&release_head);
                     for (i, t) in types.iter().enumerate() {
                         if let Some(s) = self.release_s(t, &format!("v.f{i}"), d) {
+                            o.line(&s);
+                        }
+                    }
+                    o.close();
+                }
+                if has_own {
+                    o.open(&drop_own_head);
+                    for (i, t) in types.iter().enumerate() {
+                        if let Some(s) = self.drop_own_s(t, &format!("v.f{i}"), d) {
                             o.line(&s);
                         }
                     }
@@ -390,6 +519,14 @@ impl Gen<'_> {
                     self.release_by_tag(o, "v.tag", members);
                     o.close();
                 }
+                if has_own {
+                    o.open(&drop_own_head);
+                    let members = cases
+                        .iter()
+                        .map(|c| (c.ty.as_ref(), ffi_field(&c_ident(&c.name))));
+                    self.drop_own_by_tag(o, "v.tag", members);
+                    o.close();
+                }
             }
             TypeDefKind::Option { ty } => {
                 o.open(&lift_head);
@@ -416,6 +553,13 @@ impl Gen<'_> {
                 if owns {
                     o.open(&release_head);
                     if let Some(s) = self.release_s(ty, "v.val", d) {
+                        o.line(&format!("if v.is_some == 1 {{ {s} }}"));
+                    }
+                    o.close();
+                }
+                if has_own {
+                    o.open(&drop_own_head);
+                    if let Some(s) = self.drop_own_s(ty, "v.val", d) {
                         o.line(&format!("if v.is_some == 1 {{ {s} }}"));
                     }
                     o.close();
@@ -474,6 +618,15 @@ impl Gen<'_> {
                     self.release_by_tag(o, "v.is_err", members);
                     o.close();
                 }
+                if has_own {
+                    o.open(&drop_own_head);
+                    let members = [
+                        (okt.as_ref(), "ok".to_string()),
+                        (errt.as_ref(), "err".into()),
+                    ];
+                    self.drop_own_by_tag(o, "v.is_err", members);
+                    o.close();
+                }
             }
             TypeDefKind::List { ty } => {
                 let plain = Self::is_plain_num(self.resolve(*ty));
@@ -490,10 +643,29 @@ impl Gen<'_> {
                         "let mut out: {VEC}<{en}> = {VEC}::with_capacity(::plugport::rt::lift_capacity::<{en}>(sl.len()));"
                     ));
                     o.open("for (i, e) in sl.iter().enumerate()");
-                    o.line(&format!(
-                        "out.push({});",
-                        self.lift_q(ty, "(*e)", d, "[{i}]")
-                    ));
+                    if has_own {
+                        // Elements before `i` drop with `out`, element `i` dropped its
+                        // handles itself, the rest are walked.
+                        let (e, _) = self.lift_e(ty, "(*e)", d);
+                        o.open(&format!("match {e}"));
+                        o.line("::core::result::Result::Ok(x) => out.push(x),");
+                        o.open("::core::result::Result::Err(e) =>");
+                        o.open("for r in &sl[i + 1..]");
+                        if let Some(s) = self.drop_own_s(ty, "(*r)", d) {
+                            o.line(&s);
+                        }
+                        o.close();
+                        o.line(&format!(
+                            "return {err}(::std::format!(\"[{{i}}]: {{e}}\"));"
+                        ));
+                        o.close();
+                        o.close();
+                    } else {
+                        o.line(&format!(
+                            "out.push({});",
+                            self.lift_q(ty, "(*e)", d, "[{i}]")
+                        ));
+                    }
                     o.close();
                     o.line(&format!("{ok}(out)"));
                 }
@@ -538,6 +710,19 @@ impl Gen<'_> {
                 }
                 o.line("unsafe { ::plugport::rt::release_slice(v.ptr, v.len, d) };");
                 o.close();
+                if has_own {
+                    o.open(&drop_own_head);
+                    if let Some(s) = self.drop_own_s(ty, "(*e)", d) {
+                        o.open(
+                            "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
+                        );
+                        o.open("for e in sl.iter()");
+                        o.line(&s);
+                        o.close();
+                        o.close();
+                    }
+                    o.close();
+                }
             }
             TypeDefKind::Alias { .. }
             | TypeDefKind::Resource

@@ -410,42 +410,55 @@ impl Gen<'_> {
             params.join(", ")
         ));
         o.open("unsafe { ::plugport::rt::guard(err, move || ");
-        if let FunctionKind::Method(_) = f.kind {
-            o.open("let this: &T = match unsafe { (self_ as *const T).as_ref() }");
-            o.line("::core::option::Option::Some(t) => t,");
-            o.line(&format!(
-                "::core::option::Option::None => return ::core::result::Result::Err(::std::string::String::from(\"{disp}: null `self`\")),"
-            ));
-            o.line("};");
-        }
-        if f.result.is_some() {
-            o.open("if ret.is_null()");
-            o.line(&format!(
-                "return ::core::result::Result::Err(::std::string::String::from(\"{disp}: null `ret` pointer\"));"
-            ));
-            o.close();
+        let checks = |o: &mut Out| {
+            if let FunctionKind::Method(_) = f.kind {
+                o.open("let this: &T = match unsafe { (self_ as *const T).as_ref() }");
+                o.line("::core::option::Option::Some(t) => t,");
+                o.line(&format!(
+                    "::core::option::Option::None => return ::core::result::Result::Err(::std::string::String::from(\"{disp}: null `self`\")),"
+                ));
+                o.line("};");
+            }
+            if f.result.is_some() {
+                o.open("if ret.is_null()");
+                o.line(&format!(
+                    "return ::core::result::Result::Err(::std::string::String::from(\"{disp}: null `ret` pointer\"));"
+                ));
+                o.close();
+            }
+        };
+        // With `own` handles among the arguments, every argument is lifted before
+        // anything can fail (§5: the receiver drops an `own` handle also when the call
+        // fails): a failed lift has dropped the handles inside it, and the first
+        // rejection (or a null `self` / `ret`) returns with the other lifted arguments,
+        // which drop theirs. Without `own` handles the checks come first and each
+        // argument returns on its own failure.
+        let owning = f.params.iter().any(|p| self.has_own(p.ty));
+        if !owning {
+            checks(o);
         }
         o.line(&format!(
             "let k: &{} = &::core::default::Default::default();",
             self.keep_ty(depth)
         ));
-        // Own handles first, so that a later rejection still drops them.
-        let mut order: Vec<usize> = (0..f.params.len()).collect();
-        order.sort_by_key(|n| !self.is_own(&f.params[*n].ty));
         let mut args = Vec::new();
         for n in 0..f.params.len() {
             args.push(format!("a{n}"));
         }
-        for n in order {
-            let p = &f.params[n];
+        let mut pending = Vec::new();
+        for (n, p) in f.params.iter().enumerate() {
             let err = format!(
-                ".map_err(|e| ::plugport::rt::arg_error(\"{disp}\", \"{}\", e))?",
+                ".map_err(|e| ::plugport::rt::arg_error(\"{disp}\", \"{}\", e))",
                 p.name
             );
             let src = format!("a{n}");
             let lifted = self.impl_param_lift(&p.ty, &src, map, depth);
             match lifted {
-                (e, true) => o.line(&format!("let a{n} = {e}{err};")),
+                (e, true) if owning => {
+                    o.line(&format!("let l{n} = {e}{err};"));
+                    pending.push(n);
+                }
+                (e, true) => o.line(&format!("let a{n} = {e}{err}?;")),
                 (e, false) => o.line(&format!("let a{n} = {e};")),
             }
             if let Type::Id(id) = self.resolve(p.ty) {
@@ -454,6 +467,12 @@ impl Gen<'_> {
                         args[n] = format!("&*a{n}");
                     }
                 }
+            }
+        }
+        if owning {
+            checks(o);
+            for n in pending {
+                o.line(&format!("let a{n} = l{n}?;"));
             }
         }
         let recv = if let FunctionKind::Method(_) = f.kind {
@@ -475,10 +494,6 @@ impl Gen<'_> {
         o.line("::core::result::Result::Ok(())");
         o.close_with("}) }");
         o.close();
-    }
-
-    fn is_own(&self, ty: &Type) -> bool {
-        matches!(self.resolve(*ty), Type::Id(id) if matches!(self.kind(id), TypeDefKind::Own { .. }))
     }
 
     /// Lifts a top-level argument for the implementer (see the module docs).

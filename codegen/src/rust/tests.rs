@@ -473,3 +473,34 @@ fn the_export_macro_refuses_panic_abort() {
         2
     );
 }
+
+/// The text of the generated function `name` (from its `fn` line to the next item).
+fn fn_text<'t>(text: &'t str, name: &str) -> &'t str {
+    let start = text
+        .find(&format!("fn {name}<"))
+        .unwrap_or_else(|| panic!("no fn {name}"));
+    let end = text[start..].find("/// ").map_or(text.len(), |e| start + e);
+    &text[start..end]
+}
+
+#[test]
+fn trampolines_with_own_arguments_lift_everything_before_failing() {
+    let text = generate(&sample(), Side::Host).contents;
+    parse(&text);
+    // `fuse(&self, other: own<res>)`: the argument is lifted into a Result before the
+    // `self` check, so that a null `self` still drops it.
+    let fuse = fn_text(&text, "__m_res_fuse");
+    let lift = fuse.find("let l0 = ").expect("lifted into l0");
+    let check = fuse.find("null `self`").expect("self check");
+    let unwrap = fuse
+        .find("let a0 = l0?;")
+        .expect("unwrapped after the checks");
+    assert!(lift < check && check < unwrap, "{fuse}");
+    // Without `own` arguments the checks come first and nothing is deferred.
+    let new = fn_text(&text, "__tramp_res_new");
+    assert!(!new.contains("let l0"), "{new}");
+    assert!(new.find("null `ret`").unwrap() < new.find("let a0 = ").unwrap());
+    // `list<own<res>>` has a walker; types without `own` handles have none.
+    assert!(text.contains("pub unsafe fn drop_own_list_store_res("));
+    assert!(!text.contains("drop_own_kw_type"));
+}

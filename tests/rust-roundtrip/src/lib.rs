@@ -282,4 +282,76 @@ impl edge_guest::exports::Guest for Edge {
     }
 }
 
+use edge_guest::exports::owned::{self, Parcel, Wrap};
+
+/// Tokens alive in the plugin (`owned.live`).
+pub static TOKENS: AtomicU32 = AtomicU32::new(0);
+
+/// The plugin's `token`.
+pub struct TokenImpl(u32);
+
+impl TokenImpl {
+    /// A new token, counted in [`TOKENS`].
+    pub fn make(id: u32) -> Self {
+        TOKENS.fetch_add(1, Ordering::SeqCst);
+        TokenImpl(id)
+    }
+}
+
+impl Drop for TokenImpl {
+    fn drop(&mut self) {
+        TOKENS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl owned::GuestToken for TokenImpl {
+    fn new(id: u32) -> Self {
+        TokenImpl::make(id)
+    }
+    fn id(&self) -> u32 {
+        self.0
+    }
+    fn absorb(&self, other: Self) -> u32 {
+        self.0 + other.0
+    }
+}
+
+impl owned::Guest for Edge {
+    type Token = TokenImpl;
+    fn merge(a: TokenImpl, b: TokenImpl) -> TokenImpl {
+        TokenImpl::make(a.0 + b.0)
+    }
+    fn open_parcel(p: Parcel) -> Option<owned::Token> {
+        p.item
+    }
+    fn count(items: Vec<owned::Token>) -> u32 {
+        items.len() as u32
+    }
+    fn nested(
+        w: Wrap,
+        pair: (owned::Token, String),
+        res: Result<owned::Token, Parcel>,
+        flag: bool,
+    ) -> u32 {
+        let n = match w {
+            Wrap::None => 0,
+            Wrap::One(_) => 1,
+            Wrap::Parcels(p) => p.len() as u32,
+        };
+        drop((pair, res));
+        n + u32::from(flag)
+    }
+    fn make_parcels(n: u32) -> Vec<Parcel> {
+        (0..n)
+            .map(|i| Parcel {
+                label: format!("p{i}"),
+                item: Some(owned::Token::new(TokenImpl::make(i))),
+            })
+            .collect()
+    }
+    fn live() -> u32 {
+        TOKENS.load(Ordering::SeqCst)
+    }
+}
+
 edge_guest::export_edge!(Edge, name: "edge", version: "0.2.0", bindings: crate::edge_guest);

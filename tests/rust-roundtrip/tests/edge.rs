@@ -1,15 +1,20 @@
 //! `test:edge` (`wit/edge.wit`) in one process: resources implemented by the *host* and
 //! called by the guest (constructor, methods, borrow, static taking two owned handles,
 //! handles nested in lists, options and records), bare functions in both directions,
-//! and names that are Rust keywords.
+//! names that are Rust keywords, and `own` handles passed into calls that fail: every one
+//! is dropped exactly once (`docs/abi.md` §5), by the callee's trampolines (guest and
+//! host) and by a caller whose result fails validation.
 
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
-use plugport::abi::{PpString, PP_OK};
+use plugport::abi::{rust_dealloc, PpString, PpTableHeader, PP_ERR_INVALID_ARGUMENT, PP_OK};
+use plugport::CallError;
+use rust_roundtrip::edge_guest::ffi as gffi;
 use rust_roundtrip::edge_host::exports::keywords::{Crate, Impl, Match, Super};
 use rust_roundtrip::edge_host::imports::host_res::{self, Blob, Holder};
-use rust_roundtrip::edge_host::{self as host};
+use rust_roundtrip::edge_host::{self as host, ffi as hffi};
 
 /// Blobs alive on the host.
 static LIVE: AtomicU32 = AtomicU32::new(0);
@@ -91,8 +96,16 @@ fn plugin() -> host::Edge {
     unsafe { host::Edge::from_raw_exports(exports.cast()) }
 }
 
+/// Tests that count live blobs, live tokens or recorded drops run one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[test]
 fn the_guest_uses_host_resources_and_everything_is_dropped() {
+    let _g = serial();
     let p = plugin();
     // a+b merged = 5 bytes; make_many(4) = 0+1+2+3 bytes.
     assert_eq!(p.run(4).unwrap(), Ok(5 + 6));
@@ -157,4 +170,470 @@ fn keyword_names_round_trip() {
         Err("failed as asked".to_string())
     );
     assert_eq!(k.only_err(false).unwrap(), Ok(()));
+}
+
+// ---- own handles passed into failing calls are dropped exactly once (abi.md §5) --------
+
+/// `self` pointers whose recording vtable's `drop` ran, in order.
+static DROPPED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn record_drop(p: *mut c_void) {
+    DROPPED.lock().unwrap().push(p as usize);
+}
+
+/// The recorded drops since the last call, sorted.
+fn drops() -> Vec<usize> {
+    let mut d = std::mem::take(&mut *DROPPED.lock().unwrap());
+    d.sort_unstable();
+    d
+}
+
+/// A token vtable of a "foreign" implementation whose `drop` records its `self`.
+fn recording_vtable() -> &'static gffi::test_edge_v0_2_owned_token_vtable {
+    Box::leak(Box::new(gffi::test_edge_v0_2_owned_token_vtable {
+        header: PpTableHeader {
+            size: std::mem::size_of::<gffi::test_edge_v0_2_owned_token_vtable>() as u32,
+            version: 2,
+            dealloc: Some(rust_dealloc),
+        },
+        drop: Some(record_drop),
+        id: None,
+        absorb: None,
+    }))
+}
+
+/// A token handle numbered `n` from the recording implementation (`self` is never
+/// dereferenced).
+fn foreign(n: usize) -> gffi::test_edge_v0_2_owned_token {
+    gffi::test_edge_v0_2_owned_token {
+        self_: n as *mut c_void,
+        vtable: recording_vtable(),
+    }
+}
+
+const NULL_TOKEN: gffi::test_edge_v0_2_owned_token = gffi::test_edge_v0_2_owned_token {
+    self_: std::ptr::null_mut(),
+    vtable: std::ptr::null(),
+};
+
+/// The guest's `owned` table.
+fn owned_table() -> &'static gffi::test_edge_v0_2_owned_table {
+    let p = plugin();
+    // SAFETY: the guest's static tables (host and guest `ffi` are the same C types).
+    unsafe { &*(*(p.exports_table() as *const gffi::test_edge_v0_2_edge_exports)).owned }
+}
+
+/// A real token of the guest (counted in `TOKENS`), as a raw owned handle.
+fn token(id: u32) -> gffi::test_edge_v0_2_owned_token {
+    let mut h = NULL_TOKEN;
+    let mut err = PpString::EMPTY;
+    // SAFETY: a trampoline of the guest with valid `ret` and `err`.
+    let st = unsafe { owned_table().token_new.unwrap()(id, &mut h, &mut err) };
+    assert_eq!(st, PP_OK);
+    h
+}
+
+fn tokens() -> u32 {
+    rust_roundtrip::TOKENS.load(Ordering::SeqCst)
+}
+
+/// Takes an owned error message written by a Rust callee.
+fn take_err(err: PpString) -> String {
+    // SAFETY: allocated by the callee with the global allocator.
+    unsafe {
+        let s = plugport::rt::lift_string(err).expect("UTF-8 message");
+        plugport::rt::release_string(&err, Some(rust_dealloc));
+        s
+    }
+}
+
+const BAD_UTF8: &[u8] = &[b'o', b'k', 0xC3, 0x28];
+
+fn bad_str() -> PpString {
+    PpString {
+        ptr: BAD_UTF8.as_ptr(),
+        len: BAD_UTF8.len(),
+    }
+}
+
+fn parcel(
+    label: PpString,
+    item: Option<gffi::test_edge_v0_2_owned_token>,
+) -> gffi::test_edge_v0_2_owned_parcel {
+    gffi::test_edge_v0_2_owned_parcel {
+        label,
+        item: gffi::test_edge_v0_2_option_owned_token {
+            is_some: u8::from(item.is_some()),
+            val: item.unwrap_or(NULL_TOKEN),
+        },
+    }
+}
+
+/// Calls `owned.merge` with raw handles; `with_ret: false` passes a null `ret`.
+fn merge(
+    a: gffi::test_edge_v0_2_owned_token,
+    b: gffi::test_edge_v0_2_owned_token,
+    with_ret: bool,
+) -> (i32, String) {
+    let mut ret = NULL_TOKEN;
+    let ret_ptr: *mut _ = if with_ret {
+        &mut ret
+    } else {
+        std::ptr::null_mut()
+    };
+    let mut err = PpString::EMPTY;
+    // SAFETY: a trampoline of the guest; it checks every argument.
+    let st = unsafe { owned_table().merge.unwrap()(a, b, ret_ptr, &mut err) };
+    assert_ne!(st, PP_OK, "the callee accepted an invalid call");
+    (st, take_err(err))
+}
+
+#[test]
+fn two_top_level_own_arguments_are_both_dropped_when_either_is_rejected() {
+    let _g = serial();
+    drops();
+    let (st, m) = merge(NULL_TOKEN, foreign(1), true);
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(
+        m.contains("argument `a`") && m.contains("null handle"),
+        "{m}"
+    );
+    assert_eq!(drops(), [1], "b is dropped although a was rejected first");
+    merge(foreign(2), NULL_TOKEN, true);
+    assert_eq!(drops(), [2]);
+    // Both foreign: both rejected, each dropped once.
+    let (_, m) = merge(foreign(3), foreign(4), true);
+    assert!(m.contains("not created by this implementation"), "{m}");
+    assert_eq!(drops(), [3, 4]);
+    // The plugin's own tokens are taken back and dropped too.
+    let base = tokens();
+    merge(NULL_TOKEN, token(5), true);
+    assert_eq!(tokens(), base);
+    merge(token(6), foreign(7), true);
+    assert_eq!((tokens(), drops()), (base, vec![7]));
+}
+
+#[test]
+fn a_null_ret_or_self_still_drops_the_own_arguments() {
+    let _g = serial();
+    drops();
+    let base = tokens();
+    let (st, m) = merge(token(1), token(2), false);
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(m.contains("null `ret`"), "{m}");
+    assert_eq!(tokens(), base, "both tokens dropped");
+    merge(foreign(3), token(4), false);
+    assert_eq!((tokens(), drops()), (base, vec![3]));
+    // A method called with a null `self` and an owned argument.
+    let t = token(9);
+    // SAFETY: the vtable of a live guest handle.
+    let absorb = unsafe { (*t.vtable).absorb.unwrap() };
+    for (other, dropped) in [(foreign(5), vec![5]), (token(6), vec![])] {
+        let (mut ret, mut err) = (0u32, PpString::EMPTY);
+        // SAFETY: the trampoline checks `self`.
+        let st = unsafe { absorb(std::ptr::null_mut(), other, &mut ret, &mut err) };
+        assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+        assert!(take_err(err).contains("null `self`"));
+        assert_eq!(drops(), dropped);
+    }
+    assert_eq!(tokens(), base + 1, "only `t` is left");
+    // SAFETY: `t` is owned here and dropped once.
+    unsafe { (*t.vtable).drop.unwrap()(t.self_) };
+    assert_eq!(tokens(), base);
+}
+
+#[test]
+fn a_handle_in_a_record_is_dropped_when_an_earlier_field_is_rejected() {
+    let _g = serial();
+    drops();
+    let open = owned_table().open_parcel.unwrap();
+    let call = |p: gffi::test_edge_v0_2_owned_parcel| {
+        let mut ret = gffi::test_edge_v0_2_option_owned_token {
+            is_some: 0,
+            val: NULL_TOKEN,
+        };
+        let mut err = PpString::EMPTY;
+        // SAFETY: a trampoline of the guest; it checks every argument.
+        let st = unsafe { open(p, &mut ret, &mut err) };
+        (st, take_err(err))
+    };
+    let (st, m) = call(parcel(bad_str(), Some(foreign(1))));
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(m.contains("field `label`") && m.contains("UTF-8"), "{m}");
+    assert_eq!(drops(), [1]);
+    let base = tokens();
+    call(parcel(bad_str(), Some(token(2))));
+    assert_eq!(tokens(), base);
+    // An invalid option discriminant is not followed: nothing to drop, nothing dropped.
+    let mut p = parcel(PpString::borrowed("fine"), Some(foreign(3)));
+    p.item.is_some = 2;
+    let (st, m) = call(p);
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(m.contains("discriminant"), "{m}");
+    assert_eq!(drops(), Vec::<usize>::new());
+}
+
+#[test]
+fn a_list_of_handles_is_dropped_around_a_rejected_element() {
+    let _g = serial();
+    drops();
+    let count = owned_table().count.unwrap();
+    let base = tokens();
+    let items = [
+        foreign(1),
+        token(2),
+        NULL_TOKEN,
+        foreign(3),
+        token(4),
+        foreign(5),
+    ];
+    let (mut ret, mut err) = (0u32, PpString::EMPTY);
+    // SAFETY: a trampoline of the guest; it checks every argument.
+    let st = unsafe {
+        count(
+            gffi::test_edge_v0_2_list_owned_token {
+                ptr: items.as_ptr(),
+                len: items.len(),
+            },
+            &mut ret,
+            &mut err,
+        )
+    };
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(take_err(err).contains("[2]: null handle"));
+    // Before the null one (lifted, then dropped) and after it (never lifted).
+    assert_eq!(drops(), [1, 3, 5]);
+    assert_eq!(tokens(), base);
+}
+
+#[test]
+fn handles_in_variants_tuples_and_results_are_dropped_when_any_argument_fails() {
+    let _g = serial();
+    drops();
+    let nested = owned_table().nested.unwrap();
+    let call = |w, pair, res, flag| {
+        let (mut ret, mut err) = (0u32, PpString::EMPTY);
+        // SAFETY: a trampoline of the guest; it checks every argument.
+        let st = unsafe { nested(w, pair, res, flag, &mut ret, &mut err) };
+        (st, take_err(err))
+    };
+    let ok_label = PpString::borrowed("ok");
+    // The first argument fails in the middle of a list of records; the others are fine
+    // but are dropped with it; `flag` is fine.
+    let parcels = [
+        parcel(ok_label, Some(foreign(1))),
+        parcel(bad_str(), Some(foreign(2))),
+        parcel(ok_label, Some(foreign(3))),
+    ];
+    let w = gffi::test_edge_v0_2_owned_wrap {
+        tag: 2,
+        val: gffi::test_edge_v0_2_owned_wrap_val {
+            parcels: gffi::test_edge_v0_2_list_owned_parcel {
+                ptr: parcels.as_ptr(),
+                len: parcels.len(),
+            },
+        },
+    };
+    let pair = gffi::test_edge_v0_2_tuple2_owned_token_string {
+        f0: foreign(4),
+        f1: ok_label,
+    };
+    let res = gffi::test_edge_v0_2_result_owned_token_owned_parcel {
+        is_err: 1,
+        val: gffi::test_edge_v0_2_result_owned_token_owned_parcel_val {
+            err: parcel(ok_label, Some(foreign(5))),
+        },
+    };
+    let (st, m) = call(w, pair, res, 1);
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(
+        m.contains("argument `w`") && m.contains("[1]: field `label`"),
+        "{m}"
+    );
+    assert_eq!(drops(), [1, 2, 3, 4, 5]);
+    // A tuple whose second element fails after its handle; an invalid bool.
+    let w = gffi::test_edge_v0_2_owned_wrap {
+        tag: 1,
+        val: gffi::test_edge_v0_2_owned_wrap_val { one: foreign(6) },
+    };
+    let pair = gffi::test_edge_v0_2_tuple2_owned_token_string {
+        f0: foreign(7),
+        f1: bad_str(),
+    };
+    let res = gffi::test_edge_v0_2_result_owned_token_owned_parcel {
+        is_err: 0,
+        val: gffi::test_edge_v0_2_result_owned_token_owned_parcel_val { ok: foreign(8) },
+    };
+    let (st, m) = call(w, pair, res, 2);
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(m.contains("argument `pair`: element 1"), "{m}");
+    assert_eq!(drops(), [6, 7, 8]);
+    // Only `flag` is invalid: real tokens are taken back and dropped.
+    let base = tokens();
+    let w = gffi::test_edge_v0_2_owned_wrap {
+        tag: 1,
+        val: gffi::test_edge_v0_2_owned_wrap_val { one: token(1) },
+    };
+    let pair = gffi::test_edge_v0_2_tuple2_owned_token_string {
+        f0: token(2),
+        f1: ok_label,
+    };
+    let res = gffi::test_edge_v0_2_result_owned_token_owned_parcel {
+        is_err: 0,
+        val: gffi::test_edge_v0_2_result_owned_token_owned_parcel_val { ok: token(3) },
+    };
+    let (_, m) = call(w, pair, res, 7);
+    assert!(m.contains("argument `flag`"), "{m}");
+    assert_eq!(tokens(), base);
+    // Unknown discriminants are not followed (their payloads cannot be told apart).
+    let w = gffi::test_edge_v0_2_owned_wrap {
+        tag: 9,
+        val: gffi::test_edge_v0_2_owned_wrap_val { one: foreign(9) },
+    };
+    let pair = gffi::test_edge_v0_2_tuple2_owned_token_string {
+        f0: foreign(10),
+        f1: ok_label,
+    };
+    let res = gffi::test_edge_v0_2_result_owned_token_owned_parcel {
+        is_err: 3,
+        val: gffi::test_edge_v0_2_result_owned_token_owned_parcel_val { ok: foreign(11) },
+    };
+    call(w, pair, res, 0);
+    assert_eq!(drops(), [10]);
+}
+
+#[test]
+fn a_valid_call_with_nested_handles_drops_them_once_in_the_plugin() {
+    let _g = serial();
+    drops();
+    let base = tokens();
+    let p = plugin();
+    let o = p.owned();
+    let parcels = o.make_parcels(3).unwrap();
+    assert_eq!(tokens(), base + 3);
+    let labels: Vec<&str> = parcels.iter().map(|p| p.label.as_str()).collect();
+    assert_eq!(labels, ["p0", "p1", "p2"]);
+    use rust_roundtrip::edge_host::exports::owned::{Parcel, Wrap};
+    let one = o.token_new(4).unwrap();
+    let got = o
+        .nested(
+            Wrap::Parcels(parcels),
+            (o.token_new(5).unwrap(), "x".into()),
+            Err(Parcel {
+                label: "e".into(),
+                item: Some(one),
+            }),
+            true,
+        )
+        .unwrap();
+    assert_eq!(got, 4);
+    assert_eq!(tokens(), base);
+    let merged = o
+        .merge(o.token_new(1).unwrap(), o.token_new(2).unwrap())
+        .unwrap();
+    assert_eq!(merged.id().unwrap(), 3);
+    let other = o.token_new(10).unwrap();
+    assert_eq!(merged.absorb(other).unwrap(), 13);
+    assert_eq!(tokens(), base + 1);
+    drop(merged);
+    assert_eq!((tokens(), o.live().unwrap()), (base, base));
+    assert_eq!(drops(), Vec::<usize>::new());
+}
+
+/// A fake `owned.make-parcels` whose second parcel's label is not UTF-8: every parcel
+/// holds a handle of the recording implementation.
+unsafe extern "C" fn bad_make_parcels(
+    _n: u32,
+    ret: *mut hffi::test_edge_v0_2_list_owned_parcel,
+    _err: *mut PpString,
+) -> i32 {
+    let vt = recording_vtable() as *const gffi::test_edge_v0_2_owned_token_vtable;
+    let parcel = |label: PpString, n: usize| hffi::test_edge_v0_2_owned_parcel {
+        label,
+        item: hffi::test_edge_v0_2_option_owned_token {
+            is_some: 1,
+            val: hffi::test_edge_v0_2_owned_token {
+                self_: n as *mut c_void,
+                vtable: vt.cast(),
+            },
+        },
+    };
+    let (bp, bn) = plugport::rt::alloc_vec(vec![0xFFu8]);
+    let parcels = vec![
+        parcel(plugport::rt::alloc_str("fine"), 1),
+        parcel(PpString { ptr: bp, len: bn }, 2),
+        parcel(plugport::rt::alloc_str("never read"), 3),
+    ];
+    let (ptr, len) = plugport::rt::alloc_vec(parcels);
+    // SAFETY: a valid `ret`.
+    unsafe { ret.write(hffi::test_edge_v0_2_list_owned_parcel { ptr, len }) };
+    PP_OK
+}
+
+#[test]
+fn a_result_that_fails_validation_halfway_drops_all_its_handles() {
+    let _g = serial();
+    drops();
+    let real = plugin();
+    // SAFETY: copies of the guest's static tables, with one slot replaced.
+    let exports = unsafe {
+        let mut owned = *((*real.exports_table()).owned);
+        owned.make_parcels = Some(bad_make_parcels);
+        let mut exports = *real.exports_table();
+        exports.owned = Box::leak(Box::new(owned));
+        Box::leak(Box::new(exports))
+    };
+    // SAFETY: valid, static tables.
+    let p = unsafe { host::Edge::from_raw_exports(exports) };
+    match p.owned().make_parcels(3) {
+        Err(CallError::InvalidResult(m)) => {
+            assert!(m.contains("owned.make-parcels: [1]: field `label`"), "{m}")
+        }
+        other => panic!("expected InvalidResult, got {other:?}"),
+    }
+    assert_eq!(
+        drops(),
+        [1, 2, 3],
+        "each handle of the rejected result dropped once"
+    );
+}
+
+#[test]
+fn host_trampolines_drop_own_arguments_of_failing_calls() {
+    let _g = serial();
+    let imports = host::Edge::imports_table::<EdgeHost>();
+    // SAFETY: the host's static tables.
+    let t = unsafe { &*imports.host_res };
+    let base = LIVE.load(Ordering::SeqCst);
+    let blob = |n: u8| Blob::new(HostBlob::make(vec![n])).into_raw();
+    let null = hffi::test_edge_v0_2_host_res_blob {
+        self_: std::ptr::null_mut(),
+        vtable: std::ptr::null(),
+    };
+    // merge(null, blob): `b` is dropped although `a` is rejected first.
+    let mut ret = null;
+    let mut err = PpString::EMPTY;
+    // SAFETY: a trampoline of the host; it checks every argument.
+    let st = unsafe { t.blob_merge.unwrap()(null, blob(1), &mut ret, &mut err) };
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(take_err(err).contains("argument `a`"));
+    assert_eq!(LIVE.load(Ordering::SeqCst), base);
+    // unwrap(holder { name: not UTF-8, item: Some(blob) }): the blob is dropped.
+    let h = hffi::test_edge_v0_2_host_res_holder {
+        name: bad_str(),
+        item: hffi::test_edge_v0_2_option_host_res_blob {
+            is_some: 1,
+            val: blob(2),
+        },
+    };
+    let mut ret = hffi::test_edge_v0_2_option_host_res_blob {
+        is_some: 0,
+        val: null,
+    };
+    let mut err = PpString::EMPTY;
+    // SAFETY: as above.
+    let st = unsafe { t.unwrap.unwrap()(h, &mut ret, &mut err) };
+    assert_eq!(st, PP_ERR_INVALID_ARGUMENT);
+    assert!(take_err(err).contains("field `name`"));
+    assert_eq!(LIVE.load(Ordering::SeqCst), base);
 }
