@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use plugport_codegen::c;
 use plugport_codegen::c::descriptor::world_json;
 use plugport_codegen::frontend::load_world;
-use plugport_codegen::ir::{snake, World};
+use plugport_codegen::ir::{World, snake};
 
 const WARNINGS: &[&str] = &["-Wall", "-Wextra", "-Werror", "-pedantic"];
 
@@ -191,6 +191,57 @@ static size_t live_objects(void) {{
     )
 }
 
+/// Two worlds of one package with different world-level types of one name: each header
+/// is fine alone, but the second must not silently take the first's definition of the
+/// shared name. The guard's hash turns that into a compile error.
+#[test]
+fn different_definitions_under_one_name_do_not_compile_together() {
+    let dir = workdir("different");
+    let wit = dir.join("two.wit");
+    fs::write(
+        &wit,
+        "package test:two@1.0.0;\n\
+         world a { record item { x: u32 } export f: func(i: item, l: list<item>); }\n\
+         world b { record item { x: u64, y: u64 } export f: func(i: item, l: list<item>); }\n\
+         world c { record item { x: u32 } export g: func(i: list<item>); }\n",
+    )
+    .unwrap();
+    let mut headers = Vec::new();
+    for name in ["a", "b", "c"] {
+        headers.push(write_header(&dir, &load_world(&wit, Some(name)).unwrap()));
+    }
+    // An identical definition (a and c) is shared; a different one (a and b) is an error.
+    for (pair, ok) in [((0, 2), true), ((0, 1), false), ((1, 0), false)] {
+        let source = dir.join(format!("pair{}{}.c", pair.0, pair.1));
+        fs::write(
+            &source,
+            format!(
+                "#include \"{}\"\n#include \"{}\"\nint unused_marker;\n",
+                headers[pair.0], headers[pair.1]
+            ),
+        )
+        .unwrap();
+        for mode in MODES {
+            let out = compile(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+            assert_eq!(
+                out.status.success(),
+                ok,
+                "{mode:?} {pair:?}: {}",
+                stderr(&out)
+            );
+            if !ok {
+                assert!(
+                    stderr(&out).contains(
+                        "test_two_v1_item is already defined differently by another header"
+                    ),
+                    "{mode:?}: {}",
+                    stderr(&out)
+                );
+            }
+        }
+    }
+}
+
 /// The header of the world in `wit` compiles in every mode, included twice, and on
 /// 32-bit targets (where the layout checks are skipped).
 fn header_compiles(label: &str, wit: &str) {
@@ -307,7 +358,9 @@ fn header_layout_follows_the_contract() {
     let last_type = at("} example_codec_v1_result_list_u8_framing_codec_error;");
     assert!(forward < handle && handle < vtable && last_type < vtable);
     // Slots: self first for methods, ret before err.
-    assert!(h.contains("pp_status (*pull)(void *self, example_codec_v1_option_framing_frame *ret, pp_string *err);"));
+    assert!(h.contains(
+        "pp_status (*pull)(void *self, example_codec_v1_option_framing_frame *ret, pp_string *err);"
+    ));
     assert!(h.contains("void (*drop)(void *self);"));
     assert!(h.contains("const example_codec_v1_framing_table *framing;"));
     // The world JSON macro matches what the descriptor must carry.

@@ -6,7 +6,8 @@
 //! JSON, entry, `EXPORT` macro, C host helpers). Every struct comes with compile-time
 //! layout checks. Definitions shared by several worlds of one package (types, vtables,
 //! interface tables, release helpers) are each guarded by `PLUGPORT_DEF_<name>`, so the
-//! headers of two worlds of one package can be included together.
+//! headers of two worlds of one package can be included together; the guard's value is a
+//! hash of the definition, and a different definition under the same name is an `#error`.
 //!
 //! Modules: [`layout`] (the C layout algorithm), `core_types` (the core block), `types`,
 //! `tables`, `release`, `asserts` and `descriptor` (one part of the header each), and
@@ -23,10 +24,10 @@ mod types;
 
 use std::collections::HashSet;
 
-use plugport::ir::{snake, TypeDefKind, World};
+use plugport::ir::{TypeDefKind, World, snake};
 
-use crate::names::{c_upper, CNames};
 use crate::GeneratedFile;
+use crate::names::{CNames, c_upper};
 
 use layout::Layouts;
 use release::Owning;
@@ -65,11 +66,14 @@ pub fn generate(world: &World) -> GeneratedFile {
     out += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
     out += core_types::CORE;
 
+    // An item defined twice with the same text is emitted once. (Different texts under
+    // one name are refused by the front end; if a hand-made IR has them anyway, both are
+    // emitted and the second guard's `#error` fires.)
     let mut seen = HashSet::new();
     let mut section = |out: &mut String, title: &str, items: Vec<Item>| {
         let items: Vec<Item> = items
             .into_iter()
-            .filter(|i| seen.insert(i.name.clone()))
+            .filter(|i| seen.insert((i.name.clone(), i.text.clone())))
             .collect();
         if items.is_empty() {
             return;
@@ -147,11 +151,26 @@ fn comment_safe(text: &str) -> String {
     text.replace("*/", "* /").replace("/*", "/ *")
 }
 
-/// An item's text under its `PLUGPORT_DEF_<name>` guard.
+/// An item's text under its `PLUGPORT_DEF_<name>` guard. The guard's value is a hash of
+/// the text: a second header that defines the name differently (a world-level type of
+/// another world of the package with the same name, or a header of another generator
+/// version; `+ 0` for headers whose guards had no value) fails to compile instead of
+/// silently using the first definition.
 fn guarded(item: &Item) -> String {
+    let hash = fnv1a(item.text.as_bytes());
     format!(
-        "#ifndef PLUGPORT_DEF_{name}\n#define PLUGPORT_DEF_{name}\n{text}#endif\n",
+        "#ifndef PLUGPORT_DEF_{name}\n#define PLUGPORT_DEF_{name} 0x{hash:08x}\n{text}\
+         #elif (PLUGPORT_DEF_{name} + 0) != 0x{hash:08x}\n\
+         #error \"plugport: {name} is already defined differently by another header\"\n\
+         #endif\n",
         name = item.name,
         text = item.text
     )
+}
+
+/// 32-bit FNV-1a: a stable hash of a definition's text.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h: u32, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
