@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use plugport_codegen::c;
 use plugport_codegen::c::descriptor::world_json;
 use plugport_codegen::frontend::load_world;
-use plugport_codegen::ir::{World, snake};
+use plugport_codegen::ir::{snake, World};
 
 const WARNINGS: &[&str] = &["-Wall", "-Wextra", "-Werror", "-pedantic"];
 

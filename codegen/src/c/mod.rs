@@ -24,10 +24,10 @@ mod types;
 
 use std::collections::HashSet;
 
-use plugport::ir::{TypeDefKind, World, snake};
+use plugport::ir::{snake, TypeDefKind, World};
 
+use crate::names::{c_upper, CNames};
 use crate::GeneratedFile;
-use crate::names::{CNames, c_upper};
 
 use layout::Layouts;
 use release::Owning;
