@@ -151,7 +151,7 @@ pub(crate) fn load_world(
 ) -> Result<plugport::ir::World, String> {
     frontend::load_world(wit, world).map_err(|e| match &e {
         FrontendError::Unsupported { world, refusals } => format!(
-            "world `{world}` uses {} construct{} that plugport ABI v1 does not support:\n{e}",
+            "world `{world}` cannot be generated: {} problem{} (unsupported constructs or C name clashes):\n{e}",
             refusals.len(),
             if refusals.len() == 1 { "" } else { "s" }
         ),

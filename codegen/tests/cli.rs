@@ -70,7 +70,7 @@ fn gen_reports_every_problem() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("2 constructs"), "{stderr}");
+    assert!(stderr.contains("2 problems"), "{stderr}");
     assert!(
         stderr.contains("two-problems.wit:4") && stderr.contains("two-problems.wit:6"),
         "{stderr}"
