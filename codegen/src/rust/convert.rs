@@ -243,16 +243,7 @@ impl Gen<'_> {
         tag: &str,
         cases: impl IntoIterator<Item = (Option<&'t Type>, String)>,
     ) {
-        o.open(&format!("match {tag}"));
-        for (i, (t, member)) in cases.into_iter().enumerate() {
-            if let Some(t) = t {
-                if let Some(s) = self.release_s(t, &format!("v.val.{member}"), DEPTH) {
-                    o.line(&format!("{i} => {{ {s} }}"));
-                }
-            }
-        }
-        o.line("_ => {}");
-        o.close();
+        self.match_tag(o, tag, cases, |t, place| self.release_s(t, place, DEPTH));
     }
 
     /// `match <tag>` dropping the `own` handles in the payload of the case the tag selects
@@ -263,12 +254,22 @@ impl Gen<'_> {
         tag: &str,
         cases: impl IntoIterator<Item = (Option<&'t Type>, String)>,
     ) {
+        self.match_tag(o, tag, cases, |t, place| self.drop_own_s(t, place, DEPTH));
+    }
+
+    /// `match <tag> { i => { stmt(payload of case i) } … _ => {} }`, with an arm only for
+    /// cases whose payload needs a statement.
+    fn match_tag<'t>(
+        &self,
+        o: &mut Out,
+        tag: &str,
+        cases: impl IntoIterator<Item = (Option<&'t Type>, String)>,
+        stmt: impl Fn(&Type, &str) -> Option<String>,
+    ) {
         o.open(&format!("match {tag}"));
         for (i, (t, member)) in cases.into_iter().enumerate() {
-            if let Some(t) = t {
-                if let Some(s) = self.drop_own_s(t, &format!("v.val.{member}"), DEPTH) {
-                    o.line(&format!("{i} => {{ {s} }}"));
-                }
+            if let Some(s) = t.and_then(|t| stmt(t, &format!("v.val.{member}"))) {
+                o.line(&format!("{i} => {{ {s} }}"));
             }
         }
         o.line("_ => {}");
