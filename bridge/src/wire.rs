@@ -526,8 +526,12 @@ impl<'p> Codec<'p> {
         // SAFETY: forwarded contract.
         unsafe { d.value(ty, out, alloc, handles)? };
         if let Err(e) = d.finish() {
-            // SAFETY: `out` holds the value just decoded with `alloc` and `handles`.
-            unsafe { self.release(ty, out, alloc, handles) };
+            // SAFETY: `out` holds the value just decoded with `alloc` and `handles`, and
+            // has its type's size (the contract of `Decoder::value`).
+            unsafe {
+                self.release(ty, out, alloc, handles);
+                std::ptr::write_bytes(out, 0, self.plan.node(ty).layout.size as usize);
+            }
             return Err(e);
         }
         Ok(())
