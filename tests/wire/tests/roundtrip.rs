@@ -221,11 +221,21 @@ fn scalars_round_trip_at_their_edges_with_the_documented_encoding() {
         );
     }
     for c in [
-        0u32, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xffff, 0x10000, 0x10ffff,
+        0u32, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xffff, 0x10000, 0x10ffff,
     ] {
         let utf8 = char::from_u32(c).unwrap().to_string().into_bytes();
         check(Type::Char, c.to_ne_bytes().to_vec(), Some(&utf8));
     }
+    check(
+        Type::Char,
+        0xe9u32.to_ne_bytes().to_vec(),
+        Some(&[0xc3, 0xa9]),
+    );
+    check(
+        Type::F32,
+        1.0f32.to_ne_bytes().to_vec(),
+        Some(&[0, 0, 0x80, 0x3f]),
+    );
 }
 
 #[test]
