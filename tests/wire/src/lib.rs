@@ -185,3 +185,40 @@ impl Handles for Table {
         self.released += 1;
     }
 }
+
+/// Set in the environment of a test binary that [`memcheck_self`] runs under valgrind.
+const UNDER_VALGRIND: &str = "PLUGPORT_WIRE_UNDER_VALGRIND";
+
+/// Runs the calling test binary's other tests under valgrind memcheck and asserts that
+/// they pass with no memory error (invalid read or write, use of uninitialised memory,
+/// bad free) and no definite or indirect leak. Inside that run it does nothing.
+pub fn memcheck_self() {
+    if std::env::var_os(UNDER_VALGRIND).is_some() {
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let out = std::process::Command::new("valgrind")
+        .env(UNDER_VALGRIND, "1")
+        .args([
+            "--quiet",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--error-exitcode=99",
+        ])
+        .arg(&exe)
+        .arg("--test-threads=1")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("valgrind: {e} (scripts/test.sh installs it; apt-get install valgrind)")
+        });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok"),
+        "valgrind {}: {}\n{stdout}\n{stderr}",
+        exe.display(),
+        out.status
+    );
+    assert!(!stderr.contains("Invalid "), "{stderr}");
+}

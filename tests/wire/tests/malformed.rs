@@ -347,3 +347,8 @@ fn the_encoder_refuses_values_it_cannot_represent() {
         ErrorKind::TooLong { len: 1 << 32 }
     );
 }
+
+#[test]
+fn the_tests_above_are_clean_under_valgrind_memcheck() {
+    plugport_wire_tests::memcheck_self();
+}

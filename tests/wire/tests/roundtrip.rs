@@ -501,3 +501,8 @@ fn mutated_and_random_frames_never_crash_leak_or_mis_free() {
         "{accepted} accepted, {refused} refused"
     );
 }
+
+#[test]
+fn the_tests_above_are_clean_under_valgrind_memcheck() {
+    plugport_wire_tests::memcheck_self();
+}
