@@ -579,3 +579,240 @@ fn tables(world: &World) -> (Vec<TablePlan>, Vec<TablePlan>, TablePlan, TablePla
     let imports = world_table(&world.imports, false);
     (interface_tables, vtables, exports, imports)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Case, Field, PackageName, Param, TypeDef};
+
+    fn def(kind: TypeDefKind, name: Option<&str>) -> TypeDef {
+        TypeDef {
+            name: name.map(str::to_string),
+            interface: name.map(|_| "i".to_string()),
+            kind,
+            location: None,
+        }
+    }
+
+    fn func(name: &str, kind: FunctionKind, params: Vec<Type>, result: Option<Type>) -> Function {
+        Function {
+            name: name.into(),
+            kind,
+            params: params
+                .into_iter()
+                .enumerate()
+                .map(|(i, ty)| Param {
+                    name: if i == 0 {
+                        "default".into()
+                    } else {
+                        format!("p{i}")
+                    },
+                    ty,
+                })
+                .collect(),
+            result,
+            location: None,
+        }
+    }
+
+    /// Interface `i`: record r { a: u8, b: string }, alias ra = r, alias s = string,
+    /// variant v { x, y(u64) }, flags f (9), resource res with a method, own/borrow.
+    fn world() -> World {
+        let types = vec![
+            def(
+                TypeDefKind::Record {
+                    fields: vec![
+                        Field {
+                            name: "a".into(),
+                            ty: Type::U8,
+                        },
+                        Field {
+                            name: "b".into(),
+                            ty: Type::String,
+                        },
+                    ],
+                },
+                Some("r"),
+            ),
+            def(TypeDefKind::Alias { ty: Type::Id(0) }, Some("ra")),
+            def(TypeDefKind::Alias { ty: Type::String }, Some("s")),
+            def(
+                TypeDefKind::Variant {
+                    cases: vec![
+                        Case {
+                            name: "x".into(),
+                            ty: None,
+                        },
+                        Case {
+                            name: "y".into(),
+                            ty: Some(Type::U64),
+                        },
+                    ],
+                },
+                Some("v"),
+            ),
+            def(
+                TypeDefKind::Flags {
+                    flags: (0..9).map(|i| format!("f{i}")).collect(),
+                },
+                Some("f"),
+            ),
+            def(TypeDefKind::Resource, Some("res")),
+            def(TypeDefKind::Own { resource: 5 }, None),
+            def(TypeDefKind::Borrow { resource: 5 }, None),
+        ];
+        let functions = vec![
+            func(
+                "new",
+                FunctionKind::Constructor(5),
+                vec![],
+                Some(Type::Id(6)),
+            ),
+            func(
+                "get",
+                FunctionKind::Method(5),
+                vec![Type::U32],
+                Some(Type::Id(1)),
+            ),
+            func(
+                "use",
+                FunctionKind::Freestanding,
+                vec![Type::Id(7), Type::Id(3)],
+                None,
+            ),
+        ];
+        World {
+            package: PackageName {
+                namespace: "t".into(),
+                name: "p".into(),
+                version: Some("1.2.0".into()),
+            },
+            name: "w".into(),
+            types,
+            imports: vec![],
+            exports: vec![
+                WorldItem::Function(func("hello", FunctionKind::Freestanding, vec![], None)),
+                WorldItem::Interface(Interface {
+                    name: "i".into(),
+                    package: None,
+                    types: (0..6).collect(),
+                    functions,
+                }),
+            ],
+        }
+    }
+
+    #[test]
+    fn nodes_have_shapes_layouts_and_ownership() {
+        let plan = Plan::new(&world()).unwrap();
+        let r = plan.node(Type::Id(0));
+        assert_eq!(r.layout, Layout::new(24, 8));
+        assert!(r.owns);
+        assert_eq!(
+            r.shape,
+            Shape::Record {
+                fields: vec![
+                    FieldPlan {
+                        ty: Type::U8,
+                        offset: 0
+                    },
+                    FieldPlan {
+                        ty: Type::String,
+                        offset: 8
+                    }
+                ]
+            }
+        );
+        // Aliases are resolved to their target's node.
+        assert_eq!(plan.node(Type::Id(1)), r);
+        assert_eq!(plan.node(Type::Id(2)), plan.node(Type::String));
+        assert_eq!(plan.node(Type::String).shape, Shape::String);
+        let v = plan.node(Type::Id(3));
+        assert_eq!(
+            v.shape,
+            Shape::Variant {
+                tag_bytes: 1,
+                payload_offset: 8,
+                cases: vec![None, Some(Type::U64)]
+            }
+        );
+        assert!(!v.owns);
+        assert_eq!(
+            plan.node(Type::Id(4)).shape,
+            Shape::Flags {
+                bytes: 2,
+                count: 9,
+                mask: 0x1ff
+            }
+        );
+        assert_eq!(
+            plan.node(Type::Id(6)).shape,
+            Shape::Handle {
+                resource: 5,
+                own: true
+            }
+        );
+        let borrow = plan.node(Type::Id(7));
+        assert_eq!(
+            borrow.shape,
+            Shape::Handle {
+                resource: 5,
+                own: false
+            }
+        );
+        assert!(borrow.owns && borrow.layout == Layout::HANDLE);
+        assert_eq!(plan.node(Type::Char).shape, Shape::Scalar(Scalar::Char));
+        assert!(!plan.node(Type::U64).owns);
+    }
+
+    #[test]
+    fn tables_have_slot_offsets_and_function_plans() {
+        let plan = Plan::new(&world()).unwrap();
+        assert_eq!(plan.interfaces.len(), 1);
+        let i = &plan.interfaces[0];
+        assert_eq!(i.c_name, "t_p_v1_i_table");
+        // The method goes to the vtable, not the interface table.
+        let names: Vec<&str> = i.slots.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["res_new", "use"]);
+        assert_eq!(i.slots[1].offset, 24);
+        assert_eq!(i.size, 32);
+        let SlotKind::Function(f) = &i.slots[1].kind else {
+            panic!("a function slot")
+        };
+        assert!(!f.has_self);
+        assert_eq!(f.params[0].name, "default_");
+        assert_eq!(f.params[0].ty, Type::Id(7));
+        assert_eq!(f.result, None);
+
+        let vt = &plan.vtables[0];
+        assert_eq!(vt.kind, TableKind::Vtable(5));
+        assert_eq!(vt.c_name, "t_p_v1_i_res_vtable");
+        assert_eq!(vt.slots[0].kind, SlotKind::Drop);
+        assert_eq!(
+            (vt.slots[0].offset, vt.slots[1].offset, vt.size),
+            (16, 24, 32)
+        );
+        let SlotKind::Function(get) = &vt.slots[1].kind else {
+            panic!("a method slot")
+        };
+        assert!(get.has_self);
+        assert_eq!(get.result, Some(Type::Id(1)));
+
+        let e = &plan.exports;
+        assert_eq!(e.kind, TableKind::World { exports: true });
+        assert_eq!(e.slots[1].kind, SlotKind::Interface(0));
+        assert_eq!((e.slots[0].offset, e.slots[1].offset, e.size), (16, 24, 32));
+        assert_eq!(plan.imports.size, 16);
+        assert_eq!(plan.tables().count(), 4);
+    }
+
+    #[test]
+    fn an_invalid_world_has_no_plan() {
+        let mut w = world();
+        w.types[1].kind = TypeDefKind::Alias { ty: Type::Id(99) };
+        assert!(Plan::new(&w).unwrap_err().contains("99"));
+        let mut w = world();
+        w.types[0].kind = TypeDefKind::Option { ty: Type::Id(0) };
+        assert!(Plan::new(&w).is_err(), "a type containing itself");
+    }
+}
