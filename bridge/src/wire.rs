@@ -354,6 +354,10 @@ impl<'p> Codec<'p> {
         unsafe { self.enc(ty, value, handles, out, 0) }
     }
 
+    /// [`Codec::encode`] at nesting `depth`.
+    ///
+    /// # Safety
+    /// As [`Codec::encode`].
     unsafe fn enc<H: Handles + ?Sized>(
         &self,
         ty: Type,
@@ -406,7 +410,8 @@ impl<'p> Codec<'p> {
                     }
                 },
                 Shape::String => {
-                    let bytes = enc_slice(p, 1, at)?;
+                    let (ptr, len) = checked_slice(p, 1, at)?;
+                    let bytes = bytes(ptr, len);
                     if simdutf8::basic::from_utf8(bytes).is_err() {
                         return err(at, ErrorKind::BadUtf8);
                     }
@@ -414,12 +419,11 @@ impl<'p> Codec<'p> {
                     out.extend_from_slice(bytes);
                 }
                 Shape::List { elem, elem_layout } => {
-                    let (ptr, len) = rd_slice(p);
-                    let raw = enc_slice(p, elem_layout.size as usize, at)?;
+                    let (ptr, len) = checked_slice(p, elem_layout.size as usize, at)?;
                     uleb(out, len as u64);
                     match elem {
-                        // Bytes are their own encoding.
-                        Type::U8 | Type::S8 => out.extend_from_slice(raw),
+                        // Bytes are their own encoding (and have no padding).
+                        Type::U8 | Type::S8 => out.extend_from_slice(bytes(ptr, len)),
                         _ => {
                             for i in 0..len {
                                 let e = ptr.add(i * elem_layout.size as usize);
@@ -649,32 +653,41 @@ impl<'p> Codec<'p> {
     }
 }
 
-/// The bytes of the string or list at `p` whose elements are `elem_size` bytes, checked
-/// as [`Codec::encode`] requires: at most `u32::MAX` elements, no NULL pointer unless
-/// empty, a byte size that fits in `isize`.
+/// The `{ptr, len}` of the string or list at `p` whose elements are `elem_size` bytes,
+/// checked as [`Codec::encode`] requires: at most `u32::MAX` elements, no NULL pointer
+/// unless empty, a byte size that fits in `isize`. Returns the pointer (NULL when empty)
+/// and the length in elements.
 ///
 /// # Safety
-/// `p` points at a readable `{ptr, len}`, and a non-NULL `ptr` with `len > 0` points at
-/// `len * elem_size` readable bytes (the contract of [`Codec::encode`]).
-unsafe fn enc_slice<'a>(p: *const u8, elem_size: usize, at: usize) -> R<&'a [u8]> {
+/// `p` points at a readable `{ptr, len}`.
+unsafe fn checked_slice(p: *const u8, elem_size: usize, at: usize) -> R<(*const u8, usize)> {
     // SAFETY: the caller's contract.
     let (ptr, len) = unsafe { rd_slice(p) };
     if len > u32::MAX as usize {
         return err(at, ErrorKind::TooLong { len: len as u64 });
     }
     if len == 0 {
-        return Ok(&[]);
+        return Ok((std::ptr::null(), 0));
     }
     if ptr.is_null() {
         return err(at, ErrorKind::NullPointer { len: len as u64 });
     }
     match len.checked_mul(elem_size) {
-        // SAFETY: non-NULL, `bytes` readable (contract) and at most `isize::MAX`.
-        Some(bytes) if bytes <= isize::MAX as usize => {
-            Ok(unsafe { std::slice::from_raw_parts(ptr, bytes) })
-        }
+        Some(bytes) if bytes <= isize::MAX as usize => Ok((ptr, len)),
         _ => err(at, ErrorKind::TooLong { len: len as u64 }),
     }
+}
+
+/// The `len` bytes at `ptr` (from [`checked_slice`] with 1-byte elements).
+///
+/// # Safety
+/// `ptr` is NULL with `len == 0`, or points at `len` readable, initialised bytes.
+unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: non-NULL (`checked_slice`), `len <= isize::MAX`, readable (contract).
+    unsafe { std::slice::from_raw_parts(ptr, len) }
 }
 
 fn bad_tag(tag: u64, cases: u64) -> ErrorKind {

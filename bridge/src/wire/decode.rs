@@ -174,6 +174,11 @@ impl<'c, 'p, 'f> Decoder<'c, 'p, 'f> {
         Ok(p)
     }
 
+    /// [`Decoder::value`] at nesting `depth`, without the cleanup on error (the caller's).
+    ///
+    /// # Safety
+    /// `out` points at `plan.node(ty).layout.size` writable bytes that are zero or were
+    /// written by this decoder.
     unsafe fn dec<A: Allocator + ?Sized, H: Handles + ?Sized>(
         &mut self,
         ty: Type,
