@@ -19,7 +19,7 @@ use plugport::ir::{FunctionKind, Location, Type, TypeDefKind, TypeId, World, Wor
 
 use super::Refusal;
 use crate::c::idents::{identifiers, DefinedBy};
-use crate::names::{c_ident, CNames};
+use plugport::cnames::{c_ident, CNames};
 
 /// Every C name collision of `world`, one refusal per name, in header order.
 /// `interfaces` gives the WIT location of interfaces by IR name, `world_loc` the world's.
