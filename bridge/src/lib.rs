@@ -1,7 +1,7 @@
 //! plugport runtime: the core C-ABI types ([`abi`]), the interface IR every plugin
 //! carries ([`ir`]), helpers used by generated Rust bindings ([`rt`]), the descriptor
 //! reader ([`descriptor`]), the structural compatibility check ([`compat`]), the loader
-//! ([`loader`]) and the C API for hosts written in C ([`capi`], `headers/plugport.h`).
+//! ([`loader`]), the rules for Go plugins ([`go`]) and the C API for hosts written in C ([`capi`], `headers/plugport.h`).
 //!
 //! The ABI these implement is written down in `docs/abi.md`.
 
@@ -12,6 +12,7 @@ pub mod codes;
 pub mod compat;
 pub mod descriptor;
 pub mod error;
+pub mod go;
 pub mod ir;
 pub mod loader;
 pub mod rt;

@@ -121,9 +121,10 @@ fn error_codes_are_stable_and_distinct() {
         PLUGPORT_E_WRONG_ARCHITECTURE,
         PLUGPORT_E_INVALID_ARGUMENT,
         PLUGPORT_E_PANIC,
+        PLUGPORT_E_GO_RUNTIME,
     ];
     // Published in plugport.h: never renumber.
-    assert_eq!(codes, std::array::from_fn::<i32, 18, _>(|i| i as i32));
+    assert_eq!(codes, std::array::from_fn::<i32, 19, _>(|i| i as i32));
 }
 
 #[test]
