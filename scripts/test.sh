@@ -14,6 +14,10 @@ command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 # Go builds the Go plugin and host of the loader's Go tests (tests/lifecycle/tests/go_plugin.rs).
 go version >/dev/null 2>&1 || missing+=(golang-go)
+# cmake, pkg-config (and ninja when available) for the packaging test (tests/packaging).
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing system packages: ${missing[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
