@@ -123,53 +123,61 @@ fn read_string<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 }
 
 /// Why the host process already runs a Go runtime, or `None` when it does not (as far as
-/// plugport can tell). Computed once per process: a Go runtime, once started, never
-/// goes away.
+/// plugport can tell).
 ///
 /// Two signs, either suffices:
 /// - the main program has a `.go.buildinfo` section (Linux: `/proc/self/exe`, read
-///   through a cache, only the section headers and that section);
+///   through a cache, only the headers and that section; once per process, since the
+///   main program does not change);
 /// - a symbol only the Go runtime's cgo support defines (`_cgo_topofstack`,
 ///   `_cgo_panic`, `x_cgo_init`) resolves in the process's global scope
-///   (`dlsym(RTLD_DEFAULT, ...)`): a cgo executable exports the first two, and a Go
-///   `c-shared` library linked into the host, or loaded `RTLD_GLOBAL`, exports all three.
-///   (Go plugins plugport loads are `RTLD_LOCAL`, so they are not seen here; the loader
-///   tracks those itself.)
-pub fn host_go_runtime() -> Option<&'static str> {
-    static HOST: OnceLock<Option<String>> = OnceLock::new();
-    HOST.get_or_init(detect_host_runtime).as_deref()
+///   (`dlsym(RTLD_DEFAULT, ...)`, on every call: a library loaded since may bring one). A
+///   cgo executable exports the first two (its `_cgo_init` and `x_cgo_init` are not
+///   visible, checked with go1.26), and a Go `c-shared` library linked into the host, or
+///   loaded `RTLD_GLOBAL`, exports all three. Go plugins plugport loads are
+///   `RTLD_LOCAL`, so they are not seen here; the loader tracks those itself.
+pub fn host_go_runtime() -> Option<String> {
+    static EXE: OnceLock<Option<String>> = OnceLock::new();
+    if let Some(why) = EXE.get_or_init(main_program_is_go) {
+        return Some(why.clone());
+    }
+    go_symbol_in_global_scope()
 }
 
-fn detect_host_runtime() -> Option<String> {
+fn main_program_is_go() -> Option<String> {
     #[cfg(target_os = "linux")]
-    if let Ok(file) = std::fs::File::open("/proc/self/exe") {
+    {
+        let file = std::fs::File::open("/proc/self/exe").ok()?;
         let cache = object::read::ReadCache::new(file);
-        if let Ok(obj) = object::File::parse(&cache) {
-            if let Some(info) = from_object(&obj) {
-                let exe = std::fs::read_link("/proc/self/exe").unwrap_or_default();
+        let obj = object::File::parse(&cache).ok()?;
+        let info = from_object(&obj)?;
+        let exe = std::fs::read_link("/proc/self/exe").unwrap_or_default();
+        Some(format!(
+            "the host program {} was built by Go {}",
+            exe.display(),
+            if info.go_version.is_empty() {
+                "(version not recorded)"
+            } else {
+                &info.go_version
+            }
+        ))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+fn go_symbol_in_global_scope() -> Option<String> {
+    #[cfg(unix)]
+    {
+        let this = libloading::os::unix::Library::this();
+        for symbol in ["_cgo_topofstack", "_cgo_panic", "x_cgo_init"] {
+            // SAFETY: only the symbol's address is looked up; nothing is called or read.
+            if unsafe { this.get::<*const u8>(symbol.as_bytes()) }.is_ok() {
                 return Some(format!(
-                    "the host program {} was built by Go {}",
-                    exe.display(),
-                    if info.go_version.is_empty() {
-                        "(version not recorded)"
-                    } else {
-                        &info.go_version
-                    }
+                    "the Go runtime symbol `{symbol}` is defined in the host process (a Go \
+                     program, or a Go library linked into the host)"
                 ));
             }
-        }
-    }
-    #[cfg(unix)]
-    let this = libloading::os::unix::Library::this();
-    #[cfg(unix)]
-    for symbol in ["_cgo_topofstack", "_cgo_panic", "x_cgo_init"] {
-        // SAFETY: only the symbol's address is looked up; nothing is called or read.
-        let found = unsafe { this.get::<*const u8>(symbol.as_bytes()) }.is_ok();
-        if found {
-            return Some(format!(
-                "the Go runtime symbol `{symbol}` is defined in the host process (a Go \
-                 program, or a Go library linked into the host)"
-            ));
         }
     }
     None
@@ -273,6 +281,13 @@ mod tests {
             info.describe(),
             "Go go1.26.8 (c-shared; cannot be unloaded)"
         );
+    }
+
+    #[test]
+    fn this_test_process_runs_no_go_runtime() {
+        assert_eq!(host_go_runtime(), None);
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        assert_eq!(build_info(&exe), None);
     }
 
     #[test]

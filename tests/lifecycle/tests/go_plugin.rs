@@ -288,6 +288,45 @@ fn a_c_host_closing_a_go_plugin_says_the_image_stays_mapped() {
         go.display()
     );
     assert!(stderr.contains(&expected), "{stderr}");
+    // plugport_can_unload says so, and the closed Go plugin cannot be opened again, while
+    // a C plugin can.
+    let dir = tempfile::tempdir().unwrap();
+    let zh = zh_plugin(dir.path(), false);
+    let lib = profile_dir();
+    let c_host = dir.path().join("can-unload-host");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let out = Command::new(&cc)
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .arg(repo().join("tests/lifecycle/c/can_unload_host.c"))
+        .arg("-I")
+        .arg(repo().join("headers"))
+        .arg("-I")
+        .arg(include_dir("greeter-1.0"))
+        .arg(format!("-L{}", lib.display()))
+        .arg("-lplugport")
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-o")
+        .arg(&c_host)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(&c_host).arg(go).arg(&zh).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        stdout,
+        format!(
+            "{0}: can_unload=0\n{0}: reopen rc=18\n{1}: can_unload=1\n{1}: reopen rc=0\n\
+             null: can_unload=-1\n",
+            go.display(),
+            zh.display()
+        )
+    );
+
     // Without PLUGPORT_DEBUG, closing is silent.
     let out = Command::new(&host)
         .arg(go)
