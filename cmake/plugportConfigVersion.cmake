@@ -5,7 +5,8 @@
 
 set(PACKAGE_VERSION "@VERSION@")
 
-if(NOT CMAKE_SIZEOF_VOID_P STREQUAL "@SIZEOF_VOID_P@")
+# The installed library's pointer size must match the project's (when it is known).
+if(NOT CMAKE_SIZEOF_VOID_P STREQUAL "" AND NOT CMAKE_SIZEOF_VOID_P STREQUAL "@SIZEOF_VOID_P@")
   set(PACKAGE_VERSION "${PACKAGE_VERSION} (@SIZEOF_VOID_P@-byte pointers)")
   set(PACKAGE_VERSION_UNSUITABLE TRUE)
   return()

@@ -219,10 +219,29 @@ fn install_then_consume_with_cmake_and_pkg_config() {
     assert_eq!(mtime(&header), before);
     let host_before = mtime(&host);
 
+    // Editing a source that is not WIT rebuilds it, without the generator.
+    let host_src = src.join("host.cpp");
+    let file = std::fs::File::options()
+        .append(true)
+        .open(&host_src)
+        .unwrap();
+    file.set_modified(SystemTime::now() + Duration::from_secs(1))
+        .unwrap();
+    drop(file);
+    let out = cmake_build();
+    assert!(
+        !text(&out).contains("plugport: generating"),
+        "editing host.cpp ran the generator:\n{}",
+        text(&out)
+    );
+    assert!(mtime(&host) > host_before, "the host was not rebuilt");
+    assert_eq!(mtime(&header), before);
+    let host_before = mtime(&host);
+
     // Touch the WIT: the bindings are generated again, and what includes them rebuilt.
     let wit = src.join("wit/greeter.wit");
     let file = std::fs::File::options().append(true).open(&wit).unwrap();
-    file.set_modified(SystemTime::now() + Duration::from_secs(2))
+    file.set_modified(SystemTime::now() + Duration::from_secs(3))
         .unwrap();
     drop(file);
     let out = cmake_build();
@@ -238,6 +257,41 @@ fn install_then_consume_with_cmake_and_pkg_config() {
         String::from_utf8_lossy(&out.stdout),
         "c++ host: Hello from CMake, Grace!\n"
     );
+
+    // The version file: 0.x versions are compatible within one minor version only.
+    for (request, ok) in [
+        ("0.1", true),
+        ("0.1.0 EXACT", true),
+        ("0.2", false),
+        ("1.0", false),
+    ] {
+        let dir = tmp
+            .path()
+            .join(format!("version-{}", request.replace(' ', "-")));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("CMakeLists.txt"),
+            format!(
+                "cmake_minimum_required(VERSION 3.16)\nproject(v LANGUAGES C)\n\
+                 find_package(plugport {request} CONFIG REQUIRED)\n"
+            ),
+        )
+        .unwrap();
+        let out = Command::new("cmake")
+            .arg("-S")
+            .arg(&dir)
+            .arg("-B")
+            .arg(dir.join("build"))
+            .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "find_package(plugport {request}) against {version}:\n{}",
+            text(&out)
+        );
+    }
 
     // pkg-config: a C host built with its flags, against a header from the installed CLI.
     let pc = || {
