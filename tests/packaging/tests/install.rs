@@ -6,7 +6,7 @@
 //!   package;
 //! - build `tests/cmake-consumer` (copied out of the source tree, with a copy of the
 //!   greeter WIT) with `find_package(plugport CONFIG REQUIRED)` and `plugport_generate`:
-//!   a C plugin and a C++ host that answer; a second build with nothing changed runs
+//!   a C plugin, a C++ host (libplugport.so) and a C host (libplugport.a) that answer; a second build with nothing changed runs
 //!   nothing, and touching the WIT regenerates the bindings (and rebuilds what includes
 //!   them);
 //! - build a C host with `pkg-config --cflags --libs plugport` and run it on the plugin.
@@ -197,6 +197,15 @@ fn install_then_consume_with_cmake_and_pkg_config() {
         String::from_utf8_lossy(&out.stdout),
         "c++ host: Hello from CMake, Ada!\n"
     );
+    // The static C host: no libplugport.so needed at run time.
+    let static_host = build.join("greeter-host-c-static");
+    let out = run(Command::new(&static_host).arg(&plugin).arg("Ada"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "c host: Hello from CMake, Ada!\n"
+    );
+    let ldd = text(&run(Command::new("ldd").arg(&static_host)));
+    assert!(!ldd.contains("libplugport"), "{ldd}");
     // The host finds libplugport through the installed SONAME, not the build tree.
     let ldd = text(&run(Command::new("ldd").arg(&host)));
     assert!(
