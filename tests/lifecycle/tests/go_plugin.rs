@@ -35,14 +35,13 @@ fn go_version(test: &str) -> Option<String> {
     }
 }
 
-/// Runs `go build` in a copy of `tests/lifecycle/go/<what>` with extra environment;
-/// returns the built file `out_name` in that copy.
+/// Runs `go build` in a copy of `tests/lifecycle/go/<what>` (in `target/tmp`) with extra
+/// environment; returns the built file `out_name` in that copy.
 fn go_build(what: &str, args: &[&str], env: &[(&str, String)], out_name: &str) -> PathBuf {
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("plugport-go-{what}-"))
-        .tempdir()
-        .unwrap()
-        .keep();
+    // In cargo's folder for test scratch files (target/tmp), replaced on every run.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("go_plugin-{what}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
     let src = repo().join("tests/lifecycle/go").join(what);
     for entry in std::fs::read_dir(&src).unwrap() {
         let entry = entry.unwrap();
