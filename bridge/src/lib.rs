@@ -3,7 +3,7 @@
 //! the per-world value plan every marshaller follows ([`plan`]) and the isolation wire
 //! codec on it ([`wire`]), helpers used by generated Rust bindings ([`rt`]), the descriptor
 //! reader ([`descriptor`]), the structural compatibility check ([`compat`]), the loader
-//! ([`loader`]) and the C API for hosts written in C ([`capi`], `headers/plugport.h`).
+//! ([`loader`]), the rules for Go plugins ([`go`]) and the C API for hosts written in C ([`capi`], `headers/plugport.h`).
 //!
 //! The ABI these implement is written down in `docs/abi.md`.
 
@@ -15,6 +15,7 @@ pub mod codes;
 pub mod compat;
 pub mod descriptor;
 pub mod error;
+pub mod go;
 pub mod ir;
 pub mod layout;
 pub mod loader;
