@@ -685,8 +685,10 @@ fn layout_checks_fire_on_a_wrong_layout() {
 /// The file-scope identifiers a header defines outside its core block, read from its
 /// text: macros (but not include guards), typedefs, struct tags, functions and prototypes.
 fn header_identifiers(h: &str) -> BTreeSet<String> {
-    let start = h.find("#ifndef PLUGPORT_ABI_CORE_V1").unwrap();
-    let end = h.find("#endif /* PLUGPORT_ABI_CORE_V1 */").unwrap();
+    // Outside the core blocks (`PLUGPORT_ABI_CORE_V1`, `PLUGPORT_CALLERS_V1`) and the
+    // `PP_CALLEE_ALLOC` default at the top: the `pp_*` / `PP_*` names of the core.
+    let start = h.find("#if !defined(PP_CALLEE_ALLOC)").unwrap();
+    let end = h.find("#endif /* PLUGPORT_CALLERS_V1 */").unwrap();
     let text = format!("{}{}", &h[..start], &h[end..]);
     let ident_before = |s: &str, stop: char| -> String {
         let s = &s[..s.find(stop).unwrap()];

@@ -14,6 +14,7 @@
 //! [`idents`] (every C name the header defines, for the front end's collision check).
 
 mod asserts;
+mod callers;
 mod core_types;
 pub mod descriptor;
 pub mod idents;
@@ -21,6 +22,7 @@ pub mod layout;
 mod release;
 mod tables;
 mod types;
+mod validate;
 
 use std::collections::HashSet;
 
@@ -31,6 +33,7 @@ use crate::GeneratedFile;
 
 use layout::Layouts;
 use release::Owning;
+use validate::Checking;
 
 /// Everything the parts of the header need to know about the world.
 struct Ctx<'w> {
@@ -38,6 +41,7 @@ struct Ctx<'w> {
     names: CNames<'w>,
     layouts: Layouts<'w>,
     owning: Owning,
+    checking: Checking,
 }
 
 /// One C definition: the name it defines (and its guard is named after) and its text.
@@ -53,6 +57,7 @@ pub fn generate(world: &World) -> GeneratedFile {
         names: CNames::new(world),
         layouts: Layouts::new(world),
         owning: Owning::new(world),
+        checking: Checking::new(world),
     };
     let world_snake = snake(&world.name);
     let guard = format!(
@@ -62,9 +67,12 @@ pub fn generate(world: &World) -> GeneratedFile {
     );
     let mut out = banner(world);
     out += &format!("#ifndef {guard}\n#define {guard}\n\n");
-    out += "#include <stddef.h>\n#include <stdint.h>\n\n";
+    out += "#include <stddef.h>\n#include <stdint.h>\n";
+    out += ALLOC;
     out += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
     out += core_types::CORE;
+    out += "\n";
+    out += core_types::CALLERS;
 
     // An item defined twice with the same text is emitted once. (Different texts under
     // one name are refused by the front end; if a hand-made IR has them anyway, both are
@@ -109,12 +117,26 @@ pub fn generate(world: &World) -> GeneratedFile {
     out += &tables::world_table(&ctx, &ctx.names.imports(), &world.imports);
 
     let releases = ids
+        .clone()
         .filter_map(|id| release::release_item(&ctx, id))
         .collect();
     section(
         &mut out,
         "Release helpers (section 6): pass the dealloc of the table that produced the value",
         releases,
+    );
+    let checks = ids
+        .filter_map(|id| validate::check_item(&ctx, id))
+        .collect();
+    section(
+        &mut out,
+        "Validators (section 11): NULL when the value is valid, else what is wrong",
+        checks,
+    );
+    section(
+        &mut out,
+        "Checked callers, has_ checks and validating trampolines (section 11)",
+        callers::items(&ctx),
     );
 
     out += "\n";
@@ -126,6 +148,17 @@ pub fn generate(world: &World) -> GeneratedFile {
         contents: out,
     }
 }
+
+/// The allocator of the messages the validating trampolines return (`docs/abi.md`
+/// section 11): `malloc` unless the includer defined `PP_CALLEE_ALLOC(size)` first; none
+/// in a freestanding build (the trampolines then return no message). Outside the
+/// `extern "C"` block, since a C++ `<stdlib.h>` declares templates.
+const ALLOC: &str = "#if !defined(PP_CALLEE_ALLOC) && (!defined(__STDC_HOSTED__) || __STDC_HOSTED__)
+#include <stdlib.h>
+#define PP_CALLEE_ALLOC(size) malloc(size)
+#endif
+
+";
 
 /// The comment at the top of the header.
 fn banner(world: &World) -> String {
