@@ -246,7 +246,10 @@ fn result_spans(ctx: &Ctx, ty: &Type) -> Vec<(Option<String>, (String, String, S
             }
             TypeDefKind::Result { ok, err } => {
                 for (t, cond, member) in [(ok, "0", "ok"), (err, "1", "err")] {
-                    if let Some(s) = t.as_ref().and_then(|t| span(ctx, t, &format!("ret->val.{member}"))) {
+                    if let Some(s) = t
+                        .as_ref()
+                        .and_then(|t| span(ctx, t, &format!("ret->val.{member}")))
+                    {
                         out.push((Some(format!("ret->is_err == {cond}")), s));
                     }
                 }

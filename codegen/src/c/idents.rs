@@ -169,3 +169,29 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
 fn type_name(world: &World, id: TypeId) -> &str {
     world.ty(id).name.as_deref().unwrap_or("?")
 }
+
+/// A validating trampoline macro of the header (`docs/abi.md` section 11) and the slot it
+/// fills: `<macro>(NAME, table.slot)` defines a function `NAME` that can be stored in
+/// `slot` of a `table` (the C type of an interface table, vtable or world table). For
+/// tools and tests that instantiate every trampoline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trampoline {
+    pub macro_name: String,
+    pub table: String,
+    pub slot: String,
+}
+
+/// Every trampoline macro of the header of `world`, once each, in header order.
+pub fn trampolines(world: &World) -> Vec<Trampoline> {
+    let names = CNames::new(world);
+    let mut seen = HashSet::new();
+    slots(&names, world)
+        .into_iter()
+        .filter(|s| seen.insert(s.macro_name()))
+        .map(|s| Trampoline {
+            macro_name: s.macro_name(),
+            table: s.table.clone(),
+            slot: s.slot.clone(),
+        })
+        .collect()
+}

@@ -153,7 +153,8 @@ pub fn generate(world: &World) -> GeneratedFile {
 /// section 11): `malloc` unless the includer defined `PP_CALLEE_ALLOC(size)` first; none
 /// in a freestanding build (the trampolines then return no message). Outside the
 /// `extern "C"` block, since a C++ `<stdlib.h>` declares templates.
-const ALLOC: &str = "#if !defined(PP_CALLEE_ALLOC) && (!defined(__STDC_HOSTED__) || __STDC_HOSTED__)
+const ALLOC: &str =
+    "#if !defined(PP_CALLEE_ALLOC) && (!defined(__STDC_HOSTED__) || __STDC_HOSTED__)
 #include <stdlib.h>
 #define PP_CALLEE_ALLOC(size) malloc(size)
 #endif

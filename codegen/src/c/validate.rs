@@ -174,8 +174,7 @@ pub(super) fn check_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
                 body += &format!("    case {}:\n", names.case_const(id, &case.name));
                 if let Some(t) = &case.ty {
                     if let Some(f) = check(t) {
-                        body +=
-                            &format!("        return {f}(&v->val.{});\n", c_ident(&case.name));
+                        body += &format!("        return {f}(&v->val.{});\n", c_ident(&case.name));
                         continue;
                     }
                 }
@@ -194,7 +193,9 @@ pub(super) fn check_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
         TypeDefKind::Result { ok, err } => {
             body += "    if (v->is_err > 1) {\n        return PP_WHY_RESULT;\n    }\n";
             if let Some(f) = ok.as_ref().and_then(check) {
-                body += &format!("    if (v->is_err == 0) {{\n        return {f}(&v->val.ok);\n    }}\n");
+                body += &format!(
+                    "    if (v->is_err == 0) {{\n        return {f}(&v->val.ok);\n    }}\n"
+                );
             }
             if let Some(f) = err.as_ref().and_then(check) {
                 body += &format!(
@@ -205,7 +206,8 @@ pub(super) fn check_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
         }
         TypeDefKind::List { ty } => {
             let elem = names.ty(ty);
-            body += "    if (v->len > 0 && v->ptr == NULL) {\n        return PP_WHY_NULL_PTR;\n    }\n";
+            body +=
+                "    if (v->len > 0 && v->ptr == NULL) {\n        return PP_WHY_NULL_PTR;\n    }\n";
             body += &format!("    if (v->len > (size_t)PTRDIFF_MAX / sizeof({elem})) {{\n");
             body += "        return PP_WHY_SIZE;\n    }\n";
             if let Some(f) = check(ty) {
@@ -318,10 +320,9 @@ pub(super) fn has_own(world: &World, ty: &Type) -> bool {
         TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } | TypeDefKind::List { ty } => {
             has_own(world, ty)
         }
-        TypeDefKind::Result { ok, err } => [ok, err]
-            .into_iter()
-            .flatten()
-            .any(|t| has_own(world, t)),
+        TypeDefKind::Result { ok, err } => {
+            [ok, err].into_iter().flatten().any(|t| has_own(world, t))
+        }
         _ => false,
     }
 }
@@ -387,7 +388,10 @@ pub(super) fn drop_owns(
             out.push(format!("{indent}switch ({place}.tag) {{"));
             for case in cases {
                 if let Some(t) = case.ty.as_ref().filter(|t| has_own(world, t)) {
-                    out.push(format!("{indent}case {}:", names.case_const(*id, &case.name)));
+                    out.push(format!(
+                        "{indent}case {}:",
+                        names.case_const(*id, &case.name)
+                    ));
                     out.extend(inner(
                         t,
                         &format!("{place}.val.{}", c_ident(&case.name)),
@@ -407,7 +411,9 @@ pub(super) fn drop_owns(
                 "{indent}if ({place}.ptr != NULL && {place}.len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{"
             ));
             out.push(format!("{deeper}size_t {i};"));
-            out.push(format!("{deeper}for ({i} = 0; {i} < {place}.len; {i}++) {{"));
+            out.push(format!(
+                "{deeper}for ({i} = 0; {i} < {place}.len; {i}++) {{"
+            ));
             out.extend(inner(
                 ty,
                 &format!("{place}.ptr[{i}]"),

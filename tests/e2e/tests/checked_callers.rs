@@ -108,7 +108,10 @@ fn workdir(name: &str) -> PathBuf {
 fn summary(stdout: &str) -> Option<(u32, u32)> {
     let last = stdout.lines().last()?;
     let (passed, failed) = last.split_once(" passed, ")?;
-    Some((passed.parse().ok()?, failed.strip_suffix(" failed")?.parse().ok()?))
+    Some((
+        passed.parse().ok()?,
+        failed.strip_suffix(" failed")?.parse().ok()?,
+    ))
 }
 
 /// Lines the run must contain, per mode: one per kind of failure.
