@@ -189,7 +189,7 @@ pub(super) fn getters(names: &CNames, world: &World) -> Vec<Getter> {
             if let WorldItem::Interface(i) = item {
                 let field = c_ident(&i.name);
                 out.push(Getter {
-                    name: format!("{table}_get_{field}"),
+                    name: format!("{table}_get_{}", plugport::ir::snake(&i.name)),
                     table: table.clone(),
                     exports,
                     field,
