@@ -232,3 +232,105 @@ fn checked_callers_and_trampolines_are_clean_under_asan_and_ubsan() {
         );
     }
 }
+
+/// The built examples (`scripts/build-examples.sh`, `PLUGPORT_EXAMPLES`), as in
+/// `tests/examples.rs`.
+fn examples() -> PathBuf {
+    let dir = std::env::var_os("PLUGPORT_EXAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| here().join("../../target/examples"));
+    assert!(
+        dir.join("greeter/greeter.h").is_file() && dir.join("codec/codec.h").is_file(),
+        "{} has no built examples: run scripts/build-examples.sh first (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
+}
+
+/// A greeter or codec plugin whose exports are broken as `variant` says: `null-slot` (the
+/// interface table's slots are NULL) or `short` (the exports table is just a header).
+fn broken_plugin(example: &str, variant: &str, out: &Path) {
+    let (p, w, i, slots) = match example {
+        "greeter" => ("example_greeter_v1", "greeter", "greet", 2),
+        _ => ("example_codec_v1", "codec", "framing", 2),
+    };
+    let upper = format!("{p}_{w}").to_ascii_uppercase();
+    let nulls = vec!["NULL"; slots].join(", ");
+    let exports = if variant == "short" {
+        "{{sizeof(pp_table_header), 0x00010000u, d}, NULL}".to_string()
+    } else {
+        format!("{{{{sizeof({p}_{w}_exports), 0x00010000u, d}}, &TABLE}}")
+    };
+    let source = format!(
+        r#"#include <stdlib.h>
+#include "{w}.h"
+static void d(void *ptr, size_t size, size_t align) {{
+    (void)size;
+    (void)align;
+    free(ptr);
+}}
+static const {p}_{i}_table TABLE = {{{{sizeof({p}_{i}_table), 0x00010000u, d}}, {nulls}}};
+static const {p}_{w}_exports EXPORTS = {exports};
+static pp_status init(const {p}_{w}_imports *imports, const {p}_{w}_exports **exports,
+                      pp_string *err) {{
+    (void)imports;
+    (void)err;
+    (void)TABLE;
+    *exports = &EXPORTS;
+    return PP_OK;
+}}
+{upper}_EXPORT("broken-{variant}", "1.0.0", init)
+"#
+    );
+    let file = out.with_extension("c");
+    fs::write(&file, source).unwrap();
+    let include = examples().join(example);
+    let result = run(Command::new("cc")
+        .args(WARNINGS)
+        .args(["-shared", "-fPIC"])
+        .arg(format!("-I{}", include.display()))
+        .arg(&file)
+        .arg("-o")
+        .arg(out));
+    assert!(result.status.success(), "{}", describe(&result));
+}
+
+/// The example C hosts, given a plugin with a NULL slot or a short exports table, report
+/// PP_ERR_UNSUPPORTED (3) from the checked callers and exit with a failure status; they
+/// do not crash.
+#[test]
+fn example_c_hosts_report_unsupported_for_a_null_slot_and_a_short_table() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("checked_callers/examples");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    for (example, host, args, expect) in [
+        (
+            "greeter",
+            "greeter-host-c",
+            vec!["Ada"],
+            "greet failed (3): example:greeter/greet.greet: not provided by the callee",
+        ),
+        (
+            "codec",
+            "codec-host-c",
+            vec!["1"],
+            "FAILED: encode: status 3: example:codec/framing.encode: not provided by the callee",
+        ),
+    ] {
+        for variant in ["null-slot", "short"] {
+            let lib = dir.join(format!("lib{example}_{}.so", variant.replace('-', "_")));
+            broken_plugin(example, variant, &lib);
+            let out = run(Command::new(examples().join(example).join(host))
+                .arg(&lib)
+                .args(&args));
+            let what = format!("{host} x {variant}");
+            assert_eq!(out.status.code(), Some(1), "{what}:\n{}", describe(&out));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(expect),
+                "{what}: lacks `{expect}`:\n{}",
+                describe(&out)
+            );
+        }
+    }
+}
