@@ -1,12 +1,14 @@
 /* The type-coverage host in C: loads a test:typecov@1.0.0 plugin through the plugport
  * runtime (headers/plugport.h) and the generated header typecov.h, and checks
- *  - a round trip of edge values through every echo function (owned results, released
- *    with the generated _release helpers and the table's header.dealloc; a result must
- *    never point into the argument's memory);
+ *  - a round trip of edge values through every echo function, called through the
+ *    header's checked callers (docs/abi.md section 11: they validate each result and
+ *    refuse one that points into the argument's memory); owned results are released
+ *    with the generated _release helpers and the table's header.dealloc;
  *  - the counter resource: constructor, methods, static, borrow, move, drop, `live`;
  *  - `boom`: PP_ERR_PANIC with the message, and the plugin still works afterwards;
- *  - arguments a C caller can get wrong: each must be refused with
- *    PP_ERR_INVALID_ARGUMENT and a message, never crash.
+ *  - arguments a C caller can get wrong, sent through the RAW table (the checked callers
+ *    pass arguments on unchecked): each must be refused with PP_ERR_INVALID_ARGUMENT and
+ *    a message, never crash.
  *
  * One line per check, then "N passed, M failed"; the exit status is 0 only when every
  * check passed.
