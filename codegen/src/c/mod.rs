@@ -1,17 +1,21 @@
 //! The C back end: one self-contained header per world, the contract of `docs/abi.md`.
 //!
-//! The header holds, in this order: the core types (guarded by `PLUGPORT_ABI_CORE_V1`),
-//! the world's types in IR order, resource vtables, interface tables, the world's
-//! `_exports` and `_imports` tables, release helpers, and the plugin-file part (world
-//! JSON, entry, `EXPORT` macro, C host helpers). Every struct comes with compile-time
+//! The header holds, in this order: the default `PP_CALLEE_ALLOC`, the core types (guarded
+//! by `PLUGPORT_ABI_CORE_V1`) and the checked-caller core (`PLUGPORT_CALLERS_V1`), the
+//! world's types in IR order, resource vtables, interface tables, the world's `_exports`
+//! and `_imports` tables, release helpers, validators (`<type>_check`), checked callers
+//! with their `has_` checks and validating trampoline macros (and the world tables'
+//! `get_<i>` accessors), and the plugin-file part (world JSON, entry, `EXPORT` macro, C
+//! host helpers). Every struct comes with compile-time
 //! layout checks. Definitions shared by several worlds of one package (types, vtables,
 //! interface tables, release helpers) are each guarded by `PLUGPORT_DEF_<name>`, so the
 //! headers of two worlds of one package can be included together; the guard's value is a
 //! hash of the definition, and a different definition under the same name is an `#error`.
 //!
-//! Modules: [`layout`] (the C layout algorithm), `core_types` (the core block), `types`,
-//! `tables`, `release`, `asserts` and `descriptor` (one part of the header each), and
-//! [`idents`] (every C name the header defines, for the front end's collision check).
+//! Modules: [`layout`] (the C layout algorithm), `core_types` (the core blocks), `types`,
+//! `tables`, `release`, `validate`, `callers`, `asserts` and `descriptor` (one part of
+//! the header each), and [`idents`] (every C name the header defines, for the front end's
+//! collision check).
 
 mod asserts;
 mod callers;
