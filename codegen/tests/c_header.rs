@@ -1083,6 +1083,17 @@ mod hand_built {
         assert!(h.contains("pp_status (*r_new)(hand_built_v2_i_r *ret, pp_string *err);"));
         assert!(h.contains("pp_status (*peek)(hand_built_v2_i_r p0, pp_string *err);"));
         assert!(h.contains("pp_status (*take)(void *self, hand_built_v2_list_i_r p0,"));
+        // A refused or unsupported call drops the owned handles of an argument (p1, a
+        // list<own<r>>), never the borrowed ones (p0, a list<borrow<r>> of the same C
+        // type); the trampoline and the checked caller each have the loop once.
+        let own_drop = "hand_built_v2_i_r pp_h1_ = p1.ptr[pp_i0_]; \
+                        hand_built_v2_i_r_release(&pp_h1_, NULL);";
+        assert_eq!(count(&h, own_drop), 3, "{h}");
+        assert_eq!(count(&h, "p0.ptr[pp_i0_]"), 0);
+        assert!(h.contains(
+            "static inline pp_status hand_built_v2_i_r_call_take(hand_built_v2_i_r self,"
+        ));
+        assert!(h.contains("#define HAND_BUILT_V2_I_R_TAKE_TRAMPOLINE(PP_NAME_, PP_IMPL_)"));
     }
 
     #[test]
