@@ -969,3 +969,39 @@ mod builder {
         assert!(!debug.contains("Unsupported"), "{debug}");
     }
 }
+
+/// The names of the checked callers, validators and accessors (docs/abi.md §11) take
+/// part in the C-name check like every other generated name.
+#[test]
+fn checked_caller_and_validator_names_are_checked_for_collisions() {
+    let path = write_temp(
+        "cnames-callers",
+        "package test:callers@1.0.0;\n\
+         interface i {\n\
+           record call-f { x: u32 }\n\
+           record p { s: string }\n\
+           record p-check { y: u32 }\n\
+           f: func(a: p, b: p-check) -> call-f;\n\
+         }\n\
+         world w {\n\
+           record w-exports-get-i { x: u32 }\n\
+           export i;\n\
+           export g: func(r: w-exports-get-i);\n\
+         }\n",
+    );
+    let (refusals, msg) = c_name_refusals(&path);
+    for needle in [
+        "record `call-f` in interface `i` (",
+        "and the checked caller of function `f` (",
+        "both have the C name `test_callers_v1_i_call_f`",
+        "record `p-check` in interface `i` (",
+        "and the validator of record `p` in interface `i` (",
+        "both have the C name `test_callers_v1_i_p_check`",
+        "record `w-exports-get-i` (",
+        "the accessor of interface `i` in the exports table of world `w`",
+        "both have the C name `test_callers_v1_w_exports_get_i`",
+    ] {
+        assert!(msg.contains(needle), "lacks `{needle}`:\n{msg}");
+    }
+    assert_eq!(refusals.len(), 3, "{msg}");
+}
