@@ -4,12 +4,14 @@
 //!   does not support (with file:line), and produces the IR.
 //! - [`names`]: the C names of every item (`docs/abi.md` section 4), shared by back ends.
 //! - [`c`]: the C header back end.
+//! - [`cpp`]: the C++ back end (`<world>.hpp` over the C header).
 //! - [`rust`]: the Rust back end (guest and host bindings).
 //! - [`builder`]: the build-script API ([`Builder`]).
 
 pub mod baseline;
 pub mod builder;
 pub mod c;
+pub mod cpp;
 pub mod frontend;
 pub mod names;
 pub mod rust;

@@ -37,7 +37,7 @@ enum Command {
     /// Generate bindings (C header, Rust guest/host) from a WIT world.
     ///
     /// Writes one file per language into the output directory and prints the paths it
-    /// wrote. File names follow the world name in snake_case: `c` writes `<world>.h`,
+    /// wrote. File names follow the world name in snake_case: `c` writes `<world>.h`, `cpp` writes `<world>.h` and `<world>.hpp`,
     /// `rust-guest` writes `<world>_guest.rs`, `rust-host` writes `<world>_host.rs`.
     ///
     /// Next to them it writes the baseline `<world>.world.json` (the world's descriptor

@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use plugport::ir::World;
 use plugport_codegen::baseline::{self, Class, Verdict};
 use plugport_codegen::rust::Side;
-use plugport_codegen::{c, rust, GeneratedFile};
+use plugport_codegen::{c, cpp, rust, GeneratedFile};
 
 use crate::WitArgs;
 
@@ -47,6 +47,10 @@ pub struct GenArgs {
 enum Lang {
     /// C header `<world>.h` (for hosts and plugins written in C or C++).
     C,
+    /// C++17 header `<world>.hpp` over the C header (written too): clients, servers,
+    /// resources as RAII classes, host `load` and the plugin export macro (docs/cpp.md).
+    /// Compile with the helper header `plugport/cpp.hpp` on the include path.
+    Cpp,
     /// Rust bindings for a plugin: `<world>_guest.rs`.
     RustGuest,
     /// Rust bindings for a host application: `<world>_host.rs`.
@@ -77,6 +81,10 @@ fn gen(args: &GenArgs) -> Result<(), String> {
     for lang in &args.lang {
         match lang {
             Lang::C => push(c::generate(&world)),
+            Lang::Cpp => {
+                push(c::generate(&world));
+                push(cpp::generate(&world));
+            }
             Lang::RustGuest => push(rust::generate(&world, Side::Guest)),
             Lang::RustHost => push(rust::generate(&world, Side::Host)),
             Lang::Rust => {
