@@ -92,3 +92,26 @@ $CC $CFLAGS -DGREETER_1_1 -Iheaders -I"$lc/v1.1" examples/greeter/host-c/host.c 
 $CC $CFLAGS -Iheaders -I"$out/codec" tests/lifecycle/c/live_objects_host.c \
   -o "$lc/live-objects-host-c" -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
 echo "== lifecycle built into $lc"
+
+# ---------------------------------------------------------------------------------------
+# C++: the greeter's French plugin and C++ host, the codec's C++ plugin and host, against
+# the headers of `plugport gen --lang cpp` (<world>.hpp over <world>.h) and the helper
+# header headers/plugport/cpp.hpp (docs/cpp.md). Layout: OUT/<example>/<world>.hpp,
+# OUT/greeter/{libgreeter_fr.so, greeter-host-cpp}, OUT/codec/{libcodec_cpp.so, codec-host-cpp}.
+CXX=${CXX:-c++}
+CXXFLAGS=${CXXFLAGS:-"-std=c++17 -Wall -Wextra -Werror -pedantic -O2 -g"}
+# Plugins export only the entry, descriptor and live-objects function.
+CXX_PLUGIN_FLAGS="-shared -fPIC -fvisibility=hidden -fvisibility-inlines-hidden"
+echo "== C++ plugins and hosts ($CXX)"
+for ex in greeter codec; do
+  "$tdir/plugport" gen "examples/$ex/wit" --out "$out/$ex" --lang cpp
+done
+$CXX $CXXFLAGS $CXX_PLUGIN_FLAGS -Iheaders -I"$out/greeter" examples/greeter/plugin-fr-cpp/plugin.cpp \
+  -o "$out/greeter/libgreeter_fr.so"
+$CXX $CXXFLAGS $CXX_PLUGIN_FLAGS -Iheaders -I"$out/codec" examples/codec/plugin-cpp/plugin.cpp \
+  -o "$out/codec/libcodec_cpp.so" -pthread
+for ex in greeter codec; do
+  $CXX $CXXFLAGS -Iheaders -I"$out/$ex" "examples/$ex/host-cpp/host.cpp" -o "$out/$ex/$ex-host-cpp" \
+    -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
+done
+echo "== C++ examples built into $out"

@@ -25,3 +25,21 @@ done
 echo
 echo "### plugport inspect $g/libgreeter_en.so"
 "$root/target/release/plugport" inspect "$g/libgreeter_en.so"
+
+# C++ (docs/cpp.md): the C++ hosts with every plugin, and every host with the C++ plugins.
+for host in greeter-host-cpp greeter-host-c greeter-host-rust; do
+  for plugin in libgreeter_en.so libgreeter_zh.so libgreeter_fr.so; do
+    [ "$host" != greeter-host-cpp ] && [ "$plugin" != libgreeter_fr.so ] && continue
+    echo
+    echo "### $host  x  $plugin"
+    "$g/$host" "$g/$plugin" World 世界
+  done
+done
+for host in codec-host-cpp codec-host-c codec-host-rust; do
+  for plugin in libcodec_rust.so libcodec_c.so libcodec_cpp.so; do
+    [ "$host" != codec-host-cpp ] && [ "$plugin" != libcodec_cpp.so ] && continue
+    echo
+    echo "### $host  x  $plugin"
+    "$c/$host" "$c/$plugin" 4
+  done
+done

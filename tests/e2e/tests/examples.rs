@@ -146,3 +146,84 @@ fn c_hosts_leak_nothing_under_valgrind() {
         memcheck(&[c.join("codec-host-c"), c.join(plugin), "1".into()]);
     }
 }
+
+/// The C++ pairs (docs/cpp.md): the C++ hosts with every plugin, every host with the C++
+/// plugins, completing {C, C++, Rust} host × {C, C++, Rust} plugin for both examples.
+#[test]
+fn cpp_hosts_and_plugins_complete_the_example_matrix() {
+    let dir = examples().join("greeter");
+    let answers = [
+        ("libgreeter_en.so", "Hello, 世界!", "en"),
+        ("libgreeter_zh.so", "你好，世界！", "zh-CN"),
+        ("libgreeter_fr.so", "Bonjour, 世界 !", "fr-FR"),
+    ];
+    for (host, who) in [
+        ("greeter-host-cpp", "cpp host"),
+        ("greeter-host-c", "c host"),
+        ("greeter-host-rust", "rust host"),
+    ] {
+        for (plugin, answer, lang) in answers {
+            if host != "greeter-host-cpp" && plugin != "libgreeter_fr.so" {
+                continue; // covered by the test above
+            }
+            let out = run(Command::new(dir.join(host))
+                .arg(dir.join(plugin))
+                .arg("世界"));
+            let text = stdout(&out);
+            assert!(
+                text.contains(&format!("{who}: {answer}")),
+                "{host} x {plugin}:\n{text}"
+            );
+            assert!(text.contains("host log"), "{host} x {plugin}:\n{text}");
+            assert!(
+                text.contains(&format!("language {lang}")),
+                "{host} x {plugin}:\n{text}"
+            );
+        }
+    }
+    let dir = examples().join("codec");
+    for host in ["codec-host-cpp", "codec-host-c", "codec-host-rust"] {
+        for plugin in ["libcodec_rust.so", "libcodec_c.so", "libcodec_cpp.so"] {
+            if host != "codec-host-cpp" && plugin != "libcodec_cpp.so" {
+                continue;
+            }
+            let out = run(Command::new(dir.join(host)).arg(dir.join(plugin)).arg("3"));
+            let text = stdout(&out);
+            assert!(
+                text.contains("frames verified"),
+                "{host} x {plugin}:\n{text}"
+            );
+            assert!(
+                text.contains("frame-too-large(1000), truncated(5)"),
+                "{host} x {plugin}:\n{text}"
+            );
+            assert!(
+                text.trim_end().ends_with("OK"),
+                "{host} x {plugin}:\n{text}"
+            );
+        }
+    }
+}
+
+/// The C++ hosts and plugins under valgrind memcheck: no leak, no memory error.
+#[test]
+fn cpp_hosts_and_plugins_leak_nothing_under_valgrind() {
+    let g = examples().join("greeter");
+    for plugin in ["libgreeter_en.so", "libgreeter_zh.so", "libgreeter_fr.so"] {
+        memcheck(&[g.join("greeter-host-cpp"), g.join(plugin), "Ada".into()]);
+    }
+    memcheck(&[
+        g.join("greeter-host-c"),
+        g.join("libgreeter_fr.so"),
+        "Ada".into(),
+    ]);
+    let c = examples().join("codec");
+    for plugin in ["libcodec_rust.so", "libcodec_c.so", "libcodec_cpp.so"] {
+        memcheck(&[c.join("codec-host-cpp"), c.join(plugin), "1".into()]);
+    }
+    memcheck(&[
+        c.join("codec-host-c"),
+        c.join("libcodec_cpp.so"),
+        "1".into(),
+    ]);
+}
