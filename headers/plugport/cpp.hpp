@@ -581,27 +581,34 @@ inline void set_error(pp_string *err, std::string_view text) noexcept {
     }
 }
 
-/* A message that is not valid UTF-8 (what() of a foreign exception) is replaced. */
-inline void set_panic(pp_string *err, const char *prefix, const char *what) noexcept {
-    std::string_view w = what != nullptr ? std::string_view(what) : std::string_view();
-    if (!pp_utf8_valid(w.data(), w.size())) {
-        w = "(message not valid UTF-8)";
+/* Sets *err to an owned "<a><b><c>" (std::malloc; left empty if that fails). A `c` that
+ * is not valid UTF-8 (what() of some exception) is replaced. */
+inline void set_panic(pp_string *err, const char *a, const char *b, const char *c) noexcept {
+    std::string_view parts[3] = {std::string_view(a), std::string_view(b),
+                                 c != nullptr ? std::string_view(c) : std::string_view()};
+    if (!pp_utf8_valid(parts[2].data(), parts[2].size())) {
+        parts[2] = "(message not valid UTF-8)";
     }
-    std::string_view p(prefix);
-    std::size_t n = p.size() + w.size();
-    char *buf = static_cast<char *>(std::malloc(n == 0 ? 1 : n));
-    if (buf != nullptr) {
-        std::memcpy(buf, p.data(), p.size());
-        if (!w.empty()) {
-            std::memcpy(buf + p.size(), w.data(), w.size());
+    if (parts[2].size() > PP_MAX_ERROR_MESSAGE / 2) {
+        parts[2] = parts[2].substr(0, PP_MAX_ERROR_MESSAGE / 2);
+        while (!parts[2].empty() && !pp_utf8_valid(parts[2].data(), parts[2].size())) {
+            parts[2].remove_suffix(1);
         }
-        if (n == 0) {
-            std::free(buf);
-            return;
-        }
-        err->ptr = buf;
-        err->len = n;
     }
+    std::size_t n = parts[0].size() + parts[1].size() + parts[2].size();
+    char *buf = n > 0 ? static_cast<char *>(std::malloc(n)) : nullptr;
+    if (buf == nullptr) {
+        return;
+    }
+    std::size_t at = 0;
+    for (std::string_view p : parts) {
+        if (!p.empty()) {
+            std::memcpy(buf + at, p.data(), p.size());
+            at += p.size();
+        }
+    }
+    err->ptr = buf;
+    err->len = n;
 }
 
 /* Runs a callee body: any exception (std::exception or not) becomes PP_ERR_PANIC with a
@@ -612,11 +619,10 @@ pp_status guard(const char *fn, pp_string *err, F &&body) noexcept {
     try {
         return body();
     } catch (const std::exception &e) {
-        std::string prefix = std::string(fn) + ": ";
-        set_panic(err, prefix.c_str(), e.what());
+        set_panic(err, fn, ": ", e.what());
         return PP_ERR_PANIC;
     } catch (...) {
-        set_panic(err, fn, ": an exception not derived from std::exception");
+        set_panic(err, fn, ": ", "an exception not derived from std::exception");
         return PP_ERR_PANIC;
     }
 #else

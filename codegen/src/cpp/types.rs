@@ -190,9 +190,12 @@ impl Ctx<'_> {
         if let Some(s) = scalar(ty) {
             return s.into();
         }
+        if *ty == Type::String {
+            return "::pp::owned_string".into();
+        }
         let t = self.resolve(ty);
         let Type::Id(id) = t else {
-            return "::pp::owned_string".into();
+            return self.owned_view(&t, iface, callee);
         };
         match &self.world.ty(id).kind {
             TypeDefKind::Enum { .. } => self.qualified(id, ""),
@@ -230,9 +233,12 @@ impl Ctx<'_> {
         if let Some(s) = scalar(ty) {
             return s.into();
         }
+        if *ty == Type::String {
+            return "::std::string_view".into();
+        }
         let t = self.resolve(ty);
         let Type::Id(id) = t else {
-            return "::std::string_view".into();
+            return self.arg_in(&t, iface);
         };
         match &self.world.ty(id).kind {
             TypeDefKind::Enum { .. } => self.qualified(id, ""),
@@ -280,9 +286,12 @@ impl Ctx<'_> {
         if let Some(s) = scalar(ty) {
             return s.into();
         }
+        if *ty == Type::String {
+            return "::std::string_view".into();
+        }
         let t = self.resolve(ty);
         let Type::Id(id) = t else {
-            return "::std::string_view".into();
+            return self.arg_view(&t, iface);
         };
         match &self.world.ty(id).kind {
             TypeDefKind::Enum { .. } => self.qualified(id, ""),
