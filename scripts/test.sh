@@ -18,6 +18,9 @@ go version >/dev/null 2>&1 || missing+=(golang-go)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
+# g++ and GoogleTest for the C++ layer's suites (tests/e2e/cpp, run by tests/e2e/tests/cpp_gtest.rs).
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+[ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing system packages: ${missing[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
