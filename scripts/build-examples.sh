@@ -115,3 +115,16 @@ for ex in greeter codec; do
     -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
 done
 echo "== C++ examples built into $out"
+
+# typecov in C++: the C++ plugin and host of the type-coverage matrix (tests/typecov),
+# making it {C, C++, Rust} x {C, C++, Rust}. Layout: OUT/typecov/{typecov.hpp,
+# libtypecov_cpp.so, typecov-host-cpp}.
+echo "== typecov: C++ plugin and host"
+"$tdir/plugport" gen tests/wit/typecov.wit --out "$tc" --lang cpp
+$CXX $CXXFLAGS $CXX_PLUGIN_FLAGS -Iheaders -I"$tc" tests/typecov/plugin-cpp/plugin.cpp \
+  -o "$tc/libtypecov_cpp.so" -pthread
+if [ -f tests/typecov/host-cpp/host.cpp ]; then
+  $CXX $CXXFLAGS -Iheaders -I"$tc" tests/typecov/host-cpp/host.cpp -o "$tc/typecov-host-cpp" \
+    -L"$tdir" -lplugport -Wl,-rpath,"$tdir" -pthread
+fi
+echo "== typecov C++ built into $tc"

@@ -611,15 +611,16 @@ inline void set_panic(pp_string *err, const char *a, const char *b, const char *
     err->len = n;
 }
 
-/* Runs a callee body: any exception (std::exception or not) becomes PP_ERR_PANIC with a
- * message (rule 4: nothing unwinds across the boundary). */
+/* Runs a callee body: any exception becomes PP_ERR_PANIC (rule 4: nothing unwinds across
+ * the boundary), with what() as the message for a std::exception, and "<fn>: an exception
+ * not derived from std::exception" for anything else. */
 template <class F>
 pp_status guard(const char *fn, pp_string *err, F &&body) noexcept {
 #ifdef PP_CPP_EXCEPTIONS
     try {
         return body();
     } catch (const std::exception &e) {
-        set_panic(err, fn, ": ", e.what());
+        set_panic(err, "", "", e.what()); /* what() alone, as a Rust panic's message */
         return PP_ERR_PANIC;
     } catch (...) {
         set_panic(err, fn, ": ", "an exception not derived from std::exception");

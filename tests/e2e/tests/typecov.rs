@@ -1,5 +1,5 @@
 //! The type-coverage matrix from the C side: the C host (`tests/typecov/host-c`) against
-//! the Rust and the C typecov plugin, as built by `scripts/build-examples.sh` into
+//! the Rust, the C and the C++ typecov plugin, as built by `scripts/build-examples.sh` into
 //! `$PLUGPORT_EXAMPLES/typecov` (default `target/examples`). The C host prints one line
 //! per check and ends with `N passed, M failed`; every check must pass, also under
 //! valgrind memcheck, which must find no leak and no memory error. (The Rust host side
@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-const PLUGINS: [&str; 2] = ["libtypecov_rust.so", "libtypecov_c.so"];
+const PLUGINS: [&str; 3] = ["libtypecov_rust.so", "libtypecov_c.so", "libtypecov_cpp.so"];
 
 fn typecov_dir() -> PathBuf {
     let dir = std::env::var_os("PLUGPORT_EXAMPLES")
@@ -76,6 +76,8 @@ fn round_trip(plugin: &str) {
     let text = String::from_utf8_lossy(&out.stdout);
     let name = if plugin.contains("rust") {
         "typecov-rust"
+    } else if plugin.contains("cpp") {
+        "typecov-cpp"
     } else {
         "typecov-c"
     };
@@ -150,4 +152,14 @@ fn c_host_with_the_rust_plugin_is_clean_under_valgrind() {
 #[test]
 fn c_host_with_the_c_plugin_is_clean_under_valgrind() {
     memcheck(PLUGINS[1]);
+}
+
+#[test]
+fn c_host_round_trips_every_type_through_the_cpp_plugin() {
+    round_trip(PLUGINS[2]);
+}
+
+#[test]
+fn c_host_with_the_cpp_plugin_is_clean_under_valgrind() {
+    memcheck(PLUGINS[2]);
 }

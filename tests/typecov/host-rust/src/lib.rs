@@ -31,10 +31,11 @@ pub fn artefact(name: &str) -> PathBuf {
     path
 }
 
-/// The two typecov plugins: `(plugin name in its descriptor, file)`.
-pub fn plugins() -> [(&'static str, PathBuf); 2] {
+/// The three typecov plugins (Rust, C, C++): `(plugin name in its descriptor, file)`.
+pub fn plugins() -> [(&'static str, PathBuf); 3] {
     [
         ("typecov-rust", artefact("libtypecov_rust.so")),
         ("typecov-c", artefact("libtypecov_c.so")),
+        ("typecov-cpp", artefact("libtypecov_cpp.so")),
     ]
 }
