@@ -123,8 +123,6 @@ echo "== typecov: C++ plugin and host"
 "$tdir/plugport" gen tests/wit/typecov.wit --out "$tc" --lang cpp
 $CXX $CXXFLAGS $CXX_PLUGIN_FLAGS -Iheaders -I"$tc" tests/typecov/plugin-cpp/plugin.cpp \
   -o "$tc/libtypecov_cpp.so" -pthread
-if [ -f tests/typecov/host-cpp/host.cpp ]; then
-  $CXX $CXXFLAGS -Iheaders -I"$tc" tests/typecov/host-cpp/host.cpp -o "$tc/typecov-host-cpp" \
-    -L"$tdir" -lplugport -Wl,-rpath,"$tdir" -pthread
-fi
+$CXX $CXXFLAGS -Iheaders -I"$tc" tests/typecov/host-cpp/host.cpp -o "$tc/typecov-host-cpp" \
+  -L"$tdir" -lplugport -Wl,-rpath,"$tdir" -pthread
 echo "== typecov C++ built into $tc"

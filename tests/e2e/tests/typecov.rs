@@ -163,3 +163,67 @@ fn c_host_round_trips_every_type_through_the_cpp_plugin() {
 fn c_host_with_the_cpp_plugin_is_clean_under_valgrind() {
     memcheck(PLUGINS[2]);
 }
+
+/// The C++ host (`tests/typecov/host-cpp`, through the generated `typecov.hpp`) against
+/// every plugin, plain and under valgrind: every check passes, no leak, no memory error.
+fn cpp_host(plugin: &str, wrapper: &[&str]) {
+    let dir = typecov_dir();
+    let host = dir.join("typecov-host-cpp");
+    let mut cmd = match wrapper.split_first() {
+        Some((w, args)) => {
+            let mut c = Command::new(w);
+            c.args(args).arg(&host);
+            c
+        }
+        None => Command::new(&host),
+    };
+    let out = output(cmd.env_remove("RUST_BACKTRACE").arg(dir.join(plugin)));
+    let what = format!("{wrapper:?} typecov-host-cpp {plugin}");
+    assert!(out.status.success(), "{what}:\n{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (passed, failed) =
+        summary(&text).unwrap_or_else(|| panic!("{what}: no summary:\n{}", describe(&out)));
+    assert_eq!(failed, 0, "{what}:\n{}", describe(&out));
+    assert!(passed >= 100, "{what}: only {passed} checks:\n{text}");
+    for check in [
+        "ok   boom(kaboom 💥) -> PP_ERR_PANIC with the message",
+        "ok   echo_nested(some(ok([Ada, Böb]))) round-trips",
+        "ok   live() = 0 after every counter is gone",
+        "ok   echo_color(7, out of range) -> PP_ERR_INVALID_ARGUMENT",
+        "ok   peek(handle with null self) -> PP_ERR_INVALID_ARGUMENT",
+        "ok   consume(foreign): the own handle was dropped",
+        "ok   8 threads x 300 rounds",
+    ] {
+        assert!(text.contains(check), "{what}: missing `{check}`:\n{text}");
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("definitely lost") && !err.contains("Invalid read"),
+        "{what}: {err}"
+    );
+}
+
+#[test]
+fn cpp_host_round_trips_every_type_through_every_plugin() {
+    for plugin in PLUGINS {
+        cpp_host(plugin, &[]);
+    }
+}
+
+#[test]
+fn cpp_host_is_clean_under_valgrind_with_every_plugin() {
+    for plugin in PLUGINS {
+        cpp_host(
+            plugin,
+            &[
+                "valgrind",
+                "--quiet",
+                "--keep-debuginfo=yes",
+                "--leak-check=full",
+                "--show-leak-kinds=definite,indirect",
+                "--errors-for-leak-kinds=definite,indirect",
+                "--error-exitcode=99",
+            ],
+        );
+    }
+}
