@@ -11,6 +11,9 @@
 #   which is added to the target's include directories (PUBLIC), so `#include
 #   "<world>.h"` works; the files are added to the target's sources, so they are
 #   generated before anything of the target compiles.
+# - LANG cpp writes <world>.h and <world>.hpp, and links the target to plugport::cpp
+#   (the helper header plugport/cpp.hpp and C++17), with the keyword signature
+#   (target_link_libraries(<t> PRIVATE ...)); use keywords for the target's other links.
 # - Dependencies: the generator runs again when a WIT file changes (every *.wit under a
 #   package directory, new ones included) or the plugport CLI is replaced, and at no
 #   other time. A change that breaks the world within its compatibility line fails the
@@ -92,6 +95,10 @@ function(plugport_generate)
   set_source_files_properties(${outputs} PROPERTIES GENERATED TRUE HEADER_FILE_ONLY TRUE)
   target_sources(${arg_TARGET} PRIVATE ${outputs})
   target_include_directories(${arg_TARGET} PUBLIC "${out}")
+  if(arg_LANG STREQUAL "cpp")
+    # <world>.hpp includes <plugport/cpp.hpp> and needs C++17.
+    target_link_libraries(${arg_TARGET} PRIVATE plugport::cpp)
+  endif()
   string(TOUPPER "${arg_LANG}" lang_upper)
   set(${arg_TARGET}_PLUGPORT_${lang_upper}_OUTPUTS "${outputs}" PARENT_SCOPE)
 endfunction()

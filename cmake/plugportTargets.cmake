@@ -23,8 +23,9 @@ set_target_properties(plugport::runtime_static PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${_plugport_prefix}/include"
   INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m")
 
-# The C++ helper headers (plugport gen --lang cpp writes the per-world ones next to the
-# generated C header); for now this carries the include directory and C++17.
+# The C++ helper header plugport/cpp.hpp, included by the <world>.hpp that
+# `plugport gen --lang cpp` writes next to <world>.h (docs/cpp.md): the include directory
+# and C++17. plugport_generate(... LANG cpp) links it.
 add_library(plugport::cpp INTERFACE IMPORTED)
 set_target_properties(plugport::cpp PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${_plugport_prefix}/include"
@@ -37,6 +38,7 @@ set_target_properties(plugport::plugport PROPERTIES
 foreach(_plugport_file
     "${_plugport_prefix}/lib/libplugport.so.${_plugport_version}"
     "${_plugport_prefix}/include/plugport.h"
+    "${_plugport_prefix}/include/plugport/cpp.hpp"
     "${_plugport_prefix}/bin/plugport")
   if(NOT EXISTS "${_plugport_file}")
     message(FATAL_ERROR "plugport package in ${_plugport_prefix} is incomplete: "

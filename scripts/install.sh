@@ -10,6 +10,7 @@
 #   <prefix>/lib/libplugport.so.X -> .so.X.Y.Z  and libplugport.so -> libplugport.so.X
 #   <prefix>/lib/libplugport.a                  the static runtime (link -lpthread -ldl -lm)
 #   <prefix>/include/plugport.h                 the runtime's C API
+#   <prefix>/include/plugport/cpp.hpp           the C++ helpers of `plugport gen --lang cpp`
 #   <prefix>/lib/pkgconfig/plugport.pc          `pkg-config --cflags --libs plugport`
 #   <prefix>/lib/cmake/plugport/                `find_package(plugport CONFIG REQUIRED)`:
 #       plugport::runtime, plugport::runtime_static, plugport::cpp, plugport::plugport
@@ -74,6 +75,9 @@ ln -sfn "libplugport.so.$version" "$prefix/lib/$soname"
 ln -sfn "$soname" "$prefix/lib/libplugport.so"
 install -m 0644 "$tdir/libplugport.a" "$prefix/lib/libplugport.a"
 install -m 0644 "$root/headers/plugport.h" "$prefix/include/plugport.h"
+# The C++ helper header of the generated <world>.hpp files (docs/cpp.md; plugport::cpp).
+install -d "$prefix/include/plugport"
+install -m 0644 "$root/headers/plugport/cpp.hpp" "$prefix/include/plugport/cpp.hpp"
 
 sed -e "/^#/d" -e "s|@PREFIX@|$prefix|g" -e "s|@LIBDIR@|$prefix/lib|g" \
     -e "s|@INCLUDEDIR@|$prefix/include|g" -e "s|@VERSION@|$version|g" \
@@ -89,7 +93,7 @@ sed -e "s|@VERSION@|$version|g" -e "s|@SIZEOF_VOID_P@|$sizeof_void_p|g" \
     "$root/cmake/plugportConfigVersion.cmake" >"$cm/plugportConfigVersion.cmake"
 
 echo "installed:"
-(cd "$prefix" && ls -d bin/plugport lib/libplugport* include/plugport.h lib/pkgconfig/plugport.pc \
+(cd "$prefix" && ls -d bin/plugport lib/libplugport* include/plugport.h include/plugport/cpp.hpp lib/pkgconfig/plugport.pc \
   lib/cmake/plugport/*) | sed 's/^/  /'
 cat <<MSG
 use it:

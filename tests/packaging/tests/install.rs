@@ -6,7 +6,8 @@
 //!   package;
 //! - build `tests/cmake-consumer` (copied out of the source tree, with a copy of the
 //!   greeter WIT) with `find_package(plugport CONFIG REQUIRED)` and `plugport_generate`:
-//!   a C plugin, a C++ host (libplugport.so) and a C host (libplugport.a) that answer; a second build with nothing changed runs
+//!   a C plugin, a C++ plugin and a C++ host (`plugport_generate(... LANG cpp)`,
+//!   libplugport.so) and a C host (libplugport.a) that answer; a second build with nothing changed runs
 //!   nothing, and touching the WIT regenerates the bindings (and rebuilds what includes
 //!   them);
 //! - build a C host with `pkg-config --cflags --libs plugport` and run it on the plugin.
@@ -143,6 +144,7 @@ fn install_then_consume_with_cmake_and_pkg_config() {
         "bin/plugport",
         "lib/libplugport.a",
         "include/plugport.h",
+        "include/plugport/cpp.hpp",
         "lib/pkgconfig/plugport.pc",
         "lib/cmake/plugport/plugportConfig.cmake",
         "lib/cmake/plugport/plugportConfigVersion.cmake",
@@ -196,6 +198,13 @@ fn install_then_consume_with_cmake_and_pkg_config() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "c++ host: Hello from CMake, Ada!\n"
+    );
+    // The C++ plugin (LANG cpp, greeter.hpp) in the C++ host.
+    let cpp_plugin = build.join("libgreeter_cmake_cpp.so");
+    let out = run(Command::new(&host).arg(&cpp_plugin).arg("Ada"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "c++ host: Bonjour from CMake, Ada!\n"
     );
     // The static C host: no libplugport.so needed at run time.
     let static_host = build.join("greeter-host-c-static");
