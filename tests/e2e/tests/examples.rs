@@ -227,3 +227,56 @@ fn cpp_hosts_and_plugins_leak_nothing_under_valgrind() {
         "1".into(),
     ]);
 }
+
+/// Waits up to 20 s for `path` to contain `needle`; returns the contents.
+fn wait_for(path: &std::path::Path, needle: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) || start.elapsed() > std::time::Duration::from_secs(20) {
+            return text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The C++ greeter host's `--watch` mode: a replaced file is reloaded and greets in its
+/// own language; a file the loader refuses leaves the old plugin serving.
+#[test]
+fn cpp_host_watch_reloads_a_replaced_plugin() {
+    let g = examples().join("greeter");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cpp_watch");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let plugin = dir.join("plugin.so");
+    let replace = |from: &std::path::Path| {
+        let tmp = dir.join(".tmp");
+        std::fs::copy(from, &tmp).unwrap();
+        std::fs::rename(&tmp, &plugin).unwrap();
+    };
+    replace(&g.join("libgreeter_fr.so"));
+    let log = dir.join("out.txt");
+    let mut child = Command::new(g.join("greeter-host-cpp"))
+        .env("GREETER_WATCH_MS", "20")
+        .args(["--watch".as_ref(), plugin.as_os_str(), "Ada".as_ref()])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let first = wait_for(&log, "Bonjour, Ada !");
+    replace(&g.join("libgreeter_zh.so"));
+    let second = wait_for(&log, "你好，Ada！");
+    std::fs::write(dir.join(".tmp"), "not a library").unwrap();
+    std::fs::rename(dir.join(".tmp"), &plugin).unwrap();
+    let third = wait_for(&log, "reload failed, still serving greeter-zh");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(first.contains("cpp host: Bonjour, Ada !"), "{first}");
+    assert!(
+        second.contains("cpp host: reloaded greeter-zh 1.0.0") && second.contains("你好，Ada！"),
+        "{second}"
+    );
+    assert!(
+        third.contains("reload failed, still serving greeter-zh 1.0.0"),
+        "{third}"
+    );
+}
