@@ -225,3 +225,43 @@ fn a_cpp_plugin_exports_only_entry_descriptor_and_live_objects() {
         "{text}"
     );
 }
+
+/// Every checked caller and validator of the C header that a C++ class needs is used:
+/// calls go through `<base>_call_<slot>`, arguments are checked with `<T>_check`, and no
+/// slot of a C table is called directly by a client.
+#[test]
+fn clients_use_every_checked_caller_and_slots_are_noexcept() {
+    for (label, world) in all_repo_worlds() {
+        let h = c::generate(&world).contents;
+        let hpp = cpp::generate(&world).contents;
+        let mut callers = 0;
+        for line in h.lines() {
+            let Some(rest) = line.strip_prefix("static inline pp_status ") else {
+                continue;
+            };
+            let name = rest.split('(').next().unwrap();
+            if name.contains("_call_") {
+                callers += 1;
+                assert!(
+                    hpp.contains(&format!("::{name}(")),
+                    "{label}: {name} is not used by the C++ header"
+                );
+            }
+        }
+        assert!(callers > 0 || !h.contains("_call_"), "{label}");
+        // Every slot function a server defines is noexcept and guarded.
+        for line in hpp
+            .lines()
+            .filter(|l| l.contains(" pp_slot_") && l.starts_with("inline"))
+        {
+            assert!(line.ends_with(" noexcept {"), "{label}: {line}");
+        }
+        // (and the plugin's initialisation runs under one more)
+        let slots = hpp.matches("::pp::detail::guard(").count() - 1;
+        let defs = hpp
+            .lines()
+            .filter(|l| l.starts_with("inline ::pp_status ") && l.contains("::pp_slot_"))
+            .count();
+        assert_eq!(slots, defs, "{label}: every slot runs under the guard");
+    }
+}

@@ -282,7 +282,11 @@ pub(super) fn server_slot(cx: &Ctx, f: &Fn, method: bool, instance: &str) -> Met
             }
         }
     }
-    body += instance;
+    // No implementation registered: the own arguments are dropped as for a refusal.
+    body += &instance.replace(
+        "    return PP_ERR_PANIC;\n",
+        &format!("{}    return PP_ERR_PANIC;\n", indent(&drop)),
+    );
     let args: Vec<String> =
         f.f.params
             .iter()
