@@ -3,7 +3,8 @@
 //! ASan+UBSan. The suites are a C++ host (the generated `hostile.hpp`) against the hostile
 //! C plugin (invalid results, a result pointing into its argument, a NULL slot and short
 //! tables), invalid arguments and exceptions sent into a C++ plugin, 8 threads at once,
-//! and unit tests of `headers/plugport/cpp.hpp`. Every run must pass with zero reports.
+//! unit tests of `headers/plugport/cpp.hpp`, and the typecov C++ host (through
+//! libplugport) against the typecov C++ plugin. Every run must pass with zero reports.
 //!
 //! Needs cmake, a C and C++ compiler with the sanitizer runtimes, GoogleTest
 //! (`libgtest-dev`) and valgrind, which `scripts/test.sh` installs.
@@ -33,7 +34,21 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
-/// Generates `hostile.h` and `hostile.hpp`, configures, builds and runs ctest with `args`;
+/// The folder of this test's profile (`target/<profile>`), whose libplugport.so the typecov
+/// C++ host links (built by `scripts/build-examples.sh`, or `cargo build -p plugport-capi`).
+fn runtime_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libplugport.so").is_file(),
+        "{} has no libplugport.so: run scripts/build-examples.sh (scripts/test.sh does) or \
+         cargo build -p plugport-capi",
+        dir.display()
+    );
+    dir
+}
+
+/// Generates `hostile.h`, `hostile.hpp`, `typecov.h` and `typecov.hpp`, configures, builds and runs ctest with `args`;
 /// returns ctest's output.
 fn ctest(name: &str, args: &[&str]) -> String {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -42,9 +57,14 @@ fn ctest(name: &str, args: &[&str]) -> String {
     let _ = fs::remove_dir_all(&dir);
     let gen = dir.join("gen");
     fs::create_dir_all(&gen).unwrap();
-    let world = load_world(&here().join("wit/hostile.wit"), None).expect("hostile.wit loads");
-    for file in [c::generate(&world), cpp::generate(&world)] {
-        fs::write(gen.join(&file.name), &file.contents).unwrap();
+    for wit in [
+        here().join("wit/hostile.wit"),
+        here().join("../wit/typecov.wit"),
+    ] {
+        let world = load_world(&wit, None).expect("the WIT loads");
+        for file in [c::generate(&world), cpp::generate(&world)] {
+            fs::write(gen.join(&file.name), &file.contents).unwrap();
+        }
     }
     let build = dir.join("build");
     run(Command::new("cmake")
@@ -53,6 +73,10 @@ fn ctest(name: &str, args: &[&str]) -> String {
         .arg("-B")
         .arg(&build)
         .arg(format!("-DPLUGPORT_GEN_DIR={}", gen.display()))
+        .arg(format!(
+            "-DPLUGPORT_RUNTIME_DIR={}",
+            runtime_dir().display()
+        ))
         .args(args));
     run(Command::new("cmake").arg("--build").arg(&build));
     let out = run(Command::new("ctest")
@@ -70,11 +94,13 @@ fn cpp_suites_pass_plain_and_under_valgrind() {
         "host_test_valgrind",
         "helpers_test ",
         "helpers_test_valgrind",
+        "typecov_cpp ",
+        "typecov_cpp_valgrind",
     ] {
         assert!(text.contains(suite), "{suite} did not run:\n{text}");
     }
     assert!(
-        text.contains("100% tests passed, 0 tests failed out of 4"),
+        text.contains("100% tests passed, 0 tests failed out of 6"),
         "{text}"
     );
 }
@@ -83,7 +109,7 @@ fn cpp_suites_pass_plain_and_under_valgrind() {
 fn cpp_suites_pass_under_asan_and_ubsan() {
     let text = ctest("sanitizers", &["-DPLUGPORT_SANITIZE=ON"]);
     assert!(
-        text.contains("100% tests passed, 0 tests failed out of 2"),
+        text.contains("100% tests passed, 0 tests failed out of 3"),
         "{text}"
     );
 }
