@@ -1,6 +1,6 @@
 //! The generated C++ headers (`plugport gen --lang cpp`), checked by real compilers: g++
 //! and clang++, as C++17 and C++20, with `-Wall -Wextra -Werror -pedantic`, with and
-//! without `-fno-exceptions -fno-rtti`, for every world of the repository; the headers of
+//! without `-fno-exceptions -fno-rtti`, and g++ as C++23 (`pp::result` = `std::expected`), for every world of the repository; the headers of
 //! several worlds in one translation unit; the export macro instantiated for every world;
 //! and a plugin built with it exports nothing but its entry, descriptor and live-objects
 //! function.
@@ -27,6 +27,8 @@ fn modes() -> Vec<Vec<&'static str>> {
             out.push(vec![cxx, std, "-fno-exceptions", "-fno-rtti"]);
         }
     }
+    // C++23, where pp::result is an alias of std::expected (libstdc++ 12 and later).
+    out.push(vec!["g++", "-std=c++2b"]);
     out
 }
 

@@ -11,7 +11,7 @@
  * it has hidden visibility, so a plugin exports nothing but its entry and descriptor.
  *
  *  - pp::result<T, E>, pp::unexpected<E>: modelled on std::expected (an alias of it where
- *    the standard library has it); .value() throws pp::bad_result_access only when
+ *    the standard library has it: __cpp_lib_expected, C++23); .value() throws pp::bad_result_access only when
  *    exceptions are enabled, else it aborts. Nothing else here throws.
  *  - pp::span<T>: a pointer and a length (C++17 has no std::span).
  *  - pp::owned_string, pp::owned_list<T>, pp::owned<T>: owned results (docs/abi.md section
@@ -50,7 +50,7 @@
 #define PP_CPP_EXCEPTIONS 1
 #include <exception>
 #endif
-#if defined(__cpp_lib_expected) && __cpp_lib_expected >= 202211L
+#if defined(__cpp_lib_expected) && __cpp_lib_expected >= 202202L
 #include <expected>
 #define PP_CPP_STD_EXPECTED 1
 #endif
