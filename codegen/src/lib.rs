@@ -5,12 +5,14 @@
 //! - [`names`]: the C names of every item (`docs/abi.md` section 4), shared by back ends.
 //! - [`c`]: the C header back end.
 //! - [`rust`]: the Rust back end (guest and host bindings).
+//! - [`go`]: the Go back end (host and plugin packages, on cgo; docs/go.md).
 //! - [`builder`]: the build-script API ([`Builder`]).
 
 pub mod baseline;
 pub mod builder;
 pub mod c;
 pub mod frontend;
+pub mod go;
 pub mod names;
 pub mod rust;
 
