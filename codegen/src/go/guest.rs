@@ -122,7 +122,7 @@ fn main_file(ctx: &Ctx) -> String {
     }
     body += "}\n\nvar gpExports atomic.Pointer[Exports]\n\n";
     body +=
-        "// Export registers the plugin's implementation. Call it once, from an init function of\n// the plugin's main package (the entry refuses to initialise without it); it panics\n// when a field is nil.\nfunc Export(e Exports) {{\n";
+        "// Export registers the plugin's implementation. Call it once, from an init function of\n// the plugin's main package (the entry refuses to initialise without it); it panics\n// when a field is nil.\nfunc Export(e Exports) {\n";
     for (n, _, _) in &fields {
         body += &format!(
             "\tif e.{n} == nil {{\n\t\tpanic(\"{}.Export: Exports.{n} is nil\")\n\t}}\n",
