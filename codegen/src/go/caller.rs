@@ -277,9 +277,9 @@ pub(crate) fn client(ctx: &Ctx, iface: &Interface, dir: Dir) -> String {
         out += &go_method(
             ctx,
             slot,
-            &format!("c {name}"),
+            &format!("gpC {name}"),
             &m,
-            "C.uintptr_t(c.t)",
+            "C.uintptr_t(gpC.t)",
             "",
             &doc,
         );
@@ -367,14 +367,15 @@ func gpLowerBorrow{r}(_ *plugport.Arena, r *{name}) (uintptr, uintptr) {{
             ),
             None => "return plugport.ErrClosed".into(),
         };
-        let prelude = format!("\tgpSelf := r.self.Load()\n\tif gpSelf == 0 {{\n\t\t{zero}\n\t}}\n");
+        let prelude =
+            format!("\tgpSelf := gpP.self.Load()\n\tif gpSelf == 0 {{\n\t\t{zero}\n\t}}\n");
         let doc = format!("// {m} calls `{}`.\n", slot.what);
         out += &go_method(
             ctx,
             slot,
-            &format!("r *{name}"),
+            &format!("gpP *{name}"),
             &m,
-            "C.uintptr_t(gpSelf), C.uintptr_t(r.vtable)",
+            "C.uintptr_t(gpSelf), C.uintptr_t(gpP.vtable)",
             &prelude,
             &doc,
         );
