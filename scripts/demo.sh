@@ -8,15 +8,26 @@ out=$root/build
 
 g=$out/greeter
 c=$out/codec
-for host in greeter-host-c greeter-host-rust; do
-  for plugin in libgreeter_en.so libgreeter_zh.so; do
+# A Go plugin in the Go host would put two Go runtimes in one process, which Go does not
+# support (golang/go#18976; docs/go.md): that pair is skipped until process isolation.
+go_pair() {
+  case "$1" in *-go) case "$2" in *_go.so)
+    echo
+    echo "### $1  x  $2: skipped (a Go plugin in a Go host means two Go runtimes in one process: unsupported, docs/go.md)"
+    return 0 ;; esac ;; esac
+  return 1
+}
+for host in greeter-host-c greeter-host-rust greeter-host-go; do
+  for plugin in libgreeter_en.so libgreeter_zh.so libgreeter_en_go.so; do
+    go_pair "$host" "$plugin" && continue
     echo
     echo "### $host  x  $plugin"
     "$g/$host" "$g/$plugin" World 世界
   done
 done
-for host in codec-host-c codec-host-rust; do
-  for plugin in libcodec_rust.so libcodec_c.so; do
+for host in codec-host-c codec-host-rust codec-host-go; do
+  for plugin in libcodec_rust.so libcodec_c.so libcodec_go.so; do
+    go_pair "$host" "$plugin" && continue
     echo
     echo "### $host  x  $plugin"
     "$c/$host" "$c/$plugin" 4
