@@ -12,6 +12,8 @@ command -v clang++ >/dev/null 2>&1 || missing+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v go >/dev/null 2>&1 || missing+=(golang-go)        # Go bindings (docs/go.md)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config) # cgo finds libplugport
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing system packages: ${missing[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
@@ -29,3 +31,21 @@ echo "== build the examples (plugins and hosts from freshly generated bindings)"
 PROFILE=dev "$root/scripts/build-examples.sh" "$root/target/examples"
 echo "== cargo test"
 PLUGPORT_EXAMPLES="$root/target/examples" cargo test --workspace
+
+# ---------------------------------------------------------------------------------------
+# Go (docs/go.md): the runtime module bridge/go and the Go examples (with the bindings
+# build-examples.sh generated into them): gofmt must list nothing, go vet must pass, and
+# go test runs with the race detector (the greeter tests call from 8 goroutines at once).
+echo "== Go: gofmt -l, go vet, go test -race"
+export PKG_CONFIG_PATH="$root/target/debug/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" GOTOOLCHAIN=local GOFLAGS=-mod=mod
+export PLUGPORT_EXAMPLES="$root/target/examples"
+go_modules=(bridge/go examples/greeter/host-go examples/greeter/plugin-en-go examples/codec/host-go examples/codec/plugin-go)
+unformatted=$(gofmt -l "${go_modules[@]}")
+if [ -n "$unformatted" ]; then
+  echo "gofmt -l lists files that are not formatted:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+for m in "${go_modules[@]}"; do
+  (cd "$m" && go vet ./... && go test -race -count=1 ./...)
+done
