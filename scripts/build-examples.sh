@@ -95,7 +95,11 @@ echo "== lifecycle built into $lc"
 # each Go example's module (gitignored), the Go hosts and the Go plugins
 # (-buildmode=c-shared). Layout: OUT/greeter/{greeter-host-go, libgreeter_en_go.so},
 # OUT/codec/{codec-host-go, libcodec_go.so}; $tdir/pkgconfig/plugport.pc.
-echo "== Go: plugport.pc, bindings, hosts and plugins ($(go version 2>/dev/null || echo 'go missing'))"
+command -v go >/dev/null 2>&1 || {
+  echo "build-examples: 'go' not found: the Go examples need Go 1.22 or later and pkg-config (scripts/test.sh installs golang-go and pkg-config)" >&2
+  exit 1
+}
+echo "== Go: plugport.pc, bindings, hosts and plugins ($(go version))"
 pcdir=$tdir/pkgconfig
 mkdir -p "$pcdir"
 pp_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
