@@ -115,6 +115,7 @@ go_gen examples/greeter/wit examples/greeter/host-go go-host
 go_gen examples/greeter/wit examples/greeter/plugin-en-go go-guest --plugin-name greeter-en-go --plugin-version 1.0.0
 go_gen examples/codec/wit examples/codec/host-go go-host
 go_gen examples/codec/wit examples/codec/plugin-go go-guest --plugin-name codec-go --plugin-version 1.0.0
+go_gen tests/wit/typecov.wit tests/typecov/host-go go-host # its go test loads OUT/typecov plugins
 (cd examples/greeter/host-go && go build -o "$go_out/greeter/greeter-host-go" .)
 (cd examples/greeter/plugin-en-go && go build -buildmode=c-shared -o "$go_out/greeter/libgreeter_en_go.so" .)
 (cd examples/codec/host-go && go build -o "$go_out/codec/codec-host-go" .)
