@@ -94,7 +94,8 @@ echo "== lifecycle built into $lc"
 # Go (docs/go.md): the pkg-config file of libplugport, fresh Go bindings generated into
 # each Go example's module (gitignored), the Go hosts and the Go plugins
 # (-buildmode=c-shared). Layout: OUT/greeter/{greeter-host-go, libgreeter_en_go.so},
-# OUT/codec/{codec-host-go, libcodec_go.so}; $tdir/pkgconfig/plugport.pc.
+# OUT/codec/{codec-host-go, libcodec_go.so}, OUT/typecov/libtypecov_go.so;
+# $tdir/pkgconfig/plugport.pc.
 command -v go >/dev/null 2>&1 || {
   echo "build-examples: 'go' not found: the Go examples need Go 1.22 or later and pkg-config (scripts/test.sh installs golang-go and pkg-config)" >&2
   exit 1
@@ -116,9 +117,11 @@ go_gen examples/greeter/wit examples/greeter/plugin-en-go go-guest --plugin-name
 go_gen examples/codec/wit examples/codec/host-go go-host
 go_gen examples/codec/wit examples/codec/plugin-go go-guest --plugin-name codec-go --plugin-version 1.0.0
 go_gen tests/wit/typecov.wit tests/typecov/host-go go-host # its go test loads OUT/typecov plugins
+go_gen tests/wit/typecov.wit tests/typecov/plugin-go go-guest --plugin-name typecov-go --plugin-version 1.0.0
 (cd examples/greeter/host-go && go build -o "$go_out/greeter/greeter-host-go" .)
 (cd examples/greeter/plugin-en-go && go build -buildmode=c-shared -o "$go_out/greeter/libgreeter_en_go.so" .)
 (cd examples/codec/host-go && go build -o "$go_out/codec/codec-host-go" .)
 (cd examples/codec/plugin-go && go build -buildmode=c-shared -o "$go_out/codec/libcodec_go.so" .)
-rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/codec/libcodec_go.h" # cgo's export headers
-echo "== Go built into $out/greeter and $out/codec"
+(cd tests/typecov/plugin-go && go build -buildmode=c-shared -o "$go_out/typecov/libtypecov_go.so" .)
+rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/codec/libcodec_go.h" "$go_out/typecov/libtypecov_go.h" # cgo's export headers
+echo "== Go built into $out/greeter, $out/codec and $out/typecov"
