@@ -113,6 +113,7 @@ export PLUGPORT_GO_CALLERS_SHIM=1
 go_out=$(cd "$out" && pwd) # the go builds run in the module directories
 go_gen() { "$tdir/plugport" gen "$1" --out "$2" --lang "$3" "${@:4}" >/dev/null; }
 go_gen examples/greeter/wit examples/greeter/host-go go-host
+go_gen examples/greeter/wit-1.1 examples/greeter/host-go/v11 go-host # for the minor-version test
 go_gen examples/greeter/wit examples/greeter/plugin-en-go go-guest --plugin-name greeter-en-go --plugin-version 1.0.0
 go_gen examples/codec/wit examples/codec/host-go go-host
 go_gen examples/codec/wit examples/codec/plugin-go go-guest --plugin-name codec-go --plugin-version 1.0.0

@@ -87,6 +87,12 @@ pub fn generate(world: &World, side: GoSide, opts: &GoOptions) -> Vec<GeneratedF
         GoSide::Host => host::generate(&ctx),
         GoSide::Guest => guest::generate(&ctx, opts),
     };
+    let sym = global_prefix(world, side);
+    let (main, export, c) = (
+        globalize(&main, &sym),
+        globalize(&export, &sym),
+        globalize(&c, &sym),
+    );
     files.push(GeneratedFile {
         name: format!("{pkg}/{pkg}.go"),
         contents: format!("{}\n", main.trim_end()),
@@ -100,6 +106,27 @@ pub fn generate(world: &World, side: GoSide, opts: &GoOptions) -> Vec<GeneratedF
         contents: c,
     });
     files
+}
+
+/// The prefix of the C symbols a package defines with external linkage (its `//export`
+/// functions and a few C functions of the companion file): `gp`, `h` or `g` for the side,
+/// and 12 hex digits of the world's fingerprint. Two generated packages linked into one
+/// binary (a host of greeter 1.0 and one of greeter 1.1, say) must not define one symbol
+/// twice; within a package the code uses the short names that [`globalize`] replaces.
+fn global_prefix(world: &World, side: GoSide) -> String {
+    let side = match side {
+        GoSide::Host => 'h',
+        GoSide::Guest => 'g',
+    };
+    format!("gp{side}{}", &world.fingerprint()[..12])
+}
+
+/// Replaces the short names of the package's external C symbols with prefixed ones.
+fn globalize(text: &str, sym: &str) -> String {
+    text.replace("gpx_", &format!("{sym}x_"))
+        .replace("gp_imports_table", &format!("{sym}_imports_table"))
+        .replace("gp_vtable_ptr_", &format!("{sym}_vtable_ptr_"))
+        .replace("gp_imports_ptr", &format!("{sym}_imports_ptr"))
 }
 
 /// Who provides an item: the plugin (exports) or the host (imports).
