@@ -2,6 +2,7 @@ package hostgo
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,10 +16,9 @@ import (
 	"example.invalid/plugport/tests/typecov/host-go/typecov"
 )
 
-// plugins are the typecov plugins of the other languages, as built by
+// pluginPaths are the typecov plugins of the other languages, as built by
 // scripts/build-examples.sh into $PLUGPORT_EXAMPLES/typecov.
-func plugins(t *testing.T) []string {
-	t.Helper()
+func pluginPaths() ([]string, error) {
 	dir := os.Getenv("PLUGPORT_EXAMPLES")
 	if dir == "" {
 		dir = "../../../target/examples"
@@ -27,12 +27,23 @@ func plugins(t *testing.T) []string {
 	for _, f := range []string{"libtypecov_c.so", "libtypecov_rust.so"} {
 		p := filepath.Join(dir, "typecov", f)
 		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("%s missing: run scripts/build-examples.sh %s first (%v)", p, dir, err)
+			return nil, fmt.Errorf("%s missing: run scripts/build-examples.sh %s first (%v)", p, dir, err)
 		}
 		out = append(out, p)
 	}
-	return out
+	return out, nil
 }
+
+func plugins(t *testing.T) []string {
+	t.Helper()
+	paths, err := pluginPaths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths
+}
+
+func loadB(path string) (*typecov.World, error) { return typecov.Load(path, typecov.Imports{}) }
 
 func load(t *testing.T, path string) *typecov.World {
 	t.Helper()
