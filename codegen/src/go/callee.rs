@@ -166,7 +166,7 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
 pub(crate) const GO_CALLEE_COMMON: &str = "\
 // gpPanicked turns a recovered panic into PP_ERR_PANIC with its message.
 func gpPanicked(errp uintptr, r any) plugport.Status {
-	plugport.SetError(errp, fmt.Sprint(\"panic: \", r))
+	plugport.SetError(errp, fmt.Sprint(r))
 	return plugport.StatusPanic
 }
 
