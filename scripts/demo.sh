@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: builds the example plugins from freshly generated bindings, then loads every
-# plugin in every host (C and Rust) and prints what they answer.
+# plugin in every host (C, Rust and Go) and prints what they answer.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build
