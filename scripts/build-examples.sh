@@ -93,7 +93,7 @@ echo "== lifecycle built into $lc"
 # ---------------------------------------------------------------------------------------
 # Go (docs/go.md): the pkg-config file of libplugport, fresh Go bindings generated into
 # each Go example's module (gitignored), the Go hosts and the Go plugins
-# (-buildmode=c-shared). Layout: OUT/greeter/{greeter-host-go, libgreeter_en_go.so},
+# (-buildmode=c-shared). Layout: OUT/greeter/{greeter-host-go, libgreeter_en_go.so, libgreeter_zh_go.so},
 # OUT/codec/{codec-host-go, libcodec_go.so}, OUT/typecov/libtypecov_go.so;
 # $tdir/pkgconfig/plugport.pc.
 command -v go >/dev/null 2>&1 || {
@@ -115,14 +115,16 @@ go_gen() { "$tdir/plugport" gen "$1" --out "$2" --lang "$3" "${@:4}" >/dev/null;
 go_gen examples/greeter/wit examples/greeter/host-go go-host
 go_gen examples/greeter/wit-1.1 examples/greeter/host-go/v11 go-host # for the minor-version test
 go_gen examples/greeter/wit examples/greeter/plugin-en-go go-guest --plugin-name greeter-en-go --plugin-version 1.0.0
+go_gen examples/greeter/wit examples/greeter/plugin-zh-go go-guest --plugin-name greeter-zh-go --plugin-version 1.0.0
 go_gen examples/codec/wit examples/codec/host-go go-host
 go_gen examples/codec/wit examples/codec/plugin-go go-guest --plugin-name codec-go --plugin-version 1.0.0
 go_gen tests/wit/typecov.wit tests/typecov/host-go go-host # its go test loads OUT/typecov plugins
 go_gen tests/wit/typecov.wit tests/typecov/plugin-go go-guest --plugin-name typecov-go --plugin-version 1.0.0
 (cd examples/greeter/host-go && go build -o "$go_out/greeter/greeter-host-go" .)
 (cd examples/greeter/plugin-en-go && go build -buildmode=c-shared -o "$go_out/greeter/libgreeter_en_go.so" .)
+(cd examples/greeter/plugin-zh-go && go build -buildmode=c-shared -o "$go_out/greeter/libgreeter_zh_go.so" .)
 (cd examples/codec/host-go && go build -o "$go_out/codec/codec-host-go" .)
 (cd examples/codec/plugin-go && go build -buildmode=c-shared -o "$go_out/codec/libcodec_go.so" .)
 (cd tests/typecov/plugin-go && go build -buildmode=c-shared -o "$go_out/typecov/libtypecov_go.so" .)
-rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/codec/libcodec_go.h" "$go_out/typecov/libtypecov_go.h" # cgo's export headers
+rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/greeter/libgreeter_zh_go.h" "$go_out/codec/libcodec_go.h" "$go_out/typecov/libtypecov_go.h" # cgo's export headers
 echo "== Go built into $out/greeter, $out/codec and $out/typecov"

@@ -18,7 +18,7 @@ go_pair() {
   return 1
 }
 for host in greeter-host-c greeter-host-rust greeter-host-go; do
-  for plugin in libgreeter_en.so libgreeter_zh.so libgreeter_en_go.so; do
+  for plugin in libgreeter_en.so libgreeter_zh.so libgreeter_en_go.so libgreeter_zh_go.so; do
     go_pair "$host" "$plugin" && continue
     echo
     echo "### $host  x  $plugin"

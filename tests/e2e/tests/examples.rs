@@ -92,7 +92,7 @@ fn greeter_every_host_loads_every_plugin_and_the_plugin_logs_through_the_host() 
 }
 
 /// The pairs with a Go host or a Go plugin: (host, plugin, who, answer, language).
-const GO_GREETER_PAIRS: [(&str, &str, &str, &str, &str); 5] = [
+const GO_GREETER_PAIRS: [(&str, &str, &str, &str, &str); 7] = [
     (
         "greeter-host-go",
         "libgreeter_en.so",
@@ -120,6 +120,20 @@ const GO_GREETER_PAIRS: [(&str, &str, &str, &str, &str); 5] = [
         "rust host",
         "Hello, 世界!",
         "en-x-go",
+    ),
+    (
+        "greeter-host-c",
+        "libgreeter_zh_go.so",
+        "c host",
+        "你好，世界！",
+        "zh-CN-x-go",
+    ),
+    (
+        "greeter-host-rust",
+        "libgreeter_zh_go.so",
+        "rust host",
+        "你好，Ada！",
+        "zh-CN-x-go",
     ),
     // The second name of the same run.
     (
@@ -154,8 +168,11 @@ fn greeter_go_host_loads_c_and_rust_plugins_and_go_plugin_answers_c_and_rust_hos
             2,
             "{host} x {plugin}: expected one logger call per name\n{text}"
         );
-        if plugin.contains("_go") {
+        if plugin.contains("en_go") {
             assert!(text.contains("greeting in English (Go)"), "{text}");
+        }
+        if plugin.contains("zh_go") {
+            assert!(text.contains("greeting in Chinese (Go)"), "{text}");
         }
     }
 }
