@@ -12,6 +12,22 @@ use plugport::ir::World;
 use plugport_codegen::frontend;
 use plugport_codegen::go::{self, GoOptions, GoSide};
 
+const KEYWORDS_WIT: &str = "package test:kw@1.0.0;
+
+interface %type {
+  variant status { ok, error(string), tag(u8) }
+  record rec { error: string, tag: u32, default: bool }
+  resource handle { constructor(); close: func(); has-close: func() -> bool; }
+  check: func(s: status, r: rec, %type: u8, range: string) -> result<rec, status>;
+  has-check: func() -> bool;
+}
+
+world go {
+  export %type;
+  import %type;
+}
+";
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -40,12 +56,22 @@ fn fixture_worlds() -> Vec<(String, World)> {
     paths.push(root.join("tests/wit/multi"));
     paths.push(root.join("examples/greeter/wit"));
     paths.push(root.join("examples/codec/wit"));
+    // Names that are Go keywords or clash with generated ones: a world named `go`, an
+    // interface `type`, a variant case `tag` and `error`, fields `error` and `tag`,
+    // parameters `type` and `range`, methods `close` and `has-close` (a resource handle
+    // has Close and Has<Method>), an interface both imported and exported.
+    let kw = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "go-backend-keywords-{:?}.wit",
+        std::thread::current().id()
+    ));
+    std::fs::write(&kw, KEYWORDS_WIT).expect("write keywords fixture");
+    paths.push(kw);
     let mut worlds = Vec::new();
     for p in paths {
         let w = frontend::load_world(&p, None).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         worlds.push((p.display().to_string(), w));
     }
-    assert!(worlds.len() >= 6, "fixtures went missing: {}", worlds.len());
+    assert!(worlds.len() >= 7, "fixtures went missing: {}", worlds.len());
     worlds
 }
 

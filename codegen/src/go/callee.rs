@@ -9,7 +9,7 @@ use plugport::ir::{Type, TypeId};
 
 use super::caller::{go_sig, method_name, param_names};
 use super::types::{go_ty, lift_at, lower_at};
-use super::{Ctx, Owner, ParamKind, Slot};
+use super::{Ctx, Dir, Owner, ParamKind, Slot};
 
 /// How the `//export` function finds the implementation.
 pub(crate) enum Impl {
@@ -121,10 +121,13 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
             ctx.go.ty(*r)
         ),
         (Owner::Iface(i), Impl::HostSlot) => {
-            format!("gpImports(gpSlot).{}.{m}", ctx.go.iface(&i.name))
+            format!(
+                "gpImports(gpSlot).{}.{m}",
+                ctx.go.iface(Dir::Import, &i.name)
+            )
         }
         (Owner::Iface(i), Impl::Registered) => {
-            format!("gpExported().{}.{m}", ctx.go.iface(&i.name))
+            format!("gpExported().{}.{m}", ctx.go.iface(Dir::Export, &i.name))
         }
         (Owner::World, Impl::HostSlot) => format!("gpImports(gpSlot).{m}"),
         (Owner::World, Impl::Registered) => format!("gpExported().{m}"),

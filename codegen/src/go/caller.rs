@@ -17,14 +17,25 @@ pub(crate) fn method_name(ctx: &Ctx, f: &Function) -> String {
         FunctionKind::Constructor(r) => format!("New{}", rname(r)),
         FunctionKind::Static(r) => format!("{}{}", rname(r), camel(&f.name)),
         FunctionKind::Method(_) => {
+            // A handle has Close and a Has<Method> per method.
             let n = camel(&f.name);
-            if n == "Close" || n.starts_with("Has") {
-                format!("{n}_")
+            if n == "Close" {
+                "Close_".into()
+            } else if n.starts_with("Has") {
+                format!("{n}Method")
             } else {
                 n
             }
         }
-        FunctionKind::Freestanding => camel(&f.name),
+        FunctionKind::Freestanding => {
+            // Clients have a Has<Fn> per function.
+            let n = camel(&f.name);
+            if n.starts_with("Has") {
+                format!("{n}Func")
+            } else {
+                n
+            }
+        }
     }
 }
 
@@ -261,7 +272,7 @@ pub(crate) fn go_method(
 /// The client of an interface the other side implements: a struct with one method per
 /// slot (and a Has method each).
 pub(crate) fn client(ctx: &Ctx, iface: &Interface, dir: Dir) -> String {
-    let name = ctx.go.iface(&iface.name);
+    let name = ctx.go.iface(dir, &iface.name);
     let side = if dir == Dir::Export { "plugin" } else { "host" };
     let mut out = format!(
         "// {name} calls the {side}'s interface `{}` (its function table). The zero value has no\n// table: every call returns plugport.ErrUnsupported.\ntype {name} struct{{ t uintptr }}\n\n",

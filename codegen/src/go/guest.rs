@@ -65,7 +65,7 @@ fn main_file(ctx: &Ctx) -> String {
     let mut fields = Vec::new();
     let mut host_methods = String::new();
     for (dir, i) in ctx.interfaces() {
-        let name = ctx.go.iface(&i.name);
+        let name = ctx.go.iface(dir, &i.name);
         if dir == Dir::Export {
             body += &format!(
                 "// {name} is the plugin's implementation of the exported interface `{}`; hosts call\n// it from any thread at once. A returned error becomes PP_ERR_PANIC with its message\n// (PP_ERR_INVALID_ARGUMENT when it wraps plugport.ErrInvalidArgument); a panic is\n// recovered into PP_ERR_PANIC.\ntype {name} interface {{\n",

@@ -75,7 +75,7 @@ fn main_file(ctx: &Ctx) -> String {
     // Imported interfaces: implemented by the host.
     let mut fields = Vec::new();
     for (dir, i) in ctx.interfaces() {
-        let name = ctx.go.iface(&i.name);
+        let name = ctx.go.iface(dir, &i.name);
         if dir == Dir::Import {
             body += &format!(
                 "// {name} is the host's implementation of the imported interface `{}`: the plugin\n// calls it, from any thread. A returned error becomes PP_ERR_PANIC with its message\n// (PP_ERR_INVALID_ARGUMENT when it wraps plugport.ErrInvalidArgument); a panic is\n// recovered into PP_ERR_PANIC.\ntype {name} interface {{\n",
@@ -210,7 +210,7 @@ func (w *World) Close() {{
         .collect();
     for (dir, i) in ctx.interfaces() {
         if dir == Dir::Export {
-            let name = ctx.go.iface(&i.name);
+            let name = ctx.go.iface(Dir::Export, &i.name);
             used.push(name.to_string());
             body += &format!(
                 "// {name} is the plugin's interface `{}` (its current image's table).\nfunc (w *World) {name}() {name} {{\n\treturn {name}{{t: uintptr(C.gp_get_{}(C.uintptr_t(w.p.Exports())))}}\n}}\n\n",

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use plugport::ir::{TypeDefKind, TypeId, World, WorldItem};
 
-use super::GoSide;
+use super::{Dir, GoSide};
 use crate::names::CNames;
 
 /// Go keywords and predeclared names a parameter must not shadow.
@@ -111,8 +111,10 @@ pub struct GoNames {
     /// Go type name per type id, for types that get a Go definition (records, tuples,
     /// variants, enums, flags, resources, named aliases); empty for the others.
     pub types: Vec<String>,
-    /// Go name per interface name (client struct or implementation interface).
-    pub ifaces: Vec<(String, String)>,
+    /// Go name per interface (direction, name): a client struct or an implementation
+    /// interface. An interface both imported and exported gets two names, the second with
+    /// `Import` or `Export` appended.
+    pub ifaces: Vec<(Dir, String, String)>,
 }
 
 impl GoNames {
@@ -167,25 +169,28 @@ impl GoNames {
             *slot = unique(want, alt);
         }
         let mut ifaces = Vec::new();
-        for item in world.imports.iter().chain(&world.exports) {
-            if let WorldItem::Interface(i) = item {
-                if ifaces.iter().any(|(n, _)| n == &i.name) {
-                    continue;
+        for (dir, items) in [(Dir::Import, &world.imports), (Dir::Export, &world.exports)] {
+            for item in items.iter() {
+                if let WorldItem::Interface(i) = item {
+                    let want = camel(&i.name);
+                    let alt = match dir {
+                        Dir::Import => format!("{want}Import"),
+                        Dir::Export => format!("{want}Export"),
+                    };
+                    let go = unique(want, alt);
+                    ifaces.push((dir, i.name.clone(), go));
                 }
-                let want = camel(&i.name);
-                let go = unique(want.clone(), format!("{want}Iface"));
-                ifaces.push((i.name.clone(), go));
             }
         }
         GoNames { types, ifaces }
     }
 
-    /// The Go name of interface `name`.
-    pub fn iface(&self, name: &str) -> &str {
+    /// The Go name of interface `name` on side `dir`.
+    pub fn iface(&self, dir: Dir, name: &str) -> &str {
         self.ifaces
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, g)| g.as_str())
+            .find(|(d, n, _)| *d == dir && n == name)
+            .map(|(_, _, g)| g.as_str())
             .expect("interface of the world")
     }
 

@@ -16,10 +16,15 @@ pub(crate) fn callers(ctx: &Ctx) -> String {
     let mut out = String::from(
         "\n/* ---- TEMPORARY (plugport Go back end, codegen/src/go/shim.rs): unchecked stand-ins for\n * the checked callers and trampolines, until the C back end generates them. ---- */\n#ifndef PLUGPORT_CALLERS_V1\n#include <string.h>\n#ifndef PP_GO_SHIM_CORE\n#define PP_GO_SHIM_CORE\ntypedef struct pp_error { pp_string message; pp_dealloc_fn dealloc; } pp_error;\nstatic inline void pp_error_release(pp_error *e) {\n    if (e->dealloc != NULL && e->message.len > 0 && e->message.ptr != NULL) {\n        e->dealloc((void *)(uintptr_t)e->message.ptr, e->message.len, 1);\n    }\n    e->message.ptr = NULL;\n    e->message.len = 0;\n}\n#endif\n",
     );
+    let mut done = std::collections::HashSet::new();
     for slot in &ctx.slots {
         let f = slot.f;
         let stem = ctx.caller_stem(slot);
         let s = &slot.cslot;
+        // An interface both imported and exported has one table type: one caller.
+        if !done.insert(format!("{stem}_{s}")) {
+            continue;
+        }
         let table = ctx.table_type(slot);
         let (target_decl, tbl, first) = match slot.owner {
             Owner::Method(r) => (

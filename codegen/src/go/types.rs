@@ -214,12 +214,7 @@ pub(crate) fn declarations(ctx: &Ctx) -> String {
                 let rows: Vec<(String, String)> = cases
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| {
-                        (
-                            format!("{name}{}", camel(&c.name)),
-                            format!("{name}Tag = {i}"),
-                        )
-                    })
+                    .map(|(i, c)| (case_const(&name, &c.name), format!("{name}Tag = {i}")))
                     .collect();
                 out += &aligned(&rows);
                 out += ")\n\n";
@@ -237,19 +232,16 @@ pub(crate) fn declarations(ctx: &Ctx) -> String {
                     "// Error describes the case, so {name} is usable as the error of a WIT result.\nfunc (v {name}) Error() string {{\n\tswitch v.Tag {{\n"
                 );
                 for c in cases {
-                    let cn = camel(&c.name);
+                    let cn = case_const(&name, &c.name);
                     match &c.ty {
                         Some(_) => {
                             out += &format!(
-                            "\tcase {name}{cn}:\n\t\treturn fmt.Sprintf(\"{wit}: {}(%v)\", v.{})\n",
-                            c.name,
-                            field_name(&c.name)
-                        )
+                                "\tcase {cn}:\n\t\treturn fmt.Sprintf(\"{wit}: {}(%v)\", v.{})\n",
+                                c.name,
+                                field_name(&c.name)
+                            )
                         }
-                        None => {
-                            out +=
-                                &format!("\tcase {name}{cn}:\n\t\treturn \"{wit}: {}\"\n", c.name)
-                        }
+                        None => out += &format!("\tcase {cn}:\n\t\treturn \"{wit}: {}\"\n", c.name),
                     }
                 }
                 out +=
@@ -264,6 +256,17 @@ pub(crate) fn declarations(ctx: &Ctx) -> String {
     out
 }
 
+/// The constant of case `case` of variant `name`: `ShapeCircle` (`StatusTag_` for a
+/// case `tag`, whose plain name is the variant's tag type).
+fn case_const(name: &str, case: &str) -> String {
+    let c = camel(case);
+    if c == "Tag" {
+        format!("{name}Tag_")
+    } else {
+        format!("{name}{c}")
+    }
+}
+
 /// Lines `\t<name> <rest>` with the names padded to one column, as gofmt aligns
 /// struct fields and const specs.
 pub(crate) fn aligned(rows: &[(String, String)]) -> String {
@@ -273,11 +276,12 @@ pub(crate) fn aligned(rows: &[(String, String)]) -> String {
         .collect()
 }
 
-/// A struct field or variant case name; `Tag` is taken by variants.
+/// A struct field or variant case name; `Tag` is taken by variants and `Error` by the
+/// Error method of records and variants.
 fn field_name(wit: &str) -> String {
     let c = camel(wit);
-    if c == "Tag" {
-        "Tag_".into()
+    if c == "Tag" || c == "Error" {
+        format!("{c}_")
     } else {
         c
     }
@@ -360,7 +364,7 @@ fn conversion(ctx: &Ctx, id: TypeId) -> String {
                 for c in cases {
                     if let Some(ty) = &c.ty {
                         let f = field_name(&c.name);
-                        let k = format!("{t}{}", camel(&c.name));
+                        let k = case_const(&t, &c.name);
                         lift += &format!(
                             "\tcase {k}:\n\t\tv.{f} = {}\n",
                             lift_at(ctx, ty, "b", &vo, "gpD")
