@@ -15,7 +15,7 @@ mod callee;
 mod caller;
 mod guest;
 mod host;
-pub mod names;
+pub(crate) mod names;
 mod shim;
 mod types;
 
