@@ -7,9 +7,9 @@
 //! (`<pkg>.go`), a Go file with the `//export` functions C calls (`<pkg>_export.go`, whose
 //! preamble holds declarations only, as cgo requires) and a companion C file
 //! (`<pkg>_cgo.c`) with the function tables and the shims between them and the `//export`
-//! functions. Modules: [`names`] (Go identifiers), [`types`] (Go types and conversions),
-//! [`caller`] (calls into C tables), [`callee`] (C tables calling Go), [`host`] and
-//! [`guest`] (the two packages), [`shim`] (temporary stand-in for the checked callers).
+//! functions. Modules: `names` (Go identifiers), `types` (Go types and conversions),
+//! `caller` (calls into C tables), `callee` (C tables calling Go), `host` and `guest`
+//! (the two packages), `shim` (temporary stand-in for the checked callers).
 
 mod callee;
 mod caller;
