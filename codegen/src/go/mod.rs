@@ -47,7 +47,7 @@ pub struct GoOptions {
     /// The plugin's own version in its descriptor (guest only); default the package
     /// version of the WIT.
     pub plugin_version: Option<String>,
-    /// Temporary: append hand-made checked callers to the header copy (see [`shim`]).
+    /// Temporary: append hand-made checked callers to the header copy (see the module `shim`).
     pub callers_shim: bool,
 }
 
