@@ -110,6 +110,13 @@
 #define PLUGPORT_E_PANIC 17
 
 /**
+ * A Go plugin that cannot be loaded into this process: the host runs a Go runtime, or a
+ * Go plugin image was loaded before (a second one, a reload or a second open would start
+ * a second Go runtime). Since 0.1 (appended).
+ */
+#define PLUGPORT_E_GO_RUNTIME 18
+
+/**
  * An open plugin; opaque to C (`plugport_plugin` in `plugport.h`). Created by
  * `plugport_open`, released by `plugport_close`.
  *
@@ -201,10 +208,17 @@ const char *plugport_fingerprint(const plugport_plugin *p);
  * so release every handle and result from any of them first. NULL is ignored. `p` is
  * invalid afterwards.
  *
+ * A Go plugin (`plugport_can_unload` returns 0) is closed but not unloaded: Go c-shared
+ * libraries cannot be unloaded, so its image stays mapped until the process exits, and
+ * opening it (or another Go plugin) again is refused with `PLUGPORT_E_GO_RUNTIME`.
+ *
  * When the environment variable `PLUGPORT_DEBUG` is set (to anything but empty or `0`;
  * read once per process), each image whose plugin reports live objects
  * (`plugport_live_objects`) prints one line to stderr before it is unloaded:
- * `plugport: closing <name> <version> (<path>): <n> objects still alive`.
+ * `plugport: closing <name> <version> (<path>): <n> objects still alive`, and a Go
+ * plugin prints `plugport: closing <name> <version> (<path>): a Go plugin (Go <version>
+ * (c-shared; cannot be unloaded)) cannot be unloaded; its image stays mapped until the
+ * process exits`.
  *
  * # Safety
  * `p` must be NULL or a live plugin from `plugport_open`, closed at most once.
@@ -266,6 +280,16 @@ size_t plugport_release_previous(plugport_plugin *p);
  * `p` must be NULL or a live plugin from `plugport_open`.
  */
 int64_t plugport_live_objects(const plugport_plugin *p);
+
+/**
+ * Whether `plugport_close(p)` unloads the plugin's current image: 1 for plugins in C,
+ * C++ or Rust, 0 for a Go plugin (a Go c-shared library stays mapped until the process
+ * exits, golang/go#11100; `docs/abi.md` §10), -1 when `p` is NULL.
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`.
+ */
+int32_t plugport_can_unload(const plugport_plugin *p);
 
 /**
  * How many images of the plugin are loaded through `p`: 1 for the current one, plus one

@@ -18,6 +18,9 @@ echo "== cargo build ($profile): CLI, runtime C API, Rust plugins and hosts"
 # Two invocations, so that cargo's feature unification does not compile the runtime's
 # C host API (feature `capi`, wanted only in libplugport) into the Rust plugins.
 cargo build --quiet --profile "$profile" -p plugport-capi -p plugport-codegen
+# libplugport's SONAME is libplugport.so.0 (bridge/capi/build.rs): hosts linked with
+# `-L$tdir -lplugport` look for that name at run time, next to the library.
+ln -sf libplugport.so "$tdir/libplugport.so.0"
 cargo build --quiet --profile "$profile" \
   -p greeter-plugin-en -p greeter-host -p codec-plugin-rust -p codec-host
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every plugport test. On a fresh machine it first installs what is missing:
 # clang (second C compiler for header tests), libclang-dev (bindgen layout tests),
-# valgrind (leak checks), and the rustfmt/clippy components.
+# valgrind (leak checks), golang-go (Go plugin tests), and the rustfmt/clippy components.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -12,8 +12,14 @@ command -v clang++ >/dev/null 2>&1 || missing+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
-command -v go >/dev/null 2>&1 || missing+=(golang-go)        # Go bindings (docs/go.md)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config) # cgo finds libplugport
+# Go builds the Go plugin and host of the loader's Go tests (tests/lifecycle/tests/go_plugin.rs)
+# and the Go bindings, examples and tests (docs/go.md).
+go version >/dev/null 2>&1 || missing+=(golang-go)
+# cmake, pkg-config (and ninja when available) for the packaging test (tests/packaging);
+# pkg-config also lets cgo find libplugport (#cgo pkg-config: plugport).
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing system packages: ${missing[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

@@ -10,7 +10,7 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::error::LoadError;
 use crate::loader::{self, Plugin};
@@ -236,10 +236,17 @@ pub unsafe extern "C" fn plugport_fingerprint(p: *const PlugportPlugin) -> *cons
 /// so release every handle and result from any of them first. NULL is ignored. `p` is
 /// invalid afterwards.
 ///
+/// A Go plugin (`plugport_can_unload` returns 0) is closed but not unloaded: Go c-shared
+/// libraries cannot be unloaded, so its image stays mapped until the process exits, and
+/// opening it (or another Go plugin) again is refused with `PLUGPORT_E_GO_RUNTIME`.
+///
 /// When the environment variable `PLUGPORT_DEBUG` is set (to anything but empty or `0`;
 /// read once per process), each image whose plugin reports live objects
 /// (`plugport_live_objects`) prints one line to stderr before it is unloaded:
-/// `plugport: closing <name> <version> (<path>): <n> objects still alive`.
+/// `plugport: closing <name> <version> (<path>): <n> objects still alive`, and a Go
+/// plugin prints `plugport: closing <name> <version> (<path>): a Go plugin (Go <version>
+/// (c-shared; cannot be unloaded)) cannot be unloaded; its image stays mapped until the
+/// process exits`.
 ///
 /// # Safety
 /// `p` must be NULL or a live plugin from `plugport_open`, closed at most once.
@@ -364,13 +371,7 @@ pub unsafe extern "C" fn plugport_live_objects(p: *const PlugportPlugin) -> i64 
     .unwrap_or(-1)
 }
 
-/// Whether `PLUGPORT_DEBUG` is set to something other than empty or `0` (read once).
-fn debug_enabled() -> bool {
-    static DEBUG: OnceLock<bool> = OnceLock::new();
-    *DEBUG.get_or_init(|| {
-        std::env::var_os("PLUGPORT_DEBUG").is_some_and(|v| !v.is_empty() && v != "0")
-    })
-}
+use crate::loader::debug_enabled;
 
 /// With `PLUGPORT_DEBUG`, prints `plugport: <action> <name> <version> (<path><note>): <n>
 /// objects still alive` to stderr when the image's plugin reports live objects.
@@ -390,6 +391,18 @@ fn report_live_objects(image: &Image, action: &str, note: &str) {
         d.plugin_version,
         image.plugin.path().display()
     );
+}
+
+/// Whether `plugport_close(p)` unloads the plugin's current image: 1 for plugins in C,
+/// C++ or Rust, 0 for a Go plugin (a Go c-shared library stays mapped until the process
+/// exits, golang/go#11100; `docs/abi.md` §10), -1 when `p` is NULL.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+#[no_mangle]
+pub unsafe extern "C" fn plugport_can_unload(p: *const PlugportPlugin) -> i32 {
+    // SAFETY: NULL or live per the contract.
+    unsafe { p.as_ref() }.map_or(-1, |p| i32::from(p.current.plugin.can_unload()))
 }
 
 /// How many images of the plugin are loaded through `p`: 1 for the current one, plus one

@@ -38,3 +38,7 @@ pub const PLUGPORT_E_WRONG_ARCHITECTURE: i32 = 15;
 pub const PLUGPORT_E_INVALID_ARGUMENT: i32 = 16;
 /// plugport itself failed unexpectedly (an internal panic, caught); a bug in plugport.
 pub const PLUGPORT_E_PANIC: i32 = 17;
+/// A Go plugin that cannot be loaded into this process: the host runs a Go runtime, or a
+/// Go plugin image was loaded before (a second one, a reload or a second open would start
+/// a second Go runtime). Since 0.1 (appended).
+pub const PLUGPORT_E_GO_RUNTIME: i32 = 18;

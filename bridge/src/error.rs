@@ -157,6 +157,27 @@ pub enum LoadError {
         path.display()
     )]
     HostWorld { path: PathBuf, reason: String },
+
+    /// The file is a Go plugin (a Go `c-shared` library, recognised by its
+    /// `.go.buildinfo` section) that would start a second Go runtime in this process: the
+    /// host already runs one (a Go host), or a Go plugin image was loaded before (another
+    /// Go plugin, a second open of the same file, a reload). Go supports neither
+    /// unloading a c-shared library nor two Go runtimes in one process (golang/go#11100,
+    /// #18976, #65050). Found before `dlopen`: no code of the plugin has run.
+    /// `reason` says which case; `go_version` is the plugin's Go release.
+    #[error(
+        "{}: cannot load this Go plugin (built by Go {go_version}) into this process: {reason}. \
+         Go c-shared libraries can never be unloaded and a process can hold only one Go \
+         runtime (golang/go#11100, #18976, #65050). Until plugport can run plugins in a \
+         separate process, load Go plugins from a host that is not written in Go, one Go \
+         plugin per process, and restart the host process instead of reloading the plugin",
+        path.display()
+    )]
+    GoRuntime {
+        path: PathBuf,
+        go_version: String,
+        reason: String,
+    },
 }
 
 fn list_items(items: &[Incompatibility]) -> String {
@@ -192,7 +213,8 @@ impl LoadError {
             | LoadError::MissingEntry { path, .. }
             | LoadError::InitFailed { path, .. }
             | LoadError::BadExports { path, .. }
-            | LoadError::HostWorld { path, .. } => path,
+            | LoadError::HostWorld { path, .. }
+            | LoadError::GoRuntime { path, .. } => path,
         }
     }
 
@@ -216,6 +238,7 @@ impl LoadError {
             LoadError::InitFailed { .. } => PLUGPORT_E_INIT_FAILED,
             LoadError::BadExports { .. } => PLUGPORT_E_BAD_EXPORTS,
             LoadError::HostWorld { .. } => PLUGPORT_E_HOST_WORLD,
+            LoadError::GoRuntime { .. } => PLUGPORT_E_GO_RUNTIME,
         }
     }
 }

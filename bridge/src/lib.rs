@@ -1,20 +1,27 @@
 //! plugport runtime: the core C-ABI types ([`abi`]), the interface IR every plugin
-//! carries ([`ir`]), helpers used by generated Rust bindings ([`rt`]), the descriptor
+//! carries ([`ir`]), the C layout and naming rules of that IR ([`layout`], [`cnames`]),
+//! the per-world value plan every marshaller follows ([`plan`]) and the isolation wire
+//! codec on it ([`wire`]), helpers used by generated Rust bindings ([`rt`]), the descriptor
 //! reader ([`descriptor`]), the structural compatibility check ([`compat`]), the loader
-//! ([`loader`]) and the C API for hosts written in C ([`capi`], `headers/plugport.h`).
+//! ([`loader`]), the rules for Go plugins ([`go`]) and the C API for hosts written in C ([`capi`], `headers/plugport.h`).
 //!
 //! The ABI these implement is written down in `docs/abi.md`.
 
 pub mod abi;
 #[cfg(feature = "capi")]
 pub mod capi;
+pub mod cnames;
 pub mod codes;
 pub mod compat;
 pub mod descriptor;
 pub mod error;
+pub mod go;
 pub mod ir;
+pub mod layout;
 pub mod loader;
+pub mod plan;
 pub mod rt;
+pub mod wire;
 pub use compat::{compare, Compat, Incompatibility};
 pub use descriptor::Descriptor;
 pub use error::LoadError;

@@ -41,6 +41,11 @@
 //!   reports a non-zero count at close when `PLUGPORT_DEBUG` is set.
 //! - **Side by side**: every open is its own image (above), so two versions, or two copies
 //!   of one file, or the old and the new file at one path, live in one process at once.
+//! - **Go plugins** (Go `c-shared` libraries, [`crate::go`]) are the exception: they are
+//!   recognised before `dlopen`, at most one Go plugin image is loaded per process (never
+//!   in a Go host), so a second one, a second open or a reload of one is refused
+//!   ([`LoadError::GoRuntime`]); and a Go image is never unloaded
+//!   ([`Plugin::can_unload`]).
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
@@ -51,6 +56,7 @@ use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
 use crate::compat::{self, Compat};
 use crate::descriptor::{self, Descriptor};
 use crate::error::LoadError;
+use crate::go::{self, GoBuildInfo};
 use crate::ir::World;
 
 /// Signature of a plugin's entry (`docs/abi.md` §7):
@@ -88,6 +94,8 @@ pub struct Plugin {
     imports: *const c_void,
     /// The plugin's optional `plugport_live_objects_<prefix>_<world>`, looked up at open.
     live_objects: Option<LiveObjectsFn>,
+    /// Set for a Go plugin ([`crate::go`]): its image is never unloaded.
+    go: Option<GoBuildInfo>,
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
@@ -160,6 +168,21 @@ impl Plugin {
         self.live_objects.map(|f| unsafe { f() })
     }
 
+    /// The Go toolchain that built the plugin, when it is a Go `c-shared` library
+    /// (recognised from its `.go.buildinfo` section before loading, [`crate::go`]).
+    pub fn go_runtime(&self) -> Option<&GoBuildInfo> {
+        self.go.as_ref()
+    }
+
+    /// Whether dropping the last reference unloads the image. `false` for a Go plugin:
+    /// Go links c-shared libraries `DF_1_NODELETE` and its runtime cannot stop
+    /// (golang/go#11100), so its image, threads and memory stay until the process exits;
+    /// the loader then does not call `dlclose` at all, and [`Self::image_path`] stays in
+    /// `/proc/self/maps`. Objects from it must still not be used after the drop.
+    pub fn can_unload(&self) -> bool {
+        self.go.is_none()
+    }
+
     /// Opens the file at [`Self::path`] again, as it is on disk now, with the same host
     /// world and imports table as this plugin: the reload of `docs/abi.md` §10.
     ///
@@ -171,7 +194,8 @@ impl Plugin {
     /// The host's obligation of [`open`] carries over: the imports table `self` was opened
     /// with must stay valid until the new plugin is dropped too.
     ///
-    /// Errors: every [`LoadError`] of [`open`].
+    /// Errors: every [`LoadError`] of [`open`]; always [`LoadError::GoRuntime`] for a Go
+    /// plugin (a second image would start a second Go runtime).
     pub fn reopen(&self) -> Result<Arc<Plugin>, LoadError> {
         open_with(&self.path, self.expected_world_json.clone(), self.imports)
     }
@@ -179,10 +203,34 @@ impl Plugin {
 
 impl Drop for Plugin {
     fn drop(&mut self) {
+        if let Some(go) = &self.go {
+            // A Go image cannot be unloaded (`DF_1_NODELETE`; its runtime keeps threads
+            // running): keep the handle open instead of pretending with `dlclose`.
+            if debug_enabled() {
+                eprintln!(
+                    "plugport: closing {} {} ({}): a Go plugin ({}) cannot be unloaded; its \
+                     image stays mapped until the process exits",
+                    self.descriptor.plugin_name,
+                    self.descriptor.plugin_version,
+                    self.path.display(),
+                    go.describe()
+                );
+            }
+            std::mem::forget(self.library.take());
+        }
         // Unload first: on Windows the copy cannot be deleted while it is mapped.
         drop(self.library.take());
         drop(self.copy.take());
     }
+}
+
+/// Whether `PLUGPORT_DEBUG` is set to something other than empty or `0` (read once per
+/// process): then closing reports live objects and images that stay mapped to stderr.
+pub(crate) fn debug_enabled() -> bool {
+    static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEBUG.get_or_init(|| {
+        std::env::var_os("PLUGPORT_DEBUG").is_some_and(|v| !v.is_empty() && v != "0")
+    })
 }
 
 /// Steps 1–4 of `docs/abi.md` §8 on a file, without loading it: reads the descriptor and
@@ -316,6 +364,22 @@ fn open_with(
         }
     }
 
+    // A Go plugin: at most one Go runtime per process (`crate::go`). The slot holds a
+    // process-wide lock until the image is mapped, so two threads cannot both load one.
+    let go_info = go::build_info(&data);
+    let go_slot = match &go_info {
+        Some(info) => Some(go::reserve(path).map_err(|reason| LoadError::GoRuntime {
+            path: path.to_path_buf(),
+            go_version: if info.go_version.is_empty() {
+                "(version not recorded)".into()
+            } else {
+                info.go_version.clone()
+            },
+            reason,
+        })?),
+        None => None,
+    };
+
     // Step 5: only now does any code of the plugin run.
     let copy = PrivateCopy::write(path, &data)?;
     drop(data);
@@ -327,6 +391,18 @@ fn open_with(
             copy.file.display()
         ),
     })?;
+    if let (Some(slot), Some(info)) = (go_slot, &go_info) {
+        // Mapped for good: whatever happens below, this image keeps its Go runtime.
+        slot.loaded(path, info);
+    }
+    // A failed Go plugin is not unloaded either (see `Drop for Plugin`).
+    let discard = |library: libloading::Library| {
+        if go_info.is_some() {
+            std::mem::forget(library);
+        } else {
+            drop(library);
+        }
+    };
     let image = copy.file.clone();
     let copy = if cfg!(unix) {
         drop(copy); // the mapping stays valid; nothing is left on disk
@@ -342,7 +418,7 @@ fn open_with(
         .ok()
         .map(|f| *f);
     let Some(entry) = entry else {
-        drop(library);
+        discard(library);
         return Err(LoadError::MissingEntry {
             path: path.to_path_buf(),
             symbol,
@@ -355,7 +431,7 @@ fn open_with(
     if status != PP_OK {
         // The message is static storage of the plugin: copy it before unloading.
         let message = read_static_message(err);
-        drop(library);
+        discard(library);
         return Err(LoadError::InitFailed {
             path: path.to_path_buf(),
             status,
@@ -363,7 +439,7 @@ fn open_with(
         });
     }
     if let Err(reason) = check_exports(exports) {
-        drop(library);
+        discard(library);
         return Err(LoadError::BadExports {
             path: path.to_path_buf(),
             reason,
@@ -386,6 +462,7 @@ fn open_with(
         expected_world_json,
         imports,
         live_objects,
+        go: go_info,
     }))
 }
 

@@ -32,6 +32,29 @@ fn cdylib() -> PathBuf {
     );
 }
 
+/// The `DT_SONAME` of an ELF library (the name a program linked to it looks for), from
+/// its dynamic section; the file name itself when it has none (Mach-O).
+fn soname(lib: &Path) -> String {
+    use object::read::elf::{Dyn, FileHeader};
+    let data = std::fs::read(lib).unwrap();
+    let fallback = lib.file_name().unwrap().to_string_lossy().into_owned();
+    let Ok(header) = object::elf::FileHeader64::<object::Endianness>::parse(&*data) else {
+        return fallback;
+    };
+    let endian = header.endian().unwrap();
+    let sections = header.sections(endian, &*data).unwrap();
+    let Some((entries, link)) = sections.dynamic(endian, &*data).unwrap() else {
+        return fallback;
+    };
+    let strings = sections.strings(endian, &*data, link).unwrap();
+    entries
+        .iter()
+        .find(|d| d.tag32(endian) == Some(14)) // DT_SONAME
+        .and_then(|d| d.string(endian, strings).ok())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .unwrap_or(fallback)
+}
+
 #[test]
 fn a_c_host_opens_a_plugin_and_reports_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -52,6 +75,11 @@ fn a_c_host_opens_a_plugin_and_reports_errors() {
     let lib = cdylib();
     let headers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../headers");
     let host = dir.path().join("host");
+    // libplugport's SONAME is libplugport.so.0 (bridge/capi/build.rs): the host looks for
+    // that name at run time, so give it one in a folder of its own on the rpath.
+    let libdir = dir.path().join("lib");
+    std::fs::create_dir(&libdir).unwrap();
+    std::os::unix::fs::symlink(&lib, libdir.join(soname(&lib))).unwrap();
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let out = Command::new(&cc)
         .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
@@ -60,7 +88,7 @@ fn a_c_host_opens_a_plugin_and_reports_errors() {
         .arg("-I")
         .arg(&headers)
         .arg(&lib)
-        .arg(format!("-Wl,-rpath,{}", lib.parent().unwrap().display()))
+        .arg(format!("-Wl,-rpath,{}", libdir.display()))
         .output()
         .unwrap();
     assert!(
@@ -121,9 +149,10 @@ fn error_codes_are_stable_and_distinct() {
         PLUGPORT_E_WRONG_ARCHITECTURE,
         PLUGPORT_E_INVALID_ARGUMENT,
         PLUGPORT_E_PANIC,
+        PLUGPORT_E_GO_RUNTIME,
     ];
     // Published in plugport.h: never renumber.
-    assert_eq!(codes, std::array::from_fn::<i32, 18, _>(|i| i as i32));
+    assert_eq!(codes, std::array::from_fn::<i32, 19, _>(|i| i as i32));
 }
 
 #[test]

@@ -303,13 +303,125 @@ fn typecov_header_compiles() {
     header_compiles("typecov", TYPECOV);
 }
 
+/// Every world of the repository's WIT that the generator accepts: the examples and
+/// tests/wit (without tests/wit/refuse), each directory or file one world.
+fn all_repo_worlds() -> Vec<(String, World)> {
+    let mut paths = vec![
+        GREETER.to_string(),
+        "examples/greeter/wit-1.1".to_string(),
+        CODEC.to_string(),
+        "tests/wit/multi".to_string(),
+    ];
+    for dir in ["tests/wit", "tests/wit/evolve"] {
+        let mut files: Vec<String> = fs::read_dir(repo().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".wit"))
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
+        files.sort();
+        paths.extend(files);
+    }
+    paths
+        .into_iter()
+        .map(|p| (p.clone(), repo_world(&p)))
+        .collect()
+}
+
+/// C source that instantiates every validating trampoline of `worlds` (whose headers it
+/// includes) around the slot of a zeroed table, and stores each in a slot of its table
+/// type, so the macro bodies are compiled and their signatures checked against the slots.
+fn trampoline_uses(worlds: &[&World], headers: &[String]) -> String {
+    let mut out: String = headers
+        .iter()
+        .map(|h| format!("#include \"{h}\"\n"))
+        .collect();
+    let mut tables: Vec<String> = Vec::new();
+    let mut defs = String::new();
+    let mut uses = String::new();
+    let mut k = 0;
+    for w in worlds {
+        for t in c::idents::trampolines(w) {
+            let n = tables
+                .iter()
+                .position(|x| *x == t.table)
+                .unwrap_or_else(|| {
+                    tables.push(t.table.clone());
+                    tables.len() - 1
+                });
+            defs += &format!("{}(pp_tramp_{k}, pp_tbl{n}.{})\n", t.macro_name, t.slot);
+            uses += &format!(
+                "    {{\n        {} t = pp_tbl{n};\n        t.{} = pp_tramp_{k};\n        (void)t;\n    }}\n",
+                t.table, t.slot
+            );
+            k += 1;
+        }
+    }
+    for (n, t) in tables.iter().enumerate() {
+        out += &format!("static {t} pp_tbl{n};\n");
+    }
+    out += &defs;
+    out += &format!("void pp_use_all(void);\nvoid pp_use_all(void) {{\n{uses}}}\n");
+    out
+}
+
+/// Every world's header compiles in every mode (and strict C99, and 32-bit), with every
+/// validating trampoline instantiated and every checked caller and validator compiled.
+#[test]
+fn every_world_compiles_with_every_trampoline_instantiated() {
+    let dir = workdir("trampolines");
+    for (i, (rel, world)) in all_repo_worlds().iter().enumerate() {
+        let sub = dir.join(format!("w{i}"));
+        fs::create_dir_all(&sub).unwrap();
+        let header = write_header(&sub, world);
+        let source = sub.join("use.c");
+        fs::write(&source, trampoline_uses(&[world], &[header])).unwrap();
+        if !c::idents::trampolines(world).is_empty() {
+            let text = fs::read_to_string(&source).unwrap();
+            assert!(text.contains("_TRAMPOLINE(pp_tramp_0, "), "{rel}");
+        }
+        for mode in MODES {
+            assert_compiles(*mode, &source, &[&sub], &["-c", "-o", "/dev/null"]);
+        }
+        let (strict, no_gnu) = STRICT_C99;
+        assert_compiles(
+            strict,
+            &source,
+            &[&sub],
+            &[no_gnu, &["-c", "-o", "/dev/null"]].concat(),
+        );
+        let m32 = Mode {
+            cc: "gcc",
+            lang: "c",
+            std: "-std=c99",
+        };
+        assert_compiles(
+            m32,
+            &source,
+            &[&sub],
+            &["-m32", "-ffreestanding", "-fsyntax-only"],
+        );
+    }
+}
+
 #[test]
 fn headers_of_several_worlds_compile_together() {
     let dir = workdir("together");
     let mut includes = String::new();
-    for (_, wit) in WORLDS {
-        let header = write_header(&dir, &repo_world(wit));
+    let mut worlds = Vec::new();
+    let mut headers = Vec::new();
+    let mut rels: Vec<&str> = WORLDS.iter().map(|(_, wit)| *wit).collect();
+    rels.extend([
+        "tests/wit/multi",
+        "tests/wit/uses.wit",
+        "tests/wit/worldtypes.wit",
+    ]);
+    for wit in rels {
+        let world = repo_world(wit);
+        let header = write_header(&dir, &world);
         includes += &format!("#include \"{header}\"\n");
+        headers.push(header);
+        worlds.push(world);
     }
     // Two worlds of one package share types and tables: each is defined once.
     let wit = dir.join("two.wit");
@@ -325,12 +437,22 @@ fn headers_of_several_worlds_compile_together() {
     .unwrap();
     let full = load_world(&wit, Some("full")).unwrap();
     let lite = load_world(&wit, Some("lite")).unwrap();
-    for w in [&full, &lite] {
-        let header = write_header(&dir, w);
+    for w in [full, lite] {
+        let header = write_header(&dir, &w);
         includes += &format!("#include \"{header}\"\n");
+        headers.push(header);
+        worlds.push(w);
     }
     let source = dir.join("all.c");
     fs::write(&source, format!("{includes}int unused_marker;\n")).unwrap();
+    for mode in MODES {
+        assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+    }
+    // The same, with every trampoline of every world instantiated (the shared interface
+    // of `full` and `lite` has one definition of each macro, instantiated twice).
+    let source = dir.join("trampolines.c");
+    let refs: Vec<&World> = worlds.iter().collect();
+    fs::write(&source, trampoline_uses(&refs, &headers)).unwrap();
     for mode in MODES {
         assert_compiles(*mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
     }
@@ -685,8 +807,10 @@ fn layout_checks_fire_on_a_wrong_layout() {
 /// The file-scope identifiers a header defines outside its core block, read from its
 /// text: macros (but not include guards), typedefs, struct tags, functions and prototypes.
 fn header_identifiers(h: &str) -> BTreeSet<String> {
-    let start = h.find("#ifndef PLUGPORT_ABI_CORE_V1").unwrap();
-    let end = h.find("#endif /* PLUGPORT_ABI_CORE_V1 */").unwrap();
+    // Outside the core blocks (`PLUGPORT_ABI_CORE_V1`, `PLUGPORT_CALLERS_V1`) and the
+    // `PP_CALLEE_ALLOC` default at the top: the `pp_*` / `PP_*` names of the core.
+    let start = h.find("#if !defined(PP_CALLEE_ALLOC)").unwrap();
+    let end = h.find("#endif /* PLUGPORT_CALLERS_V1 */").unwrap();
     let text = format!("{}{}", &h[..start], &h[end..]);
     let ident_before = |s: &str, stop: char| -> String {
         let s = &s[..s.find(stop).unwrap()];
@@ -959,6 +1083,17 @@ mod hand_built {
         assert!(h.contains("pp_status (*r_new)(hand_built_v2_i_r *ret, pp_string *err);"));
         assert!(h.contains("pp_status (*peek)(hand_built_v2_i_r p0, pp_string *err);"));
         assert!(h.contains("pp_status (*take)(void *self, hand_built_v2_list_i_r p0,"));
+        // A refused or unsupported call drops the owned handles of an argument (p1, a
+        // list<own<r>>), never the borrowed ones (p0, a list<borrow<r>> of the same C
+        // type); the trampoline and the checked caller each have the loop once.
+        let own_drop = "hand_built_v2_i_r pp_h1_ = p1.ptr[pp_i0_]; \
+                        hand_built_v2_i_r_release(&pp_h1_, NULL);";
+        assert_eq!(count(&h, own_drop), 3, "{h}");
+        assert_eq!(count(&h, "p0.ptr[pp_i0_]"), 0);
+        assert!(h.contains(
+            "static inline pp_status hand_built_v2_i_r_call_take(hand_built_v2_i_r self,"
+        ));
+        assert!(h.contains("#define HAND_BUILT_V2_I_R_TAKE_TRAMPOLINE(PP_NAME_, PP_IMPL_)"));
     }
 
     #[test]

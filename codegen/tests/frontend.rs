@@ -14,18 +14,32 @@ fn world(rel: &str) -> World {
     load_world(&repo(rel), None).unwrap_or_else(|e| panic!("{rel} must load:\n{e}"))
 }
 
-/// A fresh temporary directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("plugport-frontend-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh temporary directory for one test, removed when the value is dropped.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("plugport-frontend-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
-fn write_temp(name: &str, text: &str) -> PathBuf {
-    let path = temp_dir(name).join(format!("{name}.wit"));
+/// A WIT file in its own temporary directory; both are removed when it is dropped.
+struct TempWit {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for TempWit {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn write_temp(name: &str, text: &str) -> TempWit {
+    let dir = temp_dir(name);
+    let path = dir.path().join(format!("{name}.wit"));
     std::fs::write(&path, text).unwrap();
-    path
+    TempWit { _dir: dir, path }
 }
 
 fn iface<'w>(items: &'w [WorldItem], name: &str) -> &'w Interface {
@@ -742,14 +756,14 @@ fn refusals_inside_named_types_and_several_uses() {
 fn interfaces_with_the_same_name_are_refused() {
     // Two packages each with an interface `types`: their C names would collide.
     let dir = temp_dir("collide");
-    std::fs::create_dir_all(dir.join("deps")).unwrap();
+    std::fs::create_dir_all(dir.path().join("deps")).unwrap();
     std::fs::write(
-        dir.join("deps/other.wit"),
+        dir.path().join("deps/other.wit"),
         "package test:other@1.0.0;\ninterface types { record a { x: u8 } }\n",
     )
     .unwrap();
     std::fs::write(
-        dir.join("main.wit"),
+        dir.path().join("main.wit"),
         "package test:main@1.0.0;\n\
          interface types { record b { y: u8 } }\n\
          interface api {\n\
@@ -760,7 +774,7 @@ fn interfaces_with_the_same_name_are_refused() {
          world w { export api; }\n",
     )
     .unwrap();
-    let err = load_world(&dir, None).unwrap_err();
+    let err = load_world(dir.path(), None).unwrap_err();
     assert!(matches!(err, FrontendError::Unsupported { .. }), "{err:?}");
     assert!(
         err.to_string()
@@ -901,19 +915,27 @@ mod builder {
     fn writes_the_c_header_and_rust_bindings() {
         let dir = temp_dir("builder");
         let b = Builder::new(repo("examples/greeter/wit/greeter.wit")).world("greeter");
-        let header = b.write_c_header(dir.join("include")).unwrap();
-        assert_eq!(header, dir.join("include").join("greeter.h"));
+        let header = b.write_c_header(dir.path().join("include")).unwrap();
+        assert_eq!(header, dir.path().join("include").join("greeter.h"));
         let text = std::fs::read_to_string(&header).unwrap();
         assert!(text.contains("example_greeter_v1"));
 
         // No side chosen: a clear error, nothing written.
-        let err = b.write_rust(dir.join("g.rs")).unwrap_err();
+        let err = b.write_rust(dir.path().join("g.rs")).unwrap_err();
         assert!(matches!(err, BuildError::NoRustSide), "{err}");
         assert!(format!("{err:?}").contains("rust_guest"));
-        assert!(!dir.join("g.rs").exists());
+        assert!(!dir.path().join("g.rs").exists());
 
-        let guest = b.clone().rust_guest().write_rust(dir.join("g.rs")).unwrap();
-        let host = b.clone().rust_host().write_rust(dir.join("h.rs")).unwrap();
+        let guest = b
+            .clone()
+            .rust_guest()
+            .write_rust(dir.path().join("g.rs"))
+            .unwrap();
+        let host = b
+            .clone()
+            .rust_host()
+            .write_rust(dir.path().join("h.rs"))
+            .unwrap();
         let (g, h) = (
             std::fs::read_to_string(guest).unwrap(),
             std::fs::read_to_string(host).unwrap(),
@@ -929,9 +951,10 @@ mod builder {
 
     #[test]
     fn refused_wit_is_a_readable_error() {
+        let refused_dir = temp_dir("builder-refused");
         let err = Builder::new(repo("tests/wit/refuse/stream.wit"))
             .rust_host()
-            .write_rust(temp_dir("builder-refused").join("x.rs"))
+            .write_rust(refused_dir.path().join("x.rs"))
             .unwrap_err();
         assert!(matches!(
             err,
@@ -945,4 +968,40 @@ mod builder {
         );
         assert!(!debug.contains("Unsupported"), "{debug}");
     }
+}
+
+/// The names of the checked callers, validators and accessors (docs/abi.md §11) take
+/// part in the C-name check like every other generated name.
+#[test]
+fn checked_caller_and_validator_names_are_checked_for_collisions() {
+    let path = write_temp(
+        "cnames-callers",
+        "package test:callers@1.0.0;\n\
+         interface i {\n\
+           record call-f { x: u32 }\n\
+           record p { s: string }\n\
+           record p-check { y: u32 }\n\
+           f: func(a: p, b: p-check) -> call-f;\n\
+         }\n\
+         world w {\n\
+           record w-exports-get-i { x: u32 }\n\
+           export i;\n\
+           export g: func(r: w-exports-get-i);\n\
+         }\n",
+    );
+    let (refusals, msg) = c_name_refusals(&path);
+    for needle in [
+        "record `call-f` in interface `i` (",
+        "and the checked caller of function `f` (",
+        "both have the C name `test_callers_v1_i_call_f`",
+        "record `p-check` in interface `i` (",
+        "and the validator of record `p` in interface `i` (",
+        "both have the C name `test_callers_v1_i_p_check`",
+        "record `w-exports-get-i` (",
+        "the accessor of interface `i` in the exports table of world `w`",
+        "both have the C name `test_callers_v1_w_exports_get_i`",
+    ] {
+        assert!(msg.contains(needle), "lacks `{needle}`:\n{msg}");
+    }
+    assert_eq!(refusals.len(), 3, "{msg}");
 }

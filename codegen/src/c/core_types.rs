@@ -115,3 +115,217 @@ PP_STATIC_ASSERT(PP_ALIGNOF(pp_table_header) == 8, pp_table_header_align);
 
 #endif /* PLUGPORT_ABI_CORE_V1 */
 "#;
+
+/// The checked-caller core (`docs/abi.md` section 11): the caller-side error `pp_error`,
+/// the UTF-8 and `char` checks, the descriptions the generated `<type>_check` validators
+/// return, and the helpers the generated checked callers and validating trampolines use.
+/// Guarded by `PLUGPORT_CALLERS_V1`, so headers of several worlds can be included
+/// together. It uses no C library header (strict C99, freestanding 32-bit builds of the
+/// header compile too); only the trampolines allocate, through `PP_CALLEE_ALLOC`, which
+/// the top of the header defines as `malloc` in hosted builds unless the includer did.
+pub(super) const CALLERS: &str = r#"#ifndef PLUGPORT_CALLERS_V1
+#define PLUGPORT_CALLERS_V1
+
+/* ---- Checked callers and validating trampolines: core (docs/abi.md section 11) ---- */
+
+/* A caller-side error message and the dealloc that releases it. dealloc == NULL: the text
+ * is static (made by the checked caller itself) and must not be freed. Release it with
+ * pp_error_release whatever the status. */
+typedef struct pp_error {
+    pp_string message;
+    pp_dealloc_fn dealloc;
+} pp_error;
+
+/* What a <type>_check validator returns for an invalid value (NULL when it is valid). */
+#define PP_WHY_NULL_PTR "NULL pointer with len > 0"
+#define PP_WHY_SIZE     "length too large (more than PTRDIFF_MAX bytes)"
+#define PP_WHY_UTF8     "invalid UTF-8"
+#define PP_WHY_CHAR     "char is not a Unicode scalar value"
+#define PP_WHY_BOOL     "bool is neither 0 nor 1"
+#define PP_WHY_ENUM     "enum value out of range"
+#define PP_WHY_TAG      "variant tag out of range"
+#define PP_WHY_FLAGS    "unknown flag bits"
+#define PP_WHY_OPTION   "option discriminant is neither 0 nor 1"
+#define PP_WHY_RESULT   "result discriminant is neither 0 nor 1"
+#define PP_WHY_HANDLE   "invalid handle (NULL self or vtable, or a vtable without drop)"
+#define PP_WHY_ALIAS    "points into an argument (docs/abi.md rule 1)"
+
+/* The longest callee error message a checked caller keeps (as the Rust bindings). */
+#define PP_MAX_ERROR_MESSAGE ((size_t)64 * 1024)
+
+/* Releases the message (when it is owned) and empties the error; safe on a zeroed one. */
+static inline void pp_error_release(pp_error *e) {
+    if (e->message.len > 0 && e->message.ptr != NULL && e->dealloc != NULL) {
+        e->dealloc((void *)(uintptr_t)e->message.ptr, e->message.len, 1);
+    }
+    e->message.ptr = NULL;
+    e->message.len = 0;
+    e->dealloc = NULL;
+}
+
+/* 1 when the len bytes at ptr are UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), else 0. (NULL, 0) is valid; (NULL, len > 0) is not. */
+static inline int pp_utf8_valid(const char *ptr, size_t len) {
+    const unsigned char *s = (const unsigned char *)ptr;
+    size_t i = 0;
+    if (len > 0 && ptr == NULL) {
+        return 0;
+    }
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t need, k;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+            cp = c & 0x1Fu;
+            min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            cp = c & 0x0Fu;
+            min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            cp = c & 0x07u;
+            min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (len - i - 1 < need) {
+            return 0;
+        }
+        for (k = 1; k <= need; k++) {
+            unsigned char cc = s[i + k];
+            if ((cc & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (uint32_t)(cc & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) {
+            return 0;
+        }
+        i += need + 1;
+    }
+    return 1;
+}
+
+/* 1 when c is a Unicode scalar value (at most 0x10FFFF, not 0xD800-0xDFFF), else 0. */
+static inline int pp_char_valid(uint32_t c) {
+    return c <= 0x10FFFFu && (c < 0xD800u || c > 0xDFFFu);
+}
+
+/* The validators of the scalar types that have invalid values, and of strings. */
+static inline const char *pp_bool_check(const uint8_t *v) {
+    return *v > 1 ? PP_WHY_BOOL : (const char *)0;
+}
+
+static inline const char *pp_char_check(const uint32_t *v) {
+    return pp_char_valid(*v) ? (const char *)0 : PP_WHY_CHAR;
+}
+
+static inline const char *pp_string_check(const pp_string *v) {
+    if (v->len > 0 && v->ptr == NULL) {
+        return PP_WHY_NULL_PTR;
+    }
+    if (v->len > (size_t)PTRDIFF_MAX) {
+        return PP_WHY_SIZE;
+    }
+    return pp_utf8_valid(v->ptr, v->len) ? (const char *)0 : PP_WHY_UTF8;
+}
+
+/* Helpers of the generated code (no C library header is needed). */
+static inline void pp_zero(void *p, size_t n) {
+    unsigned char *b = (unsigned char *)p;
+    while (n-- > 0) {
+        *b++ = 0;
+    }
+}
+
+static inline size_t pp_strlen(const char *s) {
+    size_t n = 0;
+    while (s[n] != '\0') {
+        n++;
+    }
+    return n;
+}
+
+static inline int pp_streq(const char *a, const char *b) {
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+static inline void pp_error_static(pp_error *err, const char *text) {
+    err->message.ptr = text;
+    err->message.len = pp_strlen(text);
+    err->dealloc = (pp_dealloc_fn)0;
+}
+
+/* 1 when [a, a + alen * asize) and [b, b + blen * bsize) share a byte. */
+static inline int pp_overlaps(const void *a, size_t alen, size_t asize, const void *b, size_t blen,
+                              size_t bsize) {
+    uintptr_t a0, b0;
+    if (a == NULL || b == NULL || alen == 0 || blen == 0 || alen > (size_t)PTRDIFF_MAX / asize ||
+        blen > (size_t)PTRDIFF_MAX / bsize) {
+        return 0;
+    }
+    a0 = (uintptr_t)a;
+    b0 = (uintptr_t)b;
+    return a0 < b0 + blen * bsize && b0 < a0 + alen * asize;
+}
+
+/* Takes the callee's error message msg (status != PP_OK) into *err: checked like any
+ * received string (docs/abi.md section 5), and kept only when it is valid and at most
+ * PP_MAX_ERROR_MESSAGE bytes; otherwise released and replaced by a static text. */
+static inline void pp_error_from_callee(pp_error *err, pp_string msg, pp_dealloc_fn dealloc) {
+    if (msg.len > 0 && msg.ptr == NULL) {
+        pp_error_static(err, "(the callee's error message had a NULL pointer with len > 0)");
+    } else if (msg.len > PP_MAX_ERROR_MESSAGE) {
+        pp_string_release(&msg, dealloc);
+        pp_error_static(err, "(the callee's error message was longer than 64 KiB and was dropped)");
+    } else if (!pp_utf8_valid(msg.ptr, msg.len)) {
+        pp_string_release(&msg, dealloc);
+        pp_error_static(err, "(the callee's error message was not valid UTF-8 and was dropped)");
+    } else {
+        err->message = msg;
+        err->dealloc = msg.len > 0 ? dealloc : (pp_dealloc_fn)0;
+    }
+}
+
+/* Trampolines: sets *err to an owned "<what><why>" allocated with PP_CALLEE_ALLOC (left
+ * empty when allocation fails or no allocator is defined) and returns
+ * PP_ERR_INVALID_ARGUMENT. */
+static inline pp_status pp_argument_error(pp_string *err, const char *what, const char *why) {
+#ifdef PP_CALLEE_ALLOC
+    size_t a = pp_strlen(what), b = pp_strlen(why), i;
+    char *text = (char *)PP_CALLEE_ALLOC(a + b);
+    if (text != NULL) {
+        for (i = 0; i < a; i++) {
+            text[i] = what[i];
+        }
+        for (i = 0; i < b; i++) {
+            text[a + i] = why[i];
+        }
+        err->ptr = text;
+        err->len = a + b;
+    }
+#else
+    (void)err;
+    (void)what;
+    (void)why;
+#endif
+    return PP_ERR_INVALID_ARGUMENT;
+}
+
+#ifdef PP_CHECK_LAYOUT
+PP_STATIC_ASSERT(sizeof(pp_error) == 24, pp_error_size);
+PP_STATIC_ASSERT(offsetof(pp_error, message) == 0, pp_error_message_offset);
+PP_STATIC_ASSERT(offsetof(pp_error, dealloc) == 16, pp_error_dealloc_offset);
+#endif
+
+#endif /* PLUGPORT_CALLERS_V1 */
+"#;

@@ -220,7 +220,7 @@ size_t {live}(void);
 
 /// Macro lines joined with ` \` continuations (none after the last line), aligned in one
 /// column unless a line is too long for it.
-fn continued(lines: &[String]) -> String {
+pub(super) fn continued(lines: &[String]) -> String {
     let width = lines
         .iter()
         .map(|l| l.len())

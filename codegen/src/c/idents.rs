@@ -10,12 +10,16 @@
 //! ends in `_v<n>`, so none can be a core name), the include guards (derived from these
 //! names), struct members and parameters (scoped to their struct or function).
 
-use plugport::ir::{TypeDefKind, TypeId, World};
+use std::collections::HashSet;
 
+use plugport::ir::{FunctionKind, Location, TypeDefKind, TypeId, World};
+
+use super::callers::{getters, slots, Holder};
 use super::descriptor::WorldNames;
 use super::release::{helper_name, Owning};
 use super::tables::interfaces;
 use super::types::defines_type;
+use super::validate::{check_name, Checking};
 use crate::names::CNames;
 
 /// One C identifier of a header.
@@ -36,6 +40,17 @@ pub enum DefinedBy {
     Constant { ty: TypeId, index: usize },
     /// The `<type>_release` helper of a type.
     Release(TypeId),
+    /// The `<type>_check` validator of a type.
+    Check(TypeId),
+    /// A checked caller, `has_` check or trampoline macro of a function (section 11).
+    /// `what` describes it, e.g. "checked caller of function `greet.greet`".
+    Caller {
+        what: String,
+        location: Option<Location>,
+    },
+    /// The `get_<i>` accessor of interface `interface` in the `_exports` (`true`) or
+    /// `_imports` table.
+    Getter { exports: bool, interface: String },
     /// The function table of the interface with this (IR) name.
     Table(String),
     /// The `_exports` (`true`) or `_imports` table of the world.
@@ -50,6 +65,7 @@ pub enum DefinedBy {
 pub fn identifiers(world: &World) -> Vec<Ident> {
     let names = CNames::new(world);
     let owning = Owning::new(world);
+    let checking = Checking::new(world);
     let mut out = Vec::new();
     let mut push = |name: String, by: DefinedBy| out.push(Ident { name, by });
 
@@ -86,6 +102,51 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
             push(name, DefinedBy::Release(id));
         }
     }
+    for id in 0..world.types.len() {
+        if let Some(name) = check_name(&names, &checking, world, id) {
+            push(name, DefinedBy::Check(id));
+        }
+    }
+    // One set per slot: an interface both imported and exported has one table.
+    let mut seen = HashSet::new();
+    for s in slots(&names, world) {
+        if !seen.insert(s.call_name()) {
+            continue;
+        }
+        let f = s.f;
+        let function = match (s.holder, f.kind) {
+            (Holder::World(_), _) => format!("function `{}`", f.name),
+            (_, FunctionKind::Method(r) | FunctionKind::Static(r)) => {
+                format!("function `{}.{}`", type_name(world, r), f.name)
+            }
+            (_, FunctionKind::Constructor(r)) => {
+                format!("the constructor of resource `{}`", type_name(world, r))
+            }
+            (_, FunctionKind::Freestanding) => format!("function `{}`", f.name),
+        };
+        for (name, what) in [
+            (s.has_name(), "`has_` check"),
+            (s.call_name(), "checked caller"),
+            (s.macro_name(), "validating trampoline macro"),
+        ] {
+            push(
+                name,
+                DefinedBy::Caller {
+                    what: format!("{what} of {function}"),
+                    location: f.location.clone(),
+                },
+            );
+        }
+    }
+    for g in getters(&names, world) {
+        push(
+            g.name,
+            DefinedBy::Getter {
+                exports: g.exports,
+                interface: g.interface,
+            },
+        );
+    }
 
     let w = WorldNames::new(&names);
     for (name, what) in [
@@ -103,4 +164,34 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
         push(name, DefinedBy::World(what));
     }
     out
+}
+
+fn type_name(world: &World, id: TypeId) -> &str {
+    world.ty(id).name.as_deref().unwrap_or("?")
+}
+
+/// A validating trampoline macro of the header (`docs/abi.md` section 11) and the slot it
+/// fills: `<macro>(NAME, table.slot)` defines a function `NAME` that can be stored in
+/// `slot` of a `table` (the C type of an interface table, vtable or world table). For
+/// tools and tests that instantiate every trampoline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trampoline {
+    pub macro_name: String,
+    pub table: String,
+    pub slot: String,
+}
+
+/// Every trampoline macro of the header of `world`, once each, in header order.
+pub fn trampolines(world: &World) -> Vec<Trampoline> {
+    let names = CNames::new(world);
+    let mut seen = HashSet::new();
+    slots(&names, world)
+        .into_iter()
+        .filter(|s| seen.insert(s.macro_name()))
+        .map(|s| Trampoline {
+            macro_name: s.macro_name(),
+            table: s.table.clone(),
+            slot: s.slot.clone(),
+        })
+        .collect()
 }

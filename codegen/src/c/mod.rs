@@ -1,19 +1,24 @@
 //! The C back end: one self-contained header per world, the contract of `docs/abi.md`.
 //!
-//! The header holds, in this order: the core types (guarded by `PLUGPORT_ABI_CORE_V1`),
-//! the world's types in IR order, resource vtables, interface tables, the world's
-//! `_exports` and `_imports` tables, release helpers, and the plugin-file part (world
-//! JSON, entry, `EXPORT` macro, C host helpers). Every struct comes with compile-time
+//! The header holds, in this order: the default `PP_CALLEE_ALLOC`, the core types (guarded
+//! by `PLUGPORT_ABI_CORE_V1`) and the checked-caller core (`PLUGPORT_CALLERS_V1`), the
+//! world's types in IR order, resource vtables, interface tables, the world's `_exports`
+//! and `_imports` tables, release helpers, validators (`<type>_check`), checked callers
+//! with their `has_` checks and validating trampoline macros (and the world tables'
+//! `get_<i>` accessors), and the plugin-file part (world JSON, entry, `EXPORT` macro, C
+//! host helpers). Every struct comes with compile-time
 //! layout checks. Definitions shared by several worlds of one package (types, vtables,
 //! interface tables, release helpers) are each guarded by `PLUGPORT_DEF_<name>`, so the
 //! headers of two worlds of one package can be included together; the guard's value is a
 //! hash of the definition, and a different definition under the same name is an `#error`.
 //!
-//! Modules: [`layout`] (the C layout algorithm), `core_types` (the core block), `types`,
-//! `tables`, `release`, `asserts` and `descriptor` (one part of the header each), and
-//! [`idents`] (every C name the header defines, for the front end's collision check).
+//! Modules: [`layout`] (the C layout algorithm), `core_types` (the core blocks), `types`,
+//! `tables`, `release`, `validate`, `callers`, `asserts` and `descriptor` (one part of
+//! the header each), and [`idents`] (every C name the header defines, for the front end's
+//! collision check).
 
 mod asserts;
+mod callers;
 mod core_types;
 pub mod descriptor;
 pub mod idents;
@@ -21,6 +26,7 @@ pub mod layout;
 mod release;
 mod tables;
 mod types;
+mod validate;
 
 use std::collections::HashSet;
 
@@ -31,6 +37,7 @@ use crate::GeneratedFile;
 
 use layout::Layouts;
 use release::Owning;
+use validate::Checking;
 
 /// Everything the parts of the header need to know about the world.
 struct Ctx<'w> {
@@ -38,6 +45,7 @@ struct Ctx<'w> {
     names: CNames<'w>,
     layouts: Layouts<'w>,
     owning: Owning,
+    checking: Checking,
 }
 
 /// One C definition: the name it defines (and its guard is named after) and its text.
@@ -53,6 +61,7 @@ pub fn generate(world: &World) -> GeneratedFile {
         names: CNames::new(world),
         layouts: Layouts::new(world),
         owning: Owning::new(world),
+        checking: Checking::new(world),
     };
     let world_snake = snake(&world.name);
     let guard = format!(
@@ -62,9 +71,12 @@ pub fn generate(world: &World) -> GeneratedFile {
     );
     let mut out = banner(world);
     out += &format!("#ifndef {guard}\n#define {guard}\n\n");
-    out += "#include <stddef.h>\n#include <stdint.h>\n\n";
+    out += "#include <stddef.h>\n#include <stdint.h>\n";
+    out += ALLOC;
     out += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
     out += core_types::CORE;
+    out += "\n";
+    out += core_types::CALLERS;
 
     // An item defined twice with the same text is emitted once. (Different texts under
     // one name are refused by the front end; if a hand-made IR has them anyway, both are
@@ -109,12 +121,26 @@ pub fn generate(world: &World) -> GeneratedFile {
     out += &tables::world_table(&ctx, &ctx.names.imports(), &world.imports);
 
     let releases = ids
+        .clone()
         .filter_map(|id| release::release_item(&ctx, id))
         .collect();
     section(
         &mut out,
         "Release helpers (section 6): pass the dealloc of the table that produced the value",
         releases,
+    );
+    let checks = ids
+        .filter_map(|id| validate::check_item(&ctx, id))
+        .collect();
+    section(
+        &mut out,
+        "Validators (section 11): NULL when the value is valid, else what is wrong",
+        checks,
+    );
+    section(
+        &mut out,
+        "Checked callers, has_ checks and validating trampolines (section 11)",
+        callers::items(&ctx),
     );
 
     out += "\n";
@@ -126,6 +152,18 @@ pub fn generate(world: &World) -> GeneratedFile {
         contents: out,
     }
 }
+
+/// The allocator of the messages the validating trampolines return (`docs/abi.md`
+/// section 11): `malloc` unless the includer defined `PP_CALLEE_ALLOC(size)` first; none
+/// in a freestanding build (the trampolines then return no message). Outside the
+/// `extern "C"` block, since a C++ `<stdlib.h>` declares templates.
+const ALLOC: &str =
+    "#if !defined(PP_CALLEE_ALLOC) && (!defined(__STDC_HOSTED__) || __STDC_HOSTED__)
+#include <stdlib.h>
+#define PP_CALLEE_ALLOC(size) malloc(size)
+#endif
+
+";
 
 /// The comment at the top of the header.
 fn banner(world: &World) -> String {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use plugport::descriptor::{self, Descriptor};
+use plugport::go::GoBuildInfo;
 use plugport::ir::World;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,12 @@ pub struct Report {
     pub entry_symbol: String,
     /// The CPU architecture the file was built for, as the `object` crate names it.
     pub architecture: Option<String>,
+    /// A language runtime the plugin carries that limits how it loads: set for a Go
+    /// plugin (a Go `c-shared` library, recognised by its `.go.buildinfo` section), which
+    /// cannot be unloaded and loads at most once per process, never into a Go host
+    /// (`docs/abi.md` §10). `None` for plugins in C, C++ or Rust.
+    #[serde(default)]
+    pub runtime: Option<RuntimeView>,
     /// What the host provides to the plugin.
     pub imports: Vec<ItemView>,
     /// What the plugin provides to the host.
@@ -57,9 +64,43 @@ pub struct Report {
     pub ir: World,
 }
 
+/// The `runtime` of a [`Report`]: what the plugin's own language runtime means for loading.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RuntimeView {
+    /// `go`.
+    pub language: String,
+    /// The toolchain release (`go1.26.8`); empty when the file does not record it.
+    pub version: String,
+    /// The build mode the file records (`c-shared`), if any.
+    pub build_mode: Option<String>,
+    /// Whether closing the plugin unloads it (false for Go).
+    pub can_unload: bool,
+    /// The one-line summary the text form prints (`Go go1.26.8 (c-shared; cannot be
+    /// unloaded)`).
+    pub summary: String,
+}
+
+impl RuntimeView {
+    fn go(info: &GoBuildInfo) -> RuntimeView {
+        RuntimeView {
+            language: "go".into(),
+            version: info.go_version.clone(),
+            build_mode: info.build_mode.clone(),
+            can_unload: false,
+            summary: info.describe(),
+        }
+    }
+}
+
 impl Report {
-    /// The report of a descriptor read from `file` (built for `architecture`).
-    pub fn new(file: &Path, d: &Descriptor, architecture: Option<String>) -> Report {
+    /// The report of a descriptor read from `file` (built for `architecture`; `go` when
+    /// the file is a Go plugin).
+    pub fn new(
+        file: &Path,
+        d: &Descriptor,
+        architecture: Option<String>,
+        go: Option<&GoBuildInfo>,
+    ) -> Report {
         let w = &d.world;
         Report {
             file: file.to_path_buf(),
@@ -74,6 +115,7 @@ impl Report {
             fingerprint: d.fingerprint.clone(),
             entry_symbol: w.entry_symbol(),
             architecture,
+            runtime: go.map(RuntimeView::go),
             imports: render::items(w, &w.imports),
             exports: render::items(w, &w.exports),
             other_types: render::other_types(w),
@@ -104,6 +146,9 @@ impl Report {
         if let Some(a) = &self.architecture {
             field("architecture:", a);
         }
+        if let Some(r) = &self.runtime {
+            field("runtime:", &r.summary);
+        }
         s.push_str("\nimports (provided by the host):\n");
         render::write_items(&mut s, &self.imports);
         s.push_str("\nexports (provided by the plugin):\n");
@@ -120,22 +165,31 @@ impl Report {
 
 /// Reads a plugin's descriptor without loading the plugin, with the file's architecture.
 pub fn read(file: &Path) -> Result<(Descriptor, Option<String>), plugport::LoadError> {
+    read_with_runtime(file).map(|(d, arch, _)| (d, arch))
+}
+
+/// What [`read_with_runtime`] returns: the descriptor, the file's architecture and, for a
+/// Go plugin, its Go build information.
+pub type Read = (Descriptor, Option<String>, Option<GoBuildInfo>);
+
+/// [`read`], plus the Go build information of a Go plugin (`.go.buildinfo`).
+pub fn read_with_runtime(file: &Path) -> Result<Read, plugport::LoadError> {
     let data = std::fs::read(file).map_err(|source| plugport::LoadError::Io {
         path: file.to_path_buf(),
         source,
     })?;
     let d = descriptor::read_from_bytes(file, &data)?;
     let arch = descriptor::architecture(&data).map(|a| format!("{a:?}"));
-    Ok((d, arch))
+    Ok((d, arch, plugport::go::build_info(&data)))
 }
 
 /// Prints the report; exit 1 when the file is not a readable plugport plugin.
 pub fn run(args: &InspectArgs) -> ExitCode {
-    let (d, arch) = match read(&args.file) {
+    let (d, arch, go) = match read_with_runtime(&args.file) {
         Ok(x) => x,
         Err(e) => return crate::fail(1, e),
     };
-    let report = Report::new(&args.file, &d, arch);
+    let report = Report::new(&args.file, &d, arch, go.as_ref());
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => crate::emit(&format!("{json}\n")),

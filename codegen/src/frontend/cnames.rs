@@ -19,7 +19,7 @@ use plugport::ir::{FunctionKind, Location, Type, TypeDefKind, TypeId, World, Wor
 
 use super::Refusal;
 use crate::c::idents::{identifiers, DefinedBy};
-use crate::names::{c_ident, CNames};
+use plugport::cnames::{c_ident, CNames};
 
 /// Every C name collision of `world`, one refusal per name, in header order.
 /// `interfaces` gives the WIT location of interfaces by IR name, `world_loc` the world's.
@@ -49,7 +49,7 @@ pub(crate) fn check(
         if defs.len() < 2 {
             continue;
         }
-        let items: Vec<(String, Option<&Location>)> = defs.iter().map(|b| d.ident(b)).collect();
+        let items: Vec<(String, Option<Location>)> = defs.iter().map(|b| d.ident(b)).collect();
         refusals.push(collision(&items, name));
     }
     refusals.extend(reserved_slots(world, &d));
@@ -58,7 +58,7 @@ pub(crate) fn check(
 
 /// One refusal for items that share a C name, naming every item and its location, and
 /// located at the item declared last (the one that introduced the collision).
-fn collision(items: &[(String, Option<&Location>)], name: &str) -> Refusal {
+fn collision(items: &[(String, Option<Location>)], name: &str) -> Refusal {
     let parts: Vec<String> = items
         .iter()
         .map(|(desc, loc)| match loc {
@@ -73,7 +73,7 @@ fn collision(items: &[(String, Option<&Location>)], name: &str) -> Refusal {
     let both = if items.len() == 2 { "both" } else { "all" };
     let location = items
         .iter()
-        .filter_map(|(_, l)| *l)
+        .filter_map(|(_, l)| l.as_ref())
         .max_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)))
         .cloned();
     Refusal {
@@ -165,7 +165,15 @@ struct Describe<'a> {
 }
 
 impl<'a> Describe<'a> {
-    fn ident(&self, by: &DefinedBy) -> (String, Option<&'a Location>) {
+    fn ident(&self, by: &DefinedBy) -> (String, Option<Location>) {
+        let (desc, loc) = self.ident_ref(by);
+        (desc, loc.cloned())
+    }
+
+    fn ident_ref<'b>(&self, by: &'b DefinedBy) -> (String, Option<&'b Location>)
+    where
+        'a: 'b,
+    {
         let w = self.world;
         let type_loc = |id: TypeId| w.ty(id).location.as_ref();
         match by {
@@ -189,6 +197,19 @@ impl<'a> Describe<'a> {
             DefinedBy::Release(id) => (
                 format!("the release helper of {}", self.type_desc(*id)),
                 type_loc(*id),
+            ),
+            DefinedBy::Check(id) => (
+                format!("the validator of {}", self.type_desc(*id)),
+                type_loc(*id),
+            ),
+            DefinedBy::Caller { what, location } => (format!("the {what}"), location.as_ref()),
+            DefinedBy::Getter { exports, interface } => (
+                format!(
+                    "the accessor of interface `{interface}` in the {} table of world `{}`",
+                    if *exports { "exports" } else { "imports" },
+                    w.name
+                ),
+                self.interfaces.get(interface),
             ),
             DefinedBy::Table(name) => (
                 format!("the table of interface `{name}`"),

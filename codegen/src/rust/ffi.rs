@@ -1,5 +1,5 @@
 //! The `ffi` module: a `repr(C)` mirror of every type of the world's C header
-//! (`docs/abi.md` §3–§5), named exactly as [`CNames`](crate::names::CNames) names them,
+//! (`docs/abi.md` §3–§5), named exactly as [`CNames`](plugport::cnames::CNames) names them,
 //! with the C field names (Rust keywords get a trailing `_`, as bindgen does), so the
 //! bindgen layout tests can match the two. All structs are `Clone + Copy`; the anonymous
 //! unions of variants and results are named `<struct>_val`.
@@ -10,8 +10,8 @@ use plugport::ir::{Function, FunctionKind, Interface, Type, TypeDefKind, TypeId}
 
 use super::idents::ffi_field;
 use super::{Dir, Gen, Out};
-use crate::c::layout::{Layout, Layouts};
-use crate::names::c_ident;
+use plugport::cnames::c_ident;
+use plugport::layout::{Layout, Layouts};
 
 impl Gen<'_> {
     /// The C representation of a type use, as a Rust type seen from `depth` (`None`: from
@@ -293,7 +293,7 @@ impl Gen<'_> {
 
     /// Compile-time checks (64-bit targets) that every mirror has the size, alignment
     /// and member offsets the C back end's layout algorithm gives the header's type
-    /// (`crate::c::layout`), and that tables are a header plus pointer-sized slots.
+    /// (`plugport::layout`), and that tables are a header plus pointer-sized slots.
     fn layout_checks(&self, o: &mut Out) {
         let layouts = Layouts::new(self.w);
         let mut done: HashSet<String> = HashSet::new();

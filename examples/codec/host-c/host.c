@@ -46,23 +46,20 @@ static int check(int ok, const char *what) {
 }
 
 /* 1 when a call returned PP_OK; otherwise reports the status and message, and releases
- * the message with the plugin's dealloc (it is ours: docs/abi.md §6). */
-static int called(pp_status st, pp_string *err, pp_dealloc_fn dealloc, const char *what) {
+ * the message (pp_error_release knows its dealloc: docs/abi.md §6 and §11).
+ *
+ * Every call goes through the header's checked callers (example_codec_v1_*_call_*): they
+ * report a missing slot as PP_ERR_UNSUPPORTED, and validate what the plugin returns
+ * (discriminants and tags, handles, NULL pointers; rule 5) as PP_ERR_INVALID_RESULT, so
+ * a result that arrives with PP_OK is well-formed. */
+static int called(pp_status st, pp_error *err, const char *what) {
     if (st == PP_OK) {
         return 1;
     }
-    fprintf(stderr, "codec host: FAILED: %s: status %d: %.*s\n", what, (int)st, (int)err->len,
-            err->ptr != NULL ? err->ptr : "");
-    pp_string_release(err, dealloc);
-    err->ptr = NULL;
-    err->len = 0;
+    fprintf(stderr, "codec host: FAILED: %s: status %d: %.*s\n", what, (int)st, (int)err->message.len,
+            err->message.len > 0 ? err->message.ptr : "");
+    pp_error_release(err);
     return 0;
-}
-
-/* Discriminants from the plugin are data from the other side: only 0 and 1 are valid
- * (docs/abi.md §3, rule 5). */
-static int flag(uint8_t v, const char *what) {
-    return check(v == 0 || v == 1, what);
 }
 
 int main(int argc, char **argv) {
@@ -71,8 +68,8 @@ int main(int argc, char **argv) {
     const example_codec_v1_framing_table *fr;
     example_codec_v1_codec_imports imports;
     example_codec_v1_framing_decoder dec;
-    pp_dealloc_fn dealloc;
-    pp_string err = {NULL, 0};
+    pp_dealloc_fn dealloc, dec_dealloc;
+    pp_error err;
     size_t target = 4u << 20, written = 0, frames = 0, decoded = 0, n;
     uint8_t *chunk;
     FILE *f;
@@ -93,8 +90,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cannot load plugin: %s\n", plugport_last_error());
         return 1;
     }
-    fr = example_codec_v1_codec_exports_of(plugin)->framing;
-    dealloc = fr->header.dealloc;
+    /* NULL when the plugin's exports table lacks `framing`: the calls then fail with
+     * PP_ERR_UNSUPPORTED instead of crashing. */
+    fr = example_codec_v1_codec_exports_get_framing(example_codec_v1_codec_exports_of(plugin));
+    dealloc = fr != NULL ? fr->header.dealloc : NULL;
     printf("c host: loaded %s %s\n", plugport_plugin_name(plugin), plugport_plugin_version(plugin));
 
     /* 1. Encode frames into a temporary file. */
@@ -110,10 +109,10 @@ int main(int argc, char **argv) {
         frame.payload.len = make_frame(&r, expect, &stream);
         frame.payload.ptr = expect;
         frame.stream = stream;
-        if (!called(fr->encode(frame, &res, &err), &err, dealloc, "encode")) {
+        if (!called(example_codec_v1_framing_call_encode(fr, frame, &res, &err), &err, "encode")) {
             return 1;
         }
-        if (!flag(res.is_err, "encode: result discriminant") || !check(!res.is_err, "encode")) {
+        if (!check(!res.is_err, "encode")) {
             example_codec_v1_result_list_u8_framing_codec_error_release(&res, dealloc);
             return 1;
         }
@@ -125,10 +124,12 @@ int main(int argc, char **argv) {
     rewind(f);
 
     /* 2. Stream it back through a decoder and verify every frame. */
-    if (!called(fr->decoder_new(MAX_FRAME, &dec, &err), &err, dealloc, "decoder constructor") ||
-        !check(dec.self != NULL && dec.vtable != NULL, "decoder handle")) {
+    if (!called(example_codec_v1_framing_call_decoder_new(fr, MAX_FRAME, &dec, &err), &err,
+                "decoder constructor")) {
         return 1;
     }
+    /* Results of methods are released with the dealloc of the decoder's vtable. */
+    dec_dealloc = dec.vtable->header.dealloc;
     chunk = (uint8_t *)malloc(CHUNK);
     r.s = 0x9E3779B97F4A7C15ull;
     while (ok && (n = fread(chunk, 1, CHUNK, f)) > 0) {
@@ -137,28 +138,26 @@ int main(int argc, char **argv) {
         example_codec_v1_option_framing_frame got;
         data.ptr = chunk;
         data.len = n;
-        ok = called(dec.vtable->push(dec.self, data, &pushed, &err), &err, dealloc, "push") &&
-             flag(pushed.is_err, "push: result discriminant");
+        ok = called(example_codec_v1_framing_decoder_call_push(dec, data, &pushed, &err), &err, "push");
         if (ok && pushed.is_err) {
-            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dealloc);
+            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dec_dealloc);
             ok = check(0, "push");
         }
-        while (ok && called(dec.vtable->pull(dec.self, &got, &err), &err, dealloc, "pull") &&
-               flag(got.is_some, "pull: option discriminant") && got.is_some) {
+        while (ok && called(example_codec_v1_framing_decoder_call_pull(dec, &got, &err), &err, "pull") &&
+               got.is_some) {
             uint32_t stream, len = make_frame(&r, expect, &stream);
             ok = check(got.val.stream == stream && got.val.payload.len == len &&
                            (len == 0 || memcmp(got.val.payload.ptr, expect, len) == 0),
                        "frame content");
             decoded++;
-            example_codec_v1_option_framing_frame_release(&got, dealloc);
+            example_codec_v1_option_framing_frame_release(&got, dec_dealloc);
         }
     }
     if (ok) {
         example_codec_v1_result_void_framing_codec_error fin;
-        ok = called(dec.vtable->finish(dec.self, &fin, &err), &err, dealloc, "finish") &&
-             flag(fin.is_err, "finish: result discriminant");
+        ok = called(example_codec_v1_framing_decoder_call_finish(dec, &fin, &err), &err, "finish");
         if (ok && fin.is_err) {
-            example_codec_v1_result_void_framing_codec_error_release(&fin, dealloc);
+            example_codec_v1_result_void_framing_codec_error_release(&fin, dec_dealloc);
             ok = check(0, "finish");
         }
     }
@@ -170,35 +169,36 @@ int main(int argc, char **argv) {
            (unsigned long)written, CHUNK, (unsigned long)decoded, (unsigned long)frames);
 
     /* 3. The error cases are values of the WIT variant codec-error. */
-    if (ok && called(fr->decoder_new(16, &dec, &err), &err, dealloc, "decoder constructor")) {
+    if (ok && called(example_codec_v1_framing_call_decoder_new(fr, 16, &dec, &err), &err,
+                     "decoder constructor")) {
         static const uint8_t big[8] = {0, 0, 0, 1, 0, 0, 0x03, 0xE8}; /* 1000 bytes > 16 */
         example_codec_v1_list_u8 data;
         example_codec_v1_result_u32_framing_codec_error pushed;
         example_codec_v1_result_void_framing_codec_error fin;
         data.ptr = big;
         data.len = sizeof big;
-        ok = called(dec.vtable->push(dec.self, data, &pushed, &err), &err, dealloc, "push");
+        dec_dealloc = dec.vtable->header.dealloc;
+        ok = called(example_codec_v1_framing_decoder_call_push(dec, data, &pushed, &err), &err, "push");
         if (ok) { /* an owned result: released whatever it holds */
-            ok = flag(pushed.is_err, "push: result discriminant") &&
-                 check(pushed.is_err &&
+            ok = check(pushed.is_err &&
                            pushed.val.err.tag == EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_FRAME_TOO_LARGE &&
                            pushed.val.err.val.frame_too_large == 1000,
                        "frame-too-large error");
-            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dealloc);
+            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dec_dealloc);
         }
         data.len = 5; /* a partial header */
-        if (ok && called(dec.vtable->push(dec.self, data, &pushed, &err), &err, dealloc, "partial push")) {
-            ok = flag(pushed.is_err, "push: result discriminant") && check(!pushed.is_err, "partial push");
-            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dealloc);
+        if (ok && called(example_codec_v1_framing_decoder_call_push(dec, data, &pushed, &err), &err,
+                         "partial push")) {
+            ok = check(!pushed.is_err, "partial push");
+            example_codec_v1_result_u32_framing_codec_error_release(&pushed, dec_dealloc);
         } else {
             ok = 0;
         }
-        if (ok && called(dec.vtable->finish(dec.self, &fin, &err), &err, dealloc, "finish")) {
-            ok = flag(fin.is_err, "finish: result discriminant") &&
-                 check(fin.is_err && fin.val.err.tag == EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_TRUNCATED &&
+        if (ok && called(example_codec_v1_framing_decoder_call_finish(dec, &fin, &err), &err, "finish")) {
+            ok = check(fin.is_err && fin.val.err.tag == EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_TRUNCATED &&
                            fin.val.err.val.truncated == 5,
                        "truncated error");
-            example_codec_v1_result_void_framing_codec_error_release(&fin, dealloc);
+            example_codec_v1_result_void_framing_codec_error_release(&fin, dec_dealloc);
         } else {
             ok = 0;
         }

@@ -124,12 +124,6 @@ static pp_status decoder_push(void *self, example_codec_v1_list_u8 data,
     decoder *d = (decoder *)self;
     size_t pos = 0;
     pp_status st = PP_OK;
-    if (d == NULL) {
-        return fail(PP_ERR_INVALID_ARGUMENT, "decoder: null handle", err);
-    }
-    if (data.len > 0 && data.ptr == NULL) {
-        return fail(PP_ERR_INVALID_ARGUMENT, "data: NULL pointer with non-zero length", err);
-    }
     pthread_mutex_lock(&d->lock);
     if (!reserve((void **)&d->pending, &d->pending_cap, d->pending_len + data.len, 1)) {
         pthread_mutex_unlock(&d->lock);
@@ -186,9 +180,7 @@ static pp_status decoder_push(void *self, example_codec_v1_list_u8 data,
 
 static pp_status decoder_pull(void *self, example_codec_v1_option_framing_frame *ret, pp_string *err) {
     decoder *d = (decoder *)self;
-    if (d == NULL) {
-        return fail(PP_ERR_INVALID_ARGUMENT, "decoder: null handle", err);
-    }
+    (void)err;
     pthread_mutex_lock(&d->lock);
     ret->is_some = 0;
     if (d->count > 0) {
@@ -205,9 +197,7 @@ static pp_status decoder_pull(void *self, example_codec_v1_option_framing_frame 
 static pp_status decoder_finish(void *self, example_codec_v1_result_void_framing_codec_error *ret,
                                 pp_string *err) {
     decoder *d = (decoder *)self;
-    if (d == NULL) {
-        return fail(PP_ERR_INVALID_ARGUMENT, "decoder: null handle", err);
-    }
+    (void)err;
     pthread_mutex_lock(&d->lock);
     ret->is_err = d->pending_len > 0;
     if (ret->is_err) {
@@ -218,12 +208,20 @@ static pp_status decoder_finish(void *self, example_codec_v1_result_void_framing
     return PP_OK;
 }
 
+/* The slots are the header's validating trampolines around the functions above: they
+ * refuse a NULL self and a `data` list with a NULL pointer and len > 0 (rule 5) with
+ * PP_ERR_INVALID_ARGUMENT and a malloc'd message (released through plugin_dealloc), so
+ * the functions themselves only see valid arguments. */
+EXAMPLE_CODEC_V1_FRAMING_DECODER_PUSH_TRAMPOLINE(decoder_push_checked, decoder_push)
+EXAMPLE_CODEC_V1_FRAMING_DECODER_PULL_TRAMPOLINE(decoder_pull_checked, decoder_pull)
+EXAMPLE_CODEC_V1_FRAMING_DECODER_FINISH_TRAMPOLINE(decoder_finish_checked, decoder_finish)
+
 static const example_codec_v1_framing_decoder_vtable DECODER_VTABLE = {
     {sizeof(example_codec_v1_framing_decoder_vtable), 0x00010000u, plugin_dealloc},
     decoder_drop,
-    decoder_push,
-    decoder_pull,
-    decoder_finish,
+    decoder_push_checked,
+    decoder_pull_checked,
+    decoder_finish_checked,
 };
 
 static pp_status decoder_new(uint32_t max_frame, example_codec_v1_framing_decoder *ret, pp_string *err) {
@@ -243,9 +241,6 @@ static pp_status encode(example_codec_v1_framing_frame frame,
                         example_codec_v1_result_list_u8_framing_codec_error *ret, pp_string *err) {
     uint8_t *out;
     size_t n;
-    if (frame.payload.len > 0 && frame.payload.ptr == NULL) {
-        return fail(PP_ERR_INVALID_ARGUMENT, "frame.payload: NULL pointer with non-zero length", err);
-    }
     if (frame.payload.len > 0xFFFFFFFFu) {
         ret->is_err = 1;
         ret->val.err.tag = EXAMPLE_CODEC_V1_FRAMING_CODEC_ERROR_FRAME_TOO_LARGE;
@@ -274,10 +269,13 @@ static pp_status encode(example_codec_v1_framing_frame frame,
     return PP_OK;
 }
 
+/* frame.payload with a NULL pointer and len > 0 is refused by the trampoline. */
+EXAMPLE_CODEC_V1_FRAMING_ENCODE_TRAMPOLINE(encode_checked, encode)
+
 static const example_codec_v1_framing_table FRAMING = {
     {sizeof(example_codec_v1_framing_table), 0x00010000u, plugin_dealloc},
     decoder_new,
-    encode,
+    encode_checked,
 };
 
 static const example_codec_v1_codec_exports EXPORTS = {

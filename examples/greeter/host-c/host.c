@@ -37,20 +37,22 @@ static void host_dealloc(void *ptr, size_t size, size_t align) {
     free(ptr);
 }
 
+/* The logger import. Its arguments come from the plugin: the generated validating
+ * trampoline below checks them (rule 5: the level is a valid enum value, the message is
+ * UTF-8 with no NULL pointer) before this runs, and refuses bad ones with
+ * PP_ERR_INVALID_ARGUMENT and a message the plugin releases with host_dealloc. */
 static pp_status host_log(example_greeter_v1_logger_level level, pp_string message, pp_string *err) {
     static const char *const names[] = {"debug", "info", "warn", "error"};
     (void)err;
-    /* Rule 5: validate what crosses the boundary, in C too. */
-    if (level > EXAMPLE_GREETER_V1_LOGGER_LEVEL_ERROR || (message.len > 0 && message.ptr == NULL)) {
-        return PP_ERR_INVALID_ARGUMENT;
-    }
-    printf("  [c host log %s] %.*s\n", names[level], (int)message.len, message.ptr);
+    printf("  [c host log %s] %.*s\n", names[level], (int)message.len, message.len > 0 ? message.ptr : "");
     return PP_OK;
 }
 
+EXAMPLE_GREETER_V1_LOGGER_LOG_TRAMPOLINE(host_log_checked, host_log)
+
 static const example_greeter_v1_logger_table LOGGER = {
     {sizeof(example_greeter_v1_logger_table), TABLE_VERSION, host_dealloc},
-    host_log,
+    host_log_checked,
 };
 
 static const example_greeter_v1_greeter_imports IMPORTS = {
@@ -58,47 +60,63 @@ static const example_greeter_v1_greeter_imports IMPORTS = {
     &LOGGER,
 };
 
-/* Calls a `func(name: string) -> string` slot and prints "c host: <answer>". */
-static int say(pp_status (*fn)(pp_string, pp_string *, pp_string *), pp_dealloc_fn dealloc,
-               const char *what, const char *who) {
-    pp_string name, answer = {NULL, 0}, err = {NULL, 0};
+/* The generated checked caller of a `func(name: string) -> string` slot. */
+typedef pp_status (*say_fn)(const example_greeter_v1_greet_table *, pp_string, pp_string *, pp_error *);
+
+static const char *text_of(pp_string s) {
+    return s.len > 0 ? s.ptr : "";
+}
+
+/* Calls `fn` with `who` and prints "c host: <answer>". The checked caller makes sure the
+ * slot exists (else PP_ERR_UNSUPPORTED), and that the answer is valid UTF-8 owned by the
+ * plugin (else PP_ERR_INVALID_RESULT): nothing to check here but the status. */
+static int say(say_fn fn, const example_greeter_v1_greet_table *greet, const char *what, const char *who) {
+    pp_string name, answer;
+    pp_error err;
     pp_status st;
     name.ptr = who;
     name.len = strlen(who);
-    st = fn(name, &answer, &err);
+    st = fn(greet, name, &answer, &err);
     if (st != PP_OK) {
-        fprintf(stderr, "%s failed (%d): %.*s\n", what, (int)st, (int)err.len, err.ptr);
-        pp_string_release(&err, dealloc);
+        fprintf(stderr, "%s failed (%d): %.*s\n", what, (int)st, (int)err.message.len, text_of(err.message));
+        pp_error_release(&err);
         return 1;
     }
-    printf("c host: %.*s\n", (int)answer.len, answer.ptr);
-    pp_string_release(&answer, dealloc);
+    printf("c host: %.*s\n", (int)answer.len, text_of(answer));
+    pp_string_release(&answer, greet->header.dealloc);
     return 0;
 }
 
 /* Greets every name with the plugin's current table (fetched anew: after a reload it is
- * the new image's). Returns 0 when every call succeeded. */
+ * the new image's). Returns 0 when every call succeeded. A plugin whose exports table
+ * lacks `greet` (NULL, or a table too short) gives NULL here, and the checked callers
+ * report PP_ERR_UNSUPPORTED for it rather than crash. */
 static int greet_all(const plugport_plugin *plugin, char **names, int count) {
-    const example_greeter_v1_greet_table *greet = example_greeter_v1_greeter_exports_of(plugin)->greet;
-    pp_string lang = {NULL, 0}, err = {NULL, 0};
+    const example_greeter_v1_greet_table *greet =
+        example_greeter_v1_greeter_exports_get_greet(example_greeter_v1_greeter_exports_of(plugin));
+    pp_string lang;
+    pp_error err;
+    pp_status st;
     int i, status = 0;
 
-    if (greet->language(&lang, &err) == PP_OK) {
-        printf("c host: language %.*s\n", (int)lang.len, lang.ptr);
+    st = example_greeter_v1_greet_call_language(greet, &lang, &err);
+    if (st == PP_OK) {
+        printf("c host: language %.*s\n", (int)lang.len, text_of(lang));
         pp_string_release(&lang, greet->header.dealloc);
     } else {
-        pp_string_release(&err, greet->header.dealloc);
+        fprintf(stderr, "language failed (%d): %.*s\n", (int)st, (int)err.message.len, text_of(err.message));
+        pp_error_release(&err); /* not fatal: the greetings say whether the plugin works */
     }
     for (i = 0; i < count; i++) {
-        status |= say(greet->greet, greet->header.dealloc, "greet", names[i]);
+        status |= say(example_greeter_v1_greet_call_greet, greet, "greet", names[i]);
 #ifdef GREETER_1_1
-        /* A slot exists only if the implementer's table is large enough (section 5). */
-        if (offsetof(example_greeter_v1_greet_table, farewell) + sizeof(void *) <= greet->header.size &&
-            greet->farewell != NULL) {
-            status |= say(greet->farewell, greet->header.dealloc, "farewell", names[i]);
+        /* A slot exists only if the implementer's table is large enough (section 5): the
+         * has_ check asks, the checked caller would say PP_ERR_UNSUPPORTED. */
+        if (example_greeter_v1_greet_has_farewell(greet)) {
+            status |= say(example_greeter_v1_greet_call_farewell, greet, "farewell", names[i]);
         } else {
             printf("c host: farewell unsupported by this plugin (table size %u, PP_ERR_UNSUPPORTED)\n",
-                   (unsigned)greet->header.size);
+                   greet != NULL ? (unsigned)greet->header.size : 0u);
         }
 #endif
     }

@@ -1,12 +1,14 @@
 /* The type-coverage host in C: loads a test:typecov@1.0.0 plugin through the plugport
  * runtime (headers/plugport.h) and the generated header typecov.h, and checks
- *  - a round trip of edge values through every echo function (owned results, released
- *    with the generated _release helpers and the table's header.dealloc; a result must
- *    never point into the argument's memory);
+ *  - a round trip of edge values through every echo function, called through the
+ *    header's checked callers (docs/abi.md section 11: they validate each result and
+ *    refuse one that points into the argument's memory); owned results are released
+ *    with the generated _release helpers and the table's header.dealloc;
  *  - the counter resource: constructor, methods, static, borrow, move, drop, `live`;
  *  - `boom`: PP_ERR_PANIC with the message, and the plugin still works afterwards;
- *  - arguments a C caller can get wrong: each must be refused with
- *    PP_ERR_INVALID_ARGUMENT and a message, never crash.
+ *  - arguments a C caller can get wrong, sent through the RAW table (the checked callers
+ *    pass arguments on unchecked): each must be refused with PP_ERR_INVALID_ARGUMENT and
+ *    a message, never crash.
  *
  * One line per check, then "N passed, M failed"; the exit status is 0 only when every
  * check passed.
@@ -63,15 +65,18 @@ static int shown_len(const pp_string *s) {
     return s->ptr == NULL ? 0 : (int)(s->len > 200 ? 200 : s->len);
 }
 
-/* A call expected to succeed. When it does not, that is one failed check: prints the
- * status and message, and releases the message. */
-static int called(pp_status st, pp_string *err, pp_dealloc_fn dealloc, const char *what) {
+/* A call through a generated checked caller, expected to succeed. When it does not,
+ * that is one failed check: prints the status and message, and releases the message.
+ * (The checked callers validate every result, rule 5, and refuse one that points into
+ * the argument, rule 1: a result that arrives with PP_OK is well-formed and owned.) */
+static int called(pp_status st, pp_error *err, const char *what) {
     if (st == PP_OK) {
         return 1;
     }
     failed++;
-    printf("FAIL %s: status %d: %.*s\n", what, (int)st, shown_len(err), err->ptr ? err->ptr : "");
-    pp_string_release(err, dealloc);
+    printf("FAIL %s: status %d: %.*s\n", what, (int)st, shown_len(&err->message),
+           err->message.ptr ? err->message.ptr : "");
+    pp_error_release(err);
     return 0;
 }
 
@@ -139,12 +144,6 @@ static int owned_bytes(const void *r, size_t rlen, const void *v, size_t vlen, s
         return 1;
     }
     return r != NULL && r != v && memcmp(r, v, vlen * elem) == 0;
-}
-
-/* A result that aliases the argument (a broken callee) must not be released: that would
- * free the caller's own memory. The check has already failed in that case. */
-static int aliased(const void *r, const void *v, size_t len) {
-    return len > 0 && r == v;
 }
 
 static int str_copy(pp_string r, pp_string v) {
@@ -220,13 +219,16 @@ static int nested_copy(const nested_t *r, const nested_t *v) {
 /* ---------------------------------------------------------------------------------- */
 /* Scalars                                                                            */
 
+/* The checked caller of echo-table slot SLOT. */
+#define ECHO_CALL(SLOT) test_typecov_v1_echo_call_##SLOT
+
 #define ECHO_SIGNED(SLOT, T, V)                                                            \
     do {                                                                                   \
         T r_ = 0;                                                                          \
-        pp_string e_ = {NULL, 0};                                                          \
+        pp_error e_;                                                          \
         char w_[128];                                                                      \
         snprintf(w_, sizeof w_, "%s(%" PRIdMAX ")", #SLOT, (intmax_t)(V));                 \
-        if (called(E->SLOT((T)(V), &r_, &e_), &e_, ED, w_)) {                              \
+        if (called(ECHO_CALL(SLOT)(E, (T)(V), &r_, &e_), &e_, w_)) {                              \
             check(r_ == (T)(V), w_);                                                       \
         }                                                                                  \
     } while (0)
@@ -234,30 +236,30 @@ static int nested_copy(const nested_t *r, const nested_t *v) {
 #define ECHO_UNSIGNED(SLOT, T, V)                                                          \
     do {                                                                                   \
         T r_ = 0;                                                                          \
-        pp_string e_ = {NULL, 0};                                                          \
+        pp_error e_;                                                          \
         char w_[128];                                                                      \
         snprintf(w_, sizeof w_, "%s(0x%" PRIxMAX ")", #SLOT, (uintmax_t)(V));              \
-        if (called(E->SLOT((T)(V), &r_, &e_), &e_, ED, w_)) {                              \
+        if (called(ECHO_CALL(SLOT)(E, (T)(V), &r_, &e_), &e_, w_)) {                              \
             check(r_ == (T)(V), w_);                                                       \
         }                                                                                  \
     } while (0)
 
 static void echo_f32_bits(uint32_t bits, const char *label) {
     float r = 0;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[128];
     snprintf(w, sizeof w, "echo_f32(%s = bits 0x%08" PRIx32 ") bit-exact", label, bits);
-    if (called(E->echo_f32(f32_of(bits), &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_f32(E, f32_of(bits), &r, &e), &e, w)) {
         check(bits_f32(r) == bits, w);
     }
 }
 
 static void echo_f64_bits(uint64_t bits, const char *label) {
     double r = 0;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[128];
     snprintf(w, sizeof w, "echo_f64(%s = bits 0x%016" PRIx64 ") bit-exact", label, bits);
-    if (called(E->echo_f64(f64_of(bits), &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_f64(E, f64_of(bits), &r, &e), &e, w)) {
         check(bits_f64(r) == bits, w);
     }
 }
@@ -330,47 +332,42 @@ static void scalars(void) {
 /* Strings and lists                                                                  */
 
 static void echo_string_case(pp_string v, const char *label) {
-    pp_string r = {NULL, 0}, e = {NULL, 0};
+    pp_string r = {NULL, 0};
+    pp_error e;
     char w[160];
     snprintf(w, sizeof w, "echo_string(%s, %lu bytes) owned copy", label, (unsigned long)v.len);
-    if (called(E->echo_string(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_string(E, v, &r, &e), &e, w)) {
         check(str_copy(r, v), w);
-        if (!aliased(r.ptr, v.ptr, v.len)) {
-            pp_string_release(&r, ED);
-        }
+        pp_string_release(&r, ED);
     }
 }
 
 static void echo_bytes_case(const uint8_t *p, size_t n, const char *label) {
     list_u8_t v, r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     v.ptr = p;
     v.len = n;
     r.ptr = NULL;
     r.len = 0;
     snprintf(w, sizeof w, "echo_bytes(%s, %lu bytes) owned copy", label, (unsigned long)n);
-    if (called(E->echo_bytes(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_bytes(E, v, &r, &e), &e, w)) {
         check(owned_bytes(r.ptr, r.len, v.ptr, v.len, 1), w);
-        if (!aliased(r.ptr, v.ptr, v.len)) {
-            test_typecov_v1_list_u8_release(&r, ED);
-        }
+        test_typecov_v1_list_u8_release(&r, ED);
     }
 }
 
 static void echo_strings_case(const pp_string *items, size_t n, const char *label) {
     list_string_t v, r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     v.ptr = items;
     v.len = n;
     memset(&r, 0, sizeof r);
     snprintf(w, sizeof w, "echo_strings(%s, %lu members) owned deep copy", label, (unsigned long)n);
-    if (called(E->echo_strings(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_strings(E, v, &r, &e), &e, w)) {
         check(list_string_copy(r, v), w);
-        if (!aliased(r.ptr, v.ptr, v.len)) {
-            test_typecov_v1_list_string_release(&r, ED);
-        }
+        test_typecov_v1_list_string_release(&r, ED);
     }
 }
 
@@ -432,7 +429,7 @@ static void strings_and_lists(void) {
 
 static void echo_option_case(uint8_t is_some, pp_string val, const char *label) {
     option_string_t v, r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     memset(&v, 0, sizeof v);
     memset(&r, 0, sizeof r);
@@ -441,7 +438,7 @@ static void echo_option_case(uint8_t is_some, pp_string val, const char *label) 
         v.val = val;
     }
     snprintf(w, sizeof w, "echo_option(%s)", label);
-    if (called(E->echo_option(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_option(E, v, &r, &e), &e, w)) {
         check(r.is_some == v.is_some && (!v.is_some || str_copy(r.val, v.val)), w);
         test_typecov_v1_option_string_release(&r, ED);
     }
@@ -449,7 +446,7 @@ static void echo_option_case(uint8_t is_some, pp_string val, const char *label) 
 
 static void echo_result_case(uint8_t is_err, uint32_t ok, pp_string errv, const char *label) {
     result_u32_string_t v, r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     memset(&v, 0, sizeof v);
     memset(&r, 0, sizeof r);
@@ -460,7 +457,7 @@ static void echo_result_case(uint8_t is_err, uint32_t ok, pp_string errv, const 
         v.val.ok = ok;
     }
     snprintf(w, sizeof w, "echo_result(%s)", label);
-    if (called(E->echo_result(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_result(E, v, &r, &e), &e, w)) {
         check(r.is_err == v.is_err && (v.is_err ? str_copy(r.val.err, v.val.err) : r.val.ok == v.val.ok), w);
         test_typecov_v1_result_u32_string_release(&r, ED);
     }
@@ -468,12 +465,12 @@ static void echo_result_case(uint8_t is_err, uint32_t ok, pp_string errv, const 
 
 static void echo_result_unit_case(const result_unit_t *v, const char *label) {
     result_unit_t r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     int ok;
     memset(&r, 0, sizeof r);
     snprintf(w, sizeof w, "echo_result_unit(%s)", label);
-    if (called(E->echo_result_unit(*v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_result_unit(E, *v, &r, &e), &e, w)) {
         ok = r.is_err == v->is_err;
         if (ok && v->is_err) {
             ok = r.val.err.tag == v->val.err.tag;
@@ -490,7 +487,7 @@ static void echo_result_unit_case(const result_unit_t *v, const char *label) {
 
 static void echo_tuple_case(uint8_t a, pp_string b, uint64_t c_bits, const char *label) {
     tuple_t v, r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     memset(&v, 0, sizeof v);
     memset(&r, 0, sizeof r);
@@ -498,7 +495,7 @@ static void echo_tuple_case(uint8_t a, pp_string b, uint64_t c_bits, const char 
     v.f1 = b;
     v.f2 = f64_of(c_bits);
     snprintf(w, sizeof w, "echo_tuple(%s)", label);
-    if (called(E->echo_tuple(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_tuple(E, v, &r, &e), &e, w)) {
         check(r.f0 == a && str_copy(r.f1, b) && bits_f64(r.f2) == c_bits, w);
         test_typecov_v1_tuple3_u8_string_f64_release(&r, ED);
     }
@@ -539,12 +536,12 @@ static void option_result_tuple(void) {
 
 static void echo_point_case(int32_t x, int32_t y) {
     point_t v, r = {0, 0};
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[128];
     v.x = x;
     v.y = y;
     snprintf(w, sizeof w, "echo_point({%" PRId32 ", %" PRId32 "})", x, y);
-    if (called(E->echo_point(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_point(E, v, &r, &e), &e, w)) {
         check(point_eq(r, v), w);
     }
 }
@@ -567,11 +564,11 @@ static person_t make_person(const char *name, uint8_t age, const pp_string *tags
 
 static void echo_person_case(const person_t *v, const char *label) {
     person_t r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     memset(&r, 0, sizeof r);
     snprintf(w, sizeof w, "echo_person(%s) owned deep copy", label);
-    if (called(E->echo_person(*v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_person(E, *v, &r, &e), &e, w)) {
         check(person_copy(&r, v), w);
         test_typecov_v1_types_person_release(&r, ED);
     }
@@ -579,11 +576,11 @@ static void echo_person_case(const person_t *v, const char *label) {
 
 static void echo_shape_case(const shape_t *v, const char *label) {
     shape_t r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     memset(&r, 0, sizeof r);
     snprintf(w, sizeof w, "echo_shape(%s)", label);
-    if (called(E->echo_shape(*v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_shape(E, *v, &r, &e), &e, w)) {
         check(shape_copy(&r, v), w);
         test_typecov_v1_types_shape_release(&r, ED);
     }
@@ -591,27 +588,25 @@ static void echo_shape_case(const shape_t *v, const char *label) {
 
 static void echo_points_case(const point_t *pts, size_t n, const char *label) {
     point_list_t v, r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[160];
     v.ptr = pts;
     v.len = n;
     memset(&r, 0, sizeof r);
     snprintf(w, sizeof w, "echo_points(%s, %lu points) owned copy", label, (unsigned long)n);
-    if (called(E->echo_points(v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_points(E, v, &r, &e), &e, w)) {
         check(owned_bytes(r.ptr, r.len, v.ptr, v.len, sizeof(point_t)), w);
-        if (!aliased(r.ptr, v.ptr, v.len)) {
-            test_typecov_v1_list_types_point_release(&r, ED);
-        }
+        test_typecov_v1_list_types_point_release(&r, ED);
     }
 }
 
 static void echo_nested_case(const nested_t *v, const char *label) {
     nested_t r;
-    pp_string e = {NULL, 0};
+    pp_error e;
     char w[200];
     memset(&r, 0, sizeof r);
     snprintf(w, sizeof w, "echo_nested(%s) owned deep copy", label);
-    if (called(E->echo_nested(*v, &r, &e), &e, ED, w)) {
+    if (called(test_typecov_v1_echo_call_echo_nested(E, *v, &r, &e), &e, w)) {
         check(nested_copy(&r, v), w);
         test_typecov_v1_option_result_list_types_person_types_shape_release(&r, ED);
     }
@@ -737,51 +732,52 @@ static void compounds(void) {
 static void sink_boom_version(const char *plugin_name, const char *plugin_version) {
     static const uint64_t nums[] = {0, 1, UINT64_MAX};
     list_u64_t c;
-    pp_string r = {NULL, 0}, e = {NULL, 0};
+    pp_string r = {NULL, 0};
+    pp_error e;
     pp_status st;
     char w[200];
 
     c.ptr = nums;
     c.len = 3;
-    if (called(E->sink(7, str("sink \xe2\x9c\x93"), c, &e), &e, ED, "sink(7, \"sink \xe2\x9c\x93\", [0, 1, u64::MAX])")) {
+    if (called(test_typecov_v1_echo_call_sink(E, 7, str("sink \xe2\x9c\x93"), c, &e), &e, "sink(7, \"sink \xe2\x9c\x93\", [0, 1, u64::MAX])")) {
         check(1, "sink(7, \"sink \xe2\x9c\x93\", [0, 1, u64::MAX])");
     }
     c.ptr = NULL;
     c.len = 0;
-    if (called(E->sink(0, strn(NULL, 0), c, &e), &e, ED, "sink(0, \"\", [])")) {
+    if (called(test_typecov_v1_echo_call_sink(E, 0, strn(NULL, 0), c, &e), &e, "sink(0, \"\", [])")) {
         check(1, "sink(0, \"\", [])");
     }
 
-    st = E->boom(str("kaboom \xf0\x9f\x92\xa5"), &r, &e);
+    st = test_typecov_v1_echo_call_boom(E, str("kaboom \xf0\x9f\x92\xa5"), &r, &e);
     snprintf(w, sizeof w, "boom(\"kaboom \xf0\x9f\x92\xa5\") -> PP_ERR_PANIC with the message (got %d: \"%.*s\")",
-             (int)st, shown_len(&e), e.ptr ? e.ptr : "");
+             (int)st, shown_len(&e.message), e.message.ptr ? e.message.ptr : "");
     {
         const char *needle = "kaboom \xf0\x9f\x92\xa5";
         size_t nl = strlen(needle), i;
         int found = 0;
-        for (i = 0; st == PP_ERR_PANIC && e.ptr != NULL && i + nl <= e.len && !found; i++) {
-            found = memcmp(e.ptr + i, needle, nl) == 0;
+        for (i = 0; st == PP_ERR_PANIC && e.message.ptr != NULL && i + nl <= e.message.len && !found; i++) {
+            found = memcmp(e.message.ptr + i, needle, nl) == 0;
         }
         check(st == PP_ERR_PANIC && found, w);
     }
     if (st == PP_OK) {
         pp_string_release(&r, ED);
     } else {
-        pp_string_release(&e, ED);
+        pp_error_release(&e);
     }
     ECHO_UNSIGNED(echo_u32, uint32_t, 0xC0FFEEu); /* the plugin still works after a panic */
-    st = E->boom(strn(NULL, 0), &r, &e);
+    st = test_typecov_v1_echo_call_boom(E, strn(NULL, 0), &r, &e);
     check(st == PP_ERR_PANIC, "boom(\"\") -> PP_ERR_PANIC");
     if (st == PP_OK) {
         pp_string_release(&r, ED);
     } else {
-        pp_string_release(&e, ED);
+        pp_error_release(&e);
     }
     ECHO_SIGNED(echo_s8, int8_t, -42);
 
     r.ptr = NULL;
     r.len = 0;
-    if (called(X->version(&r, &e), &e, XD, "version()")) {
+    if (called(test_typecov_v1_typecov_exports_call_version(X, &r, &e), &e, "version()")) {
         char expected[128];
         snprintf(expected, sizeof expected, "%s %s", plugin_name, plugin_version);
         snprintf(w, sizeof w, "version() = \"%.*s\", expected \"%s\" (descriptor name and version)", shown_len(&r),
@@ -796,8 +792,8 @@ static void sink_boom_version(const char *plugin_name, const char *plugin_versio
 
 static uint32_t live_now(void) {
     uint32_t n = 0xFFFFFFFFu;
-    pp_string e = {NULL, 0};
-    if (!called(S->live(&n, &e), &e, SD, "live()")) {
+    pp_error e;
+    if (!called(test_typecov_v1_store_call_live(S, &n, &e), &e, "live()")) {
         return 0xFFFFFFFFu;
     }
     return n;
@@ -812,8 +808,8 @@ static void check_live(uint32_t expected, const char *when) {
 
 static int64_t counter_get(counter_t c, const char *what) {
     int64_t v = INT64_MIN;
-    pp_string e = {NULL, 0};
-    if (!called(c.vtable->get(c.self, &v, &e), &e, c.vtable->header.dealloc, what)) {
+    pp_error e;
+    if (!called(test_typecov_v1_store_counter_call_get(c, &v, &e), &e, what)) {
         return INT64_MIN;
     }
     return v;
@@ -821,22 +817,22 @@ static int64_t counter_get(counter_t c, const char *what) {
 
 static void resources(void) {
     counter_t a, z, b;
-    pp_string e = {NULL, 0};
+    pp_error e;
     int64_t v = 0;
     int have_a, have_z, have_b;
 
     check_live(0, "before any counter");
     memset(&a, 0, sizeof a);
-    have_a = called(S->counter_new(5, &a, &e), &e, SD, "counter_new(5)");
+    have_a = called(test_typecov_v1_store_call_counter_new(S, 5, &a, &e), &e, "counter_new(5)");
     if (have_a) {
         check(a.self != NULL && a.vtable != NULL, "counter_new(5) gives a handle with non-null self and vtable");
         check(a.vtable->header.size >= sizeof(test_typecov_v1_store_counter_vtable),
               "counter vtable header.size covers drop, add, get");
         check(counter_get(a, "get() after new(5)") == 5, "get() after new(5) = 5");
-        if (called(a.vtable->add(a.self, 10, &v, &e), &e, a.vtable->header.dealloc, "add(10)")) {
+        if (called(test_typecov_v1_store_counter_call_add(a, 10, &v, &e), &e, "add(10)")) {
             check(v == 15, "add(10) returns 15");
         }
-        if (called(a.vtable->add(a.self, -20, &v, &e), &e, a.vtable->header.dealloc, "add(-20)")) {
+        if (called(test_typecov_v1_store_counter_call_add(a, -20, &v, &e), &e, "add(-20)")) {
             check(v == -5, "add(-20) returns -5");
         }
         check(counter_get(a, "get()") == -5, "get() = -5");
@@ -844,7 +840,7 @@ static void resources(void) {
     }
 
     memset(&z, 0, sizeof z);
-    have_z = called(S->counter_zero(&z, &e), &e, SD, "counter_zero()");
+    have_z = called(test_typecov_v1_store_call_counter_zero(S, &z, &e), &e, "counter_zero()");
     if (have_z) {
         check(z.self != NULL && z.vtable != NULL && z.self != a.self, "zero() gives a new handle");
         check(counter_get(z, "zero().get()") == 0, "zero().get() = 0");
@@ -852,19 +848,19 @@ static void resources(void) {
     }
 
     memset(&b, 0, sizeof b);
-    have_b = called(S->counter_new(INT64_MAX, &b, &e), &e, SD, "counter_new(i64::MAX)");
+    have_b = called(test_typecov_v1_store_call_counter_new(S, INT64_MAX, &b, &e), &e, "counter_new(i64::MAX)");
     if (have_b) {
         check(counter_get(b, "get() after new(i64::MAX)") == INT64_MAX, "get() after new(i64::MAX) = i64::MAX");
     }
 
     if (have_a) {
         /* borrow: the host keeps ownership and may use the handle afterwards */
-        if (called(S->peek(a, &v, &e), &e, SD, "peek(borrow a)")) {
+        if (called(test_typecov_v1_store_call_peek(S, a, &v, &e), &e, "peek(borrow a)")) {
             check(v == -5, "peek(borrow a) = -5");
         }
         check(counter_get(a, "get() after peek") == -5, "a still usable after peek (borrow)");
         /* own: ownership moves to the plugin, which drops it; the host must not */
-        if (called(S->consume(a, &v, &e), &e, SD, "consume(own a)")) {
+        if (called(test_typecov_v1_store_call_consume(S, a, &v, &e), &e, "consume(own a)")) {
             check(v == -5, "consume(own a) = -5");
         }
         check_live((uint32_t)(have_z + have_b), "after consume (the plugin dropped a)");
@@ -1067,7 +1063,8 @@ static void invalid_arguments(void) {
     {
         counter_t c, null_self;
         int64_t v = 0;
-        if (called(S->counter_new(1, &c, &e), &e, SD, "counter_new(1) for the null-self test")) {
+        pp_error ce;
+        if (called(test_typecov_v1_store_call_counter_new(S, 1, &c, &ce), &ce, "counter_new(1) for the null-self test")) {
             null_self.self = NULL;
             null_self.vtable = c.vtable;
             refused(S->peek(null_self, &v, &e), &e, SD, "peek(handle with null self)");
@@ -1078,8 +1075,8 @@ static void invalid_arguments(void) {
     snprintf(w, sizeof w, "the plugin still works after every refused call");
     {
         uint16_t r = 0;
-        pp_string e2 = {NULL, 0};
-        if (called(E->echo_u16(0xBEEF, &r, &e2), &e2, ED, w)) {
+        pp_error e2;
+        if (called(test_typecov_v1_echo_call_echo_u16(E, 0xBEEF, &r, &e2), &e2, w)) {
             check(r == 0xBEEF, w);
         }
     }

@@ -1,0 +1,3 @@
+module plugport.test/gohost
+
+go 1.21

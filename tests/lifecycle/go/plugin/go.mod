@@ -1,0 +1,3 @@
+module plugport.test/greetergo
+
+go 1.21

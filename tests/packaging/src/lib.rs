@@ -1,0 +1,1 @@
+//! Packaging tests of plugport for C and C++ projects; the tests are in `tests/install.rs`.
