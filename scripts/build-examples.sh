@@ -110,9 +110,6 @@ pp_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 sed -e "s|@PREFIX@|$root|" -e "s|@LIBDIR@|$tdir|" -e "s|@INCLUDEDIR@|$root/headers|" \
   -e "s|@VERSION@|$pp_version|" bridge/capi/plugport.pc.in >"$pcdir/plugport.pc"
 export PKG_CONFIG_PATH="$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" GOTOOLCHAIN=local GOFLAGS=-mod=mod
-# TEMPORARY: until the C back end generates the checked callers into <world>.h, the Go
-# packages get unchecked stand-ins (codegen/src/go/shim.rs); remove after that merge.
-export PLUGPORT_GO_CALLERS_SHIM=1
 go_out=$(cd "$out" && pwd) # the go builds run in the module directories
 go_gen() { "$tdir/plugport" gen "$1" --out "$2" --lang "$3" "${@:4}" >/dev/null; }
 go_gen examples/greeter/wit examples/greeter/host-go go-host

@@ -125,7 +125,8 @@ const (
 	CodeWrongArchitecture LoadCode = 15
 	CodeInvalidArgument   LoadCode = 16
 	CodeRuntimePanic      LoadCode = 17
-	codeCount                      = 18
+	CodeGoRuntime         LoadCode = 18
+	codeCount                      = 19
 )
 
 // Sentinel errors of the load codes, for errors.Is on a *LoadError.
@@ -147,13 +148,16 @@ var (
 	ErrWrongArchitecture = errors.New("plugport: another CPU architecture")
 	ErrLoadArgument      = errors.New("plugport: invalid argument to the loader")
 	ErrRuntimePanic      = errors.New("plugport: internal error of the runtime")
+	// ErrGoRuntime: a Go plugin where a Go runtime already runs (a Go host, a second Go
+	// plugin, a second image of a Go plugin); docs/go.md.
+	ErrGoRuntime = errors.New("plugport: a second Go runtime in this process")
 )
 
 var loadSentinels = [codeCount]error{
 	nil, ErrIO, ErrNotSharedLibrary, ErrNotAPlugin, ErrCorruptDescriptor, ErrABIVersion,
 	ErrPackageMismatch, ErrMajorVersion, ErrWorldMismatch, ErrIncompatible, ErrDlopen,
 	ErrMissingEntry, ErrInitFailed, ErrBadExports, ErrHostWorld, ErrWrongArchitecture,
-	ErrLoadArgument, ErrRuntimePanic,
+	ErrLoadArgument, ErrRuntimePanic, ErrGoRuntime,
 }
 
 // LoadError is a refusal of plugport_open or plugport_reload: the PLUGPORT_E_* code,

@@ -104,12 +104,7 @@ fn write_module(dir: &Path, worlds: &[(String, World)]) {
         .replace("@VERSION@", "0.0.0");
     std::fs::create_dir_all(dir.join("pkgconfig")).expect("pkgconfig dir");
     std::fs::write(dir.join("pkgconfig/plugport.pc"), pc).expect("plugport.pc");
-    let opts = GoOptions {
-        // TEMPORARY (codegen/src/go/shim.rs): stand-ins for the checked callers until
-        // the C back end generates them; inert once the header defines them.
-        callers_shim: true,
-        ..GoOptions::default()
-    };
+    let opts = GoOptions::default();
     for (i, (_, world)) in worlds.iter().enumerate() {
         let sub = dir.join(format!("w{i}"));
         for side in [GoSide::Host, GoSide::Guest] {
@@ -204,7 +199,6 @@ fn generated_files_carry_the_banner_and_the_packages_their_api() {
     let opts = GoOptions {
         plugin_name: Some("my \"plugin\"".into()),
         plugin_version: Some("2.3.4".into()),
-        callers_shim: false,
     };
     let guest = go::generate(greeter, GoSide::Guest, &opts);
     assert_eq!(guest[0].name, "greeterplugin/greeter.h");
@@ -220,7 +214,7 @@ fn generated_files_carry_the_banner_and_the_packages_their_api() {
     assert!(c.contains(
         "EXAMPLE_GREETER_V1_GREET_GREET_TRAMPOLINE(gp_tramp_greet_greet, gp_impl_greet_greet)"
     ));
-    // Without the temporary shim, the header copy is exactly the C back end's header.
+    // The header copy is exactly the C back end's header.
     assert_eq!(
         guest[0].contents,
         plugport_codegen::c::generate(greeter).contents

@@ -94,8 +94,6 @@ fn gen(args: &GenArgs) -> Result<(), String> {
     let go_opts = GoOptions {
         plugin_name: args.plugin_name.clone(),
         plugin_version: args.plugin_version.clone(),
-        // TEMPORARY, until the C back end generates the checked callers (go/shim.rs).
-        callers_shim: std::env::var_os("PLUGPORT_GO_CALLERS_SHIM").is_some_and(|v| v == "1"),
     };
     for lang in &args.lang {
         match lang {

@@ -9,14 +9,13 @@
 //! (`<pkg>_cgo.c`) with the function tables and the shims between them and the `//export`
 //! functions. Modules: `names` (Go identifiers), `types` (Go types and conversions),
 //! `caller` (calls into C tables), `callee` (C tables calling Go), `host` and `guest`
-//! (the two packages), `shim` (temporary stand-in for the checked callers).
+//! (the two packages).
 
 mod callee;
 mod caller;
 mod guest;
 mod host;
 pub(crate) mod names;
-mod shim;
 mod types;
 
 use plugport::ir::{
@@ -47,8 +46,6 @@ pub struct GoOptions {
     /// The plugin's own version in its descriptor (guest only); default the package
     /// version of the WIT.
     pub plugin_version: Option<String>,
-    /// Temporary: append hand-made checked callers to the header copy (see the module `shim`).
-    pub callers_shim: bool,
 }
 
 /// The Go package name of a world's host package: its name, lower case, letters and
@@ -104,10 +101,7 @@ pub fn guest_package(world: &World) -> String {
 /// The files of one Go package, named `<package>/<file>` relative to the output dir.
 pub fn generate(world: &World, side: GoSide, opts: &GoOptions) -> Vec<GeneratedFile> {
     let ctx = Ctx::new(world, side);
-    let mut header = crate::c::generate(world).contents;
-    if opts.callers_shim {
-        header += &shim::callers(&ctx);
-    }
+    let header = crate::c::generate(world).contents;
     let pkg = ctx.pkg.clone();
     let mut files = vec![GeneratedFile {
         name: format!("{pkg}/{}.h", ctx.world_snake),

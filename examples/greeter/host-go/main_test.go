@@ -235,3 +235,16 @@ func TestSideBySideAndReload(t *testing.T) {
 		t.Fatal("release previous")
 	}
 }
+
+// A Go plugin in a Go host would be a second Go runtime in the process: the loader
+// refuses it before any of its code runs (docs/go.md, docs/errors.md "GoRuntime").
+func TestAGoPluginIsRefusedInAGoHost(t *testing.T) {
+	path := plugin(t, "libgreeter_en_go.so")
+	w, err := greeter.Load(path, greeter.Imports{Logger: &recorder{}})
+	if w != nil || !errors.Is(err, plugport.ErrGoRuntime) {
+		t.Fatalf("a Go plugin in a Go host: %v", err)
+	}
+	if !strings.Contains(err.Error(), "Go") {
+		t.Fatalf("message does not say why: %v", err)
+	}
+}
