@@ -16,6 +16,8 @@ pub mod compat;
 pub mod descriptor;
 pub mod error;
 pub mod ir;
+#[cfg(unix)]
+pub mod isolation;
 pub mod layout;
 pub mod loader;
 pub mod plan;
