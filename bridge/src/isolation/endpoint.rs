@@ -31,10 +31,7 @@ use crate::ir::{Type, TypeId};
 use crate::plan::{FunctionPlan, Plan, SlotKind, TableKind};
 use crate::wire::{Allocator, Codec, Decoder, Global, HandleId, Handles, RawHandle};
 
-/// `pp_status` of a call the isolation layer could not complete: the child crashed,
-/// exited, was killed or passed its deadline, or the connection broke
-/// (`docs/abi.md` §5; `docs/isolation.md`, "Faults").
-pub const PP_ERR_ISOLATION: i32 = 6;
+pub use crate::abi::PP_ERR_ISOLATION;
 
 /// Longest error message copied from a callee, as the Rust bindings keep.
 const MAX_MESSAGE: usize = 64 * 1024;

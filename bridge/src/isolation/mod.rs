@@ -13,6 +13,8 @@ use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+#[cfg(feature = "capi")]
+pub mod capi;
 mod child;
 mod endpoint;
 mod ffitypes;
@@ -38,7 +40,7 @@ pub enum Mode {
 }
 
 /// Options of an open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     pub mode: Mode,
     /// Per-call deadline in milliseconds (0: none). A call that passes it kills the child
@@ -49,6 +51,8 @@ pub struct Options {
     pub restart_limit: u32,
     /// How long the child may take to load the plugin, in milliseconds.
     pub start_timeout_ms: u32,
+    /// The runner to start; `None`: found by [`runner_path`].
+    pub runner: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -59,6 +63,7 @@ impl Default for Options {
             call_timeout_ms: 0,
             restart_limit: u32::MAX,
             start_timeout_ms: 10_000,
+            runner: None,
         }
     }
 }
@@ -136,7 +141,7 @@ impl Isolated {
     }
     /// The options it was opened with (after the environment).
     pub fn options(&self) -> Options {
-        self.sup.options
+        self.sup.options.clone()
     }
     /// The proxy exports table.
     pub fn exports(&self) -> *const c_void {
@@ -267,14 +272,18 @@ pub fn open(
             reason,
         }
     })?;
-    let runner = runner_path().ok_or_else(|| LoadError::Io {
-        path: PathBuf::from("plugport-runner"),
-        source: std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "the isolation runner plugport-runner was not found: set PLUGPORT_RUNNER to its \
+    let runner = options
+        .runner
+        .clone()
+        .or_else(runner_path)
+        .ok_or_else(|| LoadError::Io {
+            path: PathBuf::from("plugport-runner"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the isolation runner plugport-runner was not found: set PLUGPORT_RUNNER to its \
              path, or put it next to libplugport or the host executable, or on PATH",
-        ),
-    })?;
+            ),
+        })?;
     let hello = serde_json::json!({
         "wire_version": crate::wire::WIRE_VERSION,
         "host_world": &*expected_world_json,
