@@ -18,6 +18,8 @@ echo "== cargo build ($profile): CLI, runtime C API, Rust plugins and hosts"
 # Two invocations, so that cargo's feature unification does not compile the runtime's
 # C host API (feature `capi`, wanted only in libplugport) into the Rust plugins.
 cargo build --quiet --profile "$profile" -p plugport-capi -p plugport-codegen
+# The isolation runner (docs/isolation.md), next to libplugport where the runtime looks.
+cargo build --quiet --profile "$profile" -p plugport --bin plugport-runner
 cargo build --quiet --profile "$profile" \
   -p greeter-plugin-en -p greeter-host -p codec-plugin-rust -p codec-host
 
@@ -39,6 +41,10 @@ done
 
 cp "$tdir/libgreeter_en.so" "$tdir/greeter-host-rust" "$out/greeter/"
 cp "$tdir/libcodec_rust.so" "$tdir/codec-host-rust" "$out/codec/"
+# The isolation runner beside the Rust hosts too (the C hosts find the one beside
+# libplugport), so PLUGPORT_ISOLATION=process works for every host here.
+cp "$tdir/plugport-runner" "$out/greeter/"
+cp "$tdir/plugport-runner" "$out/codec/"
 echo "== built into $out"
 
 # ---------------------------------------------------------------------------------------
