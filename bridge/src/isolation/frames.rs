@@ -85,6 +85,17 @@ pub struct Frame {
 }
 
 impl Frame {
+    fn clone_header(&self) -> Frame {
+        Frame {
+            kind: self.kind,
+            call_id: self.call_id,
+            table: self.table,
+            slot: self.slot,
+            status: self.status,
+            payload: Vec::new(),
+        }
+    }
+
     pub fn new(kind: Kind, call_id: u64, table: u32, slot: u32, status: i32) -> Frame {
         Frame {
             kind,
@@ -140,15 +151,32 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// A stream socket of one end of a `socketpair`.
+/// A stream socket of one end of a `socketpair`, with a read buffer (so that a small
+/// frame is one `recv`, not one for the header and one for the payload).
 #[derive(Debug)]
 pub struct Conn {
     fd: OwnedFd,
+    /// Bytes received and not consumed yet: `buf[start..end]`. A connection is used by one
+    /// thread at a time; the mutex only makes that checkable.
+    rbuf: std::sync::Mutex<ReadBuf>,
 }
+
+#[derive(Debug, Default)]
+struct ReadBuf {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// Bytes asked of each `recv` into the read buffer.
+const READ_CHUNK: usize = 64 * 1024;
 
 impl Conn {
     pub fn from_fd(fd: OwnedFd) -> Conn {
-        Conn { fd }
+        Conn {
+            fd,
+            rbuf: std::sync::Mutex::new(ReadBuf::default()),
+        }
     }
 
     pub fn raw(&self) -> RawFd {
@@ -159,10 +187,53 @@ impl Conn {
         self.fd
     }
 
-    /// Sends the whole frame. `MSG_NOSIGNAL`: a write to a dead peer is `EPIPE`, never
-    /// `SIGPIPE`, whatever the process's signal settings.
+    /// Sends the whole frame: header and payload in one `sendmsg`, without copying the
+    /// payload. `MSG_NOSIGNAL`: a write to a dead peer is `EPIPE`, never `SIGPIPE`,
+    /// whatever the process's signal settings.
     pub fn send(&self, frame: &Frame) -> io::Result<()> {
-        self.send_bytes(&frame.encode())
+        let mut header = Frame {
+            payload: Vec::new(),
+            ..frame.clone_header()
+        }
+        .encode();
+        header[0..4].copy_from_slice(&(frame.payload.len() as u32).to_le_bytes());
+        let mut iov = [
+            libc::iovec {
+                iov_base: header.as_ptr() as *mut _,
+                iov_len: header.len(),
+            },
+            libc::iovec {
+                iov_base: frame.payload.as_ptr() as *mut _,
+                iov_len: frame.payload.len(),
+            },
+        ];
+        // SAFETY: a zeroed msghdr is valid; the iovecs point at live buffers.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.msg_iovlen = if frame.payload.is_empty() { 1 } else { 2 };
+        let total = header.len() + frame.payload.len();
+        let n = loop {
+            // SAFETY: `msg` is fully set up.
+            let n = unsafe { libc::sendmsg(self.raw(), &msg, libc::MSG_NOSIGNAL) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            break n as usize;
+        };
+        if n < total {
+            // A partial send (large payloads): the rest in order.
+            if n < header.len() {
+                self.send_bytes(&header[n..])?;
+                self.send_bytes(&frame.payload)?;
+            } else {
+                self.send_bytes(&frame.payload[n - header.len()..])?;
+            }
+        }
+        Ok(())
     }
 
     pub fn send_bytes(&self, mut bytes: &[u8]) -> io::Result<()> {
@@ -270,7 +341,17 @@ impl Conn {
         deadline: Option<Instant>,
         mut fd_out: Option<&mut Option<OwnedFd>>,
     ) -> Result<(), ReadError> {
-        let mut got = 0;
+        if fd_out.is_none() {
+            return self.read_buffered(buf, deadline);
+        }
+        let mut got = {
+            // Bytes a buffered read already took come first.
+            let mut rb = self.rbuf.lock().unwrap_or_else(|e| e.into_inner());
+            let n = (rb.end - rb.start).min(buf.len());
+            buf[..n].copy_from_slice(&rb.buf[rb.start..rb.start + n]);
+            rb.start += n;
+            n
+        };
         while got < buf.len() {
             if deadline.is_some() {
                 self.wait_readable(deadline)?;
@@ -297,6 +378,56 @@ impl Conn {
                     return Err(ReadError::Closed)
                 }
                 Err(e) => return Err(ReadError::Io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills `out` from the read buffer, refilling it with `recv`s of up to
+    /// [`READ_CHUNK`] bytes.
+    fn read_buffered(&self, out: &mut [u8], deadline: Option<Instant>) -> Result<(), ReadError> {
+        let mut rb = self.rbuf.lock().unwrap_or_else(|e| e.into_inner());
+        let mut got = 0;
+        while got < out.len() {
+            if rb.start < rb.end {
+                let n = (rb.end - rb.start).min(out.len() - got);
+                out[got..got + n].copy_from_slice(&rb.buf[rb.start..rb.start + n]);
+                rb.start += n;
+                got += n;
+                continue;
+            }
+            // Large remainders go straight into `out`; small ones through the buffer.
+            let want = out.len() - got;
+            if deadline.is_some() {
+                self.wait_readable(deadline)?;
+            }
+            let direct = want >= READ_CHUNK;
+            if !direct && rb.buf.len() < READ_CHUNK {
+                rb.buf.resize(READ_CHUNK, 0);
+            }
+            let (ptr, len) = if direct {
+                (out[got..].as_mut_ptr(), want)
+            } else {
+                (rb.buf.as_mut_ptr(), READ_CHUNK)
+            };
+            // SAFETY: `ptr` is a valid writable buffer of `len` bytes.
+            let n = unsafe { libc::recv(self.raw(), ptr.cast(), len, 0) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EINTR) => continue,
+                    Some(libc::ECONNRESET) | Some(libc::EPIPE) => return Err(ReadError::Closed),
+                    _ => return Err(ReadError::Io(e)),
+                }
+            }
+            if n == 0 {
+                return Err(ReadError::Closed);
+            }
+            if direct {
+                got += n as usize;
+            } else {
+                rb.start = 0;
+                rb.end = n as usize;
             }
         }
         Ok(())

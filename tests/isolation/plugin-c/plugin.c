@@ -37,6 +37,12 @@ static pp_status f_inc(uint32_t x, uint32_t *ret, pp_string *err) {
     return PP_OK;
 }
 
+static pp_status f_count(test_fault_v1_list_u8 data, uint32_t *ret, pp_string *err) {
+    (void)err;
+    *ret = (uint32_t)data.len;
+    return PP_OK;
+}
+
 static pp_status f_describe(pp_string name, test_fault_v1_faults_pair p, pp_string *ret, pp_string *err) {
     char buf[256];
     int n = snprintf(buf, sizeof buf, "%.*s:%g", (int)(name.len > 200 ? 200 : name.len), name.ptr,
@@ -116,6 +122,7 @@ static pp_status f_call_host(uint32_t n, uint64_t *ret, pp_string *err) {
 static const test_fault_v1_faults_table FAULTS = {
     {sizeof(test_fault_v1_faults_table), 0x00010000u, plugin_dealloc},
     f_inc,
+    f_count,
     f_describe,
     f_pid,
     f_fail,
