@@ -273,12 +273,24 @@ impl Supervisor {
 
     /// The live child, restarting an ended one (with backoff and the restart limit).
     fn current(&self) -> Result<Arc<Child>, String> {
+        let mut retired = None;
+        let r = self.current_locked(&mut retired);
+        // The ended child can no longer drop the host's objects it held: the host drops
+        // them, outside the state lock (a `drop` may call into the plugin again).
+        if let (Some(epoch), Some(ep)) = (retired, self.endpoint_opt()) {
+            ep.drop_all_local(epoch);
+        }
+        r
+    }
+
+    fn current_locked(&self, retired: &mut Option<u64>) -> Result<Arc<Child>, String> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = &s.child {
             if !c.is_ended() {
                 return Ok(c.clone());
             }
             let reason = c.end();
+            *retired = Some(c.epoch);
             s.last_exit = Some(reason);
             s.child = None;
         }

@@ -93,6 +93,8 @@ struct SlotFfi {
 struct Entry {
     generation: u32,
     handle: Option<(TypeId, RawHandle)>,
+    /// The child epoch the object was sent to.
+    epoch: u64,
 }
 
 #[derive(Default)]
@@ -464,14 +466,18 @@ impl Endpoint {
         }
     }
 
-    /// Ends every object of this side that the peer held (the peer died), by calling its
-    /// `drop`: the receiver of an `own` handle must drop it, and the peer no longer can.
-    pub fn drop_all_local(&self) {
+    /// Ends every object of this side that the peer of child epoch `epoch` or earlier held
+    /// (that child ended; `u64::MAX`: every peer), by calling its `drop`: the receiver of
+    /// an `own` handle must drop it, and the peer no longer can.
+    pub fn drop_all_local(&self, epoch: u64) {
         let taken: Vec<(TypeId, RawHandle)> = {
             let mut t = self.handles.lock().unwrap_or_else(|e| e.into_inner());
             let mut out = Vec::new();
             let LocalTable { entries, free } = &mut *t;
             for (i, e) in entries.iter_mut().enumerate() {
+                if e.epoch > epoch {
+                    continue;
+                }
                 if let Some(h) = e.handle.take() {
                     e.generation = e.generation.wrapping_add(1);
                     free.push(i);
@@ -706,6 +712,7 @@ impl Handles for CallHandles<'_> {
                 t.entries.push(Entry {
                     generation: 0,
                     handle: None,
+                    epoch: 0,
                 });
                 t.entries.len() - 1
             }
@@ -713,6 +720,7 @@ impl Handles for CallHandles<'_> {
         let e = &mut t.entries[i];
         e.generation = e.generation.wrapping_add(1);
         e.handle = Some((resource, raw));
+        e.epoch = self.ep.transport.epoch();
         let generation = e.generation;
         drop(t);
         if !own {

@@ -152,7 +152,7 @@ impl Isolated {
 impl Drop for Isolated {
     fn drop(&mut self) {
         // Objects the dead-or-closing child held of the host's are ended by the host.
-        self.ep.drop_all_local();
+        self.ep.drop_all_local(u64::MAX);
     }
 }
 
@@ -167,12 +167,7 @@ impl endpoint::Transport for SupRef {
         slot: u32,
         args: Vec<u8>,
     ) -> Result<(i32, Vec<u8>), String> {
-        let r = self.0.call(ep, table, slot, args);
-        if r.is_err() {
-            // The child is gone: it can no longer drop what it held of the host's.
-            ep.drop_all_local();
-        }
-        r
+        self.0.call(ep, table, slot, args)
     }
     fn epoch(&self) -> u64 {
         endpoint::Transport::epoch(&*self.0)
