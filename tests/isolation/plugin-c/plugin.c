@@ -31,6 +31,59 @@ static pp_status set_error(pp_string *err, pp_status st, const char *msg) {
     return st;
 }
 
+/* cell: a plugin object holding a number. */
+static void cell_drop(void *self) {
+    free(self);
+}
+
+static pp_status cell_get(void *self, uint32_t *ret, pp_string *err) {
+    (void)err;
+    *ret = *(uint32_t *)self;
+    return PP_OK;
+}
+
+static const test_fault_v1_faults_cell_vtable CELL_VTABLE = {
+    {sizeof(test_fault_v1_faults_cell_vtable), 0x00010000u, plugin_dealloc},
+    cell_drop,
+    cell_get,
+};
+
+static pp_status f_cell_new(uint32_t v, test_fault_v1_faults_cell *ret, pp_string *err) {
+    uint32_t *p = malloc(sizeof *p);
+    if (p == NULL) {
+        return set_error(err, PP_ERR_PANIC, "out of memory");
+    }
+    *p = v;
+    ret->self = p;
+    ret->vtable = &CELL_VTABLE;
+    return PP_OK;
+}
+
+/* The value of a host token, through its vtable (a call back into the host). */
+static pp_status token_value(test_fault_v1_host_token t, uint32_t *out, pp_string *err) {
+    pp_string herr = {NULL, 0};
+    pp_status st;
+    if (t.self == NULL || t.vtable == NULL) {
+        return set_error(err, PP_ERR_INVALID_ARGUMENT, "t: null token handle");
+    }
+    st = t.vtable->value(t.self, out, &herr);
+    if (st != PP_OK) {
+        pp_string_release(&herr, t.vtable->header.dealloc);
+        return set_error(err, PP_ERR_PANIC, "token.value failed");
+    }
+    return PP_OK;
+}
+
+static pp_status f_peek_token(test_fault_v1_host_token t, uint32_t *ret, pp_string *err) {
+    return token_value(t, ret, err);
+}
+
+static pp_status f_eat_token(test_fault_v1_host_token t, uint32_t *ret, pp_string *err) {
+    pp_status st = token_value(t, ret, err);
+    test_fault_v1_host_token_release(&t, NULL);
+    return st;
+}
+
 static pp_status f_inc(uint32_t x, uint32_t *ret, pp_string *err) {
     (void)err;
     *ret = x + 1;
@@ -121,6 +174,7 @@ static pp_status f_call_host(uint32_t n, uint64_t *ret, pp_string *err) {
 
 static const test_fault_v1_faults_table FAULTS = {
     {sizeof(test_fault_v1_faults_table), 0x00010000u, plugin_dealloc},
+    f_cell_new,
     f_inc,
     f_count,
     f_describe,
@@ -131,6 +185,8 @@ static const test_fault_v1_faults_table FAULTS = {
     f_quit,
     f_hang,
     f_call_host,
+    f_peek_token,
+    f_eat_token,
 };
 
 static const test_fault_v1_plugin_exports EXPORTS = {

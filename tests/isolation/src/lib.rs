@@ -34,9 +34,40 @@ pub fn thread_number() -> u64 {
 pub struct Host;
 
 impl imports::host::Host for Host {
+    type Token = Token;
     fn note(_msg: &str) -> u64 {
         NOTES.fetch_add(1, Ordering::Relaxed);
         thread_number()
+    }
+}
+
+/// How many host tokens are alive (created and not yet dropped).
+pub static LIVE_TOKENS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// The host's `token` resource: a number; counts itself in [`LIVE_TOKENS`].
+pub struct Token(pub u32);
+
+impl Token {
+    /// A token handle to pass to the plugin.
+    pub fn handle(v: u32) -> imports::host::Token {
+        LIVE_TOKENS.fetch_add(1, Ordering::SeqCst);
+        imports::host::Token::new(Token(v))
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        LIVE_TOKENS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl imports::host::HostToken for Token {
+    fn new(v: u32) -> Self {
+        LIVE_TOKENS.fetch_add(1, Ordering::SeqCst);
+        Token(v)
+    }
+    fn value(&self) -> u32 {
+        self.0
     }
 }
 

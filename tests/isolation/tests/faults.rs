@@ -351,3 +351,42 @@ fn the_host_exiting_leaves_no_child() {
         );
     }
 }
+
+#[test]
+fn resources_cross_both_ways_and_handles_of_an_ended_process_are_refused() {
+    use plugport_isolation_tests::{Token, LIVE_TOKENS};
+    let (plugin, p) = open(Options::default());
+    // A plugin object held by the host: method calls and drop go to the child.
+    let cell = p.faults().cell_new(41).unwrap();
+    assert_eq!(cell.get().unwrap(), 41);
+    let second = p.faults().cell_new(7).unwrap();
+    drop(second);
+    assert_eq!(cell.get().unwrap(), 41);
+    // Host objects passed to the plugin: borrowed (the plugin calls its method back in
+    // the host) and owned (the plugin drops it, which reaches the host's drop).
+    let before = LIVE_TOKENS.load(Ordering::SeqCst);
+    let t = Token::handle(5);
+    assert_eq!(p.faults().peek_token(&t).unwrap(), 5);
+    assert_eq!(
+        p.faults().peek_token(&t).unwrap(),
+        5,
+        "a borrow is still ours"
+    );
+    assert_eq!(p.faults().eat_token(t).unwrap(), 5);
+    assert_eq!(
+        LIVE_TOKENS.load(Ordering::SeqCst),
+        before,
+        "the plugin's drop of an owned token reached the host"
+    );
+    // After the process ends, its objects are gone: a handle of it is refused with
+    // PP_ERR_ISOLATION (never mapped to another object), and dropping it is harmless.
+    let _ = p.faults().segv();
+    assert_eq!(p.faults().inc(1).unwrap(), 2);
+    let msg = isolation_error(cell.get(), "a cell of the ended process");
+    assert!(msg.contains("ended"), "{msg}");
+    drop(cell);
+    let fresh = p.faults().cell_new(9).unwrap();
+    assert_eq!(fresh.get().unwrap(), 9);
+    drop(fresh);
+    assert!(plugin.isolated().unwrap().restarts() >= 1);
+}
