@@ -152,7 +152,11 @@ pub fn main() -> i32 {
              is opened with isolation, never by hand: it expects the host's control \
              connection as file descriptor 3. The runtime finds it through \
              $PLUGPORT_RUNNER, then next to libplugport and the host executable, then on \
-             PATH."
+             PATH.\n\n\
+             Variables read by the host's runtime:\n  \
+             PLUGPORT_ISOLATION=process|inproc  run every open in a child process, or none\n  \
+             PLUGPORT_CALL_TIMEOUT_MS=<n>       per-call deadline of isolated plugins (0: none)\n  \
+             PLUGPORT_RUNNER=<path>             this binary"
         );
         return 2;
     }

@@ -390,3 +390,75 @@ fn resources_cross_both_ways_and_handles_of_an_ended_process_are_refused() {
     drop(fresh);
     assert!(plugin.isolated().unwrap().restarts() >= 1);
 }
+
+#[test]
+fn the_restart_limit_stops_restarts() {
+    let (plugin, p) = open(Options {
+        restart_limit: 2,
+        ..Options::default()
+    });
+    for _ in 0..2 {
+        let _ = isolation_error(p.faults().segv(), "segv");
+        assert_eq!(p.faults().inc(1).unwrap(), 2);
+    }
+    let _ = isolation_error(p.faults().segv(), "segv");
+    let msg = isolation_error(p.faults().inc(1), "past the limit");
+    assert!(msg.contains("restarted 2 times, the limit"), "{msg}");
+    assert!(msg.contains("SIGSEGV"), "names the last exit: {msg}");
+    assert_eq!(plugin.isolated().unwrap().restarts(), 2);
+}
+
+/// Helper process of [`the_variables_override_the_open_options`]: opens with the options
+/// the test names, prints what the open and a hanging call did.
+#[test]
+#[ignore = "run by the_variables_override_the_open_options as a separate process"]
+fn helper_host_with_variables() {
+    let imports =
+        plugport_isolation_tests::Plugin::imports_table::<plugport_isolation_tests::Host>();
+    let options = Options {
+        mode: plugport::isolation::Mode::InProcess,
+        call_timeout_ms: 0,
+        runner: Some(runner()),
+        ..Options::default()
+    };
+    let plugin = plugport::loader::open_with_options(
+        &fault_plugin(),
+        plugport_isolation_tests::WORLD_JSON,
+        imports as *const _ as *const core::ffi::c_void,
+        options,
+    )
+    .unwrap();
+    // SAFETY: `plugin` lives until the end of this function.
+    let p =
+        unsafe { plugport_isolation_tests::Plugin::from_raw_exports(plugin.exports() as *const _) };
+    println!("ISOLATED={}", plugin.isolated().is_some());
+    match p.faults().hang(3_000) {
+        Ok(_) => println!("HANG=ok"),
+        Err(e) => println!("HANG={e}"),
+    }
+}
+
+#[test]
+fn the_variables_override_the_open_options() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "helper_host_with_variables",
+            "--nocapture",
+        ])
+        .env("PLUGPORT_ISOLATION", "process")
+        .env("PLUGPORT_CALL_TIMEOUT_MS", "200")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("ISOLATED=true"),
+        "PLUGPORT_ISOLATION=process wins:\n{text}"
+    );
+    assert!(
+        text.contains("deadline of 200 ms"),
+        "PLUGPORT_CALL_TIMEOUT_MS=200 applies:\n{text}"
+    );
+}
