@@ -143,7 +143,8 @@ extern "C" {
 /// `_exit`s when the host goes away).
 pub fn main() -> i32 {
     let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") || args.len() != 4 || args[1] != "--parent" {
+    let help = args.iter().any(|a| a == "--help" || a == "-h");
+    if help || args.len() != 4 || args[1] != "--parent" {
         eprintln!(
             "plugport-runner: runs one plugport plugin in its own process for an isolated \
              host (docs/isolation.md).\n\n\
@@ -158,7 +159,7 @@ pub fn main() -> i32 {
              PLUGPORT_CALL_TIMEOUT_MS=<n>       per-call deadline of isolated plugins (0: none)\n  \
              PLUGPORT_RUNNER=<path>             this binary"
         );
-        return 2;
+        return if help { 0 } else { 2 };
     }
     let parent: i32 = args[2].parse().unwrap_or(-1);
     // SAFETY: prctl and getppid have no memory preconditions.
