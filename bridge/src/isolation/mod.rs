@@ -32,8 +32,8 @@ pub enum Mode {
     /// In the host's process (`dlopen`), unless `PLUGPORT_ISOLATION=process`.
     #[default]
     Default,
-    /// In the host's process, even with `PLUGPORT_ISOLATION=process`? No: the variable
-    /// wins over every open. In-process unless the variable says otherwise.
+    /// In the host's process (`PLUGPORT_ISOLATION=process` still wins: the variable
+    /// overrides every open).
     InProcess,
     /// In a child process, unless `PLUGPORT_ISOLATION=inproc`.
     Process,
