@@ -122,3 +122,57 @@ fn typecov_c_host_passes_every_check_isolated() {
         }
     }
 }
+
+/// The C hosts, isolated, under valgrind memcheck (the host process; the plugin runs in
+/// the child): every result and error message the proxies allocate is released through
+/// the table's `dealloc`, and nothing of the runtime leaks or is misused.
+#[test]
+fn c_hosts_leak_nothing_isolated_under_valgrind() {
+    let ex = examples();
+    let runs: [(PathBuf, Vec<PathBuf>); 4] = [
+        (
+            ex.join("greeter/greeter-host-c"),
+            vec![ex.join("greeter/libgreeter_zh.so"), "Ada".into()],
+        ),
+        (
+            ex.join("greeter/greeter-host-c"),
+            vec![ex.join("greeter/libgreeter_en.so"), "Ada".into()],
+        ),
+        (
+            ex.join("codec/codec-host-c"),
+            vec![ex.join("codec/libcodec_c.so"), "1".into()],
+        ),
+        (
+            ex.join("typecov/typecov-host-c"),
+            vec![ex.join("typecov/libtypecov_c.so")],
+        ),
+    ];
+    for (host, args) in runs {
+        let out = Command::new("valgrind")
+            .env("PLUGPORT_ISOLATION", "process")
+            .env_remove("RUST_BACKTRACE")
+            .args([
+                "--quiet",
+                "--leak-check=full",
+                "--show-leak-kinds=definite,indirect",
+                "--errors-for-leak-kinds=definite,indirect",
+                "--error-exitcode=99",
+            ])
+            .arg(&host)
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run valgrind: {e}"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "valgrind {} {args:?} isolated ({}):\n{err}",
+            host.display(),
+            out.status
+        );
+        assert!(
+            !err.contains("definitely lost"),
+            "{}: {err}",
+            host.display()
+        );
+    }
+}
