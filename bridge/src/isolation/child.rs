@@ -349,6 +349,20 @@ impl Supervisor {
                 Ok(f) => match f.kind {
                     Kind::Ready => {
                         drop(control);
+                        let ready: serde_json::Value =
+                            serde_json::from_slice(&f.payload).unwrap_or_default();
+                        let wire = ready["wire_version"].as_u64().unwrap_or(0);
+                        if wire != crate::wire::WIRE_VERSION as u64 {
+                            child.kill();
+                            let _ = child.end();
+                            return Err(super::StartError::Load(
+                                serde_json::json!({"kind": "Protocol", "message": format!(
+                                    "the runner {} speaks wire version {wire}, this runtime \
+                                     version {}: use the runner built with this runtime",
+                                    self.runner.display(), crate::wire::WIRE_VERSION)})
+                                .to_string(),
+                            ));
+                        }
                         return Ok(child);
                     }
                     Kind::Error => {

@@ -194,7 +194,30 @@ pub fn main() -> i32 {
         Ok(v) => v,
         Err(e) => fail(error_json("Protocol", &format!("bad hello: {e}"))),
     };
+    let wire = hello["wire_version"].as_u64().unwrap_or(0);
+    if wire != crate::wire::WIRE_VERSION as u64 {
+        fail(error_json(
+            "Protocol",
+            &format!(
+                "the host speaks wire version {wire}, this plugport-runner version {}: use \
+                 the runner built with the host's plugport runtime",
+                crate::wire::WIRE_VERSION
+            ),
+        ));
+    }
     let world_json = hello["host_world"].as_str().unwrap_or_default().to_string();
+    // The host's world, checked against the fingerprint the host states for it.
+    match crate::descriptor::parse_world_json(&world_json) {
+        Ok((fp, _)) if Some(fp.as_str()) == hello["host_fingerprint"].as_str() => {}
+        Ok((fp, _)) => fail(error_json(
+            "Protocol",
+            &format!(
+                "the host's world has fingerprint {fp}, but the handshake states {}",
+                hello["host_fingerprint"]
+            ),
+        )),
+        Err(e) => fail(error_json("Protocol", &format!("the host's world: {e}"))),
+    }
     let fingerprint = hello["plugin_fingerprint"].as_str().unwrap_or_default();
     let descriptor = match crate::descriptor::read_from_file(&path) {
         Ok(d) => d,
@@ -232,6 +255,7 @@ pub fn main() -> i32 {
     // SAFETY: the exports table starts with a header (checked by the loader).
     let header = unsafe { *(plugin.exports() as *const crate::abi::PpTableHeader) };
     let ready = serde_json::json!({
+        "wire_version": crate::wire::WIRE_VERSION,
         "exports_size": header.size,
         "exports_version": header.version,
         "image": plugin.image_path().display().to_string(),
