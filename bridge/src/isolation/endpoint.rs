@@ -10,14 +10,15 @@
 //! the arguments read from the C argument values by the plan, sends them through the
 //! [`Transport`], waits, and decodes the result into `*ret` with memory from Rust's global
 //! allocator, which the proxy table's `header.dealloc` ([`crate::abi::rust_dealloc`])
-//! releases. A failed call leaves `*ret` untouched and puts an owned message in `*err`.
+//! releases. A failed call leaves `*ret` untouched and puts an owned message in `*err`
+//! (the closure body is in `proxy.rs`).
 //!
 //! **Handles** cross as ids (`docs/isolation.md`, "Handles"): bit 0 of an id says which
 //! side implements the object (0 the child, 1 the host), the rest indexes that side's
 //! table, and the generation counts reuses of an index. A handle that arrives for an
 //! object of the peer becomes a proxy handle `{self: ProxyObj *, vtable: proxy vtable}`;
 //! dropping it sends a call to the peer's `drop`. A proxy handle of an ended child
-//! instance (epoch) is refused.
+//! instance (epoch) is refused (`handles.rs`).
 
 use std::ffi::c_void;
 use std::sync::Mutex;
@@ -26,15 +27,17 @@ use libffi::middle::{Arg, Cif, Closure, CodePtr, Type as FfiType};
 
 use super::ffitypes::param_type;
 use super::frames::{Frame, Kind};
+use super::handles::{call_drop, read_handle_id, read_slot, CallHandles, LocalTable, NoRelease};
+use super::proxy::{proxy_entry, SlotUser};
 use crate::abi::{rust_dealloc, PpString, PP_ERR_INVALID_ARGUMENT, PP_ERR_UNSUPPORTED, PP_OK};
-use crate::ir::{Type, TypeId};
+use crate::ir::TypeId;
 use crate::plan::{FunctionPlan, Plan, SlotKind, TableKind};
-use crate::wire::{Allocator, Codec, Decoder, Global, HandleId, Handles, RawHandle};
+use crate::wire::{Allocator, Codec, Decoder, Global, Handles, RawHandle};
 
 pub use crate::abi::PP_ERR_ISOLATION;
 
 /// Longest error message copied from a callee, as the Rust bindings keep.
-const MAX_MESSAGE: usize = 64 * 1024;
+pub(super) const MAX_MESSAGE: usize = 64 * 1024;
 
 /// Which process an endpoint runs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +47,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn bit(self) -> u64 {
+    pub(super) fn bit(self) -> u64 {
         match self {
             Role::Child => 0,
             Role::Host => 1,
@@ -68,48 +71,19 @@ pub trait Transport: Send + Sync {
     fn epoch(&self) -> u64;
 }
 
-/// What a proxy handle's `self` points at.
-struct ProxyObj {
-    id: HandleId,
-    epoch: u64,
-}
-
-/// The user data of one proxy closure.
-struct SlotUser {
-    ep: *const Endpoint,
-    table: u32,
-    slot: u32,
-    drop: bool,
-}
-
 /// Per-slot call machinery: the CIF of the real function (for serving) and the proxy
 /// closure (for calling).
 struct SlotFfi {
     cif: Cif,
 }
 
-/// One entry of the local handle table.
-#[derive(Clone, Copy)]
-struct Entry {
-    generation: u32,
-    handle: Option<(TypeId, RawHandle)>,
-    /// The child epoch the object was sent to.
-    epoch: u64,
-}
-
-#[derive(Default)]
-struct LocalTable {
-    entries: Vec<Entry>,
-    free: Vec<usize>,
-}
-
 /// See the module docs.
 pub struct Endpoint {
-    role: Role,
+    pub(super) role: Role,
     // `codec` borrows `*plan`; it is declared first so that it is dropped first, and the
     // plan is boxed so that it does not move.
-    codec: Codec<'static>,
-    plan: Box<Plan>,
+    pub(super) codec: Codec<'static>,
+    pub(super) plan: Box<Plan>,
     /// `ffi[t][s]` for function slots (and drops) of table `t` (`Plan::tables` order).
     ffi: Vec<Vec<Option<SlotFfi>>>,
     /// Real tables this side implements, by table index (filled by [`Endpoint::set_local`]).
@@ -118,10 +92,10 @@ pub struct Endpoint {
     proxies: Vec<Box<[u64]>>,
     closures: Vec<Closure<'static>>,
     users: Vec<*mut SlotUser>,
-    handles: Mutex<LocalTable>,
-    transport: Box<dyn Transport>,
+    pub(super) handles: Mutex<LocalTable>,
+    pub(super) transport: Box<dyn Transport>,
     /// Index of the first vtable in `Plan::tables` order, and the world tables.
-    first_vtable: usize,
+    pub(super) first_vtable: usize,
     exports_index: usize,
     imports_index: usize,
 }
@@ -493,90 +467,6 @@ impl Endpoint {
     }
 }
 
-/// Reads the pointer in slot `offset` of `table`, or NULL when the table is NULL or its
-/// header says it is too small (`docs/abi.md` §5, "Evolution").
-///
-/// # Safety
-/// `table` is NULL or points at a table that starts with a `pp_table_header`.
-unsafe fn read_slot(table: *const c_void, offset: u64) -> *const c_void {
-    if table.is_null() {
-        return std::ptr::null();
-    }
-    // SAFETY: the caller's contract; the slot is read only inside the table's size.
-    unsafe {
-        let size = *(table as *const u32) as u64;
-        if offset + 8 > size {
-            return std::ptr::null();
-        }
-        *((table as *const u8).add(offset as usize) as *const *const c_void)
-    }
-}
-
-/// Calls `vtable->drop(self)` when the vtable is large enough.
-///
-/// # Safety
-/// `raw` is a live handle of an object whose vtable starts with a header and `drop`.
-unsafe fn call_drop(raw: RawHandle) {
-    // SAFETY: the caller's contract.
-    unsafe {
-        let f = read_slot(raw.vtable, 16);
-        if !f.is_null() && !raw.self_.is_null() {
-            let f: unsafe extern "C" fn(*mut c_void) = std::mem::transmute(f);
-            f(raw.self_);
-        }
-    }
-}
-
-fn read_handle_id(dec: &mut Decoder) -> Result<HandleId, String> {
-    // A handle is two LEB128 integers; decode them through a u64 and a u32 value.
-    let mut id = 0u64;
-    let mut gen = 0u32;
-    // SAFETY: the buffers have the size of the scalar types decoded into them.
-    unsafe {
-        dec.value(
-            Type::U64,
-            (&mut id as *mut u64).cast(),
-            &mut Global,
-            &mut NoRelease,
-        )
-        .map_err(|e| e.to_string())?;
-        dec.value(
-            Type::U32,
-            (&mut gen as *mut u32).cast(),
-            &mut Global,
-            &mut NoRelease,
-        )
-        .map_err(|e| e.to_string())?;
-    }
-    Ok(HandleId {
-        id,
-        generation: gen,
-    })
-}
-
-fn write_handle_id(out: &mut Vec<u8>, id: HandleId) {
-    let mut v = id.id;
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            break;
-        }
-        out.push(b | 0x80);
-    }
-    let mut v = id.generation as u64;
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            break;
-        }
-        out.push(b | 0x80);
-    }
-}
-
 /// Copies and frees an error message from a callee.
 fn take_message(err: PpString, alloc: &mut CalleeAlloc) -> String {
     if err.ptr.is_null() || err.len == 0 {
@@ -605,185 +495,19 @@ impl Allocator for CalleeAlloc {
     }
 }
 
-/// Handles for releasing memory only: handle ownership has moved elsewhere.
-struct NoRelease;
-
-impl Handles for NoRelease {
-    fn id_of(&mut self, _: TypeId, _: bool, _: RawHandle) -> Result<HandleId, String> {
-        Err("no handles here".into())
-    }
-    fn handle_of(&mut self, _: TypeId, _: bool, _: HandleId) -> Result<RawHandle, String> {
-        Err("no handles here".into())
-    }
-    fn release(&mut self, _: TypeId, _: RawHandle) {}
-}
-
 /// An 8-aligned zeroed buffer for one C value.
-struct AlignedBuf(Vec<u64>);
+pub(super) struct AlignedBuf(Vec<u64>);
 
 impl AlignedBuf {
-    fn new(size: usize) -> AlignedBuf {
+    pub(super) fn new(size: usize) -> AlignedBuf {
         AlignedBuf(vec![0u64; size.div_ceil(8).max(1)])
     }
-    fn ptr(&self) -> *mut u8 {
+    pub(super) fn ptr(&self) -> *mut u8 {
         self.0.as_ptr() as *mut u8
     }
 }
 
-/// The handle mapping of one call: the endpoint's table, plus what to undo when the
-/// call ends (borrowed local objects registered for it, borrowed proxy handles).
-struct CallHandles<'e> {
-    ep: &'e Endpoint,
-    temp_local: Vec<usize>,
-    temp_proxies: Vec<*mut ProxyObj>,
-}
-
-impl<'e> CallHandles<'e> {
-    fn new(ep: &'e Endpoint) -> Self {
-        CallHandles {
-            ep,
-            temp_local: Vec::new(),
-            temp_proxies: Vec::new(),
-        }
-    }
-
-    fn finish(&mut self) {
-        if !self.temp_local.is_empty() {
-            let mut t = self.ep.handles.lock().unwrap_or_else(|e| e.into_inner());
-            for i in self.temp_local.drain(..) {
-                if t.entries[i].handle.take().is_some() {
-                    t.entries[i].generation = t.entries[i].generation.wrapping_add(1);
-                    t.free.push(i);
-                }
-            }
-        }
-        for p in self.temp_proxies.drain(..) {
-            // SAFETY: from `Box::into_raw` in `handle_of`, lent for this call only.
-            drop(unsafe { Box::from_raw(p) });
-        }
-    }
-
-    fn proxy_vtable(&self, resource: TypeId) -> *const c_void {
-        let vi = self
-            .ep
-            .plan
-            .vtables
-            .iter()
-            .position(|v| v.kind == TableKind::Vtable(resource));
-        vi.map_or(std::ptr::null(), |i| {
-            self.ep.proxy_table(self.ep.first_vtable + i)
-        })
-    }
-}
-
-impl Drop for CallHandles<'_> {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
-impl Handles for CallHandles<'_> {
-    fn id_of(&mut self, resource: TypeId, own: bool, raw: RawHandle) -> Result<HandleId, String> {
-        if raw.self_.is_null() || raw.vtable.is_null() {
-            return Err("a NULL handle".into());
-        }
-        if raw.vtable == self.proxy_vtable(resource) {
-            let p = raw.self_ as *mut ProxyObj;
-            // SAFETY: our proxy vtable is only in handles whose `self` is a ProxyObj.
-            let (id, epoch) = unsafe { ((*p).id, (*p).epoch) };
-            if self.ep.role == Role::Host && epoch != self.ep.transport.epoch() {
-                return Err(
-                    "a handle of a plugin instance that has ended (the plugin process was \
-                     restarted since it was made)"
-                        .into(),
-                );
-            }
-            if own {
-                // Ownership goes back to the peer with the id: no drop message.
-                // SAFETY: as above; the handle is consumed by passing it as `own`.
-                drop(unsafe { Box::from_raw(p) });
-            }
-            return Ok(id);
-        }
-        let mut t = self.ep.handles.lock().unwrap_or_else(|e| e.into_inner());
-        let i = match t.free.pop() {
-            Some(i) => i,
-            None => {
-                t.entries.push(Entry {
-                    generation: 0,
-                    handle: None,
-                    epoch: 0,
-                });
-                t.entries.len() - 1
-            }
-        };
-        let e = &mut t.entries[i];
-        e.generation = e.generation.wrapping_add(1);
-        e.handle = Some((resource, raw));
-        e.epoch = self.ep.transport.epoch();
-        let generation = e.generation;
-        drop(t);
-        if !own {
-            self.temp_local.push(i);
-        }
-        Ok(HandleId {
-            id: ((i as u64) << 1) | self.ep.role.bit(),
-            generation,
-        })
-    }
-
-    fn handle_of(
-        &mut self,
-        resource: TypeId,
-        own: bool,
-        id: HandleId,
-    ) -> Result<RawHandle, String> {
-        if id.id & 1 == self.ep.role.bit() {
-            let i = (id.id >> 1) as usize;
-            let mut t = self.ep.handles.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(e) = t.entries.get_mut(i) else {
-                return Err(format!("unknown handle id {}", id.id));
-            };
-            match e.handle {
-                Some((r, raw)) if e.generation == id.generation && r == resource => {
-                    if own {
-                        e.handle = None;
-                        e.generation = e.generation.wrapping_add(1);
-                        t.free.push(i);
-                    }
-                    Ok(raw)
-                }
-                _ => Err(format!(
-                    "handle id {} generation {} is of an ended object",
-                    id.id, id.generation
-                )),
-            }
-        } else {
-            let vtable = self.proxy_vtable(resource);
-            if vtable.is_null() {
-                return Err(format!("no resource with type id {resource}"));
-            }
-            let p = Box::into_raw(Box::new(ProxyObj {
-                id,
-                epoch: self.ep.transport.epoch(),
-            }));
-            if !own {
-                self.temp_proxies.push(p);
-            }
-            Ok(RawHandle {
-                self_: p.cast(),
-                vtable,
-            })
-        }
-    }
-
-    fn release(&mut self, _resource: TypeId, raw: RawHandle) {
-        // SAFETY: an own handle this mapping produced: a live object or a proxy.
-        unsafe { call_drop(raw) };
-    }
-}
-
-fn function_cif(plan: &Plan, f: &FunctionPlan) -> Cif {
+pub(super) fn function_cif(plan: &Plan, f: &FunctionPlan) -> Cif {
     let mut args = Vec::new();
     if f.has_self {
         args.push(FfiType::pointer());
@@ -796,173 +520,4 @@ fn function_cif(plan: &Plan, f: &FunctionPlan) -> Cif {
     }
     args.push(FfiType::pointer());
     Cif::new(args, FfiType::i32())
-}
-
-/// Allocates an owned copy of `msg` (at most [`MAX_MESSAGE`] bytes) for `*err`.
-fn owned_message(msg: &str) -> PpString {
-    let mut bytes = msg.as_bytes();
-    if bytes.len() > MAX_MESSAGE {
-        let mut end = MAX_MESSAGE;
-        while !msg.is_char_boundary(end) {
-            end -= 1;
-        }
-        bytes = &bytes[..end];
-    }
-    if bytes.is_empty() {
-        return PpString::EMPTY;
-    }
-    let p = Global.alloc(bytes.len(), 1);
-    if p.is_null() {
-        return PpString::EMPTY;
-    }
-    // SAFETY: `p` has `bytes.len()` writable bytes.
-    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
-    PpString {
-        ptr: p,
-        len: bytes.len(),
-    }
-}
-
-/// The body of every proxy closure.
-unsafe extern "C" fn proxy_entry(
-    _cif: &libffi::low::ffi_cif,
-    result: &mut u64,
-    args: *const *const c_void,
-    user: &SlotUser,
-) {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: libffi passes one pointer per argument of the slot's CIF.
-        unsafe { proxy_call(user, args) }
-    }));
-    let status = r.unwrap_or(crate::abi::PP_ERR_PANIC);
-    *result = status as i64 as u64;
-}
-
-/// Encodes, sends, waits, decodes (module docs).
-///
-/// # Safety
-/// `args` holds one pointer per argument of the slot's C signature.
-unsafe fn proxy_call(user: &SlotUser, args: *const *const c_void) -> i32 {
-    // SAFETY: the endpoint outlives its closures.
-    let ep = unsafe { &*user.ep };
-    let table = ep.plan.tables().nth(user.table as usize).expect("a table");
-    let slot = &table.slots[user.slot as usize];
-    let arg = |i: usize| -> *const c_void {
-        // SAFETY: the caller's contract.
-        unsafe { *args.add(i) }
-    };
-    let mut cx = CallHandles::new(ep);
-    let mut out = Vec::new();
-    let mut k = 0;
-    if user.drop || matches!(&slot.kind, SlotKind::Function(f) if f.has_self) {
-        // SAFETY: the first argument is `void *self`, a ProxyObj of ours.
-        let p = unsafe { *(arg(0) as *const *mut ProxyObj) };
-        k = 1;
-        if p.is_null() {
-            return fail_or(user, args, 0, "a NULL self handle");
-        }
-        // SAFETY: `self` of a handle with our proxy vtable is a ProxyObj.
-        let (id, epoch) = unsafe { ((*p).id, (*p).epoch) };
-        if user.drop {
-            // SAFETY: drop consumes the proxy; nobody uses `self` after it.
-            drop(unsafe { Box::from_raw(p) });
-            if ep.role == Role::Host && epoch != ep.transport.epoch() {
-                return PP_OK; // the object died with its process
-            }
-            write_handle_id(&mut out, id);
-            let _ = ep.transport.call(ep, user.table, user.slot, out);
-            return PP_OK;
-        }
-        if ep.role == Role::Host && epoch != ep.transport.epoch() {
-            return fail_or(
-                user,
-                args,
-                1,
-                "a handle of a plugin instance that has ended (the plugin process was \
-                 restarted since it was made)",
-            );
-        }
-        write_handle_id(&mut out, id);
-    }
-    let SlotKind::Function(f) = &slot.kind else {
-        return PP_OK;
-    };
-    let err_index = k + f.params.len() + usize::from(f.result.is_some());
-    // SAFETY: the `err` argument is a `pp_string *`.
-    let err_ptr = unsafe { *(arg(err_index) as *const *mut PpString) };
-    let set_err = |m: &str| {
-        if !err_ptr.is_null() {
-            // SAFETY: the caller passes a writable `pp_string *` (`docs/abi.md` §5).
-            unsafe { *err_ptr = owned_message(m) };
-        }
-    };
-    for (i, p) in f.params.iter().enumerate() {
-        // SAFETY: argument `k + i` points at a C value of the parameter's type.
-        let r = unsafe { ep.codec.encode(p.ty, arg(k + i).cast(), &mut cx, &mut out) };
-        if let Err(e) = r {
-            set_err(&format!("{}: argument {}: {e}", slot.name, p.name));
-            return PP_ERR_INVALID_ARGUMENT;
-        }
-    }
-    let (status, payload) = match ep.transport.call(ep, user.table, user.slot, out) {
-        Ok(r) => r,
-        Err(m) => {
-            set_err(&m);
-            return PP_ERR_ISOLATION;
-        }
-    };
-    if status != PP_OK {
-        set_err(&String::from_utf8_lossy(&payload));
-        return status;
-    }
-    if let Some(t) = f.result {
-        // SAFETY: the `ret` argument is a pointer to a writable value of the result type.
-        let ret = unsafe { *(arg(k + f.params.len()) as *const *mut u8) };
-        if ret.is_null() {
-            set_err("ret is NULL");
-            return PP_ERR_INVALID_ARGUMENT;
-        }
-        let size = ep.plan.node(t).layout.size as usize;
-        let tmp = AlignedBuf::new(size);
-        // SAFETY: `tmp` has the result's size; decoded with the allocator the proxy
-        // table's `dealloc` frees.
-        let r = unsafe {
-            ep.codec
-                .decode(t, &payload, tmp.ptr(), &mut Global, &mut cx)
-        };
-        if let Err(e) = r {
-            set_err(&format!(
-                "{}: the result from the other process: {e}",
-                slot.name
-            ));
-            return crate::abi::PP_ERR_INVALID_RESULT;
-        }
-        // SAFETY: `ret` has room for the value; `tmp` holds it (moved, not copied twice).
-        unsafe { std::ptr::copy_nonoverlapping(tmp.ptr(), ret, size) };
-    }
-    PP_OK
-}
-
-/// Sets `*err` of a method call that failed before sending and returns
-/// [`PP_ERR_ISOLATION`] (or, for `drop`, nothing to report).
-///
-/// # Safety
-/// As [`proxy_call`].
-unsafe fn fail_or(user: &SlotUser, args: *const *const c_void, k: usize, msg: &str) -> i32 {
-    if user.drop {
-        return PP_OK;
-    }
-    // SAFETY: the endpoint outlives its closures.
-    let ep = unsafe { &*user.ep };
-    let table = ep.plan.tables().nth(user.table as usize).expect("a table");
-    if let SlotKind::Function(f) = &table.slots[user.slot as usize].kind {
-        let err_index = k.max(1) + f.params.len() + usize::from(f.result.is_some());
-        // SAFETY: the `err` argument is a `pp_string *`.
-        let err_ptr = unsafe { **(args.add(err_index) as *const *const *mut PpString) };
-        if !err_ptr.is_null() {
-            // SAFETY: writable per `docs/abi.md` §5.
-            unsafe { *err_ptr = owned_message(msg) };
-        }
-    }
-    PP_ERR_ISOLATION
 }

@@ -19,6 +19,8 @@ mod child;
 mod endpoint;
 mod ffitypes;
 pub mod frames;
+mod handles;
+mod proxy;
 pub mod runner;
 
 pub use endpoint::PP_ERR_ISOLATION;
