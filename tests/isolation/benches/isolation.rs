@@ -127,6 +127,43 @@ fn startup(c: &mut Criterion) {
     g.finish();
 }
 
+/// Median and 99th percentile of single round trips (criterion reports means of batches,
+/// which hide the tail): 20,000 timed calls each, after 2,000 untimed ones.
+fn percentiles() {
+    fn stats(name: &str, mut f: impl FnMut()) {
+        for _ in 0..2_000 {
+            f();
+        }
+        let mut t: Vec<u128> = (0..20_000)
+            .map(|_| {
+                let s = std::time::Instant::now();
+                f();
+                s.elapsed().as_nanos()
+            })
+            .collect();
+        t.sort_unstable();
+        let at = |q: f64| t[((t.len() as f64 * q) as usize).min(t.len() - 1)] as f64 / 1000.0;
+        println!(
+            "{name:<40} p50 {:>8.2} µs   p99 {:>8.2} µs",
+            at(0.50),
+            at(0.99)
+        );
+    }
+    let (_plugin, p) =
+        open_isolated(&fault_plugin(), &runner(), Options::default()).expect("open isolated");
+    let (mut s, mut child) = echo_peer(SCALAR_REQUEST, SCALAR_REPLY);
+    let (out, mut back) = (vec![1u8; SCALAR_REQUEST], vec![0u8; SCALAR_REPLY]);
+    stats("socketpair ping-pong 33 B / 33 B", || {
+        s.write_all(&out).unwrap();
+        s.read_exact(&mut back).unwrap();
+    });
+    stats("isolated inc(u32) -> u32", || {
+        p.faults().inc(std::hint::black_box(5)).unwrap();
+    });
+    drop(s);
+    let _ = child.wait();
+}
+
 criterion_group!(benches, calls, startup);
 
 fn main() {
@@ -135,4 +172,5 @@ fn main() {
     }
     benches();
     Criterion::default().configure_from_args().final_summary();
+    percentiles();
 }
