@@ -114,6 +114,29 @@ static pp_status f_describe(pp_string name, test_fault_v1_faults_pair p, pp_stri
     return PP_OK;
 }
 
+static pp_status f_mix(test_fault_v1_faults_ff p, test_fault_v1_faults_dd q, test_fault_v1_faults_fi r,
+                       test_fault_v1_faults_bd s, test_fault_v1_faults_du t, test_fault_v1_tuple3_f32_f32_f32 u,
+                       test_fault_v1_option_f32 v, double w, uint8_t x, test_fault_v1_faults_ff y,
+                       test_fault_v1_faults_dd z, pp_string *ret, pp_string *err) {
+    char buf[512];
+    char *out;
+    int n = snprintf(buf, sizeof buf, "%g %g %g %g %g %u %u %g %g %u %g %g %g %s%g %g %u %g %g %g %g",
+                     (double)p.a, (double)p.b, q.a, q.b, (double)r.a, (unsigned)r.b, (unsigned)s.a, s.b, t.a,
+                     (unsigned)t.b, (double)u.f0, (double)u.f1, (double)u.f2, v.is_some ? "some " : "none ",
+                     v.is_some ? (double)v.val : 0.0, w, (unsigned)x, (double)y.a, (double)y.b, z.a, z.b);
+    if (n < 0 || (size_t)n >= sizeof buf) {
+        return set_error(err, PP_ERR_PANIC, "snprintf failed");
+    }
+    out = malloc((size_t)n);
+    if (out == NULL) {
+        return set_error(err, PP_ERR_PANIC, "out of memory");
+    }
+    memcpy(out, buf, (size_t)n);
+    ret->ptr = out;
+    ret->len = (size_t)n;
+    return PP_OK;
+}
+
 static pp_status f_pid(uint32_t *ret, pp_string *err) {
     (void)err;
     *ret = (uint32_t)getpid();
@@ -178,6 +201,7 @@ static const test_fault_v1_faults_table FAULTS = {
     f_inc,
     f_count,
     f_describe,
+    f_mix,
     f_pid,
     f_fail,
     f_abort,

@@ -462,3 +462,46 @@ fn the_variables_override_the_open_options() {
         "PLUGPORT_CALL_TIMEOUT_MS=200 applies:\n{text}"
     );
 }
+
+#[test]
+fn structs_by_value_of_every_register_class_cross_intact() {
+    use plugport_isolation_tests::exports::faults::{Bd, Dd, Du, Ff, Fi};
+    let args = |p: &plugport_isolation_tests::Plugin| {
+        p.faults()
+            .mix(
+                &Ff { a: 1.5, b: -2.25 },
+                &Dd { a: 3.125, b: 1e300 },
+                &Fi {
+                    a: 0.5,
+                    b: 4_000_000_000,
+                },
+                &Bd { a: 255, b: -7.75 },
+                &Du { a: 6.5, b: 17 },
+                &(8.5, 9.25, -10.0),
+                &Some(11.5),
+                12.75,
+                13,
+                &Ff { a: 14.5, b: 15.5 },
+                &Dd { a: 16.25, b: -17.0 },
+            )
+            .unwrap()
+    };
+    let expected = "1.5 -2.25 3.125 1e+300 0.5 4000000000 255 -7.75 6.5 17 8.5 9.25 -10 some 11.5 \
+                    12.75 13 14.5 15.5 16.25 -17";
+    // In-process: what the C compiler's own calling convention gives.
+    let imports =
+        plugport_isolation_tests::Plugin::imports_table::<plugport_isolation_tests::Host>();
+    let inproc = plugport::loader::open_in_process(
+        &fault_plugin(),
+        plugport_isolation_tests::WORLD_JSON,
+        imports as *const _ as *const core::ffi::c_void,
+    )
+    .unwrap();
+    // SAFETY: `inproc` lives until the end of this test.
+    let direct =
+        unsafe { plugport_isolation_tests::Plugin::from_raw_exports(inproc.exports() as *const _) };
+    assert_eq!(args(&direct), expected);
+    // Isolated: the proxy's libffi closure reads them, the runner's ffi_call passes them.
+    let (_plugin, p) = open(Options::default());
+    assert_eq!(args(&p), expected);
+}
