@@ -149,3 +149,91 @@ fn mark(plan: &Plan, ty: Type, at: usize, classes: &mut [Class]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Field, PackageName, TypeDef, World};
+
+    fn record(fields: &[Type]) -> TypeDef {
+        TypeDef {
+            name: Some("r".into()),
+            interface: Some("i".into()),
+            kind: TypeDefKind::Record {
+                fields: fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| Field {
+                        name: format!("f{i}"),
+                        ty: *t,
+                    })
+                    .collect(),
+            },
+            location: None,
+        }
+    }
+
+    /// The libffi element types of `ty`'s struct, as (size, is_float) pairs.
+    fn elements(plan: &Plan, ty: Type) -> Vec<(usize, bool)> {
+        let t = param_type(plan, ty);
+        // SAFETY: a struct type built by `param_type`: `elements` is a NULL-terminated
+        // array of valid ffi_type pointers.
+        unsafe {
+            let raw = &*t.as_raw_ptr();
+            let mut out = Vec::new();
+            let mut p = raw.elements;
+            while !(*p).is_null() {
+                let e = &**p;
+                let float = e.type_ == libffi::raw::FFI_TYPE_FLOAT as u16
+                    || e.type_ == libffi::raw::FFI_TYPE_DOUBLE as u16;
+                out.push((e.size, float));
+                p = p.add(1);
+            }
+            out
+        }
+    }
+
+    use crate::ir::TypeDefKind;
+
+    #[test]
+    fn eightbytes_get_the_system_v_classes() {
+        let world = World {
+            package: PackageName {
+                namespace: "t".into(),
+                name: "p".into(),
+                version: Some("1.0.0".into()),
+            },
+            name: "w".into(),
+            types: vec![
+                record(&[Type::F32, Type::F32]),            // 0: one SSE eightbyte
+                record(&[Type::F32, Type::U32]),            // 1: mixed: INTEGER
+                record(&[Type::U8, Type::F64]),             // 2: INTEGER, SSE
+                record(&[Type::F64, Type::F64, Type::F64]), // 3: memory (24 bytes)
+                TypeDef {
+                    name: None,
+                    interface: None,
+                    kind: TypeDefKind::Option { ty: Type::F32 },
+                    location: None,
+                }, // 4: tag and float share an eightbyte: INTEGER
+                record(&[Type::F32, Type::F32, Type::F32]), // 5: SSE, SSE
+            ],
+            imports: vec![],
+            exports: vec![],
+        };
+        let plan = Plan::new(&world).unwrap();
+        assert_eq!(elements(&plan, Type::Id(0)), [(4, true), (4, true)]);
+        assert_eq!(elements(&plan, Type::Id(1)), [(4, false), (4, false)]);
+        assert_eq!(elements(&plan, Type::Id(2)), [(8, false), (8, true)]);
+        assert_eq!(
+            elements(&plan, Type::Id(3)),
+            [(8, true), (8, true), (8, true)]
+        );
+        assert_eq!(elements(&plan, Type::Id(4)), [(4, false), (4, false)]);
+        assert_eq!(
+            elements(&plan, Type::Id(5)),
+            [(4, true), (4, true), (4, true)]
+        );
+        // Strings are two integer words.
+        assert_eq!(elements(&plan, Type::String), [(8, false), (8, false)]);
+    }
+}

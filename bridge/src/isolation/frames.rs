@@ -554,3 +554,98 @@ pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: both were just created and are owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn pair() -> (Conn, Conn) {
+        let (a, b) = socketpair().unwrap();
+        (Conn::from_fd(a), Conn::from_fd(b))
+    }
+
+    #[test]
+    fn the_header_is_the_documented_layout() {
+        let f = Frame::new(Kind::ImportCall, 0x0102_0304_0506_0708, 9, 10, -2)
+            .with_payload(vec![0xaa, 0xbb]);
+        let b = f.encode();
+        assert_eq!(b.len(), HEADER + 2);
+        assert_eq!(&b[0..4], &2u32.to_le_bytes());
+        assert_eq!(&b[4..8], &[3, 0, 0, 0]);
+        assert_eq!(&b[8..16], &0x0102_0304_0506_0708u64.to_le_bytes());
+        assert_eq!(&b[16..20], &9u32.to_le_bytes());
+        assert_eq!(&b[20..24], &10u32.to_le_bytes());
+        assert_eq!(&b[24..28], &(-2i32).to_le_bytes());
+        assert_eq!(&b[28..32], &[0, 0, 0, 0]);
+        assert_eq!(&b[32..], &[0xaa, 0xbb]);
+    }
+
+    #[test]
+    fn frames_round_trip_small_and_large_and_back_to_back() {
+        let (a, b) = pair();
+        let big: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+        let frames = [
+            Frame::new(Kind::Call, 1, 2, 3, 0),
+            Frame::new(Kind::Return, 1, 2, 3, 1).with_payload(b"boom".to_vec()),
+            Frame::new(Kind::Call, 7, 0, 1, 0).with_payload(big.clone()),
+            Frame::new(Kind::Dying, 0, 0, 0, 0).with_payload(b"bye".to_vec()),
+        ];
+        let sender = std::thread::spawn({
+            let frames = frames.clone();
+            move || {
+                for f in &frames {
+                    a.send(f).unwrap();
+                }
+                a
+            }
+        });
+        for want in &frames {
+            let got = b
+                .recv(Some(Instant::now() + Duration::from_secs(5)))
+                .unwrap();
+            assert_eq!(
+                (got.kind, got.call_id, got.table, got.slot, got.status),
+                (want.kind, want.call_id, want.table, want.slot, want.status)
+            );
+            assert_eq!(got.payload, want.payload);
+        }
+        drop(sender.join().unwrap());
+        assert!(matches!(b.recv(None), Err(ReadError::Closed)));
+    }
+
+    #[test]
+    fn bad_headers_deadlines_and_dead_peers_are_errors() {
+        let (a, b) = pair();
+        let mut bad = Frame::new(Kind::Call, 1, 0, 0, 0).encode();
+        bad[4] = 99;
+        a.send_bytes(&bad).unwrap();
+        assert!(matches!(b.recv(None), Err(ReadError::Malformed(m)) if m.contains("99")));
+        let mut huge = Frame::new(Kind::Call, 1, 0, 0, 0).encode();
+        huge[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        a.send_bytes(&huge).unwrap();
+        assert!(matches!(b.recv(None), Err(ReadError::Malformed(_))));
+        let t = Instant::now();
+        let r = b.recv(Some(Instant::now() + Duration::from_millis(50)));
+        assert!(matches!(r, Err(ReadError::Timeout)), "{r:?}");
+        assert!(t.elapsed() >= Duration::from_millis(50));
+        drop(b);
+        // A write to a closed peer is EPIPE, never SIGPIPE (this test would die of it).
+        let e = a.send(&Frame::new(Kind::Call, 1, 0, 0, 0)).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
+    }
+
+    #[test]
+    fn a_descriptor_passes_with_its_frame() {
+        let (a, b) = pair();
+        let (x, y) = pair();
+        a.send_with_fd(&Frame::new(Kind::Connection, 0, 0, 0, 0), x.raw())
+            .unwrap();
+        drop(x);
+        let (f, fd) = b.recv_with_fd().unwrap();
+        assert_eq!(f.kind, Kind::Connection);
+        let x2 = Conn::from_fd(fd.expect("a descriptor"));
+        x2.send(&Frame::new(Kind::Ready, 5, 0, 0, 0)).unwrap();
+        assert_eq!(y.recv(None).unwrap().call_id, 5);
+    }
+}
