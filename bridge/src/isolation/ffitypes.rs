@@ -153,7 +153,7 @@ fn mark(plan: &Plan, ty: Type, at: usize, classes: &mut [Class]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{Field, PackageName, TypeDef, World};
+    use crate::ir::{Field, PackageName, TypeDef, TypeDefKind, World};
 
     fn record(fields: &[Type]) -> TypeDef {
         TypeDef {
@@ -184,16 +184,14 @@ mod tests {
             let mut p = raw.elements;
             while !(*p).is_null() {
                 let e = &**p;
-                let float = e.type_ == libffi::raw::FFI_TYPE_FLOAT as u16
-                    || e.type_ == libffi::raw::FFI_TYPE_DOUBLE as u16;
+                let float = e.type_ == libffi::raw::FFI_TYPE_FLOAT
+                    || e.type_ == libffi::raw::FFI_TYPE_DOUBLE;
                 out.push((e.size, float));
                 p = p.add(1);
             }
             out
         }
     }
-
-    use crate::ir::TypeDefKind;
 
     #[test]
     fn eightbytes_get_the_system_v_classes() {
