@@ -29,6 +29,9 @@ use super::endpoint::{Endpoint, Transport};
 use super::frames::{socketpair, Conn, Frame, Kind, ReadError};
 use super::Options;
 
+/// How long a child that closed a connection may take to exit before the host kills it.
+const REAP_GRACE: Duration = Duration::from_secs(2);
+
 /// A running (or ended) child.
 pub struct Child {
     pub pid: i32,
@@ -70,13 +73,33 @@ impl Child {
         reason
     }
 
+    /// Waits for the child (which closed a connection, so it is normally exiting) and
+    /// says why it ended. A child still alive after [`REAP_GRACE`] (it closed a
+    /// connection without exiting) is killed, so that this never blocks for long.
     fn reap(&self) -> String {
         let mut status = 0;
+        let grace = Instant::now() + REAP_GRACE;
+        let mut killed = false;
         loop {
+            let flags = if killed { 0 } else { libc::WNOHANG };
             // SAFETY: waits for exactly our child.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, 0) };
+            let r = unsafe { libc::waitpid(self.pid, &mut status, flags) };
             if r == self.pid {
-                return describe_status(status);
+                let reason = describe_status(status);
+                return if killed {
+                    format!("{reason} (by the host: it closed a connection but did not exit)")
+                } else {
+                    reason
+                };
+            }
+            if r == 0 {
+                if Instant::now() >= grace {
+                    self.kill();
+                    killed = true;
+                } else {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                continue;
             }
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EINTR) {
