@@ -96,6 +96,9 @@ pub struct Plugin {
     live_objects: Option<LiveObjectsFn>,
     /// Set for a Go plugin ([`crate::go`]): its image is never unloaded.
     go: Option<GoBuildInfo>,
+    /// Set when the plugin runs in a child process (`crate::isolation`); `exports` is
+    /// then its proxy table and `library` is `None`.
+    isolated: Option<Arc<crate::isolation::Isolated>>,
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
@@ -163,6 +166,9 @@ impl Plugin {
     /// host it is 0 whenever the last `Arc<Plugin>` goes, since every resource object holds
     /// one; C hosts use it through `plugport_live_objects` and `PLUGPORT_DEBUG`.
     pub fn live_objects(&self) -> Option<usize> {
+        if let Some(iso) = &self.isolated {
+            return iso.live_objects();
+        }
         // SAFETY: the function's type is fixed by `docs/abi.md` §7 and the image is loaded
         // while `self` lives; it takes no arguments and only reads the plugin's counter.
         self.live_objects.map(|f| unsafe { f() })
@@ -197,7 +203,46 @@ impl Plugin {
     /// Errors: every [`LoadError`] of [`open`]; always [`LoadError::GoRuntime`] for a Go
     /// plugin (a second image would start a second Go runtime).
     pub fn reopen(&self) -> Result<Arc<Plugin>, LoadError> {
+        if let Some(iso) = &self.isolated {
+            return crate::isolation::open(
+                &self.path,
+                self.expected_world_json.clone(),
+                self.imports,
+                iso.options(),
+            );
+        }
         open_with(&self.path, self.expected_world_json.clone(), self.imports)
+    }
+
+    /// The isolation state when the plugin runs in a child process (`docs/isolation.md`):
+    /// its pid, restarts and last exit reason. `None` for an in-process plugin.
+    pub fn isolated(&self) -> Option<&crate::isolation::Isolated> {
+        self.isolated.as_deref()
+    }
+
+    /// A plugin served by a child process (`crate::isolation::open`).
+    pub(crate) fn new_isolated(
+        path: &Path,
+        descriptor: Descriptor,
+        compat: Compat,
+        expected_world_json: Arc<str>,
+        imports: *const c_void,
+        iso: Arc<crate::isolation::Isolated>,
+    ) -> Arc<Plugin> {
+        Arc::new(Plugin {
+            library: None,
+            path: path.to_path_buf(),
+            descriptor,
+            exports: iso.exports(),
+            compat,
+            copy: None,
+            image: path.to_path_buf(),
+            expected_world_json,
+            imports,
+            live_objects: None,
+            go: None,
+            isolated: Some(iso),
+        })
     }
 }
 
@@ -340,8 +385,48 @@ pub fn open(
     open_with(path, Arc::from(expected_world_json), imports)
 }
 
-/// [`open`], keeping the host world JSON for [`Plugin::reopen`].
+/// [`open`] with isolation options (`docs/isolation.md`): `options.mode` (after
+/// `PLUGPORT_ISOLATION`, which overrides it) chooses a child process or this one.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn open_with_options(
+    path: &Path,
+    expected_world_json: &str,
+    imports: *const c_void,
+    options: crate::isolation::Options,
+) -> Result<Arc<Plugin>, LoadError> {
+    let options = options.with_env();
+    if options.isolated() {
+        return crate::isolation::open(path, Arc::from(expected_world_json), imports, options);
+    }
+    open_in_process_with(path, Arc::from(expected_world_json), imports)
+}
+
+/// [`open`] in this process whatever `PLUGPORT_ISOLATION` says (the isolation runner
+/// loads plugins with it).
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn open_in_process(
+    path: &Path,
+    expected_world_json: &str,
+    imports: *const c_void,
+) -> Result<Arc<Plugin>, LoadError> {
+    open_in_process_with(path, Arc::from(expected_world_json), imports)
+}
+
+/// [`open`], keeping the host world JSON for [`Plugin::reopen`]; isolated when
+/// `PLUGPORT_ISOLATION=process`.
 fn open_with(
+    path: &Path,
+    expected_world_json: Arc<str>,
+    imports: *const c_void,
+) -> Result<Arc<Plugin>, LoadError> {
+    let options = crate::isolation::Options::default().with_env();
+    if options.isolated() {
+        return crate::isolation::open(path, expected_world_json, imports, options);
+    }
+    open_in_process_with(path, expected_world_json, imports)
+}
+
+fn open_in_process_with(
     path: &Path,
     expected_world_json: Arc<str>,
     imports: *const c_void,
@@ -463,6 +548,7 @@ fn open_with(
         imports,
         live_objects,
         go: go_info,
+        isolated: None,
     }))
 }
 
