@@ -225,43 +225,30 @@ fn own_library_dir() -> Option<PathBuf> {
     }
 }
 
-/// An isolated open (`docs/isolation.md`): the host checks the file exactly as
-/// [`crate::loader::open`] does (steps 1–4 of `docs/abi.md` §8, so a refused file is the
-/// same [`LoadError`]), starts the runner, which loads the plugin with the in-process
-/// loader, and returns a [`Plugin`] whose exports table is the proxy table.
+/// An isolated open (`docs/isolation.md`) of a file the host has checked exactly as
+/// [`crate::loader::open`] does ([`crate::loader::check_file`]: steps 1–4 of
+/// `docs/abi.md` §8, so a refused file is the same [`LoadError`]): starts the runner,
+/// which loads the plugin with the in-process loader, and returns a [`Plugin`] whose
+/// exports table is the proxy table.
 ///
-/// Errors: the loader's; [`LoadError::Io`] naming `plugport-runner` when it cannot be
-/// found or started; the child's load errors (`Dlopen`, `MissingEntry`, `InitFailed`,
+/// Errors: [`LoadError::Io`] naming `plugport-runner` when it cannot be found or
+/// started; the child's load errors (`Dlopen`, `MissingEntry`, `InitFailed`,
 /// `BadExports`) as in-process; [`LoadError::InitFailed`] with status
 /// [`PP_ERR_ISOLATION`] when the child died while loading.
-pub fn open(
+pub(crate) fn open_checked(
     path: &Path,
+    checked: crate::loader::CheckedFile,
     expected_world_json: Arc<str>,
     imports: *const c_void,
     options: Options,
 ) -> Result<Arc<Plugin>, LoadError> {
-    let (fingerprint, world) =
-        crate::descriptor::parse_world_json(&expected_world_json).map_err(|e| {
-            LoadError::HostWorld {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            }
-        })?;
-    let data = crate::descriptor::read_plugin_file(path)?;
-    let descriptor = crate::descriptor::read_from_bytes(path, &data)?;
-    let compat = crate::loader::check_descriptor(path, &descriptor, &world, &fingerprint)?;
-    if let (Some(found), Some(host)) = (
-        crate::descriptor::architecture(&data),
-        crate::descriptor::host_architecture(),
-    ) {
-        if found != host {
-            return Err(LoadError::WrongArchitecture {
-                path: path.to_path_buf(),
-                expected: format!("{host:?}"),
-                found: format!("{found:?}"),
-            });
-        }
-    }
+    let crate::loader::CheckedFile {
+        data,
+        descriptor,
+        compat,
+        host_fingerprint: fingerprint,
+        ..
+    } = checked;
     drop(data);
     let plan = crate::plan::Plan::new(&descriptor.world).map_err(|reason| {
         LoadError::CorruptDescriptor {
