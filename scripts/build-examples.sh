@@ -21,6 +21,8 @@ cargo build --quiet --profile "$profile" -p plugport-capi -p plugport-codegen
 # libplugport's SONAME is libplugport.so.0 (bridge/capi/build.rs): hosts linked with
 # `-L$tdir -lplugport` look for that name at run time, next to the library.
 ln -sf libplugport.so "$tdir/libplugport.so.0"
+# The isolation runner (docs/isolation.md), next to libplugport where the runtime looks.
+cargo build --quiet --profile "$profile" -p plugport --bin plugport-runner
 cargo build --quiet --profile "$profile" \
   -p greeter-plugin-en -p greeter-host -p codec-plugin-rust -p codec-host
 
@@ -42,6 +44,10 @@ done
 
 cp "$tdir/libgreeter_en.so" "$tdir/greeter-host-rust" "$out/greeter/"
 cp "$tdir/libcodec_rust.so" "$tdir/codec-host-rust" "$out/codec/"
+# The isolation runner beside the Rust hosts too (the C hosts find the one beside
+# libplugport), so PLUGPORT_ISOLATION=process works for every host here.
+cp "$tdir/plugport-runner" "$out/greeter/"
+cp "$tdir/plugport-runner" "$out/codec/"
 echo "== built into $out"
 
 # ---------------------------------------------------------------------------------------
@@ -126,3 +132,39 @@ $CXX $CXXFLAGS $CXX_PLUGIN_FLAGS -Iheaders -I"$tc" tests/typecov/plugin-cpp/plug
 $CXX $CXXFLAGS -Iheaders -I"$tc" tests/typecov/host-cpp/host.cpp -o "$tc/typecov-host-cpp" \
   -L"$tdir" -lplugport -Wl,-rpath,"$tdir" -pthread
 echo "== typecov C++ built into $tc"
+
+# ---------------------------------------------------------------------------------------
+# Go (docs/go.md): the pkg-config file of libplugport, fresh Go bindings generated into
+# each Go example's module (gitignored), the Go hosts and the Go plugins
+# (-buildmode=c-shared). Layout: OUT/greeter/{greeter-host-go, libgreeter_en_go.so, libgreeter_zh_go.so},
+# OUT/codec/{codec-host-go, libcodec_go.so}, OUT/typecov/libtypecov_go.so;
+# $tdir/pkgconfig/plugport.pc.
+command -v go >/dev/null 2>&1 || {
+  echo "build-examples: 'go' not found: the Go examples need Go 1.22 or later and pkg-config (scripts/test.sh installs golang-go and pkg-config)" >&2
+  exit 1
+}
+echo "== Go: plugport.pc, bindings, hosts and plugins ($(go version))"
+pcdir=$tdir/pkgconfig
+mkdir -p "$pcdir"
+pp_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+sed -e "s|@PREFIX@|$root|" -e "s|@LIBDIR@|$tdir|" -e "s|@INCLUDEDIR@|$root/headers|" \
+  -e "s|@VERSION@|$pp_version|" bridge/capi/plugport.pc.in >"$pcdir/plugport.pc"
+export PKG_CONFIG_PATH="$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" GOTOOLCHAIN=local GOFLAGS=-mod=mod
+go_out=$(cd "$out" && pwd) # the go builds run in the module directories
+go_gen() { "$tdir/plugport" gen "$1" --out "$2" --lang "$3" "${@:4}" >/dev/null; }
+go_gen examples/greeter/wit examples/greeter/host-go go-host
+go_gen examples/greeter/wit-1.1 examples/greeter/host-go/v11 go-host # for the minor-version test
+go_gen examples/greeter/wit examples/greeter/plugin-en-go go-guest --plugin-name greeter-en-go --plugin-version 1.0.0
+go_gen examples/greeter/wit examples/greeter/plugin-zh-go go-guest --plugin-name greeter-zh-go --plugin-version 1.0.0
+go_gen examples/codec/wit examples/codec/host-go go-host
+go_gen examples/codec/wit examples/codec/plugin-go go-guest --plugin-name codec-go --plugin-version 1.0.0
+go_gen tests/wit/typecov.wit tests/typecov/host-go go-host # its go test loads OUT/typecov plugins
+go_gen tests/wit/typecov.wit tests/typecov/plugin-go go-guest --plugin-name typecov-go --plugin-version 1.0.0
+(cd examples/greeter/host-go && go build -o "$go_out/greeter/greeter-host-go" .)
+(cd examples/greeter/plugin-en-go && go build -buildmode=c-shared -o "$go_out/greeter/libgreeter_en_go.so" .)
+(cd examples/greeter/plugin-zh-go && go build -buildmode=c-shared -o "$go_out/greeter/libgreeter_zh_go.so" .)
+(cd examples/codec/host-go && go build -o "$go_out/codec/codec-host-go" .)
+(cd examples/codec/plugin-go && go build -buildmode=c-shared -o "$go_out/codec/libcodec_go.so" .)
+(cd tests/typecov/plugin-go && go build -buildmode=c-shared -o "$go_out/typecov/libtypecov_go.so" .)
+rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/greeter/libgreeter_zh_go.h" "$go_out/codec/libcodec_go.h" "$go_out/typecov/libtypecov_go.h" # cgo's export headers
+echo "== Go built into $out/greeter, $out/codec and $out/typecov"

@@ -6,6 +6,7 @@
 //! - [`c`]: the C header back end.
 //! - [`cpp`]: the C++ back end (`<world>.hpp` over the C header).
 //! - [`rust`]: the Rust back end (guest and host bindings).
+//! - [`go`]: the Go back end (host and plugin packages, on cgo; docs/go.md).
 //! - [`builder`]: the build-script API ([`Builder`]).
 
 pub mod baseline;
@@ -13,6 +14,7 @@ pub mod builder;
 pub mod c;
 pub mod cpp;
 pub mod frontend;
+pub mod go;
 pub mod names;
 pub mod rust;
 

@@ -34,11 +34,15 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Generate bindings (C header, Rust guest/host) from a WIT world.
+    /// Generate bindings (C header, Rust guest/host, Go host/plugin) from a WIT world.
     ///
     /// Writes one file per language into the output directory and prints the paths it
     /// wrote. File names follow the world name in snake_case: `c` writes `<world>.h`, `cpp` writes `<world>.h` and `<world>.hpp`,
     /// `rust-guest` writes `<world>_guest.rs`, `rust-host` writes `<world>_host.rs`.
+    /// `go-host` writes the Go package `<world>/` (for hosts: Load, World), `go-guest`
+    /// the package `<world>plugin/` (for plugins built with -buildmode=c-shared; name and
+    /// version of the plugin from --plugin-name/--plugin-version); each holds its own copy
+    /// of `<world>.h` for cgo (docs/go.md).
     ///
     /// Next to them it writes the baseline `<world>.world.json` (the world's descriptor
     /// JSON). When the output directory already holds a baseline of the same package and

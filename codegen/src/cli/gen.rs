@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use plugport::ir::World;
 use plugport_codegen::baseline::{self, Class, Verdict};
+use plugport_codegen::go::{GoOptions, GoSide};
 use plugport_codegen::rust::Side;
-use plugport_codegen::{c, cpp, rust, GeneratedFile};
+use plugport_codegen::{c, cpp, go, rust, GeneratedFile};
 
 use crate::WitArgs;
 
@@ -40,6 +41,14 @@ pub struct GenArgs {
     /// (the baseline is then replaced by the new world).
     #[arg(long)]
     allow_breaking: bool,
+    /// Go plugins (`go-guest`, `go`): the plugin's own name in its descriptor
+    /// (default `<world>-go`).
+    #[arg(long, value_name = "NAME")]
+    plugin_name: Option<String>,
+    /// Go plugins (`go-guest`, `go`): the plugin's own version in its descriptor
+    /// (default the WIT package version).
+    #[arg(long, value_name = "VERSION")]
+    plugin_version: Option<String>,
 }
 
 /// An output language of `plugport gen`.
@@ -57,6 +66,14 @@ enum Lang {
     RustHost,
     /// Both Rust sides: `<world>_guest.rs` and `<world>_host.rs`.
     Rust,
+    /// Go package for a host application: `<world>/` (package `<world>`: Load, World;
+    /// needs libplugport through pkg-config). See docs/go.md.
+    GoHost,
+    /// Go package for a plugin built with `go build -buildmode=c-shared`:
+    /// `<world>plugin/` (package `<world>plugin`: Export, Host, the descriptor and entry).
+    GoGuest,
+    /// Both Go packages: `<world>/` and `<world>plugin/`.
+    Go,
 }
 
 /// Generates the requested files; exit 1 when the WIT is refused, when the world breaks
@@ -78,8 +95,25 @@ fn gen(args: &GenArgs) -> Result<(), String> {
             files.push(f);
         }
     };
+    let go_opts = GoOptions {
+        plugin_name: args.plugin_name.clone(),
+        plugin_version: args.plugin_version.clone(),
+    };
     for lang in &args.lang {
         match lang {
+            Lang::GoHost => go::generate(&world, GoSide::Host, &go_opts)
+                .into_iter()
+                .for_each(&mut push),
+            Lang::GoGuest => go::generate(&world, GoSide::Guest, &go_opts)
+                .into_iter()
+                .for_each(&mut push),
+            Lang::Go => {
+                for side in [GoSide::Host, GoSide::Guest] {
+                    go::generate(&world, side, &go_opts)
+                        .into_iter()
+                        .for_each(&mut push);
+                }
+            }
             Lang::C => push(c::generate(&world)),
             Lang::Cpp => {
                 push(c::generate(&world));
@@ -101,6 +135,10 @@ fn gen(args: &GenArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     for file in &files {
         let path = args.out.join(&file.name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
         write(&path, &file.contents)?;
         println!("wrote {}", path.display());
     }

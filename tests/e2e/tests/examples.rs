@@ -1,7 +1,9 @@
-//! The example matrix, end to end: {C host, Rust host} × {Rust plugin, C plugin} for the
-//! greeter and the codec, as built by `scripts/build-examples.sh` (which `scripts/test.sh`
-//! runs first; `PLUGPORT_EXAMPLES` names its output folder). The C hosts also run under
-//! valgrind memcheck, which must report no leak and no error.
+//! The example matrix, end to end: {C host, Rust host, Go host} × {Rust plugin, C plugin,
+//! Go plugin} for the greeter and the codec, as built by `scripts/build-examples.sh`
+//! (which `scripts/test.sh` runs first; `PLUGPORT_EXAMPLES` names its output folder),
+//! except a Go plugin in the Go host (two Go runtimes in one process: unsupported by Go,
+//! docs/go.md). The C hosts also run under valgrind memcheck, which must report no leak
+//! and no error.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -89,11 +91,128 @@ fn greeter_every_host_loads_every_plugin_and_the_plugin_logs_through_the_host() 
     }
 }
 
+/// The pairs with a Go host or a Go plugin: (host, plugin, who, answer, language).
+/// Every pair with a Go side. The Go host with a Go plugin runs it in a child process (two Go
+/// runtimes cannot share one: docs/go.md), which the loader chooses by itself.
+const GO_GREETER_PAIRS: [(&str, &str, &str, &str, &str); 9] = [
+    (
+        "greeter-host-go",
+        "libgreeter_en_go.so",
+        "go host",
+        "Hello, 世界!",
+        "en-x-go",
+    ),
+    (
+        "greeter-host-go",
+        "libgreeter_zh_go.so",
+        "go host",
+        "你好，Ada！",
+        "zh-CN-x-go",
+    ),
+    (
+        "greeter-host-go",
+        "libgreeter_en.so",
+        "go host",
+        "Hello, 世界!",
+        "en",
+    ),
+    (
+        "greeter-host-go",
+        "libgreeter_zh.so",
+        "go host",
+        "你好，世界！",
+        "zh-CN",
+    ),
+    (
+        "greeter-host-c",
+        "libgreeter_en_go.so",
+        "c host",
+        "Hello, 世界!",
+        "en-x-go",
+    ),
+    (
+        "greeter-host-rust",
+        "libgreeter_en_go.so",
+        "rust host",
+        "Hello, 世界!",
+        "en-x-go",
+    ),
+    (
+        "greeter-host-c",
+        "libgreeter_zh_go.so",
+        "c host",
+        "你好，世界！",
+        "zh-CN-x-go",
+    ),
+    (
+        "greeter-host-rust",
+        "libgreeter_zh_go.so",
+        "rust host",
+        "你好，Ada！",
+        "zh-CN-x-go",
+    ),
+    // The second name of the same run.
+    (
+        "greeter-host-go",
+        "libgreeter_zh.so",
+        "go host",
+        "你好，Ada！",
+        "zh-CN",
+    ),
+];
+
+#[test]
+fn greeter_go_host_loads_c_and_rust_plugins_and_go_plugin_answers_c_and_rust_hosts() {
+    let dir = examples().join("greeter");
+    for (host, plugin, who, answer, lang) in GO_GREETER_PAIRS {
+        let out = run(Command::new(dir.join(host))
+            .arg(dir.join(plugin))
+            .arg("世界")
+            .arg("Ada"));
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("{who}: {answer}")),
+            "{host} x {plugin}:\n{text}"
+        );
+        assert!(
+            text.contains(&format!("{who}: language {lang}\n")),
+            "{host} x {plugin}:\n{text}"
+        );
+        // Every greeting went through the host's logger import (one per name).
+        assert_eq!(
+            text.matches("host log").count(),
+            2,
+            "{host} x {plugin}: expected one logger call per name\n{text}"
+        );
+        if plugin.contains("en_go") {
+            assert!(text.contains("greeting in English (Go)"), "{text}");
+        }
+        if plugin.contains("zh_go") {
+            assert!(text.contains("greeting in Chinese (Go)"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn go_host_reports_a_file_that_is_not_a_plugin_with_the_loader_message() {
+    let dir = examples().join("greeter");
+    let not_a_plugin = examples().join("typecov/libnot_a_plugin.so");
+    let out = Command::new(dir.join("greeter-host-go"))
+        .arg(&not_a_plugin)
+        .arg("x")
+        .output()
+        .expect("run greeter-host-go");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot load plugin"), "{err}");
+    assert!(err.contains("libnot_a_plugin.so"), "{err}");
+}
+
 #[test]
 fn codec_every_host_streams_through_every_plugin_and_sees_the_error_values() {
     let dir = examples().join("codec");
-    for host in ["codec-host-c", "codec-host-rust"] {
-        for plugin in ["libcodec_rust.so", "libcodec_c.so"] {
+    for host in ["codec-host-c", "codec-host-rust", "codec-host-go"] {
+        for plugin in ["libcodec_rust.so", "libcodec_c.so", "libcodec_go.so"] {
             let out = run(Command::new(dir.join(host)).arg(dir.join(plugin)).arg("3"));
             let text = stdout(&out);
             assert!(
@@ -279,4 +398,57 @@ fn cpp_host_watch_reloads_a_replaced_plugin() {
         third.contains("reload failed, still serving greeter-zh 1.0.0"),
         "{third}"
     );
+}
+
+/// The C++ host with the Go plugins, and the Go host with the C++ plugins.
+#[test]
+fn cpp_and_go_hosts_and_plugins_answer_each_other() {
+    let dir = examples().join("greeter");
+    for (host, plugin, who, answer, lang) in [
+        (
+            "greeter-host-cpp",
+            "libgreeter_en_go.so",
+            "cpp host",
+            "Hello, 世界!",
+            "en-x-go",
+        ),
+        (
+            "greeter-host-cpp",
+            "libgreeter_zh_go.so",
+            "cpp host",
+            "你好，世界！",
+            "zh-CN-x-go",
+        ),
+        (
+            "greeter-host-go",
+            "libgreeter_fr.so",
+            "go host",
+            "Bonjour, 世界 !",
+            "fr-FR",
+        ),
+    ] {
+        let out = run(Command::new(dir.join(host))
+            .arg(dir.join(plugin))
+            .arg("世界"));
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("{who}: {answer}"))
+                && text.contains(&format!("language {lang}")),
+            "{host} x {plugin}:\n{text}"
+        );
+    }
+    let dir = examples().join("codec");
+    for (host, plugin) in [
+        ("codec-host-cpp", "libcodec_go.so"),
+        ("codec-host-go", "libcodec_cpp.so"),
+    ] {
+        let out = run(Command::new(dir.join(host)).arg(dir.join(plugin)).arg("2"));
+        let text = stdout(&out);
+        assert!(
+            text.contains("frames verified")
+                && text.contains("frame-too-large(1000), truncated(5)")
+                && text.trim_end().ends_with("OK"),
+            "{host} x {plugin}:\n{text}"
+        );
+    }
 }

@@ -155,3 +155,32 @@ fn c_host_watch_mode_reloads_a_replaced_plugin() {
     w.expect("c host: reloaded greeter-zh 1.1.0");
     w.expect("c host: 再见，Ada！");
 }
+
+#[test]
+fn go_host_watch_mode_reloads_a_replaced_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libgreeter.so");
+    replace_atomically(&zh_plugin(dir.path(), false), &path);
+    let mut w = Watcher::start(&artefact("greeter/greeter-host-go"), &path);
+    w.expect("go host: loaded greeter-zh 1.0.0");
+    w.expect("go host: 你好，Ada！");
+
+    replace_atomically(&artefact("greeter/libgreeter_en.so"), &path);
+    w.expect("go host: reloaded greeter-en 1.0.0");
+    w.expect("go host: Hello, Ada!");
+
+    // A broken file: the host keeps serving the last good version.
+    let text = dir.path().join("text");
+    std::fs::write(&text, "not a library\n").unwrap();
+    replace_atomically(&text, &path);
+    let line = w.expect_prefix("go host: reload failed");
+    assert!(
+        line.starts_with("go host: reload failed, still serving greeter-en 1.0.0: ")
+            && line.contains("is not a shared library"),
+        "{line}"
+    );
+
+    replace_atomically(&zh_plugin(dir.path(), false), &path);
+    w.expect("go host: reloaded greeter-zh 1.0.0");
+    w.expect("go host: 你好，Ada！");
+}

@@ -1,0 +1,3 @@
+module example.invalid/plugport/go
+
+go 1.22

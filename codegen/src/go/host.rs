@@ -1,0 +1,359 @@
+//! The host package `<world>`: Load, World, clients of the exported interfaces, proxies
+//! of the plugin's resources, and the host's imports (Go interfaces the host implements,
+//! reached from C through one of [`SLOTS`] static imports tables).
+
+use plugport::ir::{snake, WorldItem};
+
+use super::callee::{self, Impl};
+use super::caller::{self, go_sig, method_name};
+use super::names::camel;
+use super::types;
+use super::{c_banner, go_banner, imports_for, Ctx, Dir, Owner};
+
+/// How many plugins of one world a Go host can have open at once: each open plugin uses
+/// one of this many static imports tables (an imports slot takes no context pointer, so
+/// the table says which Imports a call belongs to).
+pub const SLOTS: usize = 32;
+
+pub(crate) fn generate(ctx: &Ctx) -> (String, String, String) {
+    (main_file(ctx), export_file(ctx), c_file(ctx))
+}
+
+fn main_file(ctx: &Ctx) -> String {
+    let w = ctx.world;
+    let mut pre = format!(
+        "#cgo pkg-config: plugport\n#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"plugport.h\"\n#include \"{}.h\"\n\nextern uintptr_t gp_imports_table(int n);\n",
+        ctx.world_snake
+    );
+    for r in ctx.resources() {
+        if ctx.implements(r) {
+            pre += &format!(
+                "extern uintptr_t gp_vtable_ptr_{}(void);\n",
+                ctx.names.mangle_id(r)
+            );
+        }
+    }
+    pre += caller::C_COMMON;
+    pre += &format!(
+        "typedef struct gp_open_out {{\n    int32_t code;\n    uintptr_t plugin;\n    uintptr_t message;\n}} gp_open_out;\nstatic gp_open_out gp_open(const char *path, int slot) {{\n    gp_open_out o;\n    plugport_plugin *p = NULL;\n    o.code = {p}_{ws}_open(path, (const {imp} *)gp_imports_table(slot), &p);\n    o.plugin = (uintptr_t)p;\n    o.message = 0;\n    if (o.code != 0) {{\n        const char *m = plugport_last_error();\n        o.message = m == NULL ? 0 : (uintptr_t)strdup(m);\n    }}\n    return o;\n}}\n",
+        p = ctx.prefix,
+        ws = ctx.world_snake,
+        imp = ctx.names.imports()
+    );
+    for (dir, i) in ctx.interfaces() {
+        if dir == Dir::Export {
+            pre += &format!(
+                "static uintptr_t gp_get_{}(uintptr_t e) {{\n    return (uintptr_t){}((const {} *)e);\n}}\n",
+                snake(&i.name),
+                ctx.getter(Dir::Export, i),
+                ctx.names.exports()
+            );
+        }
+    }
+    for slot in &ctx.slots {
+        let calls = match slot.owner {
+            Owner::Method(r) => !ctx.implements(r),
+            _ => slot.dir == Dir::Export,
+        };
+        if calls {
+            pre += &caller::c_trampoline(ctx, slot);
+        }
+    }
+
+    let mut body = String::new();
+    body += &types::declarations(ctx);
+    body += &types::conversions(ctx);
+    body += caller::GO_COMMON;
+    body += callee::GO_CALLEE_COMMON;
+    for r in ctx.resources() {
+        if ctx.implements(r) {
+            body += &callee::implemented_resource(ctx, r);
+        } else {
+            body += &caller::proxy(ctx, r);
+        }
+    }
+    // Imported interfaces: implemented by the host.
+    let mut fields = Vec::new();
+    for (dir, i) in ctx.interfaces() {
+        let name = ctx.go.iface(dir, &i.name);
+        if dir == Dir::Import {
+            body += &format!(
+                "// {name} is the host's implementation of the imported interface `{}`: the plugin\n// calls it, from any thread. A returned error becomes PP_ERR_PANIC with its message\n// (PP_ERR_INVALID_ARGUMENT when it wraps plugport.ErrInvalidArgument); a panic is\n// recovered into PP_ERR_PANIC.\ntype {name} interface {{\n",
+                i.name
+            );
+            for slot in ctx.slots.iter().filter(
+                |s| matches!(s.owner, Owner::Iface(x) if x.name == i.name && s.dir == Dir::Import),
+            ) {
+                let (p, r) = go_sig(ctx, slot.f);
+                body += &format!("\t{}({p}) {r}\n", method_name(ctx, slot.f));
+            }
+            body += "}\n\n";
+            fields.push((
+                name.to_string(),
+                name.to_string(),
+                format!("interface `{}`", i.name),
+            ));
+        } else {
+            body += &caller::client(ctx, i, Dir::Export);
+        }
+    }
+    for item in &w.imports {
+        if let WorldItem::Function(f) = item {
+            let (p, r) = go_sig(ctx, f);
+            fields.push((
+                camel(&f.name),
+                format!("func({p}) {r}"),
+                format!("function `{}`", f.name),
+            ));
+        }
+    }
+    body += "// Imports is what the host provides to the plugin (the world's imports); every field\n// must be set.\ntype Imports struct {\n";
+    for (n, t, what) in &fields {
+        body += &format!("\t// {n} implements the {what}.\n\t{n} {t}\n");
+    }
+    body += "}\n\nfunc (imp *Imports) check() error {\n";
+    for (n, _, _) in &fields {
+        body += &format!(
+            "\tif imp.{n} == nil {{\n\t\treturn errors.New(\"{}.Load: Imports.{n} is nil\")\n\t}}\n",
+            ctx.pkg
+        );
+    }
+    body += "\treturn nil\n}\n\n";
+    body += &format!(
+        "// gpSlotCount open plugins at most: each uses one static imports table.
+const gpSlotCount = {SLOTS}
+
+var (
+	gpSlots  [gpSlotCount]atomic.Pointer[Imports]
+	gpSlotMu sync.Mutex
+)
+
+func gpImports(slot C.int) *Imports {{
+	imp := gpSlots[int(slot)].Load()
+	if imp == nil {{
+		panic(\"plugport: a call through the imports of a closed World\")
+	}}
+	return imp
+}}
+
+func gpTakeSlot(imp Imports) (int, error) {{
+	gpSlotMu.Lock()
+	defer gpSlotMu.Unlock()
+	for i := range gpSlots {{
+		if gpSlots[i].Load() == nil {{
+			gpSlots[i].Store(&imp)
+			return i, nil
+		}}
+	}}
+	return 0, fmt.Errorf(\"{pkg}.Load: %d plugins of this world are open already (the most a Go host can have at once)\", gpSlotCount)
+}}
+
+// World is an open plugin of world `{wit}`. Its calls are safe from many goroutines at
+// once; Reload, ReleasePrevious and Close must not run while calls are in flight.
+type World struct {{
+	p    *loader.Plugin
+	slot int
+	once sync.Once
+}}
+
+// Load opens, checks and initialises the plugin at path with libplugport
+// (plugport_open): the loader checks the plugin's descriptor against this package's world
+// before any plugin code runs. Errors are *plugport.LoadError (errors.Is with
+// plugport.ErrIncompatible, plugport.ErrNotAPlugin, ...).
+func Load(path string, imports Imports) (*World, error) {{
+	if err := imports.check(); err != nil {{
+		return nil, err
+	}}
+	slot, err := gpTakeSlot(imports)
+	if err != nil {{
+		return nil, err
+	}}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	o := C.gp_open(cpath, C.int(slot))
+	p, err := loader.Adopt(int32(o.code), uintptr(o.plugin), uintptr(o.message), path)
+	if err != nil {{
+		gpSlots[slot].Store(nil)
+		return nil, err
+	}}
+	return &World{{p: p, slot: slot}}, nil
+}}
+
+// Plugin is the loaded plugin: name, version, fingerprint, live objects.
+func (w *World) Plugin() *loader.Plugin {{ return w.p }}
+
+// Reload loads the file now at the plugin's path in place (docs/abi.md §10): new calls
+// reach the new image; resources made before keep the old one, which stays loaded until
+// ReleasePrevious or Close. A refused file leaves the old image serving.
+func (w *World) Reload() error {{ return w.p.Reload() }}
+
+// ReleasePrevious unloads the images Reload replaced; call it only when no resource or
+// result from them is in use.
+func (w *World) ReleasePrevious() int {{ return w.p.ReleasePrevious() }}
+
+// Close unloads the plugin (every image). Close every resource first. Closing twice
+// does nothing.
+func (w *World) Close() {{
+	w.once.Do(func() {{
+		w.p.Close()
+		gpSlots[w.slot].Store(nil)
+	}})
+}}
+
+",
+        pkg = ctx.pkg,
+        wit = w.name
+    );
+    let mut used: Vec<String> = ["Plugin", "Reload", "ReleasePrevious", "Close"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for (dir, i) in ctx.interfaces() {
+        if dir == Dir::Export {
+            let name = ctx.go.iface(Dir::Export, &i.name);
+            used.push(name.to_string());
+            body += &format!(
+                "// {name} is the plugin's interface `{}` (its current image's table).\nfunc (w *World) {name}() {name} {{\n\treturn {name}{{t: uintptr(C.gp_get_{}(C.uintptr_t(w.p.Exports())))}}\n}}\n\n",
+                i.name,
+                snake(&i.name)
+            );
+        }
+    }
+    for slot in ctx
+        .slots
+        .iter()
+        .filter(|s| matches!(s.owner, Owner::World) && s.dir == Dir::Export)
+    {
+        let mut m = method_name(ctx, slot.f);
+        while used.contains(&m) {
+            m.push('_');
+        }
+        used.push(m.clone());
+        let doc = format!("// {m} calls the plugin's function `{}`.\n", slot.what);
+        body += &caller::go_method(
+            ctx,
+            slot,
+            "w *World",
+            &m,
+            "C.uintptr_t(w.p.Exports())",
+            "",
+            &doc,
+        );
+        body += &format!(
+            "// Has{m} says whether the plugin provides `{}`.\nfunc (w *World) Has{m}() bool {{ return C.gp_has_{}(C.uintptr_t(w.p.Exports())) != 0 }}\n\n",
+            slot.what, slot.key
+        );
+    }
+
+    let doc = format!(
+        "// Package {pkg} is the Go host binding of {package}, world `{name}`: Load opens a\n// plugin of the world through libplugport (any plugin language), World calls it.\n// Generated by `plugport gen --lang go-host`; see docs/go.md.\npackage {pkg}\n\n",
+        pkg = ctx.pkg,
+        package = w.package,
+        name = w.name
+    );
+    format!(
+        "{}{doc}/*\n{pre}*/\n{}\n{body}",
+        go_banner(w),
+        imports_for(&body, true)
+    )
+}
+
+fn export_file(ctx: &Ctx) -> String {
+    let mut body = String::new();
+    for slot in &ctx.slots {
+        let implemented = match slot.owner {
+            Owner::Method(r) => ctx.implements(r),
+            _ => slot.dir == Dir::Import,
+        };
+        if implemented {
+            body += &callee::go_export(ctx, slot, Impl::HostSlot);
+        }
+    }
+    for r in ctx.resources() {
+        if ctx.implements(r) {
+            body += &callee::go_drop(ctx, r);
+        }
+    }
+    if body.is_empty() {
+        body += "// This world has no imports: nothing to export to C.\n";
+    }
+    format!(
+        "{}package {}\n\n/*\n#include <stddef.h>\n#include <stdint.h>\n*/\n{}\n{body}",
+        go_banner(ctx.world),
+        ctx.pkg,
+        imports_for(&body, true)
+    )
+}
+
+fn c_file(ctx: &Ctx) -> String {
+    let w = ctx.world;
+    let version = w.package.table_version();
+    let mut out = c_banner(w);
+    out += &format!(
+        "#include <stdint.h>\n#include <stdlib.h>\n\n#include \"{}.h\"\n#include \"_cgo_export.h\"\n\nstatic void gp_dealloc(void *ptr, size_t size, size_t align) {{\n    (void)size;\n    (void)align;\n    free(ptr);\n}}\n\n",
+        ctx.world_snake
+    );
+    for r in ctx.resources() {
+        if ctx.implements(r) {
+            out += &callee::c_resource(ctx, r);
+        }
+    }
+    // One set of imports tables per slot.
+    let mut m = String::new();
+    let header = |t: &str| format!("{{(uint32_t)sizeof({t}), 0x{version:08x}u, gp_dealloc}}");
+    let mut world_members = Vec::new();
+    for item in &w.imports {
+        match item {
+            WorldItem::Interface(i) => {
+                let mut members = vec![header(&ctx.names.table(&i.name))];
+                for slot in ctx.slots.iter().filter(|s| matches!(s.owner, Owner::Iface(x) if x.name == i.name && s.dir == Dir::Import)) {
+                    m += &callee::c_shim(ctx, slot, true);
+                    members.push(format!("gp_tramp_{}_##N", slot.key));
+                }
+                m += &format!(
+                    "static const {} gp_table_{}_##N = {{{}}};\n",
+                    ctx.names.table(&i.name),
+                    snake(&i.name),
+                    members.join(", ")
+                );
+                world_members.push(format!("&gp_table_{}_##N", snake(&i.name)));
+            }
+            WorldItem::Function(f) => {
+                let slot = ctx
+                    .slots
+                    .iter()
+                    .find(|s| {
+                        matches!(s.owner, Owner::World)
+                            && s.dir == Dir::Import
+                            && std::ptr::eq(s.f, f)
+                    })
+                    .expect("slot of a bare import");
+                m += &callee::c_shim(ctx, slot, true);
+                world_members.push(format!("gp_tramp_{}_##N", slot.key));
+            }
+        }
+    }
+    let imp = ctx.names.imports();
+    let mut all = vec![header(&imp)];
+    all.extend(world_members);
+    m += &format!(
+        "static const {imp} gp_imports_##N = {{{}}};\n",
+        all.join(", ")
+    );
+    out += "#define GP_SLOT(N) \\\n";
+    for line in m.lines() {
+        out += &format!("    {line} \\\n");
+    }
+    out += "\n";
+    for n in 0..SLOTS {
+        out += &format!("GP_SLOT({n})\n");
+    }
+    out += &format!("\nstatic const void *const gp_imports_all[{SLOTS}] = {{\n");
+    for n in 0..SLOTS {
+        out += &format!("    &gp_imports_{n},\n");
+    }
+    out += &format!(
+        "}};\n\nuintptr_t gp_imports_table(int n) {{\n    return n >= 0 && n < {SLOTS} ? (uintptr_t)gp_imports_all[n] : 0;\n}}\n"
+    );
+    out
+}
