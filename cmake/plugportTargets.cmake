@@ -21,7 +21,7 @@ set_target_properties(plugport::runtime_static PROPERTIES
   IMPORTED_LOCATION "${_plugport_prefix}/lib/libplugport.a"
   IMPORTED_LINK_INTERFACE_LANGUAGES "C"
   INTERFACE_INCLUDE_DIRECTORIES "${_plugport_prefix}/include"
-  INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m")
+  INTERFACE_LINK_LIBRARIES "ffi;Threads::Threads;${CMAKE_DL_LIBS};m")
 
 # The C++ helper header plugport/cpp.hpp, included by the <world>.hpp that
 # `plugport gen --lang cpp` writes next to <world>.h (docs/cpp.md): the include directory

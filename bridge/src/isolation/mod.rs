@@ -177,7 +177,8 @@ impl endpoint::Transport for SupRef {
 }
 
 /// Where the runtime finds `plugport-runner`, in order: `$PLUGPORT_RUNNER`; next to the
-/// library this runtime is linked into (`libplugport.so`), or next to the host
+/// library this runtime is linked into (`libplugport.so`), or in `../bin` from it (the
+/// layout `scripts/install.sh` makes: `<prefix>/lib` and `<prefix>/bin`), or next to the host
 /// executable, or in the directory above it (cargo puts test binaries in `deps/`); then
 /// each directory of `PATH`. `None` when there is none.
 pub fn runner_path() -> Option<PathBuf> {
@@ -187,7 +188,12 @@ pub fn runner_path() -> Option<PathBuf> {
     }
     let mut dirs: Vec<PathBuf> = Vec::new();
     if let Some(lib) = own_library_dir() {
-        dirs.push(lib);
+        if let Some(prefix) = lib.parent() {
+            dirs.push(lib.clone());
+            dirs.push(prefix.join("bin"));
+        } else {
+            dirs.push(lib);
+        }
     }
     if let Ok(exe) = std::env::current_exe() {
         if let Some(d) = exe.parent() {

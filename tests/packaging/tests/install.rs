@@ -142,6 +142,7 @@ fn install_then_consume_with_cmake_and_pkg_config() {
     );
     for f in [
         "bin/plugport",
+        "bin/plugport-runner",
         "lib/libplugport.a",
         "include/plugport.h",
         "include/plugport/cpp.hpp",
@@ -205,6 +206,18 @@ fn install_then_consume_with_cmake_and_pkg_config() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "c++ host: Bonjour from CMake, Ada!\n"
+    );
+    // Isolated (docs/isolation.md), the installed runtime finds the installed runner in
+    // ../bin from libplugport: not on PATH, not next to the host.
+    let out = run(Command::new(&host)
+        .arg(&plugin)
+        .arg("Ada")
+        .env("PLUGPORT_ISOLATION", "process")
+        .env_remove("PLUGPORT_RUNNER")
+        .env("PATH", "/usr/bin:/bin"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "c++ host: Hello from CMake, Ada!\n"
     );
     // The static C host: no libplugport.so needed at run time.
     let static_host = build.join("greeter-host-c-static");
