@@ -128,3 +128,18 @@ go_gen tests/wit/typecov.wit tests/typecov/plugin-go go-guest --plugin-name type
 (cd tests/typecov/plugin-go && go build -buildmode=c-shared -o "$go_out/typecov/libtypecov_go.so" .)
 rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/greeter/libgreeter_zh_go.h" "$go_out/codec/libcodec_go.h" "$go_out/typecov/libtypecov_go.h" # cgo's export headers
 echo "== Go built into $out/greeter, $out/codec and $out/typecov"
+
+# ---------------------------------------------------------------------------------------
+# bench (docs/performance.md, "Go"): the C bench plugin for the Go benchmarks
+# (tests/bench/go, go test -bench), the Go host bindings they call it through, and the Go
+# bench plugin the Rust benchmarks load (cargo bench -p plugport-bench --bench calls).
+# Layout: OUT/bench/{bench.h, libbench_c.so, libbench_go.so}.
+bn=$out/bench
+mkdir -p "$bn"
+echo "== bench: C plugin, Go host bindings, Go plugin"
+"$tdir/plugport" gen tests/bench/wit/bench.wit --out "$bn" --lang c >/dev/null
+$CC $CFLAGS -shared -fPIC -I"$bn" tests/bench/plugin-c/plugin.c -o "$bn/libbench_c.so"
+go_gen tests/bench/wit/bench.wit tests/bench/go go-host
+go_gen tests/bench/wit/bench.wit tests/bench/plugin-go go-guest --plugin-name bench-go --plugin-version 1.0.0
+(cd tests/bench/plugin-go && go build -buildmode=c-shared -o "$go_out/bench/libbench_go.so" . && rm -f "$go_out/bench/libbench_go.h")
+echo "== bench built into $bn"

@@ -46,7 +46,7 @@ echo "== Go: gofmt -l, go vet, go test -race"
 export PKG_CONFIG_PATH="$root/target/debug/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" GOTOOLCHAIN=local GOFLAGS=-mod=mod
 export PLUGPORT_EXAMPLES="$root/target/examples"
 go_modules=(bridge/go examples/greeter/host-go examples/greeter/plugin-en-go examples/greeter/plugin-zh-go examples/codec/host-go examples/codec/plugin-go
-  tests/typecov/host-go tests/typecov/plugin-go)
+  tests/typecov/host-go tests/typecov/plugin-go tests/bench/go tests/bench/plugin-go)
 unformatted=$(gofmt -l "${go_modules[@]}")
 if [ -n "$unformatted" ]; then
   echo "gofmt -l lists files that are not formatted:" >&2
