@@ -218,11 +218,11 @@ func gpLiftBorrow{r}(self, vt uintptr) {name} {{
 	return plugport.CellValue(self).({name})
 }}
 
-func gpLowerOwn{r}(_ *plugport.Arena, v {name}) (uintptr, uintptr) {{
+func gpLowerOwn{r}(gpA *plugport.Arena, v {name}) (uintptr, uintptr) {{
 	if v == nil {{
 		panic(\"plugport: nil {name}\")
 	}}
-	return plugport.NewCell(v), gpVtable{r}()
+	return gpA.OwnCell(v), gpVtable{r}()
 }}
 
 func gpLowerBorrow{r}(gpA *plugport.Arena, v {name}) (uintptr, uintptr) {{
@@ -241,7 +241,7 @@ func gpLowerBorrow{r}(gpA *plugport.Arena, v {name}) (uintptr, uintptr) {{
 pub(crate) fn go_drop(ctx: &Ctx, r: TypeId) -> String {
     let rkey = ctx.names.mangle_id(r);
     format!(
-        "//export gpx_drop_{rkey}\nfunc gpx_drop_{rkey}(gpSelf C.uintptr_t) {{\n\tdefer func() {{ _ = recover() }}()\n\tif d, ok := plugport.TakeCell(uintptr(gpSelf)).(interface{{ Drop() }}); ok {{\n\t\td.Drop()\n\t}}\n}}\n\n"
+        "//export gpx_drop_{rkey}\nfunc gpx_drop_{rkey}(gpSelf C.uintptr_t) {{\n\tplugport.DropCell(uintptr(gpSelf))\n}}\n\n"
     )
 }
 

@@ -247,8 +247,11 @@ pub(crate) fn go_method(
             }
         }
     }
+    // Once the call is made, own handles among the arguments belong to the callee (or
+    // were dropped by the checked caller): the arena must not drop them again.
+    let sent = if needs_arena { "\tgpA.Sent()\n" } else { "" };
     body += &format!(
-        "\tgpO := C.gp_call_{key}({})\n\tif gpO.st != 0 {{\n\t\t{}\n\t}}\n",
+        "\tgpO := C.gp_call_{key}({})\n{sent}\tif gpO.st != 0 {{\n\t\t{}\n\t}}\n",
         args.join(", "),
         zero_ret(&format!(
             "gpCallError(gpO.st, \"{}\", gpO.err_ptr, gpO.err_len, gpO.err_dealloc)",
@@ -343,8 +346,9 @@ func gpLiftOwn{r}(self, vt uintptr) *{name} {{ return gpNew{name}(self, vt, true
 
 func gpLiftBorrow{r}(self, vt uintptr) *{name} {{ return gpNew{name}(self, vt, false) }}
 
-// gpLowerOwn{r} moves the handle out of r (passing ownership): r is closed afterwards.
-func gpLowerOwn{r}(_ *plugport.Arena, r *{name}) (uintptr, uintptr) {{
+// gpLowerOwn{r} moves the handle out of r (passing ownership): r is closed afterwards;
+// gpA drops it if the value is not handed over (a later argument fails to lower).
+func gpLowerOwn{r}(gpA *plugport.Arena, r *{name}) (uintptr, uintptr) {{
 	if r == nil || !r.owned {{
 		panic(\"plugport: a nil or borrowed {name} passed where an owned one is expected\")
 	}}
@@ -353,6 +357,7 @@ func gpLowerOwn{r}(_ *plugport.Arena, r *{name}) (uintptr, uintptr) {{
 		panic(\"plugport: {name} used after Close\")
 	}}
 	runtime.SetFinalizer(r, nil)
+	gpA.MoveHandle(s, r.vtable)
 	return s, r.vtable
 }}
 
