@@ -12,6 +12,7 @@ use super::types::{go_ty, lift_at, lower_at};
 use super::{Ctx, Dir, Owner, ParamKind, Slot};
 
 /// How the `//export` function finds the implementation.
+#[derive(Clone, Copy)]
 pub(crate) enum Impl {
     /// Host imports: the Imports of the slot the table belongs to (`gpImports(gpSlot)`).
     HostSlot,
