@@ -74,12 +74,16 @@ pub(crate) fn c_trampoline(ctx: &Ctx, slot: &Slot) -> String {
     let key = &slot.key;
     let stem = ctx.caller_stem(slot);
     let table = ctx.table_type(slot);
-    let ret_words = f.result.as_ref().map(|r| ctx.size(r).div_ceil(8));
     let mut out = format!(
         "typedef struct gp_out_{key} {{\n    int32_t st;\n    uintptr_t dealloc;\n    uintptr_t err_ptr;\n    size_t err_len;\n    uintptr_t err_dealloc;\n"
     );
-    if let Some(k) = ret_words {
-        out += &format!("    uint64_t ret[{k}];\n");
+    // A scalar result has its own C type (Go reads it as one field); any other result is
+    // words of bytes (lifted from a byte view, or two words for a string or list).
+    let scalar_ret = f.result.and_then(|r| ctx.scalar_c(r));
+    match (&f.result, scalar_ret) {
+        (Some(_), Some(c)) => out += &format!("    {c} ret;\n"),
+        (Some(r), None) => out += &format!("    uint64_t ret[{}];\n", ctx.size(r).div_ceil(8)),
+        (None, _) => {}
     }
     out += &format!("}} gp_out_{key};\n");
     let (target_params, target_setup, target, dealloc) = match slot.owner {
@@ -137,7 +141,9 @@ pub(crate) fn c_trampoline(ctx: &Ctx, slot: &Slot) -> String {
         slot.cslot,
         args.join(", ")
     );
-    if f.result.is_some() {
+    if scalar_ret.is_some() {
+        out += "        o.ret = gp_r;\n";
+    } else if f.result.is_some() {
         out += &format!("        memcpy(o.ret, &gp_r, sizeof gp_r);\n        o.dealloc = (uintptr_t)({dealloc});\n");
     }
     out += "    } else {\n        o.err_ptr = (uintptr_t)gp_e.message.ptr;\n        o.err_len = gp_e.message.len;\n        o.err_dealloc = (uintptr_t)gp_e.dealloc;\n    }\n    return o;\n}\n";
@@ -258,7 +264,30 @@ pub(crate) fn go_method(
             slot.what
         ))
     );
+    // A scalar result is read as its own field, a string or list as two words: no copy
+    // of gpO and no byte view of it (other results are lifted from a byte view).
+    let scalar_ret = f.result.and_then(|r| ctx.scalar_c(r));
+    let slice_ret = f
+        .result
+        .filter(|r| matches!(ctx.param_kind(*r), ParamKind::Slice { .. }));
     match &f.result {
+        Some(r) if scalar_ret.is_some() => {
+            let v = match ctx.resolve(*r) {
+                Type::Bool => "gpO.ret != 0".to_string(),
+                _ => format!("{}(gpO.ret)", go_ty(ctx, r)),
+            };
+            body += &format!("\treturn {v}, nil\n");
+        }
+        Some(r) if slice_ret.is_some() => {
+            let lift = match ctx.resolve(*r) {
+                Type::String => "plugport.TakeString".to_string(),
+                Type::Id(id) => format!("gpLiftElems{id}"),
+                _ => unreachable!("a slice result is a string or a list"),
+            };
+            body += &format!(
+                "\treturn {lift}(uintptr(gpO.ret[0]), uintptr(gpO.ret[1]), uintptr(gpO.dealloc)), nil\n"
+            );
+        }
         Some(r) => {
             let words = ctx.size(r).div_ceil(8);
             body += &format!(
