@@ -129,7 +129,7 @@ fn go_cmd(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn every_fixture_world_generates_go_packages_that_are_gofmt_clean_and_vet() {
+fn every_fixture_world_generates_go_packages_that_are_gofmt_clean_vet_and_build() {
     tool("pkg-config");
     let worlds = fixture_worlds();
     let dir = workdir("fixtures");
@@ -152,6 +152,13 @@ fn every_fixture_world_generates_go_packages_that_are_gofmt_clean_and_vet() {
         "go vet failed for the generated packages of {:?}:\n{}",
         worlds.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
         String::from_utf8_lossy(&vet.stderr)
+    );
+    // go vet does not compile the companion C files (<pkg>_cgo.c); go build does.
+    let build = go_cmd(&dir, &["build", "./..."]);
+    assert!(
+        build.status.success(),
+        "go build failed for the generated packages:\n{}",
+        String::from_utf8_lossy(&build.stderr)
     );
 }
 
