@@ -260,6 +260,10 @@ func CellValue(cell uintptr) any {
 	return cgo.Handle(C.pp_go_cell_get(C.uintptr_t(cell))).Value()
 }
 
+// HandleValue is the Go object of the cgo.Handle h that a cell holds (read by C from
+// the cell: the self of a method call).
+func HandleValue(h uintptr) any { return cgo.Handle(h).Value() }
+
 // TakeCell ends a cell (an own handle passed back, or drop) and returns its object.
 func TakeCell(cell uintptr) any {
 	h := cgo.Handle(C.pp_go_cell_get(C.uintptr_t(cell)))

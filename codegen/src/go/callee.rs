@@ -43,7 +43,10 @@ pub(crate) fn c_shim(ctx: &Ctx, slot: &Slot, slotted: bool) -> String {
         args.push("N".to_string());
     }
     if matches!(slot.owner, Owner::Method(_)) {
-        args.push("(uintptr_t)self".into());
+        // self is a cell of this package (its vtable holds this shim; the trampoline
+        // refused a NULL self): pass the cgo.Handle it holds, so that Go need not call
+        // back into C to read it.
+        args.push("*(const uintptr_t *)self".into());
     }
     for (n, p) in f.params.iter().enumerate() {
         match ctx.param_kind(p.ty) {
@@ -129,7 +132,7 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
     let m = method_name(ctx, f);
     let target = match (&slot.owner, &how) {
         (Owner::Method(r), _) => format!(
-            "plugport.CellValue(uintptr(gpSelf)).({}).{m}",
+            "plugport.HandleValue(uintptr(gpSelf)).({}).{m}",
             ctx.go.ty(*r)
         ),
         (Owner::Iface(i), Impl::HostSlot) => {
