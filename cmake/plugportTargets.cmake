@@ -21,7 +21,7 @@ set_target_properties(plugport::runtime_static PROPERTIES
   IMPORTED_LOCATION "${_plugport_prefix}/lib/libplugport.a"
   IMPORTED_LINK_INTERFACE_LANGUAGES "C"
   INTERFACE_INCLUDE_DIRECTORIES "${_plugport_prefix}/include"
-  INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m")
+  INTERFACE_LINK_LIBRARIES "ffi;Threads::Threads;${CMAKE_DL_LIBS};m")
 
 # The C++ helper headers (plugport gen --lang cpp writes the per-world ones next to the
 # generated C header); for now this carries the include directory and C++17.

@@ -117,6 +117,32 @@
 #define PLUGPORT_E_GO_RUNTIME 18
 
 /**
+ * `plugport_open_options.isolation`: in-process, unless `PLUGPORT_ISOLATION` says
+ * otherwise.
+ */
+#define PLUGPORT_ISOLATION_DEFAULT 0
+
+/**
+ * `plugport_open_options.isolation`: in the host's process (`PLUGPORT_ISOLATION=process`
+ * still overrides it).
+ */
+#define PLUGPORT_ISOLATION_INPROC 1
+
+/**
+ * `plugport_open_options.isolation`: in a child process, `plugport-runner`
+ * (`PLUGPORT_ISOLATION=inproc` still overrides it).
+ */
+#define PLUGPORT_ISOLATION_PROCESS 2
+
+/**
+ * The status an isolated call returns when the plugin process could not answer it:
+ * the process crashed, aborted, exited or was killed, or the call passed its deadline
+ * (then the process is killed). `*err` names what happened; the next call starts a new
+ * process. The same value as `PP_ERR_ISOLATION` of `docs/abi.md` §2.
+ */
+#define PP_ERR_ISOLATION 6
+
+/**
  * An open plugin; opaque to C (`plugport_plugin` in `plugport.h`). Created by
  * `plugport_open`, released by `plugport_close`.
  *
@@ -126,6 +152,37 @@
  * (`plugport_release_previous`).
  */
 typedef struct plugport_plugin plugport_plugin;
+
+/**
+ * Options of `plugport_open_ex`. Set `size` to `sizeof(plugport_open_options)`; fields
+ * past `size` take their defaults, so that the struct can grow (`docs/isolation.md`,
+ * "Options"). A zeroed struct with `size` set is the default open.
+ */
+typedef struct {
+  /**
+   * `sizeof(plugport_open_options)`, bytes.
+   */
+  uint32_t size;
+  /**
+   * `PLUGPORT_ISOLATION_DEFAULT`, `_INPROC` or `_PROCESS`. The environment variable
+   * `PLUGPORT_ISOLATION=process|inproc` overrides it.
+   */
+  uint32_t isolation;
+  /**
+   * Per-call deadline of an isolated plugin, milliseconds; 0 = none.
+   * `PLUGPORT_CALL_TIMEOUT_MS` overrides it.
+   */
+  uint32_t call_timeout_ms;
+  /**
+   * How many times the plugin process may be restarted after it ended; 0 = no limit.
+   */
+  uint32_t max_restarts;
+  /**
+   * How long the plugin process may take to start and load the plugin, milliseconds;
+   * 0 = the default (10,000).
+   */
+  uint32_t start_timeout_ms;
+} plugport_open_options;
 
 #ifdef __cplusplus
 extern "C" {
@@ -300,6 +357,63 @@ int32_t plugport_can_unload(const plugport_plugin *p);
  * `p` must be NULL or a live plugin from `plugport_open`.
  */
 size_t plugport_loaded_images(const plugport_plugin *p);
+
+/**
+ * `plugport_open` with options (`docs/isolation.md`): `options` may be NULL (the
+ * default open); otherwise `options->size` must be at least 8 (`size` and
+ * `isolation`). Returns `PLUGPORT_OK` or a `PLUGPORT_E_*` code as `plugport_open` does,
+ * with the same errors for a refused file in both modes; an isolated open can also fail
+ * with `PLUGPORT_E_IO` naming `plugport-runner` when the runner cannot be found or
+ * started.
+ *
+ * # Safety
+ * As `plugport_open`; `options` NULL or pointing at `options->size` readable bytes.
+ */
+int32_t plugport_open_ex(const char *path,
+                         const uint8_t *expected_world_json,
+                         size_t expected_len,
+                         const void *imports,
+                         const plugport_open_options *options,
+                         plugport_plugin **out);
+
+/**
+ * 1 when `p`'s current image runs in a child process, 0 when in-process or `p` is NULL.
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`.
+ */
+int32_t plugport_is_isolated(const plugport_plugin *p);
+
+/**
+ * The pid of the child process of an isolated plugin, or -1 (in-process, NULL, or no
+ * child running right now: it ended and the next call starts a new one).
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`.
+ */
+int64_t plugport_child_pid(const plugport_plugin *p);
+
+/**
+ * How many times the child process of an isolated plugin was restarted after it ended
+ * (0 for an in-process plugin or NULL).
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`.
+ */
+uint64_t plugport_restart_count(const plugport_plugin *p);
+
+/**
+ * Why the last child process of an isolated plugin ended (UTF-8, e.g. `the plugin
+ * process (pid 123) was killed by signal SIGSEGV (11)`, `... exited with status 3`, or
+ * the deadline it passed). Copies at most `cap - 1` bytes and a NUL into `buf` (when
+ * `buf` is not NULL and `cap > 0`) and returns the reason's full length in bytes, 0 when
+ * no child has ended (or `p` is NULL or in-process).
+ *
+ * # Safety
+ * `p` must be NULL or a live plugin from `plugport_open`; `buf` NULL or `cap` writable
+ * bytes.
+ */
+size_t plugport_last_exit_reason(const plugport_plugin *p, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -21,6 +21,8 @@ cargo build --quiet --profile "$profile" -p plugport-capi -p plugport-codegen
 # libplugport's SONAME is libplugport.so.0 (bridge/capi/build.rs): hosts linked with
 # `-L$tdir -lplugport` look for that name at run time, next to the library.
 ln -sf libplugport.so "$tdir/libplugport.so.0"
+# The isolation runner (docs/isolation.md), next to libplugport where the runtime looks.
+cargo build --quiet --profile "$profile" -p plugport --bin plugport-runner
 cargo build --quiet --profile "$profile" \
   -p greeter-plugin-en -p greeter-host -p codec-plugin-rust -p codec-host
 
@@ -42,6 +44,10 @@ done
 
 cp "$tdir/libgreeter_en.so" "$tdir/greeter-host-rust" "$out/greeter/"
 cp "$tdir/libcodec_rust.so" "$tdir/codec-host-rust" "$out/codec/"
+# The isolation runner beside the Rust hosts too (the C hosts find the one beside
+# libplugport), so PLUGPORT_ISOLATION=process works for every host here.
+cp "$tdir/plugport-runner" "$out/greeter/"
+cp "$tdir/plugport-runner" "$out/codec/"
 echo "== built into $out"
 
 # ---------------------------------------------------------------------------------------

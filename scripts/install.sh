@@ -6,9 +6,11 @@
 # Builds the CLI and the runtime library with cargo (release by default) and installs:
 #
 #   <prefix>/bin/plugport                       the CLI
+#   <prefix>/bin/plugport-runner                the process-isolation runner (docs/isolation.md;
+#                                               the runtime finds it in ../bin from libplugport)
 #   <prefix>/lib/libplugport.so.X.Y.Z           the runtime (C API), SONAME libplugport.so.X
 #   <prefix>/lib/libplugport.so.X -> .so.X.Y.Z  and libplugport.so -> libplugport.so.X
-#   <prefix>/lib/libplugport.a                  the static runtime (link -lpthread -ldl -lm)
+#   <prefix>/lib/libplugport.a                  the static runtime (link -lffi -lpthread -ldl -lm)
 #   <prefix>/include/plugport.h                 the runtime's C API
 #   <prefix>/lib/pkgconfig/plugport.pc          `pkg-config --cflags --libs plugport`
 #   <prefix>/lib/cmake/plugport/                `find_package(plugport CONFIG REQUIRED)`:
@@ -52,10 +54,11 @@ major=${version%%.*}
 soname=libplugport.so.$major
 
 if [ "$build" = 1 ]; then
-  echo "== cargo build --profile $profile -p plugport-capi -p plugport-codegen"
+  echo "== cargo build --profile $profile -p plugport-capi -p plugport-codegen, plugport-runner"
   (cd "$root" && cargo build --quiet --profile "$profile" -p plugport-capi -p plugport-codegen)
+  (cd "$root" && cargo build --quiet --profile "$profile" -p plugport --bin plugport-runner)
 fi
-for f in plugport libplugport.so libplugport.a; do
+for f in plugport plugport-runner libplugport.so libplugport.a; do
   [ -f "$tdir/$f" ] || { echo "install.sh: $tdir/$f is missing: build it (drop --no-build)" >&2; exit 1; }
 done
 if command -v readelf >/dev/null 2>&1; then
@@ -69,6 +72,7 @@ fi
 echo "== installing plugport $version into $prefix"
 install -d "$prefix/bin" "$prefix/lib/pkgconfig" "$prefix/lib/cmake/plugport" "$prefix/include"
 install -m 0755 "$tdir/plugport" "$prefix/bin/plugport"
+install -m 0755 "$tdir/plugport-runner" "$prefix/bin/plugport-runner"
 install -m 0755 "$tdir/libplugport.so" "$prefix/lib/libplugport.so.$version"
 ln -sfn "libplugport.so.$version" "$prefix/lib/$soname"
 ln -sfn "$soname" "$prefix/lib/libplugport.so"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every plugport test. On a fresh machine it first installs what is missing:
 # clang (second C compiler for header tests), libclang-dev (bindgen layout tests),
-# valgrind (leak checks), golang-go (Go plugin tests), and the rustfmt/clippy components.
+# valgrind (leak checks), golang-go (Go plugin tests), libffi-dev and pkg-config (the
+# isolation proxies), and the rustfmt/clippy components.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,6 +21,8 @@ go version >/dev/null 2>&1 || missing+=(golang-go)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
+# libffi (the runtime's isolation proxies link the system libffi).
+ls /usr/lib/*/libffi.so /usr/lib/libffi.so /usr/lib64/libffi.so >/dev/null 2>&1 || missing+=(libffi-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing system packages: ${missing[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

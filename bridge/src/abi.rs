@@ -33,6 +33,10 @@ pub const PP_ERR_UNSUPPORTED: PpStatus = 3;
 pub const PP_ERR_INVALID_RESULT: PpStatus = 4;
 /// The plugin's entry refused to initialise (e.g. the import table is too small).
 pub const PP_ERR_INIT: PpStatus = 5;
+/// Set by the runtime's proxies of an isolated plugin, never by a callee: the plugin
+/// process could not answer (it crashed, exited, was killed, or the call passed its
+/// deadline); `err` names what happened (`docs/isolation.md`, "Faults").
+pub const PP_ERR_ISOLATION: PpStatus = 6;
 
 /// Releases memory allocated by the side that owns the table: `ptr` and `size` (bytes)
 /// and `align` (bytes) are exactly those of the allocation. Never called with `size` 0.

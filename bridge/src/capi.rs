@@ -54,7 +54,7 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
 
-fn set_last_error(message: String) {
+pub(crate) fn set_last_error(message: String) {
     let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
     LAST_ERROR.with(|e| *e.borrow_mut() = Some(c));
 }
@@ -85,6 +85,22 @@ pub unsafe extern "C" fn plugport_open(
     expected_len: usize,
     imports: *const c_void,
     out: *mut *mut PlugportPlugin,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe { open_common(path, expected_world_json, expected_len, imports, out, None) }
+}
+
+/// `plugport_open`, or with isolation options (`plugport_open_ex`, `docs/isolation.md`).
+///
+/// # Safety
+/// As `plugport_open`.
+pub(crate) unsafe fn open_common(
+    path: *const c_char,
+    expected_world_json: *const u8,
+    expected_len: usize,
+    imports: *const c_void,
+    out: *mut *mut PlugportPlugin,
+    options: Option<crate::isolation::Options>,
 ) -> i32 {
     let result = catch_unwind(AssertUnwindSafe(|| {
         clear_last_error();
@@ -135,7 +151,11 @@ pub unsafe extern "C" fn plugport_open(
                 return err.code();
             }
         };
-        match loader::open(&path, json, imports) {
+        let opened = match options {
+            Some(o) => loader::open_with_options(&path, json, imports, o),
+            None => loader::open(&path, json, imports),
+        };
+        match opened {
             Ok(plugin) => {
                 let handle = PlugportPlugin {
                     current: Image::new(plugin),
@@ -372,6 +392,16 @@ pub unsafe extern "C" fn plugport_live_objects(p: *const PlugportPlugin) -> i64 
 }
 
 use crate::loader::debug_enabled;
+
+/// The current image's plugin of `p` (for the isolation functions of
+/// `crate::isolation::capi`). NULL-safe.
+///
+/// # Safety
+/// `p` must be NULL or a live plugin from `plugport_open`.
+pub(crate) unsafe fn current_plugin<'a>(p: *const PlugportPlugin) -> Option<&'a Arc<Plugin>> {
+    // SAFETY: NULL or live per the contract.
+    unsafe { p.as_ref() }.map(|p| &p.current.plugin)
+}
 
 /// With `PLUGPORT_DEBUG`, prints `plugport: <action> <name> <version> (<path><note>): <n>
 /// objects still alive` to stderr when the image's plugin reports live objects.

@@ -159,7 +159,9 @@ pub enum LoadError {
     HostWorld { path: PathBuf, reason: String },
 
     /// The file is a Go plugin (a Go `c-shared` library, recognised by its
-    /// `.go.buildinfo` section) that would start a second Go runtime in this process: the
+    /// `.go.buildinfo` section) that would start a second Go runtime in this process, and
+    /// the open was forced in-process or `plugport-runner` cannot be found (otherwise the
+    /// loader runs it in a child process: `docs/go.md`): the
     /// host already runs one (a Go host), or a Go plugin image was loaded before (another
     /// Go plugin, a second open of the same file, a reload). Go supports neither
     /// unloading a c-shared library nor two Go runtimes in one process (golang/go#11100,
@@ -168,9 +170,11 @@ pub enum LoadError {
     #[error(
         "{}: cannot load this Go plugin (built by Go {go_version}) into this process: {reason}. \
          Go c-shared libraries can never be unloaded and a process can hold only one Go \
-         runtime (golang/go#11100, #18976, #65050). Until plugport can run plugins in a \
-         separate process, load Go plugins from a host that is not written in Go, one Go \
-         plugin per process, and restart the host process instead of reloading the plugin",
+         runtime (golang/go#11100, #18976, #65050). Run it in a child process instead (leave \
+         the isolation mode at its default with plugport-runner installed, or set \
+         PLUGPORT_ISOLATION=process: docs/isolation.md), or load Go plugins from a host that \
+         is not written in Go, one Go plugin per process, and restart the host process \
+         instead of reloading the plugin",
         path.display()
     )]
     GoRuntime {

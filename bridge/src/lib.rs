@@ -17,6 +17,8 @@ pub mod descriptor;
 pub mod error;
 pub mod go;
 pub mod ir;
+#[cfg(unix)]
+pub mod isolation;
 pub mod layout;
 pub mod loader;
 pub mod plan;

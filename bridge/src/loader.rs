@@ -96,6 +96,9 @@ pub struct Plugin {
     live_objects: Option<LiveObjectsFn>,
     /// Set for a Go plugin ([`crate::go`]): its image is never unloaded.
     go: Option<GoBuildInfo>,
+    /// Set when the plugin runs in a child process (`crate::isolation`); `exports` is
+    /// then its proxy table and `library` is `None`.
+    isolated: Option<Arc<crate::isolation::Isolated>>,
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
@@ -163,6 +166,9 @@ impl Plugin {
     /// host it is 0 whenever the last `Arc<Plugin>` goes, since every resource object holds
     /// one; C hosts use it through `plugport_live_objects` and `PLUGPORT_DEBUG`.
     pub fn live_objects(&self) -> Option<usize> {
+        if let Some(iso) = &self.isolated {
+            return iso.live_objects();
+        }
         // SAFETY: the function's type is fixed by `docs/abi.md` §7 and the image is loaded
         // while `self` lives; it takes no arguments and only reads the plugin's counter.
         self.live_objects.map(|f| unsafe { f() })
@@ -194,10 +200,52 @@ impl Plugin {
     /// The host's obligation of [`open`] carries over: the imports table `self` was opened
     /// with must stay valid until the new plugin is dropped too.
     ///
-    /// Errors: every [`LoadError`] of [`open`]; always [`LoadError::GoRuntime`] for a Go
-    /// plugin (a second image would start a second Go runtime).
+    /// Errors: every [`LoadError`] of [`open`]. A Go plugin loaded in this process cannot
+    /// have a second image here (a second Go runtime): its reload runs in a child process
+    /// when `plugport-runner` is found, else it is [`LoadError::GoRuntime`].
     pub fn reopen(&self) -> Result<Arc<Plugin>, LoadError> {
-        open_with(&self.path, self.expected_world_json.clone(), self.imports)
+        let options = match &self.isolated {
+            // An isolated plugin reloads into a new child, with the options it was opened with.
+            Some(iso) => iso.options(),
+            None => crate::isolation::Options::default(),
+        };
+        open_checked_with(
+            &self.path,
+            self.expected_world_json.clone(),
+            self.imports,
+            options.with_env(),
+        )
+    }
+
+    /// The isolation state when the plugin runs in a child process (`docs/isolation.md`):
+    /// its pid, restarts and last exit reason. `None` for an in-process plugin.
+    pub fn isolated(&self) -> Option<&crate::isolation::Isolated> {
+        self.isolated.as_deref()
+    }
+
+    /// A plugin served by a child process (`crate::isolation::open`).
+    pub(crate) fn new_isolated(
+        path: &Path,
+        descriptor: Descriptor,
+        compat: Compat,
+        expected_world_json: Arc<str>,
+        imports: *const c_void,
+        iso: Arc<crate::isolation::Isolated>,
+    ) -> Arc<Plugin> {
+        Arc::new(Plugin {
+            library: None,
+            path: path.to_path_buf(),
+            descriptor,
+            exports: iso.exports(),
+            compat,
+            copy: None,
+            image: path.to_path_buf(),
+            expected_world_json,
+            imports,
+            live_objects: None,
+            go: None,
+            isolated: Some(iso),
+        })
     }
 }
 
@@ -340,17 +388,79 @@ pub fn open(
     open_with(path, Arc::from(expected_world_json), imports)
 }
 
-/// [`open`], keeping the host world JSON for [`Plugin::reopen`].
+/// [`open`] with isolation options (`docs/isolation.md`): `options.mode` (after
+/// `PLUGPORT_ISOLATION`, which overrides it) chooses a child process or this one.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn open_with_options(
+    path: &Path,
+    expected_world_json: &str,
+    imports: *const c_void,
+    options: crate::isolation::Options,
+) -> Result<Arc<Plugin>, LoadError> {
+    open_checked_with(
+        path,
+        Arc::from(expected_world_json),
+        imports,
+        options.with_env(),
+    )
+}
+
+/// [`open`] in this process whatever `PLUGPORT_ISOLATION` says (the isolation runner
+/// loads plugins with it).
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn open_in_process(
+    path: &Path,
+    expected_world_json: &str,
+    imports: *const c_void,
+) -> Result<Arc<Plugin>, LoadError> {
+    let checked = check_file(path, expected_world_json)?;
+    let GoPlacement::InProcess(go_slot) = reserve_go(path, &checked, None)? else {
+        unreachable!("without `route`, a Go plugin is placed in this process or refused")
+    };
+    open_checked_in_process(
+        path,
+        checked,
+        go_slot,
+        Arc::from(expected_world_json),
+        imports,
+    )
+}
+
+/// [`open`], keeping the host world JSON for [`Plugin::reopen`]; isolated when
+/// `PLUGPORT_ISOLATION=process`.
 fn open_with(
     path: &Path,
     expected_world_json: Arc<str>,
     imports: *const c_void,
 ) -> Result<Arc<Plugin>, LoadError> {
-    let (fingerprint, world) = parse_host_world(path, &expected_world_json)?;
+    let options = crate::isolation::Options::default().with_env();
+    open_checked_with(path, expected_world_json, imports, options)
+}
+
+/// What steps 1–4 of `docs/abi.md` §8 found, before any code of the plugin ran: the
+/// file's bytes, its descriptor, how it compares with the host's world (`world`), and its
+/// Go runtime if it has one. Both the in-process and the isolated open start from it.
+pub(crate) struct CheckedFile {
+    pub(crate) data: Vec<u8>,
+    pub(crate) descriptor: Descriptor,
+    pub(crate) compat: Compat,
+    pub(crate) world: World,
+    /// The fingerprint of the host's world JSON.
+    pub(crate) host_fingerprint: String,
+    pub(crate) go: Option<GoBuildInfo>,
+}
+
+/// Steps 1–4 of `docs/abi.md` §8 for the file at `path` against the host's world JSON.
+///
+/// Errors: [`LoadError::HostWorld`] for an invalid `expected_world_json`; every file and
+/// descriptor error of [`descriptor::read_plugin_file`] and
+/// [`descriptor::read_from_bytes`]; the compatibility errors of [`check_descriptor`];
+/// [`LoadError::WrongArchitecture`].
+pub(crate) fn check_file(path: &Path, expected_world_json: &str) -> Result<CheckedFile, LoadError> {
+    let (fingerprint, world) = parse_host_world(path, expected_world_json)?;
     let data = descriptor::read_plugin_file(path)?;
     let descriptor = descriptor::read_from_bytes(path, &data)?;
     let compat = check_descriptor(path, &descriptor, &world, &fingerprint)?;
-
     if let (Some(found), Some(host)) = (
         descriptor::architecture(&data),
         descriptor::host_architecture(),
@@ -363,12 +473,80 @@ fn open_with(
             });
         }
     }
+    let go = go::build_info(&data);
+    Ok(CheckedFile {
+        data,
+        descriptor,
+        compat,
+        world,
+        host_fingerprint: fingerprint,
+        go,
+    })
+}
 
-    // A Go plugin: at most one Go runtime per process (`crate::go`). The slot holds a
-    // process-wide lock until the image is mapped, so two threads cannot both load one.
-    let go_info = go::build_info(&data);
-    let go_slot = match &go_info {
-        Some(info) => Some(go::reserve(path).map_err(|reason| LoadError::GoRuntime {
+/// The open of every mode: checks the file once, then loads it in a child process
+/// (`options` say so after the environment) or in this one. A Go plugin that cannot be
+/// loaded here (a Go host, or this process already holds a Go plugin: [`crate::go`])
+/// goes to a child process by itself when the mode was left at its default and
+/// `plugport-runner` can be found (issue 7: "routed to isolation automatically");
+/// otherwise it is [`LoadError::GoRuntime`].
+fn open_checked_with(
+    path: &Path,
+    expected_world_json: Arc<str>,
+    imports: *const c_void,
+    options: crate::isolation::Options,
+) -> Result<Arc<Plugin>, LoadError> {
+    let checked = check_file(path, &expected_world_json)?;
+    if options.isolated() {
+        return crate::isolation::open_checked(
+            path,
+            checked,
+            expected_world_json,
+            imports,
+            options,
+        );
+    }
+    let route = options.mode == crate::isolation::Mode::Default;
+    match reserve_go(path, &checked, route.then_some(&options))? {
+        GoPlacement::InProcess(slot) => {
+            open_checked_in_process(path, checked, slot, expected_world_json, imports)
+        }
+        GoPlacement::Isolated => {
+            crate::isolation::open_checked(path, checked, expected_world_json, imports, options)
+        }
+    }
+}
+
+/// Where a checked file is loaded: here (holding the process's Go slot when it is a Go
+/// plugin), or in a child process because a Go plugin cannot be loaded here.
+enum GoPlacement {
+    InProcess(Option<go::GoSlot>),
+    Isolated,
+}
+
+/// Takes the process's one Go plugin slot for a Go plugin (`None` for any other). When
+/// the slot is taken or the host runs Go and `route` gives the options of a default-mode
+/// open whose runner can be found, answers [`GoPlacement::Isolated`] instead of the error.
+///
+/// Errors: [`LoadError::GoRuntime`] with the reason and the remedy.
+fn reserve_go(
+    path: &Path,
+    checked: &CheckedFile,
+    route: Option<&crate::isolation::Options>,
+) -> Result<GoPlacement, LoadError> {
+    let Some(info) = &checked.go else {
+        return Ok(GoPlacement::InProcess(None));
+    };
+    match go::reserve(path) {
+        Ok(slot) => Ok(GoPlacement::InProcess(Some(slot))),
+        Err(_)
+            if route.is_some_and(|o| {
+                o.runner.is_some() || crate::isolation::runner_path().is_some()
+            }) =>
+        {
+            Ok(GoPlacement::Isolated)
+        }
+        Err(reason) => Err(LoadError::GoRuntime {
             path: path.to_path_buf(),
             go_version: if info.go_version.is_empty() {
                 "(version not recorded)".into()
@@ -376,9 +554,27 @@ fn open_with(
                 info.go_version.clone()
             },
             reason,
-        })?),
-        None => None,
-    };
+        }),
+    }
+}
+
+/// Step 5 of `docs/abi.md` §8 in this process, for a file [`check_file`] accepted;
+/// `go_slot` is the process's Go slot when the file is a Go plugin.
+fn open_checked_in_process(
+    path: &Path,
+    checked: CheckedFile,
+    go_slot: Option<go::GoSlot>,
+    expected_world_json: Arc<str>,
+    imports: *const c_void,
+) -> Result<Arc<Plugin>, LoadError> {
+    let CheckedFile {
+        data,
+        descriptor,
+        compat,
+        world,
+        go: go_info,
+        ..
+    } = checked;
 
     // Step 5: only now does any code of the plugin run.
     let copy = PrivateCopy::write(path, &data)?;
@@ -463,6 +659,7 @@ fn open_with(
         imports,
         live_objects,
         go: go_info,
+        isolated: None,
     }))
 }
 

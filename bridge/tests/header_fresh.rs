@@ -15,6 +15,7 @@ fn generate() -> String {
         .with_config(config)
         .with_src(dir.join("src/codes.rs"))
         .with_src(dir.join("src/capi.rs"))
+        .with_src(dir.join("src/isolation/capi.rs"))
         .generate()
         .expect("cbindgen reads bridge/src/capi.rs");
     let mut out = Vec::new();

@@ -236,13 +236,33 @@ func TestSideBySideAndReload(t *testing.T) {
 	}
 }
 
-// A Go plugin in a Go host would be a second Go runtime in the process: the loader
-// refuses it before any of its code runs (docs/go.md, docs/errors.md "GoRuntime").
-func TestAGoPluginIsRefusedInAGoHost(t *testing.T) {
+// A Go plugin in a Go host would be a second Go runtime in the process: the loader runs
+// it in a child process instead (plugport-runner, docs/isolation.md), where its Go code
+// answers and calls the host's logger back across the process boundary. Forced
+// in-process, it is refused before any of its code runs (docs/go.md, docs/errors.md
+// "GoRuntime").
+func TestAGoPluginRunsIsolatedInAGoHost(t *testing.T) {
 	path := plugin(t, "libgreeter_en_go.so")
-	w, err := greeter.Load(path, greeter.Imports{Logger: &recorder{}})
-	if w != nil || !errors.Is(err, plugport.ErrGoRuntime) {
+	log := &recorder{}
+	w, err := greeter.Load(path, greeter.Imports{Logger: log})
+	if err != nil {
 		t.Fatalf("a Go plugin in a Go host: %v", err)
+	}
+	defer w.Close()
+	if got, err := w.Greet().Greet("Gopher"); err != nil || got != "Hello, Gopher!" {
+		t.Fatalf("isolated Go plugin: %q %v", got, err)
+	}
+	log.mu.Lock()
+	lines := strings.Join(log.lines, "\n")
+	log.mu.Unlock()
+	if !strings.Contains(lines, "greeting in English (Go)") {
+		t.Fatalf("the plugin's log did not reach the host: %q", lines)
+	}
+
+	t.Setenv("PLUGPORT_ISOLATION", "inproc")
+	w2, err := greeter.Load(path, greeter.Imports{Logger: &recorder{}})
+	if w2 != nil || !errors.Is(err, plugport.ErrGoRuntime) {
+		t.Fatalf("a Go plugin in a Go host, forced in-process: %v", err)
 	}
 	if !strings.Contains(err.Error(), "Go") {
 		t.Fatalf("message does not say why: %v", err)

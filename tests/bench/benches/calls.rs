@@ -6,8 +6,9 @@
 //! `cargo build --release -p bench-plugin-rust` (or set PLUGPORT_BENCH_RUST_PLUGIN).
 //! The Go plugin (tests/bench/plugin-go, `go build -buildmode=c-shared`) is built by
 //! `scripts/build-examples.sh target/examples` into target/examples/bench/libbench_go.so
-//! (or set PLUGPORT_BENCH_GO_PLUGIN). A Go plugin can be loaded once per process (the
-//! loader refuses a second Go runtime), so it is loaded once, here, for every group.
+//! (or set PLUGPORT_BENCH_GO_PLUGIN). A process holds one Go plugin image at most (a
+//! second open would run in a child process, docs/go.md), so it is loaded once, here, for
+//! every group: these are in-process calls.
 
 include!(concat!(env!("OUT_DIR"), "/bench.rs"));
 

@@ -1,9 +1,11 @@
 //! Go plugins (`docs/abi.md` §10 "Go plugins", `plugport::go`): a real Go `c-shared`
 //! greeter (`tests/lifecycle/go/plugin`: Go code behind the generated C header's EXPORT
 //! macro) is recognised from its file, loads once into a host that is not Go (this test
-//! process), answers from Go, and is never loaded a second time: a second open, a second
-//! file and a reload are refused with `LoadError::GoRuntime` (C: `PLUGPORT_E_GO_RUNTIME`),
-//! as is any Go plugin in a Go host (`tests/lifecycle/go/host`, cgo + libplugport).
+//! process), answers from Go, and is never loaded a second time into the process: a second
+//! open, a second file and a reload run in a child process instead (`plugport-runner`,
+//! docs/isolation.md), as does any Go plugin in a Go host (`tests/lifecycle/go/host`, cgo
+//! and libplugport); forced in-process (`PLUGPORT_ISOLATION=inproc` or the mode option) they
+//! are refused with `LoadError::GoRuntime` (C: `PLUGPORT_E_GO_RUNTIME`).
 //! Closing it leaves its image mapped, and a C host says so with `PLUGPORT_DEBUG`.
 //!
 //! The Rust test loads a Go runtime into this process for good, so every in-process step
@@ -149,38 +151,61 @@ fn a_rust_host_loads_one_go_plugin_and_refuses_a_second_go_runtime() {
     let image = plugin.image_path().to_path_buf();
     drop(plugin);
 
-    // A second open of the same file, a copy at another path, and a reload: each would be
-    // a second Go runtime.
-    let refused = |r: Result<v1_0::Greeter, LoadError>, want: &str| match r {
-        Err(e @ LoadError::GoRuntime { .. }) => {
-            let msg = e.to_string();
-            assert_eq!(e.code(), plugport::codes::PLUGPORT_E_GO_RUNTIME);
-            assert!(msg.contains(want), "{msg}");
-            assert!(
-                msg.contains("one Go plugin per process") && msg.contains("not written in Go"),
-                "the message names the remedy: {msg}"
-            );
-        }
-        Err(e) => panic!("expected LoadError::GoRuntime, got {e}"),
-        Ok(_) => panic!("a second Go plugin image was loaded"),
-    };
-    refused(
-        v1_0::Greeter::load::<Host>(go),
-        "already loaded this Go plugin once",
+    // A second open of the same file, a copy at another path, and a reload would each be a
+    // second Go runtime in this process. Forced in-process, they are refused with the
+    // reason and the remedy...
+    assert!(
+        profile_dir().join("plugport-runner").is_file(),
+        "plugport-runner missing: run scripts/build-examples.sh (scripts/test.sh does)"
     );
+    let in_process = |path: &Path| {
+        plugport::loader::open_with_options(
+            path,
+            v1_0::WORLD_JSON,
+            std::ptr::null(),
+            plugport::isolation::Options {
+                mode: plugport::isolation::Mode::InProcess,
+                ..Default::default()
+            },
+        )
+    };
+    let refused =
+        |r: Result<std::sync::Arc<plugport::loader::Plugin>, LoadError>, want: &str| match r {
+            Err(e @ LoadError::GoRuntime { .. }) => {
+                let msg = e.to_string();
+                assert_eq!(e.code(), plugport::codes::PLUGPORT_E_GO_RUNTIME);
+                assert!(msg.contains(want), "{msg}");
+                assert!(
+                    msg.contains("one Go plugin per process") && msg.contains("not written in Go"),
+                    "the message names the remedy: {msg}"
+                );
+            }
+            Err(e) => panic!("expected LoadError::GoRuntime, got {e}"),
+            Ok(_) => panic!("a second Go plugin image was loaded"),
+        };
+    refused(in_process(go), "already loaded this Go plugin once");
     let copy = dir.path().join("libgreeter_go_copy.so");
     std::fs::copy(go, &copy).unwrap();
-    refused(
-        v1_0::Greeter::load::<Host>(&copy),
-        "already loaded a Go plugin",
-    );
-    match g.reload() {
-        Err(e @ LoadError::GoRuntime { .. }) => {
-            assert!(e.to_string().contains("a reload"), "{e}")
-        }
-        other => panic!("expected the reload to be refused, got {other:?}"),
+    refused(in_process(&copy), "already loaded a Go plugin");
+
+    // ... and left to the default, they run in a child process and answer from Go.
+    for path in [go, copy.as_path()] {
+        let again = v1_0::Greeter::load::<Host>(path).unwrap();
+        assert!(
+            again.plugin().unwrap().isolated().is_some(),
+            "{}: not isolated",
+            path.display()
+        );
+        assert_eq!(
+            again.greet().greet("Ada").unwrap(),
+            format!("Hello, Ada! (from Go {version})")
+        );
     }
-    // The refused reload changed nothing.
+    g.reload().unwrap();
+    assert!(
+        g.plugin().unwrap().isolated().is_some(),
+        "the reload of a Go plugin runs in a child process"
+    );
     assert_eq!(g.greet().language().unwrap(), "go");
 
     // Dropping it does not unload it (Go c-shared libraries are NODELETE): the image stays
@@ -190,10 +215,7 @@ fn a_rust_host_loads_one_go_plugin_and_refuses_a_second_go_runtime() {
         mapped(&image),
         "a Go image stays mapped after its last drop"
     );
-    refused(
-        v1_0::Greeter::load::<Host>(go),
-        "already loaded this Go plugin once",
-    );
+    refused(in_process(go), "already loaded this Go plugin once");
 
     // Plugins in other languages are unaffected, reloads included.
     let mut c2 = v1_0::Greeter::load::<Host>(&zh).unwrap();
@@ -206,8 +228,8 @@ fn a_rust_host_loads_one_go_plugin_and_refuses_a_second_go_runtime() {
 }
 
 #[test]
-fn a_go_host_is_refused_a_go_plugin_but_loads_a_c_plugin() {
-    let Some(_) = go_version("a_go_host_is_refused_a_go_plugin_...") else {
+fn a_go_host_runs_a_go_plugin_isolated_or_refuses_it_in_process() {
+    let Some(_) = go_version("a_go_host_runs_a_go_plugin_isolated_...") else {
         return;
     };
     let go = go_plugin();
@@ -238,7 +260,13 @@ fn a_go_host_is_refused_a_go_plugin_but_loads_a_c_plugin() {
         ],
         "gohost",
     );
-    let out = Command::new(&host).arg(go).arg(&zh).output().unwrap();
+    // Forced in-process, the Go plugin is refused: it would be a second Go runtime.
+    let out = Command::new(&host)
+        .arg(go)
+        .arg(&zh)
+        .env("PLUGPORT_ISOLATION", "inproc")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -258,6 +286,28 @@ fn a_go_host_is_refused_a_go_plugin_but_loads_a_c_plugin() {
     assert_eq!(
         lines[1],
         format!("{}: rc=0 greet=你好，Go host！", zh.display())
+    );
+
+    // Left to the default, the Go plugin runs in a child process (plugport-runner, found
+    // next to libplugport) and its Go code answers the Go host.
+    let version = go_version("a_go_host_...").unwrap();
+    let out = Command::new(&host)
+        .arg(go)
+        .env_remove("PLUGPORT_ISOLATION")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim_end(),
+        format!(
+            "{}: rc=0 greet=Hello, Go host! (from Go {version})",
+            go.display()
+        )
     );
 }
 
@@ -313,7 +363,14 @@ fn a_c_host_closing_a_go_plugin_says_the_image_stays_mapped() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(&c_host).arg(go).arg(&zh).output().unwrap();
+    // Forced in-process, reopening the closed Go plugin is refused (the default would run
+    // it in a child process).
+    let out = Command::new(&c_host)
+        .arg(go)
+        .arg(&zh)
+        .env("PLUGPORT_ISOLATION", "inproc")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert_eq!(

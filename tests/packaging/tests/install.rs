@@ -141,6 +141,7 @@ fn install_then_consume_with_cmake_and_pkg_config() {
     );
     for f in [
         "bin/plugport",
+        "bin/plugport-runner",
         "lib/libplugport.a",
         "include/plugport.h",
         "lib/pkgconfig/plugport.pc",
@@ -193,6 +194,18 @@ fn install_then_consume_with_cmake_and_pkg_config() {
     let plugin = build.join("libgreeter_cmake.so");
     let host = build.join("greeter-host-cpp");
     let out = run(Command::new(&host).arg(&plugin).arg("Ada"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "c++ host: Hello from CMake, Ada!\n"
+    );
+    // Isolated (docs/isolation.md), the installed runtime finds the installed runner in
+    // ../bin from libplugport: not on PATH, not next to the host.
+    let out = run(Command::new(&host)
+        .arg(&plugin)
+        .arg("Ada")
+        .env("PLUGPORT_ISOLATION", "process")
+        .env_remove("PLUGPORT_RUNNER")
+        .env("PATH", "/usr/bin:/bin"));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "c++ host: Hello from CMake, Ada!\n"

@@ -505,3 +505,30 @@ fn eight_threads_call_one_plugin_at_once() {
         );
     });
 }
+
+/// The whole matrix again with every `Typecov::load` isolated (`PLUGPORT_ISOLATION=process`,
+/// `docs/isolation.md`): this test binary, run as a child process with the variable set,
+/// must pass every test, the plugins each running in a `plugport-runner` process.
+#[test]
+fn the_matrix_passes_with_the_plugins_isolated() {
+    if std::env::var_os("PLUGPORT_ISOLATION").is_some() {
+        return; // the isolated run itself (or a run whose mode the caller chose)
+    }
+    let runner = plugport::isolation::runner_path().expect(
+        "plugport-runner not found beside the test binary: cargo build -p plugport --bin \
+         plugport-runner (cargo test --workspace builds it)",
+    );
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("PLUGPORT_ISOLATION", "process")
+        .env("PLUGPORT_RUNNER", &runner)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the isolated matrix failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("test result: ok."), "{stdout}");
+}

@@ -1,0 +1,642 @@
+//! The host's side of the child process: starting the runner, the handshake, the
+//! connections calls travel on, deadlines, and what the host sees when the child ends.
+//!
+//! **Connections.** Each call takes an idle connection of the current child (or makes a
+//! new `socketpair` and passes one end to the child with `SCM_RIGHTS` over the control
+//! connection; the child serves each connection on its own thread), sends the call, and
+//! reads on it until the answer comes. An import the plugin calls during that call
+//! arrives on the same connection and is served by the waiting host thread itself, so
+//! imports run on the thread that made the call; an export the host calls from inside an
+//! import takes another connection, so nested calls cannot deadlock. Concurrent calls use
+//! concurrent connections: there is no reader thread and no demultiplexing.
+//!
+//! **Ends.** A connection that reads EOF means the child ended: the host reaps exactly
+//! its pid with `waitpid` (never `-1`) and names the reason (exit status, signal). If
+//! the host ignores `SIGCHLD` the kernel reaps the child itself and `waitpid` fails with
+//! `ECHILD`; then the reason is the one the child sent before it died (`Dying` frames
+//! from its fatal-signal handlers and its exit hook), or "unknown" (SIGKILL). A call that
+//! passes its deadline kills the child (`SIGKILL`). Every call in flight on the child
+//! gets [`PP_ERR_ISOLATION`](super::endpoint::PP_ERR_ISOLATION); the next call starts a
+//! new child.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::endpoint::{Endpoint, Transport};
+use super::frames::{socketpair, Conn, Frame, Kind, ReadError};
+use super::Options;
+
+/// How long a child that closed a connection may take to exit before the host kills it.
+const REAP_GRACE: Duration = Duration::from_secs(2);
+
+/// A running (or ended) child.
+pub struct Child {
+    pub pid: i32,
+    pub epoch: u64,
+    control: Mutex<Conn>,
+    idle: Mutex<Vec<Conn>>,
+    /// Why it ended, once known.
+    ended: Mutex<Option<String>>,
+    /// Set when the host killed it after a deadline (the reason to report).
+    killed_for: Mutex<Option<String>>,
+}
+
+impl Child {
+    fn is_ended(&self) -> bool {
+        self.ended
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// Marks the child ended and returns why (reaping it once).
+    pub fn end(&self) -> String {
+        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = &*ended {
+            return r.clone();
+        }
+        let reason = self.reap();
+        let reason = match self
+            .killed_for
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            Some(k) => k,
+            None => reason,
+        };
+        *ended = Some(reason.clone());
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        reason
+    }
+
+    /// Waits for the child (which closed a connection, so it is normally exiting) and
+    /// says why it ended. A child still alive after [`REAP_GRACE`] (it closed a
+    /// connection without exiting) is killed, so that this never blocks for long.
+    fn reap(&self) -> String {
+        let mut status = 0;
+        let grace = Instant::now() + REAP_GRACE;
+        let mut killed = false;
+        loop {
+            let flags = if killed { 0 } else { libc::WNOHANG };
+            // SAFETY: waits for exactly our child.
+            let r = unsafe { libc::waitpid(self.pid, &mut status, flags) };
+            if r == self.pid {
+                let reason = describe_status(status);
+                return if killed {
+                    format!("{reason} (by the host: it closed a connection but did not exit)")
+                } else {
+                    reason
+                };
+            }
+            if r == 0 {
+                if Instant::now() >= grace {
+                    self.kill();
+                    killed = true;
+                } else {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                continue;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            // ECHILD: the host ignores SIGCHLD (or reaped it): ask what the child said.
+            let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            for f in control.drain_pending() {
+                if f.kind == Kind::Dying {
+                    return String::from_utf8_lossy(&f.payload).into_owned();
+                }
+            }
+            return "ended; its exit status is unavailable (the host ignores SIGCHLD or \
+                    reaped the child itself, and the child reported nothing: killed by \
+                    SIGKILL?)"
+                .into();
+        }
+    }
+
+    fn kill(&self) {
+        // SAFETY: signals exactly our child; harmless if it already ended (not yet
+        // reaped, so the pid cannot have been reused).
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+    }
+
+    fn checkout(&self) -> Result<Conn, String> {
+        if let Some(c) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(c);
+        }
+        let (mine, theirs) = socketpair().map_err(|e| format!("socketpair: {e}"))?;
+        let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        control
+            .send_with_fd(
+                &Frame::new(Kind::Connection, 0, 0, 0, 0),
+                theirs.as_raw_fd(),
+            )
+            .map_err(|e| format!("passing a connection to the plugin process: {e}"))?;
+        drop(theirs);
+        Ok(Conn::from_fd(mine))
+    }
+
+    fn checkin(&self, c: Conn) {
+        if !self.is_ended() {
+            self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(c);
+        }
+    }
+
+    /// Asks the child how many live objects its plugin reports.
+    pub fn live_objects(&self) -> Option<usize> {
+        let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        control
+            .send(&Frame::new(Kind::LiveObjects, 0, 0, 0, 0))
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let f = control.recv(Some(deadline)).ok()?;
+            if f.kind == Kind::Ready {
+                return String::from_utf8_lossy(&f.payload).parse().ok();
+            }
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        if !self.is_ended() {
+            self.kill();
+            let _ = self.end();
+        }
+    }
+}
+
+/// `exited with status 3`, `was killed by signal SIGSEGV (11)`.
+pub fn describe_status(status: i32) -> String {
+    if libc::WIFEXITED(status) {
+        format!("exited with status {}", libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        let s = libc::WTERMSIG(status);
+        format!("was killed by signal {} ({s})", signal_name(s))
+    } else {
+        format!("ended (wait status {status:#x})")
+    }
+}
+
+pub fn signal_name(s: i32) -> &'static str {
+    match s {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGSYS => "SIGSYS",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        _ => "signal",
+    }
+}
+
+/// Mutable state of a supervisor.
+struct State {
+    child: Option<Arc<Child>>,
+    restarts: u64,
+    /// Starts since the last call that succeeded (for the backoff).
+    consecutive_failures: u32,
+    last_exit: Option<String>,
+    epoch: u64,
+}
+
+/// Runs one isolated plugin: its child, restarts, options (the [`Transport`] of the
+/// host's endpoint).
+pub struct Supervisor {
+    pub runner: PathBuf,
+    pub plugin: PathBuf,
+    pub hello: String,
+    pub options: Options,
+    state: Mutex<State>,
+    next_call: AtomicU64,
+    /// The endpoint, set right after it is created (it owns this supervisor).
+    ep: OnceLock<usize>,
+}
+
+impl Supervisor {
+    pub fn new(runner: PathBuf, plugin: PathBuf, hello: String, options: Options) -> Self {
+        Supervisor {
+            runner,
+            plugin,
+            hello,
+            options,
+            state: Mutex::new(State {
+                child: None,
+                restarts: 0,
+                consecutive_failures: 0,
+                last_exit: None,
+                epoch: 0,
+            }),
+            next_call: AtomicU64::new(1),
+            ep: OnceLock::new(),
+        }
+    }
+
+    pub fn set_endpoint(&self, ep: &Endpoint) {
+        let _ = self.ep.set(ep as *const Endpoint as usize);
+    }
+
+    pub fn pid(&self) -> Option<i32> {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.child.as_ref().filter(|c| !c.is_ended()).map(|c| c.pid)
+    }
+
+    pub fn restarts(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .restarts
+    }
+
+    pub fn last_exit(&self) -> Option<String> {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = &s.child {
+            if let Some(r) = &*c.ended.lock().unwrap_or_else(|e| e.into_inner()) {
+                return Some(r.clone());
+            }
+        }
+        s.last_exit.clone()
+    }
+
+    pub fn live_objects(&self) -> Option<usize> {
+        let child = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .child
+            .clone()?;
+        child.live_objects()
+    }
+
+    /// Starts the first child: the open. Errors are the child's load error.
+    pub fn start_first(&self) -> Result<(), super::StartError> {
+        let child = self.spawn()?;
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.epoch = child.epoch;
+        s.child = Some(Arc::new(child));
+        Ok(())
+    }
+
+    /// The live child, restarting an ended one (with backoff and the restart limit).
+    fn current(&self) -> Result<Arc<Child>, String> {
+        let mut retired = None;
+        let r = self.current_locked(&mut retired);
+        // The ended child can no longer drop the host's objects it held: the host drops
+        // them, outside the state lock (a `drop` may call into the plugin again).
+        if let (Some(epoch), Some(ep)) = (retired, self.endpoint_opt()) {
+            ep.drop_all_local(epoch);
+        }
+        r
+    }
+
+    fn current_locked(&self, retired: &mut Option<u64>) -> Result<Arc<Child>, String> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = &s.child {
+            if !c.is_ended() {
+                return Ok(c.clone());
+            }
+            let reason = c.end();
+            *retired = Some(c.epoch);
+            s.last_exit = Some(reason);
+            s.child = None;
+        }
+        if s.restarts >= self.options.restart_limit as u64 {
+            return Err(format!(
+                "the plugin process was restarted {} times, the limit; last exit: {}",
+                s.restarts,
+                s.last_exit.as_deref().unwrap_or("none")
+            ));
+        }
+        if s.consecutive_failures >= 2 {
+            // Backoff after repeated crashes: 10 ms, 20 ms, ... up to 1 s.
+            let shift = (s.consecutive_failures - 2).min(7);
+            std::thread::sleep(Duration::from_millis((10u64 << shift).min(1000)));
+        }
+        s.restarts += 1;
+        s.consecutive_failures += 1;
+        match self.spawn() {
+            Ok(child) => {
+                s.epoch = child.epoch;
+                let c = Arc::new(child);
+                s.child = Some(c.clone());
+                Ok(c)
+            }
+            Err(e) => {
+                s.last_exit = Some(format!("restart failed: {e}"));
+                Err(format!("restarting the plugin process failed: {e}"))
+            }
+        }
+    }
+
+    fn spawn(&self) -> Result<Child, super::StartError> {
+        let (mine, theirs) =
+            socketpair().map_err(|e| super::StartError::Spawn(format!("socketpair: {e}")))?;
+        let pid = spawn_runner(&self.runner, &self.plugin, theirs)?;
+        static EPOCH: AtomicU64 = AtomicU64::new(1);
+        let child = Child {
+            pid,
+            epoch: EPOCH.fetch_add(1, Ordering::Relaxed),
+            control: Mutex::new(Conn::from_fd(mine)),
+            idle: Mutex::new(Vec::new()),
+            ended: Mutex::new(None),
+            killed_for: Mutex::new(None),
+        };
+        let control = child.control.lock().unwrap_or_else(|e| e.into_inner());
+        let hello = Frame::new(Kind::Hello, 0, 0, 0, 0).with_payload(self.hello.clone().into());
+        if let Err(e) = control.send(&hello) {
+            drop(control);
+            let r = child.end();
+            return Err(super::StartError::Died(format!("{r} ({e})")));
+        }
+        let deadline =
+            Instant::now() + Duration::from_millis(self.options.start_timeout_ms.max(1) as u64);
+        loop {
+            match control.recv(Some(deadline)) {
+                Ok(f) => match f.kind {
+                    Kind::Ready => {
+                        drop(control);
+                        let ready: serde_json::Value =
+                            serde_json::from_slice(&f.payload).unwrap_or_default();
+                        let wire = ready["wire_version"].as_u64().unwrap_or(0);
+                        if wire != crate::wire::WIRE_VERSION as u64 {
+                            child.kill();
+                            let _ = child.end();
+                            return Err(super::StartError::Load(
+                                serde_json::json!({"kind": "Protocol", "message": format!(
+                                    "the runner {} speaks wire version {wire}, this runtime \
+                                     version {}: use the runner built with this runtime",
+                                    self.runner.display(), crate::wire::WIRE_VERSION)})
+                                .to_string(),
+                            ));
+                        }
+                        return Ok(child);
+                    }
+                    Kind::Error => {
+                        drop(control);
+                        child.kill();
+                        let _ = child.end();
+                        return Err(super::StartError::Load(
+                            String::from_utf8_lossy(&f.payload).into_owned(),
+                        ));
+                    }
+                    Kind::ImportCall => {
+                        // The plugin's entry calls an import while it initialises.
+                        let reply = self.endpoint_opt().map(|ep| ep.serve(&f));
+                        if let Some(reply) = reply {
+                            let _ = control.send(&reply);
+                        }
+                    }
+                    _ => {}
+                },
+                Err(ReadError::Timeout) => {
+                    drop(control);
+                    child.kill();
+                    let _ = child.end();
+                    return Err(super::StartError::Died(format!(
+                        "did not start within {} ms; killed",
+                        self.options.start_timeout_ms
+                    )));
+                }
+                Err(e) => {
+                    drop(control);
+                    let r = child.end();
+                    return Err(super::StartError::Died(format!("{r} while loading ({e})")));
+                }
+            }
+        }
+    }
+
+    fn endpoint_opt(&self) -> Option<&Endpoint> {
+        // SAFETY: as `endpoint`.
+        self.ep.get().map(|p| unsafe { &*(*p as *const Endpoint) })
+    }
+
+    fn failure(&self, child: &Child, e: ReadError) -> String {
+        let what = match e {
+            ReadError::Timeout => {
+                let msg = format!(
+                    "the call did not return within its deadline of {} ms; the plugin process \
+                     (pid {}) was killed",
+                    self.options.call_timeout_ms, child.pid
+                );
+                *child.killed_for.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
+                child.kill();
+                child.end()
+            }
+            ReadError::Closed => child.end(),
+            ReadError::Malformed(m) => {
+                child.kill();
+                let _ = child.end();
+                format!("sent a malformed frame ({m}); killed")
+            }
+            ReadError::Io(io) => {
+                child.kill();
+                let _ = child.end();
+                format!("connection error ({io}); killed")
+            }
+        };
+        let msg = if what.starts_with("the call") {
+            what
+        } else {
+            format!("the plugin process (pid {}) {what}", child.pid)
+        };
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.last_exit = Some(msg.clone());
+        msg
+    }
+}
+
+impl Transport for Supervisor {
+    fn call(
+        &self,
+        ep: &Endpoint,
+        table: u32,
+        slot: u32,
+        args: Vec<u8>,
+    ) -> Result<(i32, Vec<u8>), String> {
+        let child = self.current()?;
+        let conn = child.checkout().map_err(|e| {
+            let r = child.end();
+            format!("the plugin process (pid {}) {r}: {e}", child.pid)
+        })?;
+        let id = self.next_call.fetch_add(1, Ordering::Relaxed);
+        let frame = Frame::new(Kind::Call, id, table, slot, 0).with_payload(args);
+        if conn.send(&frame).is_err() {
+            return Err(self.failure(&child, ReadError::Closed));
+        }
+        let deadline = (self.options.call_timeout_ms > 0)
+            .then(|| Instant::now() + Duration::from_millis(self.options.call_timeout_ms as u64));
+        loop {
+            match conn.recv(deadline) {
+                Ok(f) if f.kind == Kind::Return && f.call_id == id => {
+                    child.checkin(conn);
+                    self.state
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .consecutive_failures = 0;
+                    return Ok((f.status, f.payload));
+                }
+                Ok(f) if f.kind == Kind::ImportCall => {
+                    let reply = ep.serve(&f);
+                    if conn.send(&reply).is_err() {
+                        return Err(self.failure(&child, ReadError::Closed));
+                    }
+                }
+                Ok(f) => {
+                    return Err(self.failure(
+                        &child,
+                        ReadError::Malformed(format!(
+                            "unexpected {:?} frame (call id {}) while waiting for call {id}",
+                            f.kind, f.call_id
+                        )),
+                    ))
+                }
+                Err(e) => return Err(self.failure(&child, e)),
+            }
+        }
+    }
+
+    fn epoch(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).epoch
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        let child = self
+            .state
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .child
+            .take();
+        drop(child); // kills and reaps it
+        let _ = self.endpoint_opt().map(|_| ());
+    }
+}
+
+/// A request to the spawner thread.
+struct SpawnRequest {
+    runner: PathBuf,
+    plugin: PathBuf,
+    fd: OwnedFd,
+    reply: mpsc::Sender<Result<i32, String>>,
+}
+
+/// Starts the runner with `fd` as its fd 3, by `posix_spawn` (never a bare fork), from
+/// one long-lived thread: `PR_SET_PDEATHSIG` fires when the *thread* that started a
+/// child ends, so children are started by a thread that lives as long as the process.
+fn spawn_runner(runner: &Path, plugin: &Path, fd: OwnedFd) -> Result<i32, super::StartError> {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("plugport-spawner".into())
+            .spawn(move || {
+                for req in rx {
+                    let r = posix_spawn(&req.runner, &req.plugin, req.fd);
+                    let _ = req.reply.send(r);
+                }
+            })
+            .expect("start the plugport spawner thread");
+        Mutex::new(tx)
+    });
+    let (rtx, rrx) = mpsc::channel();
+    tx.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send(SpawnRequest {
+            runner: runner.to_path_buf(),
+            plugin: plugin.to_path_buf(),
+            fd,
+            reply: rtx,
+        })
+        .map_err(|_| super::StartError::Spawn("the spawner thread is gone".into()))?;
+    rrx.recv()
+        .map_err(|_| super::StartError::Spawn("the spawner thread is gone".into()))?
+        .map_err(super::StartError::Spawn)
+}
+
+fn posix_spawn(runner: &Path, plugin: &Path, fd: OwnedFd) -> Result<i32, String> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let cstr = |s: &[u8]| CString::new(s).map_err(|_| "a path contains a NUL byte".to_string());
+    let prog = cstr(runner.as_os_str().as_bytes())?;
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() }.to_string();
+    let args = [
+        prog.clone(),
+        cstr(b"--parent")?,
+        cstr(parent.as_bytes())?,
+        cstr(plugin.as_os_str().as_bytes())?,
+    ];
+    let mut argv: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr() as *mut _).collect();
+    argv.push(std::ptr::null_mut());
+    // fd 3 must not be the socket itself: dup2(3, 3) would keep FD_CLOEXEC.
+    let src = if fd.as_raw_fd() == 3 {
+        // SAFETY: duplicating a valid fd.
+        let d = unsafe { libc::fcntl(3, libc::F_DUPFD_CLOEXEC, 10) };
+        if d < 0 {
+            return Err(format!("fcntl: {}", std::io::Error::last_os_error()));
+        }
+        // SAFETY: just created.
+        unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(d) }
+    } else {
+        fd
+    };
+    extern "C" {
+        static environ: *const *mut libc::c_char;
+    }
+    // SAFETY: standard posix_spawn use; every pointer outlives the call.
+    unsafe {
+        let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        libc::posix_spawn_file_actions_init(&mut fa);
+        libc::posix_spawn_file_actions_adddup2(&mut fa, src.as_raw_fd(), 3);
+        // Nothing else of the host's leaks into the runner, not even descriptors the host
+        // opened without O_CLOEXEC (glibc 2.34+).
+        #[cfg(target_env = "gnu")]
+        libc::posix_spawn_file_actions_addclosefrom_np(&mut fa, 4);
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        libc::posix_spawnattr_init(&mut attr);
+        // The child starts with default signal dispositions and an empty mask, whatever
+        // the host set (a host that ignores SIGPIPE or blocks signals).
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::posix_spawnattr_setsigdefault(&mut attr, &all);
+        libc::posix_spawnattr_setsigmask(&mut attr, &none);
+        libc::posix_spawnattr_setflags(
+            &mut attr,
+            (libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETSIGMASK) as _,
+        );
+        let mut pid: libc::pid_t = 0;
+        let r = libc::posix_spawn(&mut pid, prog.as_ptr(), &fa, &attr, argv.as_ptr(), environ);
+        libc::posix_spawn_file_actions_destroy(&mut fa);
+        libc::posix_spawnattr_destroy(&mut attr);
+        drop(src);
+        if r != 0 {
+            return Err(format!(
+                "cannot start the runner {}: {}",
+                runner.display(),
+                std::io::Error::from_raw_os_error(r)
+            ));
+        }
+        Ok(pid)
+    }
+}

@@ -1,0 +1,5 @@
+//! `plugport-runner` under another name, for the tests of this crate (see Cargo.toml).
+
+fn main() {
+    std::process::exit(plugport::isolation::runner::main());
+}
