@@ -134,3 +134,26 @@ go_gen tests/wit/typecov.wit tests/typecov/plugin-go go-guest --plugin-name type
 (cd tests/typecov/plugin-go && go build -buildmode=c-shared -o "$go_out/typecov/libtypecov_go.so" .)
 rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/greeter/libgreeter_zh_go.h" "$go_out/codec/libcodec_go.h" "$go_out/typecov/libtypecov_go.h" # cgo's export headers
 echo "== Go built into $out/greeter, $out/codec and $out/typecov"
+
+# ---------------------------------------------------------------------------------------
+# seeds (examples/seeds, issue 7 item 5): the seeds' own programs rebuilt on plugport.
+# Layout: OUT/seeds/{seed003.h, libseed003_go.so, seed003-host-c, seed003-host-rust,
+# seed003-host-go} (seed 003, S6: an interface returned from a Go c-shared library).
+sd=$out/seeds
+mkdir -p "$sd"
+echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts"
+s6=examples/seeds/s6-interface
+cargo build --quiet --profile "$profile" -p seed003-host
+cp "$tdir/seed003-host-rust" "$sd/"
+"$tdir/plugport" gen "$s6/wit" --out "$sd" --lang c
+$CC $CFLAGS -Iheaders -I"$sd" "$s6/host-c/host.c" -o "$sd/seed003-host-c" \
+  -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
+go_gen "$s6/wit" "$s6/host-go" go-host
+go_gen "$s6/wit" "$s6/plugin-go" go-guest --plugin-name seed003-go --plugin-version 1.0.0
+# Work-around: the generator writes `func (c Tester) HasReturnInterface() bool { return ... }`
+# on one line, which gofmt expands (a one-line body over gofmt's size limit); format it.
+gofmt -w "$s6/host-go/seed003" "$s6/plugin-go/seed003plugin"
+(cd "$s6/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed003_go.so" .)
+(cd "$s6/host-go" && go build -o "$go_out/seeds/seed003-host-go" .)
+rm -f "$go_out/seeds/libseed003_go.h"
+echo "== seeds built into $sd"

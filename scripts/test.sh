@@ -50,6 +50,8 @@ export PKG_CONFIG_PATH="$root/target/debug/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CON
 export PLUGPORT_EXAMPLES="$root/target/examples"
 go_modules=(bridge/go examples/greeter/host-go examples/greeter/plugin-en-go examples/greeter/plugin-zh-go examples/codec/host-go examples/codec/plugin-go
   tests/typecov/host-go tests/typecov/plugin-go)
+# The seeds' programs on plugport (examples/seeds, issue 7 item 5).
+go_modules+=(examples/seeds/s6-interface/host-go examples/seeds/s6-interface/plugin-go)
 unformatted=$(gofmt -l "${go_modules[@]}")
 if [ -n "$unformatted" ]; then
   echo "gofmt -l lists files that are not formatted:" >&2
