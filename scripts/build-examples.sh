@@ -141,7 +141,7 @@ echo "== Go built into $out/greeter, $out/codec and $out/typecov"
 # seed003-host-go} (seed 003, S6: an interface returned from a Go c-shared library).
 sd=$out/seeds
 mkdir -p "$sd"
-echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts"
+echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin and host"
 s6=examples/seeds/s6-interface
 cargo build --quiet --profile "$profile" -p seed003-host
 cp "$tdir/seed003-host-rust" "$sd/"
@@ -156,4 +156,13 @@ gofmt -w "$s6/host-go/seed003" "$s6/plugin-go/seed003plugin"
 (cd "$s6/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed003_go.so" .)
 (cd "$s6/host-go" && go build -o "$go_out/seeds/seed003-host-go" .)
 rm -f "$go_out/seeds/libseed003_go.h"
+# Seed 000 (S1): a variadic Main called from 100 goroutines at once (its test runs under
+# go test -race). Layout: OUT/seeds/{libseed000_go.so, seed000-host-go}.
+s1=examples/seeds/s1-variadic
+go_gen "$s1/wit" "$s1/host-go" go-host
+go_gen "$s1/wit" "$s1/plugin-go" go-guest --plugin-name seed000-go --plugin-version 1.0.0
+gofmt -w "$s1/host-go/seed000" "$s1/plugin-go/seed000plugin" # the work-around above
+(cd "$s1/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed000_go.so" .)
+(cd "$s1/host-go" && go build -o "$go_out/seeds/seed000-host-go" .)
+rm -f "$go_out/seeds/libseed000_go.h"
 echo "== seeds built into $sd"
