@@ -141,7 +141,7 @@ echo "== Go built into $out/greeter, $out/codec and $out/typecov"
 # seed003-host-go} (seed 003, S6: an interface returned from a Go c-shared library).
 sd=$out/seeds
 mkdir -p "$sd"
-echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin and host"
+echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin and host; 004 (S2/S4) Go host"
 s6=examples/seeds/s6-interface
 cargo build --quiet --profile "$profile" -p seed003-host
 cp "$tdir/seed003-host-rust" "$sd/"
@@ -165,4 +165,9 @@ gofmt -w "$s1/host-go/seed000" "$s1/plugin-go/seed000plugin" # the work-around a
 (cd "$s1/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed000_go.so" .)
 (cd "$s1/host-go" && go build -o "$go_out/seeds/seed000-host-go" .)
 rm -f "$go_out/seeds/libseed000_go.h"
+# Seed 004 (S2/S4): the hot-swapping greeter host in Go (--watch, and the seed's HTTP
+# trigger on loopback), for the greeter plugins above. Layout: OUT/seeds/seed004-host-go.
+s4=examples/seeds/s4-hotswap
+go_gen examples/greeter/wit "$s4/host-go" go-host
+(cd "$s4/host-go" && go build -o "$go_out/seeds/seed004-host-go" .)
 echo "== seeds built into $sd"
