@@ -138,10 +138,11 @@ echo "== Go built into $out/greeter, $out/codec and $out/typecov"
 # ---------------------------------------------------------------------------------------
 # seeds (examples/seeds, issue 7 item 5): the seeds' own programs rebuilt on plugport.
 # Layout: OUT/seeds/{seed003.h, libseed003_go.so, seed003-host-c, seed003-host-rust,
-# seed003-host-go} (seed 003, S6: an interface returned from a Go c-shared library).
+# seed003-host-go} (seed 003, S6: an interface returned from a Go c-shared library), and
+# the files of seeds 000, 004 and 002 named below.
 sd=$out/seeds
 mkdir -p "$sd"
-echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin and host; 004 (S2/S4) Go host"
+echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin and host; 004 (S2/S4) Go host; 002 (S5) Go plugin and host"
 s6=examples/seeds/s6-interface
 cargo build --quiet --profile "$profile" -p seed003-host
 cp "$tdir/seed003-host-rust" "$sd/"
@@ -170,4 +171,14 @@ rm -f "$go_out/seeds/libseed000_go.h"
 s4=examples/seeds/s4-hotswap
 go_gen examples/greeter/wit "$s4/host-go" go-host
 (cd "$s4/host-go" && go build -o "$go_out/seeds/seed004-host-go" .)
+# Seed 002 (S5): host and plugin built with different flags and different versions of
+# golang.org/x/text (fetched through the Go module proxy; go.sum committed), and host
+# bindings of a changed copy of the WIT. Layout: OUT/seeds/{libseed002_go.so, seed002-host-go}.
+s5=examples/seeds/s5-versions
+go_gen "$s5/wit" "$s5/host-go" go-host
+go_gen "$s5/wit-changed" "$s5/host-go/changed" go-host
+go_gen "$s5/wit" "$s5/plugin-go" go-guest --plugin-name seed002-go --plugin-version 1.0.0
+(cd "$s5/plugin-go" && go build -buildmode=c-shared -gcflags='all=-N -l' -o "$go_out/seeds/libseed002_go.so" .)
+(cd "$s5/host-go" && go build -trimpath -ldflags='-s -w' -o "$go_out/seeds/seed002-host-go" .)
+rm -f "$go_out/seeds/libseed002_go.h"
 echo "== seeds built into $sd"
