@@ -74,3 +74,25 @@ fn s6_seed003_interface_isolated_in_a_child_process() {
         "{text}"
     );
 }
+
+/// Seed 003 (S6): the C host releases every string, the struct and both handles it
+/// receives. Under valgrind memcheck with the plugin isolated (the Go runtime stays out of
+/// the checked process; the proxies' copies of every result live in it), any leak or
+/// memory error makes valgrind exit with 99.
+#[test]
+fn s6_seed003_c_host_releases_everything_under_valgrind() {
+    let dir = seeds();
+    let out = run(Command::new("valgrind")
+        .env("PLUGPORT_ISOLATION", "process")
+        .args([
+            "--quiet",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--error-exitcode=99",
+        ])
+        .arg(dir.join("seed003-host-c"))
+        .arg(dir.join("libseed003_go.so")));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("c host: OK"), "{text}");
+}
