@@ -171,6 +171,10 @@ rm -f "$go_out/seeds/libseed000_go.h"
 s4=examples/seeds/s4-hotswap
 go_gen examples/greeter/wit "$s4/host-go" go-host
 (cd "$s4/host-go" && go build -o "$go_out/seeds/seed004-host-go" .)
+# The seed's panicking greeter plugin. Layout: OUT/seeds/libgreeter_panic_go.so.
+go_gen examples/greeter/wit "$s4/plugin-panic-go" go-guest --plugin-name greeter-panic-go --plugin-version 1.0.0
+(cd "$s4/plugin-panic-go" && go build -buildmode=c-shared -o "$go_out/seeds/libgreeter_panic_go.so" .)
+rm -f "$go_out/seeds/libgreeter_panic_go.h"
 # Seed 002 (S5): host and plugin built with different flags and different versions of
 # golang.org/x/text (fetched through the Go module proxy; go.sum committed), and host
 # bindings of a changed copy of the WIT. Layout: OUT/seeds/{libseed002_go.so, seed002-host-go}.

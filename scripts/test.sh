@@ -53,7 +53,7 @@ go_modules=(bridge/go examples/greeter/host-go examples/greeter/plugin-en-go exa
 # The seeds' programs on plugport (examples/seeds, issue 7 item 5).
 go_modules+=(examples/seeds/s6-interface/host-go examples/seeds/s6-interface/plugin-go)
 go_modules+=(examples/seeds/s1-variadic/host-go examples/seeds/s1-variadic/plugin-go)
-go_modules+=(examples/seeds/s4-hotswap/host-go)
+go_modules+=(examples/seeds/s4-hotswap/host-go examples/seeds/s4-hotswap/plugin-panic-go)
 go_modules+=(examples/seeds/s5-versions/host-go examples/seeds/s5-versions/plugin-go)
 unformatted=$(gofmt -l "${go_modules[@]}")
 if [ -n "$unformatted" ]; then

@@ -180,3 +180,33 @@ func TestS2SwapOverHTTP(t *testing.T) {
 	r.waitFor(`^seed004 host: swap refused, still serving greeter-zh-go`)
 	r.alive(chinese)
 }
+
+// TestS4PanickingPluginSwappedInAndOut: the seed's panic experiment. The host is swapped
+// to a plugin whose greet panics ("I'm gone."): each greeting is a call error with the
+// panic's message, the host stays up, and swapping back to the Chinese plugin answers
+// again.
+func TestS4PanickingPluginSwappedInAndOut(t *testing.T) {
+	dir := examples(t)
+	g := filepath.Join(dir, "greeter")
+	r := start(t, "--http", "127.0.0.1:0", "--every", "50ms", "--name", "宇宙", filepath.Join(g, "libgreeter_zh_go.so"))
+	base := "http://" + r.waitFor(`^seed004 host: listening on http://(127\.0\.0\.1:[0-9]+)/`)[1]
+	r.alive(chinese)
+	for _, mod := range []string{filepath.Join(dir, "seeds", "libgreeter_panic_go.so"), filepath.Join(g, "libgreeter_zh_go.so")} {
+		resp, err := http.Get(base + "/?mod=" + mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("swap to %s: %s", mod, resp.Status)
+		}
+		if strings.Contains(mod, "panic") {
+			r.waitFor(`^seed004 host: swapped to greeter-panic-go 1\.0\.0`)
+			r.waitFor(`^seed004 host: greet failed: .*PP_ERR_PANIC: I'm gone\.$`)
+			r.waitFor(`^seed004 host: greet failed: .*I'm gone\.$`) // and on the next tick
+		}
+	}
+	r.waitFor(`^seed004 host: swapped to greeter-zh-go 1\.0\.0`)
+	r.waitFor("^seed004 host: " + chinese + "$")
+	r.alive(chinese)
+}
