@@ -42,7 +42,7 @@ swap_demo() { # swap_demo <dir> <host command...>: run the host, replace <dir>/g
   sleep 1.5
   cp "$g/libgreeter_zh_go.so" "$dir/greet.so.new" && mv "$dir/greet.so.new" "$dir/greet.so"
   sleep 1.5
-  kill "$pid"
+  kill "$pid" 2>/dev/null || { echo "demo: $* ended early" >&2; exit 1; }
   wait "$pid" 2>/dev/null || true
 }
 for host in greeter-host-c greeter-host-rust greeter-host-go seed004-host-go; do
@@ -56,3 +56,19 @@ for host in greeter-host-c greeter-host-rust greeter-host-go seed004-host-go; do
   esac
   rm -rf "$d"
 done
+
+# The other seeds (examples/seeds): 003 (S6) the seed's Test object from a Go plugin in
+# each host language, 000 (S1) 100 goroutines at once, 002 (S5) different flags and module
+# versions, and the refusal of a changed interface.
+for host in seed003-host-c seed003-host-rust seed003-host-go; do
+  echo
+  echo "### $host  x  libseed003_go.so"
+  "$s/$host" "$s/libseed003_go.so"
+done
+echo
+echo "### seed000-host-go  x  libseed000_go.so"
+"$s/seed000-host-go" "$s/libseed000_go.so"
+echo
+echo "### seed002-host-go  x  libseed002_go.so, then through the bindings of a changed WIT"
+"$s/seed002-host-go" "$s/libseed002_go.so"
+"$s/seed002-host-go" --changed "$s/libseed002_go.so"
