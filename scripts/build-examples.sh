@@ -142,7 +142,7 @@ echo "== Go built into $out/greeter, $out/codec and $out/typecov"
 # the files of seeds 000, 004 and 002 named below.
 sd=$out/seeds
 mkdir -p "$sd"
-echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin and host; 004 (S2/S4) Go host; 002 (S5) Go plugin and host"
+echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin, C and Go hosts; 004 (S2/S4) Go host; 002 (S5) Go plugin and host"
 s6=examples/seeds/s6-interface
 cargo build --quiet --profile "$profile" -p seed003-host
 cp "$tdir/seed003-host-rust" "$sd/"
@@ -166,6 +166,11 @@ gofmt -w "$s1/host-go/seed000" "$s1/plugin-go/seed000plugin" # the work-around a
 (cd "$s1/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed000_go.so" .)
 (cd "$s1/host-go" && go build -o "$go_out/seeds/seed000-host-go" .)
 rm -f "$go_out/seeds/libseed000_go.h"
+# ... and a C host calling the Go plugin in-process from 100 threads at once
+# (OUT/seeds/{seed000.h, seed000-host-c}).
+"$tdir/plugport" gen "$s1/wit" --out "$sd" --lang c
+$CC $CFLAGS -Iheaders -I"$sd" "$s1/host-c/host.c" -o "$sd/seed000-host-c" \
+  -L"$tdir" -lplugport -Wl,-rpath,"$tdir" -pthread
 # Seed 004 (S2/S4): the hot-swapping greeter host in Go (--watch, and the seed's HTTP
 # trigger on loopback), for the greeter plugins above. Layout: OUT/seeds/seed004-host-go.
 s4=examples/seeds/s4-hotswap

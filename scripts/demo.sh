@@ -69,6 +69,9 @@ echo
 echo "### seed000-host-go  x  libseed000_go.so"
 "$s/seed000-host-go" "$s/libseed000_go.so"
 echo
+echo "### seed000-host-c  x  libseed000_go.so (in-process)"
+"$s/seed000-host-c" "$s/libseed000_go.so"
+echo
 echo "### seed002-host-go  x  libseed002_go.so, then through the bindings of a changed WIT"
 "$s/seed002-host-go" "$s/libseed002_go.so"
 "$s/seed002-host-go" --changed "$s/libseed002_go.so"

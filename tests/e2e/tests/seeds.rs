@@ -96,3 +96,21 @@ fn s6_seed003_c_host_releases_everything_under_valgrind() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("c host: OK"), "{text}");
 }
+
+/// Seed 000 (S1): the Go plugin in the C host's own process (no Go runtime in the host, so
+/// no child), its `main(list<arg>)` called from 100 threads and the main thread at once;
+/// the host checks every answer against `fmt.Sprint` of the arguments it sent, computed
+/// in C. Forced in-process, so the test cannot pass through isolation by accident.
+#[test]
+fn s1_seed000_go_plugin_in_process_answers_101_threads_at_once() {
+    let dir = seeds();
+    let out = run(Command::new(dir.join("seed000-host-c"))
+        .arg(dir.join("libseed000_go.so"))
+        .args(["100", "50"])
+        .env("PLUGPORT_ISOLATION", "inproc"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("all 5050 answers checked") && text.contains("c host: OK"),
+        "{text}"
+    );
+}
