@@ -166,9 +166,6 @@ $CC $CFLAGS -Iheaders -I"$sd" "$s6/host-c/host.c" -o "$sd/seed003-host-c" \
   -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
 go_gen "$s6/wit" "$s6/host-go" go-host
 go_gen "$s6/wit" "$s6/plugin-go" go-guest --plugin-name seed003-go --plugin-version 1.0.0
-# Work-around: the generator writes `func (c Tester) HasReturnInterface() bool { return ... }`
-# on one line, which gofmt expands (a one-line body over gofmt's size limit); format it.
-gofmt -w "$s6/host-go/seed003" "$s6/plugin-go/seed003plugin"
 (cd "$s6/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed003_go.so" .)
 (cd "$s6/host-go" && go build -o "$go_out/seeds/seed003-host-go" .)
 rm -f "$go_out/seeds/libseed003_go.h"
@@ -177,7 +174,6 @@ rm -f "$go_out/seeds/libseed003_go.h"
 s1=examples/seeds/s1-variadic
 go_gen "$s1/wit" "$s1/host-go" go-host
 go_gen "$s1/wit" "$s1/plugin-go" go-guest --plugin-name seed000-go --plugin-version 1.0.0
-gofmt -w "$s1/host-go/seed000" "$s1/plugin-go/seed000plugin" # the work-around above
 (cd "$s1/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed000_go.so" .)
 (cd "$s1/host-go" && go build -o "$go_out/seeds/seed000-host-go" .)
 rm -f "$go_out/seeds/libseed000_go.h"

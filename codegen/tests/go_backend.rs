@@ -44,7 +44,8 @@ fn workdir(name: &str) -> PathBuf {
     dir
 }
 
-/// Every world of the test fixtures: tests/wit/*.wit (each file's worlds) and tests/wit/multi.
+/// Every world of the test fixtures: tests/wit/*.wit (each file's worlds), tests/wit/multi,
+/// the examples and the seeds.
 fn fixture_worlds() -> Vec<(String, World)> {
     let root = repo();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("tests/wit"))
@@ -56,6 +57,11 @@ fn fixture_worlds() -> Vec<(String, World)> {
     paths.push(root.join("tests/wit/multi"));
     paths.push(root.join("examples/greeter/wit"));
     paths.push(root.join("examples/codec/wit"));
+    // The seeds' worlds (examples/seeds): long names, such as `tester.return-interface`,
+    // whose one-line Go bodies gofmt would break over lines.
+    for seed in ["s1-variadic", "s5-versions", "s6-interface"] {
+        paths.push(root.join("examples/seeds").join(seed).join("wit"));
+    }
     // Names that are Go keywords or clash with generated ones: a world named `go`, an
     // interface `type`, a variant case `tag` and `error`, fields `error` and `tag`,
     // parameters `type` and `range`, methods `close` and `has-close` (a resource handle

@@ -234,7 +234,7 @@ pub(crate) fn implemented_resource(ctx: &Ctx, r: TypeId) -> String {
     }
     out += "}\n\n";
     out += &format!(
-        "func gpVtable{r}() uintptr {{ return uintptr(C.gp_vtable_ptr_{rkey}()) }}
+        "func gpVtable{r}() uintptr {{\n\treturn uintptr(C.gp_vtable_ptr_{rkey}())\n}}
 
 func gpLiftOwn{r}(self, vt uintptr) {name} {{
 	if vt != gpVtable{r}() {{

@@ -327,7 +327,7 @@ pub(crate) fn client(ctx: &Ctx, iface: &Interface, dir: Dir) -> String {
             &doc,
         );
         out += &format!(
-            "// Has{m} says whether the {side} provides `{}` (an older minor version may not).\nfunc (c {name}) Has{m}() bool {{ return C.gp_has_{}(C.uintptr_t(c.t)) != 0 }}\n\n",
+            "// Has{m} says whether the {side} provides `{}` (an older minor version may not).\nfunc (c {name}) Has{m}() bool {{\n\treturn C.gp_has_{}(C.uintptr_t(c.t)) != 0\n}}\n\n",
             slot.what, slot.key
         );
     }
@@ -371,9 +371,9 @@ func (r *{name}) Close() {{
 	}}
 }}
 
-func gpLiftOwn{r}(self, vt uintptr) *{name} {{ return gpNew{name}(self, vt, true) }}
+func gpLiftOwn{r}(self, vt uintptr) *{name} {{\n\treturn gpNew{name}(self, vt, true)\n}}
 
-func gpLiftBorrow{r}(self, vt uintptr) *{name} {{ return gpNew{name}(self, vt, false) }}
+func gpLiftBorrow{r}(self, vt uintptr) *{name} {{\n\treturn gpNew{name}(self, vt, false)\n}}
 
 // gpLowerOwn{r} moves the handle out of r (passing ownership): r is closed afterwards;
 // gpA drops it if the value is not handed over (a later argument fails to lower).

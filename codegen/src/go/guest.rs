@@ -52,7 +52,7 @@ fn main_file(ctx: &Ctx) -> String {
         host_methods +=
             &caller::go_method(ctx, slot, "HostImports", &m, "C.gp_imports_ptr()", "", &doc);
         host_methods += &format!(
-            "// Has{m} says whether the host provides `{}`.\nfunc (HostImports) Has{m}() bool {{ return C.gp_has_{}(C.gp_imports_ptr()) != 0 }}\n\n",
+            "// Has{m} says whether the host provides `{}`.\nfunc (HostImports) Has{m}() bool {{\n\treturn C.gp_has_{}(C.gp_imports_ptr()) != 0\n}}\n\n",
             slot.what, slot.key
         );
     }

@@ -119,16 +119,16 @@ func Load(path string, imports Imports) (*World, error) {{
 }}
 
 // Plugin is the loaded plugin: name, version, fingerprint, live objects.
-func (w *World) Plugin() *loader.Plugin {{ return w.p }}
+func (w *World) Plugin() *loader.Plugin {{\n\treturn w.p\n}}
 
 // Reload loads the file now at the plugin's path in place (docs/abi.md §10): new calls
 // reach the new image; resources made before keep the old one, which stays loaded until
 // ReleasePrevious or Close. A refused file leaves the old image serving.
-func (w *World) Reload() error {{ return w.p.Reload() }}
+func (w *World) Reload() error {{\n\treturn w.p.Reload()\n}}
 
 // ReleasePrevious unloads the images Reload replaced; call it only when no resource or
 // result from them is in use.
-func (w *World) ReleasePrevious() int {{ return w.p.ReleasePrevious() }}
+func (w *World) ReleasePrevious() int {{\n\treturn w.p.ReleasePrevious()\n}}
 
 // Close unloads the plugin (every image). Close every resource first. Closing twice
 // does nothing.
@@ -179,7 +179,7 @@ func (w *World) Close() {{
             &doc,
         );
         body += &format!(
-            "// Has{m} says whether the plugin provides `{}`.\nfunc (w *World) Has{m}() bool {{ return C.gp_has_{}(C.uintptr_t(w.p.Exports())) != 0 }}\n\n",
+            "// Has{m} says whether the plugin provides `{}`.\nfunc (w *World) Has{m}() bool {{\n\treturn C.gp_has_{}(C.uintptr_t(w.p.Exports())) != 0\n}}\n\n",
             slot.what, slot.key
         );
     }
