@@ -168,3 +168,71 @@ go_gen tests/wit/typecov.wit tests/typecov/plugin-go go-guest --plugin-name type
 (cd tests/typecov/plugin-go && go build -buildmode=c-shared -o "$go_out/typecov/libtypecov_go.so" .)
 rm -f "$go_out/greeter/libgreeter_en_go.h" "$go_out/greeter/libgreeter_zh_go.h" "$go_out/codec/libcodec_go.h" "$go_out/typecov/libtypecov_go.h" # cgo's export headers
 echo "== Go built into $out/greeter, $out/codec and $out/typecov"
+
+# ---------------------------------------------------------------------------------------
+# bench (docs/performance.md, "Go"): the C bench plugin for the Go benchmarks
+# (tests/bench/go, go test -bench), the Go host bindings they call it through, and the Go
+# bench plugin the Rust benchmarks load (cargo bench -p plugport-bench --bench calls).
+# Layout: OUT/bench/{bench.h, libbench_c.so, libbench_go.so}.
+bn=$out/bench
+mkdir -p "$bn"
+echo "== bench: C plugin, Go host bindings, Go plugin"
+"$tdir/plugport" gen tests/bench/wit/bench.wit --out "$bn" --lang c >/dev/null
+$CC $CFLAGS -shared -fPIC -I"$bn" tests/bench/plugin-c/plugin.c -o "$bn/libbench_c.so"
+go_gen tests/bench/wit/bench.wit tests/bench/go go-host
+go_gen tests/bench/wit/bench.wit tests/bench/plugin-go go-guest --plugin-name bench-go --plugin-version 1.0.0
+(cd tests/bench/plugin-go && go build -buildmode=c-shared -o "$go_out/bench/libbench_go.so" . && rm -f "$go_out/bench/libbench_go.h")
+echo "== bench built into $bn"
+
+# ---------------------------------------------------------------------------------------
+# seeds (examples/seeds, issue 7 item 5): the seeds' own programs rebuilt on plugport.
+# Layout: OUT/seeds/{seed003.h, libseed003_go.so, seed003-host-c, seed003-host-rust,
+# seed003-host-go} (seed 003, S6: an interface returned from a Go c-shared library), and
+# the files of seeds 000, 004 and 002 named below.
+sd=$out/seeds
+mkdir -p "$sd"
+echo "== seeds: 003 (S6) Go plugin, C, Rust and Go hosts; 000 (S1) Go plugin, C and Go hosts; 004 (S2/S4) Go host; 002 (S5) Go plugin and host"
+s6=examples/seeds/s6-interface
+cargo build --quiet --profile "$profile" -p seed003-host
+cp "$tdir/seed003-host-rust" "$sd/"
+"$tdir/plugport" gen "$s6/wit" --out "$sd" --lang c
+$CC $CFLAGS -Iheaders -I"$sd" "$s6/host-c/host.c" -o "$sd/seed003-host-c" \
+  -L"$tdir" -lplugport -Wl,-rpath,"$tdir"
+go_gen "$s6/wit" "$s6/host-go" go-host
+go_gen "$s6/wit" "$s6/plugin-go" go-guest --plugin-name seed003-go --plugin-version 1.0.0
+(cd "$s6/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed003_go.so" .)
+(cd "$s6/host-go" && go build -o "$go_out/seeds/seed003-host-go" .)
+rm -f "$go_out/seeds/libseed003_go.h"
+# Seed 000 (S1): a variadic Main called from 100 goroutines at once (its test runs under
+# go test -race). Layout: OUT/seeds/{libseed000_go.so, seed000-host-go}.
+s1=examples/seeds/s1-variadic
+go_gen "$s1/wit" "$s1/host-go" go-host
+go_gen "$s1/wit" "$s1/plugin-go" go-guest --plugin-name seed000-go --plugin-version 1.0.0
+(cd "$s1/plugin-go" && go build -buildmode=c-shared -o "$go_out/seeds/libseed000_go.so" .)
+(cd "$s1/host-go" && go build -o "$go_out/seeds/seed000-host-go" .)
+rm -f "$go_out/seeds/libseed000_go.h"
+# ... and a C host calling the Go plugin in-process from 100 threads at once
+# (OUT/seeds/{seed000.h, seed000-host-c}).
+"$tdir/plugport" gen "$s1/wit" --out "$sd" --lang c
+$CC $CFLAGS -Iheaders -I"$sd" "$s1/host-c/host.c" -o "$sd/seed000-host-c" \
+  -L"$tdir" -lplugport -Wl,-rpath,"$tdir" -pthread
+# Seed 004 (S2/S4): the hot-swapping greeter host in Go (--watch, and the seed's HTTP
+# trigger on loopback), for the greeter plugins above. Layout: OUT/seeds/seed004-host-go.
+s4=examples/seeds/s4-hotswap
+go_gen examples/greeter/wit "$s4/host-go" go-host
+(cd "$s4/host-go" && go build -o "$go_out/seeds/seed004-host-go" .)
+# The seed's panicking greeter plugin. Layout: OUT/seeds/libgreeter_panic_go.so.
+go_gen examples/greeter/wit "$s4/plugin-panic-go" go-guest --plugin-name greeter-panic-go --plugin-version 1.0.0
+(cd "$s4/plugin-panic-go" && go build -buildmode=c-shared -o "$go_out/seeds/libgreeter_panic_go.so" .)
+rm -f "$go_out/seeds/libgreeter_panic_go.h"
+# Seed 002 (S5): host and plugin built with different flags and different versions of
+# golang.org/x/text (fetched through the Go module proxy; go.sum committed), and host
+# bindings of a changed copy of the WIT. Layout: OUT/seeds/{libseed002_go.so, seed002-host-go}.
+s5=examples/seeds/s5-versions
+go_gen "$s5/wit" "$s5/host-go" go-host
+go_gen "$s5/wit-changed" "$s5/host-go/changed" go-host
+go_gen "$s5/wit" "$s5/plugin-go" go-guest --plugin-name seed002-go --plugin-version 1.0.0
+(cd "$s5/plugin-go" && go build -buildmode=c-shared -gcflags='all=-N -l' -o "$go_out/seeds/libseed002_go.so" .)
+(cd "$s5/host-go" && go build -trimpath -ldflags='-s -w' -o "$go_out/seeds/seed002-host-go" .)
+rm -f "$go_out/seeds/libseed002_go.h"
+echo "== seeds built into $sd"

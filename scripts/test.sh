@@ -52,7 +52,12 @@ echo "== Go: gofmt -l, go vet, go test -race"
 export PKG_CONFIG_PATH="$root/target/debug/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" GOTOOLCHAIN=local GOFLAGS=-mod=mod
 export PLUGPORT_EXAMPLES="$root/target/examples"
 go_modules=(bridge/go examples/greeter/host-go examples/greeter/plugin-en-go examples/greeter/plugin-zh-go examples/codec/host-go examples/codec/plugin-go
-  tests/typecov/host-go tests/typecov/plugin-go)
+  tests/typecov/host-go tests/typecov/plugin-go tests/bench/go tests/bench/plugin-go)
+# The seeds' programs on plugport (examples/seeds, issue 7 item 5).
+go_modules+=(examples/seeds/s6-interface/host-go examples/seeds/s6-interface/plugin-go)
+go_modules+=(examples/seeds/s1-variadic/host-go examples/seeds/s1-variadic/plugin-go)
+go_modules+=(examples/seeds/s4-hotswap/host-go examples/seeds/s4-hotswap/plugin-panic-go)
+go_modules+=(examples/seeds/s5-versions/host-go examples/seeds/s5-versions/plugin-go)
 unformatted=$(gofmt -l "${go_modules[@]}")
 if [ -n "$unformatted" ]; then
   echo "gofmt -l lists files that are not formatted:" >&2

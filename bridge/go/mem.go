@@ -130,13 +130,22 @@ func Dealloc(dealloc, p, size, align uintptr) {
 // (NULL self or vtable, vtable too small for drop) is leaked, never followed.
 func Drop(self, vtable uintptr) { C.pp_go_drop(C.uintptr_t(self), C.uintptr_t(vtable)) }
 
-// Arena holds the C allocations of one value lowered into C memory: the arguments of a
-// call (freed with Free after the call) or an owned result (handed to the receiver, who
-// releases it with free: Keep forgets them).
+// Arena holds what lowering one value into C memory made: the arguments of a call (freed
+// with Free after the call) or an owned result (handed to the receiver: Keep forgets
+// it). Besides C allocations it tracks the own handles put into the value, moved out of
+// a handle of the other side (MoveHandle) or made for a Go object (OwnCell): until the
+// value is handed over (Keep for a result, Sent for arguments once the call was made),
+// Free drops them, so a lowering or call that fails part way drops every own handle
+// exactly once (docs/abi.md section 5, "Handle") instead of leaking it.
 type Arena struct {
 	allocs []uintptr
 	cells  []uintptr
+	owned  []ownHandle
 }
+
+// ownHandle is an own handle lowered into an arena's value: a cell this process made
+// (self is the cell, vtable 0) or a handle of the other side {self, vtable}.
+type ownHandle struct{ self, vtable uintptr }
 
 // TempCell makes a cell for a Go object lent to the other side for one call (a
 // borrow<R> argument of a resource implemented in Go); Free ends it.
@@ -144,6 +153,20 @@ func (a *Arena) TempCell(v any) uintptr {
 	c := NewCell(v)
 	a.cells = append(a.cells, c)
 	return c
+}
+
+// OwnCell makes the cell of a Go object passed as `own` (an argument or a result): the
+// receiver ends it with drop. Until Keep or Sent, Free drops it (DropCell).
+func (a *Arena) OwnCell(v any) uintptr {
+	c := NewCell(v)
+	a.owned = append(a.owned, ownHandle{self: c})
+	return c
+}
+
+// MoveHandle records an own handle of the other side {self, vtable} moved into the
+// value: until Keep or Sent, Free drops it through its vtable (Drop).
+func (a *Arena) MoveHandle(self, vtable uintptr) {
+	a.owned = append(a.owned, ownHandle{self: self, vtable: vtable})
 }
 
 // Bytes copies b into a new C allocation (malloc) and returns its address; 0 for empty.
@@ -168,7 +191,8 @@ func (a *Arena) String(s string) uintptr {
 	return a.Bytes(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
-// Free releases every allocation of the arena.
+// Free releases every allocation of the arena, ends its temporary cells and drops the
+// own handles it still holds (those of a value that was not handed over).
 func (a *Arena) Free() {
 	for _, p := range a.allocs {
 		C.pp_go_free(C.uintptr_t(p))
@@ -178,10 +202,28 @@ func (a *Arena) Free() {
 		TakeCell(c)
 	}
 	a.cells = a.cells[:0]
+	owned := a.owned
+	a.owned = nil
+	for _, h := range owned {
+		if h.vtable == 0 {
+			DropCell(h.self)
+		} else {
+			Drop(h.self, h.vtable)
+		}
+	}
 }
 
-// Keep forgets the allocations: they now belong to the receiver of the value.
-func (a *Arena) Keep() { a.allocs = a.allocs[:0] }
+// Keep forgets the allocations and own handles: they now belong to the receiver of the
+// value (a result stored into the caller's ret).
+func (a *Arena) Keep() {
+	a.allocs = a.allocs[:0]
+	a.owned = a.owned[:0]
+}
+
+// Sent forgets the own handles of arguments once the call was made: the callee (or the
+// checked caller, for an absent slot) drops them on every status. Allocations stay for
+// Free.
+func (a *Arena) Sent() { a.owned = a.owned[:0] }
 
 // SetError stores an owned copy of msg (malloc; the table's dealloc is free) into the
 // pp_string at errp: the error message of a failing callee (docs/abi.md §5).
@@ -218,6 +260,10 @@ func CellValue(cell uintptr) any {
 	return cgo.Handle(C.pp_go_cell_get(C.uintptr_t(cell))).Value()
 }
 
+// HandleValue is the Go object of the cgo.Handle h that a cell holds (read by C from
+// the cell: the self of a method call).
+func HandleValue(h uintptr) any { return cgo.Handle(h).Value() }
+
 // TakeCell ends a cell (an own handle passed back, or drop) and returns its object.
 func TakeCell(cell uintptr) any {
 	h := cgo.Handle(C.pp_go_cell_get(C.uintptr_t(cell)))
@@ -226,6 +272,16 @@ func TakeCell(cell uintptr) any {
 	C.pp_go_free(C.uintptr_t(cell))
 	liveObjects.Add(-1)
 	return v
+}
+
+// DropCell ends a cell as the other side's drop does: TakeCell, then the object's Drop
+// method if it has one (`interface{ Drop() }`). A panic in Drop is recovered: a drop
+// cannot fail and must not unwind (docs/abi.md section 5).
+func DropCell(cell uintptr) {
+	defer func() { _ = recover() }()
+	if d, ok := TakeCell(cell).(interface{ Drop() }); ok {
+		d.Drop()
+	}
 }
 
 // LiveObjects is how many cells (resource objects implemented in Go) are alive in this

@@ -135,3 +135,33 @@ func TestCellsHoldTheirObjectAndCountLiveObjects(t *testing.T) {
 		t.Fatalf("TakeCell / live %d, want %d", LiveObjects(), before)
 	}
 }
+
+type dropCounter struct{ drops *int }
+
+func (d dropCounter) Drop() { *d.drops++ }
+
+// Own handles lowered into an arena are dropped by Free unless the value was handed over
+// (Keep for a result, Sent for the arguments of a call that was made).
+func TestArenaDropsOwnHandlesNotHandedOver(t *testing.T) {
+	before := LiveObjects()
+	drops := 0
+	var a Arena
+	a.OwnCell(dropCounter{&drops})
+	a.Free()
+	if drops != 1 || LiveObjects() != before {
+		t.Fatalf("Free: %d drops, %d live; want 1 drop, %d live", drops, LiveObjects(), before)
+	}
+	for _, handOver := range []func(*Arena){(*Arena).Keep, (*Arena).Sent} {
+		drops = 0
+		c := a.OwnCell(dropCounter{&drops})
+		handOver(&a)
+		a.Free()
+		if drops != 0 || LiveObjects() != before+1 {
+			t.Fatalf("handed over: %d drops, %d live", drops, LiveObjects())
+		}
+		DropCell(c) // what the receiver's drop does
+		if drops != 1 || LiveObjects() != before {
+			t.Fatalf("DropCell: %d drops, %d live", drops, LiveObjects())
+		}
+	}
+}

@@ -44,7 +44,8 @@ fn workdir(name: &str) -> PathBuf {
     dir
 }
 
-/// Every world of the test fixtures: tests/wit/*.wit (each file's worlds) and tests/wit/multi.
+/// Every world of the test fixtures: tests/wit/*.wit (each file's worlds), tests/wit/multi,
+/// the examples and the seeds.
 fn fixture_worlds() -> Vec<(String, World)> {
     let root = repo();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("tests/wit"))
@@ -56,6 +57,11 @@ fn fixture_worlds() -> Vec<(String, World)> {
     paths.push(root.join("tests/wit/multi"));
     paths.push(root.join("examples/greeter/wit"));
     paths.push(root.join("examples/codec/wit"));
+    // The seeds' worlds (examples/seeds): long names, such as `tester.return-interface`,
+    // whose one-line Go bodies gofmt would break over lines.
+    for seed in ["s1-variadic", "s5-versions", "s6-interface"] {
+        paths.push(root.join("examples/seeds").join(seed).join("wit"));
+    }
     // Names that are Go keywords or clash with generated ones: a world named `go`, an
     // interface `type`, a variant case `tag` and `error`, fields `error` and `tag`,
     // parameters `type` and `range`, methods `close` and `has-close` (a resource handle
@@ -129,7 +135,7 @@ fn go_cmd(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn every_fixture_world_generates_go_packages_that_are_gofmt_clean_and_vet() {
+fn every_fixture_world_generates_go_packages_that_are_gofmt_clean_vet_and_build() {
     tool("pkg-config");
     let worlds = fixture_worlds();
     let dir = workdir("fixtures");
@@ -152,6 +158,13 @@ fn every_fixture_world_generates_go_packages_that_are_gofmt_clean_and_vet() {
         "go vet failed for the generated packages of {:?}:\n{}",
         worlds.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
         String::from_utf8_lossy(&vet.stderr)
+    );
+    // go vet does not compile the companion C files (<pkg>_cgo.c); go build does.
+    let build = go_cmd(&dir, &["build", "./..."]);
+    assert!(
+        build.status.success(),
+        "go build failed for the generated packages:\n{}",
+        String::from_utf8_lossy(&build.stderr)
     );
 }
 
@@ -218,5 +231,141 @@ fn generated_files_carry_the_banner_and_the_packages_their_api() {
     assert_eq!(
         guest[0].contents,
         plugport_codegen::c::generate(greeter).contents
+    );
+}
+
+const OWNED_WIT: &str = "package test:owned@1.0.0;
+
+interface things {
+  resource thing {
+    constructor();
+    id: func() -> u32;
+  }
+  record pair { a: thing, b: thing }
+  make-pair: func(fail: bool) -> pair;
+}
+
+world owned {
+  export things;
+}
+";
+
+/// C calls the Go plugin package's make-pair through its entry and the header's checked
+/// caller, then releases the result as a host does (docs/abi.md section 6).
+const OWNED_HARNESS_GO: &str = r#"package ownedplugin
+
+/*
+#include <string.h>
+#include "owned.h"
+
+static int32_t harness_make_pair(int fail) {
+    test_owned_v1_owned_imports imp;
+    const test_owned_v1_owned_exports *ex = NULL;
+    const test_owned_v1_things_table *t;
+    pp_string e = {NULL, 0};
+    pp_error err;
+    test_owned_v1_things_pair ret;
+    pp_status st;
+    memset(&imp, 0, sizeof imp);
+    imp.header.size = (uint32_t)sizeof imp;
+    imp.header.version = 0x00010000u;
+    if (plugport_entry_test_owned_v1_owned(1u, &imp, &ex, &e) != PP_OK) {
+        return -1;
+    }
+    t = test_owned_v1_owned_exports_get_things(ex);
+    st = test_owned_v1_things_call_make_pair(t, (uint8_t)fail, &ret, &err);
+    if (st == PP_OK) {
+        test_owned_v1_things_pair_release(&ret, t->header.dealloc);
+    }
+    pp_error_release(&err);
+    return st;
+}
+*/
+import "C"
+
+func harnessMakePair(fail bool) int32 {
+	f := C.int(0)
+	if fail {
+		f = 1
+	}
+	return int32(C.harness_make_pair(f))
+}
+"#;
+
+const OWNED_TEST_GO: &str = r#"package ownedplugin
+
+import (
+	"sync/atomic"
+	"testing"
+
+	plugport "example.invalid/plugport/go"
+)
+
+var drops atomic.Int32
+
+type thing struct{}
+
+func (*thing) Id() (uint32, error) { return 7, nil }
+func (*thing) Drop()               { drops.Add(1) }
+
+type things struct{}
+
+func (things) NewThing() (Thing, error) { return &thing{}, nil }
+
+// MakePair with fail returns a pair whose second handle is nil: lowering the result
+// panics after the first handle's cell was made.
+func (things) MakePair(fail bool) (Pair, error) {
+	if fail {
+		return Pair{A: &thing{}}, nil
+	}
+	return Pair{A: &thing{}, B: &thing{}}, nil
+}
+
+func TestOwnHandlesOfAFailedResultAreDroppedOnce(t *testing.T) {
+	Export(Exports{Things: things{}})
+	if st := harnessMakePair(true); st != int32(plugport.StatusPanic) {
+		t.Fatalf("make-pair(fail) status %d, want PP_ERR_PANIC", st)
+	}
+	if n := plugport.LiveObjects(); n != 0 {
+		t.Fatalf("a failed result leaked %d own handle(s)", n)
+	}
+	if n := drops.Load(); n != 1 {
+		t.Fatalf("the handle made before the failure was dropped %d times, want 1", n)
+	}
+	drops.Store(0)
+	if st := harnessMakePair(false); st != 0 {
+		t.Fatalf("make-pair status %d", st)
+	}
+	if n, d := plugport.LiveObjects(), drops.Load(); n != 0 || d != 2 {
+		t.Fatalf("after the host released a pair: %d live, %d drops; want 0 and 2", n, d)
+	}
+}
+"#;
+
+/// A plugin's result holding own handles that fails part way through lowering (a panic
+/// in the implementation's value) drops the handles it already made, once each (docs/abi.md
+/// section 5, "Handle"; rule 2): C calls the generated Go package through its entry and
+/// the checked caller.
+#[test]
+fn own_handles_of_a_result_that_fails_to_lower_are_dropped_once() {
+    let dir = workdir("owned");
+    let wit = dir.join("owned.wit");
+    std::fs::write(&wit, OWNED_WIT).expect("write owned.wit");
+    let world = frontend::load_world(&wit, None).expect("owned.wit");
+    write_module(&dir, &[]);
+    let pkg = dir.join("ownedplugin");
+    for f in go::generate(&world, GoSide::Guest, &GoOptions::default()) {
+        let path = dir.join(&f.name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &f.contents).expect("write");
+    }
+    std::fs::write(pkg.join("harness.go"), OWNED_HARNESS_GO).expect("harness.go");
+    std::fs::write(pkg.join("owned_test.go"), OWNED_TEST_GO).expect("owned_test.go");
+    let out = go_cmd(&dir, &["test", "-count=1", "./ownedplugin"]);
+    assert!(
+        out.status.success(),
+        "go test:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -12,6 +12,7 @@ use super::types::{go_ty, lift_at, lower_at};
 use super::{Ctx, Dir, Owner, ParamKind, Slot};
 
 /// How the `//export` function finds the implementation.
+#[derive(Clone, Copy)]
 pub(crate) enum Impl {
     /// Host imports: the Imports of the slot the table belongs to (`gpImports(gpSlot)`).
     HostSlot,
@@ -42,7 +43,10 @@ pub(crate) fn c_shim(ctx: &Ctx, slot: &Slot, slotted: bool) -> String {
         args.push("N".to_string());
     }
     if matches!(slot.owner, Owner::Method(_)) {
-        args.push("(uintptr_t)self".into());
+        // self is a cell of this package (its vtable holds this shim; the trampoline
+        // refused a NULL self): pass the cgo.Handle it holds, so that Go need not call
+        // back into C to read it.
+        args.push("*(const uintptr_t *)self".into());
     }
     for (n, p) in f.params.iter().enumerate() {
         match ctx.param_kind(p.ty) {
@@ -51,14 +55,24 @@ pub(crate) fn c_shim(ctx: &Ctx, slot: &Slot, slotted: bool) -> String {
             ParamKind::Blob => args.push(format!("(uintptr_t)&p{n}")),
         }
     }
-    if f.result.is_some() {
+    // A scalar result comes back from Go by value with the status (cgo's struct
+    // `gpx_<key>_return {r0, r1}`): no Go allocation and no second cgo call to store it.
+    let scalar_ret = f.result.and_then(|r| ctx.scalar_c(r)).is_some();
+    if f.result.is_some() && !scalar_ret {
         args.push("(uintptr_t)ret".into());
     }
     args.push("(uintptr_t)err".into());
+    let body = if scalar_ret {
+        format!(
+            "    struct gpx_{key}_return r = gpx_{key}({});\n    if (r.r0 == PP_OK) {{\n        *ret = r.r1;\n    }}\n    return r.r0;\n",
+            args.join(", ")
+        )
+    } else {
+        format!("    return gpx_{key}({});\n", args.join(", "))
+    };
     format!(
-        "static pp_status gp_impl_{key}{sfx}({}) {{\n    return gpx_{key}({});\n}}\n{}(gp_tramp_{key}{sfx}, gp_impl_{key}{sfx})\n",
+        "static pp_status gp_impl_{key}{sfx}({}) {{\n{body}}}\n{}(gp_tramp_{key}{sfx}, gp_impl_{key}{sfx})\n",
         params.join(", "),
-        args.join(", "),
         ctx.trampoline_macro(slot)
     )
 }
@@ -110,14 +124,15 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
         }
         call_args.push(v.clone());
     }
-    if f.result.is_some() {
+    let scalar_ret = f.result.and_then(|r| ctx.scalar_c(r));
+    if f.result.is_some() && scalar_ret.is_none() {
         params.push("gpRet C.uintptr_t".into());
     }
     params.push("gpErr C.uintptr_t".into());
     let m = method_name(ctx, f);
     let target = match (&slot.owner, &how) {
         (Owner::Method(r), _) => format!(
-            "plugport.CellValue(uintptr(gpSelf)).({}).{m}",
+            "plugport.HandleValue(uintptr(gpSelf)).({}).{m}",
             ctx.go.ty(*r)
         ),
         (Owner::Iface(i), Impl::HostSlot) => {
@@ -133,7 +148,8 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
         (Owner::World, Impl::Registered) => format!("gpExported().{m}"),
     };
     let mut body = String::new();
-    let has_result = f.result.is_some();
+    // Results built in C memory need an arena (freed when lowering fails).
+    let has_result = f.result.is_some() && scalar_ret.is_none();
     if has_result {
         body += "\tvar gpArena plugport.Arena\n\tgpA := &gpArena\n";
     }
@@ -143,7 +159,23 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
     }
     body += "\t\t\tgpSt = C.int32_t(gpPanicked(uintptr(gpErr), r))\n\t\t}\n\t}()\n";
     body += &lifts;
+    let results = match scalar_ret {
+        Some(c) => format!("(gpSt C.int32_t, gpRv C.{c})"),
+        None => "(gpSt C.int32_t)".into(),
+    };
     match &f.result {
+        Some(r) if scalar_ret.is_some() => {
+            let c = scalar_ret.unwrap_or_default();
+            let v = if ctx.resolve(*r) == Type::Bool {
+                "plugport.Bool8(gpR)".to_string()
+            } else {
+                "gpR".to_string()
+            };
+            body += &format!(
+                "\tgpR, gpE := {target}({})\n\tif gpE != nil {{\n\t\treturn C.int32_t(gpFailed(uintptr(gpErr), gpE)), 0\n\t}}\n\treturn 0, C.{c}({v})\n",
+                call_args.join(", ")
+            );
+        }
         Some(r) => {
             body += &format!(
                 "\tgpR, gpE := {target}({})\n\tif gpE != nil {{\n\t\treturn C.int32_t(gpFailed(uintptr(gpErr), gpE))\n\t}}\n\tgpB := plugport.Buf({})\n\t{}\n\tplugport.Store(uintptr(gpRet), gpB)\n\tgpA.Keep()\n\treturn 0\n",
@@ -160,7 +192,7 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
         }
     }
     format!(
-        "//export gpx_{key}\nfunc gpx_{key}({}) (gpSt C.int32_t) {{\n{body}}}\n\n",
+        "//export gpx_{key}\nfunc gpx_{key}({}) {results} {{\n{body}}}\n\n",
         params.join(", ")
     )
 }
@@ -202,7 +234,7 @@ pub(crate) fn implemented_resource(ctx: &Ctx, r: TypeId) -> String {
     }
     out += "}\n\n";
     out += &format!(
-        "func gpVtable{r}() uintptr {{ return uintptr(C.gp_vtable_ptr_{rkey}()) }}
+        "func gpVtable{r}() uintptr {{\n\treturn uintptr(C.gp_vtable_ptr_{rkey}())\n}}
 
 func gpLiftOwn{r}(self, vt uintptr) {name} {{
 	if vt != gpVtable{r}() {{
@@ -218,11 +250,11 @@ func gpLiftBorrow{r}(self, vt uintptr) {name} {{
 	return plugport.CellValue(self).({name})
 }}
 
-func gpLowerOwn{r}(_ *plugport.Arena, v {name}) (uintptr, uintptr) {{
+func gpLowerOwn{r}(gpA *plugport.Arena, v {name}) (uintptr, uintptr) {{
 	if v == nil {{
 		panic(\"plugport: nil {name}\")
 	}}
-	return plugport.NewCell(v), gpVtable{r}()
+	return gpA.OwnCell(v), gpVtable{r}()
 }}
 
 func gpLowerBorrow{r}(gpA *plugport.Arena, v {name}) (uintptr, uintptr) {{
@@ -241,7 +273,7 @@ func gpLowerBorrow{r}(gpA *plugport.Arena, v {name}) (uintptr, uintptr) {{
 pub(crate) fn go_drop(ctx: &Ctx, r: TypeId) -> String {
     let rkey = ctx.names.mangle_id(r);
     format!(
-        "//export gpx_drop_{rkey}\nfunc gpx_drop_{rkey}(gpSelf C.uintptr_t) {{\n\tdefer func() {{ _ = recover() }}()\n\tif d, ok := plugport.TakeCell(uintptr(gpSelf)).(interface{{ Drop() }}); ok {{\n\t\td.Drop()\n\t}}\n}}\n\n"
+        "//export gpx_drop_{rkey}\nfunc gpx_drop_{rkey}(gpSelf C.uintptr_t) {{\n\tplugport.DropCell(uintptr(gpSelf))\n}}\n\n"
     )
 }
 

@@ -74,12 +74,16 @@ pub(crate) fn c_trampoline(ctx: &Ctx, slot: &Slot) -> String {
     let key = &slot.key;
     let stem = ctx.caller_stem(slot);
     let table = ctx.table_type(slot);
-    let ret_words = f.result.as_ref().map(|r| ctx.size(r).div_ceil(8));
     let mut out = format!(
         "typedef struct gp_out_{key} {{\n    int32_t st;\n    uintptr_t dealloc;\n    uintptr_t err_ptr;\n    size_t err_len;\n    uintptr_t err_dealloc;\n"
     );
-    if let Some(k) = ret_words {
-        out += &format!("    uint64_t ret[{k}];\n");
+    // A scalar result has its own C type (Go reads it as one field); any other result is
+    // words of bytes (lifted from a byte view, or two words for a string or list).
+    let scalar_ret = f.result.and_then(|r| ctx.scalar_c(r));
+    match (&f.result, scalar_ret) {
+        (Some(_), Some(c)) => out += &format!("    {c} ret;\n"),
+        (Some(r), None) => out += &format!("    uint64_t ret[{}];\n", ctx.size(r).div_ceil(8)),
+        (None, _) => {}
     }
     out += &format!("}} gp_out_{key};\n");
     let (target_params, target_setup, target, dealloc) = match slot.owner {
@@ -137,7 +141,9 @@ pub(crate) fn c_trampoline(ctx: &Ctx, slot: &Slot) -> String {
         slot.cslot,
         args.join(", ")
     );
-    if f.result.is_some() {
+    if scalar_ret.is_some() {
+        out += "        o.ret = gp_r;\n";
+    } else if f.result.is_some() {
         out += &format!("        memcpy(o.ret, &gp_r, sizeof gp_r);\n        o.dealloc = (uintptr_t)({dealloc});\n");
     }
     out += "    } else {\n        o.err_ptr = (uintptr_t)gp_e.message.ptr;\n        o.err_len = gp_e.message.len;\n        o.err_dealloc = (uintptr_t)gp_e.dealloc;\n    }\n    return o;\n}\n";
@@ -247,15 +253,41 @@ pub(crate) fn go_method(
             }
         }
     }
+    // Once the call is made, own handles among the arguments belong to the callee (or
+    // were dropped by the checked caller): the arena must not drop them again.
+    let sent = if needs_arena { "\tgpA.Sent()\n" } else { "" };
     body += &format!(
-        "\tgpO := C.gp_call_{key}({})\n\tif gpO.st != 0 {{\n\t\t{}\n\t}}\n",
+        "\tgpO := C.gp_call_{key}({})\n{sent}\tif gpO.st != 0 {{\n\t\t{}\n\t}}\n",
         args.join(", "),
         zero_ret(&format!(
             "gpCallError(gpO.st, \"{}\", gpO.err_ptr, gpO.err_len, gpO.err_dealloc)",
             slot.what
         ))
     );
+    // A scalar result is read as its own field, a string or list as two words: no copy
+    // of gpO and no byte view of it (other results are lifted from a byte view).
+    let scalar_ret = f.result.and_then(|r| ctx.scalar_c(r));
+    let slice_ret = f
+        .result
+        .filter(|r| matches!(ctx.param_kind(*r), ParamKind::Slice { .. }));
     match &f.result {
+        Some(r) if scalar_ret.is_some() => {
+            let v = match ctx.resolve(*r) {
+                Type::Bool => "gpO.ret != 0".to_string(),
+                _ => format!("{}(gpO.ret)", go_ty(ctx, r)),
+            };
+            body += &format!("\treturn {v}, nil\n");
+        }
+        Some(r) if slice_ret.is_some() => {
+            let lift = match ctx.resolve(*r) {
+                Type::String => "plugport.TakeString".to_string(),
+                Type::Id(id) => format!("gpLiftElems{id}"),
+                _ => unreachable!("a slice result is a string or a list"),
+            };
+            body += &format!(
+                "\treturn {lift}(uintptr(gpO.ret[0]), uintptr(gpO.ret[1]), uintptr(gpO.dealloc)), nil\n"
+            );
+        }
         Some(r) => {
             let words = ctx.size(r).div_ceil(8);
             body += &format!(
@@ -295,7 +327,7 @@ pub(crate) fn client(ctx: &Ctx, iface: &Interface, dir: Dir) -> String {
             &doc,
         );
         out += &format!(
-            "// Has{m} says whether the {side} provides `{}` (an older minor version may not).\nfunc (c {name}) Has{m}() bool {{ return C.gp_has_{}(C.uintptr_t(c.t)) != 0 }}\n\n",
+            "// Has{m} says whether the {side} provides `{}` (an older minor version may not).\nfunc (c {name}) Has{m}() bool {{\n\treturn C.gp_has_{}(C.uintptr_t(c.t)) != 0\n}}\n\n",
             slot.what, slot.key
         );
     }
@@ -339,12 +371,13 @@ func (r *{name}) Close() {{
 	}}
 }}
 
-func gpLiftOwn{r}(self, vt uintptr) *{name} {{ return gpNew{name}(self, vt, true) }}
+func gpLiftOwn{r}(self, vt uintptr) *{name} {{\n\treturn gpNew{name}(self, vt, true)\n}}
 
-func gpLiftBorrow{r}(self, vt uintptr) *{name} {{ return gpNew{name}(self, vt, false) }}
+func gpLiftBorrow{r}(self, vt uintptr) *{name} {{\n\treturn gpNew{name}(self, vt, false)\n}}
 
-// gpLowerOwn{r} moves the handle out of r (passing ownership): r is closed afterwards.
-func gpLowerOwn{r}(_ *plugport.Arena, r *{name}) (uintptr, uintptr) {{
+// gpLowerOwn{r} moves the handle out of r (passing ownership): r is closed afterwards;
+// gpA drops it if the value is not handed over (a later argument fails to lower).
+func gpLowerOwn{r}(gpA *plugport.Arena, r *{name}) (uintptr, uintptr) {{
 	if r == nil || !r.owned {{
 		panic(\"plugport: a nil or borrowed {name} passed where an owned one is expected\")
 	}}
@@ -353,6 +386,7 @@ func gpLowerOwn{r}(_ *plugport.Arena, r *{name}) (uintptr, uintptr) {{
 		panic(\"plugport: {name} used after Close\")
 	}}
 	runtime.SetFinalizer(r, nil)
+	gpA.MoveHandle(s, r.vtable)
 	return s, r.vtable
 }}
 

@@ -3,13 +3,12 @@
 //! imports, and the companion C file with the descriptor, the entry and the static
 //! exports tables whose slots are the header's validating trampolines.
 
-use plugport::ir::{snake, WorldItem};
+use plugport::ir::snake;
 
-use super::callee::{self, Impl};
-use super::caller::{self, go_sig, method_name};
-use super::names::camel;
-use super::types;
-use super::{c_banner, go_banner, imports_for, Ctx, Dir, GoOptions, Owner};
+use super::callee::Impl;
+use super::caller::{self, method_name};
+use super::side;
+use super::{Ctx, Dir, GoOptions, Owner};
 
 pub(crate) fn generate(ctx: &Ctx, opts: &GoOptions) -> (String, String, String) {
     (main_file(ctx), export_file(ctx), c_file(ctx, opts))
@@ -21,68 +20,19 @@ fn main_file(ctx: &Ctx) -> String {
         "#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"{}.h\"\n\nextern uintptr_t gp_imports_ptr(void);\n",
         ctx.world_snake
     );
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            pre += &format!(
-                "extern uintptr_t gp_vtable_ptr_{}(void);\n",
-                ctx.names.mangle_id(r)
-            );
-        }
-    }
-    pre += caller::C_COMMON;
-    for (dir, i) in ctx.interfaces() {
-        if dir == Dir::Import {
-            pre += &format!(
-                "static uintptr_t gp_get_{}(uintptr_t t) {{\n    return (uintptr_t){}((const {} *)t);\n}}\n",
-                snake(&i.name),
-                ctx.getter(Dir::Import, i),
-                ctx.names.imports()
-            );
-        }
-    }
-    for slot in &ctx.slots {
-        let calls = match slot.owner {
-            Owner::Method(r) => !ctx.implements(r),
-            _ => slot.dir == Dir::Import,
-        };
-        if calls {
-            pre += &caller::c_trampoline(ctx, slot);
-        }
-    }
+    pre += &side::c_calls(ctx);
 
-    let mut body = String::new();
-    body += &types::declarations(ctx);
-    body += &types::conversions(ctx);
-    body += caller::GO_COMMON;
-    body += callee::GO_CALLEE_COMMON;
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            body += &callee::implemented_resource(ctx, r);
-        } else {
-            body += &caller::proxy(ctx, r);
-        }
-    }
-    let mut fields = Vec::new();
+    let mut body = side::go_common(ctx);
+    let fields = side::implementation_fields(ctx, Dir::Export);
     let mut host_methods = String::new();
     for (dir, i) in ctx.interfaces() {
         let name = ctx.go.iface(dir, &i.name);
         if dir == Dir::Export {
-            body += &format!(
-                "// {name} is the plugin's implementation of the exported interface `{}`; hosts call\n// it from any thread at once. A returned error becomes PP_ERR_PANIC with its message\n// (PP_ERR_INVALID_ARGUMENT when it wraps plugport.ErrInvalidArgument); a panic is\n// recovered into PP_ERR_PANIC.\ntype {name} interface {{\n",
+            let doc = format!(
+                "// {name} is the plugin's implementation of the exported interface `{}`; hosts call\n// it from any thread at once. A returned error becomes PP_ERR_PANIC with its message\n// (PP_ERR_INVALID_ARGUMENT when it wraps plugport.ErrInvalidArgument); a panic is\n// recovered into PP_ERR_PANIC.\n",
                 i.name
             );
-            for slot in ctx.slots.iter().filter(
-                |s| matches!(s.owner, Owner::Iface(x) if x.name == i.name && s.dir == Dir::Export),
-            ) {
-                let (p, r) = go_sig(ctx, slot.f);
-                body += &format!("\t{}({p}) {r}\n", method_name(ctx, slot.f));
-            }
-            body += "}\n\n";
-            fields.push((
-                name.to_string(),
-                name.to_string(),
-                format!("interface `{}`", i.name),
-            ));
+            body += &side::implemented_interface(ctx, i, dir, &doc);
         } else {
             body += &caller::client(ctx, i, Dir::Import);
             host_methods += &format!(
@@ -90,16 +40,6 @@ fn main_file(ctx: &Ctx) -> String {
                 i.name,
                 snake(&i.name)
             );
-        }
-    }
-    for item in &w.exports {
-        if let WorldItem::Function(f) = item {
-            let (p, r) = go_sig(ctx, f);
-            fields.push((
-                camel(&f.name),
-                format!("func({p}) {r}"),
-                format!("function `{}`", f.name),
-            ));
         }
     }
     for slot in ctx
@@ -112,7 +52,7 @@ fn main_file(ctx: &Ctx) -> String {
         host_methods +=
             &caller::go_method(ctx, slot, "HostImports", &m, "C.gp_imports_ptr()", "", &doc);
         host_methods += &format!(
-            "// Has{m} says whether the host provides `{}`.\nfunc (HostImports) Has{m}() bool {{ return C.gp_has_{}(C.gp_imports_ptr()) != 0 }}\n\n",
+            "// Has{m} says whether the host provides `{}`.\nfunc (HostImports) Has{m}() bool {{\n\treturn C.gp_has_{}(C.gp_imports_ptr()) != 0\n}}\n\n",
             slot.what, slot.key
         );
     }
@@ -139,37 +79,14 @@ fn main_file(ctx: &Ctx) -> String {
         package = w.package,
         name = w.name
     );
-    format!(
-        "{}{doc}/*\n{pre}*/\n{}\n{body}",
-        go_banner(w),
-        imports_for(&body, true)
-    )
+    side::main_file(ctx, &doc, &pre, &body)
 }
 
 fn export_file(ctx: &Ctx) -> String {
-    let mut body = String::new();
-    for slot in &ctx.slots {
-        let implemented = match slot.owner {
-            Owner::Method(r) => ctx.implements(r),
-            _ => slot.dir == Dir::Export,
-        };
-        if implemented {
-            body += &callee::go_export(ctx, slot, Impl::Registered);
-        }
-    }
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            body += &callee::go_drop(ctx, r);
-        }
-    }
-    body += "//export gpx_ready\nfunc gpx_ready() C.int {\n\tif gpExports.Load() == nil {\n\t\treturn 0\n\t}\n\treturn 1\n}\n\n";
-    body +=
-        "//export gpx_live\nfunc gpx_live() C.size_t { return C.size_t(plugport.LiveObjects()) }\n";
-    format!(
-        "{}package {}\n\n/*\n#include <stddef.h>\n#include <stdint.h>\n*/\n{}\n{body}",
-        go_banner(ctx.world),
-        ctx.pkg,
-        imports_for(&body, true)
+    side::export_file(
+        ctx,
+        Impl::Registered,
+        "//export gpx_ready\nfunc gpx_ready() C.int {\n\tif gpExports.Load() == nil {\n\t\treturn 0\n\t}\n\treturn 1\n}\n\n//export gpx_live\nfunc gpx_live() C.size_t { return C.size_t(plugport.LiveObjects()) }\n",
     )
 }
 
@@ -191,7 +108,6 @@ fn c_string(s: &str) -> String {
 
 fn c_file(ctx: &Ctx, opts: &GoOptions) -> String {
     let w = ctx.world;
-    let version = w.package.table_version();
     let name = opts
         .plugin_name
         .clone()
@@ -200,51 +116,18 @@ fn c_file(ctx: &Ctx, opts: &GoOptions) -> String {
         .plugin_version
         .clone()
         .unwrap_or_else(|| w.package.version.clone().unwrap_or_else(|| "0.0.0".into()));
-    let mut out = c_banner(w);
-    out += &format!(
-        "#include <stdint.h>\n#include <stdlib.h>\n\n#include \"{ws}.h\"\n#include \"_cgo_export.h\"\n\n/* The plugin's own name and version in its descriptor (plugport gen --plugin-name,\n * --plugin-version). */\n#define GP_PLUGIN_NAME {}\n#define GP_PLUGIN_VERSION {}\n\nstatic void gp_dealloc(void *ptr, size_t size, size_t align) {{\n    (void)size;\n    (void)align;\n    free(ptr);\n}}\n\n",
-        c_string(&name),
-        c_string(&pversion),
-        ws = ctx.world_snake
+    let mut out = side::c_prologue(
+        ctx,
+        &format!(
+            "/* The plugin's own name and version in its descriptor (plugport gen --plugin-name,\n * --plugin-version). */\n#define GP_PLUGIN_NAME {}\n#define GP_PLUGIN_VERSION {}\n\n",
+            c_string(&name),
+            c_string(&pversion)
+        ),
     );
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            out += &callee::c_resource(ctx, r);
-        }
-    }
-    let header = |t: &str| format!("{{(uint32_t)sizeof({t}), 0x{version:08x}u, gp_dealloc}}");
-    let mut world_members = vec![header(&ctx.names.exports())];
-    for item in &w.exports {
-        match item {
-            WorldItem::Interface(i) => {
-                let mut members = vec![header(&ctx.names.table(&i.name))];
-                for slot in ctx.slots.iter().filter(|s| matches!(s.owner, Owner::Iface(x) if x.name == i.name && s.dir == Dir::Export)) {
-                    out += &callee::c_shim(ctx, slot, false);
-                    members.push(format!("gp_tramp_{}", slot.key));
-                }
-                out += &format!(
-                    "static const {} gp_table_{} = {{\n    {},\n}};\n\n",
-                    ctx.names.table(&i.name),
-                    snake(&i.name),
-                    members.join(",\n    ")
-                );
-                world_members.push(format!("&gp_table_{}", snake(&i.name)));
-            }
-            WorldItem::Function(f) => {
-                let slot = ctx
-                    .slots
-                    .iter()
-                    .find(|s| {
-                        matches!(s.owner, Owner::World)
-                            && s.dir == Dir::Export
-                            && std::ptr::eq(s.f, f)
-                    })
-                    .expect("slot of a bare export");
-                out += &callee::c_shim(ctx, slot, false);
-                world_members.push(format!("gp_tramp_{}", slot.key));
-            }
-        }
-    }
+    let (tables, members) = side::c_tables(ctx, Dir::Export, false);
+    out += &tables;
+    let mut world_members = vec![side::table_header(ctx, &ctx.names.exports())];
+    world_members.extend(members);
     let exports = ctx.names.exports();
     let imports = ctx.names.imports();
     out += &format!(

@@ -2,13 +2,12 @@
 //! of the plugin's resources, and the host's imports (Go interfaces the host implements,
 //! reached from C through one of [`SLOTS`] static imports tables).
 
-use plugport::ir::{snake, WorldItem};
+use plugport::ir::snake;
 
-use super::callee::{self, Impl};
-use super::caller::{self, go_sig, method_name};
-use super::names::camel;
-use super::types;
-use super::{c_banner, go_banner, imports_for, Ctx, Dir, Owner};
+use super::callee::Impl;
+use super::caller::{self, method_name};
+use super::side;
+use super::{Ctx, Dir, Owner};
 
 /// How many plugins of one world a Go host can have open at once: each open plugin uses
 /// one of this many static imports tables (an imports slot takes no context pointer, so
@@ -25,86 +24,26 @@ fn main_file(ctx: &Ctx) -> String {
         "#cgo pkg-config: plugport\n#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"plugport.h\"\n#include \"{}.h\"\n\nextern uintptr_t gp_imports_table(int n);\n",
         ctx.world_snake
     );
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            pre += &format!(
-                "extern uintptr_t gp_vtable_ptr_{}(void);\n",
-                ctx.names.mangle_id(r)
-            );
-        }
-    }
-    pre += caller::C_COMMON;
+    pre += &side::c_calls(ctx);
     pre += &format!(
         "typedef struct gp_open_out {{\n    int32_t code;\n    uintptr_t plugin;\n    uintptr_t message;\n}} gp_open_out;\nstatic gp_open_out gp_open(const char *path, int slot) {{\n    gp_open_out o;\n    plugport_plugin *p = NULL;\n    o.code = {p}_{ws}_open(path, (const {imp} *)gp_imports_table(slot), &p);\n    o.plugin = (uintptr_t)p;\n    o.message = 0;\n    if (o.code != 0) {{\n        const char *m = plugport_last_error();\n        o.message = m == NULL ? 0 : (uintptr_t)strdup(m);\n    }}\n    return o;\n}}\n",
         p = ctx.prefix,
         ws = ctx.world_snake,
         imp = ctx.names.imports()
     );
-    for (dir, i) in ctx.interfaces() {
-        if dir == Dir::Export {
-            pre += &format!(
-                "static uintptr_t gp_get_{}(uintptr_t e) {{\n    return (uintptr_t){}((const {} *)e);\n}}\n",
-                snake(&i.name),
-                ctx.getter(Dir::Export, i),
-                ctx.names.exports()
-            );
-        }
-    }
-    for slot in &ctx.slots {
-        let calls = match slot.owner {
-            Owner::Method(r) => !ctx.implements(r),
-            _ => slot.dir == Dir::Export,
-        };
-        if calls {
-            pre += &caller::c_trampoline(ctx, slot);
-        }
-    }
-
-    let mut body = String::new();
-    body += &types::declarations(ctx);
-    body += &types::conversions(ctx);
-    body += caller::GO_COMMON;
-    body += callee::GO_CALLEE_COMMON;
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            body += &callee::implemented_resource(ctx, r);
-        } else {
-            body += &caller::proxy(ctx, r);
-        }
-    }
+    let mut body = side::go_common(ctx);
     // Imported interfaces: implemented by the host.
-    let mut fields = Vec::new();
+    let fields = side::implementation_fields(ctx, Dir::Import);
     for (dir, i) in ctx.interfaces() {
-        let name = ctx.go.iface(dir, &i.name);
         if dir == Dir::Import {
-            body += &format!(
-                "// {name} is the host's implementation of the imported interface `{}`: the plugin\n// calls it, from any thread. A returned error becomes PP_ERR_PANIC with its message\n// (PP_ERR_INVALID_ARGUMENT when it wraps plugport.ErrInvalidArgument); a panic is\n// recovered into PP_ERR_PANIC.\ntype {name} interface {{\n",
+            let doc = format!(
+                "// {} is the host's implementation of the imported interface `{}`: the plugin\n// calls it, from any thread. A returned error becomes PP_ERR_PANIC with its message\n// (PP_ERR_INVALID_ARGUMENT when it wraps plugport.ErrInvalidArgument); a panic is\n// recovered into PP_ERR_PANIC.\n",
+                ctx.go.iface(dir, &i.name),
                 i.name
             );
-            for slot in ctx.slots.iter().filter(
-                |s| matches!(s.owner, Owner::Iface(x) if x.name == i.name && s.dir == Dir::Import),
-            ) {
-                let (p, r) = go_sig(ctx, slot.f);
-                body += &format!("\t{}({p}) {r}\n", method_name(ctx, slot.f));
-            }
-            body += "}\n\n";
-            fields.push((
-                name.to_string(),
-                name.to_string(),
-                format!("interface `{}`", i.name),
-            ));
+            body += &side::implemented_interface(ctx, i, dir, &doc);
         } else {
             body += &caller::client(ctx, i, Dir::Export);
-        }
-    }
-    for item in &w.imports {
-        if let WorldItem::Function(f) = item {
-            let (p, r) = go_sig(ctx, f);
-            fields.push((
-                camel(&f.name),
-                format!("func({p}) {r}"),
-                format!("function `{}`", f.name),
-            ));
         }
     }
     body += "// Imports is what the host provides to the plugin (the world's imports); every field\n// must be set.\ntype Imports struct {\n";
@@ -180,16 +119,16 @@ func Load(path string, imports Imports) (*World, error) {{
 }}
 
 // Plugin is the loaded plugin: name, version, fingerprint, live objects.
-func (w *World) Plugin() *loader.Plugin {{ return w.p }}
+func (w *World) Plugin() *loader.Plugin {{\n\treturn w.p\n}}
 
 // Reload loads the file now at the plugin's path in place (docs/abi.md §10): new calls
 // reach the new image; resources made before keep the old one, which stays loaded until
 // ReleasePrevious or Close. A refused file leaves the old image serving.
-func (w *World) Reload() error {{ return w.p.Reload() }}
+func (w *World) Reload() error {{\n\treturn w.p.Reload()\n}}
 
 // ReleasePrevious unloads the images Reload replaced; call it only when no resource or
 // result from them is in use.
-func (w *World) ReleasePrevious() int {{ return w.p.ReleasePrevious() }}
+func (w *World) ReleasePrevious() int {{\n\treturn w.p.ReleasePrevious()\n}}
 
 // Close unloads the plugin (every image). Close every resource first. Closing twice
 // does nothing.
@@ -240,7 +179,7 @@ func (w *World) Close() {{
             &doc,
         );
         body += &format!(
-            "// Has{m} says whether the plugin provides `{}`.\nfunc (w *World) Has{m}() bool {{ return C.gp_has_{}(C.uintptr_t(w.p.Exports())) != 0 }}\n\n",
+            "// Has{m} says whether the plugin provides `{}`.\nfunc (w *World) Has{m}() bool {{\n\treturn C.gp_has_{}(C.uintptr_t(w.p.Exports())) != 0\n}}\n\n",
             slot.what, slot.key
         );
     }
@@ -251,90 +190,19 @@ func (w *World) Close() {{
         package = w.package,
         name = w.name
     );
-    format!(
-        "{}{doc}/*\n{pre}*/\n{}\n{body}",
-        go_banner(w),
-        imports_for(&body, true)
-    )
+    side::main_file(ctx, &doc, &pre, &body)
 }
 
 fn export_file(ctx: &Ctx) -> String {
-    let mut body = String::new();
-    for slot in &ctx.slots {
-        let implemented = match slot.owner {
-            Owner::Method(r) => ctx.implements(r),
-            _ => slot.dir == Dir::Import,
-        };
-        if implemented {
-            body += &callee::go_export(ctx, slot, Impl::HostSlot);
-        }
-    }
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            body += &callee::go_drop(ctx, r);
-        }
-    }
-    if body.is_empty() {
-        body += "// This world has no imports: nothing to export to C.\n";
-    }
-    format!(
-        "{}package {}\n\n/*\n#include <stddef.h>\n#include <stdint.h>\n*/\n{}\n{body}",
-        go_banner(ctx.world),
-        ctx.pkg,
-        imports_for(&body, true)
-    )
+    side::export_file(ctx, Impl::HostSlot, "")
 }
 
 fn c_file(ctx: &Ctx) -> String {
-    let w = ctx.world;
-    let version = w.package.table_version();
-    let mut out = c_banner(w);
-    out += &format!(
-        "#include <stdint.h>\n#include <stdlib.h>\n\n#include \"{}.h\"\n#include \"_cgo_export.h\"\n\nstatic void gp_dealloc(void *ptr, size_t size, size_t align) {{\n    (void)size;\n    (void)align;\n    free(ptr);\n}}\n\n",
-        ctx.world_snake
-    );
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            out += &callee::c_resource(ctx, r);
-        }
-    }
+    let mut out = side::c_prologue(ctx, "");
     // One set of imports tables per slot.
-    let mut m = String::new();
-    let header = |t: &str| format!("{{(uint32_t)sizeof({t}), 0x{version:08x}u, gp_dealloc}}");
-    let mut world_members = Vec::new();
-    for item in &w.imports {
-        match item {
-            WorldItem::Interface(i) => {
-                let mut members = vec![header(&ctx.names.table(&i.name))];
-                for slot in ctx.slots.iter().filter(|s| matches!(s.owner, Owner::Iface(x) if x.name == i.name && s.dir == Dir::Import)) {
-                    m += &callee::c_shim(ctx, slot, true);
-                    members.push(format!("gp_tramp_{}_##N", slot.key));
-                }
-                m += &format!(
-                    "static const {} gp_table_{}_##N = {{{}}};\n",
-                    ctx.names.table(&i.name),
-                    snake(&i.name),
-                    members.join(", ")
-                );
-                world_members.push(format!("&gp_table_{}_##N", snake(&i.name)));
-            }
-            WorldItem::Function(f) => {
-                let slot = ctx
-                    .slots
-                    .iter()
-                    .find(|s| {
-                        matches!(s.owner, Owner::World)
-                            && s.dir == Dir::Import
-                            && std::ptr::eq(s.f, f)
-                    })
-                    .expect("slot of a bare import");
-                m += &callee::c_shim(ctx, slot, true);
-                world_members.push(format!("gp_tramp_{}_##N", slot.key));
-            }
-        }
-    }
+    let (mut m, world_members) = side::c_tables(ctx, Dir::Import, true);
     let imp = ctx.names.imports();
-    let mut all = vec![header(&imp)];
+    let mut all = vec![side::table_header(ctx, &imp)];
     all.extend(world_members);
     m += &format!(
         "static const {imp} gp_imports_##N = {{{}}};\n",

@@ -8,14 +8,15 @@
 //! preamble holds declarations only, as cgo requires) and a companion C file
 //! (`<pkg>_cgo.c`) with the function tables and the shims between them and the `//export`
 //! functions. Modules: `names` (Go identifiers), `types` (Go types and conversions),
-//! `caller` (calls into C tables), `callee` (C tables calling Go), `host` and `guest`
-//! (the two packages).
+//! `caller` (calls into C tables), `callee` (C tables calling Go), `side` (what the two
+//! packages share), `host` and `guest` (the two packages).
 
 mod callee;
 mod caller;
 mod guest;
 mod host;
 pub(crate) mod names;
+mod side;
 mod types;
 
 use plugport::ir::{
@@ -60,34 +61,7 @@ pub fn host_package(world: &World) -> String {
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, 'w');
     }
-    const GO_KEYWORDS: &[&str] = &[
-        "break",
-        "case",
-        "chan",
-        "const",
-        "continue",
-        "default",
-        "defer",
-        "else",
-        "fallthrough",
-        "for",
-        "func",
-        "go",
-        "goto",
-        "if",
-        "import",
-        "interface",
-        "map",
-        "package",
-        "range",
-        "return",
-        "select",
-        "struct",
-        "switch",
-        "type",
-        "var",
-    ];
-    if GO_KEYWORDS.contains(&s.as_str()) {
+    if names::GO_KEYWORDS.contains(&s.as_str()) {
         s.push_str("world");
     }
     s

@@ -8,8 +8,8 @@ use plugport::ir::{TypeDefKind, TypeId, World, WorldItem};
 use super::{Dir, GoSide};
 use crate::names::CNames;
 
-/// Go keywords and predeclared names a parameter must not shadow.
-const GO_RESERVED: &[&str] = &[
+/// The Go keywords: no package, parameter or other identifier may be one.
+pub(crate) const GO_KEYWORDS: &[&str] = &[
     "break",
     "case",
     "chan",
@@ -35,42 +35,15 @@ const GO_RESERVED: &[&str] = &[
     "switch",
     "type",
     "var",
-    "append",
-    "cap",
-    "close",
-    "copy",
-    "delete",
-    "len",
-    "make",
-    "new",
-    "panic",
-    "print",
-    "println",
-    "recover",
-    "string",
-    "error",
-    "bool",
-    "byte",
-    "rune",
-    "int",
-    "uint",
-    "any",
-    "true",
-    "false",
-    "nil",
-    "iota",
-    "unsafe",
-    "plugport",
-    "loader",
-    "runtime",
-    "fmt",
-    "os",
-    "sync",
-    "atomic",
-    "errors",
-    "min",
-    "max",
-    "clear",
+];
+
+/// Predeclared names and the imports of generated files, which a parameter must not
+/// shadow (besides the keywords).
+const GO_PREDECLARED: &[&str] = &[
+    "append", "cap", "close", "copy", "delete", "len", "make", "new", "panic", "print", "println",
+    "recover", "string", "error", "bool", "byte", "rune", "int", "uint", "any", "true", "false",
+    "nil", "iota", "unsafe", "plugport", "loader", "runtime", "fmt", "os", "sync", "atomic",
+    "errors", "min", "max", "clear",
 ];
 
 /// `max-frame` → `MaxFrame`; `%stream` → `Stream`; digits stay (`f0` → `F0`).
@@ -100,7 +73,10 @@ pub fn param(name: &str) -> String {
         .into_iter()
         .collect();
     out.extend(chars);
-    if GO_RESERVED.contains(&out.as_str()) || out.starts_with("gp") {
+    if GO_KEYWORDS.contains(&out.as_str())
+        || GO_PREDECLARED.contains(&out.as_str())
+        || out.starts_with("gp")
+    {
         out.push('_');
     }
     out

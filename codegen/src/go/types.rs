@@ -190,7 +190,7 @@ pub(crate) fn declarations(ctx: &Ctx) -> String {
                 }
                 out += &format!("\t}}\n\treturn fmt.Sprintf(\"{wit}(%d)\", {t}(v))\n}}\n\n");
                 if errs.contains(&id) {
-                    out += &format!("// Error makes {name} usable as the error of a WIT result.\nfunc (v {name}) Error() string {{ return \"{wit}: \" + v.String() }}\n\n");
+                    out += &format!("// Error makes {name} usable as the error of a WIT result.\nfunc (v {name}) Error() string {{\n\treturn \"{wit}: \" + v.String()\n}}\n\n");
                 }
             }
             TypeDefKind::Flags { flags } => {

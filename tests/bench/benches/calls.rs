@@ -4,6 +4,11 @@
 //!
 //! The Rust plugin is a separate cdylib: build it first with
 //! `cargo build --release -p bench-plugin-rust` (or set PLUGPORT_BENCH_RUST_PLUGIN).
+//! The Go plugin (tests/bench/plugin-go, `go build -buildmode=c-shared`) is built by
+//! `scripts/build-examples.sh target/examples` into target/examples/bench/libbench_go.so
+//! (or set PLUGPORT_BENCH_GO_PLUGIN). A process holds one Go plugin image at most (a
+//! second open would run in a child process, docs/go.md), so it is loaded once, here, for
+//! every group: these are in-process calls.
 
 include!(concat!(env!("OUT_DIR"), "/bench.rs"));
 
@@ -54,6 +59,23 @@ fn rust_plugin() -> PathBuf {
     p
 }
 
+fn go_plugin() -> PathBuf {
+    if let Some(p) = std::env::var_os("PLUGPORT_BENCH_GO_PLUGIN") {
+        return p.into();
+    }
+    let examples = std::env::var_os("PLUGPORT_EXAMPLES").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/examples"),
+        PathBuf::from,
+    );
+    let p = examples.join("bench/libbench_go.so");
+    assert!(
+        p.exists(),
+        "{} missing: run `scripts/build-examples.sh target/examples` first (it builds the Go bench plugin)",
+        p.display()
+    );
+    p
+}
+
 fn c_plugin() -> PathBuf {
     PathBuf::from(env!("OUT_DIR")).join("libbench_c.so")
 }
@@ -61,6 +83,7 @@ fn c_plugin() -> PathBuf {
 fn benches(c: &mut Criterion) {
     let rust = Bench::load(rust_plugin()).expect("load the Rust bench plugin");
     let cplug = Bench::load(c_plugin()).expect("load the C bench plugin");
+    let goplug = Bench::load(go_plugin()).expect("load the Go bench plugin");
     let native: &dyn Calls = black_box(&Native);
     let s64 = "0123456789abcdef".repeat(4);
     let bytes = vec![7u8; 64 * 1024];
@@ -72,6 +95,9 @@ fn benches(c: &mut Criterion) {
     // SAFETY: as above, for the Rust plugin's generated trampoline.
     let rtable = unsafe { &*(*rust.exports_table()).calls };
     let raw_rust_add = rtable.add.expect("add slot");
+    // SAFETY: as above, for the Go plugin's validating trampoline (C shim, then cgo into Go).
+    let gtable = unsafe { &*(*goplug.exports_table()).calls };
+    let raw_go_add = gtable.add.expect("add slot");
 
     let mut g = c.benchmark_group("scalar add(u64, u64) -> u64");
     g.bench_function("native &dyn Trait", |b| {
@@ -93,11 +119,22 @@ fn benches(c: &mut Criterion) {
             r
         })
     });
+    g.bench_function("raw Go trampoline via dlopen", |b| {
+        b.iter(|| {
+            let (mut r, mut e) = (0u64, PpString::EMPTY);
+            // SAFETY: a valid slot called per docs/abi.md §5.
+            unsafe { raw_go_add(black_box(1), black_box(2), &mut r, &mut e) };
+            r
+        })
+    });
     g.bench_function("plugport host -> C plugin", |b| {
         b.iter(|| cplug.calls().add(black_box(1), black_box(2)).unwrap())
     });
     g.bench_function("plugport host -> Rust plugin", |b| {
         b.iter(|| rust.calls().add(black_box(1), black_box(2)).unwrap())
+    });
+    g.bench_function("plugport host -> Go plugin", |b| {
+        b.iter(|| goplug.calls().add(black_box(1), black_box(2)).unwrap())
     });
     g.finish();
 
@@ -111,6 +148,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function("plugport host -> Rust plugin", |b| {
         b.iter(|| rust.calls().str_len(black_box(&s64)).unwrap())
     });
+    g.bench_function("plugport host -> Go plugin", |b| {
+        b.iter(|| goplug.calls().str_len(black_box(&s64)).unwrap())
+    });
     g.finish();
 
     let mut g = c.benchmark_group("64-byte owned string result");
@@ -122,6 +162,9 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("plugport host -> Rust plugin", |b| {
         b.iter(|| rust.calls().make_string(black_box(64)).unwrap())
+    });
+    g.bench_function("plugport host -> Go plugin", |b| {
+        b.iter(|| goplug.calls().make_string(black_box(64)).unwrap())
     });
     g.finish();
 
@@ -135,16 +178,23 @@ fn benches(c: &mut Criterion) {
     g.bench_function("plugport host -> Rust plugin", |b| {
         b.iter(|| rust.calls().sum_bytes(black_box(&bytes)).unwrap())
     });
+    g.bench_function("plugport host -> Go plugin", |b| {
+        b.iter(|| goplug.calls().sum_bytes(black_box(&bytes)).unwrap())
+    });
     g.finish();
 
     let cacc = cplug.calls().acc_new().unwrap();
     let racc = rust.calls().acc_new().unwrap();
+    let gacc = goplug.calls().acc_new().unwrap();
     let mut g = c.benchmark_group("resource method acc.add(u64) -> u64");
     g.bench_function("plugport host -> C plugin", |b| {
         b.iter(|| cacc.add(black_box(1)).unwrap())
     });
     g.bench_function("plugport host -> Rust plugin", |b| {
         b.iter(|| racc.add(black_box(1)).unwrap())
+    });
+    g.bench_function("plugport host -> Go plugin", |b| {
+        b.iter(|| gacc.add(black_box(1)).unwrap())
     });
     g.finish();
 }
