@@ -31,11 +31,14 @@ pub fn artefact(name: &str) -> PathBuf {
     path
 }
 
-/// The three typecov plugins (Rust, C, C++): `(plugin name in its descriptor, file)`.
-pub fn plugins() -> [(&'static str, PathBuf); 3] {
+/// The four typecov plugins (Rust, C, C++, Go): `(plugin name in its descriptor, file)`.
+/// The Go plugin loads into this process once; every later load of it runs in a child
+/// process, which the loader chooses by itself (a second Go runtime: `docs/go.md`).
+pub fn plugins() -> [(&'static str, PathBuf); 4] {
     [
         ("typecov-rust", artefact("libtypecov_rust.so")),
         ("typecov-c", artefact("libtypecov_c.so")),
         ("typecov-cpp", artefact("libtypecov_cpp.so")),
+        ("typecov-go", artefact("libtypecov_go.so")),
     ]
 }

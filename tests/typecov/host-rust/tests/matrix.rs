@@ -1,4 +1,4 @@
-//! The Rust host side of the type-coverage matrix: the typecov plugins (Rust, C and C++),
+//! The Rust host side of the type-coverage matrix: the typecov plugins (Rust, C, C++ and Go),
 //! loaded with the generated `Typecov::load`, must return every value they are given,
 //! unchanged, through every echo function; `boom` is a `CallError::Panic` after which the
 //! plugin keeps working; resources are released when dropped or moved; and one loaded
