@@ -629,6 +629,32 @@ fn release_helpers_release_exactly_what_is_owned() {
 }
 
 #[test]
+fn utf8_validation_is_exact_at_every_offset_and_length() {
+    // The 8-byte ASCII fast path of pp_utf8_valid must see every non-ASCII byte.
+    let dir = workdir("utf8");
+    write_header(&dir, &repo_world(TYPECOV));
+    let source = repo().join("tests/c/utf8_valid.c");
+    for (i, mode) in MODES.iter().enumerate() {
+        let exe = dir.join(format!("utf8_{i}_{}{}", mode.cc, mode.std));
+        assert_compiles(
+            *mode,
+            &source,
+            &[&dir],
+            &["-O2", "-o", exe.to_str().unwrap()],
+        );
+        let out = run(&mut Command::new(&exe));
+        assert!(
+            out.status.success() && out.stdout == b"ok\n",
+            "{} {}: {}{}",
+            mode.cc,
+            mode.std,
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn host_helpers_pass_the_world_json_to_the_runtime() {
     let dir = workdir("host");
     let world = repo_world(GREETER);

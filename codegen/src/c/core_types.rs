@@ -172,9 +172,18 @@ static inline int pp_utf8_valid(const char *ptr, size_t len) {
         return 0;
     }
     while (i < len) {
-        unsigned char c = s[i];
+        unsigned char c;
         size_t need, k;
         uint32_t cp, min;
+        /* ASCII fast path: 8 bytes a step while none has its high bit set. */
+        while (len - i >= 8 && ((s[i] | s[i + 1] | s[i + 2] | s[i + 3] | s[i + 4] | s[i + 5] |
+                                 s[i + 6] | s[i + 7]) & 0x80u) == 0) {
+            i += 8;
+        }
+        if (i == len) {
+            break;
+        }
+        c = s[i];
         if (c < 0x80) {
             i++;
             continue;
