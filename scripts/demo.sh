@@ -4,6 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build
+"$root/scripts/install-deps.sh" # the system packages a fresh machine lacks
 "$root/scripts/build-examples.sh" "$out"
 
 g=$out/greeter
