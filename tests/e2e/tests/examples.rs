@@ -211,8 +211,18 @@ fn go_host_reports_a_file_that_is_not_a_plugin_with_the_loader_message() {
 #[test]
 fn codec_every_host_streams_through_every_plugin_and_sees_the_error_values() {
     let dir = examples().join("codec");
-    for host in ["codec-host-c", "codec-host-rust", "codec-host-go"] {
-        for plugin in ["libcodec_rust.so", "libcodec_c.so", "libcodec_go.so"] {
+    for host in [
+        "codec-host-c",
+        "codec-host-cpp",
+        "codec-host-rust",
+        "codec-host-go",
+    ] {
+        for plugin in [
+            "libcodec_rust.so",
+            "libcodec_c.so",
+            "libcodec_cpp.so",
+            "libcodec_go.so",
+        ] {
             let out = run(Command::new(dir.join(host)).arg(dir.join(plugin)).arg("3"));
             let text = stdout(&out);
             assert!(
@@ -300,28 +310,7 @@ fn cpp_hosts_and_plugins_complete_the_example_matrix() {
             );
         }
     }
-    let dir = examples().join("codec");
-    for host in ["codec-host-cpp", "codec-host-c", "codec-host-rust"] {
-        for plugin in ["libcodec_rust.so", "libcodec_c.so", "libcodec_cpp.so"] {
-            if host != "codec-host-cpp" && plugin != "libcodec_cpp.so" {
-                continue;
-            }
-            let out = run(Command::new(dir.join(host)).arg(dir.join(plugin)).arg("3"));
-            let text = stdout(&out);
-            assert!(
-                text.contains("frames verified"),
-                "{host} x {plugin}:\n{text}"
-            );
-            assert!(
-                text.contains("frame-too-large(1000), truncated(5)"),
-                "{host} x {plugin}:\n{text}"
-            );
-            assert!(
-                text.trim_end().ends_with("OK"),
-                "{host} x {plugin}:\n{text}"
-            );
-        }
-    }
+    // The codec pairs with C++ are in the codec matrix above.
 }
 
 /// The C++ hosts and plugins under valgrind memcheck: no leak, no memory error.
