@@ -14,9 +14,10 @@
 //! Whoever reads or writes C values of a world without per-world code follows this plan:
 //! the isolation wire codec ([`crate::wire`]) does today, and the generated C and Rust
 //! code walks values in the same order with the same offsets (the C back end's `_release`
-//! helpers, the Rust `ffi` mirror). Those back ends still walk the IR themselves; they are
-//! to migrate onto this module, so that one piece of code decides what a value's bytes
-//! mean. The layout test (`tests/wire`) checks every offset here against the C compiler.
+//! helpers, the Rust `ffi` mirror). Which types own memory or handles is decided here once
+//! ([`Ownership`]), for the plan, the C `_release` helpers and the C++ `pp::owned`
+//! wrappers. The back ends still walk the IR themselves for the rest; they are to migrate
+//! onto this module, so that one piece of code decides what a value's bytes mean. The layout test (`tests/wire`) checks every offset here against the C compiler.
 //!
 //! Aliases are resolved: the node of `type a = b` is the node of `b`, so a walk never
 //! meets an alias. `own<R>` and `borrow<R>` are [`Shape::Handle`]s; so is a resource
@@ -230,7 +231,7 @@ impl Plan {
     pub fn new(world: &World) -> Result<Plan, String> {
         validate_world(world)?;
         let layouts = Layouts::new(world);
-        let owns = owning(world);
+        let owns = Ownership::new(world);
         let mut nodes: Vec<Option<Node>> = vec![None; world.types.len()];
         for id in 0..world.types.len() {
             node_of(world, &layouts, &owns, id, &mut nodes);
@@ -301,7 +302,7 @@ fn builtin_shape(ty: Type) -> Shape {
 fn node_of(
     world: &World,
     layouts: &Layouts,
-    owns: &[bool],
+    owns: &Ownership,
     id: TypeId,
     memo: &mut [Option<Node>],
 ) -> Node {
@@ -316,7 +317,7 @@ fn node_of(
                 t => Node {
                     layout: layouts.of(t),
                     shape: builtin_shape(*t),
-                    owns: *t == Type::String,
+                    owns: owns.owns(t),
                 },
             };
             memo[id] = Some(node.clone());
@@ -383,7 +384,7 @@ fn node_of(
     let node = Node {
         layout,
         shape,
-        owns: owns[id],
+        owns: owns.owns(&Type::Id(id)),
     };
     memo[id] = Some(node.clone());
     node
@@ -410,44 +411,71 @@ fn payload_offset(layouts: &Layouts, tag: Layout, payloads: &[Type]) -> u64 {
     Layout::structure(&[tag, union]).offsets[1]
 }
 
-/// Which types own memory or handles (`docs/abi.md` §6), by id.
-fn owning(world: &World) -> Vec<bool> {
-    fn use_owns(world: &World, ty: &Type, memo: &mut [Option<bool>]) -> bool {
+/// Which types of a world own memory or handles, computed once: the one answer to "does
+/// releasing a value of this type have work to do" (`docs/abi.md` §6) that [`Plan`] and
+/// every back end (the C `_release` helpers, the C++ `pp::owned` wrappers) share.
+///
+/// It needs no validated world, only one without type cycles (every world from the front
+/// end): generators classify types before, or without, building a [`Plan`].
+#[derive(Clone, Debug)]
+pub struct Ownership {
+    by_id: Vec<bool>,
+}
+
+impl Ownership {
+    /// Classifies every type of `world`. Panics on a type id out of range.
+    pub fn new(world: &World) -> Ownership {
+        fn use_owns(world: &World, ty: &Type, memo: &mut [Option<bool>]) -> bool {
+            match ty {
+                Type::String => true,
+                Type::Id(id) => id_owns(world, *id, memo),
+                _ => false,
+            }
+        }
+        fn id_owns(world: &World, id: TypeId, memo: &mut [Option<bool>]) -> bool {
+            if let Some(o) = memo[id] {
+                return o;
+            }
+            let mut any = |types: &mut dyn Iterator<Item = Type>| {
+                let types: Vec<Type> = types.collect();
+                types.iter().any(|t| use_owns(world, t, memo))
+            };
+            let owns = match &world.ty(id).kind {
+                TypeDefKind::Record { fields } => any(&mut fields.iter().map(|f| f.ty)),
+                TypeDefKind::Tuple { types } => any(&mut types.iter().copied()),
+                TypeDefKind::Variant { cases } => any(&mut cases.iter().filter_map(|c| c.ty)),
+                TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } => {
+                    any(&mut std::iter::once(*ty))
+                }
+                TypeDefKind::Result { ok, err } => any(&mut [*ok, *err].into_iter().flatten()),
+                TypeDefKind::List { .. }
+                | TypeDefKind::Resource
+                | TypeDefKind::Own { .. }
+                | TypeDefKind::Borrow { .. } => true,
+                TypeDefKind::Flags { .. } | TypeDefKind::Enum { .. } => false,
+            };
+            memo[id] = Some(owns);
+            owns
+        }
+        let mut memo = vec![None; world.types.len()];
+        Ownership {
+            by_id: (0..world.types.len())
+                .map(|id| id_owns(world, id, &mut memo))
+                .collect(),
+        }
+    }
+
+    /// True when an owned value of `ty` holds memory or handles: strings, lists, handles,
+    /// and anything containing them. `borrow<R>` counts like `own<R>`: both are the one C
+    /// handle type of `R` (so `list<borrow<R>>` and `list<own<R>>` are one C type too), and
+    /// an owned value never holds a borrow, since borrows only appear in parameters.
+    pub fn owns(&self, ty: &Type) -> bool {
         match ty {
             Type::String => true,
-            Type::Id(id) => id_owns(world, *id, memo),
+            Type::Id(id) => self.by_id[*id],
             _ => false,
         }
     }
-    fn id_owns(world: &World, id: TypeId, memo: &mut [Option<bool>]) -> bool {
-        if let Some(o) = memo[id] {
-            return o;
-        }
-        let mut any = |types: &mut dyn Iterator<Item = Type>| {
-            let types: Vec<Type> = types.collect();
-            types.iter().any(|t| use_owns(world, t, memo))
-        };
-        let owns = match &world.ty(id).kind {
-            TypeDefKind::Record { fields } => any(&mut fields.iter().map(|f| f.ty)),
-            TypeDefKind::Tuple { types } => any(&mut types.iter().copied()),
-            TypeDefKind::Variant { cases } => any(&mut cases.iter().filter_map(|c| c.ty)),
-            TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } => {
-                any(&mut std::iter::once(*ty))
-            }
-            TypeDefKind::Result { ok, err } => any(&mut [*ok, *err].into_iter().flatten()),
-            TypeDefKind::List { .. }
-            | TypeDefKind::Resource
-            | TypeDefKind::Own { .. }
-            | TypeDefKind::Borrow { .. } => true,
-            TypeDefKind::Flags { .. } | TypeDefKind::Enum { .. } => false,
-        };
-        memo[id] = Some(owns);
-        owns
-    }
-    let mut memo = vec![None; world.types.len()];
-    (0..world.types.len())
-        .map(|id| id_owns(world, id, &mut memo))
-        .collect()
 }
 
 /// The interfaces of the world in header order: imports first, each once.

@@ -13,10 +13,11 @@
 use std::collections::HashSet;
 
 use plugport::ir::{FunctionKind, Location, TypeDefKind, TypeId, World};
+use plugport::plan::Ownership;
 
 use super::callers::{getters, slots, Holder};
 use super::descriptor::WorldNames;
-use super::release::{helper_name, Owning};
+use super::release::helper_name;
 use super::tables::interfaces;
 use super::types::defines_type;
 use super::validate::{check_name, Checking};
@@ -64,7 +65,7 @@ pub enum DefinedBy {
 /// that appears twice is a collision (the header defines it only once).
 pub fn identifiers(world: &World) -> Vec<Ident> {
     let names = CNames::new(world);
-    let owning = Owning::new(world);
+    let owning = Ownership::new(world);
     let checking = Checking::new(world);
     let mut out = Vec::new();
     let mut push = |name: String, by: DefinedBy| out.push(Ident { name, by });

@@ -31,12 +31,12 @@ mod validate;
 use std::collections::HashSet;
 
 use plugport::ir::{snake, TypeDefKind, World};
+use plugport::plan::Ownership;
 
 use crate::names::{c_upper, CNames};
 use crate::GeneratedFile;
 
 use layout::Layouts;
-use release::Owning;
 use validate::Checking;
 
 /// Everything the parts of the header need to know about the world.
@@ -44,7 +44,7 @@ struct Ctx<'w> {
     world: &'w World,
     names: CNames<'w>,
     layouts: Layouts<'w>,
-    owning: Owning,
+    owning: Ownership,
     checking: Checking,
 }
 
@@ -60,7 +60,7 @@ pub fn generate(world: &World) -> GeneratedFile {
         world,
         names: CNames::new(world),
         layouts: Layouts::new(world),
-        owning: Owning::new(world),
+        owning: Ownership::new(world),
         checking: Checking::new(world),
     };
     let world_snake = snake(&world.name);

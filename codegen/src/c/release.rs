@@ -12,6 +12,7 @@
 //! `drop`, is not dropped, and nothing is passed to a NULL `dealloc` (§2).
 
 use plugport::ir::{Type, TypeDefKind, TypeId, World};
+use plugport::plan::Ownership;
 
 use super::tables::wrap;
 use super::{Ctx, Item};
@@ -23,67 +24,6 @@ use crate::names::{c_ident, CNames};
 /// target, with no `_Alignof` (which a strict C99 compiler lacks). The struct is declared
 /// on its own, not inside `offsetof`, where defining a type is undefined in ISO C.
 const ALIGN_NOTE: &str = "offsetof(struct pp_align, t) is the elements' alignment, C99 too";
-
-/// Which types own memory or handles, computed once per world.
-pub(super) struct Owning {
-    by_id: Vec<bool>,
-}
-
-impl Owning {
-    /// Classifies every type of `world`.
-    pub(super) fn new(world: &World) -> Owning {
-        let mut memo = vec![None; world.types.len()];
-        for id in 0..world.types.len() {
-            owns_id(world, id, &mut memo);
-        }
-        Owning {
-            by_id: memo.into_iter().map(|o| o.unwrap_or(false)).collect(),
-        }
-    }
-
-    /// True when an owned value of `ty` holds memory or handles: strings, lists, handles,
-    /// and anything containing them. `borrow<R>` counts like `own<R>`: both are the one C
-    /// handle type of `R` (so `list<borrow<R>>` and `list<own<R>>` are one C type too), and
-    /// an owned value never holds a borrow, since borrows only appear in parameters.
-    pub(super) fn owns(&self, ty: &Type) -> bool {
-        match ty {
-            Type::String => true,
-            Type::Id(id) => self.by_id[*id],
-            _ => false,
-        }
-    }
-}
-
-fn owns_use(world: &World, ty: &Type, memo: &mut [Option<bool>]) -> bool {
-    match ty {
-        Type::String => true,
-        Type::Id(id) => owns_id(world, *id, memo),
-        _ => false,
-    }
-}
-
-fn owns_id(world: &World, id: TypeId, memo: &mut [Option<bool>]) -> bool {
-    if let Some(o) = memo[id] {
-        return o;
-    }
-    let any = |types: Vec<Type>, memo: &mut [Option<bool>]| {
-        types.iter().any(|t| owns_use(world, t, memo))
-    };
-    let owns = match &world.ty(id).kind {
-        TypeDefKind::Record { fields } => any(fields.iter().map(|f| f.ty).collect(), memo),
-        TypeDefKind::Tuple { types } => any(types.clone(), memo),
-        TypeDefKind::Variant { cases } => any(cases.iter().filter_map(|c| c.ty).collect(), memo),
-        TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } => owns_use(world, ty, memo),
-        TypeDefKind::Result { ok, err } => any([*ok, *err].into_iter().flatten().collect(), memo),
-        TypeDefKind::List { .. }
-        | TypeDefKind::Resource
-        | TypeDefKind::Own { .. }
-        | TypeDefKind::Borrow { .. } => true,
-        TypeDefKind::Flags { .. } | TypeDefKind::Enum { .. } => false,
-    };
-    memo[id] = Some(owns);
-    owns
-}
 
 /// The name of the release helper of `ty`, or `None` when it owns nothing.
 pub(super) fn release_fn(ctx: &Ctx, ty: &Type) -> Option<String> {
@@ -103,7 +43,7 @@ pub(super) fn release_fn(ctx: &Ctx, ty: &Type) -> Option<String> {
 /// its target's shares the target's helper.
 pub(super) fn helper_name(
     names: &CNames,
-    owning: &Owning,
+    owning: &Ownership,
     world: &World,
     id: TypeId,
 ) -> Option<String> {

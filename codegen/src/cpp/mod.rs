@@ -25,6 +25,7 @@ mod world;
 use std::collections::HashMap;
 
 use plugport::ir::{snake, Interface, TypeDefKind, World, WorldItem};
+use plugport::plan::Ownership;
 
 use crate::names::{c_ident, CNames};
 use crate::GeneratedFile;
@@ -39,6 +40,8 @@ pub(super) struct Ctx<'w> {
     ns: String,
     /// Interface name → `true` when the world exports it, `false` when it imports it.
     direction: HashMap<String, bool>,
+    /// Which types own memory or handles (shared with the C header's `_release` helpers).
+    owning: Ownership,
 }
 
 impl<'w> Ctx<'w> {
@@ -84,6 +87,7 @@ pub fn generate(world: &World) -> GeneratedFile {
         names,
         ns,
         direction,
+        owning: Ownership::new(world),
     };
     let world_snake = snake(&world.name);
     let guard = format!(

@@ -67,36 +67,7 @@ impl Ctx<'_> {
     /// True when a value of `ty` owns memory or handles (strings, lists, handles, or
     /// anything containing them): its C type has a `_release` helper.
     pub(super) fn owns(&self, ty: &Type) -> bool {
-        fn go(cx: &Ctx, ty: &Type, depth: usize) -> bool {
-            if depth > 80 {
-                return false;
-            }
-            match ty {
-                Type::String => true,
-                Type::Id(id) => match &cx.world.ty(*id).kind {
-                    TypeDefKind::Record { fields } => {
-                        fields.iter().any(|f| go(cx, &f.ty, depth + 1))
-                    }
-                    TypeDefKind::Tuple { types } => types.iter().any(|t| go(cx, t, depth + 1)),
-                    TypeDefKind::Variant { cases } => cases
-                        .iter()
-                        .filter_map(|c| c.ty.as_ref())
-                        .any(|t| go(cx, t, depth + 1)),
-                    TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } => go(cx, ty, depth + 1),
-                    TypeDefKind::Result { ok, err } => [ok, err]
-                        .into_iter()
-                        .flatten()
-                        .any(|t| go(cx, t, depth + 1)),
-                    TypeDefKind::List { .. }
-                    | TypeDefKind::Resource
-                    | TypeDefKind::Own { .. }
-                    | TypeDefKind::Borrow { .. } => true,
-                    TypeDefKind::Flags { .. } | TypeDefKind::Enum { .. } => false,
-                },
-                _ => false,
-            }
-        }
-        go(self, ty, 0)
+        self.owning.owns(ty)
     }
 
     /// The validator of a type use (`pp_string_check`, `<T>_check`), or `None` when every
