@@ -718,7 +718,11 @@ fn min_wire(plan: &Plan, ty: Type, memo: &mut [Option<u64>]) -> u64 {
     }
     let mut min = |t: &Option<Type>| t.map_or(0, |t| min_wire(plan, t, memo));
     let m = match &plan.node(ty).shape {
-        Shape::Scalar(_) | Shape::String => unreachable!("built-ins have no id"),
+        // An alias of a built-in type (`type name = string`) has an id and the built-in's
+        // shape.
+        Shape::Scalar(Scalar::F32) => 4,
+        Shape::Scalar(Scalar::F64) => 8,
+        Shape::Scalar(_) | Shape::String => 1,
         Shape::List { .. } | Shape::Enum { .. } => 1,
         Shape::Option { .. } => 1,
         Shape::Result { ok, err, .. } => 1 + min(ok).min(min(err)),

@@ -352,3 +352,42 @@ fn the_encoder_refuses_values_it_cannot_represent() {
 fn the_tests_above_are_clean_under_valgrind_memcheck() {
     plugport_wire_tests::memcheck_self();
 }
+
+/// A world of aliases of built-in types (`type name = string`, `type ratio = f64`, …): such
+/// a type has an id and the built-in's shape. Building its codec panicked once (found by
+/// the `wire_decode` fuzz target on the `uses` test world).
+#[test]
+fn aliases_of_built_in_types_decode_like_the_built_ins() {
+    let aliases = [Type::String, Type::F64, Type::F32, Type::U32, Type::Bool];
+    let w = World {
+        package: PackageName {
+            namespace: "t".into(),
+            name: "alias".into(),
+            version: Some("1.0.0".into()),
+        },
+        name: "alias".into(),
+        types: aliases
+            .iter()
+            .map(|t| TypeDef {
+                name: Some("a".into()),
+                interface: None,
+                kind: TypeDefKind::Alias { ty: *t },
+                location: None,
+            })
+            .collect(),
+        imports: vec![],
+        exports: vec![],
+    };
+    let plan = Plan::new(&w).unwrap();
+    let codec = Codec::new(&plan);
+    for (id, t) in aliases.iter().enumerate() {
+        assert_eq!(
+            codec.min_encoded_len(Type::Id(id)),
+            codec.min_encoded_len(*t),
+            "{t:?}"
+        );
+    }
+    // An f64 alias needs its 8 bytes; 7 are refused as truncated.
+    let e = refuse_with(&codec, Type::Id(1), &[0; 7]);
+    assert_eq!(e.kind, ErrorKind::Truncated { needed: 1 });
+}
