@@ -41,3 +41,9 @@ fi
 for m in "${go_modules[@]}"; do
   (cd "$m" && go vet ./... && go test -race -count=1 ./...)
 done
+
+# ---------------------------------------------------------------------------------------
+# Fuzzing (docs/fuzzing.md): every cargo-fuzz target of fuzz/ for a bounded time, seeded
+# with the test worlds and the example plugins built above. Long runs: scripts/fuzz.sh.
+echo "== fuzz: every target for ${FUZZ_SECONDS:-20} s"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} "$root/scripts/fuzz.sh"
