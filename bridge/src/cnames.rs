@@ -220,9 +220,11 @@ impl<'w> CNames<'w> {
                 let parts: Vec<String> = types.iter().map(|t| self.mangle(t)).collect();
                 format!("tuple{}_{}", types.len(), parts.join("_"))
             }
-            TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
-                self.mangle_id(*resource)
-            }
+            // Inside an anonymous type's name, `own<R>` mangles as `R` and `borrow<R>` as
+            // `borrow_R`, so that `list<own<R>>` and `list<borrow<R>>` get distinct names
+            // (`docs/abi.md` §4). A handle on its own is named by `type_id`.
+            TypeDefKind::Own { resource } => self.mangle_id(*resource),
+            TypeDefKind::Borrow { resource } => format!("borrow_{}", self.mangle_id(*resource)),
             TypeDefKind::Alias { ty } => self.mangle(ty),
             // Named kinds never reach here without a name; keep a stable fallback.
             _ => format!("anon{id}"),

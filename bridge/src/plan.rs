@@ -467,8 +467,9 @@ impl Ownership {
 
     /// True when an owned value of `ty` holds memory or handles: strings, lists, handles,
     /// and anything containing them. `borrow<R>` counts like `own<R>`: both are the one C
-    /// handle type of `R` (so `list<borrow<R>>` and `list<own<R>>` are one C type too), and
-    /// an owned value never holds a borrow, since borrows only appear in parameters.
+    /// handle type of `R` (their lists are two C types, `list_R` and `list_borrow_R`, of
+    /// one layout), and an owned value never holds a borrow, since borrows only appear in
+    /// parameters.
     pub fn owns(&self, ty: &Type) -> bool {
         match ty {
             Type::String => true,

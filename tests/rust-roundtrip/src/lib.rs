@@ -327,6 +327,13 @@ impl owned::Guest for Edge {
     fn count(items: Vec<owned::Token>) -> u32 {
         items.len() as u32
     }
+    fn sum_ids(items: Vec<std::mem::ManuallyDrop<owned::Token>>) -> u32 {
+        // Borrowed: the handles stay the caller's (ManuallyDrop: nothing is dropped here).
+        items
+            .iter()
+            .map(|t| t.get::<TokenImpl>().map_or(1000, |t| t.0))
+            .sum()
+    }
     fn nested(
         w: Wrap,
         pair: (owned::Token, String),

@@ -637,3 +637,38 @@ fn host_trampolines_drop_own_arguments_of_failing_calls() {
     assert!(take_err(err).contains("field `name`"));
     assert_eq!(LIVE.load(Ordering::SeqCst), base);
 }
+
+/// `list<borrow<token>>` is a C type of its own (`..._list_borrow_owned_token`), distinct
+/// from `list<token>` (`docs/abi.md` §4); the callee reads the borrowed handles and drops
+/// none of them.
+#[test]
+fn a_list_of_borrowed_handles_is_read_and_nothing_is_dropped() {
+    use std::mem::ManuallyDrop;
+    let _g = serial();
+    drops();
+    let base = tokens();
+    let p = plugin();
+    let o = p.owned();
+    let toks: Vec<_> = [3, 5, 9].map(|i| o.token_new(i).unwrap()).into();
+    // The Rust host passes borrowed handles as non-dropping views of its own tokens.
+    let views: Vec<ManuallyDrop<_>> = toks
+        .iter()
+        // SAFETY: each view is a copy of a handle `toks` keeps owning, never dropped.
+        .map(|t| {
+            ManuallyDrop::new(unsafe { host::exports::owned::Token::from_raw(t.as_raw()) }.unwrap())
+        })
+        .collect();
+    assert_eq!(o.sum_ids(&views).unwrap(), 17);
+    assert_eq!(o.sum_ids(&[]).unwrap(), 0);
+    assert_eq!(tokens(), base + 3, "the borrowed tokens are alive");
+    let ids: Vec<u32> = toks.iter().map(|t| t.id().unwrap()).collect();
+    assert_eq!(ids, [3, 5, 9]);
+    drop(toks);
+    assert_eq!(tokens(), base);
+    assert_eq!(drops(), Vec::<usize>::new());
+    // The two list types are distinct C types of the same layout.
+    assert_ne!(
+        std::any::type_name::<gffi::test_edge_v0_2_list_owned_token>(),
+        std::any::type_name::<gffi::test_edge_v0_2_list_borrow_owned_token>()
+    );
+}
