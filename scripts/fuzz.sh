@@ -44,8 +44,9 @@ for t in $targets; do
     fi
     echo "== fuzz $t (${FUZZ_RUNS:+$FUZZ_RUNS runs}${FUZZ_RUNS:-$secs s})"
     # -rss_limit_mb: the targets bound their own allocations well below it (a wire frame
-    # may allocate at most 16 MiB); -timeout: no input may take a second.
-    "$bin/$t" "corpus/$t" "$seeds/$t" "${limit[@]}" -rss_limit_mb=1024 -timeout=1 \
+    # may allocate at most 16 MiB); -timeout: no input may take 5 s (one takes well under a
+    # millisecond; the margin is for a loaded machine).
+    "$bin/$t" "corpus/$t" "$seeds/$t" "${limit[@]}" -rss_limit_mb=1024 -timeout=5 \
         -artifact_prefix="artifacts/$t/" \
         -max_len=1048576 -print_final_stats=1 2>&1 | grep -E "^(#|==|INFO: seed|stat::number_of_executed_units|stat::peak_rss|SUMMARY|ERROR)|panicked|Done" | tail -8
     test "${PIPESTATUS[0]}" -eq 0
