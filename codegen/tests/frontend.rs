@@ -653,8 +653,6 @@ const REFUSALS: &[(&str, u32, &str, bool)] = &[
     ("fixed-list", 4, "`list<u8, 4>`", true),
     ("accessor", 4, "accessor", true),
     ("world-resource", 4, "resource `blob`", true),
-    ("implicit-import", 3, "import common;", true),
-    ("include", 12, "`include`", true),
     ("fallible-constructor", 5, "fallible constructor", true),
     // wit-parser refuses these itself; its message carries file:line.
     ("empty-record", 4, "empty record", false),
@@ -666,9 +664,7 @@ const REFUSALS: &[(&str, u32, &str, bool)] = &[
 fn refusals_name_file_line_and_construct() {
     for (name, line, construct, ours) in REFUSALS {
         let path = repo(&format!("tests/wit/refuse/{name}.wit"));
-        // include.wit has the included world too.
-        let world = (*name == "include").then_some("extended");
-        let err = load_world(&path, world).expect_err(name);
+        let err = load_world(&path, None).expect_err(name);
         let msg = err.to_string();
         let at = format!("{name}.wit:{line}");
         assert!(msg.contains(&at), "{name}: message lacks `{at}`:\n{msg}");
@@ -1004,4 +1000,43 @@ fn checked_caller_and_validator_names_are_checked_for_collisions() {
         assert!(msg.contains(needle), "lacks `{needle}`:\n{msg}");
     }
     assert_eq!(refusals.len(), 3, "{msg}");
+}
+
+/// `include` expands in place (docs/abi.md §5): the included world's items, in its own
+/// order (its includes expanded the same way, `with` renames applied), take the place of
+/// the `include` statement; an item already brought keeps its first place. The result is
+/// the world written out by hand, slot for slot.
+#[test]
+fn include_expands_in_place_like_the_items_written_out() {
+    let path = repo("tests/wit/accept/include.wit");
+    let mut extended = load_world(&path, Some("extended")).unwrap();
+    let explicit = load_world(&path, Some("explicit")).unwrap();
+    assert_eq!(names(&extended.imports), ["logger"]);
+    assert_eq!(
+        names(&extended.exports),
+        ["first", "a", "hello", "b", "last"]
+    );
+    extended.name = explicit.name.clone();
+    assert_eq!(extended.canonical_json(), explicit.canonical_json());
+    // So the compatibility check sees the same world.
+    assert!(plugport::compat::compare(&explicit, &extended).is_compatible());
+}
+
+/// An `include` of a world of another package cannot be expanded from the source: it is
+/// refused at its line.
+#[test]
+fn include_of_a_foreign_world_is_refused_at_its_line() {
+    let err = load_world(&repo("tests/wit/refuse/include-foreign"), None).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("main.wit:4"), "{msg}");
+    assert!(msg.contains("includes a world of another package"), "{msg}");
+}
+
+/// An interface imported only implicitly (an export uses its type) and having functions
+/// gets a table after every declared import (docs/abi.md §5).
+#[test]
+fn implicit_imports_come_after_the_declared_ones() {
+    let w = load_world(&repo("tests/wit/implicit.wit"), None).unwrap();
+    assert_eq!(names(&w.imports), ["logger", "common"]);
+    assert_eq!(names(&w.exports), ["api"]);
 }

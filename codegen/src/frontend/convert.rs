@@ -56,14 +56,15 @@ pub(crate) fn convert(
     };
     let world_loc = cx.loc(world.span);
 
-    for include in &declared.includes {
+    for include in &declared.foreign_includes {
         let location = parse_rendered_location(include);
         cx.refusals.push(Refusal {
             location,
             message: format!(
-                "world `{}` uses `include`, which plugport ABI v1 does not support: the \
-                 order of world items is the order of table slots (docs/abi.md §5); list \
-                 the items explicitly",
+                "world `{}` includes a world of another package, which plugport cannot \
+                 expand: the slot order of an `include` comes from the included world's \
+                 source (docs/abi.md §5); include a world of this package, or list the \
+                 items explicitly",
                 world.name
             ),
         });
@@ -109,23 +110,11 @@ pub(crate) fn convert(
         cx.named_type(id);
     }
 
-    // With `include`s (refused above) undeclared items are expected: do not report
+    // With a refused foreign `include`, undeclared items are expected: do not report
     // each of them again.
-    let strict = declared.includes.is_empty();
-    let imports = cx.items(
-        &world.imports,
-        &declared.imports,
-        "import",
-        &world.name,
-        strict,
-    );
-    let exports = cx.items(
-        &world.exports,
-        &declared.exports,
-        "export",
-        &world.name,
-        strict,
-    );
+    let strict = declared.foreign_includes.is_empty();
+    let imports = cx.items(&world.imports, &declared.imports, &world.name, strict);
+    let exports = cx.items(&world.exports, &declared.exports, &world.name, strict);
     let before = cx.refusals.len();
     cx.check_duplicate_interfaces(&imports, &exports, &world.name, world_loc.clone());
     let duplicate_interfaces = cx.refusals.len() > before;
@@ -536,7 +525,6 @@ impl<'a> Converter<'a> {
         &mut self,
         items: &wit::IndexMap<wit::WorldKey, wit::WorldItem>,
         declared: &[String],
-        direction: &str,
         world: &str,
         strict: bool,
     ) -> Vec<ir::WorldItem> {
@@ -548,23 +536,15 @@ impl<'a> Converter<'a> {
                 Some(pos) => ordered.push((pos, key, item)),
                 None if !strict => {}
                 None => match item {
-                    // Added by wit-parser because a declared item uses its types.
+                    // Added by wit-parser because a declared item uses its types: the
+                    // world imports the interface implicitly (the component model's
+                    // elaboration). Its table goes after every declared item, in the order
+                    // wit-parser adds them (an interface before those that use it), so
+                    // that adding such a use never moves a declared slot (docs/abi.md §5).
+                    // An interface of types only has no table and gets no place.
                     wit::WorldItem::Interface { id, .. } => {
-                        let iface = &r.interfaces[*id];
-                        if !iface.functions.is_empty() {
-                            let location = self.loc(iface.span);
-                            let name = iface.name.as_deref().unwrap_or("?");
-                            self.refusals.push(Refusal {
-                                location,
-                                message: format!(
-                                    "interface `{name}` is {direction}ed by world \
-                                     `{world}` only implicitly (an item of the world uses \
-                                     its types) and has functions, which plugport ABI v1 \
-                                     does not support: its table would have no declared \
-                                     place (docs/abi.md §5); add `{direction} {name};` to \
-                                     the world"
-                                ),
-                            });
+                        if !r.interfaces[*id].functions.is_empty() {
+                            ordered.push((declared.len() + ordered.len(), key, item));
                         }
                     }
                     wit::WorldItem::Type { .. } => {}
@@ -574,7 +554,7 @@ impl<'a> Converter<'a> {
                             location,
                             message: format!(
                                 "function `{}` is in world `{world}` but not declared in \
-                                 it (included from another world?)",
+                                 it",
                                 f.name
                             ),
                         });

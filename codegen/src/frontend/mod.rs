@@ -204,15 +204,19 @@ fn parse_main_package(path: &Path) -> Result<UnresolvedPackageGroup, FrontendErr
     }
 }
 
-/// What the world declares, in source order: keys of its imports and exports, whether it
-/// has `include`s (with their location), as read from the unresolved package.
+/// What the world declares, in the order that gives its table slots (`docs/abi.md` §5),
+/// as read from the unresolved package: its own items and its `include`s in source
+/// order, each `include` expanded in place into the included world's items (expanded the
+/// same way, renamed by `with { a as b }`), an item that is already there kept at its
+/// first place.
 pub(crate) struct Declared {
-    /// Import keys in declaration order (see [`key_string`]).
+    /// Import keys in slot order (see [`key_string`]).
     pub imports: Vec<String>,
-    /// Export keys in declaration order.
+    /// Export keys in slot order.
     pub exports: Vec<String>,
-    /// Locations of `include` statements (rendered file:line:col), if any.
-    pub includes: Vec<String>,
+    /// Locations (rendered file:line:col) of `include`s of a world of another package,
+    /// which plugport cannot expand from the source: refused.
+    pub foreign_includes: Vec<String>,
 }
 
 fn declared_order(group: &UnresolvedPackageGroup, world: &str) -> Declared {
@@ -220,29 +224,112 @@ fn declared_order(group: &UnresolvedPackageGroup, world: &str) -> Declared {
     let mut declared = Declared {
         imports: Vec::new(),
         exports: Vec::new(),
-        includes: Vec::new(),
+        foreign_includes: Vec::new(),
     };
-    let Some((_, w)) = pkg.worlds.iter().find(|(_, w)| w.name == world) else {
+    let Some((id, _)) = pkg.worlds.iter().find(|(_, w)| w.name == world) else {
         return declared;
     };
-    // Foreign interfaces referenced by the package: unresolved id → `ns:pkg/iface`.
+    // Foreign interfaces and worlds referenced by the package: unresolved id →
+    // `ns:pkg/iface` for interfaces; the set of foreign world ids.
     let mut foreign: HashMap<wit_parser::InterfaceId, String> = HashMap::new();
+    let mut foreign_worlds = std::collections::HashSet::new();
     for (pname, items) in &pkg.foreign_deps {
         for (iname, (item, _)) in items {
-            if let wit_parser::AstItem::Interface(id) = item {
-                foreign.insert(*id, format!("{}:{}/{}", pname.namespace, pname.name, iname));
+            match item {
+                wit_parser::AstItem::Interface(id) => {
+                    foreign.insert(*id, format!("{}:{}/{}", pname.namespace, pname.name, iname));
+                }
+                wit_parser::AstItem::World(id) => {
+                    foreign_worlds.insert(*id);
+                }
             }
         }
     }
-    let key = |k: &WorldKey| unresolved_key(pkg, &foreign, k);
-    declared.imports = w.imports.keys().map(key).collect();
-    declared.exports = w.exports.keys().map(key).collect();
-    declared.includes = w
-        .includes
-        .iter()
-        .map(|i| group.source_map.render_location(i.span))
-        .collect();
+    let cx = Expand {
+        group,
+        foreign: &foreign,
+        foreign_worlds: &foreign_worlds,
+    };
+    cx.world(id, 0, &mut declared);
     declared
+}
+
+/// What [`declared_order`] needs to expand `include`s.
+struct Expand<'a> {
+    group: &'a UnresolvedPackageGroup,
+    foreign: &'a HashMap<wit_parser::InterfaceId, String>,
+    foreign_worlds: &'a std::collections::HashSet<wit_parser::WorldId>,
+}
+
+impl Expand<'_> {
+    /// Appends the keys of world `id` to `out` (each key once), expanding its includes in
+    /// place. `depth` bounds the recursion (wit-parser already refuses include cycles).
+    fn world(&self, id: wit_parser::WorldId, depth: usize, out: &mut Declared) {
+        let pkg = &self.group.main;
+        let w = &pkg.worlds[id];
+        enum Entry<'w> {
+            Item(bool, String),
+            Include(&'w wit_parser::WorldInclude),
+        }
+        let span = |item: &wit_parser::WorldItem| match item {
+            wit_parser::WorldItem::Interface { span, .. }
+            | wit_parser::WorldItem::Type { span, .. } => *span,
+            wit_parser::WorldItem::Function(f) => f.span,
+        };
+        let mut entries: Vec<(u32, Entry)> = Vec::new();
+        for (import, items) in [(true, &w.imports), (false, &w.exports)] {
+            for (key, item) in items {
+                let k = unresolved_key(pkg, self.foreign, key);
+                entries.push((span(item).start(), Entry::Item(import, k)));
+            }
+        }
+        for inc in &w.includes {
+            entries.push((inc.span.start(), Entry::Include(inc)));
+        }
+        // A stable sort: items without a known span keep their declaration order.
+        entries.sort_by_key(|(pos, _)| *pos);
+        for (_, entry) in entries {
+            match entry {
+                Entry::Item(import, k) => push_key(out, import, k),
+                Entry::Include(inc) if self.foreign_worlds.contains(&inc.id) || depth > 32 => {
+                    out.foreign_includes
+                        .push(self.group.source_map.render_location(inc.span));
+                }
+                Entry::Include(inc) => {
+                    let mut inner = Declared {
+                        imports: Vec::new(),
+                        exports: Vec::new(),
+                        foreign_includes: Vec::new(),
+                    };
+                    self.world(inc.id, depth + 1, &mut inner);
+                    let rename = |k: String| {
+                        inc.names
+                            .iter()
+                            .find(|n| n.name == k)
+                            .map_or(k, |n| n.as_.clone())
+                    };
+                    for k in inner.imports {
+                        push_key(out, true, rename(k));
+                    }
+                    for k in inner.exports {
+                        push_key(out, false, rename(k));
+                    }
+                    out.foreign_includes.extend(inner.foreign_includes);
+                }
+            }
+        }
+    }
+}
+
+fn push_key(out: &mut Declared, import: bool, key: String) {
+    let list = if import {
+        &mut out.imports
+    } else {
+        &mut out.exports
+    };
+    if !list.contains(&key) {
+        list.push(key);
+    }
 }
 
 fn unresolved_key(
