@@ -34,6 +34,9 @@ struct Converter<'a> {
     /// Interfaces that declare a type of the world (world items or not).
     type_owners: HashSet<wit::InterfaceId>,
     refusals: Vec<Refusal>,
+    /// Where each source file's lines start, read once per file: [`Converter::loc`] maps
+    /// a span to its line with a binary search instead of rescanning the file per item.
+    lines: std::cell::RefCell<HashMap<String, Option<Vec<usize>>>>,
 }
 
 /// Converts world `world_id` of package `pkg_id`, or returns every refusal.
@@ -53,6 +56,7 @@ pub(crate) fn convert(
         world_package: pkg_id,
         type_owners: HashSet::new(),
         refusals: Vec::new(),
+        lines: Default::default(),
     };
     let world_loc = cx.loc(world.span);
 
@@ -81,6 +85,8 @@ pub(crate) fn convert(
             cx.iface_names.insert(*id, name);
         }
     }
+
+    cx.qualify_same_named_interfaces();
 
     // World-level types, in declaration order.
     let mut world_types: Vec<wit::TypeId> = world
@@ -122,7 +128,7 @@ pub(crate) fn convert(
     let out = ir::World {
         package: package_name(&r.packages[pkg_id].name),
         name: world.name.clone(),
-        types: cx.types,
+        types: std::mem::take(&mut cx.types),
         imports,
         exports,
     };
@@ -131,13 +137,7 @@ pub(crate) fn convert(
         let iface_locs: HashMap<String, ir::Location> = cx
             .iface_names
             .iter()
-            .filter_map(|(id, name)| {
-                let span = r.interfaces[*id].span;
-                span.is_known()
-                    .then(|| parse_rendered_location(&r.render_location(span)))
-                    .flatten()
-                    .map(|l| (name.clone(), l))
-            })
+            .filter_map(|(id, name)| cx.loc(r.interfaces[*id].span).map(|l| (name.clone(), l)))
             .collect();
         let refusals = cnames::check(&out, &iface_locs, world_loc.as_ref());
         cx.refusals.extend(refusals);
@@ -166,11 +166,29 @@ fn parse_rendered_location(s: &str) -> Option<ir::Location> {
 }
 
 impl<'a> Converter<'a> {
+    /// The file and line of `span`, as wit-parser renders them. Each file's line starts
+    /// are computed once, so locating every item of a world is linear in its size
+    /// (rendering each span with wit-parser rescans the file from its start).
     fn loc(&self, span: wit::Span) -> Option<ir::Location> {
         if !span.is_known() {
             return None;
         }
-        parse_rendered_location(&self.r.render_location(span))
+        let at = self.r.source_map.resolve_span(span)?;
+        let mut lines = self.lines.borrow_mut();
+        let starts = lines.entry(at.path.to_string()).or_insert_with(|| {
+            let text = std::fs::read_to_string(at.path).ok()?;
+            let mut starts = vec![0];
+            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            Some(starts)
+        });
+        match starts {
+            Some(starts) => Some(ir::Location {
+                file: at.path.to_string(),
+                line: starts.partition_point(|s| *s <= at.range.start) as u32,
+            }),
+            // Not readable again (a path wit-parser was given text for): its renderer.
+            None => parse_rendered_location(&self.r.render_location(span)),
+        }
     }
 
     fn refuse(&mut self, site: &Site, what: String) {
@@ -214,6 +232,44 @@ impl<'a> Converter<'a> {
                 wit::TypeDefKind::Resource => return Some(id),
                 wit::TypeDefKind::Type(wit::Type::Id(t)) => id = t,
                 _ => return None,
+            }
+        }
+    }
+
+    /// Two interfaces of one name in a world (`import a:x/store; import b:y/store;`, or
+    /// two versions of one package): each one that is not of the world's own package is
+    /// named `<namespace>-<package>-<name>`, and `<namespace>-<package>-<compat line>-<name>`
+    /// when that is still shared (two versions of one package). Every C, Rust, C++ and Go
+    /// name of the interface derives from that name (`docs/abi.md` §4). Interfaces of
+    /// unique names keep their plain name.
+    fn qualify_same_named_interfaces(&mut self) {
+        let r = self.r;
+        let mut by_name: HashMap<String, Vec<wit::InterfaceId>> = HashMap::new();
+        for (id, name) in &self.iface_names {
+            by_name.entry(name.clone()).or_default().push(*id);
+        }
+        for (name, mut ids) in by_name {
+            if ids.len() < 2 {
+                continue;
+            }
+            ids.sort_by_key(|id| id.index());
+            let foreign: Vec<(wit::InterfaceId, &wit::PackageName)> = ids
+                .iter()
+                .filter_map(|id| {
+                    let p = r.interfaces[*id].package?;
+                    (p != self.world_package).then(|| (*id, &r.packages[p].name))
+                })
+                .collect();
+            let short = |p: &wit::PackageName| format!("{}-{}-{name}", p.namespace, p.name);
+            for (id, p) in &foreign {
+                let shared = foreign.iter().filter(|(_, q)| short(q) == short(p)).count() > 1;
+                let qualified = if shared {
+                    let line = package_name(p).compat_line().replace('_', "-");
+                    format!("{}-{}-{line}-{name}", p.namespace, p.name)
+                } else {
+                    short(p)
+                };
+                self.iface_names.insert(*id, qualified);
             }
         }
     }
