@@ -311,6 +311,7 @@ fn all_repo_worlds() -> Vec<(String, World)> {
         "examples/greeter/wit-1.1".to_string(),
         CODEC.to_string(),
         "tests/wit/multi".to_string(),
+        "tests/wit/accept/samename".to_string(),
     ];
     for dir in ["tests/wit", "tests/wit/evolve"] {
         let mut files: Vec<String> = fs::read_dir(repo().join(dir))
@@ -413,6 +414,7 @@ fn headers_of_several_worlds_compile_together() {
     let mut rels: Vec<&str> = WORLDS.iter().map(|(_, wit)| *wit).collect();
     rels.extend([
         "tests/wit/multi",
+        "tests/wit/accept/samename",
         "tests/wit/uses.wit",
         "tests/wit/worldtypes.wit",
     ]);
@@ -886,6 +888,7 @@ fn identifier_list_matches_the_header() {
         "tests/wit/worldtypes.wit",
         "tests/wit/uses.wit",
         "tests/wit/multi",
+        "tests/wit/accept/samename",
     ];
     for rel in worlds {
         let world = repo_world(rel);

@@ -55,6 +55,7 @@ fn all_repo_worlds() -> Vec<(String, World)> {
         "examples/greeter/wit-1.1".to_string(),
         "examples/codec/wit".to_string(),
         "tests/wit/multi".to_string(),
+        "tests/wit/accept/samename".to_string(),
         "tests/e2e/wit/hostile.wit".to_string(),
     ];
     for dir in ["tests/wit", "tests/wit/evolve"] {
@@ -159,6 +160,7 @@ fn headers_of_several_worlds_compile_together() {
         "examples/codec/wit",
         "tests/wit/typecov.wit",
         "tests/wit/multi",
+        "tests/wit/accept/samename",
         "tests/wit/uses.wit",
         "tests/wit/worldtypes.wit",
     ] {

@@ -749,8 +749,9 @@ fn refusals_inside_named_types_and_several_uses() {
 }
 
 #[test]
-fn interfaces_with_the_same_name_are_refused() {
-    // Two packages each with an interface `types`: their C names would collide.
+fn interfaces_with_the_same_name_are_qualified_by_package() {
+    // Two packages each with an interface `types`: the other package's is qualified, so
+    // their C names do not collide.
     let dir = temp_dir("collide");
     std::fs::create_dir_all(dir.path().join("deps")).unwrap();
     std::fs::write(
@@ -770,13 +771,15 @@ fn interfaces_with_the_same_name_are_refused() {
          world w { export api; }\n",
     )
     .unwrap();
-    let err = load_world(dir.path(), None).unwrap_err();
-    assert!(matches!(err, FrontendError::Unsupported { .. }), "{err:?}");
-    assert!(
-        err.to_string()
-            .contains("two different interfaces named `types`"),
-        "{err}"
-    );
+    let w = load_world(dir.path(), None).unwrap();
+    let owner = |name: &str| {
+        w.types
+            .iter()
+            .find(|t| t.name.as_deref() == Some(name))
+            .and_then(|t| t.interface.clone())
+    };
+    assert_eq!(owner("a").as_deref(), Some("test-other-types"));
+    assert_eq!(owner("b").as_deref(), Some("types"));
 }
 
 /// The refusals of a world that must be refused for its C names.
@@ -1039,4 +1042,44 @@ fn implicit_imports_come_after_the_declared_ones() {
     let w = load_world(&repo("tests/wit/implicit.wit"), None).unwrap();
     assert_eq!(names(&w.imports), ["logger", "common"]);
     assert_eq!(names(&w.exports), ["api"]);
+}
+
+/// Interfaces of one name from other packages, or other versions of one package, are
+/// qualified by package (and compatibility line) in the IR, so every C, Rust, C++ and Go
+/// name derived from them is unique; this package's own interface keeps its plain name
+/// (docs/abi.md §4).
+#[test]
+fn same_named_interfaces_of_other_packages_are_qualified() {
+    let w = load_world(&repo("tests/wit/accept/samename"), None).unwrap();
+    assert_eq!(
+        names(&w.imports),
+        [
+            "store",
+            "a-x-store",
+            "b-y-store",
+            "c-z-v1-store",
+            "c-z-v2-store"
+        ]
+    );
+    let entries: Vec<(String, Option<String>)> = w
+        .types
+        .iter()
+        .filter(|t| t.name.as_deref() == Some("entry"))
+        .map(|t| (t.name.clone().unwrap(), t.interface.clone()))
+        .collect();
+    let owners: Vec<&str> = entries.iter().filter_map(|(_, i)| i.as_deref()).collect();
+    assert_eq!(owners, ["a-x-store", "c-z-v1-store", "c-z-v2-store"]);
+    let h = plugport_codegen::c::generate(&w).contents;
+    for table in [
+        "store",
+        "a_x_store",
+        "b_y_store",
+        "c_z_v1_store",
+        "c_z_v2_store",
+    ] {
+        assert!(
+            h.contains(&format!("typedef struct test_samename_v1_{table}_table {{")),
+            "{table}"
+        );
+    }
 }

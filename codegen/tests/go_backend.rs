@@ -55,6 +55,7 @@ fn fixture_worlds() -> Vec<(String, World)> {
         .collect();
     paths.sort();
     paths.push(root.join("tests/wit/multi"));
+    paths.push(root.join("tests/wit/accept/samename"));
     paths.push(root.join("examples/greeter/wit"));
     paths.push(root.join("examples/codec/wit"));
     // The seeds' worlds (examples/seeds): long names, such as `tester.return-interface`,
