@@ -195,8 +195,8 @@ pub struct ParamPlan {
     pub ty: Type,
 }
 
-/// Nodes of the 13 built-in types, in this order.
-const BUILTINS: [Type; 13] = [
+/// The 13 built-in types (every [`Type`] but `Type::Id`), in the order of their nodes.
+pub const BUILTINS: [Type; 13] = [
     Type::Bool,
     Type::S8,
     Type::S16,

@@ -10,25 +10,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use plugport::ir::Type;
-use plugport::plan::Plan;
+use plugport::plan::{Plan, BUILTINS};
 use plugport::wire::{Codec, Global, Limits};
 use plugport_fuzz::{worlds, FakeHandles};
-
-const BUILTINS: [Type; 13] = [
-    Type::Bool,
-    Type::S8,
-    Type::S16,
-    Type::S32,
-    Type::S64,
-    Type::U8,
-    Type::U16,
-    Type::U32,
-    Type::U64,
-    Type::F32,
-    Type::F64,
-    Type::Char,
-    Type::String,
-];
 
 fn plans() -> &'static [Plan] {
     static PLANS: std::sync::OnceLock<Vec<Plan>> = std::sync::OnceLock::new();
