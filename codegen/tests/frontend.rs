@@ -653,7 +653,6 @@ const REFUSALS: &[(&str, u32, &str, bool)] = &[
     ("fixed-list", 4, "`list<u8, 4>`", true),
     ("accessor", 4, "accessor", true),
     ("world-resource", 4, "resource `blob`", true),
-    ("fallible-constructor", 5, "fallible constructor", true),
     // wit-parser refuses these itself; its message carries file:line.
     ("empty-record", 4, "empty record", false),
     ("borrow-result", 7, "borrow", false),

@@ -773,9 +773,12 @@ impl<'a> Converter<'a> {
         let mut result = None;
         if let Some(t) = &f.result {
             if let wit::FunctionKind::Constructor(_) = f.kind {
+                // The handle, or (a fallible constructor) `result<own<r>, E>`: its slot
+                // returns that result (docs/abi.md §5).
                 let is_handle = match t {
                     wit::Type::Id(id) => match self.r.types[*id].kind {
                         wit::TypeDefKind::Handle(wit::Handle::Own(_)) => true,
+                        wit::TypeDefKind::Result(wit::Result_ { ok: Some(_), .. }) => true,
                         _ => self.resource_of(*id).is_some(),
                     },
                     _ => false,

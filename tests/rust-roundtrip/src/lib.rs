@@ -316,8 +316,25 @@ impl owned::GuestToken for TokenImpl {
     }
 }
 
+/// The plugin's `gate`: its constructor is fallible.
+pub struct GateImpl(bool);
+
+impl owned::GuestGate for GateImpl {
+    fn new(open: bool) -> Result<owned::Gate, String> {
+        if open {
+            Ok(owned::Gate::new(GateImpl(open)))
+        } else {
+            Err("a closed gate cannot be made".into())
+        }
+    }
+    fn is_open(&self) -> bool {
+        self.0
+    }
+}
+
 impl owned::Guest for Edge {
     type Token = TokenImpl;
+    type Gate = GateImpl;
     fn merge(a: TokenImpl, b: TokenImpl) -> TokenImpl {
         TokenImpl::make(a.0 + b.0)
     }

@@ -672,3 +672,19 @@ fn a_list_of_borrowed_handles_is_read_and_nothing_is_dropped() {
         std::any::type_name::<gffi::test_edge_v0_2_list_borrow_owned_token>()
     );
 }
+
+/// A fallible constructor (`docs/abi.md` §5): the slot answers `result<own<gate>,
+/// string>`; the error case is an answer (`Ok(Err(..))`), not a call error, and creates
+/// nothing.
+#[test]
+fn a_fallible_constructor_answers_a_handle_or_its_error() {
+    let p = plugin();
+    let o = p.owned();
+    let gate = o.gate_new(true).unwrap().expect("an open gate is made");
+    assert!(gate.is_open().unwrap());
+    let refused = o.gate_new(false).unwrap();
+    assert_eq!(
+        refused.err().as_deref(),
+        Some("a closed gate cannot be made")
+    );
+}
