@@ -1,0 +1,44 @@
+//! Generates the Rust host bindings and the C header of `tests/wit/fallible.wit` into
+//! `$OUT_DIR`, and builds the C plugin `c/fallible.c` against that header as
+//! `$OUT_DIR/libfallible_c.so` with the system C compiler (`$CC`, else `cc`), with the
+//! strict flags every generated header must pass.
+use std::path::Path;
+use std::process::Command;
+
+use plugport_codegen::Builder;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let wit = root.join("tests/wit/fallible.wit");
+    println!("cargo:rerun-if-changed={}", wit.display());
+    println!("cargo:rerun-if-changed=c/fallible.c");
+    println!("cargo:rerun-if-env-changed=CC");
+    Builder::new(&wit)
+        .world("fallible")
+        .rust_host()
+        .write_rust_to_out_dir("fallible_host.rs")
+        .expect("host bindings of test:fallible");
+    let world = plugport_codegen::frontend::load_world(&wit, Some("fallible")).expect("WIT");
+    let header = plugport_codegen::c::generate(&world);
+    std::fs::write(out.join(&header.name), &header.contents).expect("write the C header");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(&cc)
+        .args([
+            "-std=c99",
+            "-O1",
+            "-g",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+        ])
+        .args(["-shared", "-fPIC", "-fvisibility=hidden", "-I"])
+        .arg(&out)
+        .arg("c/fallible.c")
+        .arg("-o")
+        .arg(out.join("libfallible_c.so"))
+        .status()
+        .unwrap_or_else(|e| panic!("running {cc}: {e}"));
+    assert!(status.success(), "{cc} failed to build c/fallible.c");
+}

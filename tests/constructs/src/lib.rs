@@ -1,0 +1,9 @@
+//! Rust host bindings of the worlds the tests in `tests/` load from real C plugins.
+
+/// Host bindings of `test:fallible` (`tests/wit/fallible.wit`).
+pub mod fallible {
+    include!(concat!(env!("OUT_DIR"), "/fallible_host.rs"));
+}
+
+/// The C plugin of `test:fallible`, built by `build.rs`.
+pub const FALLIBLE_C: &str = concat!(env!("OUT_DIR"), "/libfallible_c.so");
