@@ -18,7 +18,7 @@
 
 use std::path::Path;
 
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ReadRef};
 use serde::Deserialize;
 
 use crate::abi::{ABI_VERSION, DESCRIPTOR_MAGIC};
@@ -97,6 +97,18 @@ pub enum DescriptorError {
     /// The IR parses but breaks its own rules (dangling type id, cycle, ...).
     #[error("invalid world IR: {reason}")]
     InvalidWorld { reason: String },
+    /// The world JSON parses and its fingerprint is right, but the text is not exactly
+    /// the canonical form [`world_json`] writes (unknown keys, source locations, spacing,
+    /// another key order): `docs/abi.md` §7.
+    #[error(
+        "the world JSON is not in canonical form (as plugport writes it: no unknown keys, \
+         no spaces, fields in IR order): at byte {offset} expected {expected}, found {found}"
+    )]
+    NotCanonical {
+        offset: usize,
+        expected: String,
+        found: String,
+    },
     /// The fingerprint is not 64 lower-case hex digits, or not the hash of the IR.
     #[error(
         "fingerprint mismatch: expected {computed} (the SHA-256 of the canonical IR), found \
@@ -226,9 +238,16 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
 }
 
 /// Parses the `{"fingerprint":"<hex>","world":<IR>}` text of [`world_json`] (from a
-/// descriptor, or the host's generated bindings), checks the IR with [`validate_world`]
-/// and the fingerprint against [`World::fingerprint`] of the parsed IR. Returns the
-/// fingerprint and the world.
+/// descriptor, or the host's generated bindings), checks the IR with [`validate_world`],
+/// the fingerprint against [`World::fingerprint`] of the parsed IR, and that `text` is
+/// byte for byte what [`world_json`] writes for that IR, so that the fingerprint is the
+/// SHA-256 of exactly the `world` text (`docs/abi.md` §7). Returns the fingerprint and
+/// the world.
+///
+/// Errors: [`DescriptorError::Json`] (not JSON of that shape, unknown top-level keys),
+/// [`DescriptorError::InvalidWorld`], [`DescriptorError::Fingerprint`],
+/// [`DescriptorError::NotCanonical`] (unknown keys inside the IR, spacing, key order,
+/// source locations).
 pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -240,14 +259,55 @@ pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> 
         reason: e.to_string(),
     })?;
     validate_world(&parsed.world).map_err(|reason| DescriptorError::InvalidWorld { reason })?;
-    let computed = parsed.world.fingerprint();
+    let canonical = parsed.world.canonical_json();
+    let computed = sha256_hex(canonical.as_bytes());
     if parsed.fingerprint != computed {
         return Err(DescriptorError::Fingerprint {
             declared: parsed.fingerprint,
             computed,
         });
     }
+    // The text must be exactly what `world_json` writes, so that the fingerprint is the
+    // hash of exactly the `world` text it carries (docs/abi.md §7): unknown keys (which
+    // serde would skip), locations, spacing or another key order are refused.
+    let expected = format!("{{\"fingerprint\":\"{computed}\",\"world\":{canonical}}}");
+    if text != expected {
+        let offset = text
+            .bytes()
+            .zip(expected.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(text.len().min(expected.len()));
+        return Err(DescriptorError::NotCanonical {
+            offset,
+            found: snippet(text, offset),
+            expected: snippet(&expected, offset),
+        });
+    }
     Ok((computed, parsed.world))
+}
+
+/// Lower-case hex SHA-256 of `bytes` (as [`World::fingerprint`]).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Up to 24 characters of `text` from byte `offset` (rounded down to a character), for
+/// error messages.
+fn snippet(text: &str, offset: usize) -> String {
+    let mut start = offset.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let s: String = text[start..].chars().take(24).collect();
+    if s.is_empty() {
+        "the end of the text".into()
+    } else {
+        format!("{s:?}")
+    }
 }
 
 /// Checks the rules of `bridge/src/ir.rs` that the loader relies on: every [`TypeId`]
@@ -380,28 +440,76 @@ fn depth(world: &World, i: TypeId, state: &mut [usize], level: usize) -> Result<
 }
 
 /// Reads and validates the descriptor of a plugin file without loading it (no `dlopen`,
-/// no code of the plugin runs): `docs/abi.md` §8 steps 1–3.
+/// no code of the plugin runs): `docs/abi.md` §8 steps 1–3. Reads only the headers and
+/// sections it needs, as [`read_plugin_info`] does.
 ///
-/// Errors: [`LoadError::Io`] (unreadable), [`LoadError::NotSharedLibrary`] (not an
-/// object file, or not a shared library: an executable, a `.o`, an archive...),
-/// [`LoadError::NotAPlugin`] (no `.plugport` section), [`LoadError::AbiVersion`],
-/// [`LoadError::CorruptDescriptor`].
+/// Errors: [`LoadError::Io`] (unreadable), [`LoadError::NotSharedLibrary`] (not a regular
+/// file, larger than [`MAX_PLUGIN_FILE`], not an object file, or not a shared library: an
+/// executable, a `.o`, an archive...), [`LoadError::NotAPlugin`] (no `.plugport`
+/// section), [`LoadError::AbiVersion`], [`LoadError::CorruptDescriptor`].
 pub fn read_from_file(path: &Path) -> Result<Descriptor, LoadError> {
-    let data = read_plugin_file(path)?;
-    read_from_bytes(path, &data)
+    read_plugin_info(path).map(|info| info.descriptor)
+}
+
+/// What [`read_plugin_info`] finds in a plugin file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginFileInfo {
+    /// The parsed, validated descriptor.
+    pub descriptor: Descriptor,
+    /// The CPU architecture the file was built for (`None` when `object` does not know it).
+    pub architecture: Option<object::Architecture>,
+    /// The Go build information of a Go `c-shared` plugin (its `.go.buildinfo` section),
+    /// `None` for plugins in other languages.
+    pub go: Option<crate::go::GoBuildInfo>,
+}
+
+/// Reads a plugin file's descriptor, architecture and Go build information without
+/// loading it and without reading the whole file: after the checks of
+/// [`open_plugin_file`] (a regular file of at most [`MAX_PLUGIN_FILE`] bytes), it reads
+/// the object file's headers, for ELF only the file header, the section headers and
+/// their name table, and then the sections it needs (`.plugport`, `.dynamic` for the
+/// PIE check, `.go.buildinfo`), each with one bounded read (`object::ReadCache`). A FIFO,
+/// a device, a directory or a sparse file of many GiB is refused before any read.
+/// `plugport inspect` and `plugport check` use it.
+///
+/// Errors: those of [`read_from_file`].
+pub fn read_plugin_info(path: &Path) -> Result<PluginFileInfo, LoadError> {
+    let (file, _) = open_plugin_file(path)?;
+    read_plugin_info_from(path, file)
+}
+
+/// [`read_plugin_info`] on a file already opened (and checked, see [`open_plugin_file`]):
+/// reads from `reader` only the ranges it needs. `path` is only used in error messages.
+///
+/// Errors: those of [`read_from_file`] but [`LoadError::Io`]; a read error shows as a
+/// damaged file or an unreadable section.
+pub fn read_plugin_info_from<R: std::io::Read + std::io::Seek>(
+    path: &Path,
+    reader: R,
+) -> Result<PluginFileInfo, LoadError> {
+    let cache = object::ReadCache::new(reader);
+    let located = locate(path, &cache)?;
+    let descriptor = parse_located(path, located.section, located.little_endian)?;
+    Ok(PluginFileInfo {
+        descriptor,
+        architecture: located.architecture,
+        go: located.go,
+    })
 }
 
 /// The largest plugin file the loader reads: 1 GiB.
 pub const MAX_PLUGIN_FILE: u64 = 1 << 30;
 
-/// Reads a whole plugin file into memory, refusing anything that is not a regular file
-/// (a FIFO or a device such as `/dev/zero` would block or never end) or is larger than
-/// [`MAX_PLUGIN_FILE`] bytes, before reading it. Symbolic links are followed.
+/// Opens a plugin file for reading after checking that it is a regular file of at most
+/// [`MAX_PLUGIN_FILE`] bytes: a FIFO would block the open or the read, a device such as
+/// `/dev/zero` would never end, a directory cannot be read. The type is checked on the
+/// path before opening (opening a FIFO blocks until a writer appears) and again on the
+/// open handle (in case the path was swapped in between). Symbolic links are followed.
+/// Returns the open file and its length in bytes.
 ///
 /// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
-/// (not a regular file, or too large).
-pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
-    use std::io::Read;
+/// (not a regular file: the reason names its type, e.g. `a directory`; or too large).
+pub fn open_plugin_file(path: &Path) -> Result<(std::fs::File, u64), LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -414,33 +522,71 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
         if meta.is_file() {
             Ok(())
         } else {
-            Err(not_library(format!(
-                "not a regular file (file type {:?})",
-                meta.file_type()
-            )))
+            Err(not_library(file_type_name(meta.file_type()).into()))
         }
     };
-    // Before opening: opening a FIFO blocks until a writer appears.
     regular(&std::fs::metadata(path).map_err(io)?)?;
     let file = std::fs::File::open(path).map_err(io)?;
-    // And on the handle, in case the path was swapped in between.
     let meta = file.metadata().map_err(io)?;
     regular(&meta)?;
     if meta.len() > MAX_PLUGIN_FILE {
         return Err(not_library(format!(
-            "{} bytes, more than the {MAX_PLUGIN_FILE} bytes plugport reads",
+            "a file of {} bytes, more than the {MAX_PLUGIN_FILE} bytes plugport reads",
             meta.len()
         )));
     }
-    let mut data = Vec::with_capacity(meta.len() as usize);
+    Ok((file, meta.len()))
+}
+
+/// What a file that is not a regular file is, for the "found" part of
+/// [`LoadError::NotSharedLibrary`] (`docs/errors.md`).
+fn file_type_name(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO), not a regular file";
+        }
+        if t.is_char_device() {
+            return "a character device, not a regular file";
+        }
+        if t.is_block_device() {
+            return "a block device, not a regular file";
+        }
+        if t.is_socket() {
+            return "a socket, not a regular file";
+        }
+    }
+    if t.is_dir() {
+        "a directory, not a regular file"
+    } else if t.is_symlink() {
+        "a symbolic link that cannot be followed, not a regular file"
+    } else {
+        "a special file, not a regular file"
+    }
+}
+
+/// Reads a whole plugin file into memory after the checks of [`open_plugin_file`] (the
+/// loader checks and loads these same bytes).
+///
+/// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
+/// (not a regular file, or too large).
+pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let (file, len) = open_plugin_file(path)?;
+    let mut data = Vec::with_capacity(len as usize);
     // `take`: a file that grows while being read cannot push past the limit either.
     file.take(MAX_PLUGIN_FILE + 1)
         .read_to_end(&mut data)
-        .map_err(io)?;
+        .map_err(|source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if data.len() as u64 > MAX_PLUGIN_FILE {
-        return Err(not_library(format!(
-            "more than the {MAX_PLUGIN_FILE} bytes plugport reads"
-        )));
+        return Err(LoadError::NotSharedLibrary {
+            path: path.to_path_buf(),
+            reason: format!("a file of more than the {MAX_PLUGIN_FILE} bytes plugport reads"),
+        });
     }
     Ok(data)
 }
@@ -448,7 +594,16 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
 /// [`read_from_file`] on the bytes of a file already in memory; `path` is only used in
 /// error messages.
 pub fn read_from_bytes(path: &Path, data: &[u8]) -> Result<Descriptor, LoadError> {
-    let (section, little_endian) = find_section(path, data)?;
+    let located = locate(path, data)?;
+    parse_located(path, located.section, located.little_endian)
+}
+
+/// [`parse_blob`] with its errors as [`LoadError`]s of `path`.
+fn parse_located(
+    path: &Path,
+    section: &[u8],
+    little_endian: bool,
+) -> Result<Descriptor, LoadError> {
     parse_blob(section, little_endian).map_err(|e| match e {
         DescriptorError::AbiVersion { expected, found } => LoadError::AbiVersion {
             path: path.to_path_buf(),
@@ -542,35 +697,98 @@ pub fn host_architecture() -> Option<object::Architecture> {
     }
 }
 
-/// Steps 1 and 2 of `docs/abi.md` §8: checks that `data` is a shared library and returns
-/// its descriptor section and byte order.
-fn find_section<'d>(path: &Path, data: &'d [u8]) -> Result<(&'d [u8], bool), LoadError> {
+/// What [`locate`] finds in an object file: the descriptor section, the byte order, the
+/// architecture and the Go build information.
+struct Located<'d> {
+    section: &'d [u8],
+    little_endian: bool,
+    architecture: Option<object::Architecture>,
+    go: Option<crate::go::GoBuildInfo>,
+}
+
+/// Steps 1 and 2 of `docs/abi.md` §8: checks that `data` is a shared library and finds
+/// its descriptor section. Generic over [`ReadRef`] so that it reads either bytes in
+/// memory or, through `object::ReadCache`, only the ranges it needs from a file.
+fn locate<'d, R: ReadRef<'d>>(path: &Path, data: R) -> Result<Located<'d>, LoadError> {
     let not_lib = |reason: String| LoadError::NotSharedLibrary {
         path: path.to_path_buf(),
         reason,
     };
     let kind = object::FileKind::parse(data).map_err(|_| {
-        not_lib(if data.is_empty() {
+        let len = data.len().unwrap_or(0);
+        let head = data.read_bytes_at(0, len.min(512)).unwrap_or(&[]);
+        not_lib(if len == 0 {
             "an empty file".into()
-        } else if std::str::from_utf8(&data[..data.len().min(512)]).is_ok() {
+        } else if !head.contains(&0)
+            // A multi-byte character cut at the end of `head` is still text.
+            && std::str::from_utf8(head).map_or_else(|e| e.error_len().is_none(), |_| true)
+        {
             "a text file".into()
         } else {
             format!(
                 "a file of an unknown format (first bytes {})",
-                data[..data.len().min(8)].escape_ascii()
+                head[..head.len().min(8)].escape_ascii()
             )
         })
     })?;
     use object::FileKind as K;
     match kind {
-        K::Elf32
-        | K::Elf64
-        | K::MachO32
-        | K::MachO64
-        | K::MachOFat32
-        | K::MachOFat64
-        | K::Pe32
-        | K::Pe64 => {}
+        K::MachOFat32 => {
+            let slice = fat_slice::<object::macho::FatArch32, R>(data).map_err(not_lib)?;
+            locate_thin(path, slice)
+        }
+        K::MachOFat64 => {
+            let slice = fat_slice::<object::macho::FatArch64, R>(data).map_err(not_lib)?;
+            locate_thin(path, slice)
+        }
+        _ => locate_thin(path, data),
+    }
+}
+
+/// The bytes of the slice for this host's architecture in a Mach-O universal binary.
+fn fat_slice<'d, Fat: object::read::macho::FatArch, R: ReadRef<'d>>(
+    data: R,
+) -> Result<&'d [u8], String> {
+    let fat = object::read::macho::MachOFatFile::<Fat>::parse(data).map_err(|e| e.to_string())?;
+    let want = host_architecture();
+    match fat.arches().iter().find(|a| Some(a.architecture()) == want) {
+        Some(a) => a.data(data).map_err(|e| e.to_string()),
+        None => Err(format!(
+            "a Mach-O universal binary without a slice for this host ({}); it has: {}",
+            want.map(|a| format!("{a:?}"))
+                .unwrap_or_else(|| "unknown".into()),
+            fat.arches()
+                .iter()
+                .map(|a| format!("{:?}", a.architecture()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// [`locate`] on a file that is not a universal binary (one nested in a universal binary
+/// is refused).
+fn locate_thin<'d, R: ReadRef<'d>>(path: &Path, data: R) -> Result<Located<'d>, LoadError> {
+    let not_lib = |reason: String| LoadError::NotSharedLibrary {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let kind = object::FileKind::parse(data)
+        .map_err(|e| not_lib(format!("a damaged or truncated object file ({e})")))?;
+    use object::FileKind as K;
+    match kind {
+        K::Elf32 => {
+            return locate_elf::<object::elf::FileHeader32<object::Endianness>, R>(path, data)
+        }
+        K::Elf64 => {
+            return locate_elf::<object::elf::FileHeader64<object::Endianness>, R>(path, data)
+        }
+        K::MachO32 | K::MachO64 | K::Pe32 | K::Pe64 => {}
+        K::MachOFat32 | K::MachOFat64 => {
+            return Err(not_lib(
+                "a Mach-O universal binary nested in a universal binary".into(),
+            ))
+        }
         K::Archive => return Err(not_lib("a static library archive (.a / .lib)".into())),
         K::Coff | K::CoffBig | K::CoffImport => {
             return Err(not_lib(
@@ -580,32 +798,10 @@ fn find_section<'d>(path: &Path, data: &'d [u8]) -> Result<(&'d [u8], bool), Loa
         K::DyldCache => return Err(not_lib("a dyld shared cache".into())),
         other => return Err(not_lib(format!("an object file of kind {other:?}"))),
     }
-    let data = thin_slice(data).map_err(not_lib)?;
     let file = object::File::parse(data)
         .map_err(|e| not_lib(format!("a damaged or truncated object file ({e})")))?;
     let format = file.format();
     match format {
-        object::BinaryFormat::Elf => {
-            let e_type = elf_type(data, file.is_little_endian());
-            let pie = match kind {
-                K::Elf32 => elf_is_pie::<object::elf::FileHeader32<object::Endianness>>(data),
-                _ => elf_is_pie::<object::elf::FileHeader64<object::Endianness>>(data),
-            };
-            if e_type == Some(ET_DYN) && pie {
-                return Err(not_lib(
-                    "an ELF position-independent executable (ET_DYN with DF_1_PIE)".into(),
-                ));
-            }
-            if e_type != Some(ET_DYN) {
-                let what = match e_type {
-                    Some(ET_REL) => "an ELF relocatable object (ET_REL, a .o file)",
-                    Some(ET_EXEC) => "an ELF executable (ET_EXEC)",
-                    Some(ET_CORE) => "an ELF core dump (ET_CORE)",
-                    _ => "an ELF file of unknown type",
-                };
-                return Err(not_lib(what.into()));
-            }
-        }
         object::BinaryFormat::MachO => {
             let filetype = macho_filetype(data, file.is_little_endian());
             if !matches!(filetype, Some(MH_DYLIB) | Some(MH_BUNDLE)) {
@@ -631,8 +827,7 @@ fn find_section<'d>(path: &Path, data: &'d [u8]) -> Result<(&'d [u8], bool), Loa
         match format {
             object::BinaryFormat::MachO => name == b"__plugport",
             // PE images truncate section names to 8 bytes.
-            object::BinaryFormat::Pe => name == b".plugport" || name == b".plugpor",
-            _ => name == crate::abi::DESCRIPTOR_SECTION_ELF.as_bytes(),
+            _ => name == b".plugport" || name == b".plugpor",
         }
     });
     let Some(section) = section else {
@@ -640,62 +835,121 @@ fn find_section<'d>(path: &Path, data: &'d [u8]) -> Result<(&'d [u8], bool), Loa
             path: path.to_path_buf(),
         });
     };
-    let bytes = section.data().map_err(|e| LoadError::CorruptDescriptor {
-        path: path.to_path_buf(),
-        reason: format!("the .plugport section cannot be read: {e}"),
-    })?;
-    Ok((bytes, file.is_little_endian()))
+    let bytes = section.data().map_err(|e| unreadable_section(path, e))?;
+    Ok(Located {
+        section: bytes,
+        little_endian: file.is_little_endian(),
+        architecture: Some(file.architecture()),
+        go: crate::go::from_object(&file),
+    })
 }
 
-// ELF `e_type` and Mach-O `filetype` values (the ELF and Mach-O specifications).
-const ET_REL: u16 = 1;
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const ET_CORE: u16 = 4;
+fn unreadable_section(path: &Path, e: impl std::fmt::Display) -> LoadError {
+    LoadError::CorruptDescriptor {
+        path: path.to_path_buf(),
+        reason: format!("the .plugport section cannot be read: {e}"),
+    }
+}
+
+/// [`locate`] for ELF, from the file header, the section headers and their names only
+/// (not the program headers nor the symbol tables, which `object::File` would read).
+fn locate_elf<'d, Elf, R>(path: &Path, data: R) -> Result<Located<'d>, LoadError>
+where
+    Elf: object::read::elf::FileHeader<Endian = object::Endianness>,
+    R: ReadRef<'d>,
+{
+    use object::elf::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
+    use object::read::elf::{Dyn, SectionHeader};
+    use object::Endian;
+    let not_lib = |reason: String| LoadError::NotSharedLibrary {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let damaged = |e: object::Error| not_lib(format!("a damaged or truncated object file ({e})"));
+    let header = Elf::parse(data).map_err(damaged)?;
+    let endian = header.endian().map_err(damaged)?;
+    let sections = header.sections(endian, data).map_err(damaged)?;
+    match header.e_type(endian) {
+        ET_DYN => {}
+        e_type => {
+            return Err(not_lib(
+                match e_type {
+                    ET_REL => "an ELF relocatable object (ET_REL, a .o file)",
+                    ET_EXEC => "an ELF executable (ET_EXEC)",
+                    ET_CORE => "an ELF core dump (ET_CORE)",
+                    _ => "an ELF file of unknown type",
+                }
+                .into(),
+            ))
+        }
+    }
+    // A position-independent executable is ET_DYN too, but has DF_1_PIE in DT_FLAGS_1.
+    if let Ok(Some((entries, _))) = sections.dynamic(endian, data) {
+        let pie = entries.iter().any(|d| {
+            d.d_tag(endian) == object::elf::DT_FLAGS_1
+                && d.d_val(endian).into() & object::elf::DF_1_PIE.0 != 0
+        });
+        if pie {
+            return Err(not_lib(
+                "an ELF position-independent executable (ET_DYN with DF_1_PIE)".into(),
+            ));
+        }
+    }
+    let Some((_, section)) =
+        sections.section_by_name(endian, crate::abi::DESCRIPTOR_SECTION_ELF.as_bytes())
+    else {
+        return Err(LoadError::NotAPlugin {
+            path: path.to_path_buf(),
+        });
+    };
+    let bytes = section
+        .data(endian, data)
+        .map_err(|e| unreadable_section(path, e))?;
+    let go = sections
+        .section_by_name(endian, b".go.buildinfo")
+        .and_then(|(_, s)| s.data(endian, data).ok())
+        .map(crate::go::parse_section);
+    let architecture = elf_architecture(header.e_machine(endian), header.is_class_64())
+        // Architectures plugport has no host for: ask `object`, which reads more.
+        .or_else(|| object::File::parse(data).ok().map(|f| f.architecture()));
+    Ok(Located {
+        section: bytes,
+        little_endian: endian.is_little_endian(),
+        architecture,
+        go,
+    })
+}
+
+/// The architectures of [`host_architecture`] from an ELF `e_machine` and class, as
+/// `object` names them; `None` for the others.
+fn elf_architecture(machine: object::elf::Machine, is_64: bool) -> Option<object::Architecture> {
+    use object::elf;
+    use object::Architecture as A;
+    Some(match (machine, is_64) {
+        (elf::EM_X86_64, true) => A::X86_64,
+        (elf::EM_X86_64, false) => A::X86_64_X32,
+        (elf::EM_AARCH64, true) => A::Aarch64,
+        (elf::EM_AARCH64, false) => A::Aarch64_Ilp32,
+        (elf::EM_386, _) => A::I386,
+        (elf::EM_ARM, _) => A::Arm,
+        (elf::EM_RISCV, true) => A::Riscv64,
+        (elf::EM_RISCV, false) => A::Riscv32,
+        (elf::EM_PPC64, true) => A::PowerPc64,
+        (elf::EM_S390, true) => A::S390x,
+        (elf::EM_LOONGARCH, true) => A::LoongArch64,
+        _ => return None,
+    })
+}
+
+// Mach-O `filetype` values (the Mach-O specification).
 const MH_OBJECT: u32 = 1;
 const MH_EXECUTE: u32 = 2;
 const MH_DYLIB: u32 = 6;
 const MH_BUNDLE: u32 = 8;
 
-/// True when an ELF file's dynamic section has `DT_FLAGS_1` with `DF_1_PIE`: a
-/// position-independent executable, which is `ET_DYN` but cannot be loaded as a library.
-fn elf_is_pie<Elf>(data: &[u8]) -> bool
-where
-    Elf: object::read::elf::FileHeader<Endian = object::Endianness>,
-{
-    use object::read::elf::Dyn;
-    const DT_FLAGS_1: i32 = 0x6fff_fffb;
-    const DF_1_PIE: u32 = 0x0800_0000;
-    let Ok(header) = Elf::parse(data) else {
-        return false;
-    };
-    let Ok(endian) = header.endian() else {
-        return false;
-    };
-    let Ok(sections) = header.sections(endian, data) else {
-        return false;
-    };
-    let Ok(Some((entries, _))) = sections.dynamic(endian, data) else {
-        return false;
-    };
-    entries.iter().any(|d| {
-        d.tag32(endian) == Some(DT_FLAGS_1) && d.val32(endian).is_some_and(|v| v & DF_1_PIE != 0)
-    })
-}
-
-/// `e_type` of an ELF header (offset 16, 2 bytes, file byte order).
-fn elf_type(data: &[u8], little_endian: bool) -> Option<u16> {
-    let b: [u8; 2] = data.get(16..18)?.try_into().ok()?;
-    Some(if little_endian {
-        u16::from_le_bytes(b)
-    } else {
-        u16::from_be_bytes(b)
-    })
-}
-
 /// `filetype` of a Mach-O header (offset 12, 4 bytes, file byte order).
-fn macho_filetype(data: &[u8], little_endian: bool) -> Option<u32> {
-    let b: [u8; 4] = data.get(12..16)?.try_into().ok()?;
+fn macho_filetype<'d, R: ReadRef<'d>>(data: R, little_endian: bool) -> Option<u32> {
+    let b: [u8; 4] = data.read_bytes_at(12, 4).ok()?.try_into().ok()?;
     Some(if little_endian {
         u32::from_le_bytes(b)
     } else {

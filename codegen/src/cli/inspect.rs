@@ -172,15 +172,16 @@ pub fn read(file: &Path) -> Result<(Descriptor, Option<String>), plugport::LoadE
 /// Go plugin, its Go build information.
 pub type Read = (Descriptor, Option<String>, Option<GoBuildInfo>);
 
-/// [`read`], plus the Go build information of a Go plugin (`.go.buildinfo`).
+/// [`read`], plus the Go build information of a Go plugin (`.go.buildinfo`). Reads only
+/// the headers and sections it needs, after the loader's file-type and size checks
+/// ([`descriptor::read_plugin_info`]).
 pub fn read_with_runtime(file: &Path) -> Result<Read, plugport::LoadError> {
-    let data = std::fs::read(file).map_err(|source| plugport::LoadError::Io {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let d = descriptor::read_from_bytes(file, &data)?;
-    let arch = descriptor::architecture(&data).map(|a| format!("{a:?}"));
-    Ok((d, arch, plugport::go::build_info(&data)))
+    let info = descriptor::read_plugin_info(file)?;
+    Ok((
+        info.descriptor,
+        info.architecture.map(|a| format!("{a:?}")),
+        info.go,
+    ))
 }
 
 /// Prints the report; exit 1 when the file is not a readable plugport plugin.
