@@ -301,7 +301,7 @@ fn inspect_refuses_files_that_are_not_plugins() {
 
     // A missing file.
     let out = plugport(&["inspect", s(&dir.join("missing.so"))]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("missing.so"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -24,7 +24,7 @@ fn load(path: &std::path::Path, world: Option<&str>) -> Result<plugport::ir::Wor
     if path.extension().is_some_and(|e| e == "json") {
         return baseline::read_baseline(path).map_err(|e| e.to_string());
     }
-    crate::load_world(path, world)
+    crate::load_world(path, world).map_err(|f| f.message)
 }
 
 /// Exit 0 when the versions fit the change, 1 when not, 2 when a world cannot be read.

@@ -184,17 +184,19 @@ pub fn read_with_runtime(file: &Path) -> Result<Read, plugport::LoadError> {
     ))
 }
 
-/// Prints the report; exit 1 when the file is not a readable plugport plugin.
+/// Prints the report; exit 1 when the file is not a plugport plugin, 2 when it cannot be
+/// read.
 pub fn run(args: &InspectArgs) -> ExitCode {
     let (d, arch, go) = match read_with_runtime(&args.file) {
         Ok(x) => x,
-        Err(e) => return crate::fail(1, e),
+        Err(e @ plugport::LoadError::Io { .. }) => return crate::fail(crate::EXIT_USAGE, e),
+        Err(e) => return crate::fail(crate::EXIT_NO, e),
     };
     let report = Report::new(&args.file, &d, arch, go.as_ref());
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => crate::emit(&format!("{json}\n")),
-            Err(e) => return crate::fail(1, e),
+            Err(e) => return crate::fail(crate::EXIT_USAGE, e),
         }
     } else {
         crate::emit(&report.text());

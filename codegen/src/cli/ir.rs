@@ -11,17 +11,17 @@ pub struct IrArgs {
     wit: WitArgs,
 }
 
-/// Prints the IR; exit 1 when the WIT cannot be read or is refused.
+/// Prints the IR; exit 1 when the world is refused, 2 when the WIT cannot be read.
 pub fn run(args: &IrArgs) -> ExitCode {
     let world = match crate::load_world(&args.wit.wit, args.wit.world.as_deref()) {
         Ok(w) => w,
-        Err(e) => return crate::fail(1, e),
+        Err(e) => return crate::fail(e.code, e),
     };
     match serde_json::to_string_pretty(&world) {
         Ok(json) => {
             crate::emit(&format!("{json}\n"));
             ExitCode::SUCCESS
         }
-        Err(e) => crate::fail(1, e),
+        Err(e) => crate::fail(crate::EXIT_USAGE, e),
     }
 }
