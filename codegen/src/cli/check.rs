@@ -9,6 +9,7 @@ use plugport::compat::{self, Compat, Side};
 use plugport::descriptor;
 use plugport::ir::World;
 use plugport::LoadError;
+use plugport_codegen::baseline::line_name;
 
 /// Arguments of `plugport check`.
 #[derive(clap::Args, Debug)]
@@ -65,7 +66,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             0
         }
         Err(e) => {
-            incompatible(&mut out, &e, &compat::compare(&host, plugin));
+            incompatible(&mut out, &e, &compat::compare(&host, plugin), &host, plugin);
             1
         }
     };
@@ -139,7 +140,7 @@ fn compatible(out: &mut String, c: &Compat, same_fingerprint: bool, host: &World
     }
 }
 
-fn incompatible(out: &mut String, e: &LoadError, all: &Compat) {
+fn incompatible(out: &mut String, e: &LoadError, all: &Compat, host: &World, plugin: &World) {
     let _ = match e {
         LoadError::Incompatible { items, .. } => {
             let _ = writeln!(
@@ -159,6 +160,18 @@ fn incompatible(out: &mut String, e: &LoadError, all: &Compat) {
             out,
             "incompatible: another package: expected {expected}, found {found}"
         ),
+        LoadError::MajorVersionMismatch { .. } if host.package.semver().0 == 0 => {
+            // 0.x: every minor version is its own line (semver), so "major" would mislead.
+            let (h, p) = (&host.package, &plugin.package);
+            writeln!(
+                out,
+                "incompatible: another compatibility line: expected {h} (compatibility line \
+                 {}), found {p} (compatibility line {}); for 0.x versions each minor version \
+                 is a compatibility line",
+                line_name(h),
+                line_name(p)
+            )
+        }
         LoadError::MajorVersionMismatch {
             expected, found, ..
         } => writeln!(

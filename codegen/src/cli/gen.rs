@@ -231,7 +231,7 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
                 ev.new,
                 ev.old,
                 show(&path),
-                ev.old.compat_line(),
+                baseline::line_name(&ev.old),
                 items.len(),
                 if items.len() == 1 { "" } else { "s" }
             );
@@ -239,7 +239,8 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
                 msg.push_str(&format!("\n  - {item}"));
             }
             msg.push_str(&format!(
-                "\nbump the major version (to {}) or revert; --allow-breaking generates anyway",
+                "\nbump the {} version (to {}) or revert; --allow-breaking generates anyway",
+                baseline::line_part(&ev.old),
                 baseline::next_line(&ev.old)
             ));
             Err(Failure::no(msg))
@@ -265,7 +266,7 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
                         ev.new,
                         ev.old,
                         show(&path),
-                        ev.old.compat_line()
+                        baseline::line_name(&ev.old)
                     );
                     for item in ev.breaking_items() {
                         eprintln!("  - {item}");

@@ -136,7 +136,9 @@ impl Report {
             "package:",
             &format!(
                 "{} (compatibility line {}, C prefix {})",
-                self.package, self.compat_line, self.c_prefix
+                self.package,
+                plugport_codegen::baseline::line_name(&self.ir.package),
+                self.c_prefix
             ),
         );
         field("world:", &self.world);
