@@ -30,7 +30,9 @@ mod cli {
 /// cannot be loaded, the versions do not fit the change, the world is refused or breaks
 /// its baseline, generated files are stale, the file is not a plugin); 2 usage errors,
 /// files that cannot be read or written, WIT that does not parse or resolve. Errors go to
-/// stderr as `error: <message>`.
+/// stderr as `error: <message>`. With `--json` (every command) the output, errors
+/// included, is one JSON object on stdout with `command`, `exit` and `ok`, and `error`
+/// when the command could not answer.
 #[derive(Parser, Debug)]
 #[command(name = "plugport", version, propagate_version = true)]
 struct Cli {
@@ -148,6 +150,61 @@ fn main() -> ExitCode {
 pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(code)
+}
+
+/// With `--json`: prints `{"command", "exit", "ok": false, "error"}` on stdout (and the
+/// error on stderr too); without: `error: <message>` on stderr. Returns exit status `code`.
+pub(crate) fn fail_as(
+    json: bool,
+    command: &str,
+    code: u8,
+    message: impl std::fmt::Display,
+) -> ExitCode {
+    if json {
+        emit_json(serde_json::json!({
+            "command": command,
+            "exit": code,
+            "ok": false,
+            "error": message.to_string(),
+        }));
+    }
+    fail(code, message)
+}
+
+/// With `--json`: prints `fields` plus `command`, `exit`, `ok` and `lines` (the text the
+/// command prints without `--json`, one string per line) as one JSON object on stdout;
+/// without: prints `text`. Returns exit status `code`.
+pub(crate) fn finish(
+    json: bool,
+    command: &str,
+    code: u8,
+    text: &str,
+    fields: serde_json::Value,
+) -> ExitCode {
+    if json {
+        let mut object = serde_json::json!({
+            "command": command,
+            "exit": code,
+            "ok": code == 0,
+        });
+        if let (Some(o), serde_json::Value::Object(f)) = (object.as_object_mut(), fields) {
+            o.extend(f);
+            o.insert(
+                "lines".into(),
+                text.lines().map(serde_json::Value::from).collect(),
+            );
+        }
+        emit_json(object);
+    } else {
+        emit(text);
+    }
+    ExitCode::from(code)
+}
+
+/// Prints one JSON value, pretty, with a final newline.
+pub(crate) fn emit_json(value: serde_json::Value) {
+    let text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
+    emit(&format!("{text}\n"));
 }
 
 /// Writes `text` to stdout. A closed pipe (`plugport inspect x.so | head`) is not an

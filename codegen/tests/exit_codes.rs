@@ -135,3 +135,100 @@ fn gen_verify_reports_stale_and_missing_files_and_writes_nothing() {
         2,
     );
 }
+
+/// `--json` on every subcommand: one JSON object on stdout, errors included, whose `exit`
+/// is the process's exit status.
+#[test]
+fn json_on_every_subcommand_errors_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen");
+    let greeter = repo("examples/greeter/wit");
+    let refused = repo("tests/wit/refuse/stream.wit");
+    let missing = dir.path().join("missing.wit");
+    let golden_wit = repo("tests/fixtures/golden/golden.wit");
+    let golden_so = repo("tests/fixtures/golden/libgolden.so");
+    let not_plugin = repo("README.md");
+    let v1 = repo("tests/wit/evolve/v1.0.0.wit");
+    let retype = repo("tests/wit/evolve/v1.1.0-retype.wit");
+    let json = |args: &[&str], expected: i32| -> serde_json::Value {
+        let o = plugport(args);
+        assert_eq!(o.status.code(), Some(expected), "plugport {args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("plugport {args:?}: not JSON ({e}): {}", text(&o.stdout)));
+        assert!(v.is_object(), "{v}");
+        v
+    };
+    let check_common = |v: &serde_json::Value, command: &str, exit: i32| {
+        if command == "inspect" && exit == 0 {
+            return; // the report itself
+        }
+        assert_eq!(v["command"], command, "{v}");
+        assert_eq!(v["exit"], exit, "{v}");
+        assert_eq!(v["ok"], exit == 0, "{v}");
+    };
+    let cases: Vec<(Vec<&str>, &str, i32)> = vec![
+        (vec!["gen", s(&greeter), "--out", s(&out)], "gen", 0),
+        (
+            vec!["gen", s(&greeter), "--out", s(&out), "--verify"],
+            "gen",
+            0,
+        ),
+        (vec!["gen", s(&refused), "--out", s(&out)], "gen", 1),
+        (vec!["gen", s(&missing), "--out", s(&out)], "gen", 2),
+        (vec!["ir", s(&refused)], "ir", 1),
+        (vec!["ir", s(&missing)], "ir", 2),
+        (vec!["inspect", s(&golden_so)], "inspect", 0),
+        (vec!["inspect", s(&not_plugin)], "inspect", 1),
+        (vec!["inspect", s(&missing)], "inspect", 2),
+        (
+            vec!["check", s(&golden_so), "--wit", s(&golden_wit)],
+            "check",
+            0,
+        ),
+        (
+            vec!["check", s(&golden_so), "--wit", s(&greeter)],
+            "check",
+            1,
+        ),
+        (
+            vec!["check", s(&not_plugin), "--wit", s(&greeter)],
+            "check",
+            1,
+        ),
+        (
+            vec!["check", s(&golden_so), "--wit", s(&missing)],
+            "check",
+            2,
+        ),
+        (vec!["diff", s(&v1), s(&v1)], "diff", 0),
+        (vec!["diff", s(&v1), s(&retype)], "diff", 1),
+        (vec!["diff", s(&missing), s(&v1)], "diff", 2),
+    ];
+    for (mut args, command, exit) in cases {
+        args.push("--json");
+        let v = json(&args, exit);
+        check_common(&v, command, exit);
+        if exit == 2 || (exit == 1 && matches!(command, "gen" | "ir" | "inspect")) {
+            assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+        }
+    }
+    // A few fields.
+    let v = json(&["gen", s(&greeter), "--out", s(&out), "--json"], 0);
+    assert!(
+        v["written"][0].as_str().unwrap().ends_with("greeter.h"),
+        "{v}"
+    );
+    let v = json(
+        &["check", s(&golden_so), "--wit", s(&golden_wit), "--json"],
+        0,
+    );
+    assert_eq!(v["compatible"], true);
+    assert_eq!(v["plugin"]["name"], "golden-c");
+    assert_eq!(v["plugin"]["fingerprint"], v["host"]["fingerprint"]);
+    let v = json(&["diff", s(&v1), s(&retype), "--json"], 1);
+    assert_eq!(v["change"], "breaking");
+    assert_eq!(v["versions_fit"], false);
+    assert_eq!(v["breaking"].as_array().unwrap().len(), 1, "{v}");
+    let v = json(&["inspect", s(&golden_so), "--json"], 0);
+    assert_eq!(v["plugin_name"], "golden-c");
+}

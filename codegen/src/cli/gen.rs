@@ -47,6 +47,11 @@ pub struct GenArgs {
     /// baseline check is skipped: the baseline in `--out` is one of the files compared.
     #[arg(long)]
     verify: bool,
+    /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`, the
+    /// paths `written` (or with `--verify` `fresh`), and `lines`; on errors `error`.
+    /// Same exit status. Notes and warnings still go to stderr.
+    #[arg(long)]
+    json: bool,
     /// Go plugins (`go-guest`, `go`): the plugin's own name in its descriptor
     /// (default `<world>-go`).
     #[arg(long, value_name = "NAME")]
@@ -87,12 +92,22 @@ enum Lang {
 /// when the WIT cannot be read or a file cannot be written.
 pub fn run(args: &GenArgs) -> ExitCode {
     match gen(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => crate::fail(f.code, f),
+        Ok(paths) => {
+            let verb = if args.verify { "fresh" } else { "wrote" };
+            let text: String = paths
+                .iter()
+                .map(|p| format!("{verb} {}\n", p.display()))
+                .collect();
+            let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            let key = if args.verify { "fresh" } else { "written" };
+            crate::finish(args.json, "gen", 0, &text, serde_json::json!({ key: list }))
+        }
+        Err(f) => crate::fail_as(args.json, "gen", f.code, f),
     }
 }
 
-fn gen(args: &GenArgs) -> Result<(), Failure> {
+/// Generates (or with `--verify` compares) the files; returns their paths.
+fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
     let world = crate::load_world(&args.wit.wit, args.wit.world.as_deref())?;
     if !args.verify {
         check_baseline(args, &world)?;
@@ -145,6 +160,7 @@ fn gen(args: &GenArgs) -> Result<(), Failure> {
     }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", args.out.display())))?;
+    let mut written = Vec::new();
     for file in &files {
         let path = args.out.join(&file.name);
         if let Some(dir) = path.parent() {
@@ -152,22 +168,21 @@ fn gen(args: &GenArgs) -> Result<(), Failure> {
                 .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
         }
         write(&path, &file.contents)?;
-        println!("wrote {}", path.display());
+        written.push(path);
     }
-    Ok(())
+    Ok(written)
 }
 
 /// `--verify`: every file in `out` equals what gen would write. Prints `fresh <path>` for
 /// each; fails (exit 1) naming every stale or missing file. Files in `out` that gen would
 /// not write are not looked at.
-fn verify(out: &Path, files: &[GeneratedFile]) -> Result<(), Failure> {
+fn verify(out: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>, Failure> {
     let mut stale = Vec::new();
+    let mut fresh = Vec::new();
     for file in files {
         let path = out.join(&file.name);
         match std::fs::read(&path) {
-            Ok(bytes) if bytes == file.contents.as_bytes() => {
-                println!("fresh {}", path.display());
-            }
+            Ok(bytes) if bytes == file.contents.as_bytes() => fresh.push(path),
             Ok(_) => stale.push(format!("{} differs from what gen writes", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 stale.push(format!("{} is missing", path.display()))
@@ -181,7 +196,7 @@ fn verify(out: &Path, files: &[GeneratedFile]) -> Result<(), Failure> {
         }
     }
     if stale.is_empty() {
-        return Ok(());
+        return Ok(fresh);
     }
     Err(Failure::no(format!(
         "{} of {} generated file{} stale (run the same command without --verify to \

@@ -16,7 +16,8 @@ use super::render::{self, ItemView};
 pub struct InspectArgs {
     /// The plugin file (a shared library: `.so`, `.dylib`, `.dll`).
     file: PathBuf,
-    /// Print the report as JSON (one object; the full IR under `ir`).
+    /// Print the report as JSON (one object; the full IR under `ir`). Errors too:
+    /// `{"command": "inspect", "exit", "ok": false, "error"}`, with the same exit status.
     #[arg(long)]
     json: bool,
 }
@@ -191,8 +192,10 @@ pub fn read_with_runtime(file: &Path) -> Result<Read, plugport::LoadError> {
 pub fn run(args: &InspectArgs) -> ExitCode {
     let (d, arch, go) = match read_with_runtime(&args.file) {
         Ok(x) => x,
-        Err(e @ plugport::LoadError::Io { .. }) => return crate::fail(crate::EXIT_USAGE, e),
-        Err(e) => return crate::fail(crate::EXIT_NO, e),
+        Err(e @ plugport::LoadError::Io { .. }) => {
+            return crate::fail_as(args.json, "inspect", crate::EXIT_USAGE, e)
+        }
+        Err(e) => return crate::fail_as(args.json, "inspect", crate::EXIT_NO, e),
     };
     let report = Report::new(&args.file, &d, arch, go.as_ref());
     if args.json {
