@@ -220,9 +220,11 @@ impl<'w> CNames<'w> {
                 let parts: Vec<String> = types.iter().map(|t| self.mangle(t)).collect();
                 format!("tuple{}_{}", types.len(), parts.join("_"))
             }
-            TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
-                self.mangle_id(*resource)
-            }
+            TypeDefKind::Own { resource } => self.mangle_id(*resource),
+            // Distinct from `own<R>`, so that `list<own<r>>` and `list<borrow<r>>` in one
+            // world get distinct names (`list_i_r`, `list_borrow_i_r`). The handle type
+            // itself is the same C struct for both ([`Self::type_id`]).
+            TypeDefKind::Borrow { resource } => format!("borrow_{}", self.mangle_id(*resource)),
             TypeDefKind::Alias { ty } => self.mangle(ty),
             // Named kinds never reach here without a name; keep a stable fallback.
             _ => format!("anon{id}"),
