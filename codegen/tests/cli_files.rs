@@ -74,6 +74,11 @@ fn inspect_and_check_refuse_special_and_huge_files_from_their_metadata() {
             s(path)
         );
         assert!(!stderr.contains("FileType"), "{stderr}");
+        // The error names the section of docs/errors.md that explains it, which exists.
+        assert!(
+            stderr.contains("(cause and fix: docs/errors.md, section NotSharedLibrary)"),
+            "{stderr}"
+        );
         assert!(text(&out.stdout).is_empty());
 
         let out = plugport_guarded(&["check", s(path), "--wit", s(&wit)]);
@@ -85,5 +90,16 @@ fn inspect_and_check_refuse_special_and_huge_files_from_their_metadata() {
             "check {}: {stdout}",
             s(path)
         );
+        assert!(
+            stdout.contains("docs/errors.md, section NotSharedLibrary"),
+            "{stdout}"
+        );
     }
+    let errors = std::fs::read_to_string(repo("docs/errors.md")).unwrap();
+    assert!(errors.contains("\n## NotSharedLibrary\n"));
+    // A missing file: an I/O error, exit 2, section Io.
+    let out = plugport_guarded(&["inspect", s(&dir.path().join("missing.so"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("docs/errors.md, section Io)"));
+    assert!(errors.contains("\n## Io\n"));
 }

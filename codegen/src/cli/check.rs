@@ -47,10 +47,19 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let (d, arch) = match super::inspect::read(&args.file) {
         Ok(x) => x,
         Err(e @ LoadError::Io { .. }) => {
-            return crate::fail_as(args.json, "check", crate::EXIT_USAGE, e)
+            return crate::fail_as(
+                args.json,
+                "check",
+                crate::EXIT_USAGE,
+                super::inspect::explained(&e),
+            )
         }
         Err(e) => {
-            let text = format!("incompatible: the file cannot be loaded as a plugin:\n  - {e}\n");
+            let text = format!(
+                "incompatible: the file cannot be loaded as a plugin:\n  - {e}\n(cause and fix: \
+                 docs/errors.md, section {})\n",
+                e.docs_section()
+            );
             let fields = serde_json::json!({
                 "compatible": false,
                 "host": host_json,

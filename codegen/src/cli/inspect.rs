@@ -187,15 +187,23 @@ pub fn read_with_runtime(file: &Path) -> Result<Read, plugport::LoadError> {
     ))
 }
 
+/// A loader error with the section of `docs/errors.md` that explains it.
+pub fn explained(e: &plugport::LoadError) -> String {
+    format!(
+        "{e}\n(cause and fix: docs/errors.md, section {})",
+        e.docs_section()
+    )
+}
+
 /// Prints the report; exit 1 when the file is not a plugport plugin, 2 when it cannot be
 /// read.
 pub fn run(args: &InspectArgs) -> ExitCode {
     let (d, arch, go) = match read_with_runtime(&args.file) {
         Ok(x) => x,
         Err(e @ plugport::LoadError::Io { .. }) => {
-            return crate::fail_as(args.json, "inspect", crate::EXIT_USAGE, e)
+            return crate::fail_as(args.json, "inspect", crate::EXIT_USAGE, explained(&e))
         }
-        Err(e) => return crate::fail_as(args.json, "inspect", crate::EXIT_NO, e),
+        Err(e) => return crate::fail_as(args.json, "inspect", crate::EXIT_NO, explained(&e)),
     };
     let report = Report::new(&args.file, &d, arch, go.as_ref());
     if args.json {
