@@ -13,6 +13,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
+echo "== cargo doc, warnings as errors (broken intra-doc links, ...)"
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --workspace --no-deps
 echo "== build the examples (plugins and hosts from freshly generated bindings)"
 PROFILE=dev "$root/scripts/build-examples.sh" "$root/target/examples"
 echo "== cargo test"

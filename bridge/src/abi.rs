@@ -90,7 +90,7 @@ impl PpTableHeader {
 }
 
 /// The plugport allocator's release function, for memory allocated by Rust code with
-/// the global allocator (see [`crate::rt::alloc_bytes`]).
+/// the global allocator (see [`crate::rt::alloc_vec`]).
 ///
 /// # Safety
 /// `ptr`, `size`, `align` must describe a live allocation made by this crate's helpers.

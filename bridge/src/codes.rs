@@ -1,6 +1,6 @@
 //! The stable error codes of the C API (`PLUGPORT_E_*` in `headers/plugport.h`), one per
 //! [`crate::LoadError`] variant ([`crate::LoadError::code`]). Always compiled, unlike the
-//! C functions of [`crate::capi`] (feature `capi`). Published: never renumber.
+//! C functions of the module `capi` (feature `capi`). Published: never renumber.
 
 /// Success.
 pub const PLUGPORT_OK: i32 = 0;

@@ -13,17 +13,24 @@
 //! | 20 | `u32 world_len` | bytes of the world JSON |
 //! | 24 | name, NUL, version, NUL, world JSON, NUL | UTF-8 |
 //!
-//! The world JSON is [`world_json`]: `{"fingerprint":"<hex>","world":<canonical IR>}`.
-//! The section may be longer than the blob (alignment padding), but only by zero bytes.
+//! The world JSON is [`world_json`]: `{"fingerprint":"<hex>","world":<canonical IR>}`,
+//! exactly (see [`parse_world_json`]). The section may be longer than the blob (alignment
+//! padding), but only by zero bytes.
+//!
+//! This file parses and validates the blob and the world JSON; reading plugin files
+//! (file checks, object formats, finding the section) is in `descriptor/file.rs`, whose
+//! functions are re-exported here ([`read_plugin_info`], [`read_from_file`], ...).
 
-use std::path::Path;
-
-use object::{Object, ObjectSection};
 use serde::Deserialize;
 
 use crate::abi::{ABI_VERSION, DESCRIPTOR_MAGIC};
-use crate::error::LoadError;
 use crate::ir::{FunctionKind, Type, TypeDefKind, TypeId, World, WorldItem};
+
+mod file;
+pub use file::{
+    architecture, host_architecture, open_plugin_file, read_from_bytes, read_from_file,
+    read_plugin_file, read_plugin_info, read_plugin_info_from, PluginFileInfo, MAX_PLUGIN_FILE,
+};
 
 /// Size of the fixed header of a descriptor blob, in bytes.
 pub const HEADER_LEN: usize = 24;
@@ -97,6 +104,18 @@ pub enum DescriptorError {
     /// The IR parses but breaks its own rules (dangling type id, cycle, ...).
     #[error("invalid world IR: {reason}")]
     InvalidWorld { reason: String },
+    /// The world JSON parses and its fingerprint is right, but the text is not exactly
+    /// the canonical form [`world_json`] writes (unknown keys, source locations, spacing,
+    /// another key order): `docs/abi.md` §7.
+    #[error(
+        "the world JSON is not in canonical form (as plugport writes it: no unknown keys, \
+         no spaces, fields in IR order): at byte {offset} expected {expected}, found {found}"
+    )]
+    NotCanonical {
+        offset: usize,
+        expected: String,
+        found: String,
+    },
     /// The fingerprint is not 64 lower-case hex digits, or not the hash of the IR.
     #[error(
         "fingerprint mismatch: expected {computed} (the SHA-256 of the canonical IR), found \
@@ -226,9 +245,16 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
 }
 
 /// Parses the `{"fingerprint":"<hex>","world":<IR>}` text of [`world_json`] (from a
-/// descriptor, or the host's generated bindings), checks the IR with [`validate_world`]
-/// and the fingerprint against [`World::fingerprint`] of the parsed IR. Returns the
-/// fingerprint and the world.
+/// descriptor, or the host's generated bindings), checks the IR with [`validate_world`],
+/// the fingerprint against [`World::fingerprint`] of the parsed IR, and that `text` is
+/// byte for byte what [`world_json`] writes for that IR, so that the fingerprint is the
+/// SHA-256 of exactly the `world` text (`docs/abi.md` §7). Returns the fingerprint and
+/// the world.
+///
+/// Errors: [`DescriptorError::Json`] (not JSON of that shape, unknown top-level keys),
+/// [`DescriptorError::InvalidWorld`], [`DescriptorError::Fingerprint`],
+/// [`DescriptorError::NotCanonical`] (unknown keys inside the IR, spacing, key order,
+/// source locations).
 pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -240,11 +266,28 @@ pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> 
         reason: e.to_string(),
     })?;
     validate_world(&parsed.world).map_err(|reason| DescriptorError::InvalidWorld { reason })?;
-    let computed = parsed.world.fingerprint();
+    let canonical = parsed.world.canonical_json();
+    let computed = sha256_hex(canonical.as_bytes());
     if parsed.fingerprint != computed {
         return Err(DescriptorError::Fingerprint {
             declared: parsed.fingerprint,
             computed,
+        });
+    }
+    // The text must be exactly what `world_json` writes, so that the fingerprint is the
+    // hash of exactly the `world` text it carries (docs/abi.md §7): unknown keys (which
+    // serde would skip), locations, spacing or another key order are refused.
+    let expected = format!("{{\"fingerprint\":\"{computed}\",\"world\":{canonical}}}");
+    if text != expected {
+        let offset = text
+            .bytes()
+            .zip(expected.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(text.len().min(expected.len()));
+        return Err(DescriptorError::NotCanonical {
+            offset,
+            found: snippet(text, offset),
+            expected: snippet(&expected, offset),
         });
     }
     Ok((computed, parsed.world))
@@ -379,326 +422,26 @@ fn depth(world: &World, i: TypeId, state: &mut [usize], level: usize) -> Result<
     Ok(d)
 }
 
-/// Reads and validates the descriptor of a plugin file without loading it (no `dlopen`,
-/// no code of the plugin runs): `docs/abi.md` §8 steps 1–3.
-///
-/// Errors: [`LoadError::Io`] (unreadable), [`LoadError::NotSharedLibrary`] (not an
-/// object file, or not a shared library: an executable, a `.o`, an archive...),
-/// [`LoadError::NotAPlugin`] (no `.plugport` section), [`LoadError::AbiVersion`],
-/// [`LoadError::CorruptDescriptor`].
-pub fn read_from_file(path: &Path) -> Result<Descriptor, LoadError> {
-    let data = read_plugin_file(path)?;
-    read_from_bytes(path, &data)
+/// Lower-case hex SHA-256 of `bytes` (as [`World::fingerprint`]).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-/// The largest plugin file the loader reads: 1 GiB.
-pub const MAX_PLUGIN_FILE: u64 = 1 << 30;
-
-/// Reads a whole plugin file into memory, refusing anything that is not a regular file
-/// (a FIFO or a device such as `/dev/zero` would block or never end) or is larger than
-/// [`MAX_PLUGIN_FILE`] bytes, before reading it. Symbolic links are followed.
-///
-/// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
-/// (not a regular file, or too large).
-pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
-    use std::io::Read;
-    let io = |source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let not_library = |reason: String| LoadError::NotSharedLibrary {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let regular = |meta: &std::fs::Metadata| {
-        if meta.is_file() {
-            Ok(())
-        } else {
-            Err(not_library(format!(
-                "not a regular file (file type {:?})",
-                meta.file_type()
-            )))
-        }
-    };
-    // Before opening: opening a FIFO blocks until a writer appears.
-    regular(&std::fs::metadata(path).map_err(io)?)?;
-    let file = std::fs::File::open(path).map_err(io)?;
-    // And on the handle, in case the path was swapped in between.
-    let meta = file.metadata().map_err(io)?;
-    regular(&meta)?;
-    if meta.len() > MAX_PLUGIN_FILE {
-        return Err(not_library(format!(
-            "{} bytes, more than the {MAX_PLUGIN_FILE} bytes plugport reads",
-            meta.len()
-        )));
-    }
-    let mut data = Vec::with_capacity(meta.len() as usize);
-    // `take`: a file that grows while being read cannot push past the limit either.
-    file.take(MAX_PLUGIN_FILE + 1)
-        .read_to_end(&mut data)
-        .map_err(io)?;
-    if data.len() as u64 > MAX_PLUGIN_FILE {
-        return Err(not_library(format!(
-            "more than the {MAX_PLUGIN_FILE} bytes plugport reads"
-        )));
-    }
-    Ok(data)
-}
-
-/// [`read_from_file`] on the bytes of a file already in memory; `path` is only used in
+/// Up to 24 characters of `text` from byte `offset` (rounded down to a character), for
 /// error messages.
-pub fn read_from_bytes(path: &Path, data: &[u8]) -> Result<Descriptor, LoadError> {
-    let (section, little_endian) = find_section(path, data)?;
-    parse_blob(section, little_endian).map_err(|e| match e {
-        DescriptorError::AbiVersion { expected, found } => LoadError::AbiVersion {
-            path: path.to_path_buf(),
-            expected,
-            found,
-        },
-        e => LoadError::CorruptDescriptor {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        },
-    })
-}
-
-/// The CPU architecture a shared library was built for, or `None` when `data` is not a
-/// shared library plugport can read. Used by the loader to refuse foreign libraries with
-/// a clear message before `dlopen`.
-pub fn architecture(data: &[u8]) -> Option<object::Architecture> {
-    let data = thin_slice(data).ok()?;
-    object::File::parse(data).ok().map(|f| f.architecture())
-}
-
-/// For a Mach-O universal binary, the slice of the host's architecture; otherwise `data`.
-fn thin_slice(data: &[u8]) -> Result<&[u8], String> {
-    use object::macho::{FatArch32, FatArch64};
-    use object::read::macho::{FatArch, MachOFatFile};
-    let kind = object::FileKind::parse(data).map_err(|e| e.to_string())?;
-    let want = host_architecture();
-    type Slices<'d> = Vec<(object::Architecture, Result<&'d [u8], object::Error>)>;
-    fn pick(arches: Slices<'_>, want: Option<object::Architecture>) -> Result<&[u8], String> {
-        let names: Vec<String> = arches.iter().map(|(a, _)| format!("{a:?}")).collect();
-        arches
-            .into_iter()
-            .find(|(a, _)| Some(*a) == want)
-            .map(|(_, d)| d.map_err(|e| e.to_string()))
-            .unwrap_or_else(|| {
-                Err(format!(
-                    "a Mach-O universal binary without a slice for this host ({}); it has: {}",
-                    want.map(|a| format!("{a:?}"))
-                        .unwrap_or_else(|| "unknown".into()),
-                    names.join(", ")
-                ))
-            })
+fn snippet(text: &str, offset: usize) -> String {
+    let mut start = offset.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
     }
-    /// The architecture and bytes of each slice of a universal binary (32- or 64-bit).
-    fn slices<Fat: FatArch>(data: &[u8]) -> Result<Slices<'_>, String> {
-        let fat = MachOFatFile::<Fat>::parse(data).map_err(|e| e.to_string())?;
-        Ok(fat
-            .arches()
-            .iter()
-            .map(|a| (a.architecture(), a.data(data)))
-            .collect())
-    }
-    match kind {
-        object::FileKind::MachOFat32 => pick(slices::<FatArch32>(data)?, want),
-        object::FileKind::MachOFat64 => pick(slices::<FatArch64>(data)?, want),
-        _ => Ok(data),
-    }
-}
-
-/// The architecture of this process, as `object` names it (`None` if unknown to plugport).
-pub fn host_architecture() -> Option<object::Architecture> {
-    use object::Architecture as A;
-    if cfg!(target_arch = "x86_64") {
-        Some(if cfg!(target_pointer_width = "32") {
-            A::X86_64_X32
-        } else {
-            A::X86_64
-        })
-    } else if cfg!(target_arch = "aarch64") {
-        Some(if cfg!(target_pointer_width = "32") {
-            A::Aarch64_Ilp32
-        } else {
-            A::Aarch64
-        })
-    } else if cfg!(target_arch = "x86") {
-        Some(A::I386)
-    } else if cfg!(target_arch = "arm") {
-        Some(A::Arm)
-    } else if cfg!(target_arch = "riscv64") {
-        Some(A::Riscv64)
-    } else if cfg!(target_arch = "riscv32") {
-        Some(A::Riscv32)
-    } else if cfg!(target_arch = "powerpc64") {
-        Some(A::PowerPc64)
-    } else if cfg!(target_arch = "s390x") {
-        Some(A::S390x)
-    } else if cfg!(target_arch = "loongarch64") {
-        Some(A::LoongArch64)
+    let s: String = text[start..].chars().take(24).collect();
+    if s.is_empty() {
+        "the end of the text".into()
     } else {
-        None
+        format!("{s:?}")
     }
-}
-
-/// Steps 1 and 2 of `docs/abi.md` §8: checks that `data` is a shared library and returns
-/// its descriptor section and byte order.
-fn find_section<'d>(path: &Path, data: &'d [u8]) -> Result<(&'d [u8], bool), LoadError> {
-    let not_lib = |reason: String| LoadError::NotSharedLibrary {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let kind = object::FileKind::parse(data).map_err(|_| {
-        not_lib(if data.is_empty() {
-            "an empty file".into()
-        } else if std::str::from_utf8(&data[..data.len().min(512)]).is_ok() {
-            "a text file".into()
-        } else {
-            format!(
-                "a file of an unknown format (first bytes {})",
-                data[..data.len().min(8)].escape_ascii()
-            )
-        })
-    })?;
-    use object::FileKind as K;
-    match kind {
-        K::Elf32
-        | K::Elf64
-        | K::MachO32
-        | K::MachO64
-        | K::MachOFat32
-        | K::MachOFat64
-        | K::Pe32
-        | K::Pe64 => {}
-        K::Archive => return Err(not_lib("a static library archive (.a / .lib)".into())),
-        K::Coff | K::CoffBig | K::CoffImport => {
-            return Err(not_lib(
-                "a COFF object file (.obj), not a linked DLL".into(),
-            ))
-        }
-        K::DyldCache => return Err(not_lib("a dyld shared cache".into())),
-        other => return Err(not_lib(format!("an object file of kind {other:?}"))),
-    }
-    let data = thin_slice(data).map_err(not_lib)?;
-    let file = object::File::parse(data)
-        .map_err(|e| not_lib(format!("a damaged or truncated object file ({e})")))?;
-    let format = file.format();
-    match format {
-        object::BinaryFormat::Elf => {
-            let e_type = elf_type(data, file.is_little_endian());
-            let pie = match kind {
-                K::Elf32 => elf_is_pie::<object::elf::FileHeader32<object::Endianness>>(data),
-                _ => elf_is_pie::<object::elf::FileHeader64<object::Endianness>>(data),
-            };
-            if e_type == Some(ET_DYN) && pie {
-                return Err(not_lib(
-                    "an ELF position-independent executable (ET_DYN with DF_1_PIE)".into(),
-                ));
-            }
-            if e_type != Some(ET_DYN) {
-                let what = match e_type {
-                    Some(ET_REL) => "an ELF relocatable object (ET_REL, a .o file)",
-                    Some(ET_EXEC) => "an ELF executable (ET_EXEC)",
-                    Some(ET_CORE) => "an ELF core dump (ET_CORE)",
-                    _ => "an ELF file of unknown type",
-                };
-                return Err(not_lib(what.into()));
-            }
-        }
-        object::BinaryFormat::MachO => {
-            let filetype = macho_filetype(data, file.is_little_endian());
-            if !matches!(filetype, Some(MH_DYLIB) | Some(MH_BUNDLE)) {
-                let what = match filetype {
-                    Some(MH_OBJECT) => "a Mach-O object file (MH_OBJECT)",
-                    Some(MH_EXECUTE) => "a Mach-O executable (MH_EXECUTE)",
-                    _ => "a Mach-O file that is neither a dylib nor a bundle",
-                };
-                return Err(not_lib(what.into()));
-            }
-        }
-        object::BinaryFormat::Pe => {
-            if file.kind() != object::ObjectKind::Dynamic {
-                return Err(not_lib("a PE executable (.exe), not a DLL".into()));
-            }
-        }
-        other => return Err(not_lib(format!("an object file of format {other:?}"))),
-    }
-    let section = file.sections().find(|s| {
-        let Ok(name) = s.name_bytes() else {
-            return false;
-        };
-        match format {
-            object::BinaryFormat::MachO => name == b"__plugport",
-            // PE images truncate section names to 8 bytes.
-            object::BinaryFormat::Pe => name == b".plugport" || name == b".plugpor",
-            _ => name == crate::abi::DESCRIPTOR_SECTION_ELF.as_bytes(),
-        }
-    });
-    let Some(section) = section else {
-        return Err(LoadError::NotAPlugin {
-            path: path.to_path_buf(),
-        });
-    };
-    let bytes = section.data().map_err(|e| LoadError::CorruptDescriptor {
-        path: path.to_path_buf(),
-        reason: format!("the .plugport section cannot be read: {e}"),
-    })?;
-    Ok((bytes, file.is_little_endian()))
-}
-
-// ELF `e_type` and Mach-O `filetype` values (the ELF and Mach-O specifications).
-const ET_REL: u16 = 1;
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const ET_CORE: u16 = 4;
-const MH_OBJECT: u32 = 1;
-const MH_EXECUTE: u32 = 2;
-const MH_DYLIB: u32 = 6;
-const MH_BUNDLE: u32 = 8;
-
-/// True when an ELF file's dynamic section has `DT_FLAGS_1` with `DF_1_PIE`: a
-/// position-independent executable, which is `ET_DYN` but cannot be loaded as a library.
-fn elf_is_pie<Elf>(data: &[u8]) -> bool
-where
-    Elf: object::read::elf::FileHeader<Endian = object::Endianness>,
-{
-    use object::read::elf::Dyn;
-    const DT_FLAGS_1: i32 = 0x6fff_fffb;
-    const DF_1_PIE: u32 = 0x0800_0000;
-    let Ok(header) = Elf::parse(data) else {
-        return false;
-    };
-    let Ok(endian) = header.endian() else {
-        return false;
-    };
-    let Ok(sections) = header.sections(endian, data) else {
-        return false;
-    };
-    let Ok(Some((entries, _))) = sections.dynamic(endian, data) else {
-        return false;
-    };
-    entries.iter().any(|d| {
-        d.tag32(endian) == Some(DT_FLAGS_1) && d.val32(endian).is_some_and(|v| v & DF_1_PIE != 0)
-    })
-}
-
-/// `e_type` of an ELF header (offset 16, 2 bytes, file byte order).
-fn elf_type(data: &[u8], little_endian: bool) -> Option<u16> {
-    let b: [u8; 2] = data.get(16..18)?.try_into().ok()?;
-    Some(if little_endian {
-        u16::from_le_bytes(b)
-    } else {
-        u16::from_be_bytes(b)
-    })
-}
-
-/// `filetype` of a Mach-O header (offset 12, 4 bytes, file byte order).
-fn macho_filetype(data: &[u8], little_endian: bool) -> Option<u32> {
-    let b: [u8; 4] = data.get(12..16)?.try_into().ok()?;
-    Some(if little_endian {
-        u32::from_le_bytes(b)
-    } else {
-        u32::from_be_bytes(b)
-    })
 }

@@ -222,6 +222,29 @@ impl LoadError {
         }
     }
 
+    /// The section of `docs/errors.md` that explains this error (cause and fix): the
+    /// variant's name, which is also the section's heading (`NotSharedLibrary`).
+    pub fn docs_section(&self) -> &'static str {
+        match self {
+            LoadError::Io { .. } => "Io",
+            LoadError::NotSharedLibrary { .. } => "NotSharedLibrary",
+            LoadError::NotAPlugin { .. } => "NotAPlugin",
+            LoadError::CorruptDescriptor { .. } => "CorruptDescriptor",
+            LoadError::AbiVersion { .. } => "AbiVersion",
+            LoadError::PackageMismatch { .. } => "PackageMismatch",
+            LoadError::MajorVersionMismatch { .. } => "MajorVersionMismatch",
+            LoadError::WorldMismatch { .. } => "WorldMismatch",
+            LoadError::Incompatible { .. } => "Incompatible",
+            LoadError::WrongArchitecture { .. } => "WrongArchitecture",
+            LoadError::Dlopen { .. } => "Dlopen",
+            LoadError::MissingEntry { .. } => "MissingEntry",
+            LoadError::InitFailed { .. } => "InitFailed",
+            LoadError::BadExports { .. } => "BadExports",
+            LoadError::HostWorld { .. } => "HostWorld",
+            LoadError::GoRuntime { .. } => "GoRuntime",
+        }
+    }
+
     /// The stable C error code of this error: one of the `PLUGPORT_E_*` constants of
     /// `headers/plugport.h` (defined in [`crate::codes`]), never 0.
     pub fn code(&self) -> i32 {

@@ -64,7 +64,9 @@ pub fn build_info(data: &[u8]) -> Option<GoBuildInfo> {
     from_object(&file)
 }
 
-fn from_object<'d, R: object::ReadRef<'d>>(file: &object::File<'d, R>) -> Option<GoBuildInfo> {
+pub(crate) fn from_object<'d, R: object::ReadRef<'d>>(
+    file: &object::File<'d, R>,
+) -> Option<GoBuildInfo> {
     let section = file
         .sections()
         .find(|s| matches!(s.name_bytes(), Ok(b".go.buildinfo") | Ok(b"__go_buildinfo")))?;
@@ -76,7 +78,7 @@ fn from_object<'d, R: object::ReadRef<'d>>(file: &object::File<'d, R>) -> Option
 /// (bit 1: strings inline), 16 bytes of padding, then, inline, two strings each preceded
 /// by its length as an unsigned LEB128 varint: the Go version and the module information
 /// (`path ...\nbuild\t-buildmode=c-shared\n...` between 16-byte sentinels).
-fn parse_section(bytes: &[u8]) -> GoBuildInfo {
+pub(crate) fn parse_section(bytes: &[u8]) -> GoBuildInfo {
     let mut info = GoBuildInfo {
         go_version: String::new(),
         build_mode: None,

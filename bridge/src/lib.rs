@@ -3,7 +3,8 @@
 //! the per-world value plan every marshaller follows ([`plan`]) and the isolation wire
 //! codec on it ([`wire`]), helpers used by generated Rust bindings ([`rt`]), the descriptor
 //! reader ([`descriptor`]), the structural compatibility check ([`compat`]), the loader
-//! ([`loader`]), the rules for Go plugins ([`go`]) and the C API for hosts written in C ([`capi`], `headers/plugport.h`).
+//! ([`loader`]), the rules for Go plugins ([`go`]) and the C API for hosts written in C
+//! (module `capi`, built with the feature `capi`; `headers/plugport.h`).
 //!
 //! The ABI these implement is written down in `docs/abi.md`.
 

@@ -224,6 +224,63 @@ fn fingerprint_mismatch() {
     ));
 }
 
+/// Issue 11 D.2: serde skips unknown keys inside the IR, so a world JSON with an extra
+/// key parsed to the same IR and kept the original fingerprint, although docs/abi.md §7
+/// says the fingerprint is the hash of exactly the IR text. Every text but the canonical
+/// one is refused now, naming the first differing byte.
+#[test]
+fn world_json_other_than_the_canonical_text_is_refused() {
+    let w = calc_world("1.2.0");
+    let canonical = json();
+    let package = "\"package\":{";
+    assert!(canonical.contains(package));
+    let variants = [
+        // An unknown key inside the IR: in the package, a function, a type.
+        canonical.replacen(package, "\"package\":{\"extra\":1,", 1),
+        canonical.replacen("\"name\":\"add\"", "\"name\":\"add\",\"x-note\":\"hi\"", 1),
+        canonical.replacen("\"imports\":[", "\"extra\":[],\"imports\":[", 1),
+        // Spacing, another key order, a source location, a trailing newline.
+        canonical.replacen("\",\"world\":", "\", \"world\": ", 1),
+        format!(
+            "{{\"world\":{},\"fingerprint\":\"{}\"}}",
+            w.canonical_json(),
+            w.fingerprint()
+        ),
+        canonical.replacen(
+            "\"name\":\"add\"",
+            "\"name\":\"add\",\"location\":{\"file\":\"a.wit\",\"line\":3}",
+            1,
+        ),
+        format!("{canonical}\n"),
+    ];
+    for text in &variants {
+        assert_ne!(text, &canonical);
+        let e = descriptor::parse_world_json(text).unwrap_err();
+        let DescriptorError::NotCanonical { offset, .. } = &e else {
+            panic!("{text}: {e:?}")
+        };
+        assert_eq!(
+            text.bytes()
+                .zip(canonical.bytes())
+                .position(|(a, b)| a != b),
+            Some(*offset).filter(|&o| o < text.len().min(canonical.len())),
+            "{e}"
+        );
+        assert!(e.to_string().contains("not in canonical form"), "{e}");
+        // In a plugin file the same text is a corrupt descriptor.
+        let b = descriptor::encode_blob("calc-c", "0.3.1", text, LE);
+        assert!(
+            matches!(
+                parse_blob(&b, LE),
+                Err(DescriptorError::NotCanonical { .. })
+            ),
+            "{text}"
+        );
+    }
+    // The canonical text itself still reads.
+    assert_eq!(descriptor::parse_world_json(&canonical).unwrap().1, w);
+}
+
 /// A world JSON with a correct fingerprint for a broken IR.
 fn blob_of_world(w: &plugport::ir::World) -> Vec<u8> {
     descriptor::encode_blob("x", "1", &descriptor::world_json(w), LE)

@@ -232,6 +232,26 @@ pub fn evolve(old: &World, new: &World) -> Evolution {
     }
 }
 
+/// The compatibility line of `p` as messages name it: `v<major>` (`v1`), or for 0.x
+/// `0.<minor>` (`0.4`: semver makes every 0.x minor version breaking, so it is the minor
+/// version that names the line). [`PackageName::compat_line`] is the form of C names.
+pub fn line_name(p: &PackageName) -> String {
+    match p.semver() {
+        (0, minor, _) => format!("0.{minor}"),
+        _ => p.compat_line(),
+    }
+}
+
+/// Which part of the version starts a new compatibility line of `p`: `major`, or
+/// `minor` for 0.x.
+pub fn line_part(p: &PackageName) -> &'static str {
+    if p.semver().0 == 0 {
+        "minor"
+    } else {
+        "major"
+    }
+}
+
 /// The next compatibility line after `p`: `(major + 1).0.0`, or `0.(minor + 1).0` for 0.x.
 pub fn next_line(p: &PackageName) -> String {
     match p.semver() {
@@ -331,8 +351,8 @@ impl Evolution {
                 format!(
                     "identical interface; {ov} -> {nv} starts a new compatibility line ({} -> \
                      {}) that the interface does not need: old plugins will not load in new hosts",
-                    old.compat_line(),
-                    new.compat_line()
+                    line_name(old),
+                    line_name(new)
                 ),
             ),
             (Class::Identical, _) => fit(
@@ -348,16 +368,17 @@ impl Evolution {
                 format!(
                     "{ov} -> {nv} starts a new compatibility line ({} -> {}), as a breaking \
                      change needs",
-                    old.compat_line(),
-                    new.compat_line()
+                    line_name(old),
+                    line_name(new)
                 ),
             ),
             (Class::Breaking, _) => fit(
                 false,
                 format!(
                     "{ov} -> {nv} stays in compatibility line {}, but the change is breaking: \
-                     bump the major version (to {}) or revert",
-                    old.compat_line(),
+                     bump the {} version (to {}) or revert",
+                    line_name(old),
+                    line_part(old),
                     next_line(old)
                 ),
             ),
@@ -366,8 +387,8 @@ impl Evolution {
                 format!(
                     "{ov} -> {nv} starts a new compatibility line ({} -> {}); only items were \
                      appended, so a compatible bump (to {}) would have kept old plugins loading",
-                    old.compat_line(),
-                    new.compat_line(),
+                    line_name(old),
+                    line_name(new),
                     next_compatible(old)
                 ),
             ),
@@ -419,8 +440,8 @@ pub fn judge(baseline: &World, new: &World, allow_breaking: bool) -> Verdict {
         } else {
             format!(
                 "the baseline {o} is in compatibility line {}, {n} in {}",
-                o.compat_line(),
-                n.compat_line()
+                line_name(o),
+                line_name(n)
             )
         };
         return Verdict::Unrelated(why);

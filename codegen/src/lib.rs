@@ -27,3 +27,14 @@ pub struct GeneratedFile {
     pub name: String,
     pub contents: String,
 }
+
+/// The Rust snippets of `README.md`, compiled as doc-tests so that they compile as
+/// written (`rust,ignore` blocks excepted).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+/// The Rust snippets of `docs/rust.md`, compiled as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/rust.md")]
+pub struct RustGuideDoctests;

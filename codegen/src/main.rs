@@ -25,6 +25,14 @@ mod cli {
 ///
 /// It also explains plugin files without running them (`inspect`, `check`) and
 /// classifies interface changes between two versions of a WIT world (`diff`).
+///
+/// Exit status, the same rule for every command: 0 ok; 1 the answer is no (the plugin
+/// cannot be loaded, the versions do not fit the change, the world is refused or breaks
+/// its baseline, generated files are stale, the file is not a plugin); 2 usage errors,
+/// files that cannot be read or written, WIT that does not parse or resolve. Errors go to
+/// stderr as `error: <message>`. With `--json` (every command) the output, errors
+/// included, is one JSON object on stdout with `command`, `exit` and `ok`, and `error`
+/// when the command could not answer.
 #[derive(Parser, Debug)]
 #[command(name = "plugport", version, propagate_version = true)]
 struct Cli {
@@ -51,12 +59,21 @@ enum Command {
     /// method, field or case removed, renamed, reordered or re-typed. Such a change needs
     /// a new major version, or a revert. Appending items is compatible (bump the minor
     /// version). `--baseline` compares with another file instead; `--allow-breaking`
-    /// generates anyway.
+    /// generates anyway. `--verify` writes nothing and checks that the files in the
+    /// output directory are what gen would write (for CI).
+    ///
+    /// Exit status: 0 when written (or, with --verify, fresh); 1 when the world is
+    /// refused (unsupported constructs, C name clashes), breaks its baseline, or with
+    /// --verify a file is stale or missing; 2 for usage errors, WIT that cannot be read,
+    /// parsed or resolved, and files that cannot be written.
     Gen(cli::gen::GenArgs),
     /// Print the world's plugport IR as pretty JSON (for debugging the front end).
     ///
     /// The IR is what every back end reads and what plugins carry in their descriptor
     /// (there without source locations). Output deserialises into `plugport::ir::World`.
+    ///
+    /// Exit status: 0 on success; 1 when the world is refused; 2 for usage errors and
+    /// WIT that cannot be read, parsed or resolved.
     Ir(cli::ir::IrArgs),
     /// Show what a plugin file implements, without loading it.
     ///
@@ -67,9 +84,10 @@ enum Command {
     /// as WIT-like signatures (interfaces with their types and functions, resources with
     /// constructor, methods and static functions).
     ///
-    /// Exit status: 0 on success; 1 when the file cannot be read or is not a plugport
-    /// plugin (not a shared library, no descriptor, corrupt descriptor), with the reason
-    /// on stderr.
+    /// Exit status: 0 on success; 1 when the file is not a plugport plugin (not a
+    /// regular file, not a shared library, no descriptor, corrupt descriptor); 2 for
+    /// usage errors and files that cannot be read (missing, no permission). The reason
+    /// goes to stderr.
     Inspect(cli::inspect::InspectArgs),
     /// Say whether a host generated from a WIT world can load a plugin file.
     ///
@@ -134,6 +152,61 @@ pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// With `--json`: prints `{"command", "exit", "ok": false, "error"}` on stdout (and the
+/// error on stderr too); without: `error: <message>` on stderr. Returns exit status `code`.
+pub(crate) fn fail_as(
+    json: bool,
+    command: &str,
+    code: u8,
+    message: impl std::fmt::Display,
+) -> ExitCode {
+    if json {
+        emit_json(serde_json::json!({
+            "command": command,
+            "exit": code,
+            "ok": false,
+            "error": message.to_string(),
+        }));
+    }
+    fail(code, message)
+}
+
+/// With `--json`: prints `fields` plus `command`, `exit`, `ok` and `lines` (the text the
+/// command prints without `--json`, one string per line) as one JSON object on stdout;
+/// without: prints `text`. Returns exit status `code`.
+pub(crate) fn finish(
+    json: bool,
+    command: &str,
+    code: u8,
+    text: &str,
+    fields: serde_json::Value,
+) -> ExitCode {
+    if json {
+        let mut object = serde_json::json!({
+            "command": command,
+            "exit": code,
+            "ok": code == 0,
+        });
+        if let (Some(o), serde_json::Value::Object(f)) = (object.as_object_mut(), fields) {
+            o.extend(f);
+            o.insert(
+                "lines".into(),
+                text.lines().map(serde_json::Value::from).collect(),
+            );
+        }
+        emit_json(object);
+    } else {
+        emit(text);
+    }
+    ExitCode::from(code)
+}
+
+/// Prints one JSON value, pretty, with a final newline.
+pub(crate) fn emit_json(value: serde_json::Value) {
+    let text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
+    emit(&format!("{text}\n"));
+}
+
 /// Writes `text` to stdout. A closed pipe (`plugport inspect x.so | head`) is not an
 /// error: the reader has what it wanted. Any other write error ends the process with
 /// exit status 2.
@@ -148,17 +221,56 @@ pub(crate) fn emit(text: &str) {
     }
 }
 
-/// Loads a world from WIT, with a summary line for refused constructs.
+/// Exit status 1: the answer is no (incompatible, breaking, refused, not a plugin).
+pub(crate) const EXIT_NO: u8 = 1;
+/// Exit status 2: a usage error, a file that cannot be read or written, WIT that does not
+/// parse or resolve.
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// Why a command failed: the exit status of the rule in `plugport --help` and the message.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Failure {
+    /// The answer is no (exit 1).
+    pub(crate) fn no(message: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: EXIT_NO,
+            message: message.to_string(),
+        }
+    }
+
+    /// A usage or I/O error (exit 2).
+    pub(crate) fn usage(message: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Loads a world from WIT, with a summary line for refused constructs. A world the front
+/// end refuses (unsupported constructs, C name clashes) is [`EXIT_NO`]; WIT that cannot be
+/// read, parsed or resolved, or a world that is missing or ambiguous, is [`EXIT_USAGE`].
 pub(crate) fn load_world(
     wit: &std::path::Path,
     world: Option<&str>,
-) -> Result<plugport::ir::World, String> {
+) -> Result<plugport::ir::World, Failure> {
     frontend::load_world(wit, world).map_err(|e| match &e {
-        FrontendError::Unsupported { world, refusals } => format!(
+        FrontendError::Unsupported { world, refusals } => Failure::no(format!(
             "world `{world}` cannot be generated: {} problem{} (unsupported constructs or C name clashes):\n{e}",
             refusals.len(),
             if refusals.len() == 1 { "" } else { "s" }
-        ),
-        _ => e.to_string(),
+        )),
+        _ => Failure::usage(e),
     })
 }

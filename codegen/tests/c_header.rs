@@ -1116,9 +1116,13 @@ mod hand_built {
         assert!(h.contains("hand_built_v2_i_r_release(&v->val, dealloc);"));
         assert!(h.contains("pp_status (*r_new)(hand_built_v2_i_r *ret, pp_string *err);"));
         assert!(h.contains("pp_status (*peek)(hand_built_v2_i_r p0, pp_string *err);"));
-        assert!(h.contains("pp_status (*take)(void *self, hand_built_v2_list_borrow_i_r p0,"));
+        assert!(h.contains(
+            "pp_status (*take)(void *self, hand_built_v2_list_borrow_i_r p0, \
+             hand_built_v2_list_i_r p1,"
+        ));
         // A refused or unsupported call drops the owned handles of an argument (p1, a
-        // list<own<r>>), never the borrowed ones (p0, a list<borrow<r>>); the trampoline and the checked caller each have the loop once.
+        // list<own<r>>), never the borrowed ones (p0, a list<borrow<r>> of the same
+        // layout); the trampoline and the checked caller each have the loop once.
         let own_drop = "hand_built_v2_i_r pp_h1_ = p1.ptr[pp_i0_]; \
                         hand_built_v2_i_r_release(&pp_h1_, NULL);";
         assert_eq!(count(&h, own_drop), 3, "{h}");

@@ -101,7 +101,7 @@ fn gen_fails_on_wit_syntax_errors_and_bad_paths() {
         "--out",
         out_dir("missing").to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2)); // usage or I/O error (exit rule)
     assert!(
         text(&out.stderr).contains("does-not-exist.wit"),
         "{}",
@@ -168,7 +168,7 @@ fn gen_needs_world_when_ambiguous() {
         "--out",
         out_dir("amb").to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2)); // usage or I/O error (exit rule)
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("--world") && stderr.contains("base") && stderr.contains("extended"),
@@ -195,7 +195,7 @@ fn ir_prints_the_world_as_json() {
 
     let wit = repo("examples/greeter/wit/greeter.wit");
     let out = plugport(&["ir", wit.to_str().unwrap(), "--world", "nope"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2)); // usage or I/O error (exit rule)
     assert!(text(&out.stderr).contains("nope"));
 }
 
@@ -451,7 +451,7 @@ fn gen_compares_with_an_explicit_baseline() {
         "v1.0.0.wit",
         &["--baseline", "/nonexistent/old.world.json"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2)); // usage or I/O error (exit rule)
     assert!(text(&out.stderr).contains("/nonexistent/old.world.json"));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&kept);
@@ -463,7 +463,7 @@ fn gen_reports_a_corrupt_baseline_in_out() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("greeter.world.json"), "not json").unwrap();
     let out = gen_into(&dir, "v1.0.0.wit", &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2)); // usage or I/O error (exit rule)
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("greeter.world.json") && stderr.contains("delete it"),

@@ -297,11 +297,23 @@ fn inspect_refuses_files_that_are_not_plugins() {
         stderr.contains("corrupt plugport descriptor") && stderr.contains("fingerprint mismatch"),
         "{stderr}"
     );
-    assert!(text(&out.stdout).is_empty());
+    // With --json the error is also a JSON object on stdout.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON error");
+    assert_eq!(
+        (v["command"].as_str(), v["exit"].as_i64()),
+        (Some("inspect"), Some(1))
+    );
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("fingerprint mismatch"),
+        "{v}"
+    );
 
     // A missing file.
     let out = plugport(&["inspect", s(&dir.join("missing.so"))]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("missing.so"));
     let _ = std::fs::remove_dir_all(&dir);
 }

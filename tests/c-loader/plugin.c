@@ -17,6 +17,11 @@
  *   -DPP_UNDEFINED        needs a symbol nobody defines, so dlopen(RTLD_NOW) fails
  *   -DPP_LIVE_OBJECTS     exports the optional live-objects function, reporting the
  *                         image's bump counter as its number of live objects
+ *   -DPP_MISALIGNED_EXPORTS  the entry returns a table pointer one byte past the table
+ *   -DPP_REPORT_FILE='"path"'  an ELF constructor appends to `path` one line per loaded
+ *                         image: the octal modes of the file the dynamic loader mapped
+ *                         and of its directory, and the file's path ("<file> <dir>
+ *                         <path>"), found with dladdr
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +63,42 @@ __attribute__((constructor)) static void pp_marker(void) {
     FILE *f = fopen(PP_MARKER, "w");
     if (f) {
         fputs("the plugin's constructor ran\n", f);
+        fclose(f);
+    }
+}
+#endif
+
+#ifdef PP_REPORT_FILE
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/stat.h>
+static void pp_report_anchor(void) {}
+__attribute__((constructor)) static void pp_report(void) {
+    Dl_info info;
+    struct stat file_st, dir_st;
+    char dir[4096];
+    char *slash;
+    FILE *f;
+    if (dladdr((void *)(size_t)&pp_report_anchor, &info) == 0 || info.dli_fname == NULL) {
+        return;
+    }
+    if (strlen(info.dli_fname) >= sizeof dir) {
+        return;
+    }
+    strcpy(dir, info.dli_fname);
+    slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        return;
+    }
+    *slash = 0;
+    if (stat(info.dli_fname, &file_st) != 0 || stat(dir, &dir_st) != 0) {
+        file_st.st_mode = 0;
+        dir_st.st_mode = 0;
+    }
+    f = fopen(PP_REPORT_FILE, "a");
+    if (f) {
+        fprintf(f, "%o %o %s\n", (unsigned)(file_st.st_mode & 07777),
+                (unsigned)(dir_st.st_mode & 07777), info.dli_fname);
         fclose(f);
     }
 }
@@ -116,6 +157,8 @@ PP_EXPORT pp_status PP_ENTRY_SYMBOL(uint32_t abi_version, const void *imports,
     seen_imports = imports;
 #ifdef PP_NULL_EXPORTS
     *exports = NULL;
+#elif defined(PP_MISALIGNED_EXPORTS)
+    *exports = (const calc_exports *)(const void *)((const char *)&table + 1);
 #else
     *exports = &table;
 #endif

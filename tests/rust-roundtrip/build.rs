@@ -9,6 +9,7 @@ fn main() {
         ("examples/greeter/wit/greeter.wit", "greeter"),
         ("examples/codec/wit/codec.wit", "codec"),
         ("tests/rust-roundtrip/wit/edge.wit", "edge"),
+        ("tests/rust-roundtrip/wit/handles.wit", "handles"),
     ];
     for (wit, world) in worlds {
         let wit = root.join(wit);

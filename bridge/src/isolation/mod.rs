@@ -3,7 +3,7 @@
 //! proxies synthesised at run time from the plugin's descriptor through its
 //! [`Plan`](crate::plan::Plan). No per-world code is compiled into the host.
 //!
-//! - [`open`]: an isolated open (the loader calls it for [`Mode::Process`]).
+//! - `open_checked`: an isolated open (the loader calls it for [`Mode::Process`]).
 //! - [`Options`] / [`Mode`]: per open; `PLUGPORT_ISOLATION=process|inproc` overrides the
 //!   mode of every open, `PLUGPORT_CALL_TIMEOUT_MS` the per-call deadline.
 //! - [`runner_path`]: where the runtime finds the runner.

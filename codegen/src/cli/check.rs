@@ -9,6 +9,7 @@ use plugport::compat::{self, Compat, Side};
 use plugport::descriptor;
 use plugport::ir::World;
 use plugport::LoadError;
+use plugport_codegen::baseline::line_name;
 
 /// Arguments of `plugport check`.
 #[derive(clap::Args, Debug)]
@@ -22,22 +23,49 @@ pub struct CheckArgs {
     /// worlds.
     #[arg(long, short = 'w', value_name = "NAME")]
     world: Option<String>,
+    /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`,
+    /// `compatible`, `plugin` (`file`, `name`, `version`, `package`, `world`,
+    /// `fingerprint`; absent when the file is not a plugin), `host` (`wit`, `package`,
+    /// `world`, `fingerprint`), and `lines` (the text output: the verdict, notes and
+    /// differences); on errors `error`. Same exit status.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Exit 0 when loadable, 1 when not, 2 when the WIT or the file cannot be read.
 pub fn run(args: &CheckArgs) -> ExitCode {
     let host = match crate::load_world(&args.wit, args.world.as_deref()) {
         Ok(w) => w,
-        Err(e) => return crate::fail(2, e),
+        Err(e) => return crate::fail_as(args.json, "check", crate::EXIT_USAGE, e),
     };
+    let host_json = serde_json::json!({
+        "wit": args.wit.display().to_string(),
+        "package": host.package.to_string(),
+        "world": host.name,
+        "fingerprint": host.fingerprint(),
+    });
     let (d, arch) = match super::inspect::read(&args.file) {
         Ok(x) => x,
-        Err(e @ LoadError::Io { .. }) => return crate::fail(2, e),
+        Err(e @ LoadError::Io { .. }) => {
+            return crate::fail_as(
+                args.json,
+                "check",
+                crate::EXIT_USAGE,
+                super::inspect::explained(&e),
+            )
+        }
         Err(e) => {
-            crate::emit(&format!(
-                "incompatible: the file cannot be loaded as a plugin:\n  - {e}\n"
-            ));
-            return ExitCode::from(1);
+            let text = format!(
+                "incompatible: the file cannot be loaded as a plugin:\n  - {e}\n(cause and fix: \
+                 docs/errors.md, section {})\n",
+                e.docs_section()
+            );
+            let fields = serde_json::json!({
+                "compatible": false,
+                "host": host_json,
+                "error": e.to_string(),
+            });
+            return crate::finish(args.json, "check", crate::EXIT_NO, &text, fields);
         }
     };
     let plugin = &d.world;
@@ -65,7 +93,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             0
         }
         Err(e) => {
-            incompatible(&mut out, &e, &compat::compare(&host, plugin));
+            incompatible(&mut out, &e, &compat::compare(&host, plugin), &host, plugin);
             1
         }
     };
@@ -79,8 +107,19 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             );
         }
     }
-    crate::emit(&out);
-    ExitCode::from(code)
+    let fields = serde_json::json!({
+        "compatible": code == 0,
+        "plugin": {
+            "file": args.file.display().to_string(),
+            "name": d.plugin_name,
+            "version": d.plugin_version,
+            "package": plugin.package.to_string(),
+            "world": plugin.name,
+            "fingerprint": d.fingerprint,
+        },
+        "host": host_json,
+    });
+    crate::finish(args.json, "check", code, &out, fields)
 }
 
 fn compatible(out: &mut String, c: &Compat, same_fingerprint: bool, host: &World, plugin: &World) {
@@ -139,7 +178,7 @@ fn compatible(out: &mut String, c: &Compat, same_fingerprint: bool, host: &World
     }
 }
 
-fn incompatible(out: &mut String, e: &LoadError, all: &Compat) {
+fn incompatible(out: &mut String, e: &LoadError, all: &Compat, host: &World, plugin: &World) {
     let _ = match e {
         LoadError::Incompatible { items, .. } => {
             let _ = writeln!(
@@ -159,6 +198,18 @@ fn incompatible(out: &mut String, e: &LoadError, all: &Compat) {
             out,
             "incompatible: another package: expected {expected}, found {found}"
         ),
+        LoadError::MajorVersionMismatch { .. } if host.package.semver().0 == 0 => {
+            // 0.x: every minor version is its own line (semver), so "major" would mislead.
+            let (h, p) = (&host.package, &plugin.package);
+            writeln!(
+                out,
+                "incompatible: another compatibility line: expected {h} (compatibility line \
+                 {}), found {p} (compatibility line {}); for 0.x versions each minor version \
+                 is a compatibility line",
+                line_name(h),
+                line_name(p)
+            )
+        }
         LoadError::MajorVersionMismatch {
             expected, found, ..
         } => writeln!(

@@ -18,29 +18,36 @@ pub struct DiffArgs {
     /// several worlds.
     #[arg(long, short = 'w', value_name = "NAME")]
     world: Option<String>,
+    /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`, `old` and
+    /// `new` (`package`, `world`, `path`), `change` (`identical`, `compatible-minor`,
+    /// `breaking`), `breaking` and `added` (one string per item), `versions_fit`,
+    /// `reason`, and `lines` (the text output); on errors `error`. Same exit status.
+    #[arg(long)]
+    json: bool,
 }
 
 fn load(path: &std::path::Path, world: Option<&str>) -> Result<plugport::ir::World, String> {
     if path.extension().is_some_and(|e| e == "json") {
         return baseline::read_baseline(path).map_err(|e| e.to_string());
     }
-    crate::load_world(path, world)
+    crate::load_world(path, world).map_err(|f| f.message)
 }
 
 /// Exit 0 when the versions fit the change, 1 when not, 2 when a world cannot be read.
 pub fn run(args: &DiffArgs) -> ExitCode {
+    let fail = |e: String| crate::fail_as(args.json, "diff", crate::EXIT_USAGE, e);
     let old = match load(&args.old, args.world.as_deref()) {
         Ok(w) => w,
-        Err(e) => return crate::fail(2, e),
+        Err(e) => return fail(e),
     };
     // Without --world, the new side uses the old world's name when the package has several.
     let new = match load(&args.new, args.world.as_deref()) {
         Ok(w) => w,
         Err(e) if args.world.is_none() => match load(&args.new, Some(&old.name)) {
             Ok(w) => w,
-            Err(_) => return crate::fail(2, e),
+            Err(_) => return fail(e),
         },
-        Err(e) => return crate::fail(2, e),
+        Err(e) => return fail(e),
     };
     let ev = baseline::evolve(&old, &new);
     let mut out = String::new();
@@ -88,6 +95,29 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         if fit.fits { "fit" } else { "do not fit" },
         fit.reason
     ));
-    crate::emit(&out);
-    ExitCode::from(if fit.fits { 0 } else { 1 })
+    let side = |w: &plugport::ir::World, path: &std::path::Path| {
+        serde_json::json!({
+            "package": w.package.to_string(),
+            "world": w.name,
+            "path": path.display().to_string(),
+        })
+    };
+    let fields = serde_json::json!({
+        "old": side(&old, &args.old),
+        "new": side(&new, &args.new),
+        "change": match ev.class() {
+            Class::Identical => "identical",
+            Class::CompatibleMinor => "compatible-minor",
+            Class::Breaking => "breaking",
+        },
+        "breaking": breaking.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+        "added": added
+            .iter()
+            .map(|e| format!("{} {} ({})", e.side, e.item, e.what))
+            .collect::<Vec<_>>(),
+        "versions_fit": fit.fits,
+        "reason": fit.reason,
+    });
+    let code = if fit.fits { 0 } else { crate::EXIT_NO };
+    crate::finish(args.json, "diff", code, &out, fields)
 }

@@ -10,7 +10,7 @@ use plugport_codegen::go::{GoOptions, GoSide};
 use plugport_codegen::rust::Side;
 use plugport_codegen::{c, cpp, go, rust, GeneratedFile};
 
-use crate::WitArgs;
+use crate::{Failure, WitArgs};
 
 /// Arguments of `plugport gen`.
 #[derive(clap::Args, Debug)]
@@ -41,6 +41,17 @@ pub struct GenArgs {
     /// (the baseline is then replaced by the new world).
     #[arg(long)]
     allow_breaking: bool,
+    /// Write nothing: compare the files in `--out` with what gen would write (every
+    /// binding and the baseline) and exit 1 when one differs or is missing, naming it
+    /// (for CI: generated files checked in must be fresh; cbindgen's `--verify`). The
+    /// baseline check is skipped: the baseline in `--out` is one of the files compared.
+    #[arg(long)]
+    verify: bool,
+    /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`, the
+    /// paths `written` (or with `--verify` `fresh`), and `lines`; on errors `error`.
+    /// Same exit status. Notes and warnings still go to stderr.
+    #[arg(long)]
+    json: bool,
     /// Go plugins (`go-guest`, `go`): the plugin's own name in its descriptor
     /// (default `<world>-go`).
     #[arg(long, value_name = "NAME")]
@@ -76,18 +87,31 @@ enum Lang {
     Go,
 }
 
-/// Generates the requested files; exit 1 when the WIT is refused, when the world breaks
-/// its baseline (without `--allow-breaking`), or when a file cannot be written.
+/// Generates the requested files. Exit 1 when the world is refused, when it breaks its
+/// baseline (without `--allow-breaking`), or with `--verify` when a file is stale; exit 2
+/// when the WIT cannot be read or a file cannot be written.
 pub fn run(args: &GenArgs) -> ExitCode {
     match gen(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => crate::fail(1, message),
+        Ok(paths) => {
+            let verb = if args.verify { "fresh" } else { "wrote" };
+            let text: String = paths
+                .iter()
+                .map(|p| format!("{verb} {}\n", p.display()))
+                .collect();
+            let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            let key = if args.verify { "fresh" } else { "written" };
+            crate::finish(args.json, "gen", 0, &text, serde_json::json!({ key: list }))
+        }
+        Err(f) => crate::fail_as(args.json, "gen", f.code, f),
     }
 }
 
-fn gen(args: &GenArgs) -> Result<(), String> {
+/// Generates (or with `--verify` compares) the files; returns their paths.
+fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
     let world = crate::load_world(&args.wit.wit, args.wit.world.as_deref())?;
-    check_baseline(args, &world)?;
+    if !args.verify {
+        check_baseline(args, &world)?;
+    }
 
     let mut files: Vec<GeneratedFile> = Vec::new();
     let mut push = |f: GeneratedFile| {
@@ -131,27 +155,66 @@ fn gen(args: &GenArgs) -> Result<(), String> {
         name: baseline::baseline_file_name(&world),
         contents: plugport::descriptor::world_json(&world),
     });
+    if args.verify {
+        return verify(&args.out, &files);
+    }
     std::fs::create_dir_all(&args.out)
-        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", args.out.display())))?;
+    let mut written = Vec::new();
     for file in &files {
         let path = args.out.join(&file.name);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
         }
         write(&path, &file.contents)?;
-        println!("wrote {}", path.display());
+        written.push(path);
     }
-    Ok(())
+    Ok(written)
+}
+
+/// `--verify`: every file in `out` equals what gen would write. Prints `fresh <path>` for
+/// each; fails (exit 1) naming every stale or missing file. Files in `out` that gen would
+/// not write are not looked at.
+fn verify(out: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>, Failure> {
+    let mut stale = Vec::new();
+    let mut fresh = Vec::new();
+    for file in files {
+        let path = out.join(&file.name);
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == file.contents.as_bytes() => fresh.push(path),
+            Ok(_) => stale.push(format!("{} differs from what gen writes", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                stale.push(format!("{} is missing", path.display()))
+            }
+            Err(e) => {
+                return Err(Failure::usage(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    if stale.is_empty() {
+        return Ok(fresh);
+    }
+    Err(Failure::no(format!(
+        "{} of {} generated file{} stale (run the same command without --verify to \
+         regenerate):\n  - {}",
+        stale.len(),
+        files.len(),
+        if files.len() == 1 { " is" } else { "s are" },
+        stale.join("\n  - ")
+    )))
 }
 
 /// Compares `world` with its baseline (explicit, or the one in `--out`) and refuses a
 /// breaking change within the baseline's compatibility line.
-fn check_baseline(args: &GenArgs, world: &World) -> Result<(), String> {
+fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
     let (path, old) = match &args.baseline {
         Some(path) => (
             path.clone(),
-            baseline::load_baseline(path, &world.name).map_err(|e| e.to_string())?,
+            baseline::load_baseline(path, &world.name).map_err(Failure::usage)?,
         ),
         None => {
             let path = baseline::baseline_path(&args.out, world);
@@ -159,10 +222,10 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), String> {
                 return Ok(());
             }
             let old = baseline::read_baseline(&path).map_err(|e| {
-                format!(
+                Failure::usage(format!(
                     "{e}\n(delete it to generate without comparing with the previous \
                      generation)"
-                )
+                ))
             })?;
             (path, old)
         }
@@ -183,7 +246,7 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), String> {
                 ev.new,
                 ev.old,
                 show(&path),
-                ev.old.compat_line(),
+                baseline::line_name(&ev.old),
                 items.len(),
                 if items.len() == 1 { "" } else { "s" }
             );
@@ -191,10 +254,11 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), String> {
                 msg.push_str(&format!("\n  - {item}"));
             }
             msg.push_str(&format!(
-                "\nbump the major version (to {}) or revert; --allow-breaking generates anyway",
+                "\nbump the {} version (to {}) or revert; --allow-breaking generates anyway",
+                baseline::line_part(&ev.old),
                 baseline::next_line(&ev.old)
             ));
-            Err(msg)
+            Err(Failure::no(msg))
         }
         Verdict::Accept(ev) => {
             match ev.class() {
@@ -217,7 +281,7 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), String> {
                         ev.new,
                         ev.old,
                         show(&path),
-                        ev.old.compat_line()
+                        baseline::line_name(&ev.old)
                     );
                     for item in ev.breaking_items() {
                         eprintln!("  - {item}");
@@ -229,6 +293,7 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), String> {
     }
 }
 
-fn write(path: &Path, contents: &str) -> Result<(), String> {
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn write(path: &Path, contents: &str) -> Result<(), Failure> {
+    std::fs::write(path, contents)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }

@@ -16,7 +16,8 @@ use super::render::{self, ItemView};
 pub struct InspectArgs {
     /// The plugin file (a shared library: `.so`, `.dylib`, `.dll`).
     file: PathBuf,
-    /// Print the report as JSON (one object; the full IR under `ir`).
+    /// Print the report as JSON (one object; the full IR under `ir`). Errors too:
+    /// `{"command": "inspect", "exit", "ok": false, "error"}`, with the same exit status.
     #[arg(long)]
     json: bool,
 }
@@ -136,7 +137,9 @@ impl Report {
             "package:",
             &format!(
                 "{} (compatibility line {}, C prefix {})",
-                self.package, self.compat_line, self.c_prefix
+                self.package,
+                plugport_codegen::baseline::line_name(&self.ir.package),
+                self.c_prefix
             ),
         );
         field("world:", &self.world);
@@ -172,28 +175,41 @@ pub fn read(file: &Path) -> Result<(Descriptor, Option<String>), plugport::LoadE
 /// Go plugin, its Go build information.
 pub type Read = (Descriptor, Option<String>, Option<GoBuildInfo>);
 
-/// [`read`], plus the Go build information of a Go plugin (`.go.buildinfo`).
+/// [`read`], plus the Go build information of a Go plugin (`.go.buildinfo`). Reads only
+/// the headers and sections it needs, after the loader's file-type and size checks
+/// ([`descriptor::read_plugin_info`]).
 pub fn read_with_runtime(file: &Path) -> Result<Read, plugport::LoadError> {
-    let data = std::fs::read(file).map_err(|source| plugport::LoadError::Io {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let d = descriptor::read_from_bytes(file, &data)?;
-    let arch = descriptor::architecture(&data).map(|a| format!("{a:?}"));
-    Ok((d, arch, plugport::go::build_info(&data)))
+    let info = descriptor::read_plugin_info(file)?;
+    Ok((
+        info.descriptor,
+        info.architecture.map(|a| format!("{a:?}")),
+        info.go,
+    ))
 }
 
-/// Prints the report; exit 1 when the file is not a readable plugport plugin.
+/// A loader error with the section of `docs/errors.md` that explains it.
+pub fn explained(e: &plugport::LoadError) -> String {
+    format!(
+        "{e}\n(cause and fix: docs/errors.md, section {})",
+        e.docs_section()
+    )
+}
+
+/// Prints the report; exit 1 when the file is not a plugport plugin, 2 when it cannot be
+/// read.
 pub fn run(args: &InspectArgs) -> ExitCode {
     let (d, arch, go) = match read_with_runtime(&args.file) {
         Ok(x) => x,
-        Err(e) => return crate::fail(1, e),
+        Err(e @ plugport::LoadError::Io { .. }) => {
+            return crate::fail_as(args.json, "inspect", crate::EXIT_USAGE, explained(&e))
+        }
+        Err(e) => return crate::fail_as(args.json, "inspect", crate::EXIT_NO, explained(&e)),
     };
     let report = Report::new(&args.file, &d, arch, go.as_ref());
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => crate::emit(&format!("{json}\n")),
-            Err(e) => return crate::fail(1, e),
+            Err(e) => return crate::fail(crate::EXIT_USAGE, e),
         }
     } else {
         crate::emit(&report.text());

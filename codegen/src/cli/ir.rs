@@ -9,19 +9,23 @@ use crate::WitArgs;
 pub struct IrArgs {
     #[command(flatten)]
     wit: WitArgs,
+    /// Errors as JSON too: `{"command": "ir", "exit", "ok": false, "error"}` on stdout,
+    /// with the same exit status (the IR itself is always JSON).
+    #[arg(long)]
+    json: bool,
 }
 
-/// Prints the IR; exit 1 when the WIT cannot be read or is refused.
+/// Prints the IR; exit 1 when the world is refused, 2 when the WIT cannot be read.
 pub fn run(args: &IrArgs) -> ExitCode {
     let world = match crate::load_world(&args.wit.wit, args.wit.world.as_deref()) {
         Ok(w) => w,
-        Err(e) => return crate::fail(1, e),
+        Err(e) => return crate::fail_as(args.json, "ir", e.code, e),
     };
     match serde_json::to_string_pretty(&world) {
         Ok(json) => {
             crate::emit(&format!("{json}\n"));
             ExitCode::SUCCESS
         }
-        Err(e) => crate::fail(1, e),
+        Err(e) => crate::fail_as(args.json, "ir", crate::EXIT_USAGE, e),
     }
 }

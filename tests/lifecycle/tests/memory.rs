@@ -1,6 +1,10 @@
 //! Scenario S4 at scale: 10,000 open / call / close cycles of one plugin keep the resident
-//! set size flat (growth under 1 MiB after a warm-up) and leave no image mapped. A memory
-//! bound, not a timing: the duration is printed (`--nocapture`), never asserted.
+//! set size flat (growth under 256 KiB after a warm-up) and leave no image mapped. A
+//! memory bound, not a timing: the duration is printed (`--nocapture`), never asserted.
+//!
+//! The bound: a clean run grows 0 KiB; a host that never releases its two successful
+//! owned string results per cycle grows about 650 KiB (issue 11 E.1), which 1 MiB did not
+//! catch. `tests/rust-roundtrip/tests/release.rs` counts those releases exactly.
 //!
 //! The only test of this binary, so that no other test's allocations disturb VmRSS.
 
@@ -10,7 +14,7 @@ use lifecycle::{mapped_images, rss_bytes, v1_1, zh_plugin, Host};
 
 const WARM_UP: usize = 200;
 const CYCLES: usize = 10_000;
-const MAX_GROWTH: u64 = 1 << 20;
+const MAX_GROWTH: u64 = 256 << 10;
 
 fn cycle(path: &std::path::Path) {
     let g = v1_1::Greeter::load::<Host>(path).expect("loads");

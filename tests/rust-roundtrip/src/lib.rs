@@ -32,6 +32,15 @@ pub mod edge_guest {
 pub mod edge_host {
     include!(concat!(env!("OUT_DIR"), "/edge_host.rs"));
 }
+/// Guest bindings of `test:handles` (`wit/handles.wit`): lists and options of owned and
+/// borrowed handles of one resource.
+pub mod handles_guest {
+    include!(concat!(env!("OUT_DIR"), "/handles_guest.rs"));
+}
+/// Host bindings of `test:handles`.
+pub mod handles_host {
+    include!(concat!(env!("OUT_DIR"), "/handles_host.rs"));
+}
 /// Guest bindings of `example:codec`.
 pub mod codec_guest {
     include!(concat!(env!("OUT_DIR"), "/codec_guest.rs"));
@@ -379,3 +388,40 @@ impl owned::Guest for Edge {
 }
 
 edge_guest::export_edge!(Edge, name: "edge", version: "0.2.0", bindings: crate::edge_guest);
+
+// ---- handles: lists and options of own<z> and borrow<z> ------------------------------
+
+use handles_guest::exports::store as handles_store;
+
+/// The handles plugin.
+pub struct Handles;
+
+/// The `z` resource: a value.
+pub struct Z(u32);
+
+impl handles_store::GuestZ for Z {
+    fn new(v: u32) -> Self {
+        Z(v)
+    }
+    fn get(&self) -> u32 {
+        self.0
+    }
+}
+
+impl handles_store::Guest for Handles {
+    type Z = Z;
+    fn make_all(n: u32) -> Vec<handles_store::Z> {
+        (0..n).map(|i| handles_store::Z::new(Z(i * 10))).collect()
+    }
+    fn sum_all(items: Vec<std::mem::ManuallyDrop<handles_store::Z>>) -> u32 {
+        items
+            .iter()
+            .map(|z| z.get::<Z>().expect("a z of this plugin").0)
+            .sum()
+    }
+    fn maybe(item: Option<std::mem::ManuallyDrop<handles_store::Z>>) -> Option<handles_store::Z> {
+        item.map(|z| handles_store::Z::new(Z(z.get::<Z>().expect("a z of this plugin").0 + 1)))
+    }
+}
+
+handles_guest::export_handles!(Handles, name: "handles", version: "1.0.0", bindings: crate::handles_guest);

@@ -735,17 +735,37 @@ static void sink_boom_version(const char *plugin_name, const char *plugin_versio
     pp_string r = {NULL, 0};
     pp_error e;
     pp_status st;
-    char w[200];
+    char w[320];
 
+    /* Every typecov plugin's sink accepts b == "<a>:<c, comma-separated>" and otherwise
+     * fails with PP_ERR_PANIC naming what it received: the values are checked both ways. */
     c.ptr = nums;
     c.len = 3;
-    if (called(test_typecov_v1_echo_call_sink(E, 7, str("sink \xe2\x9c\x93"), c, &e), &e, "sink(7, \"sink \xe2\x9c\x93\", [0, 1, u64::MAX])")) {
-        check(1, "sink(7, \"sink \xe2\x9c\x93\", [0, 1, u64::MAX])");
+    if (called(test_typecov_v1_echo_call_sink(E, 7, str("7:0,1,18446744073709551615"), c, &e), &e,
+               "sink(7, \"7:0,1,18446744073709551615\", [0, 1, u64::MAX])")) {
+        check(1, "sink(7, \"7:0,1,18446744073709551615\", [0, 1, u64::MAX])");
+    }
+    st = test_typecov_v1_echo_call_sink(E, 7, str("sink \xe2\x9c\x93"), c, &e);
+    {
+        const char *expected = "sink received a=7 b=\"sink \xe2\x9c\x93\" c=[0,1,18446744073709551615]";
+        snprintf(w, sizeof w, "sink(7, \"sink \xe2\x9c\x93\", [0, 1, u64::MAX]) -> PP_ERR_PANIC \"%s\" (got %d: \"%.*s\")",
+                 expected, (int)st, shown_len(&e.message), e.message.ptr ? e.message.ptr : "");
+        check(st == PP_ERR_PANIC && str_copy(e.message, str(expected)), w);
+        if (st != PP_OK) {
+            pp_error_release(&e);
+        }
     }
     c.ptr = NULL;
     c.len = 0;
-    if (called(test_typecov_v1_echo_call_sink(E, 0, strn(NULL, 0), c, &e), &e, "sink(0, \"\", [])")) {
-        check(1, "sink(0, \"\", [])");
+    if (called(test_typecov_v1_echo_call_sink(E, 0, str("0:"), c, &e), &e, "sink(0, \"0:\", [])")) {
+        check(1, "sink(0, \"0:\", [])");
+    }
+    st = test_typecov_v1_echo_call_sink(E, 0, strn(NULL, 0), c, &e);
+    snprintf(w, sizeof w, "sink(0, \"\", []) -> PP_ERR_PANIC \"sink received a=0 b=\\\"\\\" c=[]\" (got %d: \"%.*s\")",
+             (int)st, shown_len(&e.message), e.message.ptr ? e.message.ptr : "");
+    check(st == PP_ERR_PANIC && str_copy(e.message, str("sink received a=0 b=\"\" c=[]")), w);
+    if (st != PP_OK) {
+        pp_error_release(&e);
     }
 
     st = test_typecov_v1_echo_call_boom(E, str("kaboom \xf0\x9f\x92\xa5"), &r, &e);

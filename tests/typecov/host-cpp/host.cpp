@@ -322,7 +322,15 @@ void compounds(const tv1::echo::client &e) {
 void sink_boom_version(const tv1::typecov &plugin) {
     auto e = plugin.echo();
     const uint64_t nums[] = {0, 1, std::numeric_limits<uint64_t>::max()};
-    check(e.sink(7, "sink \xe2\x9c\x93", nums).has_value(), "sink(7, \"sink ✓\", [0, 1, u64::MAX])");
+    // Every typecov plugin's sink accepts b == "<a>:<c, comma-separated>" and otherwise
+    // fails with PP_ERR_PANIC naming what it received.
+    check(e.sink(7, "7:0,1,18446744073709551615", nums).has_value(),
+          "sink(7, \"7:0,1,18446744073709551615\", [0, 1, u64::MAX])");
+    auto s = e.sink(7, "sink \xe2\x9c\x93", nums);
+    check(!s && s.error().status() == PP_ERR_PANIC &&
+              s.error().message() == "sink received a=7 b=\"sink \xe2\x9c\x93\" c=[0,1,18446744073709551615]",
+          "sink(7, \"sink ✓\", [0, 1, u64::MAX]) -> PP_ERR_PANIC naming the values it received");
+    check(e.sink(0, "0:", pp::span<const uint64_t>()).has_value(), "sink(0, \"0:\", [])");
     auto b = e.boom("kaboom \xf0\x9f\x92\xa5");
     check(!b && b.error().status() == PP_ERR_PANIC && b.error().message().find("kaboom \xf0\x9f\x92\xa5") != std::string_view::npos,
           "boom(kaboom 💥) -> PP_ERR_PANIC with the message");

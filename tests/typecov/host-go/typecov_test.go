@@ -200,8 +200,14 @@ func TestEveryTypeRoundTrips(t *testing.T) {
 				got, err := e.EchoNested(n)
 				same(t, "nested", n, got, err)
 			}
-			if err := e.Sink(1, "sink", []uint64{1, math.MaxUint64}); err != nil {
+			// Every typecov plugin's sink accepts b == "<a>:<c, comma-separated>" and
+			// otherwise fails with PP_ERR_PANIC naming what it received.
+			if err := e.Sink(1, "1:1,18446744073709551615", []uint64{1, math.MaxUint64}); err != nil {
 				t.Errorf("sink: %v", err)
+			}
+			err = e.Sink(1, "sink", []uint64{1, math.MaxUint64})
+			if want := `sink received a=1 b="sink" c=[1,18446744073709551615]`; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("sink(1, \"sink\", [1, max]): got %v, want an error with %q", err, want)
 			}
 		})
 	}

@@ -402,12 +402,64 @@ static pp_status echo_nested(nested_t v, nested_t *ret, pp_string *err) {
     return PP_OK;
 }
 
+/* Appends the decimal digits of v to buf at *n. */
+static void put_u64(char *buf, size_t *n, uint64_t v) {
+    char digits[20];
+    size_t k = 0;
+    do {
+        digits[k++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v != 0);
+    while (k > 0) {
+        buf[(*n)++] = digits[--k];
+    }
+}
+
+static void put_bytes(char *buf, size_t *n, const void *bytes, size_t len) {
+    if (len > 0) {
+        memcpy(buf + *n, bytes, len);
+        *n += len;
+    }
+}
+
+/* `sink` checks that its three arguments crossed intact, so that hosts can check values
+ * although it returns nothing: it accepts b == "<a>:<c[0]>,<c[1]>,..." (decimal) and
+ * otherwise fails with PP_ERR_PANIC and the message
+ * `sink received a=<a> b="<b>" c=[<c[0]>,<c[1]>,...]`, which the hosts compare. */
 static pp_status sink(uint8_t a, pp_string b, list_u64_t c, pp_string *err) {
-    (void)a;
-    (void)b;
-    (void)c;
-    (void)err;
-    return PP_OK;
+    size_t i, n = 0, cap = 64 + b.len + c.len * 21;
+    char *buf = (char *)malloc(cap);
+    if (buf == NULL) {
+        return out_of_memory(err);
+    }
+    put_u64(buf, &n, a);
+    buf[n++] = ':';
+    for (i = 0; i < c.len; i++) {
+        if (i > 0) {
+            buf[n++] = ',';
+        }
+        put_u64(buf, &n, c.ptr[i]);
+    }
+    if (n == b.len && (n == 0 || memcmp(buf, b.ptr, n) == 0)) {
+        free(buf);
+        return PP_OK;
+    }
+    n = 0;
+    put_bytes(buf, &n, "sink received a=", 16);
+    put_u64(buf, &n, a);
+    put_bytes(buf, &n, " b=\"", 4);
+    put_bytes(buf, &n, b.ptr, b.len);
+    put_bytes(buf, &n, "\" c=[", 5);
+    for (i = 0; i < c.len; i++) {
+        if (i > 0) {
+            buf[n++] = ',';
+        }
+        put_u64(buf, &n, c.ptr[i]);
+    }
+    buf[n++] = ']';
+    err->ptr = buf;
+    err->len = n;
+    return PP_ERR_PANIC;
 }
 
 /* C cannot panic: `boom` models a fault the plugin caught, reported as PP_ERR_PANIC

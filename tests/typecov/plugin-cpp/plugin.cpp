@@ -150,7 +150,18 @@ class echo final : public test::typecov::v1::echo::server {
         return pp::result<pp::owned_list<types::person>, types::shape>(
             pp::owned_list<types::person>(l.ptr, l.len, &pp::malloc_dealloc));
     }
-    void sink(uint8_t, std::string_view, pp::span<const uint64_t>) override {}
+    // Accepts b == "<a>:<c, comma-separated>" and otherwise throws
+    // `sink received a=<a> b="<b>" c=[<c>]` (PP_ERR_PANIC), as the C plugin does.
+    void sink(uint8_t a, std::string_view b, pp::span<const uint64_t> c) override {
+        std::string list;
+        for (size_t i = 0; i < c.size(); i++) {
+            list += (i > 0 ? "," : "") + std::to_string(c[i]);
+        }
+        if (b != std::to_string(a) + ":" + list) {
+            throw std::runtime_error("sink received a=" + std::to_string(a) + " b=\"" +
+                                     std::string(b) + "\" c=[" + list + "]");
+        }
+    }
     pp::owned_string boom(std::string_view message) override { throw std::runtime_error(std::string(message)); }
 };
 

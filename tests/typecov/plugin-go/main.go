@@ -9,6 +9,8 @@
 package main
 
 import (
+	"strconv"
+	"strings"
 	"sync/atomic"
 
 	plugport "example.invalid/plugport/go"
@@ -51,7 +53,20 @@ func (echo) EchoPoints(v tc.PointList) (tc.PointList, error)                { re
 func (echo) EchoNested(v *plugport.Result[[]tc.Person, tc.Shape]) (*plugport.Result[[]tc.Person, tc.Shape], error) {
 	return v, nil
 }
-func (echo) Sink(uint8, string, []uint64) error { return nil }
+
+// Sink accepts b == "<a>:<c, comma-separated>" and otherwise panics with
+// `sink received a=<a> b="<b>" c=[<c>]` (PP_ERR_PANIC), as the C plugin does.
+func (echo) Sink(a uint8, b string, c []uint64) error {
+	parts := make([]string, len(c))
+	for i, v := range c {
+		parts[i] = strconv.FormatUint(v, 10)
+	}
+	list := strings.Join(parts, ",")
+	if b != strconv.Itoa(int(a))+":"+list {
+		panic("sink received a=" + strconv.Itoa(int(a)) + " b=\"" + b + "\" c=[" + list + "]")
+	}
+	return nil
+}
 
 // Boom panics: the generated export function turns the panic into PP_ERR_PANIC.
 func (echo) Boom(message string) (string, error) { panic(message) }

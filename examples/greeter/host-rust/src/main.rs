@@ -1,8 +1,10 @@
 //! A greeter host in Rust: loads the plugin named on the command line, passes a
 //! host-implemented logger, and greets each name.
 //!
+//! ```text
 //! usage: greeter-host-rust <plugin.so> <name>...
 //!        greeter-host-rust --watch <plugin.so> <name>
+//! ```
 //!
 //! `--watch` greets, then polls the plugin file every `GREETER_WATCH_MS` milliseconds
 //! (default 200) and, when it changed (modification time, size or inode: replacing it with

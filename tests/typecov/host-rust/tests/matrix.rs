@@ -352,12 +352,27 @@ fn nested_option_result_list_of_records_round_trips() {
 
 #[test]
 fn sink_takes_several_parameters_and_returns_nothing() {
+    // Every typecov plugin's `sink` accepts `b == "<a>:<c, comma-separated>"` and
+    // otherwise fails with PP_ERR_PANIC naming the values it received, so the values
+    // that crossed `dlopen` are checked although `sink` returns nothing.
     each_plugin(|name, p| {
         let e = p.echo();
-        e.sink(7, "sink ✓", &[0, 1, u64::MAX])
+        e.sink(7, "7:0,1,18446744073709551615", &[0, 1, u64::MAX])
             .unwrap_or_else(|err| panic!("{name}: {err}"));
-        e.sink(0, "", &[])
+        e.sink(0, "0:", &[])
             .unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert_eq!(
+            e.sink(7, "sink ✓", &[0, 1, u64::MAX]),
+            Err(CallError::Panic(
+                "sink received a=7 b=\"sink ✓\" c=[0,1,18446744073709551615]".into()
+            )),
+            "{name}"
+        );
+        assert_eq!(
+            e.sink(255, "", &[42]),
+            Err(CallError::Panic("sink received a=255 b=\"\" c=[42]".into())),
+            "{name}"
+        );
     });
 }
 

@@ -19,8 +19,15 @@ static LIVE: AtomicU32 = AtomicU32::new(0);
 mod echo {
     use super::{exports, Typecov};
 
-    /// `sink` ignores its arguments.
-    fn on_sink(_a: u8, _b: &str, _c: &[u64]) {}
+    /// `sink` accepts `b == "<a>:<c, comma-separated>"` and otherwise panics with
+    /// `sink received a=<a> b="<b>" c=[<c>]` (`PP_ERR_PANIC`), as the C plugin does, so
+    /// that hosts can check the values that crossed.
+    fn on_sink(a: u8, b: &str, c: &[u64]) {
+        let list = c.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        if b != format!("{a}:{list}") {
+            panic!("sink received a={a} b=\"{b}\" c=[{list}]");
+        }
+    }
 
     include!("echo.rs");
 }
