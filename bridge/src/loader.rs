@@ -99,6 +99,16 @@ pub struct Plugin {
     /// Set when the plugin runs in a child process (`crate::isolation`); `exports` is
     /// then its proxy table and `library` is `None`.
     isolated: Option<Arc<crate::isolation::Isolated>>,
+    /// Set when the plugin is served elsewhere (`crate::remote`); `exports` is then its
+    /// proxy table and `library` is `None`.
+    backing: Option<Arc<dyn Backing>>,
+}
+
+/// What serves a plugin that is neither loaded here nor in a child process of this
+/// runtime (a remote server, `crate::remote`): kept alive by the [`Plugin`].
+pub(crate) trait Backing: Send + Sync {
+    /// The plugin's live-object count, asked of whatever serves it.
+    fn live_objects(&self) -> Option<usize>;
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
@@ -168,6 +178,9 @@ impl Plugin {
     pub fn live_objects(&self) -> Option<usize> {
         if let Some(iso) = &self.isolated {
             return iso.live_objects();
+        }
+        if let Some(b) = &self.backing {
+            return b.live_objects();
         }
         // SAFETY: the function's type is fixed by `docs/abi.md` §7 and the image is loaded
         // while `self` lives; it takes no arguments and only reads the plugin's counter.
@@ -245,6 +258,35 @@ impl Plugin {
             live_objects: None,
             go: None,
             isolated: Some(iso),
+            backing: None,
+        })
+    }
+
+    /// A plugin served elsewhere (`crate::remote`), whose proxy exports table `exports`
+    /// `backing` keeps valid.
+    pub(crate) fn new_backed(
+        path: &Path,
+        descriptor: Descriptor,
+        compat: Compat,
+        expected_world_json: Arc<str>,
+        imports: *const c_void,
+        exports: *const c_void,
+        backing: Arc<dyn Backing>,
+    ) -> Arc<Plugin> {
+        Arc::new(Plugin {
+            library: None,
+            path: path.to_path_buf(),
+            descriptor,
+            exports,
+            compat,
+            copy: None,
+            image: path.to_path_buf(),
+            expected_world_json,
+            imports,
+            live_objects: None,
+            go: None,
+            isolated: None,
+            backing: Some(backing),
         })
     }
 }
@@ -496,6 +538,10 @@ fn open_checked_with(
     imports: *const c_void,
     options: crate::isolation::Options,
 ) -> Result<Arc<Plugin>, LoadError> {
+    // `grpc://` / `grpcs://`: a remote plugin (`docs/remote.md`).
+    if let Some(r) = crate::remote::open_url(path, &expected_world_json, imports, &options) {
+        return r;
+    }
     let checked = check_file(path, &expected_world_json)?;
     if options.isolated() {
         return crate::isolation::open_checked(
@@ -660,6 +706,7 @@ fn open_checked_in_process(
         live_objects,
         go: go_info,
         isolated: None,
+        backing: None,
     }))
 }
 
