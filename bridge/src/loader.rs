@@ -264,6 +264,7 @@ impl Plugin {
 
     /// A plugin served elsewhere (`crate::remote`), whose proxy exports table `exports`
     /// `backing` keeps valid.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn new_backed(
         path: &Path,
         descriptor: Descriptor,
