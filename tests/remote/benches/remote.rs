@@ -78,14 +78,12 @@ fn ping_server() {
     rt.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("{}", l.local_addr().unwrap().port());
-        let incoming = tokio_stream::StreamExt::map(
-            tokio_stream::wrappers::TcpListenerStream::new(l),
-            |s| {
+        let incoming =
+            tokio_stream::StreamExt::map(tokio_stream::wrappers::TcpListenerStream::new(l), |s| {
                 s.inspect(|s| {
                     let _ = s.set_nodelay(true);
                 })
-            },
-        );
+            });
         tonic::transport::Server::builder()
             .add_service(pb::PluginServer(Arc::new(Ping)))
             .serve_with_incoming(incoming)
@@ -156,7 +154,10 @@ fn run(placement: &str) {
 
     for (what, extra) in [
         ("remote inc, server instance isolated", &[][..]),
-        ("remote inc, server instance in-process", &["--in-process"][..]),
+        (
+            "remote inc, server instance in-process",
+            &["--in-process"][..],
+        ),
     ] {
         let server = Server::start(&fault_plugin(), 0, extra);
         let (_plugin, p) = open_remote(&server.url, 0).expect("open");

@@ -279,3 +279,47 @@ fn the_greeter_c_host_unchanged_prints_the_same_over_grpc() {
         );
     }
 }
+
+/// Four opens (four sessions, four instances on the server) × 16 threads each call one
+/// server at once; every answer is checked, and the imports of each call come back to
+/// the thread that made it.
+#[test]
+fn four_opens_times_sixteen_threads_call_one_server_and_every_answer_is_right() {
+    let server = Server::start(&fault_plugin(), 0, &[]);
+    let opens: Vec<_> = (0..4)
+        .map(|_| open_remote(&server.url, 0).expect("open"))
+        .collect();
+    let pids: std::collections::HashSet<u32> = opens
+        .iter()
+        .map(|(_, p)| p.faults().pid().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 4, "one instance per open");
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for (o, (_, p)) in opens.iter().enumerate() {
+            for th in 0..16u32 {
+                s.spawn(move || {
+                    let f = p.faults();
+                    for i in 0..200u32 {
+                        let x = (o as u32) << 24 | th << 16 | i;
+                        assert_eq!(f.inc(x).unwrap(), x + 1);
+                        let pair = plugport_isolation_tests::exports::faults::Pair { a: i, b: 0.5 };
+                        let name = format!("o{o}t{th}");
+                        assert_eq!(f.describe(&name, &pair).unwrap(), format!("{name}:{i}.5"));
+                        if i % 50 == 0 {
+                            assert_eq!(
+                                f.call_host(2).unwrap(),
+                                plugport_isolation_tests::thread_number()
+                            );
+                        }
+                    }
+                });
+            }
+        }
+    });
+    assert!(
+        t.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        t.elapsed()
+    );
+}

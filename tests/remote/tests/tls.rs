@@ -136,3 +136,105 @@ fn mutual_tls_opens_with_the_right_certificates_and_refuses_the_wrong_ones() {
     assert!(open_remote(&plain, 0).is_err(), "plaintext to a TLS server");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The `ok`/`FAIL` summary line of a typecov host: (passed, failed).
+fn summary(text: &str) -> (u32, u32) {
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed, "))
+        .unwrap_or_else(|| panic!("no summary in:\n{text}"));
+    let nums: Vec<u32> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    (nums[0], nums[1])
+}
+
+/// The typecov C and C++ hosts, unchanged, against the typecov C, C++ and Rust plugins
+/// served over `grpcs://` with mutual TLS: every check passes, the same checks as with
+/// the local file, and every value line is the same. (The hosts get the TLS files in
+/// their own environment; this process's is not touched.)
+#[test]
+fn typecov_hosts_pass_every_check_over_grpcs_with_mutual_tls() {
+    let ex = std::env::var_os("PLUGPORT_EXAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/examples"))
+        .join("typecov");
+    if !ex.join("typecov-host-c").is_file() {
+        assert!(
+            std::env::var_os("PLUGPORT_EXAMPLES").is_none(),
+            "PLUGPORT_EXAMPLES is set but holds no typecov-host-c"
+        );
+        eprintln!("skipped: run scripts/build-examples.sh target/examples first");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("plugport-remote-tc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let authority = ca("typecov CA");
+    let (sc, sk) = leaf(&authority, "127.0.0.1", ExtendedKeyUsagePurpose::ServerAuth);
+    let (cc, ck) = leaf(&authority, "host", ExtendedKeyUsagePurpose::ClientAuth);
+    let ca_pem = write(&dir, "ca.pem", &authority.pem());
+    let (sc, sk) = (write(&dir, "s.pem", &sc), write(&dir, "s.key", &sk));
+    let (cc, ck) = (write(&dir, "c.pem", &cc), write(&dir, "c.key", &ck));
+    let run = |host: &Path, target: &str| {
+        let out = std::process::Command::new(host)
+            .arg(target)
+            .env("PLUGPORT_TLS_CA", &ca_pem)
+            .env("PLUGPORT_TLS_CERT", &cc)
+            .env("PLUGPORT_TLS_KEY", &ck)
+            .env_remove("PLUGPORT_ISOLATION")
+            .output()
+            .expect("run the typecov host");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{} {target}: {}\n{text}",
+            host.display(),
+            out.status
+        );
+        text
+    };
+    let mut hosts = vec![ex.join("typecov-host-c")];
+    if ex.join("typecov-host-cpp").is_file() {
+        hosts.push(ex.join("typecov-host-cpp"));
+    }
+    for plugin in ["libtypecov_c.so", "libtypecov_rust.so", "libtypecov_cpp.so"] {
+        if !ex.join(plugin).is_file() {
+            continue;
+        }
+        let server = Server::start(
+            &ex.join(plugin),
+            0,
+            &[
+                "--tls-cert",
+                sc.to_str().unwrap(),
+                "--tls-key",
+                sk.to_str().unwrap(),
+                "--client-ca",
+                ca_pem.to_str().unwrap(),
+            ],
+        );
+        for host in &hosts {
+            let local = run(host, ex.join(plugin).to_str().unwrap());
+            let remote = run(host, &server.url);
+            let name = host.file_name().unwrap().to_string_lossy();
+            let (passed, failed) = summary(&remote);
+            assert_eq!(failed, 0, "{name} x {plugin} over grpcs://:\n{remote}");
+            assert!(passed > 50, "{name} x {plugin}: only {passed} checks");
+            assert_eq!((passed, failed), summary(&local), "{name} x {plugin}");
+            // Every value check gives the same line (refusals of invalid arguments are
+            // the proxy's own message, as isolated).
+            for line in local
+                .lines()
+                .filter(|l| l.starts_with("ok ") && !l.contains("->"))
+            {
+                assert!(
+                    remote.contains(line),
+                    "{name} x {plugin}: `{line}` missing remote"
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
