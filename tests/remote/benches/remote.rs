@@ -166,6 +166,42 @@ fn run(placement: &str) {
         row(placement, what, &s);
     }
 
+    // The same over TLS (server certificate only; the CA through PLUGPORT_TLS_CA).
+    {
+        let dir = std::env::temp_dir().join(format!("plugport-bench-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().unwrap()).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let (ca_pem, cert_pem, key_pem) =
+            (dir.join("ca.pem"), dir.join("s.pem"), dir.join("s.key"));
+        std::fs::write(&ca_pem, ca.pem()).unwrap();
+        std::fs::write(&cert_pem, cert.pem()).unwrap();
+        std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+        std::env::set_var("PLUGPORT_TLS_CA", &ca_pem);
+        let server = Server::start(
+            &fault_plugin(),
+            0,
+            &[
+                "--tls-cert",
+                cert_pem.to_str().unwrap(),
+                "--tls-key",
+                key_pem.to_str().unwrap(),
+            ],
+        );
+        let (_plugin, p) = open_remote(&server.url, 0).expect("open grpcs://");
+        let f = p.faults();
+        let s = measure(|x| assert_eq!(f.inc(x).unwrap(), x + 1));
+        row(placement, "remote inc over TLS, instance isolated", &s);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     let (_plugin, p) = plugport_isolation_tests::open_isolated(
         &fault_plugin(),
         &profile_dir().join("plugport-runner"),
