@@ -187,13 +187,20 @@ fn sigterm_lets_the_call_in_flight_finish_then_the_server_exits() {
     let status = health(&server.url, "plugport.remote.v1.Plugin");
     assert_eq!(status, 1, "SERVING");
     let (_plugin, p) = open_remote(&server.url, 0).expect("open");
+    assert_eq!(p.faults().inc(1).unwrap(), 2, "the session is up");
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|s| {
-        s.spawn(|| tx.send(p.faults().hang(800)).unwrap());
-        std::thread::sleep(Duration::from_millis(200));
+        s.spawn(|| tx.send(p.faults().hang(2_000)).unwrap());
+        // Long enough for the call to reach the plugin on a busy machine, well within
+        // its 2 s.
+        std::thread::sleep(Duration::from_millis(600));
         server.signal(libc::SIGTERM);
+        std::thread::sleep(Duration::from_millis(200));
+        // A new call while the old one finishes is refused, saying why.
+        let msg = isolation_error(p.faults().inc(1), "a call during the shutdown");
+        assert!(msg.contains("shutting down"), "{msg}");
         let r = rx.recv_timeout(Duration::from_secs(10)).expect("returns");
-        assert_eq!(r.unwrap(), 800, "the call in flight finished");
+        assert_eq!(r.unwrap(), 2_000, "the call in flight finished");
     });
     let t = Instant::now();
     let status = loop {
