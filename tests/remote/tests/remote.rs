@@ -330,3 +330,41 @@ fn four_opens_times_sixteen_threads_call_one_server_and_every_answer_is_right() 
         t.elapsed()
     );
 }
+
+/// The greeter C host against a remote plugin under valgrind memcheck: every result and
+/// error message the proxies allocate is released through the table's `dealloc`, and
+/// nothing of the remote client (its connection, session, runtime) is misused or leaks
+/// definitely.
+#[test]
+fn the_greeter_c_host_over_grpc_leaks_nothing_under_valgrind() {
+    let Some(dir) = examples() else {
+        eprintln!("skipped: run scripts/build-examples.sh target/examples first");
+        return;
+    };
+    let dir = dir.join("greeter");
+    let server = Server::start(&dir.join("libgreeter_zh.so"), 0, &[]);
+    let out = Command::new("valgrind")
+        .args([
+            "--quiet",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--error-exitcode=99",
+        ])
+        .arg(dir.join("greeter-host-c"))
+        .args([server.url.as_str(), "Ada"])
+        .env_remove("PLUGPORT_ISOLATION")
+        .output()
+        .expect("run valgrind (scripts/install-deps.sh installs it)");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "valgrind greeter-host-c {}: {}\n{stdout}\n{stderr}",
+        server.url,
+        out.status
+    );
+    assert!(stdout.contains("你好，Ada！"), "{stdout}");
+}
