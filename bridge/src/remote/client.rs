@@ -146,6 +146,24 @@ async fn connect(url: Url, o: ClientOptions) -> Result<Channel, String> {
     }
 }
 
+/// Connects to the first reachable of `urls`, trying them in turn from index `start`
+/// (failover, `docs/remote.md`): the channel and the index of the URL it reached.
+async fn connect_any(
+    urls: Vec<Url>,
+    start: usize,
+    o: ClientOptions,
+) -> Result<(Channel, usize), String> {
+    let mut errors = Vec::new();
+    for k in 0..urls.len() {
+        let i = (start + k) % urls.len();
+        match connect(urls[i].clone(), o.clone()).await {
+            Ok(ch) => return Ok((ch, i)),
+            Err(e) => errors.push(e),
+        }
+    }
+    Err(errors.join("; "))
+}
+
 fn grpc(ch: Channel, max: usize) -> tonic::client::Grpc<Channel> {
     tonic::client::Grpc::new(ch)
         .max_decoding_message_size(max + FRAME_OVERHEAD)
@@ -287,7 +305,10 @@ struct ClientState {
 
 /// The transport of a remote open.
 pub(crate) struct Client {
-    url: Url,
+    /// The URLs of the open: one server, or several serving the same plugin (failover).
+    urls: Vec<Url>,
+    /// The index in `urls` of the server of the current (or last) session.
+    active: std::sync::atomic::AtomicUsize,
     opts: ClientOptions,
     /// The largest message both sides accept.
     max: usize,
@@ -310,6 +331,11 @@ impl Client {
         self.ep.get().map(|p| unsafe { &*(*p as *const Endpoint) })
     }
 
+    /// The URL of the current (or last) session's server.
+    fn url(&self) -> &Url {
+        &self.urls[self.active.load(Ordering::Relaxed) % self.urls.len()]
+    }
+
     fn name(&self, table: u32, slot: u32) -> String {
         self.names
             .get(table as usize)
@@ -324,7 +350,13 @@ impl Client {
         let channel = match channel {
             Some(c) => c,
             None => {
-                block(connect(self.url.clone(), self.opts.clone())).map_err(StartError::Connect)?
+                // After a failure, the next server first (failover); the same one when
+                // there is only one.
+                let start = self.active.load(Ordering::Relaxed) + 1;
+                let (ch, i) = block(connect_any(self.urls.clone(), start, self.opts.clone()))
+                    .map_err(StartError::Connect)?;
+                self.active.store(i, Ordering::Relaxed);
+                ch
             }
         };
         let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -340,7 +372,7 @@ impl Client {
         )
         .map_err(StartError::Connect)?;
         let weak: Weak<Session> = Arc::downgrade(&sess);
-        let (max, url) = (self.max, self.url.clone());
+        let (max, url) = (self.max, self.url().clone());
         runtime().spawn(async move {
             let fail = |w: &Weak<Session>, m: String| {
                 if let Some(s) = w.upgrade() {
@@ -426,7 +458,8 @@ impl Client {
                     return Err(StartError::Connect(format!(
                         "{}: the server did not load the plugin within {} ms \
                          (PLUGPORT_CONNECT_TIMEOUT_MS)",
-                        self.url, self.opts.connect_timeout_ms
+                        self.url(),
+                        self.opts.connect_timeout_ms
                     )));
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -514,7 +547,7 @@ impl Transport for Client {
                 self.name(table, slot),
                 args.len(),
                 self.max,
-                self.url
+                self.url()
             ));
         }
         let (sess, retired) = self.current()?;
@@ -576,7 +609,7 @@ impl Transport for Client {
                          was abandoned (the server may still finish it)",
                         self.name(table, slot),
                         self.opts.call_timeout_ms,
-                        self.url
+                        self.url()
                     ));
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -620,7 +653,7 @@ pub struct Remote {
 impl Remote {
     /// The URL it was opened from.
     pub fn url(&self) -> String {
-        self.client.url.to_string()
+        self.client.url().to_string()
     }
     /// Why the last session ended, if one did.
     pub fn last_error(&self) -> Option<String> {
@@ -658,8 +691,10 @@ pub(crate) fn open(
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-    let url = Url::parse(&path.to_string_lossy()).map_err(|m| io_error(path, m))?;
-    let channel = block(connect(url.clone(), opts.clone())).map_err(|m| io_error(path, m))?;
+    let urls = Url::parse_list(&path.to_string_lossy()).map_err(|m| io_error(path, m))?;
+    let (channel, active) =
+        block(connect_any(urls.clone(), 0, opts.clone())).map_err(|m| io_error(path, m))?;
+    let url = urls[active].clone();
     let reply = block(describe(channel.clone(), opts.max_message_bytes)).map_err(|st| {
         io_error(
             path,
@@ -726,7 +761,8 @@ pub(crate) fn open(
     })
     .to_string();
     let client = Arc::new(Client {
-        url,
+        urls,
+        active: std::sync::atomic::AtomicUsize::new(active),
         opts,
         max,
         hello,

@@ -92,6 +92,22 @@ impl Url {
         })
     }
 
+    /// Parses one URL or several separated by commas (`grpc://a:1,grpc://b:2`): servers
+    /// of the same plugin, tried in turn when a session is opened (failover). All must
+    /// use the same scheme.
+    pub fn parse_list(s: &str) -> Result<Vec<Url>, String> {
+        let urls = s
+            .split(',')
+            .map(|u| Url::parse(u.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if urls.iter().any(|u| u.tls != urls[0].tls) {
+            return Err(format!(
+                "{s:?}: mixes grpc:// and grpcs://: expected one scheme for every server"
+            ));
+        }
+        Ok(urls)
+    }
+
     /// The host name without IPv6 brackets (the TLS server name).
     pub fn server_name(&self) -> &str {
         self.host
@@ -234,6 +250,10 @@ mod tests {
         ] {
             assert!(Url::parse(bad).is_err(), "{bad} was accepted");
         }
+        let l = Url::parse_list("grpc://a:1, grpc://b:2").unwrap();
+        assert_eq!((l[0].port, l[1].host.as_str()), (1, "b"));
+        assert!(Url::parse_list("grpc://a:1,grpcs://b:2").is_err());
+        assert!(Url::parse_list("grpc://a:1,b:2").is_err());
         assert!(is_url(Path::new("grpcs://h:1")));
         assert!(!is_url(Path::new("./grpc:/x.so")));
     }

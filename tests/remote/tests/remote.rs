@@ -368,3 +368,39 @@ fn the_greeter_c_host_over_grpc_leaks_nothing_under_valgrind() {
     );
     assert!(stdout.contains("你好，Ada！"), "{stdout}");
 }
+
+/// Two servers of one plugin in one URL list: losing the one in use fails the call in
+/// flight, and the next call fails over to the other; the first, restarted, takes over
+/// again when the second goes.
+#[test]
+fn several_urls_fail_over_to_a_live_server() {
+    let mut a = Server::start(&fault_plugin(), 0, &[]);
+    let mut b = Server::start(&fault_plugin(), 0, &[]);
+    let list = format!("{},{}", a.url, b.url);
+    let (_plugin, p) = open_remote(&list, 0).expect("open the list");
+    assert_eq!(p.faults().inc(1).unwrap(), 2);
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| tx.send(p.faults().hang(20_000)).unwrap());
+        std::thread::sleep(Duration::from_millis(300));
+        a.kill(); // the first URL is the one in use
+        let msg = isolation_error(
+            rx.recv_timeout(Duration::from_secs(10)).expect("returns"),
+            "hang while the server in use dies",
+        );
+        assert!(msg.contains(&a.url), "{msg}");
+    });
+    assert_eq!(
+        p.faults().inc(2).unwrap(),
+        3,
+        "failed over to the second server"
+    );
+    let a_port = a.port;
+    let _a2 = Server::start(&fault_plugin(), a_port, &[]);
+    b.kill();
+    assert_eq!(
+        p.faults().inc(3).unwrap(),
+        4,
+        "back to the first, restarted"
+    );
+}
