@@ -109,6 +109,8 @@ pub struct Plugin {
 pub(crate) trait Backing: Send + Sync {
     /// The plugin's live-object count, asked of whatever serves it.
     fn live_objects(&self) -> Option<usize>;
+    /// For downcasting to the concrete type (`crate::remote::Remote`).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
@@ -228,6 +230,13 @@ impl Plugin {
             self.imports,
             options.with_env(),
         )
+    }
+
+    /// What serves the plugin when it is neither in this process nor in a child process
+    /// of this runtime (`crate::remote::of`).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn backing(&self) -> Option<&dyn Backing> {
+        self.backing.as_deref()
     }
 
     /// The isolation state when the plugin runs in a child process (`docs/isolation.md`):

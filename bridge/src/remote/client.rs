@@ -651,7 +651,8 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// The URL it was opened from.
+    /// The URL of the server of the current (or last) session: with several URLs, the
+    /// one failover chose.
     pub fn url(&self) -> String {
         self.client.url().to_string()
     }
@@ -668,6 +669,9 @@ impl Remote {
 impl crate::loader::Backing for Remote {
     fn live_objects(&self) -> Option<usize> {
         self.client.live_objects()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

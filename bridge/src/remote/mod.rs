@@ -228,6 +228,13 @@ pub(crate) fn io_error(path: &Path, message: String) -> LoadError {
 #[cfg(feature = "remote")]
 pub use client::Remote;
 
+/// The remote state of a plugin opened by URL (its server's URL, why its last session
+/// ended); `None` for a plugin opened from a file.
+#[cfg(feature = "remote")]
+pub fn of(plugin: &Plugin) -> Option<&Remote> {
+    plugin.backing()?.as_any().downcast_ref::<Remote>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

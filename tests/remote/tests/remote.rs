@@ -382,8 +382,10 @@ fn several_urls_fail_over_to_a_live_server() {
     let mut a = Server::start(&fault_plugin(), 0, &[]);
     let mut b = Server::start(&fault_plugin(), 0, &[]);
     let list = format!("{},{}", a.url, b.url);
-    let (_plugin, p) = open_remote(&list, 0).expect("open the list");
+    let (plugin, p) = open_remote(&list, 0).expect("open the list");
     assert_eq!(p.faults().inc(1).unwrap(), 2);
+    assert!(plugport::remote::of(&plugin).is_some());
+    assert_eq!(plugport::remote::of(&plugin).unwrap().url(), a.url);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|s| {
         s.spawn(|| tx.send(p.faults().hang(20_000)).unwrap());
@@ -399,6 +401,13 @@ fn several_urls_fail_over_to_a_live_server() {
         p.faults().inc(2).unwrap(),
         3,
         "failed over to the second server"
+    );
+    let remote = plugport::remote::of(&plugin).expect("a remote plugin");
+    assert_eq!(remote.url(), b.url, "the session is on the second server");
+    assert!(
+        remote.last_error().unwrap_or_default().contains(&a.url),
+        "why the last session ended: {:?}",
+        remote.last_error()
     );
     let a_port = a.port;
     let _a2 = Server::start(&fault_plugin(), a_port, &[]);
