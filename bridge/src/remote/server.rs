@@ -473,22 +473,6 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         }
         _ => None,
     };
-    if opts.isolated {
-        // See that the plugin loads (in a child process) before listening.
-        let probe = crate::loader::open_with_options(
-            &path,
-            &world_json,
-            std::ptr::null(),
-            crate::isolation::Options {
-                mode: crate::isolation::Mode::Process,
-                runner: opts.runner.clone(),
-                ..Default::default()
-            },
-        );
-        if let Err(e) = probe {
-            return Err(e.to_string());
-        }
-    }
     let reply = pb::DescribeReply {
         abi_version: ABI_VERSION,
         plugin_name: descriptor.plugin_name.clone(),
@@ -512,6 +496,30 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         shutdown: shutdown_rx.clone(),
         sessions: AtomicU64::new(0),
     });
+    if opts.isolated {
+        // See that the plugin loads (in a child process) before listening, with the
+        // imports table of a session that has no host (imports the entry calls fail).
+        let probe = Arc::new(Session {
+            out: Mutex::new(None),
+            imports: Mutex::new(HashMap::new()),
+            next_import: AtomicU64::new(1),
+            inflight: AtomicUsize::new(0),
+            max: AtomicUsize::new(opts.max_message_bytes),
+            closed: AtomicBool::new(true),
+        });
+        if let Err(j) = server.open_instance(&probe) {
+            let v: serde_json::Value = serde_json::from_str(&j).unwrap_or_default();
+            let m = ["message", "reason", "symbol"]
+                .iter()
+                .find_map(|k| v[*k].as_str())
+                .unwrap_or(&j);
+            return Err(format!(
+                "{}: the plugin does not load ({}): {m}",
+                path.display(),
+                v["kind"].as_str().unwrap_or("error")
+            ));
+        }
+    }
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&opts.listen)
             .await
