@@ -1,5 +1,6 @@
 //! Remote scalar call latency over loopback (`docs/performance.md`, "Remote plugins"),
-//! beside a bare tonic unary ping of about the same size and the isolated local call,
+//! plaintext and TLS, beside a bare tonic unary ping of about the same size and the
+//! isolated local call,
 //! measured in the same run, twice: unpinned, and with this process and every server it
 //! starts on one core (CPU 0; children inherit the affinity).
 //!
