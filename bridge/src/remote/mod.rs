@@ -31,6 +31,8 @@ use crate::loader::Plugin;
 #[cfg(feature = "remote")]
 mod client;
 #[cfg(feature = "remote")]
+mod conn;
+#[cfg(feature = "remote")]
 pub mod pb;
 #[cfg(feature = "remote")]
 pub mod server;
