@@ -23,6 +23,7 @@ pub mod isolation;
 pub mod layout;
 pub mod loader;
 pub mod plan;
+pub mod remote;
 pub mod rt;
 pub mod wire;
 pub use compat::{compare, Compat, Incompatibility};

@@ -99,6 +99,18 @@ pub struct Plugin {
     /// Set when the plugin runs in a child process (`crate::isolation`); `exports` is
     /// then its proxy table and `library` is `None`.
     isolated: Option<Arc<crate::isolation::Isolated>>,
+    /// Set when the plugin is served elsewhere (`crate::remote`); `exports` is then its
+    /// proxy table and `library` is `None`.
+    backing: Option<Arc<dyn Backing>>,
+}
+
+/// What serves a plugin that is neither loaded here nor in a child process of this
+/// runtime (a remote server, `crate::remote`): kept alive by the [`Plugin`].
+pub(crate) trait Backing: Send + Sync {
+    /// The plugin's live-object count, asked of whatever serves it.
+    fn live_objects(&self) -> Option<usize>;
+    /// For downcasting to the concrete type (`crate::remote::Remote`).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 // SAFETY: the exports table is static data of the plugin, immutable after the entry
@@ -169,6 +181,9 @@ impl Plugin {
         if let Some(iso) = &self.isolated {
             return iso.live_objects();
         }
+        if let Some(b) = &self.backing {
+            return b.live_objects();
+        }
         // SAFETY: the function's type is fixed by `docs/abi.md` §7 and the image is loaded
         // while `self` lives; it takes no arguments and only reads the plugin's counter.
         self.live_objects.map(|f| unsafe { f() })
@@ -217,6 +232,13 @@ impl Plugin {
         )
     }
 
+    /// What serves the plugin when it is neither in this process nor in a child process
+    /// of this runtime (`crate::remote::of`).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn backing(&self) -> Option<&dyn Backing> {
+        self.backing.as_deref()
+    }
+
     /// The isolation state when the plugin runs in a child process (`docs/isolation.md`):
     /// its pid, restarts and last exit reason. `None` for an in-process plugin.
     pub fn isolated(&self) -> Option<&crate::isolation::Isolated> {
@@ -245,6 +267,36 @@ impl Plugin {
             live_objects: None,
             go: None,
             isolated: Some(iso),
+            backing: None,
+        })
+    }
+
+    /// A plugin served elsewhere (`crate::remote`), whose proxy exports table `exports`
+    /// `backing` keeps valid.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn new_backed(
+        path: &Path,
+        descriptor: Descriptor,
+        compat: Compat,
+        expected_world_json: Arc<str>,
+        imports: *const c_void,
+        exports: *const c_void,
+        backing: Arc<dyn Backing>,
+    ) -> Arc<Plugin> {
+        Arc::new(Plugin {
+            library: None,
+            path: path.to_path_buf(),
+            descriptor,
+            exports,
+            compat,
+            copy: None,
+            image: path.to_path_buf(),
+            expected_world_json,
+            imports,
+            live_objects: None,
+            go: None,
+            isolated: None,
+            backing: Some(backing),
         })
     }
 }
@@ -496,6 +548,10 @@ fn open_checked_with(
     imports: *const c_void,
     options: crate::isolation::Options,
 ) -> Result<Arc<Plugin>, LoadError> {
+    // `grpc://` / `grpcs://`: a remote plugin (`docs/remote.md`).
+    if let Some(r) = crate::remote::open_url(path, &expected_world_json, imports, &options) {
+        return r;
+    }
     let checked = check_file(path, &expected_world_json)?;
     if options.isolated() {
         return crate::isolation::open_checked(
@@ -660,6 +716,7 @@ fn open_checked_in_process(
         live_objects,
         go: go_info,
         isolated: None,
+        backing: None,
     }))
 }
 

@@ -14,6 +14,7 @@ mod cli {
     pub mod inspect;
     pub mod ir;
     pub mod render;
+    pub mod serve;
 }
 
 /// plugport: a C-ABI bridge generator for plugins.
@@ -121,6 +122,19 @@ enum Command {
     /// they do not (e.g. a breaking change within one major version), 2 for usage
     /// errors and WIT that cannot be read. Suited as a CI gate.
     Diff(cli::diff::DiffArgs),
+    /// Serve a plugin file over gRPC, for hosts that open grpc://host:port (docs/remote.md).
+    ///
+    /// Checks the file as the loader does before any plugin code runs, then listens.
+    /// Each host's open (a session) gets its own instance of the plugin, in a child
+    /// process (plugport-runner) unless --in-process: a crash fails that session's calls
+    /// and the next call restarts it. Serves the standard gRPC health service too.
+    /// SIGTERM or SIGINT shuts down gracefully: new calls are refused, calls in flight
+    /// finish (up to --shutdown-grace).
+    ///
+    /// Prints `plugport serve: <name> <version> on grpc://<addr>` once it listens.
+    /// Exit status: 0 after a shutdown, 1 when the plugin is refused or cannot be
+    /// served, 2 for usage errors.
+    Serve(cli::serve::ServeArgs),
 }
 
 /// Where the WIT comes from and which world to use.
@@ -143,6 +157,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cli::inspect::run(&args),
         Command::Check(args) => cli::check::run(&args),
         Command::Diff(args) => cli::diff::run(&args),
+        Command::Serve(args) => cli::serve::run(&args),
     }
 }
 

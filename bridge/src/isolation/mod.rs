@@ -16,7 +16,7 @@ use std::sync::Arc;
 #[cfg(feature = "capi")]
 pub mod capi;
 mod child;
-mod endpoint;
+pub(crate) mod endpoint;
 mod ffitypes;
 pub mod frames;
 mod handles;
