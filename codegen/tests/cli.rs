@@ -161,7 +161,7 @@ fn gen_writes_the_requested_languages() {
 
 #[test]
 fn gen_needs_world_when_ambiguous() {
-    let wit = repo("tests/wit/refuse/include.wit");
+    let wit = repo("tests/wit/accept/include.wit");
     let out = plugport(&[
         "gen",
         wit.to_str().unwrap(),
