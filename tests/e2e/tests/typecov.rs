@@ -210,6 +210,15 @@ fn cpp_host_round_trips_every_type_through_every_plugin() {
     }
 }
 
+/// The C++ host against the Go typecov plugin (`tests/typecov/plugin-go`), in-process: a
+/// foreign own handle passed to `consume` is refused with `PP_ERR_INVALID_ARGUMENT` and
+/// dropped through its own vtable. Not under valgrind: the Go runtime's own memory
+/// management is not valgrind-clean.
+#[test]
+fn cpp_host_round_trips_every_type_through_the_go_plugin() {
+    cpp_host("libtypecov_go.so", &[]);
+}
+
 #[test]
 fn cpp_host_is_clean_under_valgrind_with_every_plugin() {
     for plugin in PLUGINS {
