@@ -23,6 +23,9 @@ func TestAClosedPluginAnswersNothing(t *testing.T) {
 	if _, ok := p.LiveObjects(); ok {
 		t.Fatal("live objects of a closed plugin")
 	}
+	if _, ok := p.ChildPid(); ok || p.Isolated() || p.Restarts() != 0 || p.LastExit() != "" {
+		t.Fatal("a closed plugin answered an isolation question")
+	}
 	if err := p.Reload(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("reload: %v", err)
 	}
