@@ -163,12 +163,26 @@ impl Child {
     }
 }
 
-impl Drop for Child {
-    fn drop(&mut self) {
+impl Child {
+    /// Asks the child to exit: its idle connections are closed and EOF on its control
+    /// connection tells the runner to finish what it serves and exit with status 0
+    /// (`runner.rs`); then it is reaped, killed if it has not exited within
+    /// [`REAP_GRACE`]. Returns why it ended.
+    fn retire(&self) -> String {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
         if !self.is_ended() {
-            self.kill();
-            let _ = self.end();
+            let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            // SAFETY: shuts down our end of the socket; the fd stays open until dropped.
+            unsafe { libc::shutdown(control.raw(), libc::SHUT_RDWR) };
+        }
+        self.end()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.is_ended() {
+            let _ = self.retire();
         }
     }
 }
@@ -283,6 +297,38 @@ impl Supervisor {
             .child
             .clone()?;
         child.live_objects()
+    }
+
+    /// Kills the running child, if any, with `why` as the reason its calls report.
+    pub fn kill_current(&self, why: String) {
+        let child = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .child
+            .clone();
+        if let Some(c) = child.filter(|c| !c.is_ended()) {
+            *c.killed_for.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+            c.kill();
+        }
+    }
+
+    /// Ends the child for good (the plugin is closed or replaced): asks it to exit
+    /// ([`Child::retire`]) and records why it ended.
+    pub fn retire(&self) {
+        let child = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .child
+            .take();
+        if let Some(c) = child {
+            let reason = c.retire();
+            self.state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last_exit = Some(reason);
+        }
     }
 
     /// Starts the first child: the open. Errors are the child's load error.
