@@ -198,6 +198,12 @@ typedef struct {
    * process is killed by `SIGXCPU` and the call in flight fails with `PP_ERR_ISOLATION`.
    */
   uint32_t max_cpu_seconds;
+  /**
+   * Idle stop, milliseconds; 0 = never: after this long without calls, and with no
+   * object crossing between host and plugin, the plugin process exits, and the next
+   * call starts it again. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
+   */
+  uint32_t idle_timeout_ms;
 } plugport_open_options;
 
 #ifdef __cplusplus

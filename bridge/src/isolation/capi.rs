@@ -53,6 +53,10 @@ pub struct PlugportOpenOptions {
     /// `RLIMIT_CPU` of the plugin process, seconds of CPU time; 0 = unlimited. Past it the
     /// process is killed by `SIGXCPU` and the call in flight fails with `PP_ERR_ISOLATION`.
     pub max_cpu_seconds: u32,
+    /// Idle stop, milliseconds; 0 = never: after this long without calls, and with no
+    /// object crossing between host and plugin, the plugin process exits, and the next
+    /// call starts it again. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
+    pub idle_timeout_ms: u32,
 }
 
 /// `plugport_open` with options (`docs/isolation.md`): `options` may be NULL (the
@@ -120,6 +124,9 @@ pub unsafe extern "C" fn plugport_open_ex(
         }
         if let Some(s) = field(7).filter(|s| *s > 0) {
             o.max_cpu_seconds = Some(s as u64);
+        }
+        if let Some(ms) = field(8) {
+            o.idle_timeout_ms = ms;
         }
         Ok(o)
     }));

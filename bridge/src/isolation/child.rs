@@ -224,6 +224,15 @@ pub fn signal_name(s: i32) -> &'static str {
 /// Mutable state of a supervisor.
 struct State {
     child: Option<Arc<Child>>,
+    /// Calls running through the transport, and when the last one ended (idle stop).
+    active: usize,
+    last_active: Instant,
+    /// The child was stopped for idleness: the next call starts one without counting a
+    /// restart.
+    idle_stopped: bool,
+    idle_stops: u64,
+    /// The plugin is closed: no more idle stops (the endpoint may be going).
+    closed: bool,
     restarts: u64,
     /// Starts since the last call that succeeded (for the backoff).
     consecutive_failures: u32,
@@ -239,6 +248,8 @@ pub struct Supervisor {
     pub hello: String,
     pub options: Options,
     state: Mutex<State>,
+    /// True once the plugin is closed (see [`Supervisor::stop_if_idle`]).
+    gate: Mutex<bool>,
     next_call: AtomicU64,
     /// The endpoint, set right after it is created (it owns this supervisor).
     ep: OnceLock<usize>,
@@ -253,11 +264,17 @@ impl Supervisor {
             options,
             state: Mutex::new(State {
                 child: None,
+                active: 0,
+                last_active: Instant::now(),
+                idle_stopped: false,
+                idle_stops: 0,
+                closed: false,
                 restarts: 0,
                 consecutive_failures: 0,
                 last_exit: None,
                 epoch: 0,
             }),
+            gate: Mutex::new(false),
             next_call: AtomicU64::new(1),
             ep: OnceLock::new(),
         }
@@ -313,15 +330,63 @@ impl Supervisor {
         }
     }
 
+    /// How many times the child was stopped for idleness.
+    pub fn idle_stops(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .idle_stops
+    }
+
+    /// Stops the child when the plugin is idle (`Options::idle_timeout_ms`): no call
+    /// for that long, none running, and no object crossing between host and child (the
+    /// host holds no handle of the plugin's objects, the plugin none of the host's). It
+    /// is asked to exit as on a close ([`Child::retire`]); the next call starts it again.
+    /// Called by the idle watcher ([`watch_idle`]).
+    fn stop_if_idle(&self) {
+        let idle = Duration::from_millis(self.options.idle_timeout_ms as u64);
+        // The gate keeps `retire` (and so the endpoint's end) out while the endpoint is
+        // asked about objects; lock order: gate, then the endpoint's handles, then state.
+        let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        if *gate || idle.is_zero() {
+            return;
+        }
+        if self.endpoint_opt().is_none_or(|ep| ep.objects_cross()) {
+            return;
+        }
+        let child = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let running = s.child.as_ref().is_some_and(|c| !c.is_ended());
+            if !running || s.active > 0 || s.last_active.elapsed() < idle {
+                return;
+            }
+            s.idle_stopped = true;
+            s.idle_stops += 1;
+            s.child.take()
+        };
+        drop(gate);
+        if let Some(c) = child {
+            let reason = c.retire();
+            self.state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last_exit = Some(format!(
+                "the plugin process (pid {}) was stopped after {} ms without calls ({reason}); \
+                 the next call starts it again",
+                c.pid, self.options.idle_timeout_ms
+            ));
+        }
+    }
+
     /// Ends the child for good (the plugin is closed or replaced): asks it to exit
     /// ([`Child::retire`]) and records why it ended.
     pub fn retire(&self) {
-        let child = self
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .child
-            .take();
+        *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        let child = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.closed = true;
+            s.child.take()
+        };
         if let Some(c) = child {
             let reason = c.retire();
             self.state
@@ -356,12 +421,34 @@ impl Supervisor {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = &s.child {
             if !c.is_ended() {
-                return Ok(c.clone());
+                let c = c.clone();
+                s.active += 1;
+                return Ok(c);
             }
             let reason = c.end();
             *retired = Some(c.epoch);
             s.last_exit = Some(reason);
             s.child = None;
+        }
+        if s.closed {
+            return Err("the plugin is closed".into());
+        }
+        if std::mem::take(&mut s.idle_stopped) {
+            // On demand, after an idle stop: not a restart after a failure.
+            return match self.spawn() {
+                Ok(child) => {
+                    s.epoch = child.epoch;
+                    let c = Arc::new(child);
+                    s.child = Some(c.clone());
+                    s.active += 1;
+                    Ok(c)
+                }
+                Err(e) => {
+                    s.idle_stopped = true;
+                    s.last_exit = Some(format!("start after an idle stop failed: {e}"));
+                    Err(format!("starting the plugin process again failed: {e}"))
+                }
+            };
         }
         if s.restarts >= self.options.restart_limit as u64 {
             return Err(format!(
@@ -382,6 +469,7 @@ impl Supervisor {
                 s.epoch = child.epoch;
                 let c = Arc::new(child);
                 s.child = Some(c.clone());
+                s.active += 1;
                 Ok(c)
             }
             Err(e) => {
@@ -518,6 +606,16 @@ impl Transport for Supervisor {
         args: Vec<u8>,
     ) -> Result<(i32, Vec<u8>), String> {
         let child = self.current()?;
+        // Counted in by `current`; out (with the time, for the idle stop) on every return.
+        struct Active<'a>(&'a Supervisor);
+        impl Drop for Active<'_> {
+            fn drop(&mut self) {
+                let mut s = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+                s.active -= 1;
+                s.last_active = Instant::now();
+            }
+        }
+        let _active = Active(self);
         let conn = child.checkout().map_err(|e| {
             let r = child.end();
             format!("the plugin process (pid {}) {r}: {e}", child.pid)
@@ -574,6 +672,48 @@ impl Drop for Supervisor {
             .take();
         drop(child); // kills and reaps it
         let _ = self.endpoint_opt().map(|_| ());
+    }
+}
+
+/// Supervisors with an idle time, checked by one watcher thread that runs while there
+/// are any ([`Supervisor::stop_if_idle`]).
+static WATCHED: Mutex<Vec<std::sync::Weak<Supervisor>>> = Mutex::new(Vec::new());
+
+/// Watches `sup` for idleness (its `idle_timeout_ms` must be above 0): starts the
+/// watcher thread when none runs. The thread checks every watched supervisor every
+/// tenth of the shortest idle time (5 ms to 1 s) and ends when none is left.
+pub fn watch_idle(sup: &Arc<Supervisor>) {
+    let mut w = WATCHED.lock().unwrap_or_else(|e| e.into_inner());
+    let start = w.is_empty();
+    w.push(Arc::downgrade(sup));
+    if !start {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("plugport-idle".into())
+        .spawn(|| loop {
+            let live: Vec<Arc<Supervisor>> = {
+                let mut w = WATCHED.lock().unwrap_or_else(|e| e.into_inner());
+                w.retain(|s| s.strong_count() > 0);
+                if w.is_empty() {
+                    return;
+                }
+                w.iter().filter_map(|s| s.upgrade()).collect()
+            };
+            let tick = live
+                .iter()
+                .map(|s| s.options.idle_timeout_ms as u64 / 10)
+                .min()
+                .unwrap_or(100)
+                .clamp(5, 1000);
+            for s in &live {
+                s.stop_if_idle();
+            }
+            drop(live);
+            std::thread::sleep(Duration::from_millis(tick));
+        });
+    if spawned.is_err() {
+        w.clear(); // no watcher: the children simply stay
     }
 }
 

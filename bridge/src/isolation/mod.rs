@@ -69,6 +69,13 @@ pub struct Options {
     pub max_address_space: Option<u64>,
     /// See [`Options::max_address_space`].
     pub max_cpu_seconds: Option<u64>,
+    /// Idle stop, in milliseconds (0: never): when no call has run for this long, none
+    /// runs, and no object crosses (the host holds no handle of the plugin's objects and
+    /// the plugin none of the host's), the child is asked to exit (as on a close, exit
+    /// status 0), and the next call starts it again, on demand (not counted as a restart,
+    /// no backoff). The open still starts it once, so that a plugin that cannot load is
+    /// refused at the open. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
+    pub idle_timeout_ms: u32,
 }
 
 impl Default for Options {
@@ -84,15 +91,22 @@ impl Default for Options {
             drain_timeout_ms: 5_000,
             max_address_space: None,
             max_cpu_seconds: None,
+            idle_timeout_ms: 0,
         }
     }
 }
 
 impl Options {
     /// The options after the environment: `PLUGPORT_ISOLATION` (`process` or `inproc`)
-    /// replaces the mode, `PLUGPORT_CALL_TIMEOUT_MS` (decimal) the deadline. Other values
-    /// are ignored.
+    /// replaces the mode, `PLUGPORT_CALL_TIMEOUT_MS` (decimal) the deadline,
+    /// `PLUGPORT_IDLE_TIMEOUT_MS` (decimal) the idle stop. Other values are ignored.
     pub fn with_env(mut self) -> Options {
+        if let Some(ms) = std::env::var("PLUGPORT_IDLE_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+        {
+            self.idle_timeout_ms = ms;
+        }
         match std::env::var("PLUGPORT_ISOLATION").as_deref() {
             Ok("process") => self.mode = Mode::Process,
             Ok("inproc") => self.mode = Mode::InProcess,
@@ -149,6 +163,10 @@ impl Isolated {
     /// How many times the child was restarted after it ended.
     pub fn restarts(&self) -> u64 {
         self.sup.restarts()
+    }
+    /// How many times the child was stopped for idleness ([`Options::idle_timeout_ms`]).
+    pub fn idle_stops(&self) -> u64 {
+        self.sup.idle_stops()
     }
     /// Why the last child ended (`was killed by signal SIGSEGV (11)`, `exited with status
     /// 3`, a deadline), if one did.
@@ -357,6 +375,9 @@ pub(crate) fn open_checked(
     ep.set_local(imports);
     if let Err(e) = sup.start_first() {
         return Err(start_error(path, &runner, e));
+    }
+    if sup.options.idle_timeout_ms > 0 {
+        child::watch_idle(&sup);
     }
     let iso = Arc::new(Isolated { ep, sup });
     Ok(Plugin::new_isolated(

@@ -91,6 +91,8 @@ unsafe fn proxy_call(user: &SlotUser, args: *const *const c_void) -> i32 {
         if user.drop {
             // SAFETY: drop consumes the proxy; nobody uses `self` after it.
             drop(unsafe { Box::from_raw(p) });
+            ep.owned_proxies
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
             if ep.role == Role::Host && epoch != ep.transport.epoch() {
                 return PP_OK; // the object died with its process
             }

@@ -206,6 +206,7 @@ pub fn main() -> i32 {
              Variables read by the host's runtime:\n  \
              PLUGPORT_ISOLATION=process|inproc  run every open in a child process, or none\n  \
              PLUGPORT_CALL_TIMEOUT_MS=<n>       per-call deadline of isolated plugins (0: none)\n  \
+             PLUGPORT_IDLE_TIMEOUT_MS=<n>       stop an idle plugin process after n ms (0: never)\n  \
              PLUGPORT_RUNNER=<path>             this binary"
         );
         return if help { 0 } else { 2 };

@@ -28,6 +28,7 @@ fn options(mode: u32) -> PlugportOpenOptions {
         drain_timeout_ms: 0,
         max_address_space_mb: 0,
         max_cpu_seconds: 0,
+        idle_timeout_ms: 0,
     }
 }
 

@@ -39,6 +39,7 @@ fn open_c(drain_timeout_ms: u32) -> *mut PlugportPlugin {
         drain_timeout_ms,
         max_address_space_mb: 0,
         max_cpu_seconds: 0,
+        idle_timeout_ms: 0,
     };
     static SET: std::sync::Once = std::sync::Once::new();
     SET.call_once(|| std::env::set_var("PLUGPORT_RUNNER", runner()));
@@ -220,4 +221,82 @@ fn the_address_space_limit_makes_a_large_allocation_fail() {
     let (_plugin2, q) = open_isolated(&fault_plugin(), &runner(), Options::default()).unwrap();
     assert_eq!(q.faults().alloc(2048), Ok(true));
     drop(plugin);
+}
+
+fn idle_options(ms: u32) -> Options {
+    Options {
+        idle_timeout_ms: ms,
+        ..Options::default()
+    }
+}
+
+/// Waits until `f` holds, at most `limit`.
+fn eventually(limit: Duration, f: impl Fn() -> bool) -> bool {
+    let t = Instant::now();
+    while !f() {
+        if t.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// Idle stop and on-demand start: without calls the child exits after the idle time
+/// (cleanly, its reason says so), and the next call starts a new one, which is not a
+/// restart after a failure.
+#[test]
+fn an_idle_plugin_process_stops_and_the_next_call_starts_it() {
+    let (plugin, p) = open_isolated(&fault_plugin(), &runner(), idle_options(200)).unwrap();
+    let iso = plugin.isolated().unwrap();
+    let first = iso.pid().expect("the open starts the child") as u32;
+    assert!(
+        eventually(Duration::from_secs(5), || iso.pid().is_none()),
+        "the idle child {first} was not stopped"
+    );
+    assert!(eventually(Duration::from_secs(2), || !alive(first)));
+    let why = iso.last_exit().unwrap_or_default();
+    assert!(
+        why.contains("without calls") && why.contains("exited with status 0"),
+        "{why}"
+    );
+    assert_eq!(iso.idle_stops(), 1);
+    // On demand: the next call starts a new child.
+    assert_eq!(p.faults().inc(1).unwrap(), 2);
+    let second = p.faults().pid().unwrap();
+    assert_ne!(second, first);
+    assert_eq!(iso.restarts(), 0, "an idle stop is not a failure");
+    // Calls more often than the idle time keep it running.
+    for _ in 0..8 {
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(p.faults().pid().unwrap(), second);
+    }
+    assert!(eventually(Duration::from_secs(5), || iso.pid().is_none()));
+    assert_eq!(iso.idle_stops(), 2);
+}
+
+/// A child is not stopped while a call runs (longer than the idle time) or while an
+/// object crosses: the host holds one of the plugin's cells, or the plugin a host token.
+#[test]
+fn a_busy_plugin_process_or_one_with_objects_is_not_stopped() {
+    let (plugin, p) = open_isolated(&fault_plugin(), &runner(), idle_options(100)).unwrap();
+    let iso = plugin.isolated().unwrap();
+    let pid = p.faults().pid().unwrap();
+    assert_eq!(p.faults().hang(500).unwrap(), 500);
+    assert_eq!(p.faults().pid().unwrap(), pid, "stopped during a call");
+    let cell = p.faults().cell_new(7).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        iso.pid(),
+        Some(pid as i32),
+        "stopped while the host held a cell"
+    );
+    assert_eq!(cell.get().unwrap(), 7);
+    drop(cell);
+    assert!(
+        eventually(Duration::from_secs(5), || iso.pid().is_none()),
+        "not stopped once the cell was dropped"
+    );
+    assert_eq!(iso.idle_stops(), 1);
+    assert_eq!(p.faults().inc(2).unwrap(), 3);
 }
