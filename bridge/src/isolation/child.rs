@@ -400,6 +400,7 @@ impl Supervisor {
     pub fn start_first(&self) -> Result<(), super::StartError> {
         let child = self.spawn()?;
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.last_active = Instant::now(); // the idle time counts from here
         s.epoch = child.epoch;
         s.child = Some(Arc::new(child));
         Ok(())
