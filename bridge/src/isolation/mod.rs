@@ -22,6 +22,7 @@ pub mod frames;
 mod handles;
 mod proxy;
 pub mod runner;
+mod spawn;
 
 pub use endpoint::PP_ERR_ISOLATION;
 
