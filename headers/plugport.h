@@ -182,6 +182,28 @@ typedef struct {
    * 0 = the default (10,000).
    */
   uint32_t start_timeout_ms;
+  /**
+   * When the plugin is closed or replaced (`plugport_close`,
+   * `plugport_release_previous`), how long calls still in flight on its process may
+   * take to finish before it is killed, milliseconds; 0 = the default (5,000). The
+   * process then exits with status 0 (`docs/isolation.md`, "Lifecycle").
+   */
+  uint32_t drain_timeout_ms;
+  /**
+   * `RLIMIT_AS` of the plugin process, MiB; 0 = unlimited (the host's limit).
+   */
+  uint32_t max_address_space_mb;
+  /**
+   * `RLIMIT_CPU` of the plugin process, seconds of CPU time; 0 = unlimited. Past it the
+   * process is killed by `SIGXCPU` and the call in flight fails with `PP_ERR_ISOLATION`.
+   */
+  uint32_t max_cpu_seconds;
+  /**
+   * Idle stop, milliseconds; 0 = never: after this long without calls, and with no
+   * object crossing between host and plugin, the plugin process exits, and the next
+   * call starts it again. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
+   */
+  uint32_t idle_timeout_ms;
 } plugport_open_options;
 
 #ifdef __cplusplus

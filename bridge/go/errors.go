@@ -22,6 +22,10 @@ const (
 	StatusUnsupported     Status = 3 // caller side: the slot is absent (older plugin)
 	StatusInvalidResult   Status = 4 // caller side: the callee's result failed the checks
 	StatusInit            Status = 5 // the plugin entry refused to initialise
+	// StatusIsolation: the plugin runs in a child process (docs/isolation.md) that could
+	// not answer: it crashed, aborted, exited or was killed, or the call passed its
+	// deadline. The message says which; the next call starts the plugin again.
+	StatusIsolation Status = 6
 )
 
 func (s Status) String() string {
@@ -38,6 +42,8 @@ func (s Status) String() string {
 		return "PP_ERR_INVALID_RESULT"
 	case StatusInit:
 		return "PP_ERR_INIT"
+	case StatusIsolation:
+		return "PP_ERR_ISOLATION"
 	}
 	return fmt.Sprintf("pp_status(%d)", int32(s))
 }
@@ -49,6 +55,7 @@ var (
 	ErrUnsupported     = errors.New("plugport: function not provided by this plugin")
 	ErrInvalidResult   = errors.New("plugport: the callee's result failed validation")
 	ErrInit            = errors.New("plugport: the plugin entry refused to initialise")
+	ErrIsolation       = errors.New("plugport: the isolated plugin process could not answer")
 	// ErrClosed is returned by a call on a resource handle after its Close.
 	ErrClosed = errors.New("plugport: resource handle used after Close")
 )
@@ -86,6 +93,8 @@ func statusSentinel(s Status) error {
 		return ErrInvalidResult
 	case StatusInit:
 		return ErrInit
+	case StatusIsolation:
+		return ErrIsolation
 	}
 	return nil
 }

@@ -17,8 +17,9 @@ func TestCallErrorMatchesTheSentinelOfItsStatusOnly(t *testing.T) {
 		{StatusUnsupported, ErrUnsupported},
 		{StatusInvalidResult, ErrInvalidResult},
 		{StatusInit, ErrInit},
+		{StatusIsolation, ErrIsolation},
 	}
-	all := []error{ErrPanic, ErrInvalidArgument, ErrUnsupported, ErrInvalidResult, ErrInit}
+	all := []error{ErrPanic, ErrInvalidArgument, ErrUnsupported, ErrInvalidResult, ErrInit, ErrIsolation}
 	for _, c := range cases {
 		err := fmt.Errorf("wrapped: %w", &CallError{Status: c.st, Func: "greet.greet", Message: "boom"})
 		for _, s := range all {

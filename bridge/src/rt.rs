@@ -54,6 +54,13 @@ pub enum CallError {
     /// result was still released.
     #[error("invalid result: {0}")]
     InvalidResult(String),
+    /// The plugin runs isolated in a child process, and that process could not answer
+    /// the call: it crashed, aborted, exited or was killed, or the call passed its
+    /// deadline and the process was killed (`PP_ERR_ISOLATION`, `docs/isolation.md`).
+    /// The message names what happened (signal, exit status, deadline); the next call
+    /// starts the plugin again.
+    #[error("the isolated plugin process could not answer: {0}")]
+    Isolation(String),
     /// A guest called an import before the host initialised the plugin through its
     /// entry function.
     #[error("the plugin has not been initialised by its host")]
@@ -76,6 +83,7 @@ impl CallError {
             CallError::InvalidArgument(_) => PP_ERR_INVALID_ARGUMENT,
             CallError::Unsupported { .. } => PP_ERR_UNSUPPORTED,
             CallError::InvalidResult(_) => PP_ERR_INVALID_RESULT,
+            CallError::Isolation(_) => crate::abi::PP_ERR_ISOLATION,
             CallError::NotInitialised => crate::abi::PP_ERR_INIT,
             CallError::Status { code, .. } => *code,
         }
@@ -445,6 +453,7 @@ pub unsafe fn call_error(
     match status {
         PP_ERR_PANIC => CallError::Panic(message),
         PP_ERR_INVALID_ARGUMENT => CallError::InvalidArgument(message),
+        crate::abi::PP_ERR_ISOLATION => CallError::Isolation(message),
         code => CallError::Status { code, message },
     }
 }
@@ -774,6 +783,22 @@ mod tests {
         assert_eq!(e, CallError::InvalidArgument("bad `x`".into()));
         // SAFETY: null err is allowed.
         assert_eq!(unsafe { guard(std::ptr::null_mut(), || Ok(())) }, PP_OK);
+    }
+
+    /// `PP_ERR_ISOLATION` (a runtime status, `docs/isolation.md`) becomes its own variant
+    /// with the runtime's message, and maps back to status 6.
+    #[test]
+    fn isolation_status_is_its_own_variant() {
+        let text = "the plugin process (pid 7) was killed by signal SIGSEGV (11)";
+        // SAFETY: a borrowed message and no dealloc (nothing is released).
+        let e = unsafe { call_error(crate::abi::PP_ERR_ISOLATION, PpString::borrowed(text), None) };
+        assert_eq!(e, CallError::Isolation(text.into()));
+        assert_eq!(e.status(), 6);
+        assert!(e.to_string().contains("SIGSEGV"), "{e}");
+        // SAFETY: as above.
+        let other = unsafe { call_error(7, PpString::borrowed("x"), None) };
+        assert_eq!(other.status(), 7);
+        assert!(matches!(other, CallError::Status { code: 7, .. }));
     }
 
     static FAKE_DEALLOCS: AtomicUsize = AtomicUsize::new(0);

@@ -528,6 +528,7 @@ class call_error {
         case PP_ERR_UNSUPPORTED: return "PP_ERR_UNSUPPORTED";
         case PP_ERR_INVALID_RESULT: return "PP_ERR_INVALID_RESULT";
         case PP_ERR_INIT: return "PP_ERR_INIT";
+        case 6: return "PP_ERR_ISOLATION"; /* headers older than the name lack it */
         default: return "unknown status";
         }
     }

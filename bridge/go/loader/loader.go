@@ -40,6 +40,19 @@ static void pp_go_close(uintptr_t p) { plugport_close((plugport_plugin *)p); }
 static size_t pp_go_release_previous(uintptr_t p) { return plugport_release_previous((plugport_plugin *)p); }
 static size_t pp_go_loaded_images(uintptr_t p) { return plugport_loaded_images((const plugport_plugin *)p); }
 static int64_t pp_go_live_objects(uintptr_t p) { return plugport_live_objects((const plugport_plugin *)p); }
+static int32_t pp_go_is_isolated(uintptr_t p) { return plugport_is_isolated((const plugport_plugin *)p); }
+static int64_t pp_go_child_pid(uintptr_t p) { return plugport_child_pid((const plugport_plugin *)p); }
+static uint64_t pp_go_restart_count(uintptr_t p) { return plugport_restart_count((const plugport_plugin *)p); }
+// The last exit reason, malloc'ed and NUL-terminated (0 when there is none).
+static uintptr_t pp_go_last_exit_reason(uintptr_t p) {
+    size_t n = plugport_last_exit_reason((const plugport_plugin *)p, NULL, 0);
+    char *buf;
+    if (n == 0 || (buf = (char *)malloc(n + 1)) == NULL) {
+        return 0;
+    }
+    plugport_last_exit_reason((const plugport_plugin *)p, buf, n + 1);
+    return (uintptr_t)buf;
+}
 */
 import "C"
 
@@ -178,6 +191,51 @@ func (pl *Plugin) LiveObjects() (n int64, ok bool) {
 	}
 	n = int64(C.pp_go_live_objects(C.uintptr_t(pl.p)))
 	return n, n >= 0
+}
+
+// Isolated reports whether the plugin's current image runs in a child process
+// (plugport_is_isolated, docs/isolation.md): asked for with PLUGPORT_ISOLATION=process,
+// or chosen by the loader for a Go plugin that cannot run in this process (docs/go.md).
+func (pl *Plugin) Isolated() bool {
+	pl.mu.RLock()
+	defer pl.mu.RUnlock()
+	return pl.p != 0 && C.pp_go_is_isolated(C.uintptr_t(pl.p)) == 1
+}
+
+// ChildPid is the pid of the child process of an isolated plugin; ok is false when the
+// plugin is in-process, closed, or no child runs right now (it ended; the next call
+// starts one).
+func (pl *Plugin) ChildPid() (pid int, ok bool) {
+	pl.mu.RLock()
+	defer pl.mu.RUnlock()
+	if pl.p == 0 {
+		return 0, false
+	}
+	n := int64(C.pp_go_child_pid(C.uintptr_t(pl.p)))
+	return int(n), n >= 0
+}
+
+// Restarts is how many times the child process of an isolated plugin was started again
+// after it ended (0 in-process).
+func (pl *Plugin) Restarts() uint64 {
+	pl.mu.RLock()
+	defer pl.mu.RUnlock()
+	if pl.p == 0 {
+		return 0
+	}
+	return uint64(C.pp_go_restart_count(C.uintptr_t(pl.p)))
+}
+
+// LastExit is why the last child process of an isolated plugin ended ("the plugin
+// process (pid N) was killed by signal SIGSEGV (11)", "... exited with status 3", a
+// passed deadline); "" when none has ended, in-process, or closed.
+func (pl *Plugin) LastExit() string {
+	pl.mu.RLock()
+	defer pl.mu.RUnlock()
+	if pl.p == 0 {
+		return ""
+	}
+	return TakeMessage(uintptr(C.pp_go_last_exit_reason(C.uintptr_t(pl.p))))
 }
 
 // Close unloads every image of the plugin (plugport_close). Nothing from the plugin

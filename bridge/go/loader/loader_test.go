@@ -3,6 +3,7 @@ package loader
 import (
 	"errors"
 	"testing"
+	"time"
 
 	plugport "example.invalid/plugport/go"
 )
@@ -23,8 +24,34 @@ func TestAClosedPluginAnswersNothing(t *testing.T) {
 	if _, ok := p.LiveObjects(); ok {
 		t.Fatal("live objects of a closed plugin")
 	}
+	if _, ok := p.ChildPid(); ok || p.Isolated() || p.Restarts() != 0 || p.LastExit() != "" {
+		t.Fatal("a closed plugin answered an isolation question")
+	}
 	if err := p.Reload(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("reload: %v", err)
 	}
 	p.Close() // no-op
+}
+
+func TestOptionsBecomeTheCFields(t *testing.T) {
+	if (Options{}).Fields() != [8]uint32{} {
+		t.Fatal("the zero Options are not the default open")
+	}
+	o := Options{
+		Isolation:       Process,
+		CallTimeout:     1500 * time.Millisecond,
+		MaxRestarts:     3,
+		StartTimeout:    2 * time.Second,
+		DrainTimeout:    250 * time.Millisecond,
+		MaxAddressSpace: 768<<20 + 12345,
+		MaxCPUTime:      2500 * time.Millisecond,
+		IdleTimeout:     time.Minute,
+	}
+	want := [8]uint32{2, 1500, 3, 2000, 250, 768, 2, 60000}
+	if got := o.Fields(); got != want {
+		t.Fatalf("Fields() = %v, want %v", got, want)
+	}
+	if got := (Options{IdleTimeout: 10000 * time.Hour, MaxAddressSpace: 1 << 60}).Fields(); got[7] != 0xFFFFFFFF || got[5] != 0xFFFFFFFF {
+		t.Fatalf("no saturation: %v", got)
+	}
 }

@@ -43,6 +43,20 @@ pub struct PlugportOpenOptions {
     /// How long the plugin process may take to start and load the plugin, milliseconds;
     /// 0 = the default (10,000).
     pub start_timeout_ms: u32,
+    /// When the plugin is closed or replaced (`plugport_close`,
+    /// `plugport_release_previous`), how long calls still in flight on its process may
+    /// take to finish before it is killed, milliseconds; 0 = the default (5,000). The
+    /// process then exits with status 0 (`docs/isolation.md`, "Lifecycle").
+    pub drain_timeout_ms: u32,
+    /// `RLIMIT_AS` of the plugin process, MiB; 0 = unlimited (the host's limit).
+    pub max_address_space_mb: u32,
+    /// `RLIMIT_CPU` of the plugin process, seconds of CPU time; 0 = unlimited. Past it the
+    /// process is killed by `SIGXCPU` and the call in flight fails with `PP_ERR_ISOLATION`.
+    pub max_cpu_seconds: u32,
+    /// Idle stop, milliseconds; 0 = never: after this long without calls, and with no
+    /// object crossing between host and plugin, the plugin process exits, and the next
+    /// call starts it again. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
+    pub idle_timeout_ms: u32,
 }
 
 /// `plugport_open` with options (`docs/isolation.md`): `options` may be NULL (the
@@ -101,6 +115,18 @@ pub unsafe extern "C" fn plugport_open_ex(
         }
         if let Some(ms) = field(4).filter(|ms| *ms > 0) {
             o.start_timeout_ms = ms;
+        }
+        if let Some(ms) = field(5).filter(|ms| *ms > 0) {
+            o.drain_timeout_ms = ms;
+        }
+        if let Some(mb) = field(6).filter(|mb| *mb > 0) {
+            o.max_address_space = Some(mb as u64 * 1024 * 1024);
+        }
+        if let Some(s) = field(7).filter(|s| *s > 0) {
+            o.max_cpu_seconds = Some(s as u64);
+        }
+        if let Some(ms) = field(8) {
+            o.idle_timeout_ms = ms;
         }
         Ok(o)
     }));

@@ -19,14 +19,15 @@
 //! gets [`PP_ERR_ISOLATION`](super::endpoint::PP_ERR_ISOLATION); the next call starts a
 //! new child.
 
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::endpoint::{Endpoint, Transport};
 use super::frames::{socketpair, Conn, Frame, Kind, ReadError};
+use super::spawn::spawn_runner;
 use super::Options;
 
 /// How long a child that closed a connection may take to exit before the host kills it.
@@ -163,12 +164,26 @@ impl Child {
     }
 }
 
-impl Drop for Child {
-    fn drop(&mut self) {
+impl Child {
+    /// Asks the child to exit: its idle connections are closed and EOF on its control
+    /// connection tells the runner to finish what it serves and exit with status 0
+    /// (`runner.rs`); then it is reaped, killed if it has not exited within
+    /// [`REAP_GRACE`]. Returns why it ended.
+    fn retire(&self) -> String {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
         if !self.is_ended() {
-            self.kill();
-            let _ = self.end();
+            let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            // SAFETY: shuts down our end of the socket; the fd stays open until dropped.
+            unsafe { libc::shutdown(control.raw(), libc::SHUT_RDWR) };
+        }
+        self.end()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.is_ended() {
+            let _ = self.retire();
         }
     }
 }
@@ -210,6 +225,15 @@ pub fn signal_name(s: i32) -> &'static str {
 /// Mutable state of a supervisor.
 struct State {
     child: Option<Arc<Child>>,
+    /// Calls running through the transport, and when the last one ended (idle stop).
+    active: usize,
+    last_active: Instant,
+    /// The child was stopped for idleness: the next call starts one without counting a
+    /// restart.
+    idle_stopped: bool,
+    idle_stops: u64,
+    /// The plugin is closed: no more idle stops (the endpoint may be going).
+    closed: bool,
     restarts: u64,
     /// Starts since the last call that succeeded (for the backoff).
     consecutive_failures: u32,
@@ -225,6 +249,8 @@ pub struct Supervisor {
     pub hello: String,
     pub options: Options,
     state: Mutex<State>,
+    /// True once the plugin is closed (see [`Supervisor::stop_if_idle`]).
+    gate: Mutex<bool>,
     next_call: AtomicU64,
     /// The endpoint, set right after it is created (it owns this supervisor).
     ep: OnceLock<usize>,
@@ -239,11 +265,17 @@ impl Supervisor {
             options,
             state: Mutex::new(State {
                 child: None,
+                active: 0,
+                last_active: Instant::now(),
+                idle_stopped: false,
+                idle_stops: 0,
+                closed: false,
                 restarts: 0,
                 consecutive_failures: 0,
                 last_exit: None,
                 epoch: 0,
             }),
+            gate: Mutex::new(false),
             next_call: AtomicU64::new(1),
             ep: OnceLock::new(),
         }
@@ -285,10 +317,91 @@ impl Supervisor {
         child.live_objects()
     }
 
+    /// Kills the running child, if any, with `why` as the reason its calls report.
+    pub fn kill_current(&self, why: String) {
+        let child = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .child
+            .clone();
+        if let Some(c) = child.filter(|c| !c.is_ended()) {
+            *c.killed_for.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+            c.kill();
+        }
+    }
+
+    /// How many times the child was stopped for idleness.
+    pub fn idle_stops(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .idle_stops
+    }
+
+    /// Stops the child when the plugin is idle (`Options::idle_timeout_ms`): no call
+    /// for that long, none running, and no object crossing between host and child (the
+    /// host holds no handle of the plugin's objects, the plugin none of the host's). It
+    /// is asked to exit as on a close ([`Child::retire`]); the next call starts it again.
+    /// Called by the idle watcher ([`watch_idle`]).
+    fn stop_if_idle(&self) {
+        let idle = Duration::from_millis(self.options.idle_timeout_ms as u64);
+        // The gate keeps `retire` (and so the endpoint's end) out while the endpoint is
+        // asked about objects; lock order: gate, then the endpoint's handles, then state.
+        let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        if *gate || idle.is_zero() {
+            return;
+        }
+        if self.endpoint_opt().is_none_or(|ep| ep.objects_cross()) {
+            return;
+        }
+        let child = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let running = s.child.as_ref().is_some_and(|c| !c.is_ended());
+            if !running || s.active > 0 || s.last_active.elapsed() < idle {
+                return;
+            }
+            s.idle_stopped = true;
+            s.idle_stops += 1;
+            s.child.take()
+        };
+        drop(gate);
+        if let Some(c) = child {
+            let reason = c.retire();
+            self.state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last_exit = Some(format!(
+                "the plugin process (pid {}) was stopped after {} ms without calls ({reason}); \
+                 the next call starts it again",
+                c.pid, self.options.idle_timeout_ms
+            ));
+        }
+    }
+
+    /// Ends the child for good (the plugin is closed or replaced): asks it to exit
+    /// ([`Child::retire`]) and records why it ended.
+    pub fn retire(&self) {
+        *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        let child = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.closed = true;
+            s.child.take()
+        };
+        if let Some(c) = child {
+            let reason = c.retire();
+            self.state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last_exit = Some(reason);
+        }
+    }
+
     /// Starts the first child: the open. Errors are the child's load error.
     pub fn start_first(&self) -> Result<(), super::StartError> {
         let child = self.spawn()?;
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.last_active = Instant::now(); // the idle time counts from here
         s.epoch = child.epoch;
         s.child = Some(Arc::new(child));
         Ok(())
@@ -310,12 +423,34 @@ impl Supervisor {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = &s.child {
             if !c.is_ended() {
-                return Ok(c.clone());
+                let c = c.clone();
+                s.active += 1;
+                return Ok(c);
             }
             let reason = c.end();
             *retired = Some(c.epoch);
             s.last_exit = Some(reason);
             s.child = None;
+        }
+        if s.closed {
+            return Err("the plugin is closed".into());
+        }
+        if std::mem::take(&mut s.idle_stopped) {
+            // On demand, after an idle stop: not a restart after a failure.
+            return match self.spawn() {
+                Ok(child) => {
+                    s.epoch = child.epoch;
+                    let c = Arc::new(child);
+                    s.child = Some(c.clone());
+                    s.active += 1;
+                    Ok(c)
+                }
+                Err(e) => {
+                    s.idle_stopped = true;
+                    s.last_exit = Some(format!("start after an idle stop failed: {e}"));
+                    Err(format!("starting the plugin process again failed: {e}"))
+                }
+            };
         }
         if s.restarts >= self.options.restart_limit as u64 {
             return Err(format!(
@@ -336,6 +471,7 @@ impl Supervisor {
                 s.epoch = child.epoch;
                 let c = Arc::new(child);
                 s.child = Some(c.clone());
+                s.active += 1;
                 Ok(c)
             }
             Err(e) => {
@@ -472,6 +608,16 @@ impl Transport for Supervisor {
         args: Vec<u8>,
     ) -> Result<(i32, Vec<u8>), String> {
         let child = self.current()?;
+        // Counted in by `current`; out (with the time, for the idle stop) on every return.
+        struct Active<'a>(&'a Supervisor);
+        impl Drop for Active<'_> {
+            fn drop(&mut self) {
+                let mut s = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+                s.active -= 1;
+                s.last_active = Instant::now();
+            }
+        }
+        let _active = Active(self);
         let conn = child.checkout().map_err(|e| {
             let r = child.end();
             format!("the plugin process (pid {}) {r}: {e}", child.pid)
@@ -531,112 +677,44 @@ impl Drop for Supervisor {
     }
 }
 
-/// A request to the spawner thread.
-struct SpawnRequest {
-    runner: PathBuf,
-    plugin: PathBuf,
-    fd: OwnedFd,
-    reply: mpsc::Sender<Result<i32, String>>,
-}
+/// Supervisors with an idle time, checked by one watcher thread that runs while there
+/// are any ([`Supervisor::stop_if_idle`]).
+static WATCHED: Mutex<Vec<std::sync::Weak<Supervisor>>> = Mutex::new(Vec::new());
 
-/// Starts the runner with `fd` as its fd 3, by `posix_spawn` (never a bare fork), from
-/// one long-lived thread: `PR_SET_PDEATHSIG` fires when the *thread* that started a
-/// child ends, so children are started by a thread that lives as long as the process.
-fn spawn_runner(runner: &Path, plugin: &Path, fd: OwnedFd) -> Result<i32, super::StartError> {
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
-    let tx = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SpawnRequest>();
-        std::thread::Builder::new()
-            .name("plugport-spawner".into())
-            .spawn(move || {
-                for req in rx {
-                    let r = posix_spawn(&req.runner, &req.plugin, req.fd);
-                    let _ = req.reply.send(r);
-                }
-            })
-            .expect("start the plugport spawner thread");
-        Mutex::new(tx)
-    });
-    let (rtx, rrx) = mpsc::channel();
-    tx.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .send(SpawnRequest {
-            runner: runner.to_path_buf(),
-            plugin: plugin.to_path_buf(),
-            fd,
-            reply: rtx,
-        })
-        .map_err(|_| super::StartError::Spawn("the spawner thread is gone".into()))?;
-    rrx.recv()
-        .map_err(|_| super::StartError::Spawn("the spawner thread is gone".into()))?
-        .map_err(super::StartError::Spawn)
-}
-
-fn posix_spawn(runner: &Path, plugin: &Path, fd: OwnedFd) -> Result<i32, String> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let cstr = |s: &[u8]| CString::new(s).map_err(|_| "a path contains a NUL byte".to_string());
-    let prog = cstr(runner.as_os_str().as_bytes())?;
-    // SAFETY: getpid has no preconditions.
-    let parent = unsafe { libc::getpid() }.to_string();
-    let args = [
-        prog.clone(),
-        cstr(b"--parent")?,
-        cstr(parent.as_bytes())?,
-        cstr(plugin.as_os_str().as_bytes())?,
-    ];
-    let mut argv: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr() as *mut _).collect();
-    argv.push(std::ptr::null_mut());
-    // fd 3 must not be the socket itself: dup2(3, 3) would keep FD_CLOEXEC.
-    let src = if fd.as_raw_fd() == 3 {
-        // SAFETY: duplicating a valid fd.
-        let d = unsafe { libc::fcntl(3, libc::F_DUPFD_CLOEXEC, 10) };
-        if d < 0 {
-            return Err(format!("fcntl: {}", std::io::Error::last_os_error()));
-        }
-        // SAFETY: just created.
-        unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(d) }
-    } else {
-        fd
-    };
-    extern "C" {
-        static environ: *const *mut libc::c_char;
+/// Watches `sup` for idleness (its `idle_timeout_ms` must be above 0): starts the
+/// watcher thread when none runs. The thread checks every watched supervisor every
+/// tenth of the shortest idle time (5 ms to 1 s) and ends when none is left.
+pub fn watch_idle(sup: &Arc<Supervisor>) {
+    let mut w = WATCHED.lock().unwrap_or_else(|e| e.into_inner());
+    let start = w.is_empty();
+    w.push(Arc::downgrade(sup));
+    if !start {
+        return;
     }
-    // SAFETY: standard posix_spawn use; every pointer outlives the call.
-    unsafe {
-        let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
-        libc::posix_spawn_file_actions_init(&mut fa);
-        libc::posix_spawn_file_actions_adddup2(&mut fa, src.as_raw_fd(), 3);
-        // Nothing else of the host's leaks into the runner, not even descriptors the host
-        // opened without O_CLOEXEC (glibc 2.34+).
-        #[cfg(target_env = "gnu")]
-        libc::posix_spawn_file_actions_addclosefrom_np(&mut fa, 4);
-        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
-        libc::posix_spawnattr_init(&mut attr);
-        // The child starts with default signal dispositions and an empty mask, whatever
-        // the host set (a host that ignores SIGPIPE or blocks signals).
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        let mut none: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut none);
-        libc::posix_spawnattr_setsigdefault(&mut attr, &all);
-        libc::posix_spawnattr_setsigmask(&mut attr, &none);
-        libc::posix_spawnattr_setflags(
-            &mut attr,
-            (libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETSIGMASK) as _,
-        );
-        let mut pid: libc::pid_t = 0;
-        let r = libc::posix_spawn(&mut pid, prog.as_ptr(), &fa, &attr, argv.as_ptr(), environ);
-        libc::posix_spawn_file_actions_destroy(&mut fa);
-        libc::posix_spawnattr_destroy(&mut attr);
-        drop(src);
-        if r != 0 {
-            return Err(format!(
-                "cannot start the runner {}: {}",
-                runner.display(),
-                std::io::Error::from_raw_os_error(r)
-            ));
-        }
-        Ok(pid)
+    let spawned = std::thread::Builder::new()
+        .name("plugport-idle".into())
+        .spawn(|| loop {
+            let live: Vec<Arc<Supervisor>> = {
+                let mut w = WATCHED.lock().unwrap_or_else(|e| e.into_inner());
+                w.retain(|s| s.strong_count() > 0);
+                if w.is_empty() {
+                    return;
+                }
+                w.iter().filter_map(|s| s.upgrade()).collect()
+            };
+            let tick = live
+                .iter()
+                .map(|s| s.options.idle_timeout_ms as u64 / 10)
+                .min()
+                .unwrap_or(100)
+                .clamp(5, 1000);
+            for s in &live {
+                s.stop_if_idle();
+            }
+            drop(live);
+            std::thread::sleep(Duration::from_millis(tick));
+        });
+    if spawned.is_err() {
+        w.clear(); // no watcher: the children simply stay
     }
 }

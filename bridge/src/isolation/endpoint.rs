@@ -98,6 +98,11 @@ pub struct Endpoint {
     pub(super) first_vtable: usize,
     exports_index: usize,
     imports_index: usize,
+    /// Proxy calls running through this endpoint's tables (the host's drain waits for 0).
+    inflight: std::sync::atomic::AtomicUsize,
+    /// Owned proxy handles of the peer's objects alive on this side (the idle stop waits
+    /// for 0).
+    pub(super) owned_proxies: std::sync::atomic::AtomicUsize,
 }
 
 // SAFETY: the raw pointers are to immutable tables (proxies owned here, real ones of the
@@ -170,9 +175,29 @@ impl Endpoint {
             first_vtable,
             exports_index,
             imports_index,
+            inflight: std::sync::atomic::AtomicUsize::new(0),
+            owned_proxies: std::sync::atomic::AtomicUsize::new(0),
         });
         ep.build_proxies(version)?;
         Ok(ep)
+    }
+
+    /// How many proxy calls run through this endpoint's tables right now.
+    pub fn inflight(&self) -> usize {
+        self.inflight.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Counts a proxy call in ([`Self::inflight`]).
+    pub(super) fn enter(&self) {
+        self.inflight
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Counts a proxy call out: the proxy's last access to the endpoint, which a draining
+    /// drop may free as soon as the count is 0.
+    pub(super) fn leave(&self) {
+        self.inflight
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Which interface tables the peer implements: the host's peer (the child)
@@ -438,6 +463,21 @@ impl Endpoint {
                     .release(p.ty, b.ptr(), &mut Global, &mut NoRelease)
             };
         }
+    }
+
+    /// True while objects cross between the two sides: the peer holds objects of this
+    /// side, or this side holds owned handles of the peer's objects. An isolated plugin's
+    /// child is stopped for idleness only when none do.
+    pub fn objects_cross(&self) -> bool {
+        if self
+            .owned_proxies
+            .load(std::sync::atomic::Ordering::Acquire)
+            > 0
+        {
+            return true;
+        }
+        let t = self.handles.lock().unwrap_or_else(|e| e.into_inner());
+        t.entries.iter().any(|e| e.handle.is_some())
     }
 
     /// Ends every object of this side that the peer of child epoch `epoch` or earlier held

@@ -199,6 +199,9 @@ impl Handles for CallHandles<'_> {
                 // Ownership goes back to the peer with the id: no drop message.
                 // SAFETY: as above; the handle is consumed by passing it as `own`.
                 drop(unsafe { Box::from_raw(p) });
+                self.ep
+                    .owned_proxies
+                    .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
             }
             return Ok(id);
         }
@@ -264,7 +267,11 @@ impl Handles for CallHandles<'_> {
                 id,
                 epoch: self.ep.transport.epoch(),
             }));
-            if !own {
+            if own {
+                self.ep
+                    .owned_proxies
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            } else {
                 self.temp_proxies.push(p);
             }
             Ok(RawHandle {

@@ -22,6 +22,7 @@ pub mod frames;
 mod handles;
 mod proxy;
 pub mod runner;
+mod spawn;
 
 pub use endpoint::PP_ERR_ISOLATION;
 
@@ -55,10 +56,32 @@ pub struct Options {
     pub start_timeout_ms: u32,
     /// The runner to start; `None`: found by [`runner_path`].
     pub runner: Option<PathBuf>,
+    /// When the plugin is closed or replaced (the last reference to an image goes, or
+    /// `plugport_release_previous` / `plugport_close`), how long the calls still in flight
+    /// on its child may take to finish, in milliseconds, before the child is killed (they
+    /// then fail with [`PP_ERR_ISOLATION`]). After the calls, the child is asked to exit
+    /// (EOF on its control connection) and exits with status 0.
+    pub drain_timeout_ms: u32,
+    /// Limits of the child process (`setrlimit` in the runner before the plugin is
+    /// loaded): its address space in bytes (`RLIMIT_AS`; a larger allocation fails in the
+    /// plugin), and its CPU time in seconds (`RLIMIT_CPU`; past it the kernel ends the
+    /// child with `SIGXCPU`, and the call in flight fails with [`PP_ERR_ISOLATION`]
+    /// naming the signal). `None`: unlimited (the host's own limits are inherited).
+    pub max_address_space: Option<u64>,
+    /// See [`Options::max_address_space`].
+    pub max_cpu_seconds: Option<u64>,
+    /// Idle stop, in milliseconds (0: never): when no call has run for this long, none
+    /// runs, and no object crosses (the host holds no handle of the plugin's objects and
+    /// the plugin none of the host's), the child is asked to exit (as on a close, exit
+    /// status 0), and the next call starts it again, on demand (not counted as a restart,
+    /// no backoff). The open still starts it once, so that a plugin that cannot load is
+    /// refused at the open. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
+    pub idle_timeout_ms: u32,
 }
 
 impl Default for Options {
-    /// Default mode, no deadline, unlimited restarts, 10 s to start.
+    /// Default mode, no deadline, unlimited restarts, 10 s to start, 5 s to drain, no
+    /// limits.
     fn default() -> Self {
         Options {
             mode: Mode::Default,
@@ -66,15 +89,25 @@ impl Default for Options {
             restart_limit: u32::MAX,
             start_timeout_ms: 10_000,
             runner: None,
+            drain_timeout_ms: 5_000,
+            max_address_space: None,
+            max_cpu_seconds: None,
+            idle_timeout_ms: 0,
         }
     }
 }
 
 impl Options {
     /// The options after the environment: `PLUGPORT_ISOLATION` (`process` or `inproc`)
-    /// replaces the mode, `PLUGPORT_CALL_TIMEOUT_MS` (decimal) the deadline. Other values
-    /// are ignored.
+    /// replaces the mode, `PLUGPORT_CALL_TIMEOUT_MS` (decimal) the deadline,
+    /// `PLUGPORT_IDLE_TIMEOUT_MS` (decimal) the idle stop. Other values are ignored.
     pub fn with_env(mut self) -> Options {
+        if let Some(ms) = std::env::var("PLUGPORT_IDLE_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+        {
+            self.idle_timeout_ms = ms;
+        }
         match std::env::var("PLUGPORT_ISOLATION").as_deref() {
             Ok("process") => self.mode = Mode::Process,
             Ok("inproc") => self.mode = Mode::InProcess,
@@ -132,6 +165,10 @@ impl Isolated {
     pub fn restarts(&self) -> u64 {
         self.sup.restarts()
     }
+    /// How many times the child was stopped for idleness ([`Options::idle_timeout_ms`]).
+    pub fn idle_stops(&self) -> u64 {
+        self.sup.idle_stops()
+    }
     /// Why the last child ended (`was killed by signal SIGSEGV (11)`, `exited with status
     /// 3`, a deadline), if one did.
     pub fn last_exit(&self) -> Option<String> {
@@ -151,8 +188,43 @@ impl Isolated {
     }
 }
 
+impl Isolated {
+    /// Waits until no call runs through the proxy tables, at most `timeout`; true when
+    /// none runs.
+    fn wait_no_calls(&self, timeout: std::time::Duration) -> bool {
+        let until = std::time::Instant::now() + timeout;
+        loop {
+            if self.ep.inflight() == 0 {
+                return true;
+            }
+            if std::time::Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
 impl Drop for Isolated {
+    /// The drain (`docs/isolation.md`, "Lifecycle"): calls still in flight through the
+    /// proxy tables (other threads of a C host that released or closed the plugin, or
+    /// replaced it with a reload) finish first, for at most the drain time; past it the
+    /// child is killed and they fail with [`PP_ERR_ISOLATION`]. Then the child is asked
+    /// to exit (EOF on its control connection) and reaped, and the host drops its own
+    /// objects the child still held. Only then is the proxy memory freed.
     fn drop(&mut self) {
+        let limit = std::time::Duration::from_millis(self.sup.options.drain_timeout_ms as u64);
+        if !self.wait_no_calls(limit) {
+            self.sup.kill_current(format!(
+                "the plugin was closed or replaced, and its calls in flight did not finish \
+                 within the drain time of {} ms; the plugin process was killed",
+                self.sup.options.drain_timeout_ms
+            ));
+            // Killed: the calls read EOF and return at once (a call that is itself running
+            // this drop, from an import, never returns here: bounded).
+            self.wait_no_calls(std::time::Duration::from_secs(2));
+        }
+        self.sup.retire();
         // Objects the dead-or-closing child held of the host's are ended by the host.
         self.ep.drop_all_local(u64::MAX);
     }
@@ -279,6 +351,8 @@ pub(crate) fn open_checked(
         "host_world": &*expected_world_json,
         "host_fingerprint": fingerprint,
         "plugin_fingerprint": descriptor.fingerprint,
+        "rlimit_as": options.max_address_space,
+        "rlimit_cpu": options.max_cpu_seconds,
     })
     .to_string();
     let sup = Arc::new(child::Supervisor::new(
@@ -302,6 +376,9 @@ pub(crate) fn open_checked(
     ep.set_local(imports);
     if let Err(e) = sup.start_first() {
         return Err(start_error(path, &runner, e));
+    }
+    if sup.options.idle_timeout_ms > 0 {
+        child::watch_idle(&sup);
     }
     let iso = Arc::new(Isolated { ep, sup });
     Ok(Plugin::new_isolated(

@@ -49,12 +49,18 @@ pub(super) unsafe extern "C" fn proxy_entry(
     args: *const *const c_void,
     user: &SlotUser,
 ) {
+    // SAFETY: the endpoint outlives its closures; a draining drop waits for `leave`.
+    let ep = unsafe { &*user.ep };
+    ep.enter();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: libffi passes one pointer per argument of the slot's CIF.
         unsafe { proxy_call(user, args) }
     }));
     let status = r.unwrap_or(crate::abi::PP_ERR_PANIC);
     *result = status as i64 as u64;
+    // Last: after this, neither `user` nor the endpoint is touched (libffi's epilogue
+    // reads only its own stack frame).
+    ep.leave();
 }
 
 /// Encodes, sends, waits, decodes (module docs).
@@ -85,6 +91,8 @@ unsafe fn proxy_call(user: &SlotUser, args: *const *const c_void) -> i32 {
         if user.drop {
             // SAFETY: drop consumes the proxy; nobody uses `self` after it.
             drop(unsafe { Box::from_raw(p) });
+            ep.owned_proxies
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
             if ep.role == Role::Host && epoch != ep.transport.epoch() {
                 return PP_OK; // the object died with its process
             }

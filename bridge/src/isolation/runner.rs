@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::endpoint::{Endpoint, Role, Transport};
-use super::frames::{Conn, Frame, Kind, ReadError};
+use super::frames::{Conn, Frame, Kind};
 use crate::plan::Plan;
 
 thread_local! {
@@ -70,6 +70,55 @@ impl Transport for ChildTransport {
     fn epoch(&self) -> u64 {
         0
     }
+}
+
+/// Calls from the host being served right now (a drain waits for none).
+static SERVING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// EOF on the control connection: the host closed or replaced the plugin (or is gone;
+/// then `PR_SET_PDEATHSIG` ends this process anyway). The drain: the calls being served
+/// finish (at most 30 s; the host kills a child that takes longer than its drain time),
+/// the C library's output buffers are flushed, and the process exits with status 0,
+/// without running the plugin's destructors while its threads may still run.
+fn drain_and_exit() -> ! {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while SERVING.load(std::sync::atomic::Ordering::Acquire) > 0
+        && std::time::Instant::now() < until
+    {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    // SAFETY: flushes every C stdio stream, then ends the process.
+    unsafe {
+        libc::fflush(std::ptr::null_mut());
+        libc::_exit(0)
+    }
+}
+
+/// Applies the host's limits (`Options::max_address_space`, `max_cpu_seconds`) to this
+/// process before the plugin is loaded. Returns an error naming the limit that failed.
+fn apply_limits(hello: &serde_json::Value) -> Result<(), String> {
+    for (key, resource, name) in [
+        ("rlimit_as", libc::RLIMIT_AS, "RLIMIT_AS"),
+        ("rlimit_cpu", libc::RLIMIT_CPU, "RLIMIT_CPU"),
+    ] {
+        let Some(v) = hello[key].as_u64() else {
+            continue;
+        };
+        // The hard limit one above the soft one: at the soft CPU limit the kernel sends
+        // SIGXCPU (which names the cause), at the hard one SIGKILL.
+        let lim = libc::rlimit {
+            rlim_cur: v as libc::rlim_t,
+            rlim_max: v.saturating_add(1) as libc::rlim_t,
+        };
+        // SAFETY: a valid rlimit for this process.
+        if unsafe { libc::setrlimit(resource, &lim) } != 0 {
+            return Err(format!(
+                "setrlimit({name}, {v}): {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The host closed the connection: it is gone or closed the plugin.
@@ -157,6 +206,7 @@ pub fn main() -> i32 {
              Variables read by the host's runtime:\n  \
              PLUGPORT_ISOLATION=process|inproc  run every open in a child process, or none\n  \
              PLUGPORT_CALL_TIMEOUT_MS=<n>       per-call deadline of isolated plugins (0: none)\n  \
+             PLUGPORT_IDLE_TIMEOUT_MS=<n>       stop an idle plugin process after n ms (0: never)\n  \
              PLUGPORT_RUNNER=<path>             this binary"
         );
         return if help { 0 } else { 2 };
@@ -234,6 +284,9 @@ pub fn main() -> i32 {
             ),
         ));
     }
+    if let Err(e) = apply_limits(&hello) {
+        fail(error_json("Limits", &e));
+    }
     let plan = match Plan::new(&descriptor.world) {
         Ok(p) => p,
         Err(e) => fail(error_json("Protocol", &e)),
@@ -289,7 +342,7 @@ pub fn main() -> i32 {
                 }
                 _ => {}
             },
-            Err(ReadError::Closed) | Err(_) => host_gone(),
+            Err(_) => drain_and_exit(),
         }
     }
 }
@@ -299,8 +352,11 @@ fn serve_connection(conn: Conn, ep: &Endpoint) {
     loop {
         match conn.recv(None) {
             Ok(f) if f.kind == Kind::Call => {
+                SERVING.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 let reply = ep.serve(&f);
-                if conn.send(&reply).is_err() {
+                let sent = conn.send(&reply);
+                SERVING.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                if sent.is_err() {
                     break;
                 }
             }

@@ -15,6 +15,8 @@ typedef int32_t pp_status;
 #define PP_ERR_UNSUPPORTED      3 /* caller-side: slot absent (older plugin)     */
 #define PP_ERR_INVALID_RESULT   4 /* caller-side: callee's result failed checks  */
 #define PP_ERR_INIT             5 /* the plugin entry refused to initialise      */
+#define PP_ERR_ISOLATION        6 /* runtime: the isolated plugin process could
+                                     not answer (crash, exit, kill, deadline)   */
 
 /* Releases one allocation: exactly its pointer, size and alignment; never size 0. */
 typedef void (*pp_dealloc_fn)(void *ptr, size_t size, size_t align);

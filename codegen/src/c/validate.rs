@@ -307,7 +307,7 @@ fn collect_whys(world: &World, checking: &Checking, ty: &Type, out: &mut BTreeSe
 }
 
 /// True when a value of `ty` can hold an `own` handle.
-pub(super) fn has_own(world: &World, ty: &Type) -> bool {
+pub(crate) fn has_own(world: &World, ty: &Type) -> bool {
     let Type::Id(id) = ty else { return false };
     match &world.ty(*id).kind {
         TypeDefKind::Own { .. } => true,
@@ -331,7 +331,7 @@ pub(super) fn has_own(world: &World, ty: &Type) -> bool {
 /// argument value `place` (an lvalue of type `ty`), or nothing when it holds none. Handles
 /// are copied into a local before they are released, so the argument's memory (which the
 /// caller may have made `const`) is never written.
-pub(super) fn drop_owns(
+pub(crate) fn drop_owns(
     names: &CNames,
     world: &World,
     ty: &Type,

@@ -5,7 +5,10 @@
 //! the result into C memory (malloc; the table's dealloc is free). Resources implemented
 //! in Go: interfaces, cells holding a cgo.Handle, static vtables.
 
-use plugport::ir::{Type, TypeId};
+use plugport::ir::{Type, TypeDefKind, TypeId};
+
+use crate::c::drop_owns;
+use crate::names::c_ident;
 
 use super::caller::{go_sig, method_name, param_names};
 use super::types::{go_ty, lift_at, lower_at};
@@ -62,6 +65,7 @@ pub(crate) fn c_shim(ctx: &Ctx, slot: &Slot, slotted: bool) -> String {
         args.push("(uintptr_t)ret".into());
     }
     args.push("(uintptr_t)err".into());
+    let guard = foreign_guard(ctx, slot);
     let body = if scalar_ret {
         format!(
             "    struct gpx_{key}_return r = gpx_{key}({});\n    if (r.r0 == PP_OK) {{\n        *ret = r.r1;\n    }}\n    return r.r0;\n",
@@ -71,10 +75,187 @@ pub(crate) fn c_shim(ctx: &Ctx, slot: &Slot, slotted: bool) -> String {
         format!("    return gpx_{key}({});\n", args.join(", "))
     };
     format!(
-        "static pp_status gp_impl_{key}{sfx}({}) {{\n{body}}}\n{}(gp_tramp_{key}{sfx}, gp_impl_{key}{sfx})\n",
+        "static pp_status gp_impl_{key}{sfx}({}) {{\n{guard}{body}}}\n{}(gp_tramp_{key}{sfx}, gp_impl_{key}{sfx})\n",
         params.join(", "),
         ctx.trampoline_macro(slot)
     )
+}
+
+/// Whether a value of `ty` can hold a handle (own or borrow) of a resource this package
+/// implements, whose vtable the package can recognise as its own.
+fn has_own_kind_handle(ctx: &Ctx, ty: &Type) -> bool {
+    let Type::Id(id) = ty else { return false };
+    match &ctx.world.ty(*id).kind {
+        TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
+            ctx.implements(*resource)
+        }
+        TypeDefKind::Record { fields } => fields.iter().any(|f| has_own_kind_handle(ctx, &f.ty)),
+        TypeDefKind::Tuple { types } => types.iter().any(|t| has_own_kind_handle(ctx, t)),
+        TypeDefKind::Variant { cases } => cases
+            .iter()
+            .filter_map(|c| c.ty.as_ref())
+            .any(|t| has_own_kind_handle(ctx, t)),
+        TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } | TypeDefKind::List { ty } => {
+            has_own_kind_handle(ctx, ty)
+        }
+        TypeDefKind::Result { ok, err } => [ok, err]
+            .into_iter()
+            .flatten()
+            .any(|t| has_own_kind_handle(ctx, t)),
+        _ => false,
+    }
+}
+
+/// C statements (one per line) that set `gp_foreign_` to `what` when a handle inside the
+/// argument `place` (of type `ty`) belongs to a resource this package implements but its
+/// vtable is not this package's: a handle the package did not make (another plugin's, the
+/// host's, a proxy). The trampoline has validated the value already (tags, lengths,
+/// non-NULL handles), so the walk follows valid discriminants only.
+fn foreign_checks(
+    ctx: &Ctx,
+    ty: &Type,
+    place: &str,
+    what: &str,
+    indent: &str,
+    depth: usize,
+) -> Vec<String> {
+    if !has_own_kind_handle(ctx, ty) {
+        return Vec::new();
+    }
+    let Type::Id(id) = ty else {
+        return Vec::new();
+    };
+    let inner = |t: &Type, p: &str, ind: &str| foreign_checks(ctx, t, p, what, ind, depth + 1);
+    let deeper = format!("{indent}    ");
+    let mut out = Vec::new();
+    match &ctx.world.ty(*id).kind {
+        TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
+            let rkey = ctx.names.mangle_id(*resource);
+            out.push(format!(
+                "{indent}if (gp_foreign_ == NULL && (uintptr_t){place}.vtable != gp_vtable_ptr_{rkey}()) {{"
+            ));
+            out.push(format!("{deeper}gp_foreign_ = \"{what}\";"));
+            out.push(format!("{indent}}}"));
+        }
+        TypeDefKind::Alias { ty } => out = inner(ty, place, indent),
+        TypeDefKind::Record { fields } => {
+            for f in fields {
+                out.extend(inner(
+                    &f.ty,
+                    &format!("{place}.{}", c_ident(&f.name)),
+                    indent,
+                ));
+            }
+        }
+        TypeDefKind::Tuple { types } => {
+            for (i, t) in types.iter().enumerate() {
+                out.extend(inner(t, &format!("{place}.f{i}"), indent));
+            }
+        }
+        TypeDefKind::Option { ty } => {
+            out.push(format!("{indent}if ({place}.is_some == 1) {{"));
+            out.extend(inner(ty, &format!("{place}.val"), &deeper));
+            out.push(format!("{indent}}}"));
+        }
+        TypeDefKind::Result { ok, err } => {
+            for (t, disc, member) in [(ok, 0, "ok"), (err, 1, "err")] {
+                if let Some(t) = t.as_ref().filter(|t| has_own_kind_handle(ctx, t)) {
+                    out.push(format!("{indent}if ({place}.is_err == {disc}) {{"));
+                    out.extend(inner(t, &format!("{place}.val.{member}"), &deeper));
+                    out.push(format!("{indent}}}"));
+                }
+            }
+        }
+        TypeDefKind::Variant { cases } => {
+            out.push(format!("{indent}switch ({place}.tag) {{"));
+            for case in cases {
+                if let Some(t) = case.ty.as_ref().filter(|t| has_own_kind_handle(ctx, t)) {
+                    out.push(format!(
+                        "{indent}case {}:",
+                        ctx.names.case_const(*id, &case.name)
+                    ));
+                    out.extend(inner(
+                        t,
+                        &format!("{place}.val.{}", c_ident(&case.name)),
+                        &deeper,
+                    ));
+                    out.push(format!("{deeper}break;"));
+                }
+            }
+            out.push(format!("{indent}default:"));
+            out.push(format!("{deeper}break;"));
+            out.push(format!("{indent}}}"));
+        }
+        TypeDefKind::List { ty } => {
+            let i = format!("gp_i{depth}_");
+            out.push(format!("{indent}if ({place}.ptr != NULL) {{"));
+            out.push(format!("{deeper}size_t {i};"));
+            out.push(format!(
+                "{deeper}for ({i} = 0; {i} < {place}.len && gp_foreign_ == NULL; {i}++) {{"
+            ));
+            out.extend(inner(
+                ty,
+                &format!("{place}.ptr[{i}]"),
+                &format!("{deeper}    "),
+            ));
+            out.push(format!("{deeper}}}"));
+            out.push(format!("{indent}}}"));
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The start of a shim whose arguments can hold handles of resources this package
+/// implements: a handle of such a resource that the package did not make (its vtable is
+/// another's) refuses the call before any Go code runs, as the header's trampolines
+/// refuse invalid arguments (`docs/abi.md` §5, §7): every `own` argument is dropped
+/// through its own vtable (nested ones too, this package's cells included), and the call
+/// returns `PP_ERR_INVALID_ARGUMENT` with a message naming the argument. Empty for every
+/// other slot.
+fn foreign_guard(ctx: &Ctx, slot: &Slot) -> String {
+    let f = slot.f;
+    let p = &ctx.world.package;
+    let display = match slot.owner {
+        Owner::World => format!("{}:{}/{}.{}", p.namespace, p.name, ctx.world.name, f.name),
+        _ => format!("{}:{}/{}", p.namespace, p.name, slot.what),
+    };
+    let mut checks = Vec::new();
+    for (n, param) in f.params.iter().enumerate() {
+        let what = format!("{display}: argument `{}`: ", param.name);
+        checks.extend(foreign_checks(
+            ctx,
+            &param.ty,
+            &format!("p{n}"),
+            &what,
+            "    ",
+            0,
+        ));
+    }
+    if checks.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("    const char *gp_foreign_ = NULL;\n");
+    for line in checks {
+        out += &line;
+        out.push('\n');
+    }
+    out += "    if (gp_foreign_ != NULL) {\n";
+    for (n, param) in f.params.iter().enumerate() {
+        for line in drop_owns(
+            &ctx.names,
+            ctx.world,
+            &param.ty,
+            &format!("p{n}"),
+            "        ",
+            0,
+        ) {
+            out += &line;
+            out.push('\n');
+        }
+    }
+    out += "        return pp_argument_error(err, gp_foreign_, \"a handle that this implementation did not make\");\n    }\n";
+    out
 }
 
 /// The `//export` Go function of an implemented slot.

@@ -26,9 +26,9 @@ fn main_file(ctx: &Ctx) -> String {
     );
     pre += &side::c_calls(ctx);
     pre += &format!(
-        "typedef struct gp_open_out {{\n    int32_t code;\n    uintptr_t plugin;\n    uintptr_t message;\n}} gp_open_out;\nstatic gp_open_out gp_open(const char *path, int slot) {{\n    gp_open_out o;\n    plugport_plugin *p = NULL;\n    o.code = {p}_{ws}_open(path, (const {imp} *)gp_imports_table(slot), &p);\n    o.plugin = (uintptr_t)p;\n    o.message = 0;\n    if (o.code != 0) {{\n        const char *m = plugport_last_error();\n        o.message = m == NULL ? 0 : (uintptr_t)strdup(m);\n    }}\n    return o;\n}}\n",
-        p = ctx.prefix,
-        ws = ctx.world_snake,
+        "typedef struct gp_open_out {{\n    int32_t code;\n    uintptr_t plugin;\n    uintptr_t message;\n}} gp_open_out;\n// plugport_open_ex with the fields of plugport_open_options after size (loader.Options.Fields).\nstatic gp_open_out gp_open(const char *path, int slot, uint32_t f0, uint32_t f1, uint32_t f2, uint32_t f3, uint32_t f4, uint32_t f5, uint32_t f6, uint32_t f7) {{\n    static const uint8_t expected[] = {{{up}_{wu}_WORLD_JSON_BYTES}};\n    plugport_open_options opts;\n    gp_open_out o;\n    plugport_plugin *p = NULL;\n    memset(&opts, 0, sizeof opts);\n    opts.size = (uint32_t)sizeof opts;\n    opts.isolation = f0;\n    opts.call_timeout_ms = f1;\n    opts.max_restarts = f2;\n    opts.start_timeout_ms = f3;\n    opts.drain_timeout_ms = f4;\n    opts.max_address_space_mb = f5;\n    opts.max_cpu_seconds = f6;\n    opts.idle_timeout_ms = f7;\n    o.code = plugport_open_ex(path, expected, sizeof expected, (const {imp} *)gp_imports_table(slot), &opts, &p);\n    o.plugin = (uintptr_t)p;\n    o.message = 0;\n    if (o.code != 0) {{\n        const char *m = plugport_last_error();\n        o.message = m == NULL ? 0 : (uintptr_t)strdup(m);\n    }}\n    return o;\n}}\n",
+        up = ctx.upper,
+        wu = ctx.world_snake.to_ascii_uppercase(),
         imp = ctx.names.imports()
     );
     let mut body = side::go_common(ctx);
@@ -100,6 +100,14 @@ type World struct {{
 // before any plugin code runs. Errors are *plugport.LoadError (errors.Is with
 // plugport.ErrIncompatible, plugport.ErrNotAPlugin, ...).
 func Load(path string, imports Imports) (*World, error) {{
+	return LoadWithOptions(path, imports, loader.Options{{}})
+}}
+
+// LoadWithOptions is Load with the options of plugport_open_ex (docs/isolation.md): where
+// the plugin runs (loader.Process: in a child process, behind the same API), the per-call
+// deadline, restart limit, drain and idle times, and the child's limits.
+// PLUGPORT_ISOLATION, PLUGPORT_CALL_TIMEOUT_MS and PLUGPORT_IDLE_TIMEOUT_MS override them.
+func LoadWithOptions(path string, imports Imports, opts loader.Options) (*World, error) {{
 	if err := imports.check(); err != nil {{
 		return nil, err
 	}}
@@ -109,7 +117,8 @@ func Load(path string, imports Imports) (*World, error) {{
 	}}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
-	o := C.gp_open(cpath, C.int(slot))
+	f := opts.Fields()
+	o := C.gp_open(cpath, C.int(slot), C.uint32_t(f[0]), C.uint32_t(f[1]), C.uint32_t(f[2]), C.uint32_t(f[3]), C.uint32_t(f[4]), C.uint32_t(f[5]), C.uint32_t(f[6]), C.uint32_t(f[7]))
 	p, err := loader.Adopt(int32(o.code), uintptr(o.plugin), uintptr(o.message), path)
 	if err != nil {{
 		gpSlots[slot].Store(nil)

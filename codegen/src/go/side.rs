@@ -4,7 +4,7 @@
 //! (types, conversions, resources), the Go interfaces it implements, its `//export` file
 //! and the C tables of the slots it implements.
 
-use plugport::ir::{snake, Interface, WorldItem};
+use plugport::ir::{snake, Interface, TypeId, WorldItem};
 
 use super::callee::{self, Impl};
 use super::caller::{self, go_sig, method_name};
@@ -166,10 +166,24 @@ pub(crate) fn c_prologue(ctx: &Ctx, defines: &str) -> String {
         "#include <stdint.h>\n#include <stdlib.h>\n\n#include \"{}.h\"\n#include \"_cgo_export.h\"\n\n{defines}static void gp_dealloc(void *ptr, size_t size, size_t align) {{\n    (void)size;\n    (void)align;\n    free(ptr);\n}}\n\n",
         ctx.world_snake
     );
-    for r in ctx.resources() {
-        if ctx.implements(r) {
-            out += &callee::c_resource(ctx, r);
-        }
+    // The vtables' addresses, for the shims that refuse handles the package did not make
+    // (a method's shim may come before its resource's vtable).
+    let ours: Vec<TypeId> = ctx
+        .resources()
+        .into_iter()
+        .filter(|r| ctx.implements(*r))
+        .collect();
+    for r in &ours {
+        out += &format!(
+            "uintptr_t gp_vtable_ptr_{}(void);\n",
+            ctx.names.mangle_id(*r)
+        );
+    }
+    if !ours.is_empty() {
+        out.push('\n');
+    }
+    for r in ours {
+        out += &callee::c_resource(ctx, r);
     }
     out
 }

@@ -167,6 +167,21 @@ fn c_host_with_the_cpp_plugin_is_clean_under_valgrind() {
 /// The C++ host (`tests/typecov/host-cpp`, through the generated `typecov.hpp`) against
 /// every plugin, plain and under valgrind: every check passes, no leak, no memory error.
 fn cpp_host(plugin: &str, wrapper: &[&str]) {
+    cpp_host_with(plugin, wrapper, None);
+}
+
+/// [`cpp_host`] with `PLUGPORT_ISOLATION` set to `isolation` (unset: removed) and any
+/// extra environment variables.
+fn cpp_host_with(plugin: &str, wrapper: &[&str], isolation: Option<&str>) {
+    cpp_host_env(plugin, wrapper, isolation, &[]);
+}
+
+fn cpp_host_env(
+    plugin: &str,
+    wrapper: &[&str],
+    isolation: Option<&str>,
+    env: &[(&str, &std::ffi::OsStr)],
+) {
     let dir = typecov_dir();
     let host = dir.join("typecov-host-cpp");
     let mut cmd = match wrapper.split_first() {
@@ -177,8 +192,13 @@ fn cpp_host(plugin: &str, wrapper: &[&str]) {
         }
         None => Command::new(&host),
     };
+    match isolation {
+        Some(mode) => cmd.env("PLUGPORT_ISOLATION", mode),
+        None => cmd.env_remove("PLUGPORT_ISOLATION"),
+    };
+    cmd.envs(env.iter().copied());
     let out = output(cmd.env_remove("RUST_BACKTRACE").arg(dir.join(plugin)));
-    let what = format!("{wrapper:?} typecov-host-cpp {plugin}");
+    let what = format!("{wrapper:?} PLUGPORT_ISOLATION={isolation:?} typecov-host-cpp {plugin}");
     assert!(out.status.success(), "{what}:\n{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let (passed, failed) =
@@ -208,6 +228,64 @@ fn cpp_host_round_trips_every_type_through_every_plugin() {
     for plugin in PLUGINS {
         cpp_host(plugin, &[]);
     }
+}
+
+/// The C++ host against the Go typecov plugin (`tests/typecov/plugin-go`), in-process: a
+/// foreign own handle passed to `consume` is refused with `PP_ERR_INVALID_ARGUMENT` and
+/// dropped through its own vtable. Not under valgrind: the Go runtime's own memory
+/// management is not valgrind-clean.
+#[test]
+fn cpp_host_round_trips_every_type_through_the_go_plugin() {
+    cpp_host("libtypecov_go.so", &[]);
+}
+
+/// The C++ host, unchanged, with `PLUGPORT_ISOLATION=process`: every plugin (C, C++,
+/// Rust, Go) runs in a `plugport-runner` child process behind the proxy tables, and every
+/// check passes as in-process, the foreign own handle included (the plugin gets a proxy
+/// of the host's object, refuses it and drops it, and the drop reaches the host).
+///
+/// The runner is started through a wrapper (`PLUGPORT_RUNNER`) that records each start
+/// and execs the real `plugport-runner`, so the test knows each plugin really ran in a
+/// child process.
+#[test]
+fn cpp_host_passes_every_check_with_every_plugin_isolated() {
+    let runner = typecov_dir().join("../greeter/plugport-runner");
+    assert!(
+        runner.is_file(),
+        "{} missing: run scripts/build-examples.sh",
+        runner.display()
+    );
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("typecov-cpp-isolated");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let starts = tmp.join("starts");
+    let wrapper = tmp.join("runner.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
+            starts.display(),
+            runner.canonicalize().expect("runner path").display()
+        ),
+    )
+    .expect("write the runner wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for plugin in PLUGINS.into_iter().chain(["libtypecov_go.so"]) {
+        let _ = std::fs::remove_file(&starts);
+        cpp_host_env(
+            plugin,
+            &[],
+            Some("process"),
+            &[("PLUGPORT_RUNNER", wrapper.as_os_str())],
+        );
+        let n = std::fs::read_to_string(&starts)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        assert!(n >= 1, "{plugin}: no plugport-runner was started");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 #[test]

@@ -195,6 +195,46 @@ static pp_status f_call_host(uint32_t n, uint64_t *ret, pp_string *err) {
     return PP_OK;
 }
 
+static pp_status f_spin(uint32_t ms, uint32_t *ret, pp_string *err) {
+    struct timespec start, now;
+    volatile uint64_t sink = 0;
+    (void)err;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+        uint32_t i;
+        for (i = 0; i < 100000; i++) {
+            sink += i;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((long long)(now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000L <
+             (long long)ms);
+    *ret = ms;
+    return PP_OK;
+}
+
+static pp_status f_alloc(uint32_t mib, uint8_t *ret, pp_string *err) {
+    size_t n = (size_t)mib * 1024u * 1024u, i;
+    char *p = (char *)malloc(n);
+    (void)err;
+    if (p == NULL) {
+        *ret = 0;
+        return PP_OK;
+    }
+    for (i = 0; i < n; i += (size_t)64 * 1024 * 1024) { /* a page every 64 MiB */
+        p[i] = 1;
+    }
+    p[n - 1] = 1;
+    free(p);
+    *ret = 1;
+    return PP_OK;
+}
+
+static pp_status f_print(pp_string text, pp_string *err) {
+    (void)err;
+    printf("%.*s", (int)text.len, text.ptr);
+    return PP_OK;
+}
+
 static const test_fault_v1_faults_table FAULTS = {
     {sizeof(test_fault_v1_faults_table), 0x00010000u, plugin_dealloc},
     f_cell_new,
@@ -211,6 +251,9 @@ static const test_fault_v1_faults_table FAULTS = {
     f_call_host,
     f_peek_token,
     f_eat_token,
+    f_spin,
+    f_alloc,
+    f_print,
 };
 
 static const test_fault_v1_plugin_exports EXPORTS = {

@@ -25,6 +25,10 @@ fn options(mode: u32) -> PlugportOpenOptions {
         call_timeout_ms: 2_000,
         max_restarts: 0,
         start_timeout_ms: 0,
+        drain_timeout_ms: 0,
+        max_address_space_mb: 0,
+        max_cpu_seconds: 0,
+        idle_timeout_ms: 0,
     }
 }
 

@@ -28,7 +28,13 @@ fn pid_of(p: &plugport_isolation_tests::Plugin) -> u32 {
 /// The message of an isolation error, or a panic naming what came instead.
 fn isolation_error(r: Result<impl std::fmt::Debug, CallError>, what: &str) -> String {
     match r {
-        Err(CallError::Status { code, message }) if code == PP_ERR_ISOLATION => message,
+        Err(e @ CallError::Isolation(_)) => {
+            assert_eq!(e.status(), PP_ERR_ISOLATION, "{what}");
+            let CallError::Isolation(message) = e else {
+                unreachable!()
+            };
+            message
+        }
         other => panic!("{what}: expected PP_ERR_ISOLATION, got {other:?}"),
     }
 }

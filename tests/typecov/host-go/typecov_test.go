@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,15 +17,17 @@ import (
 	"example.invalid/plugport/tests/typecov/host-go/typecov"
 )
 
-// pluginPaths are the typecov plugins of the other languages, as built by
-// scripts/build-examples.sh into $PLUGPORT_EXAMPLES/typecov.
+// pluginPaths are the typecov plugins of every language, as built by
+// scripts/build-examples.sh into $PLUGPORT_EXAMPLES/typecov. The C, Rust and C++ ones
+// load into this process; the Go one cannot (a second Go runtime), so the loader runs it
+// in a child process by itself (docs/go.md), behind the same generated API.
 func pluginPaths() ([]string, error) {
 	dir := os.Getenv("PLUGPORT_EXAMPLES")
 	if dir == "" {
 		dir = "../../../target/examples"
 	}
 	var out []string
-	for _, f := range []string{"libtypecov_c.so", "libtypecov_rust.so"} {
+	for _, f := range []string{"libtypecov_c.so", "libtypecov_rust.so", "libtypecov_cpp.so", "libtypecov_go.so"} {
 		p := filepath.Join(dir, "typecov", f)
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("%s missing: run scripts/build-examples.sh %s first (%v)", p, dir, err)
@@ -45,6 +48,13 @@ func plugins(t *testing.T) []string {
 
 func loadB(path string) (*typecov.World, error) { return typecov.Load(path, typecov.Imports{}) }
 
+// wantIsolated tells where the loader must have put the plugin at path: in a child
+// process for the Go plugin (chosen by the loader) and for every plugin when
+// PLUGPORT_ISOLATION=process (TestEverythingAgainIsolated), else in this process.
+func wantIsolated(path string) bool {
+	return os.Getenv("PLUGPORT_ISOLATION") == "process" || filepath.Base(path) == "libtypecov_go.so"
+}
+
 func load(t *testing.T, path string) *typecov.World {
 	t.Helper()
 	w, err := typecov.Load(path, typecov.Imports{})
@@ -52,6 +62,12 @@ func load(t *testing.T, path string) *typecov.World {
 		t.Fatalf("%s: %v", path, err)
 	}
 	t.Cleanup(w.Close)
+	if got, want := w.Plugin().Isolated(), wantIsolated(path); got != want {
+		t.Fatalf("%s: isolated = %v, want %v", path, got, want)
+	}
+	if pid, ok := w.Plugin().ChildPid(); ok != w.Plugin().Isolated() || (ok && pid <= 0) {
+		t.Fatalf("%s: child pid %d (%v) of a plugin isolated=%v", path, pid, ok, w.Plugin().Isolated())
+	}
 	return w
 }
 
@@ -294,6 +310,134 @@ func TestCounterResource(t *testing.T) {
 		live(0, "after every counter is closed")
 		if z.HasGet() {
 			t.Fatal("a closed counter has methods")
+		}
+	}
+}
+
+// Arguments a Go caller can get wrong: Go strings need not be UTF-8, and enums, flags
+// and variant tags are plain integers. The plugin's validating trampolines (or, for an
+// isolated plugin, the proxy's encoder) refuse each with ErrInvalidArgument, and the
+// plugin answers afterwards.
+func TestInvalidArgumentsAreRefused(t *testing.T) {
+	for _, path := range plugins(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			w := load(t, path)
+			e := w.Echo()
+			refused := func(what string, err error) {
+				t.Helper()
+				var ce *plugport.CallError
+				if !errors.Is(err, plugport.ErrInvalidArgument) || !errors.As(err, &ce) || ce.Message == "" {
+					t.Errorf("%s: got %v, want ErrInvalidArgument with a message", what, err)
+				}
+			}
+			_, err := e.EchoString("\xc3\x28")
+			refused("echo_string(invalid UTF-8)", err)
+			_, err = e.EchoChar(0xD800)
+			refused("echo_char(0xD800)", err)
+			_, err = e.EchoChar(0x110000)
+			refused("echo_char(0x110000)", err)
+			_, err = e.EchoColor(typecov.Color(7))
+			refused("echo_color(7)", err)
+			_, err = e.EchoPerms(typecov.Perms(0x10))
+			refused("echo_perms(0x10)", err)
+			_, err = e.EchoShape(typecov.Shape{Tag: typecov.ShapeTag(9)})
+			refused("echo_shape(tag 9)", err)
+			_, err = e.EchoPerson(typecov.Person{Name: "\xff"})
+			refused("echo_person(name not UTF-8)", err)
+			_, err = e.EchoStrings([]string{"ok", "\xed\xa0\x80"})
+			refused("echo_strings([ok, surrogate])", err)
+			if got, err := e.EchoString("still here"); err != nil || got != "still here" {
+				t.Fatalf("after the refusals: %q %v", got, err)
+			}
+			if n, err := w.Store().Live(); err != nil || n != 0 {
+				t.Fatalf("live after the refusals: %d %v", n, err)
+			}
+		})
+	}
+}
+
+// 8 goroutines call one plugin at once (scenario S1), each with its own counter, a
+// string and a number echo, and a counter made and consumed every round; every answer is
+// checked. Run under go test -race (scripts/test.sh).
+func TestEightGoroutinesAtOnce(t *testing.T) {
+	for _, path := range plugins(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			w := load(t, path)
+			e, s := w.Echo(), w.Store()
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					own, err := s.NewCounter(int64(g) * 1000)
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer own.Close()
+					for i := 0; i < 200; i++ {
+						text := fmt.Sprintf("goroutine %d round %d ✓", g, i)
+						if got, err := e.EchoString(text); err != nil || got != text {
+							errs <- fmt.Errorf("echo_string(%q) = %q, %v", text, got, err)
+							return
+						}
+						want := uint64(g)*1_000_000 + uint64(i)
+						if got, err := e.EchoU64(want); err != nil || got != want {
+							errs <- fmt.Errorf("echo_u64(%d) = %d, %v", want, got, err)
+							return
+						}
+						if got, err := own.Add(1); err != nil || got != int64(g)*1000+int64(i)+1 {
+							errs <- fmt.Errorf("add(1) = %d, %v", got, err)
+							return
+						}
+						c, err := s.NewCounter(int64(i))
+						if err != nil {
+							errs <- err
+							return
+						}
+						if got, err := s.Consume(c); err != nil || got != int64(i) {
+							errs <- fmt.Errorf("consume = %d, %v", got, err)
+							return
+						}
+					}
+				}(g)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if n, err := s.Live(); err != nil || n != 0 {
+				t.Fatalf("live after the goroutines: %d %v", n, err)
+			}
+		})
+	}
+}
+
+// TestEverythingAgainIsolated runs this package's tests again in a child test process
+// with PLUGPORT_ISOLATION=process: every plugin, whatever its language, then runs in a
+// plugport-runner child process behind the same generated API (docs/isolation.md), and
+// every check above must pass unchanged (load checks that each plugin is isolated).
+func TestEverythingAgainIsolated(t *testing.T) {
+	if os.Getenv("PLUGPORT_ISOLATION") != "" {
+		t.Skip("already the isolated run")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	cmd := exec.Command(os.Args[0], "-test.count=1", "-test.v",
+		"-test.run", "^(TestEveryTypeRoundTrips|TestPanicsBecomeErrorsAndThePluginGoesOn|TestCounterResource|TestInvalidArgumentsAreRefused|TestEightGoroutinesAtOnce|TestAScalarCallAllocatesNothing)$")
+	cmd.Env = append(os.Environ(), "PLUGPORT_ISOLATION=process")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the isolated run failed (%v):\n%s", err, out)
+	}
+	text := string(out)
+	for _, name := range []string{"TestEveryTypeRoundTrips/libtypecov_c.so", "TestEightGoroutinesAtOnce/libtypecov_cpp.so",
+		"TestInvalidArgumentsAreRefused/libtypecov_rust.so", "TestCounterResource"} {
+		if !strings.Contains(text, "--- PASS: "+name) {
+			t.Fatalf("the isolated run did not pass %s:\n%s", name, text)
 		}
 	}
 }
