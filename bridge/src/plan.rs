@@ -56,8 +56,8 @@ pub struct Node {
     /// What the bytes mean.
     pub shape: Shape,
     /// True when an owned value of this type holds memory (a string or list with
-    /// `len > 0`) or handles, so that releasing it has work to do (`docs/abi.md` §6).
-    /// `borrow<R>` counts as owning, like `own<R>`: both are the one C handle type of `R`.
+    /// `len > 0`) or `own` handles, so that releasing it has work to do (`docs/abi.md` §6).
+    /// `borrow<R>` owns nothing ([`Ownership::owns`]).
     pub owns: bool,
 }
 
@@ -448,10 +448,11 @@ impl Ownership {
                     any(&mut std::iter::once(*ty))
                 }
                 TypeDefKind::Result { ok, err } => any(&mut [*ok, *err].into_iter().flatten()),
-                TypeDefKind::List { .. }
-                | TypeDefKind::Resource
-                | TypeDefKind::Own { .. }
-                | TypeDefKind::Borrow { .. } => true,
+                TypeDefKind::List { .. } | TypeDefKind::Resource | TypeDefKind::Own { .. } => true,
+                // A borrowed handle is the caller's: releasing a value that holds one
+                // (a `list<borrow<r>>` argument, say) frees its memory and leaves the
+                // handle alone.
+                TypeDefKind::Borrow { .. } => false,
                 TypeDefKind::Flags { .. } | TypeDefKind::Enum { .. } => false,
             };
             memo[id] = Some(owns);
@@ -465,11 +466,10 @@ impl Ownership {
         }
     }
 
-    /// True when an owned value of `ty` holds memory or handles: strings, lists, handles,
-    /// and anything containing them. `borrow<R>` counts like `own<R>`: both are the one C
-    /// handle type of `R` (their lists are two C types, `list_R` and `list_borrow_R`, of
-    /// one layout), and an owned value never holds a borrow, since borrows only appear in
-    /// parameters.
+    /// True when an owned value of `ty` holds memory or owned handles: strings, lists,
+    /// `own<R>` handles, and anything containing them. `borrow<R>` owns nothing, so
+    /// releasing `list<borrow<R>>` (a C type of its own, `list_borrow_R`) frees the list
+    /// and drops none of its handles, and `option<borrow<R>>` has nothing to release.
     pub fn owns(&self, ty: &Type) -> bool {
         match ty {
             Type::String => true,
@@ -789,7 +789,7 @@ mod tests {
                 own: false
             }
         );
-        assert!(borrow.owns && borrow.layout == Layout::HANDLE);
+        assert!(!borrow.owns && borrow.layout == Layout::HANDLE);
         assert_eq!(plan.node(Type::Char).shape, Shape::Scalar(Scalar::Char));
         assert!(!plan.node(Type::U64).owns);
     }

@@ -1109,10 +1109,16 @@ mod hand_built {
             count(&h, "static inline void hand_built_v2_list_i_r_release("),
             1
         );
-        // Elements of an owned list of handles are dropped, whichever list came first.
-        assert!(h.contains(
-            "hand_built_v2_i_r_release((hand_built_v2_i_r *)(uintptr_t)&v->ptr[i], dealloc);"
-        ));
+        // Elements of an owned list of handles are dropped, whichever list came first;
+        // releasing a list<borrow<r>> frees the list and drops none of the caller's
+        // handles: the element loop is in one helper only.
+        assert_eq!(
+            count(
+                &h,
+                "hand_built_v2_i_r_release((hand_built_v2_i_r *)(uintptr_t)&v->ptr[i], dealloc);"
+            ),
+            1
+        );
         assert!(h.contains("hand_built_v2_i_r_release(&v->val, dealloc);"));
         assert!(h.contains("pp_status (*r_new)(hand_built_v2_i_r *ret, pp_string *err);"));
         assert!(h.contains("pp_status (*peek)(hand_built_v2_i_r p0, pp_string *err);"));
