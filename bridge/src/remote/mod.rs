@@ -18,7 +18,7 @@
 //! - **Server** (`server.rs`): checks the file, then gives every session its own instance
 //!   of the plugin, by default in an isolated child process (`crate::isolation`).
 //!
-//! Everything but [`open_url`] and [`is_url`] needs the `remote` cargo feature (tonic,
+//! Everything but `open_url` and [`is_url`] needs the `remote` cargo feature (tonic,
 //! tokio, rustls); without it a URL is refused with a message saying so.
 
 use std::ffi::c_void;
