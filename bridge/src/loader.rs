@@ -109,7 +109,9 @@ pub struct Plugin {
 pub(crate) trait Backing: Send + Sync {
     /// The plugin's live-object count, asked of whatever serves it.
     fn live_objects(&self) -> Option<usize>;
-    /// For downcasting to the concrete type (`crate::remote::Remote`).
+    /// For downcasting to the concrete type (`crate::remote::Remote`; only the `remote`
+    /// feature has one).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
