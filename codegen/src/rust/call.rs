@@ -4,6 +4,13 @@
 //! call, map a failed status to [`CallError`](plugport::rt::CallError), and lift
 //! (validate, copy) and release the result through the callee table's `dealloc` (§6).
 //!
+//! Hosts take the function pointers from slots resolved once at load (`__ExportSlots`,
+//! [`Gen::slots_struct`]), and return a top-level `string` or `list` of numbers without
+//! copying it: as `plugport::OwnedStr` / `plugport::OwnedList<T>`, which hold the callee's
+//! checked buffer and release it on drop (`plugport::owned`). Strings and lists nested in
+//! other types are copied into `String` / `Vec` (the native types are shared with
+//! arguments and the implementing side), as are all results on the guest side.
+//!
 //! Parameters: numbers, `bool`, `char`, enums and flags by value; `string` → `&str`;
 //! `list<T>` → `&[T]`; `own<R>` → the wrapper `R` by value (moved to the callee);
 //! `borrow<R>` → `&R`; other types by reference, or by value when they contain an owned
@@ -60,9 +67,27 @@ impl Gen<'_> {
 
     /// Result type of a caller function (`()` without result).
     fn call_result_ty(&self, f: &Function, depth: usize) -> String {
-        f.result
-            .as_ref()
-            .map_or("()".to_string(), |t| self.nty(t, depth))
+        f.result.as_ref().map_or("()".to_string(), |t| {
+            self.owned_result(t, depth)
+                .unwrap_or_else(|| self.nty(t, depth))
+        })
+    }
+
+    /// The zero-copy wrapper a host caller returns for a top-level owned result that
+    /// stays in the callee's allocation (`plugport::owned`): `string` → `OwnedStr`, a list
+    /// of numbers → `OwnedList<T>`. `None` for every other type and on the guest side
+    /// (whose callers copy into `String` / `Vec`).
+    fn owned_result(&self, ty: &Type, depth: usize) -> Option<String> {
+        if self.side != Side::Host {
+            return None;
+        }
+        match self.resolve(*ty) {
+            Type::String => Some("::plugport::OwnedStr".into()),
+            t => self
+                .list_elem(t)
+                .filter(|e| Self::is_plain_num(self.resolve(*e)))
+                .map(|e| format!("::plugport::OwnedList<{}>", self.nty(&e, depth))),
+        }
     }
 
     /// Emits caller function `name` and its `has_<name>` (see [`Gen::has_fn`]).
@@ -194,6 +219,26 @@ impl Gen<'_> {
                 o.line("// SAFETY: zeroed is a valid value of every ffi type; on PP_OK the callee wrote");
                 o.line("// `*ret` (at least the parts its discriminants select).");
                 o.line("let r = unsafe { ret.assume_init() };");
+                if let Some(wrapper) = self.owned_result(ty, depth) {
+                    let raw = if self.resolve(*ty) == Type::String {
+                        "r"
+                    } else {
+                        "r.ptr, r.len"
+                    };
+                    let wrapper = wrapper.split('<').next().unwrap_or(&wrapper).to_string();
+                    o.line("// Zero-copy: the wrapper holds the callee's buffer (checked) and releases it");
+                    o.line("// through the callee's `dealloc` when dropped; it keeps the image loaded.");
+                    o.line(&format!(
+                        "let v = unsafe {{ {wrapper}::from_raw({raw}, {dealloc}, ::core::clone::Clone::clone({})) }};",
+                        reach.keep
+                    ));
+                    o.line(&format!(
+                        "v.map_err(|e| ::plugport::rt::invalid_result(\"{disp}\", e))"
+                    ));
+                    o.close();
+                    self.has_fn(o, cx, name, reach, depth);
+                    return;
+                }
                 match self.lift_e(ty, "r", depth) {
                     (e, false) => o.line(&format!("::core::result::Result::Ok({e})")),
                     (e, true) => {

@@ -562,3 +562,53 @@ fn trampolines_check_pointers_outside_the_panic_guard() {
     assert!(fuse.find("::plugport::rt::guard(err").unwrap() < fuse.find("null `self`").unwrap());
     assert!(!fuse.contains("::plugport::rt::reject("), "{fuse}");
 }
+
+#[test]
+fn host_string_and_number_list_results_stay_in_the_callee_buffer() {
+    // exports: name() -> string, bytes() -> list<u8>, names() -> list<string>.
+    let fns = vec![
+        func("name", FunctionKind::Freestanding, &[], Some(Type::String)),
+        func("bytes", FunctionKind::Freestanding, &[], Some(Type::Id(0))),
+        func("names", FunctionKind::Freestanding, &[], Some(Type::Id(1))),
+    ];
+    let mut w = World {
+        package: PackageName {
+            namespace: "ns".into(),
+            name: "owned".into(),
+            version: Some("1.0.0".into()),
+        },
+        name: "w".into(),
+        types: vec![
+            anon(TypeDefKind::List { ty: Type::U8 }),
+            anon(TypeDefKind::List { ty: Type::String }),
+        ],
+        imports: vec![],
+        exports: fns.iter().cloned().map(WorldItem::Function).collect(),
+    };
+    let host = generate(&w, Side::Host).contents;
+    parse(&host);
+    let sig = |name: &str, ty: &str| {
+        format!("pub fn {name}(&self) -> ::core::result::Result<{ty}, ::plugport::rt::CallError>")
+    };
+    assert!(
+        host.contains(&sig("name", "::plugport::OwnedStr")),
+        "{host}"
+    );
+    assert!(host.contains(&sig("bytes", "::plugport::OwnedList<u8>")));
+    assert!(host.contains(&sig("names", "::std::vec::Vec<::std::string::String>")));
+    assert!(host.contains(
+        "::plugport::OwnedStr::from_raw(r, self.slots.__dealloc, ::core::clone::Clone::clone(&self.keep))"
+    ));
+    assert!(host.contains("::plugport::OwnedList::from_raw(r.ptr, r.len, self.slots.__dealloc"));
+    // The guest's callers (here of the same functions as imports) copy.
+    w.imports = std::mem::take(&mut w.exports);
+    let guest = generate(&w, Side::Guest).contents;
+    parse(&guest);
+    assert!(
+        !guest.contains("OwnedStr") && !guest.contains("OwnedList"),
+        "{guest}"
+    );
+    assert!(
+        guest.contains("::core::result::Result<::std::string::String, ::plugport::rt::CallError>")
+    );
+}
