@@ -11,11 +11,12 @@
 //! Every [`open`] loads the plugin from a **private copy** of the bytes it checked. On
 //! Linux the copy is in memory: a sealed `memfd` named `/plugport-<pid>-<n>/<file name>`,
 //! loaded as `/proc/self/fd/<fd>` and closed right after `dlopen` (no file is written,
-//! no directory created; `image` below). Elsewhere, or when that is unavailable, it is a
-//! file in a fresh directory `plugport-<pid>-<n>` (mode 0700) under `$PLUGPORT_TMPDIR`
-//! or [`std::env::temp_dir`], deleted again right after `dlopen` (on Unix the mapping
-//! stays valid; on Windows the copy is deleted when the plugin is closed). Always, not
-//! only when the path is already open, because:
+//! no directory created; `image` below). Elsewhere, when `PLUGPORT_TMPDIR` is set (tools
+//! such as valgrind read a plugin's symbols from a file, not from a memfd), or when a
+//! memfd is unavailable, it is a file in a fresh directory `plugport-<pid>-<n>` (mode
+//! 0700) under `$PLUGPORT_TMPDIR` or [`std::env::temp_dir`], deleted again right after
+//! `dlopen` (on Unix the mapping stays valid; on Windows the copy is deleted when the
+//! plugin is closed). Always, not only when the path is already open, because:
 //!
 //! - `dlopen` of a path (or file) that is already loaded returns the loaded image, so two
 //!   opens of one file, or two versions that share a name, would silently share one

@@ -15,7 +15,9 @@
 //! file, is loaded, and never loads): when it is taken, the descriptor is duplicated to
 //! another number and the new name tried, up to [`MAX_NAMES`] times.
 //!
-//! **Elsewhere** (and on Linux when `memfd_create` or `/proc` is unavailable): the bytes
+//! **Elsewhere** (and on Linux when `PLUGPORT_TMPDIR` is set, for tools that read
+//! symbols from mapped files and cannot open a memfd, or when `memfd_create` or `/proc`
+//! is unavailable): the bytes
 //! are written to `<dir>/<file name>` in a fresh directory `plugport-<pid>-<n>` (mode
 //! 0700) under `$PLUGPORT_TMPDIR` or [`std::env::temp_dir`], deleted again right after
 //! `dlopen` on Unix (on Windows when the plugin is closed).
@@ -66,9 +68,14 @@ impl Image {
             .file_name()
             .map(|n| n.to_os_string())
             .unwrap_or_else(|| "plugin".into());
+        // `PLUGPORT_TMPDIR` asks for copies on disk, in that directory: their mappings
+        // then name a file, which tools that read symbols from mapped files (valgrind,
+        // callgrind) can open, where they cannot open a memfd.
         #[cfg(target_os = "linux")]
-        if let Some(image) = memfd_image(&name, data) {
-            return Ok(image);
+        if std::env::var_os("PLUGPORT_TMPDIR").is_none() {
+            if let Some(image) = memfd_image(&name, data) {
+                return Ok(image);
+            }
         }
         let copy = PrivateCopy::write(&name, data)?;
         Ok(Image {
