@@ -566,7 +566,7 @@ fn trampolines_check_pointers_outside_the_panic_guard() {
 #[test]
 fn host_string_and_number_list_results_stay_in_the_callee_buffer() {
     // exports: name() -> string, bytes() -> list<u8>, names() -> list<string>.
-    let fns = vec![
+    let fns = [
         func("name", FunctionKind::Freestanding, &[], Some(Type::String)),
         func("bytes", FunctionKind::Freestanding, &[], Some(Type::Id(0))),
         func("names", FunctionKind::Freestanding, &[], Some(Type::Id(1))),
