@@ -234,7 +234,8 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
             len: rest.len() - first,
         });
     }
-    let (fingerprint, world) = parse_world_json(parts[2])?;
+    let parsed = parse_world_json_cached(parts[2])?;
+    let (fingerprint, world) = (parsed.0.clone(), parsed.1.clone());
     Ok(Descriptor {
         abi_version,
         plugin_name: parts[0].to_string(),
@@ -292,6 +293,41 @@ pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> 
     }
     Ok((computed, parsed.world))
 }
+
+/// [`parse_world_json`], once per distinct text in this process: the results are kept
+/// (the first [`MAX_CACHED_WORLDS`] texts) and found again by comparing the text, which
+/// costs far less than parsing, validating and fingerprinting it again. The loader opens
+/// plugins of the host's world over and over (each open, reload and plugin of one world
+/// carries the same text), so this makes the check of an unchanged world a comparison.
+/// Errors are not kept: every call with an invalid text reports it.
+pub fn parse_world_json_cached(
+    text: &str,
+) -> Result<std::sync::Arc<(String, World)>, DescriptorError> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Seen = Vec<(Box<str>, Arc<(String, World)>)>;
+    static SEEN: OnceLock<Mutex<Seen>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    let find = |list: &Seen| {
+        list.iter()
+            .find(|(t, _)| **t == *text)
+            .map(|(_, w)| w.clone())
+    };
+    if let Some(w) = find(&seen.lock().unwrap_or_else(|p| p.into_inner())) {
+        return Ok(w);
+    }
+    let parsed = Arc::new(parse_world_json(text)?);
+    let mut list = seen.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(w) = find(&list) {
+        return Ok(w);
+    }
+    if list.len() < MAX_CACHED_WORLDS {
+        list.push((text.into(), parsed.clone()));
+    }
+    Ok(parsed)
+}
+
+/// How many distinct world texts [`parse_world_json_cached`] keeps.
+pub const MAX_CACHED_WORLDS: usize = 64;
 
 /// Checks the rules of `bridge/src/ir.rs` that the loader relies on: every [`TypeId`]
 /// (in types, functions and interfaces) is in range, handles and resource functions

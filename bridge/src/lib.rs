@@ -1,7 +1,8 @@
 //! plugport runtime: the core C-ABI types ([`abi`]), the interface IR every plugin
 //! carries ([`ir`]), the C layout and naming rules of that IR ([`layout`], [`cnames`]),
 //! the per-world value plan every marshaller follows ([`plan`]) and the isolation wire
-//! codec on it ([`wire`]), helpers used by generated Rust bindings ([`rt`]), the descriptor
+//! codec on it ([`wire`]), helpers used by generated Rust bindings ([`rt`]) and the owned results of Rust hosts
+//! ([`owned`]), the descriptor
 //! reader ([`descriptor`]), the structural compatibility check ([`compat`]), the loader
 //! ([`loader`]), the rules for Go plugins ([`go`]) and the C API for hosts written in C
 //! (module `capi`, built with the feature `capi`; `headers/plugport.h`).
@@ -22,6 +23,7 @@ pub mod ir;
 pub mod isolation;
 pub mod layout;
 pub mod loader;
+pub mod owned;
 pub mod plan;
 pub mod remote;
 pub mod rt;
@@ -30,4 +32,5 @@ pub use compat::{compare, Compat, Incompatibility};
 pub use descriptor::Descriptor;
 pub use error::LoadError;
 pub use loader::Plugin;
+pub use owned::{OwnedList, OwnedStr};
 pub use rt::CallError;

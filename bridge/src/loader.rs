@@ -8,11 +8,15 @@
 //!
 //! # Private copies
 //!
-//! Every [`open`] loads the plugin from a **private copy** of the bytes it checked,
-//! written to a fresh directory `plugport-<pid>-<n>` (mode 0700) under
-//! `$PLUGPORT_TMPDIR` or [`std::env::temp_dir`], and deleted again right after `dlopen`
-//! (on Unix the mapping stays valid; on Windows the copy is deleted when the plugin is
-//! closed). Always, not only when the path is already open, because:
+//! Every [`open`] loads the plugin from a **private copy** of the bytes it checked. On
+//! Linux the copy is in memory: a sealed `memfd` named `/plugport-<pid>-<n>/<file name>`,
+//! loaded as `/proc/self/fd/<fd>` and closed right after `dlopen` (no file is written,
+//! no directory created; `image` below). Elsewhere, when `PLUGPORT_TMPDIR` is set (tools
+//! such as valgrind read a plugin's symbols from a file, not from a memfd), or when a
+//! memfd is unavailable, it is a file in a fresh directory `plugport-<pid>-<n>` (mode
+//! 0700) under `$PLUGPORT_TMPDIR` or [`std::env::temp_dir`], deleted again right after
+//! `dlopen` (on Unix the mapping stays valid; on Windows the copy is deleted when the
+//! plugin is closed). Always, not only when the path is already open, because:
 //!
 //! - `dlopen` of a path (or file) that is already loaded returns the loaded image, so two
 //!   opens of one file, or two versions that share a name, would silently share one
@@ -20,11 +24,15 @@
 //! - The loaded bytes are exactly the checked bytes: replacing the file between the check
 //!   and `dlopen`, or overwriting it in place while it is loaded (hot reload, S4), cannot
 //!   affect a loaded plugin.
-//! - It is cheap: one write of a file the loader has read anyway.
+//! - It is cheap: one write, into memory on Linux, of bytes the loader has read anyway
+//!   (`scripts/callgrind-bench.sh`: open + check + close of the 16 KiB bench plugin is
+//!   about 2.5 times a bare `dlopen` + `dlsym` + `dlclose`, `docs/performance.md`).
 //!
-//! Costs: the plugin's image is named after the (deleted) copy, so a plugin that locates
-//! files next to itself with `dladdr` sees the temporary directory; and the temporary
-//! directory must allow mapping code (set `PLUGPORT_TMPDIR` when `/tmp` is `noexec`).
+//! Costs: the plugin's image is named after the copy (`/proc/self/fd/<fd>` for the
+//! dynamic loader, a deleted temporary file elsewhere), so a plugin that locates files
+//! next to itself with `dladdr` or `$ORIGIN` does not find its own directory; and where
+//! the copy is on disk, the temporary directory must allow mapping code (set
+//! `PLUGPORT_TMPDIR` when `/tmp` is `noexec`).
 //!
 //! # Lifecycle (`docs/abi.md` §10)
 //!
@@ -47,10 +55,13 @@
 //!   ([`LoadError::GoRuntime`]); and a Go image is never unloaded
 //!   ([`Plugin::can_unload`]).
 
+mod image;
+
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use image::{Image, PrivateCopy};
 
 use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
 use crate::compat::{self, Compat};
@@ -87,7 +98,7 @@ pub struct Plugin {
     compat: Compat,
     /// The private copy, when it could not be deleted right after loading (Windows).
     copy: Option<PrivateCopy>,
-    /// Where the image was loaded from: the private copy (deleted on Unix).
+    /// The name of the image's mapping: the private copy (gone on Unix).
     image: PathBuf,
     /// The host world JSON and imports table it was opened with, for [`Plugin::reopen`].
     expected_world_json: Arc<str>,
@@ -162,10 +173,12 @@ impl Plugin {
     }
 
     /// The file the dynamic loader mapped: the private copy of [`Self::path`] (module
-    /// docs), `<tmp>/plugport-<pid>-<n>/<file name>`, unique to this image. On Unix the
-    /// copy is deleted right after loading, so the file no longer exists, but the mapping
-    /// keeps this name: on Linux the image's lines of `/proc/self/maps` show it (followed
-    /// by ` (deleted)`) until the plugin is unloaded.
+    /// docs), unique to this image. On Linux the in-memory copy
+    /// `/memfd:/plugport-<pid>-<n>/<file name>`, elsewhere the file
+    /// `<tmp>/plugport-<pid>-<n>/<file name>`. The copy is gone right after loading (the
+    /// memfd closed, the file deleted on Unix), but the mapping keeps this name: on Linux
+    /// the image's lines of `/proc/self/maps` show it (followed by ` (deleted)`) until the
+    /// plugin is unloaded.
     pub fn image_path(&self) -> &Path {
         &self.image
     }
@@ -344,9 +357,10 @@ pub(crate) fn debug_enabled() -> bool {
 /// [`LoadError::PackageMismatch`], [`LoadError::MajorVersionMismatch`],
 /// [`LoadError::WorldMismatch`], [`LoadError::Incompatible`].
 pub fn check(path: &Path, expected_world_json: &str) -> Result<(Descriptor, Compat), LoadError> {
-    let (fingerprint, world) = parse_host_world(path, expected_world_json)?;
+    let host = parse_host_world(path, expected_world_json)?;
+    let (fingerprint, world) = &*host;
     let descriptor = descriptor::read_from_file(path)?;
-    let compat = check_descriptor(path, &descriptor, &world, &fingerprint)?;
+    let compat = check_descriptor(path, &descriptor, world, fingerprint)?;
     Ok((descriptor, compat))
 }
 
@@ -405,8 +419,13 @@ pub fn check_descriptor(
     Ok(compat)
 }
 
-fn parse_host_world(path: &Path, json: &str) -> Result<(String, World), LoadError> {
-    descriptor::parse_world_json(json).map_err(|e| LoadError::HostWorld {
+/// A host's world, parsed and fingerprinted from its world JSON.
+type HostWorld = Arc<(String, World)>;
+
+/// The host's world JSON parsed, validated and fingerprinted: once per process and text
+/// ([`descriptor::parse_world_json_cached`]), not on every open.
+fn parse_host_world(path: &Path, json: &str) -> Result<HostWorld, LoadError> {
+    descriptor::parse_world_json_cached(json).map_err(|e| LoadError::HostWorld {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
@@ -498,7 +517,7 @@ pub(crate) struct CheckedFile {
     pub(crate) data: Vec<u8>,
     pub(crate) descriptor: Descriptor,
     pub(crate) compat: Compat,
-    pub(crate) world: World,
+    pub(crate) world: HostWorld,
     /// The fingerprint of the host's world JSON.
     pub(crate) host_fingerprint: String,
     pub(crate) go: Option<GoBuildInfo>,
@@ -511,10 +530,11 @@ pub(crate) struct CheckedFile {
 /// [`descriptor::read_from_bytes`]; the compatibility errors of [`check_descriptor`];
 /// [`LoadError::WrongArchitecture`].
 pub(crate) fn check_file(path: &Path, expected_world_json: &str) -> Result<CheckedFile, LoadError> {
-    let (fingerprint, world) = parse_host_world(path, expected_world_json)?;
+    let world = parse_host_world(path, expected_world_json)?;
+    let fingerprint = world.0.clone();
     let data = descriptor::read_plugin_file(path)?;
     let descriptor = descriptor::read_from_bytes(path, &data)?;
-    let compat = check_descriptor(path, &descriptor, &world, &fingerprint)?;
+    let compat = check_descriptor(path, &descriptor, &world.1, &fingerprint)?;
     if let (Some(found), Some(host)) = (
         descriptor::architecture(&data),
         descriptor::host_architecture(),
@@ -635,14 +655,14 @@ fn open_checked_in_process(
     } = checked;
 
     // Step 5: only now does any code of the plugin run.
-    let copy = PrivateCopy::write(path, &data)?;
+    let copy = Image::write(path, &data)?;
     drop(data);
-    let library = dlopen(&copy.file).map_err(|e| LoadError::Dlopen {
+    let library = dlopen(&copy.dlopen_path).map_err(|e| LoadError::Dlopen {
         path: path.to_path_buf(),
         message: format!(
             "{} (loading the private copy {})",
             error_chain(&e),
-            copy.file.display()
+            copy.image.display()
         ),
     })?;
     if let (Some(slot), Some(info)) = (go_slot, &go_info) {
@@ -657,15 +677,11 @@ fn open_checked_in_process(
             drop(library);
         }
     };
-    let image = copy.file.clone();
-    let copy = if cfg!(unix) {
-        drop(copy); // the mapping stays valid; nothing is left on disk
-        None
-    } else {
-        Some(copy)
-    };
+    let image = copy.image.clone();
+    // The mapping stays valid: close the memfd, delete a copy on disk (not on Windows).
+    let copy = copy.loaded();
 
-    let symbol = world.entry_symbol();
+    let symbol = world.1.entry_symbol();
     // SAFETY: the symbol's type is fixed by `docs/abi.md` §7 for every plugport plugin,
     // and the descriptor just confirmed the file is one for this world.
     let entry: Option<EntryFn> = unsafe { library.get::<EntryFn>(symbol.as_bytes()) }
@@ -699,7 +715,7 @@ fn open_checked_in_process(
             reason,
         });
     }
-    let live_symbol = world.live_objects_symbol();
+    let live_symbol = world.1.live_objects_symbol();
     // SAFETY: as for the entry: the optional symbol's type is fixed by `docs/abi.md` §7.
     let live_objects: Option<LiveObjectsFn> =
         unsafe { library.get::<LiveObjectsFn>(live_symbol.as_bytes()) }
@@ -787,57 +803,4 @@ fn dlopen(file: &Path) -> Result<libloading::Library, libloading::Error> {
 fn dlopen(file: &Path) -> Result<libloading::Library, libloading::Error> {
     // SAFETY: loading runs the plugin's initialisers; the caller has checked the file.
     unsafe { libloading::Library::new(file) }
-}
-
-/// A private copy of a plugin file in its own fresh directory; deleted (file and
-/// directory) on drop.
-struct PrivateCopy {
-    dir: PathBuf,
-    file: PathBuf,
-}
-
-impl PrivateCopy {
-    fn write(original: &Path, data: &[u8]) -> Result<PrivateCopy, LoadError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let base = std::env::var_os("PLUGPORT_TMPDIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        let io = |path: &Path, source| LoadError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        // A fresh directory that nobody else can write to: `create` fails on an existing
-        // name (also one planted by someone else), so try the next.
-        let dir = loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let dir = base.join(format!("plugport-{}-{n}", std::process::id()));
-            let mut builder = std::fs::DirBuilder::new();
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            match builder.create(&dir) {
-                Ok(()) => break dir,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io(&dir, e)),
-            }
-        };
-        // Same file name as the original: keeps its extension (LoadLibrary appends
-        // `.dll` to names without one) and makes diagnostics recognisable.
-        let name = original
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_else(|| "plugin".into());
-        let copy = PrivateCopy {
-            file: dir.join(name),
-            dir,
-        };
-        std::fs::write(&copy.file, data).map_err(|e| io(&copy.file, e))?;
-        Ok(copy)
-    }
-}
-
-impl Drop for PrivateCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.file);
-        let _ = std::fs::remove_dir(&self.dir);
-    }
 }

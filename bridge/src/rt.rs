@@ -419,6 +419,33 @@ unsafe fn fail(err: *mut PpString, status: PpStatus, msg: String) -> PpStatus {
     status
 }
 
+/// Rejects a call before its body runs (a null `self` or `ret` pointer): stores `msg` as
+/// the owned message in `*err` (when `err` is not null) and returns `status`. Out of line
+/// and never unwinding, so that the generated trampolines keep their checks but their
+/// success path needs no stack frame (the panic guard and its landing pad stay in
+/// [`guard`]).
+///
+/// `extern "C"`, hence known not to unwind: the trampoline can jump to it (a tail call)
+/// instead of calling it, so the check costs the trampoline a test and a branch.
+///
+/// # Safety
+/// `err` must be null or valid for writes; `msg` must point to `len` bytes of UTF-8 (the
+/// generated code passes a string literal).
+#[cold]
+#[inline(never)]
+pub unsafe extern "C" fn reject(
+    err: *mut PpString,
+    status: PpStatus,
+    msg: *const u8,
+    len: usize,
+) -> PpStatus {
+    // SAFETY: `len` bytes of UTF-8 at `msg` (contract).
+    let msg = unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(msg, len)) };
+    let owned = catch_unwind(|| msg.to_string()).unwrap_or_default();
+    // SAFETY: forwarded contract.
+    unsafe { fail(err, status, owned) }
+}
+
 /// Formats the message of a rejected argument: `f: argument `name`: why`.
 #[cold]
 pub fn arg_error(function: &str, param: &str, why: String) -> String {
@@ -456,6 +483,31 @@ pub unsafe fn call_error(
         crate::abi::PP_ERR_ISOLATION => CallError::Isolation(message),
         code => CallError::Status { code, message },
     }
+}
+
+/// The error of a failed call through a slot that the host resolved at load time
+/// (generated Rust hosts, `docs/abi.md` §5 "Evolution"): a slot the callee's table lacks
+/// was resolved to a stub that answers `PP_ERR_UNSUPPORTED`, so `present == false` (the
+/// table really lacks it) gives [`CallError::Unsupported`], exactly the error of a per-call
+/// check; otherwise this is [`call_error`]. Out of line: the success path of a call keeps
+/// only the status test.
+///
+/// # Safety
+/// As for [`call_error`].
+#[cold]
+#[inline(never)]
+pub unsafe fn call_failed(
+    status: PpStatus,
+    err: PpString,
+    dealloc: Option<PpDeallocFn>,
+    present: bool,
+    function: &'static str,
+) -> CallError {
+    if !present {
+        return CallError::Unsupported { function };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { call_error(status, err, dealloc) }
 }
 
 /// A callee's error message as text: lossy UTF-8, cut at [`MAX_ERROR_MESSAGE`] bytes

@@ -81,6 +81,14 @@ fn every_open_has_its_own_image_path() {
     let a = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
     let b = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
     assert_ne!(a.image_path(), b.image_path());
+    // In-memory copies (a memfd each), named after the file: nothing written to disk.
+    for p in [&a, &b] {
+        let image = p.image_path().to_str().unwrap();
+        assert!(
+            image.starts_with("/memfd:/plugport-") && image.ends_with("/libown.so"),
+            "{image}"
+        );
+    }
     assert!(mapped(a.image_path()) && mapped(b.image_path()));
     let b_image = b.image_path().to_path_buf();
     drop(b);
@@ -151,4 +159,20 @@ fn reopen_of_a_refused_file_leaves_the_old_plugin_serving() {
 
     assert_eq!((exports(&p).bump)(), 2, "the old image serves on");
     assert!(mapped(p.image_path()));
+}
+
+#[test]
+fn a_world_text_is_parsed_once_per_process() {
+    // The host's world JSON (and a plugin's identical one) is parsed, validated and
+    // fingerprinted once; later opens find it by its text.
+    let json = descriptor::world_json(&calc_world("7.7.7"));
+    let a = descriptor::parse_world_json_cached(&json).unwrap();
+    let b = descriptor::parse_world_json_cached(&json.clone()).unwrap();
+    assert!(Arc::ptr_eq(&a, &b));
+    assert_eq!(*a, descriptor::parse_world_json(&json).unwrap());
+    // Errors are not kept: a tampered fingerprint is refused every time.
+    let bad = json.replacen("\"fingerprint\":\"", "\"fingerprint\":\"0", 1);
+    for _ in 0..2 {
+        assert!(descriptor::parse_world_json_cached(&bad).is_err());
+    }
 }

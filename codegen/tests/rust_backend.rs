@@ -35,7 +35,8 @@ fn greeter_host_api() {
     assert!(h.contains("pub struct Greeter {"));
     assert!(h.contains("pub fn load<H: ImportsImpl>(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::plugport::error::LoadError>"));
     assert!(h.contains("pub fn greet(&self) -> exports::greet::Client<'_>"));
-    assert!(h.contains("pub fn greet(&self, name: &str) -> ::core::result::Result<::std::string::String, ::plugport::rt::CallError>"));
+    // An owned string result stays in the plugin's buffer (plugport::owned).
+    assert!(h.contains("pub fn greet(&self, name: &str) -> ::core::result::Result<::plugport::OwnedStr, ::plugport::rt::CallError>"));
     assert!(h.contains("pub fn has_language(&self) -> bool"));
     assert!(h.contains("fn log(level: super::super::imports::logger::Level, message: &str);"));
     assert!(h.contains("pub use imports::Implementation as ImportsImpl;"));

@@ -4,6 +4,13 @@
 //! call, map a failed status to [`CallError`](plugport::rt::CallError), and lift
 //! (validate, copy) and release the result through the callee table's `dealloc` (§6).
 //!
+//! Hosts take the function pointers from slots resolved once at load (`__ExportSlots`,
+//! [`Gen::slots_struct`]), and return a top-level `string` or `list` of numbers without
+//! copying it: as `plugport::OwnedStr` / `plugport::OwnedList<T>`, which hold the callee's
+//! checked buffer and release it on drop (`plugport::owned`). Strings and lists nested in
+//! other types are copied into `String` / `Vec` (the native types are shared with
+//! arguments and the implementing side), as are all results on the guest side.
+//!
 //! Parameters: numbers, `bool`, `char`, enums and flags by value; `string` → `&str`;
 //! `list<T>` → `&[T]`; `own<R>` → the wrapper `R` by value (moved to the callee);
 //! `borrow<R>` → `&R`; other types by reference, or by value when they contain an owned
@@ -26,6 +33,14 @@ pub(crate) struct Reach {
     pub keep: String,
     /// `&self, ` or empty.
     pub receiver: &'static str,
+    /// Host callers of interface and world functions: an expression naming the
+    /// `__Slots` / `__ExportSlots` the host resolved when it loaded the plugin. Then the
+    /// call takes its function from there, with no per-call table checks: a slot the
+    /// table lacks was resolved to a stub answering `PP_ERR_UNSUPPORTED`, which the
+    /// (cold) error path turns into `CallError::Unsupported` after `has_<name>()`
+    /// confirms the slot is missing. `None`: find the table with `table` and check the
+    /// slot on every call (resource methods, guest callers).
+    pub slots: Option<String>,
 }
 
 impl Gen<'_> {
@@ -52,9 +67,27 @@ impl Gen<'_> {
 
     /// Result type of a caller function (`()` without result).
     fn call_result_ty(&self, f: &Function, depth: usize) -> String {
-        f.result
-            .as_ref()
-            .map_or("()".to_string(), |t| self.nty(t, depth))
+        f.result.as_ref().map_or("()".to_string(), |t| {
+            self.owned_result(t, depth)
+                .unwrap_or_else(|| self.nty(t, depth))
+        })
+    }
+
+    /// The zero-copy wrapper a host caller returns for a top-level owned result that
+    /// stays in the callee's allocation (`plugport::owned`): `string` → `OwnedStr`, a list
+    /// of numbers → `OwnedList<T>`. `None` for every other type and on the guest side
+    /// (whose callers copy into `String` / `Vec`).
+    fn owned_result(&self, ty: &Type, depth: usize) -> Option<String> {
+        if self.side != Side::Host {
+            return None;
+        }
+        match self.resolve(*ty) {
+            Type::String => Some("::plugport::OwnedStr".into()),
+            t => self
+                .list_elem(t)
+                .filter(|e| Self::is_plain_num(self.resolve(*e)))
+                .map(|e| format!("::plugport::OwnedList<{}>", self.nty(&e, depth))),
+        }
     }
 
     /// Emits caller function `name` and its `has_<name>` (see [`Gen::has_fn`]).
@@ -103,8 +136,16 @@ impl Gen<'_> {
             let p: Vec<String> = names.iter().map(|n| format!("{n},")).collect();
             o.line(&format!("let ({}) = ({});", a.join(" "), p.join(" ")));
         }
-        o.line(&reach.table.replace("{DISPLAY}", disp));
-        self.slot_fetch(o, &table, &cx.slot, disp);
+        match &reach.slots {
+            Some(slots) => {
+                o.line("// Resolved when the plugin was loaded: its function or a stub (§5 \"Evolution\").");
+                o.line(&format!("let f = {slots}.{};", cx.slot));
+            }
+            None => {
+                o.line(&reach.table.replace("{DISPLAY}", disp));
+                self.slot_fetch(o, &table, &cx.slot, disp);
+            }
+        }
         let needs_scratch = f.params.iter().any(|p| match self.resolve(p.ty) {
             Type::Id(id) => match self.kind(id) {
                 TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => false,
@@ -158,7 +199,19 @@ impl Gen<'_> {
         o.line(&format!("let st = unsafe {{ f({}) }};", args.join(", ")));
         o.open("if st != ::plugport::abi::PP_OK");
         o.line("// SAFETY: `err` is the callee's message, owned by us, or empty.");
-        o.line("return ::core::result::Result::Err(unsafe { ::plugport::rt::call_error(st, err, t.header.dealloc) });");
+        let dealloc = match &reach.slots {
+            Some(slots) => {
+                o.line(&format!(
+                    "return ::core::result::Result::Err(unsafe {{ ::plugport::rt::call_failed(st, err, {slots}.__dealloc, self.has_{}(), \"{disp}\") }});",
+                    name.trim_start_matches("r#")
+                ));
+                format!("{slots}.__dealloc")
+            }
+            None => {
+                o.line("return ::core::result::Result::Err(unsafe { ::plugport::rt::call_error(st, err, t.header.dealloc) });");
+                "t.header.dealloc".to_string()
+            }
+        };
         o.close();
         match &f.result {
             None => o.line("::core::result::Result::Ok(())"),
@@ -166,6 +219,26 @@ impl Gen<'_> {
                 o.line("// SAFETY: zeroed is a valid value of every ffi type; on PP_OK the callee wrote");
                 o.line("// `*ret` (at least the parts its discriminants select).");
                 o.line("let r = unsafe { ret.assume_init() };");
+                if let Some(wrapper) = self.owned_result(ty, depth) {
+                    let raw = if self.resolve(*ty) == Type::String {
+                        "r"
+                    } else {
+                        "r.ptr, r.len"
+                    };
+                    let wrapper = wrapper.split('<').next().unwrap_or(&wrapper).to_string();
+                    o.line("// Zero-copy: the wrapper holds the callee's buffer (checked) and releases it");
+                    o.line("// through the callee's `dealloc` when dropped; it keeps the image loaded.");
+                    o.line(&format!(
+                        "let v = unsafe {{ {wrapper}::from_raw({raw}, {dealloc}, ::core::clone::Clone::clone({})) }};",
+                        reach.keep
+                    ));
+                    o.line(&format!(
+                        "v.map_err(|e| ::plugport::rt::invalid_result(\"{disp}\", e))"
+                    ));
+                    o.close();
+                    self.has_fn(o, cx, name, reach, depth);
+                    return;
+                }
                 match self.lift_e(ty, "r", depth) {
                     (e, false) => o.line(&format!("::core::result::Result::Ok({e})")),
                     (e, true) => {
@@ -176,7 +249,7 @@ impl Gen<'_> {
                         ));
                         o.line(&format!("let v = {e};"));
                         if let Some(rel) = self.release_s(ty, "r", depth) {
-                            o.line("let d = t.header.dealloc;");
+                            o.line(&format!("let d = {dealloc};"));
                             o.line(&rel);
                         }
                         o.line(&format!(
@@ -233,6 +306,96 @@ impl Gen<'_> {
         o.close();
     }
 
+    /// A host's resolved slots of one table (`docs/abi.md` §5 "Evolution"): struct `name`
+    /// with one field per function slot in `fns` (the plugin's function, or the stub
+    /// `__missing_<slot>` when the table lacks it), one per sub-table in `subs` (field,
+    /// path of its `__Slots`), and `__dealloc`, the table's `header.dealloc`; and
+    /// `resolve`, which reads the table once. Generated hosts resolve when they load a
+    /// plugin, so that a call only loads its function pointer.
+    pub(crate) fn slots_struct(
+        &self,
+        o: &mut Out,
+        name: &str,
+        table: &str,
+        fns: &[(String, &Function)],
+        subs: &[(String, String)],
+        depth: usize,
+    ) {
+        for (slot, f) in fns {
+            o.line(
+                "/// Stands in for a slot the callee's table lacks: answers `PP_ERR_UNSUPPORTED`,",
+            );
+            o.line("/// which the caller reports as `CallError::Unsupported`.");
+            let args: Vec<String> = self
+                .slot_args(f, Some(depth))
+                .iter()
+                .map(|a| format!("_: {a}"))
+                .collect();
+            o.open(&format!(
+                "unsafe extern \"C\" fn __missing_{slot}({}) -> ::plugport::abi::PpStatus",
+                args.join(", ")
+            ));
+            o.line("::plugport::abi::PP_ERR_UNSUPPORTED");
+            o.close();
+        }
+        o.line("/// The slots of a loaded table, resolved once (see `resolve`).");
+        o.line("#[doc(hidden)]");
+        o.line("#[derive(Clone, Copy)]");
+        o.open(&format!("pub struct {name}"));
+        for (slot, f) in fns {
+            o.line(&format!("pub {slot}: {},", self.slot_fn_ty(f, Some(depth))));
+        }
+        for (field, path) in subs {
+            o.line(&format!("pub {field}: {path},"));
+        }
+        o.line("pub __dealloc: ::core::option::Option<::plugport::abi::PpDeallocFn>,");
+        o.line("/// The table itself (for `has_<name>`).");
+        o.line(&format!("pub __table: *const {table},"));
+        o.close();
+        o.open(&format!("impl {name}"));
+        o.line(
+            "/// Reads the table once: each slot inside `header.size` and not NULL, else its stub.",
+        );
+        o.line("///");
+        o.line("/// # Safety");
+        o.line("/// `t` is null (every slot is a stub) or a valid table that outlives the result.");
+        o.open(&format!("pub unsafe fn resolve(t: *const {table}) -> Self"));
+        o.line("let raw = t;");
+        o.line("// SAFETY: null or valid (contract).");
+        o.open("match unsafe { t.as_ref() }");
+        o.open("::core::option::Option::Some(t) => Self");
+        for (slot, _) in fns {
+            o.line(&format!(
+                "{slot}: match t.{slot} {{ ::core::option::Option::Some(f) if t.header.has_slot(::core::mem::offset_of!({table}, {slot}) + ::core::mem::size_of::<usize>()) => f, _ => __missing_{slot} }},"
+            ));
+        }
+        for (field, path) in subs {
+            o.line("// SAFETY: a sub-table of a valid table is null or valid.");
+            o.line(&format!(
+                "{field}: unsafe {{ {path}::resolve(if t.header.has_slot(::core::mem::offset_of!({table}, {field}) + ::core::mem::size_of::<usize>()) {{ t.{field} }} else {{ ::core::ptr::null() }}) }},"
+            ));
+        }
+        o.line("__dealloc: t.header.dealloc,");
+        o.line("__table: raw,");
+        o.close_with("},");
+        o.open("::core::option::Option::None => Self");
+        for (slot, _) in fns {
+            o.line(&format!("{slot}: __missing_{slot},"));
+        }
+        for (field, path) in subs {
+            o.line("// SAFETY: null is allowed.");
+            o.line(&format!(
+                "{field}: unsafe {{ {path}::resolve(::core::ptr::null()) }},"
+            ));
+        }
+        o.line("__dealloc: ::core::option::Option::None,");
+        o.line("__table: raw,");
+        o.close_with("},");
+        o.close();
+        o.close();
+        o.close();
+    }
+
     /// Name of a caller function of an interface table: `greet`, `decoder_new`,
     /// `counter_zero`.
     fn caller_name(&self, f: &Function) -> String {
@@ -276,29 +439,36 @@ impl Gen<'_> {
                 ));
                 o.line("#[derive(Clone, Copy)]");
                 o.open(&format!("pub struct {client}<'a>"));
-                o.line(&format!("table: *const {table},"));
+                o.line("slots: &'a __Slots,");
                 o.line(&format!("keep: &'a {keep},"));
                 o.close();
                 o.open(&format!("impl<'a> {client}<'a>"));
-                o.line("/// Wraps a table pointer (null: every call is `Unsupported`).");
+                o.line("/// Wraps the slots of a table, resolved with [`__Slots::resolve`] (from a null");
+                o.line("/// table: every call is `Unsupported`).");
                 o.line("#[doc(hidden)]");
                 o.open(&format!(
-                    "pub fn __new(table: *const {table}, keep: &'a {keep}) -> Self"
+                    "pub fn __new(slots: &'a __Slots, keep: &'a {keep}) -> Self"
                 ));
-                o.line("Self { table, keep }");
+                o.line("Self { slots, keep }");
                 o.close();
                 let reach = Reach {
                     table: format!(
-                        "let t: &{table} = match unsafe {{ self.table.as_ref() }} {{ ::core::option::Option::Some(t) => t, ::core::option::Option::None => return ::core::result::Result::Err(::plugport::rt::unsupported(\"{{DISPLAY}}\")) }};"
+                        "let t: &{table} = match unsafe {{ self.slots.__table.as_ref() }} {{ ::core::option::Option::Some(t) => t, ::core::option::Option::None => return ::core::result::Result::Err(::plugport::rt::unsupported(\"{{DISPLAY}}\")) }};"
                     ),
                     keep: "self.keep".into(),
                     receiver: "&self, ",
+                    slots: Some("self.slots".into()),
                 };
                 for f in &fns {
                     let cx = self.fn_ctx(f, Some(i), dir);
                     self.caller_fn(o, &cx, &self.caller_name(f), &reach, depth);
                 }
                 o.close();
+                let slots: Vec<(String, &Function)> = fns
+                    .iter()
+                    .map(|f| (self.fn_ctx(f, Some(i), dir).slot, *f))
+                    .collect();
+                self.slots_struct(o, "__Slots", &table, &slots, &[], depth);
             }
             Side::Guest => {
                 let world = self.ffi_path(&self.c.imports(), depth);
@@ -312,6 +482,7 @@ impl Gen<'_> {
                     ),
                     keep: "&()".into(),
                     receiver: "",
+                    slots: None,
                 };
                 for f in &fns {
                     let cx = self.fn_ctx(f, Some(i), dir);
@@ -340,6 +511,7 @@ impl Gen<'_> {
             ),
             keep: "&self.keep".into(),
             receiver: "&self, ",
+            slots: None,
         };
         o.open(&format!("impl {name}"));
         for f in methods {
@@ -380,6 +552,7 @@ impl Gen<'_> {
             table: format!("let t: &{world} = __imports()?;"),
             keep: "&()".into(),
             receiver: "",
+            slots: None,
         };
         for f in fns {
             let cx = self.fn_ctx(f, None, dir);

@@ -42,6 +42,11 @@ impl Gen<'_> {
     /// The function-pointer type of a slot (§5): `Option<unsafe extern "C" fn([self,]
     /// params…, [ret,] err) -> pp_status>`.
     pub(crate) fn slot_ty(&self, f: &Function, depth: Option<usize>) -> String {
+        format!("::core::option::Option<{}>", self.slot_fn_ty(f, depth))
+    }
+
+    /// The argument types of a slot's function (§5): `[self,] params…, [ret,] err`.
+    pub(crate) fn slot_args(&self, f: &Function, depth: Option<usize>) -> Vec<String> {
         let mut args = Vec::new();
         if let FunctionKind::Method(_) = f.kind {
             args.push("*mut ::core::ffi::c_void".to_string());
@@ -53,9 +58,14 @@ impl Gen<'_> {
             args.push(format!("*mut {}", self.fty(r, depth)));
         }
         args.push("*mut ::plugport::abi::PpString".into());
+        args
+    }
+
+    /// The non-null function-pointer type of a slot: `unsafe extern "C" fn(…) -> pp_status`.
+    pub(crate) fn slot_fn_ty(&self, f: &Function, depth: Option<usize>) -> String {
         format!(
-            "::core::option::Option<unsafe extern \"C\" fn({}) -> ::plugport::abi::PpStatus>",
-            args.join(", ")
+            "unsafe extern \"C\" fn({}) -> ::plugport::abi::PpStatus",
+            self.slot_args(f, depth).join(", ")
         )
     }
 

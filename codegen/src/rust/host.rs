@@ -65,6 +65,8 @@ impl Gen<'_> {
         o.open(&format!("pub struct {world}"));
         o.line(&format!("exports: *const {exports},"));
         o.line("keep: __Keep,");
+        o.line("/// The exports' slots, resolved from `exports` once, when it is set.");
+        o.line("slots: __ExportSlots,");
         o.line("raw_descriptor: ::std::sync::OnceLock<::plugport::descriptor::Descriptor>,");
         o.close();
         o.line("// SAFETY: plugins are thread-safe (`docs/abi.md` §5 \"Threads\"); the exports table is");
@@ -105,7 +107,9 @@ impl Gen<'_> {
         o.line(&format!(
             "let exports = plugin.exports() as *const {exports};"
         ));
-        o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), raw_descriptor: ::std::sync::OnceLock::new() })");
+        o.line("// SAFETY: the loader checked the table (non-null, aligned, header); it lives with `plugin`.");
+        o.line("let slots = unsafe { __ExportSlots::resolve(exports) };");
+        o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), slots, raw_descriptor: ::std::sync::OnceLock::new() })");
         o.close();
         // reload
         o.line(
@@ -138,6 +142,8 @@ impl Gen<'_> {
         o.line(&format!(
             "self.exports = plugin.exports() as *const {exports};"
         ));
+        o.line("// SAFETY: as in `load`.");
+        o.line("self.slots = unsafe { __ExportSlots::resolve(self.exports) };");
         o.line("self.keep = ::core::option::Option::Some(plugin);");
         o.line("::core::result::Result::Ok(())");
         o.close();
@@ -161,7 +167,9 @@ impl Gen<'_> {
             "pub unsafe fn from_raw_exports(exports: *const {exports}) -> Self"
         ));
         o.line("assert!(!exports.is_null(), \"null exports table\");");
-        o.line("Self { exports, keep: ::core::option::Option::None, raw_descriptor: ::std::sync::OnceLock::new() }");
+        o.line("// SAFETY: a valid exports table (contract).");
+        o.line("let slots = unsafe { __ExportSlots::resolve(exports) };");
+        o.line("Self { exports, keep: ::core::option::Option::None, slots, raw_descriptor: ::std::sync::OnceLock::new() }");
         o.close();
         o.line("/// The loaded plugin (`None` for [`Self::from_raw_exports`]).");
         o.open("pub fn plugin(&self) -> ::core::option::Option<&::std::sync::Arc<::plugport::loader::Plugin>>");
@@ -192,6 +200,7 @@ impl Gen<'_> {
             table: format!("// SAFETY: non-null, checked at construction.\nlet t: &{exports} = unsafe {{ &*self.exports }};"),
             keep: "&self.keep".into(),
             receiver: "&self, ",
+            slots: Some("self.slots".into()),
         };
         for item in &self.w.exports {
             match item {
@@ -208,12 +217,12 @@ impl Gen<'_> {
                         "pub fn {}(&self) -> exports::{m}::{client}<'_>",
                         Self::accessor(&i.name)
                     ));
-                    o.line("// SAFETY: non-null, checked at construction.");
-                    o.line("let e = unsafe { &*self.exports };");
+                    o.line(
+                        "// Its slots were resolved when the plugin was loaded (`__ExportSlots`).",
+                    );
                     o.line(&format!(
-                        "let t = if e.header.has_slot(::core::mem::offset_of!({exports}, {field}) + ::core::mem::size_of::<usize>()) {{ e.{field} }} else {{ ::core::ptr::null() }};"
+                        "exports::{m}::{client}::__new(&self.slots.{field}, &self.keep)"
                     ));
-                    o.line(&format!("exports::{m}::{client}::__new(t, &self.keep)"));
                     o.close();
                 }
                 WorldItem::Function(f) => {
@@ -224,5 +233,20 @@ impl Gen<'_> {
             }
         }
         o.close();
+        // The exports' resolved slots: bare functions and one `__Slots` per interface.
+        let mut fns = Vec::new();
+        let mut subs = Vec::new();
+        for item in &self.w.exports {
+            match item {
+                WorldItem::Interface(i) => subs.push((
+                    ffi_field(&c_ident(&i.name)),
+                    format!("exports::{}::__Slots", rs_ident(&i.name)),
+                )),
+                WorldItem::Function(f) => {
+                    fns.push((self.fn_ctx(f, None, Dir::Exports).slot, f));
+                }
+            }
+        }
+        self.slots_struct(o, "__ExportSlots", &exports, &fns, &subs, depth);
     }
 }

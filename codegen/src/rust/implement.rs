@@ -409,6 +409,37 @@ impl Gen<'_> {
             "pub unsafe extern \"C\" fn {name}<{bound}>({}) -> ::plugport::abi::PpStatus",
             params.join(", ")
         ));
+        // With `own` handles among the arguments, every argument is lifted before
+        // anything can fail (§5: the receiver drops an `own` handle also when the call
+        // fails): a failed lift has dropped the handles inside it, and the first
+        // rejection (or a null `self` / `ret`) returns with the other lifted arguments,
+        // which drop theirs. Without `own` handles the checks come first and each
+        // argument returns on its own failure.
+        let owning = f.params.iter().any(|p| self.has_own(p.ty));
+        if !owning {
+            // Outside the panic guard, failing through the out-of-line `rt::reject`: the
+            // success path then needs no stack frame when the body cannot unwind.
+            let reject = |what: &str| {
+                format!(
+                    "return unsafe {{ let m = \"{disp}: null `{what}`\"; ::plugport::rt::reject(err, ::plugport::abi::PP_ERR_INVALID_ARGUMENT, m.as_ptr(), m.len()) }};"
+                )
+            };
+            if let FunctionKind::Method(_) = f.kind {
+                o.line("// SAFETY: `self_` is null (rejected) or the handle's `self`, a live `T`.");
+                o.open("let this: &T = match unsafe { (self_ as *const T).as_ref() }");
+                o.line("::core::option::Option::Some(t) => t,");
+                o.line(&format!(
+                    "::core::option::Option::None => {}",
+                    reject("self").replace("};", "},")
+                ));
+                o.line("};");
+            }
+            if f.result.is_some() {
+                o.open("if ret.is_null()");
+                o.line(&reject("ret").replace("null `ret`", "null `ret` pointer"));
+                o.close();
+            }
+        }
         o.open("unsafe { ::plugport::rt::guard(err, move || ");
         let checks = |o: &mut Out| {
             if let FunctionKind::Method(_) = f.kind {
@@ -427,16 +458,6 @@ impl Gen<'_> {
                 o.close();
             }
         };
-        // With `own` handles among the arguments, every argument is lifted before
-        // anything can fail (§5: the receiver drops an `own` handle also when the call
-        // fails): a failed lift has dropped the handles inside it, and the first
-        // rejection (or a null `self` / `ret`) returns with the other lifted arguments,
-        // which drop theirs. Without `own` handles the checks come first and each
-        // argument returns on its own failure.
-        let owning = f.params.iter().any(|p| self.has_own(p.ty));
-        if !owning {
-            checks(o);
-        }
         o.line(&format!(
             "let k: &{} = &::core::default::Default::default();",
             self.keep_ty(depth)

@@ -504,3 +504,111 @@ fn trampolines_with_own_arguments_lift_everything_before_failing() {
     assert!(text.contains("pub unsafe fn drop_own_list_store_res("));
     assert!(!text.contains("drop_own_kw_type"));
 }
+
+#[test]
+fn host_callers_take_slots_resolved_at_load() {
+    let text = generate(&sample(), Side::Host).contents;
+    parse(&text);
+    // A bare world function and an interface function: the function pointer comes from
+    // the slots resolved at load, with no table-size or NULL check per call, and a
+    // failure asks `has_<name>()` (out of line) whether the slot was missing.
+    for (sig, slot, has) in [
+        (
+            "pub fn mode(&self, m: &Mode)",
+            "self.slots.mode",
+            "self.has_mode()",
+        ),
+        (
+            "pub fn r#fn(&self, r#type: &super::super::exports::kw::Type",
+            "self.slots.fn_",
+            "self.has_fn()",
+        ),
+    ] {
+        let start = text.find(sig).unwrap_or_else(|| panic!("no {sig}"));
+        let end = start + text[start..].find("/// Whether").expect("has_ follows");
+        let body = &text[start..end];
+        assert!(body.contains(&format!("let f = {slot};")), "{body}");
+        assert!(!body.contains("has_slot"), "{body}");
+        assert!(!body.contains("is_null"), "{body}");
+        assert!(
+            body.contains(&format!(
+                "::plugport::rt::call_failed(st, err, self.slots.__dealloc, {has}"
+            )),
+            "{body}"
+        );
+    }
+    // Resolution checks the size and NULL once, and stands a stub in for a missing slot.
+    assert!(text.contains("pub unsafe fn resolve(t: *const"));
+    assert!(text.contains("=> f, _ => __missing_mode }"));
+    assert!(text.contains("unsafe extern \"C\" fn __missing_mode("));
+    assert!(text.contains("let slots = unsafe { __ExportSlots::resolve(exports) };"));
+    assert!(text.contains("self.slots = unsafe { __ExportSlots::resolve(self.exports) };"));
+}
+
+#[test]
+fn trampolines_check_pointers_outside_the_panic_guard() {
+    let text = generate(&sample(), Side::Host).contents;
+    // Without `own` arguments: the null `ret` / `self` checks fail through the
+    // out-of-line `rt::reject` before the guard, so the success path needs no frame.
+    let new = fn_text(&text, "__tramp_res_new");
+    let check = new.find("if ret.is_null()").expect("ret check");
+    let reject = new
+        .find("::plugport::rt::reject(err,")
+        .expect("rejected out of line");
+    let guard = new.find("::plugport::rt::guard(err").expect("guard");
+    assert!(check < reject && reject < guard, "{new}");
+    // With `own` arguments the checks stay inside the guard, after the lifting.
+    let fuse = fn_text(&text, "__m_res_fuse");
+    assert!(fuse.find("::plugport::rt::guard(err").unwrap() < fuse.find("null `self`").unwrap());
+    assert!(!fuse.contains("::plugport::rt::reject("), "{fuse}");
+}
+
+#[test]
+fn host_string_and_number_list_results_stay_in_the_callee_buffer() {
+    // exports: name() -> string, bytes() -> list<u8>, names() -> list<string>.
+    let fns = [
+        func("name", FunctionKind::Freestanding, &[], Some(Type::String)),
+        func("bytes", FunctionKind::Freestanding, &[], Some(Type::Id(0))),
+        func("names", FunctionKind::Freestanding, &[], Some(Type::Id(1))),
+    ];
+    let mut w = World {
+        package: PackageName {
+            namespace: "ns".into(),
+            name: "owned".into(),
+            version: Some("1.0.0".into()),
+        },
+        name: "w".into(),
+        types: vec![
+            anon(TypeDefKind::List { ty: Type::U8 }),
+            anon(TypeDefKind::List { ty: Type::String }),
+        ],
+        imports: vec![],
+        exports: fns.iter().cloned().map(WorldItem::Function).collect(),
+    };
+    let host = generate(&w, Side::Host).contents;
+    parse(&host);
+    let sig = |name: &str, ty: &str| {
+        format!("pub fn {name}(&self) -> ::core::result::Result<{ty}, ::plugport::rt::CallError>")
+    };
+    assert!(
+        host.contains(&sig("name", "::plugport::OwnedStr")),
+        "{host}"
+    );
+    assert!(host.contains(&sig("bytes", "::plugport::OwnedList<u8>")));
+    assert!(host.contains(&sig("names", "::std::vec::Vec<::std::string::String>")));
+    assert!(host.contains(
+        "::plugport::OwnedStr::from_raw(r, self.slots.__dealloc, ::core::clone::Clone::clone(&self.keep))"
+    ));
+    assert!(host.contains("::plugport::OwnedList::from_raw(r.ptr, r.len, self.slots.__dealloc"));
+    // The guest's callers (here of the same functions as imports) copy.
+    w.imports = std::mem::take(&mut w.exports);
+    let guest = generate(&w, Side::Guest).contents;
+    parse(&guest);
+    assert!(
+        !guest.contains("OwnedStr") && !guest.contains("OwnedList"),
+        "{guest}"
+    );
+    assert!(
+        guest.contains("::core::result::Result<::std::string::String, ::plugport::rt::CallError>")
+    );
+}

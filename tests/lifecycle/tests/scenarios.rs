@@ -34,9 +34,9 @@ fn answers(g: &v1_1::Greeter) -> Answers {
     (
         d.plugin_name.clone(),
         d.plugin_version.clone(),
-        g.greet().greet("Ada").unwrap(),
+        g.greet().greet("Ada").unwrap().into_string(),
         match g.greet().farewell("Ada") {
-            Ok(s) => s,
+            Ok(s) => s.into_string(),
             Err(CallError::Unsupported { .. }) => "unsupported".into(),
             Err(e) => panic!("farewell: {e}"),
         },

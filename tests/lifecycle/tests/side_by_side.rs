@@ -18,9 +18,9 @@ fn image(g: &v1_1::Greeter) -> &Path {
 fn answers(g: &v1_1::Greeter) -> (String, String, String) {
     (
         g.descriptor().plugin_version.clone(),
-        g.greet().greet("Ada").unwrap(),
+        g.greet().greet("Ada").unwrap().into_string(),
         match g.greet().farewell("Ada") {
-            Ok(s) => s,
+            Ok(s) => s.into_string(),
             Err(plugport::rt::CallError::Unsupported { .. }) => "unsupported".into(),
             Err(e) => panic!("farewell: {e}"),
         },

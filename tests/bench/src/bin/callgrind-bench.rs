@@ -1,0 +1,228 @@
+//! The workloads of `scripts/callgrind-bench.sh` (docs/performance.md, "Instructions per
+//! call"): each runs one kind of call `n` times in a loop of its own, so that the script
+//! can count instructions per call under `valgrind --tool=callgrind` as
+//! `(Ir(2n) - Ir(n)) / n` (start-up, loading and exit cancel out), plus the load cycle in
+//! microseconds with its floor measured in the same run.
+//!
+//! ```text
+//! callgrind-bench <workload> <n>     run <workload> n times (see WORKLOADS)
+//! callgrind-bench load <cycles>      open+check+close vs bare dlopen+dlsym+dlclose, µs
+//! callgrind-bench list               the workload names, one a line
+//! ```
+//!
+//! Both bench plugins are loaded before every workload, whatever it is, so that runs of
+//! one workload with `n` and `2n` differ only by the loop. The Rust plugin is
+//! `target/release/libbench_rust.so` (`cargo build --release -p bench-plugin-rust`) or
+//! `$PLUGPORT_BENCH_RUST_PLUGIN`; the C plugin is built by this crate's build script.
+
+include!(concat!(env!("OUT_DIR"), "/bench.rs"));
+
+use plugport::abi::{PpStatus, PpString, PP_OK};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Every workload: its name and what it measures (printed by the script).
+const WORKLOADS: &[(&str, &str)] = &[
+    (
+        "raw-c",
+        "floor: the C plugin's add slot called raw through its pointer",
+    ),
+    (
+        "host-c",
+        "Rust host -> C plugin add(u64,u64) through generated bindings",
+    ),
+    (
+        "raw-rust",
+        "the Rust plugin's add trampoline called raw through its pointer",
+    ),
+    (
+        "host-rust",
+        "Rust host -> Rust plugin add(u64,u64) through generated bindings",
+    ),
+    ("malloc-copy-free", "floor: malloc(64) + memcpy + free"),
+    (
+        "string-c",
+        "Rust host <- C plugin make-string(64), owned result, dropped",
+    ),
+    (
+        "string-rust",
+        "Rust host <- Rust plugin make-string(64), owned result, dropped",
+    ),
+];
+
+type AddFn = unsafe extern "C" fn(u64, u64, *mut u64, *mut PpString) -> PpStatus;
+
+extern "C" {
+    fn malloc(size: usize) -> *mut u8;
+    fn free(ptr: *mut u8);
+}
+
+fn rust_plugin() -> PathBuf {
+    std::env::var_os("PLUGPORT_BENCH_RUST_PLUGIN").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/libbench_rust.so"),
+        PathBuf::from,
+    )
+}
+
+fn c_plugin() -> PathBuf {
+    PathBuf::from(env!("OUT_DIR")).join("libbench_c.so")
+}
+
+/// The raw `add` slot of a loaded plugin's `calls` table.
+fn add_slot(p: &Bench) -> AddFn {
+    // SAFETY: the plugin is loaded and checked; its exports and `calls` tables are valid
+    // (the bench plugins provide every slot).
+    let t = unsafe { &*(*p.exports_table()).calls };
+    t.add.expect("add slot")
+}
+
+#[inline(never)]
+fn raw_loop(f: AddFn, n: u64) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..n {
+        let (mut r, mut e) = (0u64, PpString::EMPTY);
+        // SAFETY: a valid slot called per docs/abi.md §5.
+        if unsafe { f(black_box(i), 1, &mut r, &mut e) } == PP_OK {
+            sum = sum.wrapping_add(r);
+        }
+    }
+    sum
+}
+
+#[inline(never)]
+fn host_loop(p: &Bench, n: u64) -> u64 {
+    let mut sum = 0u64;
+    for i in 0..n {
+        if let Ok(r) = p.calls().add(black_box(i), 1) {
+            sum = sum.wrapping_add(r);
+        }
+    }
+    sum
+}
+
+#[inline(never)]
+fn string_loop(p: &Bench, n: u64) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..n {
+        if let Ok(s) = p.calls().make_string(black_box(64)) {
+            sum = sum.wrapping_add(u64::from(*s.as_bytes().last().unwrap_or(&0)));
+        }
+    }
+    sum
+}
+
+#[inline(never)]
+fn malloc_loop(src: &[u8], n: u64) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..n {
+        // SAFETY: malloc/free of the C library, `len` bytes copied into a fresh block.
+        unsafe {
+            let p = black_box(malloc(src.len()));
+            if p.is_null() {
+                return 0;
+            }
+            std::ptr::copy_nonoverlapping(src.as_ptr(), p, src.len());
+            sum = sum.wrapping_add(u64::from(*p.add(src.len() - 1)));
+            free(p);
+        }
+    }
+    sum
+}
+
+/// Median of per-cycle microseconds over `rounds` batches of `batch` cycles.
+fn median_us(samples: &mut [f64]) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+/// Open+check+close against bare dlopen+dlsym+dlclose of the same file, interleaved in
+/// batches so that both see the same machine; prints the medians and the ratio.
+fn load(path: &Path, cycles: u64) {
+    let batch = 20u64;
+    let rounds = (cycles / batch).max(1);
+    let symbol = b"plugport_entry_bench_calls_v1_bench\0";
+    let (mut bare, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..batch {
+            // SAFETY: the C bench plugin's only constructors are the C runtime's.
+            let lib = unsafe { libloading::Library::new(black_box(path)) }.expect("dlopen");
+            // SAFETY: only the address is taken, never called.
+            let f = unsafe { lib.get::<unsafe extern "C" fn()>(symbol) }.map(|f| *f);
+            black_box(f.is_ok());
+            drop(lib);
+        }
+        bare.push(t.elapsed().as_secs_f64() * 1e6 / batch as f64);
+        let t = Instant::now();
+        for _ in 0..batch {
+            let p = Bench::load(black_box(path)).expect("plugport open");
+            drop(p);
+        }
+        ours.push(t.elapsed().as_secs_f64() * 1e6 / batch as f64);
+    }
+    let (b, o) = (median_us(&mut bare), median_us(&mut ours));
+    println!("load-floor  {b:10.1} us  bare dlopen+dlsym+dlclose (libloading)");
+    println!(
+        "load-open   {o:10.1} us  plugport open+check+close  ({:.2} x floor)",
+        o / b
+    );
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: callgrind-bench <workload> <n> | load <cycles> | list";
+    let (what, n) = match args.as_slice() {
+        [w] if w == "list" => {
+            for (name, about) in WORKLOADS {
+                println!("{name}\t{about}");
+            }
+            return ExitCode::SUCCESS;
+        }
+        [w, n] => match n.parse::<u64>() {
+            Ok(n) => (w.as_str(), n),
+            Err(_) => {
+                eprintln!("{usage}\n<n> must be a whole number, not `{n}`");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    if what == "load" {
+        load(&c_plugin(), n);
+        return ExitCode::SUCCESS;
+    }
+    if !WORKLOADS.iter().any(|(name, _)| *name == what) {
+        eprintln!("{usage}\nunknown workload `{what}`; `callgrind-bench list` names them");
+        return ExitCode::from(2);
+    }
+    let rust_path = rust_plugin();
+    let rust = match Bench::load(&rust_path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "cannot load the Rust bench plugin {}: {e}\nbuild it with `cargo build --release -p bench-plugin-rust`",
+                rust_path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let cplug = Bench::load(c_plugin()).expect("load the C bench plugin");
+    let src = [b'x'; 64];
+    let sum = match what {
+        "raw-c" => raw_loop(add_slot(&cplug), n),
+        "host-c" => host_loop(&cplug, n),
+        "raw-rust" => raw_loop(add_slot(&rust), n),
+        "host-rust" => host_loop(&rust, n),
+        "malloc-copy-free" => malloc_loop(black_box(&src), n),
+        "string-c" => string_loop(&cplug, n),
+        "string-rust" => string_loop(&rust, n),
+        _ => unreachable!("checked above"),
+    };
+    black_box(sum);
+    ExitCode::SUCCESS
+}
