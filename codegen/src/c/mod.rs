@@ -29,7 +29,7 @@ mod types;
 mod validate;
 
 /// For the Go back end's shims, which refuse a call as the header's trampolines do.
-pub(crate) use validate::drop_owns;
+pub(crate) use validate::{drop_owns, HandleWalk};
 
 use std::collections::HashSet;
 

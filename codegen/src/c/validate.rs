@@ -306,24 +306,149 @@ fn collect_whys(world: &World, checking: &Checking, ty: &Type, out: &mut BTreeSe
     }
 }
 
-/// True when a value of `ty` can hold an `own` handle.
-pub(crate) fn has_own(world: &World, ty: &Type) -> bool {
+/// True when a value of `ty` can hold a handle type `leaf` accepts (given the handle's
+/// kind: `Own` or `Borrow`).
+pub(crate) fn holds_handle(world: &World, ty: &Type, leaf: &dyn Fn(&TypeDefKind) -> bool) -> bool {
     let Type::Id(id) = ty else { return false };
-    match &world.ty(*id).kind {
-        TypeDefKind::Own { .. } => true,
-        TypeDefKind::Record { fields } => fields.iter().any(|f| has_own(world, &f.ty)),
-        TypeDefKind::Tuple { types } => types.iter().any(|t| has_own(world, t)),
+    let kind = &world.ty(*id).kind;
+    match kind {
+        TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => leaf(kind),
+        TypeDefKind::Record { fields } => fields.iter().any(|f| holds_handle(world, &f.ty, leaf)),
+        TypeDefKind::Tuple { types } => types.iter().any(|t| holds_handle(world, t, leaf)),
         TypeDefKind::Variant { cases } => cases
             .iter()
             .filter_map(|c| c.ty.as_ref())
-            .any(|t| has_own(world, t)),
+            .any(|t| holds_handle(world, t, leaf)),
         TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } | TypeDefKind::List { ty } => {
-            has_own(world, ty)
+            holds_handle(world, ty, leaf)
         }
-        TypeDefKind::Result { ok, err } => {
-            [ok, err].into_iter().flatten().any(|t| has_own(world, t))
-        }
+        TypeDefKind::Result { ok, err } => [ok, err]
+            .into_iter()
+            .flatten()
+            .any(|t| holds_handle(world, t, leaf)),
         _ => false,
+    }
+}
+
+/// One walk over the handles inside a C value, emitted as C statements: the generated code
+/// follows records, tuples, valid option/result/variant discriminants and list elements
+/// down to every handle `wants` accepts, and there emits `visit`'s statements. It is
+/// shared by every back end that acts on the handles of an argument: the C trampolines
+/// and checked callers drop `own` handles ([`drop_owns`]), the Go callee looks for
+/// handles it did not make.
+pub(crate) struct HandleWalk<'a> {
+    pub names: &'a CNames<'a>,
+    pub world: &'a World,
+    /// Which handles the walk visits, by the handle type's kind (`Own` or `Borrow`).
+    pub wants: &'a dyn Fn(&TypeDefKind) -> bool,
+    /// Statements for one handle: the handle type's id, its place, the indentation and
+    /// the nesting depth.
+    pub visit: &'a dyn Fn(TypeId, &str, &str, usize) -> Vec<String>,
+    /// Prefix of the loop counters over list elements (`pp_i`: `pp_i0_`, `pp_i1_`, …).
+    pub counter: &'a str,
+    /// Bound a list's length by `PTRDIFF_MAX / sizeof(element)` before walking it (values
+    /// not validated yet); else only its pointer must be non-NULL.
+    pub bound_lists: bool,
+    /// Extra condition that keeps a loop over list elements going (`&& <cond>`), if any.
+    pub loop_while: Option<&'a str>,
+}
+
+impl HandleWalk<'_> {
+    /// The statements (one per line, indented by `indent`) for the value `place` (an
+    /// lvalue of type `ty`) at nesting `depth`; nothing when it holds no wanted handle.
+    pub(crate) fn walk(&self, ty: &Type, place: &str, indent: &str, depth: usize) -> Vec<String> {
+        if !holds_handle(self.world, ty, self.wants) {
+            return Vec::new();
+        }
+        let Type::Id(id) = ty else {
+            return Vec::new();
+        };
+        let inner = |t: &Type, p: &str, ind: &str| self.walk(t, p, ind, depth + 1);
+        let holds = |t: &&Type| holds_handle(self.world, t, self.wants);
+        let deeper = format!("{indent}    ");
+        let mut out = Vec::new();
+        match &self.world.ty(*id).kind {
+            TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => {
+                out = (self.visit)(*id, place, indent, depth);
+            }
+            TypeDefKind::Alias { ty } => out = inner(ty, place, indent),
+            TypeDefKind::Record { fields } => {
+                for f in fields {
+                    out.extend(inner(
+                        &f.ty,
+                        &format!("{place}.{}", c_ident(&f.name)),
+                        indent,
+                    ));
+                }
+            }
+            TypeDefKind::Tuple { types } => {
+                for (i, t) in types.iter().enumerate() {
+                    out.extend(inner(t, &format!("{place}.f{i}"), indent));
+                }
+            }
+            TypeDefKind::Option { ty } => {
+                out.push(format!("{indent}if ({place}.is_some == 1) {{"));
+                out.extend(inner(ty, &format!("{place}.val"), &deeper));
+                out.push(format!("{indent}}}"));
+            }
+            TypeDefKind::Result { ok, err } => {
+                for (t, disc, member) in [(ok, 0, "ok"), (err, 1, "err")] {
+                    if let Some(t) = t.as_ref().filter(holds) {
+                        out.push(format!("{indent}if ({place}.is_err == {disc}) {{"));
+                        out.extend(inner(t, &format!("{place}.val.{member}"), &deeper));
+                        out.push(format!("{indent}}}"));
+                    }
+                }
+            }
+            TypeDefKind::Variant { cases } => {
+                out.push(format!("{indent}switch ({place}.tag) {{"));
+                for case in cases {
+                    if let Some(t) = case.ty.as_ref().filter(holds) {
+                        out.push(format!(
+                            "{indent}case {}:",
+                            self.names.case_const(*id, &case.name)
+                        ));
+                        out.extend(inner(
+                            t,
+                            &format!("{place}.val.{}", c_ident(&case.name)),
+                            &deeper,
+                        ));
+                        out.push(format!("{deeper}break;"));
+                    }
+                }
+                out.push(format!("{indent}default:"));
+                out.push(format!("{deeper}break;"));
+                out.push(format!("{indent}}}"));
+            }
+            TypeDefKind::List { ty } => {
+                let i = format!("{}{depth}_", self.counter);
+                if self.bound_lists {
+                    let elem = self.names.ty(ty);
+                    out.push(format!(
+                        "{indent}if ({place}.ptr != NULL && {place}.len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{"
+                    ));
+                } else {
+                    out.push(format!("{indent}if ({place}.ptr != NULL) {{"));
+                }
+                out.push(format!("{deeper}size_t {i};"));
+                let cond = self
+                    .loop_while
+                    .map(|c| format!(" && {c}"))
+                    .unwrap_or_default();
+                out.push(format!(
+                    "{deeper}for ({i} = 0; {i} < {place}.len{cond}; {i}++) {{"
+                ));
+                out.extend(inner(
+                    ty,
+                    &format!("{place}.ptr[{i}]"),
+                    &format!("{deeper}    "),
+                ));
+                out.push(format!("{deeper}}}"));
+                out.push(format!("{indent}}}"));
+            }
+            _ => {}
+        }
+        out
     }
 }
 
@@ -339,90 +464,20 @@ pub(crate) fn drop_owns(
     indent: &str,
     depth: usize,
 ) -> Vec<String> {
-    if !has_own(world, ty) {
-        return Vec::new();
-    }
-    let Type::Id(id) = ty else {
-        return Vec::new();
+    let drop = |id: TypeId, place: &str, indent: &str, depth: usize| {
+        let h = names.type_id(id);
+        vec![format!(
+            "{indent}{{ {h} pp_h{depth}_ = {place}; {h}_release(&pp_h{depth}_, NULL); }}"
+        )]
     };
-    let inner = |t: &Type, p: &str, ind: &str| drop_owns(names, world, t, p, ind, depth + 1);
-    let deeper = format!("{indent}    ");
-    let mut out = Vec::new();
-    match &world.ty(*id).kind {
-        TypeDefKind::Own { .. } => {
-            let h = names.type_id(*id);
-            out.push(format!(
-                "{indent}{{ {h} pp_h{depth}_ = {place}; {h}_release(&pp_h{depth}_, NULL); }}"
-            ));
-        }
-        TypeDefKind::Alias { ty } => out = inner(ty, place, indent),
-        TypeDefKind::Record { fields } => {
-            for f in fields {
-                out.extend(inner(
-                    &f.ty,
-                    &format!("{place}.{}", c_ident(&f.name)),
-                    indent,
-                ));
-            }
-        }
-        TypeDefKind::Tuple { types } => {
-            for (i, t) in types.iter().enumerate() {
-                out.extend(inner(t, &format!("{place}.f{i}"), indent));
-            }
-        }
-        TypeDefKind::Option { ty } => {
-            out.push(format!("{indent}if ({place}.is_some == 1) {{"));
-            out.extend(inner(ty, &format!("{place}.val"), &deeper));
-            out.push(format!("{indent}}}"));
-        }
-        TypeDefKind::Result { ok, err } => {
-            for (t, disc, member) in [(ok, 0, "ok"), (err, 1, "err")] {
-                if let Some(t) = t.as_ref().filter(|t| has_own(world, t)) {
-                    out.push(format!("{indent}if ({place}.is_err == {disc}) {{"));
-                    out.extend(inner(t, &format!("{place}.val.{member}"), &deeper));
-                    out.push(format!("{indent}}}"));
-                }
-            }
-        }
-        TypeDefKind::Variant { cases } => {
-            out.push(format!("{indent}switch ({place}.tag) {{"));
-            for case in cases {
-                if let Some(t) = case.ty.as_ref().filter(|t| has_own(world, t)) {
-                    out.push(format!(
-                        "{indent}case {}:",
-                        names.case_const(*id, &case.name)
-                    ));
-                    out.extend(inner(
-                        t,
-                        &format!("{place}.val.{}", c_ident(&case.name)),
-                        &deeper,
-                    ));
-                    out.push(format!("{deeper}break;"));
-                }
-            }
-            out.push(format!("{indent}default:"));
-            out.push(format!("{deeper}break;"));
-            out.push(format!("{indent}}}"));
-        }
-        TypeDefKind::List { ty } => {
-            let elem = names.ty(ty);
-            let i = format!("pp_i{depth}_");
-            out.push(format!(
-                "{indent}if ({place}.ptr != NULL && {place}.len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{"
-            ));
-            out.push(format!("{deeper}size_t {i};"));
-            out.push(format!(
-                "{deeper}for ({i} = 0; {i} < {place}.len; {i}++) {{"
-            ));
-            out.extend(inner(
-                ty,
-                &format!("{place}.ptr[{i}]"),
-                &format!("{deeper}    "),
-            ));
-            out.push(format!("{deeper}}}"));
-            out.push(format!("{indent}}}"));
-        }
-        _ => {}
+    HandleWalk {
+        names,
+        world,
+        wants: &|k| matches!(k, TypeDefKind::Own { .. }),
+        visit: &drop,
+        counter: "pp_i",
+        bound_lists: true,
+        loop_while: None,
     }
-    out
+    .walk(ty, place, indent, depth)
 }

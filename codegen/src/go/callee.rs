@@ -7,8 +7,7 @@
 
 use plugport::ir::{Type, TypeDefKind, TypeId};
 
-use crate::c::drop_owns;
-use crate::names::c_ident;
+use crate::c::{drop_owns, HandleWalk};
 
 use super::caller::{go_sig, method_name, param_names};
 use super::types::{go_ty, lift_at, lower_at};
@@ -81,27 +80,12 @@ pub(crate) fn c_shim(ctx: &Ctx, slot: &Slot, slotted: bool) -> String {
     )
 }
 
-/// Whether a value of `ty` can hold a handle (own or borrow) of a resource this package
-/// implements, whose vtable the package can recognise as its own.
-fn has_own_kind_handle(ctx: &Ctx, ty: &Type) -> bool {
-    let Type::Id(id) = ty else { return false };
-    match &ctx.world.ty(*id).kind {
+/// True for `own<R>` and `borrow<R>` of a resource `R` this package implements.
+fn implemented_handle(ctx: &Ctx, kind: &TypeDefKind) -> bool {
+    match kind {
         TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
             ctx.implements(*resource)
         }
-        TypeDefKind::Record { fields } => fields.iter().any(|f| has_own_kind_handle(ctx, &f.ty)),
-        TypeDefKind::Tuple { types } => types.iter().any(|t| has_own_kind_handle(ctx, t)),
-        TypeDefKind::Variant { cases } => cases
-            .iter()
-            .filter_map(|c| c.ty.as_ref())
-            .any(|t| has_own_kind_handle(ctx, t)),
-        TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } | TypeDefKind::List { ty } => {
-            has_own_kind_handle(ctx, ty)
-        }
-        TypeDefKind::Result { ok, err } => [ok, err]
-            .into_iter()
-            .flatten()
-            .any(|t| has_own_kind_handle(ctx, t)),
         _ => false,
     }
 }
@@ -119,91 +103,31 @@ fn foreign_checks(
     indent: &str,
     depth: usize,
 ) -> Vec<String> {
-    if !has_own_kind_handle(ctx, ty) {
-        return Vec::new();
-    }
-    let Type::Id(id) = ty else {
-        return Vec::new();
-    };
-    let inner = |t: &Type, p: &str, ind: &str| foreign_checks(ctx, t, p, what, ind, depth + 1);
-    let deeper = format!("{indent}    ");
-    let mut out = Vec::new();
-    match &ctx.world.ty(*id).kind {
-        TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
-            let rkey = ctx.names.mangle_id(*resource);
-            out.push(format!(
+    let check = |id: TypeId, place: &str, indent: &str, _depth: usize| {
+        let (TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource }) =
+            &ctx.world.ty(id).kind
+        else {
+            return Vec::new();
+        };
+        let rkey = ctx.names.mangle_id(*resource);
+        vec![
+            format!(
                 "{indent}if (gp_foreign_ == NULL && (uintptr_t){place}.vtable != gp_vtable_ptr_{rkey}()) {{"
-            ));
-            out.push(format!("{deeper}gp_foreign_ = \"{what}\";"));
-            out.push(format!("{indent}}}"));
-        }
-        TypeDefKind::Alias { ty } => out = inner(ty, place, indent),
-        TypeDefKind::Record { fields } => {
-            for f in fields {
-                out.extend(inner(
-                    &f.ty,
-                    &format!("{place}.{}", c_ident(&f.name)),
-                    indent,
-                ));
-            }
-        }
-        TypeDefKind::Tuple { types } => {
-            for (i, t) in types.iter().enumerate() {
-                out.extend(inner(t, &format!("{place}.f{i}"), indent));
-            }
-        }
-        TypeDefKind::Option { ty } => {
-            out.push(format!("{indent}if ({place}.is_some == 1) {{"));
-            out.extend(inner(ty, &format!("{place}.val"), &deeper));
-            out.push(format!("{indent}}}"));
-        }
-        TypeDefKind::Result { ok, err } => {
-            for (t, disc, member) in [(ok, 0, "ok"), (err, 1, "err")] {
-                if let Some(t) = t.as_ref().filter(|t| has_own_kind_handle(ctx, t)) {
-                    out.push(format!("{indent}if ({place}.is_err == {disc}) {{"));
-                    out.extend(inner(t, &format!("{place}.val.{member}"), &deeper));
-                    out.push(format!("{indent}}}"));
-                }
-            }
-        }
-        TypeDefKind::Variant { cases } => {
-            out.push(format!("{indent}switch ({place}.tag) {{"));
-            for case in cases {
-                if let Some(t) = case.ty.as_ref().filter(|t| has_own_kind_handle(ctx, t)) {
-                    out.push(format!(
-                        "{indent}case {}:",
-                        ctx.names.case_const(*id, &case.name)
-                    ));
-                    out.extend(inner(
-                        t,
-                        &format!("{place}.val.{}", c_ident(&case.name)),
-                        &deeper,
-                    ));
-                    out.push(format!("{deeper}break;"));
-                }
-            }
-            out.push(format!("{indent}default:"));
-            out.push(format!("{deeper}break;"));
-            out.push(format!("{indent}}}"));
-        }
-        TypeDefKind::List { ty } => {
-            let i = format!("gp_i{depth}_");
-            out.push(format!("{indent}if ({place}.ptr != NULL) {{"));
-            out.push(format!("{deeper}size_t {i};"));
-            out.push(format!(
-                "{deeper}for ({i} = 0; {i} < {place}.len && gp_foreign_ == NULL; {i}++) {{"
-            ));
-            out.extend(inner(
-                ty,
-                &format!("{place}.ptr[{i}]"),
-                &format!("{deeper}    "),
-            ));
-            out.push(format!("{deeper}}}"));
-            out.push(format!("{indent}}}"));
-        }
-        _ => {}
+            ),
+            format!("{indent}    gp_foreign_ = \"{what}\";"),
+            format!("{indent}}}"),
+        ]
+    };
+    HandleWalk {
+        names: &ctx.names,
+        world: ctx.world,
+        wants: &|k| implemented_handle(ctx, k),
+        visit: &check,
+        counter: "gp_i",
+        bound_lists: false,
+        loop_while: Some("gp_foreign_ == NULL"),
     }
-    out
+    .walk(ty, place, indent, depth)
 }
 
 /// The start of a shim whose arguments can hold handles of resources this package
