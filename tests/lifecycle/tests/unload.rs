@@ -29,6 +29,9 @@ fn dropping_the_last_world_struct_unloads_the_library() {
             "{name}: {greeting}"
         );
         drop(clone);
+        // An owned result in the plugin's memory (`OwnedStr`) holds the image as well.
+        assert!(mapped(&image), "{name}: the owned greeting still holds it");
+        drop(greeting);
         assert!(!mapped(&image), "{name}: still mapped after the last drop");
     }
 }
