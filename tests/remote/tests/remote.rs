@@ -8,15 +8,15 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use plugport::abi::PP_ERR_ISOLATION;
 use plugport::rt::CallError;
 use plugport_isolation_tests::{Token, NOTES};
 use plugport_remote_tests::{fault_plugin, open_remote, open_with_world, Server, WORLD_JSON};
 
-/// The message of a `PP_ERR_ISOLATION` error, or a panic naming what came instead.
+/// The message of a `PP_ERR_ISOLATION` error (`CallError::Isolation`), or a panic naming
+/// what came instead.
 fn isolation_error<T: std::fmt::Debug>(r: Result<T, CallError>, what: &str) -> String {
     match r {
-        Err(CallError::Status { code, message }) if code == PP_ERR_ISOLATION => message,
+        Err(CallError::Isolation(message)) => message,
         other => panic!("{what}: expected PP_ERR_ISOLATION, got {other:?}"),
     }
 }
