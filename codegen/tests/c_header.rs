@@ -7,6 +7,8 @@
 //! installs them (Debian packages `gcc g++ clang binutils`). A missing tool fails the
 //! test; nothing is skipped.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -306,23 +308,7 @@ fn typecov_header_compiles() {
 /// Every world of the repository's WIT that the generator accepts: the examples and
 /// tests/wit (without tests/wit/refuse), each directory or file one world.
 fn all_repo_worlds() -> Vec<(String, World)> {
-    let mut paths = vec![
-        GREETER.to_string(),
-        "examples/greeter/wit-1.1".to_string(),
-        CODEC.to_string(),
-        "tests/wit/multi".to_string(),
-        "tests/wit/accept/samename".to_string(),
-    ];
-    for dir in ["tests/wit", "tests/wit/evolve"] {
-        let mut files: Vec<String> = fs::read_dir(repo().join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".wit"))
-            .map(|n| format!("{dir}/{n}"))
-            .collect();
-        files.sort();
-        paths.extend(files);
-    }
+    let paths = common::repo_world_paths();
     paths
         .into_iter()
         .map(|p| (p.clone(), repo_world(&p)))

@@ -8,6 +8,8 @@
 //! Needs g++, clang++ and nm (`tests/c/install-compilers.sh`). A missing tool fails the
 //! test; nothing is skipped.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -50,24 +52,7 @@ fn workdir(name: &str) -> PathBuf {
 
 /// Every world of the repository's WIT that the generator accepts.
 fn all_repo_worlds() -> Vec<(String, World)> {
-    let mut paths = vec![
-        "examples/greeter/wit".to_string(),
-        "examples/greeter/wit-1.1".to_string(),
-        "examples/codec/wit".to_string(),
-        "tests/wit/multi".to_string(),
-        "tests/wit/accept/samename".to_string(),
-        "tests/e2e/wit/hostile.wit".to_string(),
-    ];
-    for dir in ["tests/wit", "tests/wit/evolve"] {
-        let mut files: Vec<String> = fs::read_dir(repo().join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".wit"))
-            .map(|n| format!("{dir}/{n}"))
-            .collect();
-        files.sort();
-        paths.extend(files);
-    }
+    let paths = common::repo_world_paths();
     paths
         .into_iter()
         .map(|p| {

@@ -21,3 +21,32 @@ pub fn plugport(args: &[&str]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Every world of the repository's WIT that the generator accepts, as paths relative to
+/// the repository root (each directory or file holds one world): the examples,
+/// `tests/wit/*.wit` and `tests/wit/evolve/*.wit` (sorted), `tests/wit/multi`,
+/// `tests/wit/accept/samename` and the hostile world of `tests/e2e`. The header tests of
+/// every language compile each of them.
+pub fn repo_world_paths() -> Vec<String> {
+    let mut paths: Vec<String> = [
+        "examples/greeter/wit",
+        "examples/greeter/wit-1.1",
+        "examples/codec/wit",
+        "tests/wit/multi",
+        "tests/wit/accept/samename",
+        "tests/e2e/wit/hostile.wit",
+    ]
+    .map(String::from)
+    .into();
+    for dir in ["tests/wit", "tests/wit/evolve"] {
+        let mut files: Vec<String> = std::fs::read_dir(repo(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".wit"))
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
+        files.sort();
+        paths.extend(files);
+    }
+    paths
+}
