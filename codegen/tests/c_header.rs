@@ -412,17 +412,7 @@ fn headers_of_several_worlds_compile_together() {
         worlds.push(world);
     }
     // Two worlds of one package share types and tables: each is defined once.
-    let wit = dir.join("two.wit");
-    fs::write(
-        &wit,
-        "package test:two@1.2.0;\n\
-         interface shared { record item { name: string, tags: list<string> }\n\
-           resource cursor { constructor(); next: func() -> option<item>; }\n\
-           get: func(i: u32) -> result<item, string>; }\n\
-         world full { export shared; export extra: func() -> list<string>; }\n\
-         world lite { export shared; }\n",
-    )
-    .unwrap();
+    let wit = common::write_two_worlds(&dir);
     let full = load_world(&wit, Some("full")).unwrap();
     let lite = load_world(&wit, Some("lite")).unwrap();
     for w in [full, lite] {

@@ -153,17 +153,7 @@ fn headers_of_several_worlds_compile_together() {
         includes += &format!("#include \"{}\"\n", write_headers(&dir, &world));
     }
     // Two worlds of one package share interfaces: each class is defined once.
-    let wit = dir.join("two.wit");
-    fs::write(
-        &wit,
-        "package test:two@1.2.0;\n\
-         interface shared { record item { name: string, tags: list<string> }\n\
-           resource cursor { constructor(); next: func() -> option<item>; }\n\
-           get: func(i: u32) -> result<item, string>; }\n\
-         world full { export shared; export extra: func() -> list<string>; }\n\
-         world lite { export shared; }\n",
-    )
-    .unwrap();
+    let wit = common::write_two_worlds(&dir);
     for w in ["full", "lite"] {
         let world = load_world(&wit, Some(w)).unwrap();
         includes += &format!("#include \"{}\"\n", write_headers(&dir, &world));

@@ -50,3 +50,22 @@ pub fn repo_world_paths() -> Vec<String> {
     }
     paths
 }
+
+/// Writes `two.wit` into `dir` and returns its path: package `test:two@1.2.0` with worlds
+/// `full` and `lite` that share the interface `shared` (a record, a resource and a
+/// function), so headers of both worlds in one translation unit must define each shared
+/// item once.
+pub fn write_two_worlds(dir: &Path) -> PathBuf {
+    let wit = dir.join("two.wit");
+    std::fs::write(
+        &wit,
+        "package test:two@1.2.0;\n\
+         interface shared { record item { name: string, tags: list<string> }\n\
+           resource cursor { constructor(); next: func() -> option<item>; }\n\
+           get: func(i: u32) -> result<item, string>; }\n\
+         world full { export shared; export extra: func() -> list<string>; }\n\
+         world lite { export shared; }\n",
+    )
+    .expect("write two.wit");
+    wit
+}
