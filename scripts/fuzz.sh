@@ -4,6 +4,14 @@
 #   scripts/fuzz.sh [SECONDS]      seconds per target (default $FUZZ_SECONDS, else 30)
 #   FUZZ_TARGETS="wire_decode"     only these targets
 #   FUZZ_RUNS=10000000             a number of executions per target instead of a time
+#   FUZZ_SEED=1                    libFuzzer's random seed (default: from the clock)
+#   FUZZ_FRESH=1                   start from the seeds alone, in target/fuzz-fresh/<target>,
+#                                  instead of the corpus kept in fuzz/corpus/<target>
+#
+# With FUZZ_RUNS, FUZZ_SEED and FUZZ_FRESH a run is repeatable: the test command uses
+# them, so that CI passes or fails the same way on every machine, and a failure it
+# reports replays here with the same command. Inputs that once failed are kept in
+# fuzz/regressions/<target>/ and seed every run.
 #
 # Seeds: the descriptor blob, world JSON and IR of the test worlds and every type's
 # all-zero wire frame (fuzz/src/bin/make-seeds.rs), plus the example plugin files and
@@ -36,18 +44,31 @@ while IFS= read -r so; do
 done < <(find "$root/target/examples" -name '*.so' -size -1024k 2>/dev/null | sort)
 echo "fuzz: $n example plugins as seeds"
 for t in $targets; do
-    mkdir -p "corpus/$t" "artifacts/$t"
+    corpus=corpus/$t
+    if [ -n "${FUZZ_FRESH:-}" ]; then
+        corpus=$root/target/fuzz-fresh/$t
+        rm -rf "$corpus"
+    fi
+    mkdir -p "$corpus" "artifacts/$t"
+    extra=()
+    [ -d "regressions/$t" ] && extra+=("regressions/$t")
+    [ -n "${FUZZ_SEED:-}" ] && extra+=(-seed="$FUZZ_SEED")
     if [ -n "${FUZZ_RUNS:-}" ]; then
         limit=(-runs="$FUZZ_RUNS")
     else
         limit=(-max_total_time="$secs")
     fi
-    echo "== fuzz $t (${FUZZ_RUNS:+$FUZZ_RUNS runs}${FUZZ_RUNS:-$secs s})"
+    if [ -n "${FUZZ_RUNS:-}" ]; then what="$FUZZ_RUNS runs"; else what="$secs s"; fi
+    echo "== fuzz $t ($what${FUZZ_SEED:+, seed $FUZZ_SEED})"
     # -rss_limit_mb: the targets bound their own allocations well below it (a wire frame
     # may allocate at most 16 MiB); -timeout: no input may take 5 s (one takes well under a
     # millisecond; the margin is for a loaded machine).
-    "$bin/$t" "corpus/$t" "$seeds/$t" "${limit[@]}" -rss_limit_mb=1024 -timeout=5 \
+    "$bin/$t" "$corpus" "$seeds/$t" "${extra[@]}" "${limit[@]}" -rss_limit_mb=1024 -timeout=5 \
         -artifact_prefix="artifacts/$t/" \
-        -max_len=1048576 -print_final_stats=1 2>&1 | grep -E "^(#|==|INFO: seed|stat::number_of_executed_units|stat::peak_rss|SUMMARY|ERROR)|panicked|Done" | tail -8
+        -max_len=1048576 -print_final_stats=1 2>&1 | awk '
+        /panicked/ { print; tail = 4; next }   # the panic and its message
+        tail > 0 && !/^ *[0-9]+: |^ +at / { print; tail--; next }
+        /^(#|==|INFO: seed|stat::number_of_executed_units|stat::peak_rss|SUMMARY|ERROR)|Done/ { keep[++n % 8] = $0 }
+        END { for (i = n - 7; i <= n; i++) if (i > 0) print keep[i % 8] }'
     test "${PIPESTATUS[0]}" -eq 0
 done

@@ -47,5 +47,7 @@ done
 # ---------------------------------------------------------------------------------------
 # Fuzzing (docs/fuzzing.md): every cargo-fuzz target of fuzz/ for a bounded time, seeded
 # with the test worlds and the example plugins built above. Long runs: scripts/fuzz.sh.
-echo "== fuzz: every target for ${FUZZ_SECONDS:-20} s"
-FUZZ_SECONDS=${FUZZ_SECONDS:-20} "$root/scripts/fuzz.sh"
+# A fixed number of runs from a fixed random seed and the seeds alone, so that the step
+# passes or fails alike on every machine; a failure replays with the same command.
+echo "== fuzz: every target for ${FUZZ_RUNS:-100000} runs, seed 1, fresh corpus"
+FUZZ_RUNS=${FUZZ_RUNS:-100000} FUZZ_SEED=1 FUZZ_FRESH=1 "$root/scripts/fuzz.sh"

@@ -331,7 +331,8 @@ pub const MAX_CACHED_WORLDS: usize = 64;
 
 /// Checks the rules of `bridge/src/ir.rs` that the loader relies on: every [`TypeId`]
 /// (in types, functions and interfaces) is in range, handles and resource functions
-/// point at resources, flags have at most 64 members, and types do not refer to
+/// point at resources, resources are named (the compatibility check of `docs/abi.md` §9
+/// matches vtables by resource name), flags have at most 64 members, and types do not refer to
 /// themselves, directly or not, nor nest deeper than [`MAX_TYPE_DEPTH`].
 /// Returns a message naming the offending type or function.
 pub fn validate_world(world: &World) -> Result<(), String> {
@@ -368,6 +369,9 @@ pub fn validate_world(world: &World) -> Result<(), String> {
         match &d.kind {
             TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
                 is_resource(*resource, &what)?
+            }
+            TypeDefKind::Resource if d.name.is_none() => {
+                return Err(format!("type #{i} is a resource without a name"))
             }
             TypeDefKind::Flags { flags } if flags.len() > 64 => {
                 return Err(format!(

@@ -333,6 +333,11 @@ fn invalid_ir_is_refused() {
         flags: (0..65).map(|i| format!("f{i}")).collect(),
     })];
     expect(&w, "65 flags");
+    // A resource without a name (found by the world_json fuzz target: the compatibility
+    // check matches resources by name, so such a world was not compatible with itself).
+    let mut w = calc_world("1.2.0");
+    w.types = vec![anon(TypeDefKind::Resource)];
+    expect(&w, "type #0 is a resource without a name");
 }
 
 fn load_err(name: &str, data: &[u8]) -> LoadError {

@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
 fn exercise(w: &World) {
     Plan::new(w).expect("a validated world plans");
     let same = compare(w, w);
-    assert!(same.is_compatible(), "a world is compatible with itself");
+    assert!(
+        same.is_compatible(),
+        "a world is compatible with itself:\n{same}"
+    );
     for r in plugport_fuzz::worlds() {
         let _ = compare(r, w);
         let _ = compare(w, r);
