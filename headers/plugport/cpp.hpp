@@ -545,6 +545,17 @@ namespace detail {
 /* Marks the generated client (RAII) classes of resources. */
 struct client_resource {};
 
+/* absent_slot<F>::fn: what a generated client (of an interface or world table) calls for a
+ * slot the table lacks, resolved once when the client is made (docs/cpp.md, "Cost"). It
+ * answers PP_ERR_UNSUPPORTED and touches nothing; the client then calls the C checked
+ * caller, which drops the own arguments and writes the message. */
+template <class F>
+struct absent_slot;
+template <class... A>
+struct absent_slot<pp_status (*)(A...)> {
+    static pp_status fn(A...) noexcept { return PP_ERR_UNSUPPORTED; }
+};
+
 /* A string argument as the C value: a std::string_view of (NULL, 0) stays empty. */
 inline pp_string str(std::string_view s) noexcept { return pp_string{s.empty() ? nullptr : s.data(), s.size()}; }
 /* A received string as a view; never dereferences (NULL, 0). */

@@ -61,6 +61,11 @@ impl Slot<'_> {
     pub(super) fn call_name(&self) -> String {
         format!("{}_call_{}", self.base, self.slot)
     }
+    /// The invoker of a table slot (not of a vtable's): the checked caller without the
+    /// presence check, taking the slot and `dealloc` as arguments.
+    pub(super) fn invoke_name(&self) -> String {
+        format!("{}_invoke_{}", self.base, self.slot)
+    }
     pub(super) fn macro_name(&self) -> String {
         format!("{}_{}_TRAMPOLINE", self.base, self.slot).to_ascii_uppercase()
     }
@@ -263,6 +268,9 @@ fn result_spans(ctx: &Ctx, ty: &Type) -> Vec<(Option<String>, (String, String, S
 /// The caller, `has_` check and trampoline macro of one slot.
 pub(super) fn slot_item(ctx: &Ctx, s: &Slot) -> Item {
     let mut text = has_fn(s);
+    if has_invoker(s) {
+        text += &invoke_fn(ctx, s);
+    }
     text += &call_fn(ctx, s);
     text += &trampoline(ctx, s);
     Item {
@@ -295,43 +303,48 @@ static inline int {name}({param}) {{
     )
 }
 
+/// The C parameters of a slot's caller after the table or handle: the arguments, `ret`
+/// (when the function has a result) and `pp_error *err`; with the argument names.
+fn caller_params(ctx: &Ctx, f: &Function) -> (Vec<String>, Vec<String>) {
+    let mut params = Vec::new();
+    let mut args = Vec::new();
+    for p in &f.params {
+        params.push(format!("{} {}", ctx.names.ty(&p.ty), c_ident(&p.name)));
+        args.push(c_ident(&p.name));
+    }
+    if let Some(r) = &f.result {
+        params.push(format!("{} *ret", ctx.names.ty(r)));
+        args.push("ret".into());
+    }
+    params.push("pp_error *err".into());
+    args.push("err".into());
+    (params, args)
+}
+
+/// Whether the slot has an invoker `<base>_invoke_<slot>` (the slots of interface and world
+/// tables; vtable slots are called through a handle, whose vtable is checked per call).
+pub(super) fn has_invoker(s: &Slot) -> bool {
+    s.holder != Holder::Vtable
+}
+
+/// The checked caller of one slot. For table slots it checks presence, zeroes `*ret` and
+/// `*err`, and calls the invoker with the table's slot and `dealloc`.
 fn call_fn(ctx: &Ctx, s: &Slot) -> String {
     let names = &ctx.names;
     let f = s.f;
     let vt = s.holder == Holder::Vtable;
-    let (t, dealloc) = if vt {
-        ("self.vtable", "self.vtable->header.dealloc")
-    } else {
-        ("t_", "t_->header.dealloc")
-    };
-    let mut params = vec![if vt {
-        format!("{} self", s.base)
-    } else {
-        format!("const {} *t_", s.table)
-    }];
-    let mut args = Vec::new();
-    if vt {
-        args.push("self.self".to_string());
-    }
-    for p in &f.params {
-        params.push(format!("{} {}", names.ty(&p.ty), c_ident(&p.name)));
-        args.push(c_ident(&p.name));
-    }
-    if let Some(r) = &f.result {
-        params.push(format!("{} *ret", names.ty(r)));
-        args.push("ret".into());
-    }
-    params.push("pp_error *err".into());
-    args.push("&pp_e_".into());
-    let check = f
-        .result
-        .as_ref()
-        .and_then(|r| check_fn(names, &ctx.checking, r));
-
+    let (mut params, args) = caller_params(ctx, f);
+    params.insert(
+        0,
+        if vt {
+            format!("{} self", s.base)
+        } else {
+            format!("const {} *t_", s.table)
+        },
+    );
     let mut b = String::new();
-    b += "    pp_string pp_e_ = {NULL, 0};\n    pp_status pp_st_;\n";
-    if check.is_some() {
-        b += "    const char *pp_why_;\n";
+    if !has_invoker(s) {
+        b += &declarations(ctx, f);
     }
     if f.result.is_some() {
         b += "    pp_zero(ret, sizeof *ret);\n";
@@ -349,12 +362,95 @@ fn call_fn(ctx: &Ctx, s: &Slot) -> String {
         s.display, s.provider
     );
     b += "        return PP_ERR_UNSUPPORTED;\n    }\n";
-    b += &wrap(&format!("    pp_st_ = {t}->{}(", s.slot), &args, ");");
+    if has_invoker(s) {
+        let mut a = vec![format!("t_->{}", s.slot), "t_->header.dealloc".into()];
+        a.extend(args);
+        b += &wrap(&format!("    return {}(", s.invoke_name()), &a, ");");
+    } else {
+        let mut a = vec!["self.self".to_string()];
+        a.extend(args);
+        *a.last_mut().expect("err is the last argument") = "&pp_e_".into();
+        b += &wrap(&format!("    pp_st_ = self.vtable->{}(", s.slot), &a, ");");
+        b += &after_call(ctx, s, "self.vtable->header.dealloc");
+    }
+
+    let head = format!("static inline pp_status {}(", s.call_name());
+    let doc = format!(
+        "/* Calls {disp} through the slot `{slot}`: PP_ERR_UNSUPPORTED when the table lacks it,
+ * else the callee's status; on PP_OK *ret is checked and owned by the caller (release it
+ * with the {which} header.dealloc), else *err says why (release it with pp_error_release).
+ * docs/abi.md section 11. */
+",
+        disp = s.display,
+        slot = s.slot,
+        which = if vt { "vtable's" } else { "table's" },
+    );
+    format!("{doc}{}{b}}}\n", wrap(&head, &params, ") {"))
+}
+
+/// The invoker of a table slot: the checked caller's work after the presence check, for
+/// callers that resolved the slot once (the C++ clients, `docs/abi.md` section 11).
+fn invoke_fn(ctx: &Ctx, s: &Slot) -> String {
+    let f = s.f;
+    let (params, args) = caller_params(ctx, f);
+    let mut fn_params: Vec<String> = f.params.iter().map(|p| ctx.names.ty(&p.ty)).collect();
+    if let Some(r) = &f.result {
+        fn_params.push(format!("{} *", ctx.names.ty(r)));
+    }
+    fn_params.push("pp_string *".into());
+    let mut all = vec![
+        format!("pp_status (*pp_fn_)({})", fn_params.join(", ")),
+        "pp_dealloc_fn pp_dealloc_".to_string(),
+    ];
+    all.extend(params);
+    let mut call_args = args;
+    *call_args.last_mut().expect("err is the last argument") = "&pp_e_".into();
+    let mut b = declarations(ctx, f);
+    b += &wrap("    pp_st_ = pp_fn_(", &call_args, ");");
+    b += &after_call(ctx, s, "pp_dealloc_");
+    let head = format!("static inline pp_status {}(", s.invoke_name());
+    let doc = format!(
+        "/* {call} without the presence check, for a caller that resolved the slot `{slot}`
+ * of {disp} once (pp_fn_ non-NULL, pp_dealloc_ the table's header.dealloc): the callee's
+ * status, with *ret checked and owned by the caller on PP_OK; *err is written only when
+ * the status is not PP_OK, *ret only by the callee. docs/abi.md section 11. */
+",
+        call = s.call_name(),
+        slot = s.slot,
+        disp = s.display,
+    );
+    format!("{doc}{}{b}}}\n", wrap(&head, &all, ") {"))
+}
+
+/// The locals of a caller body: the callee's message, the status and, for a checked
+/// result, the validator's answer.
+fn declarations(ctx: &Ctx, f: &Function) -> String {
+    let mut b = String::from("    pp_string pp_e_ = {NULL, 0};\n    pp_status pp_st_;\n");
+    let check = f
+        .result
+        .as_ref()
+        .and_then(|r| check_fn(&ctx.names, &ctx.checking, r));
+    if check.is_some() {
+        b += "    const char *pp_why_;\n";
+    }
+    b
+}
+
+/// What a caller does after the callee returned `pp_st_` (with the message `pp_e_`):
+/// passes a failure on with its message, releases a message sent with `PP_OK`, checks the
+/// result against rule 1 and its validator.
+fn after_call(ctx: &Ctx, s: &Slot, dealloc: &str) -> String {
+    let names = &ctx.names;
+    let f = s.f;
+    let check = f
+        .result
+        .as_ref()
+        .and_then(|r| check_fn(names, &ctx.checking, r));
+    let mut b = String::new();
     b += "    if (pp_st_ != PP_OK) {\n";
     b += &format!("        pp_error_from_callee(err, pp_e_, {dealloc});\n");
     b += "        return pp_st_;\n    }\n";
     b += &format!("    pp_string_release(&pp_e_, {dealloc}); /* a message with PP_OK */\n");
-
     if let Some(r) = &f.result {
         // Rule 1: a top-level string or list of the result inside a borrowed top-level
         // string or list argument is the caller's own memory: refused, never released.
@@ -401,19 +497,7 @@ fn call_fn(ctx: &Ctx, s: &Slot) -> String {
         }
     }
     b += "    return PP_OK;\n";
-
-    let head = format!("static inline pp_status {}(", s.call_name());
-    let doc = format!(
-        "/* Calls {disp} through the slot `{slot}`: PP_ERR_UNSUPPORTED when the table lacks it,
- * else the callee's status; on PP_OK *ret is checked and owned by the caller (release it
- * with the {which} header.dealloc), else *err says why (release it with pp_error_release).
- * docs/abi.md section 11. */
-",
-        disp = s.display,
-        slot = s.slot,
-        which = if vt { "vtable's" } else { "table's" },
-    );
-    format!("{doc}{}{b}}}\n", wrap(&head, &params, ") {"))
+    b
 }
 
 fn trampoline(ctx: &Ctx, s: &Slot) -> String {

@@ -165,6 +165,30 @@ static inline void pp_error_release(pp_error *e) {
     e->dealloc = NULL;
 }
 
+/* No C library header is needed: the header works with the freestanding <stddef.h> and
+ * <stdint.h> alone. PP_MEMSET / PP_MEMCPY are the compiler's built-ins where it has them
+ * (a constant size compiles to plain stores and loads), else byte loops. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PP_MEMSET(p, c, n) __builtin_memset((p), (c), (n))
+#define PP_MEMCPY(d, s, n) __builtin_memcpy((d), (s), (n))
+#else
+static inline void pp_memset_(void *p, int c, size_t n) {
+    unsigned char *b = (unsigned char *)p;
+    while (n-- > 0) {
+        *b++ = (unsigned char)c;
+    }
+}
+static inline void pp_memcpy_(void *d, const void *s, size_t n) {
+    unsigned char *b = (unsigned char *)d;
+    const unsigned char *a = (const unsigned char *)s;
+    while (n-- > 0) {
+        *b++ = *a++;
+    }
+}
+#define PP_MEMSET(p, c, n) pp_memset_((p), (c), (n))
+#define PP_MEMCPY(d, s, n) pp_memcpy_((d), (s), (n))
+#endif
+
 /* 1 when the len bytes at ptr are UTF-8 (RFC 3629: no overlong forms, no surrogates,
  * nothing above U+10FFFF), else 0. (NULL, 0) is valid; (NULL, len > 0) is not. */
 static inline int pp_utf8_valid(const char *ptr, size_t len) {
@@ -177,9 +201,25 @@ static inline int pp_utf8_valid(const char *ptr, size_t len) {
         unsigned char c;
         size_t need, k;
         uint32_t cp, min;
-        /* ASCII fast path: 8 bytes a step while none has its high bit set. */
-        while (len - i >= 8 && ((s[i] | s[i + 1] | s[i + 2] | s[i + 3] | s[i + 4] | s[i + 5] |
-                                 s[i + 6] | s[i + 7]) & 0x80u) == 0) {
+        /* ASCII fast path: 32, then 8 bytes a step while none has its high bit set (PP_MEMCPY
+         * into a uint64_t compiles to one unaligned load). */
+        while (len - i >= 32) {
+            uint64_t w0, w1, w2, w3;
+            PP_MEMCPY(&w0, s + i, 8);
+            PP_MEMCPY(&w1, s + i + 8, 8);
+            PP_MEMCPY(&w2, s + i + 16, 8);
+            PP_MEMCPY(&w3, s + i + 24, 8);
+            if (((w0 | w1 | w2 | w3) & UINT64_C(0x8080808080808080)) != 0) {
+                break;
+            }
+            i += 32;
+        }
+        while (len - i >= 8) {
+            uint64_t w;
+            PP_MEMCPY(&w, s + i, 8);
+            if ((w & UINT64_C(0x8080808080808080)) != 0) {
+                break;
+            }
             i += 8;
         }
         if (i == len) {
@@ -246,12 +286,9 @@ static inline const char *pp_string_check(const pp_string *v) {
     return pp_utf8_valid(v->ptr, v->len) ? (const char *)0 : PP_WHY_UTF8;
 }
 
-/* Helpers of the generated code (no C library header is needed). */
+/* Helpers of the generated code. */
 static inline void pp_zero(void *p, size_t n) {
-    unsigned char *b = (unsigned char *)p;
-    while (n-- > 0) {
-        *b++ = 0;
-    }
+    PP_MEMSET(p, 0, n);
 }
 
 static inline size_t pp_strlen(const char *s) {

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use plugport::ir::{FunctionKind, Location, TypeDefKind, TypeId, World};
 use plugport::plan::Ownership;
 
-use super::callers::{getters, slots, Holder};
+use super::callers::{getters, has_invoker, slots, Holder};
 use super::descriptor::WorldNames;
 use super::release::helper_name;
 use super::tables::interfaces;
@@ -125,11 +125,15 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
             }
             (_, FunctionKind::Freestanding) => format!("function `{}`", f.name),
         };
-        for (name, what) in [
+        let mut defined = vec![
             (s.has_name(), "`has_` check"),
             (s.call_name(), "checked caller"),
             (s.macro_name(), "validating trampoline macro"),
-        ] {
+        ];
+        if has_invoker(&s) {
+            defined.push((s.invoke_name(), "invoker"));
+        }
+        for (name, what) in defined {
             push(
                 name,
                 DefinedBy::Caller {

@@ -178,6 +178,107 @@ pub(super) fn client_call(cx: &Ctx, f: &Fn, target: &str, dealloc: &str) -> Meth
     ))
 }
 
+/// The members, constructor and calls of a client of an interface or world table
+/// (`table` the C table type, `cname` the class name) that resolves its slots
+/// once: each slot is the table's function, or `pp::detail::absent_slot` when the table
+/// lacks it (short table or NULL slot), so that a call goes straight through the C invoker
+/// `<base>_invoke_<slot>` without the presence check (`docs/abi.md` section 11).
+/// Returns `(public lines, private lines, methods)`.
+pub(super) fn resolved_client(
+    cx: &Ctx,
+    table: &str,
+    cname: &str,
+    fns: &[Fn],
+) -> (Vec<String>, Vec<String>, Vec<Method>) {
+    let mut ctor = format!(
+        "explicit {cname}(const table *t) noexcept : t_(t), dealloc_(t != nullptr ? t->header.dealloc : nullptr) {{"
+    );
+    let mut private = vec![
+        "const table *t_ = nullptr;".to_string(),
+        "::pp_dealloc_fn dealloc_ = nullptr;".to_string(),
+    ];
+    let mut methods = Vec::new();
+    for f in fns {
+        ctor += &format!(
+            "\n        if (::{}_has_{}(t) != 0) {{ pp_f_{s}_ = t->{s}; }}",
+            f.base,
+            f.slot,
+            s = f.slot
+        );
+        private.push(format!(
+            "decltype(table::{s}) pp_f_{s}_ = &::pp::detail::absent_slot<decltype(table::{s})>::fn;",
+            s = f.slot
+        ));
+        methods.push(has_method(cx, f, "t_"));
+        methods.push(resolved_call(cx, f));
+    }
+    ctor += "\n    }";
+    if fns.is_empty() {
+        // Only interface getters: nothing to resolve, no dealloc to keep.
+        ctor = format!("explicit {cname}(const table *t) noexcept : t_(t) {{}}");
+        private.truncate(1);
+    }
+    let public = vec![
+        format!("using table = ::{table};"),
+        format!("{cname}() noexcept = default;"),
+        ctor,
+        "const table *c_table() const noexcept { return t_; }".into(),
+    ];
+    (public, private, methods)
+}
+
+/// A call of a resolved client (see [`resolved_client`]): the C invoker with the resolved
+/// slot; when the slot was absent, the checked caller, for its message and its drops.
+fn resolved_call(cx: &Ctx, f: &Fn) -> Method {
+    let ret = f.f.result.as_ref().map(|r| cx.recv(r, f.iface));
+    let mut params = Vec::new();
+    let mut body = String::new();
+    let mut args = Vec::new();
+    for (k, p) in f.f.params.iter().enumerate() {
+        let n = cx.ident(&p.name);
+        params.push((cx.arg_in(&p.ty, f.iface), n.clone()));
+        body += &format!("auto pp_a{k}_ = {};\n", cx.to_c(&p.ty, f.iface, &n));
+        args.push(format!("pp_a{k}_"));
+    }
+    if let Some(r) = &f.f.result {
+        body += &format!("{} pp_ret_;\n", cx.cq(r));
+        args.push("&pp_ret_".into());
+    }
+    body += "::pp_error pp_err_;\n";
+    args.push("&pp_err_".into());
+    body += &format!(
+        "::pp_status pp_st_ = ::{}_invoke_{}(pp_f_{s}_, dealloc_, {});\n",
+        f.base,
+        f.slot,
+        args.join(", "),
+        s = f.slot
+    );
+    body += &format!(
+        "if (pp_st_ != PP_OK) {{\n    if (pp_f_{s}_ == &::pp::detail::absent_slot<decltype(table::{s})>::fn) {{\n        pp_st_ = ::{}_call_{s}(t_, {});\n    }}\n    return ::pp::unexpected<::pp::call_error>(::pp::call_error(pp_st_, pp_err_));\n}}\n",
+        f.base,
+        args.join(", "),
+        s = f.slot
+    );
+    match &ret {
+        Some(t) => body += &format!("return ::pp::detail::lift<{t}>(pp_ret_, dealloc_);\n"),
+        None => body += "return {};\n",
+    }
+    Method::new(
+        format!(
+            "::pp::result<{}, ::pp::call_error>",
+            ret.unwrap_or_else(|| "void".into())
+        ),
+        f.member(cx),
+    )
+    .params(params)
+    .qual("const noexcept")
+    .body(body)
+    .doc(format!(
+        "{}: through ::{}_invoke_{} with the slot resolved at construction",
+        f.display, f.base, f.slot
+    ))
+}
+
 /// `has_<slot>()` of a client.
 pub(super) fn has_method(cx: &Ctx, f: &Fn, target: &str) -> Method {
     Method::new("bool", format!("has_{}", f.member(cx)))
@@ -464,19 +565,11 @@ pub(super) fn interface_classes(cx: &Ctx) -> Vec<Class> {
             "Calls interface {} through a table (null: every call is PP_ERR_UNSUPPORTED).",
             i.name
         );
-        c.public = vec![
-            format!("using table = ::{table};"),
-            "client() noexcept = default;".into(),
-            "explicit client(const table *t) noexcept : t_(t) {}".into(),
-            "const table *c_table() const noexcept { return t_; }".into(),
-            "explicit operator bool() const noexcept { return t_ != nullptr; }".into(),
-        ];
-        c.private = vec!["const table *t_ = nullptr;".into()];
-        for f in &fns {
-            c.methods.push(has_method(cx, f, "t_"));
-            c.methods
-                .push(client_call(cx, f, "t_", "t_->header.dealloc"));
-        }
+        let (mut public, private, methods) = resolved_client(cx, &table, "client", &fns);
+        public.push("explicit operator bool() const noexcept { return t_ != nullptr; }".into());
+        c.public = public;
+        c.private = private;
+        c.methods = methods;
         out.push(c);
 
         let mut s = Class::new(&ns, "server", &format!("{table}_server"));

@@ -8,7 +8,7 @@
 use plugport::ir::{snake, Function, WorldItem};
 
 use super::classes::{Class, Method};
-use super::iface::{client_call, has_method, server_slot, server_virtual, Fn};
+use super::iface::{resolved_client, server_slot, server_virtual, Fn};
 use super::Ctx;
 use crate::names::c_ident;
 
@@ -158,13 +158,9 @@ pub(super) fn classes(cx: &Ctx) -> Vec<Class> {
             "The {side} table as {} sees it: its interfaces' clients and bare functions.",
             if exports { "a host" } else { "a plugin" }
         );
-        c.public = vec![
-            format!("using table = ::{table};"),
-            format!("{cname}() noexcept = default;"),
-            format!("explicit {cname}(const table *t) noexcept : t_(t) {{}}"),
-            "const table *c_table() const noexcept { return t_; }".into(),
-        ];
-        c.private = vec!["const table *t_ = nullptr;".into()];
+        let (public, private, methods) = resolved_client(cx, &table, &cname, &fns);
+        c.public = public;
+        c.private = private;
         for n in &names {
             let i = c_ident(n);
             c.methods.push(
@@ -177,11 +173,7 @@ pub(super) fn classes(cx: &Ctx) -> Vec<Class> {
                     )),
             );
         }
-        for f in &fns {
-            c.methods.push(has_method(cx, f, "t_"));
-            c.methods
-                .push(client_call(cx, f, "t_", "t_->header.dealloc"));
-        }
+        c.methods.extend(methods);
         out.push(c);
     }
     out

@@ -21,6 +21,7 @@
 extern "C" {
 uint64_t raw_add_loop(const bench_calls_v1_calls_table *t, uint64_t n);
 uint64_t malloc_copy_free_loop(const char *src, size_t len, uint64_t n);
+uint64_t raw_string_loop(const bench_calls_v1_calls_table *t, uint64_t n);
 uint64_t checked_add_loop(const bench_calls_v1_calls_table *t, uint64_t n);
 uint64_t checked_string_loop(const bench_calls_v1_calls_table *t, uint64_t n);
 
@@ -96,7 +97,8 @@ int main(int argc, char **argv) {
     std::memset(src, 'x', sizeof src);
     if (raw_add_loop(t, 1000) != cpp_add_loop(t, 1000) || checked_add_loop(t, 1000) != cpp_add_loop(t, 1000) ||
         cpp_owned_string_loop(t, 1000) != malloc_copy_free_loop(src, 64, 1000) ||
-        checked_string_loop(t, 1000) != cpp_owned_string_loop(t, 1000)) {
+        checked_string_loop(t, 1000) != cpp_owned_string_loop(t, 1000) ||
+        raw_string_loop(t, 1000) != cpp_owned_string_loop(t, 1000)) {
         std::fprintf(stderr, "the loops disagree\n");
         return 1;
     }
@@ -107,6 +109,8 @@ int main(int argc, char **argv) {
     uint64_t m = n / 4;
     std::printf("64 B: malloc+copy+free (C) %6.2f ns/call\n",
                 best_ns(m, [&](uint64_t k) { return malloc_copy_free_loop(src, 64, k); }));
+    std::printf("64 B: raw slot + dealloc   %6.2f ns/call\n",
+                best_ns(m, [&](uint64_t k) { return raw_string_loop(t, k); }));
     std::printf("64 B: C checked caller     %6.2f ns/call\n",
                 best_ns(m, [&](uint64_t k) { return checked_string_loop(t, k); }));
     std::printf("64 B: pp::owned_string     %6.2f ns/call\n", best_ns(m, [&](uint64_t k) { return cpp_owned_string_loop(t, k); }));

@@ -6,7 +6,11 @@
  *  - checked_string_loop: make_string(64) through the checked caller, released with
  *    pp_string_release and the table's dealloc, from C;
  *  - malloc_copy_free_loop: n times malloc(len) + memcpy + free, what receiving an owned
- *    64-byte string costs at least when it is copied into memory of one's own. */
+ *    64-byte string costs at least when it is copied into memory of one's own;
+ *  - raw_string_loop: make_string(64) through the raw slot, released through the table's
+ *    dealloc, with no check at all: the callee's own work (its malloc and fill, the free
+ *    behind its dealloc) and the two indirect calls, i.e. everything but plugport's
+ *    checks. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +23,19 @@ uint64_t raw_add_loop(const bench_calls_v1_calls_table *t, uint64_t n) {
         pp_string err = {NULL, 0};
         if (t->add(i, 1, &ret, &err) == PP_OK) {
             sum += ret;
+        }
+    }
+    return sum;
+}
+
+uint64_t raw_string_loop(const bench_calls_v1_calls_table *t, uint64_t n) {
+    uint64_t sum = 0, i;
+    for (i = 0; i < n; i++) {
+        pp_string s = {NULL, 0};
+        pp_string err = {NULL, 0};
+        if (t->make_string(64, &s, &err) == PP_OK) {
+            sum += (unsigned char)s.ptr[63];
+            t->header.dealloc((void *)(uintptr_t)s.ptr, s.len, 1);
         }
     }
     return sum;
