@@ -10,7 +10,7 @@
 //!
 //! Every [`open`] loads the plugin from a **private copy** of the bytes it checked. On
 //! Linux the copy is in memory: a sealed `memfd` named `/plugport-<pid>-<n>/<file name>`,
-//! loaded as `/proc/self/fd/<fd>` and closed right after `dlopen` (no file is written,
+//! loaded through a `/proc/self/fd/` name of it (no file is written,
 //! no directory created; `image` below). Elsewhere, when `PLUGPORT_TMPDIR` is set (tools
 //! such as valgrind read a plugin's symbols from a file, not from a memfd), or when a
 //! memfd is unavailable, it is a file in a fresh directory `plugport-<pid>-<n>` (mode
@@ -24,9 +24,12 @@
 //! - The loaded bytes are exactly the checked bytes: replacing the file between the check
 //!   and `dlopen`, or overwriting it in place while it is loaded (hot reload, S4), cannot
 //!   affect a loaded plugin.
-//! - It is cheap: one write, into memory on Linux, of bytes the loader has read anyway
-//!   (`scripts/callgrind-bench.sh`: open + check + close of the 16 KiB bench plugin is
-//!   about 2.5 times a bare `dlopen` + `dlsym` + `dlclose`, `docs/performance.md`).
+//! - It is cheap: one write, into memory on Linux, of bytes the loader has read anyway;
+//!   and opening a file again after its plugin was unloaded loads the kept memfd of the
+//!   earlier open when the bytes are the same (`image`, "Reuse"). With
+//!   `scripts/callgrind-bench.sh`, open + check + close of the 16 KiB bench plugin is
+//!   about 1.8 times a bare `dlopen` + `dlsym` + `dlclose` of the same file, and about
+//!   2.5 times for a first open (`docs/performance.md`).
 //!
 //! Costs: the plugin's image is named after the copy (`/proc/self/fd/<fd>` for the
 //! dynamic loader, a deleted temporary file elsewhere), so a plugin that locates files
@@ -61,7 +64,7 @@ use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use image::{Image, PrivateCopy};
+use image::{Image, Retained};
 
 use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
 use crate::compat::{self, Compat};
@@ -96,8 +99,9 @@ pub struct Plugin {
     descriptor: Descriptor,
     exports: *const c_void,
     compat: Compat,
-    /// The private copy, when it could not be deleted right after loading (Windows).
-    copy: Option<PrivateCopy>,
+    /// What the open keeps of its image until it is unloaded: the private copy when it
+    /// could not be deleted right after loading (Windows), or the memfd for reuse.
+    copy: Option<Retained>,
     /// The name of the image's mapping: the private copy (gone on Unix).
     image: PathBuf,
     /// The host world JSON and imports table it was opened with, for [`Plugin::reopen`].
@@ -333,9 +337,12 @@ impl Drop for Plugin {
             }
             std::mem::forget(self.library.take());
         }
-        // Unload first: on Windows the copy cannot be deleted while it is mapped.
+        // Unload first: on Windows the copy cannot be deleted while it is mapped, and a
+        // memfd is offered for reuse only once no image of it is mapped.
         drop(self.library.take());
-        drop(self.copy.take());
+        if let Some(copy) = self.copy.take() {
+            copy.unloaded();
+        }
     }
 }
 
@@ -655,8 +662,7 @@ fn open_checked_in_process(
     } = checked;
 
     // Step 5: only now does any code of the plugin run.
-    let copy = Image::write(path, &data)?;
-    drop(data);
+    let copy = Image::write(path, data)?;
     let library = dlopen(&copy.dlopen_path).map_err(|e| LoadError::Dlopen {
         path: path.to_path_buf(),
         message: format!(
@@ -679,7 +685,7 @@ fn open_checked_in_process(
     };
     let image = copy.image.clone();
     // The mapping stays valid: close the memfd, delete a copy on disk (not on Windows).
-    let copy = copy.loaded();
+    let mut copy = copy.loaded();
 
     let symbol = world.1.entry_symbol();
     // SAFETY: the symbol's type is fixed by `docs/abi.md` §7 for every plugport plugin,
@@ -694,6 +700,8 @@ fn open_checked_in_process(
             symbol,
         });
     };
+    // An address inside the image: after `dlclose`, whether it is still mapped.
+    copy.probe_at(entry as usize);
     let mut exports: *const c_void = std::ptr::null();
     let mut err = PpString::EMPTY;
     // SAFETY: calling the plugin's entry per its contract; the out-pointers are valid.
@@ -727,7 +735,7 @@ fn open_checked_in_process(
         descriptor,
         exports,
         compat,
-        copy,
+        copy: Some(copy),
         image,
         expected_world_json,
         imports,

@@ -132,6 +132,54 @@ fn reopen_loads_the_replaced_file_as_a_new_image_and_keeps_the_old_one() {
     assert!(mapped(new.image_path()) && mapped(again.image_path()));
 }
 
+/// Opening a file again after its plugin was unloaded reuses the sealed memfd of the first
+/// open (`loader/image.rs`, "Reuse"): same image name, yet a fresh image with fresh globals;
+/// a changed file, a file of another path and an open while the first is still loaded
+/// each get a new memfd.
+#[test]
+fn an_unloaded_image_file_is_reused_for_the_same_bytes_and_only_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = build_calc(dir.path(), "v1", "libreuse.so", HOST_VERSION, "0.3.1");
+    let v2 = build_calc(dir.path(), "v2", "libreuse.so", HOST_VERSION, "0.4.0");
+    let path = dir.path().join("libreuse.so");
+    let other = dir.path().join("other").join("libreuse.so");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    replace(&v1, &path);
+    replace(&v1, &other);
+
+    let a = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    assert_eq!((exports(&a).bump)(), 1);
+    assert_eq!((exports(&a).bump)(), 2);
+    let first = a.image_path().to_path_buf();
+    // Loaded: a second open of the same bytes cannot share the memfd.
+    let b = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    let second = b.image_path().to_path_buf();
+    assert_ne!(second, first);
+    drop(b);
+    drop(a);
+    assert!(!mapped(&first) && !mapped(&second));
+
+    let c = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    assert!(
+        c.image_path() == first || c.image_path() == second,
+        "{} is the kept memfd of an earlier open",
+        c.image_path().display()
+    );
+    assert_eq!((exports(&c).bump)(), 1, "a fresh image: fresh globals");
+    // The same bytes from another path: a memfd of its own (named after that file).
+    let d = loader::open(&other, &host_json(), std::ptr::null()).unwrap();
+    assert!(d.image_path() != first && d.image_path() != second);
+    drop(d);
+    drop(c);
+
+    // Changed bytes at the same path: never the memfd of the old bytes.
+    replace(&v2, &path);
+    let e = loader::open(&path, &host_json(), std::ptr::null()).unwrap();
+    assert_eq!(e.descriptor().plugin_version, "0.4.0");
+    assert!(e.image_path() != first && e.image_path() != second);
+    assert_eq!((exports(&e).bump)(), 1);
+}
+
 #[test]
 fn reopen_of_a_refused_file_leaves_the_old_plugin_serving() {
     let dir = tempfile::tempdir().unwrap();

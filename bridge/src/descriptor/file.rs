@@ -146,14 +146,28 @@ fn file_type_name(t: std::fs::FileType) -> &'static str {
 pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let (file, len) = open_plugin_file(path)?;
-    let mut data = Vec::with_capacity(len as usize);
-    // `take`: a file that grows while being read cannot push past the limit either.
-    file.take(MAX_PLUGIN_FILE + 1)
-        .read_to_end(&mut data)
-        .map_err(|source| LoadError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    // The size `open_plugin_file` saw, plus one byte to see a file that grew: usually one
+    // `read` and one at the end, instead of `read_to_end`'s growing chunks. `take`: a file
+    // that grows while being read cannot push past the limit either.
+    let mut data = vec![0u8; len as usize + 1];
+    let mut file = file.take(MAX_PLUGIN_FILE + 1);
+    let io = |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut filled = 0;
+    loop {
+        if filled == data.len() {
+            data.resize(filled.saturating_mul(2).max(4096), 0);
+        }
+        match file.read(&mut data[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    data.truncate(filled);
     if data.len() as u64 > MAX_PLUGIN_FILE {
         return Err(LoadError::NotSharedLibrary {
             path: path.to_path_buf(),

@@ -10,10 +10,22 @@
 //!
 //! The dynamic loader compares a new path with the names of loaded objects before it
 //! looks at the file, and an image loaded through `/proc/self/fd/<fd>` keeps that name
-//! after the descriptor is closed and its number reused. So before loading, the name is
-//! tried with `RTLD_NOLOAD` (which answers whether an object of that name, or of that
-//! file, is loaded, and never loads): when it is taken, the descriptor is duplicated to
-//! another number and the new name tried, up to [`MAX_NAMES`] times.
+//! after the descriptor is closed and its number reused. So each image gets a name no
+//! earlier one had: `/proc/self/fd/` followed by the bits of a per-process counter, each
+//! written as an empty path component (`/`, a 0) or `./` (a 1), then the descriptor
+//! number, e.g. `/proc/self/fd/.//./5`. The kernel resolves every such name to descriptor
+//! 5; the dynamic loader compares names as text, and the code of the bits is prefix-free,
+//! so no two counters give the same name.
+//!
+//! **Reuse.** When a plugin is unloaded and no image of its memfd is mapped any more
+//! (`dlopen` with `RTLD_NOLOAD` of the image's name finds nothing: an image that stays,
+//! e.g. one marked `NODELETE`, keeps the memfd out), the sealed memfd is kept, at most
+//! [`MAX_REUSE`] of them and [`MAX_REUSE_BYTES`] in all, oldest dropped first. An open
+//! whose checked bytes are exactly those of a kept memfd (compared in full) loads that
+//! memfd under a new name instead of writing a new one: the same bytes, still sealed,
+//! with nothing else mapping them, so still its own image. This is what makes opening a
+//! plugin again (seed 003: load on first use, unload after) cost little more than a bare
+//! `dlopen` (`docs/performance.md`, "Instructions per call").
 //!
 //! **Elsewhere** (and on Linux when `PLUGPORT_TMPDIR` is set, for tools that read
 //! symbols from mapped files and cannot open a memfd, or when `memfd_create` or `/proc`
@@ -35,9 +47,34 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 #[cfg(target_os = "linux")]
 const MFD_EXEC: libc::c_uint = 0x0010;
 
-/// How many descriptor numbers a memfd image tries before falling back to a copy on disk.
+/// Numbers the `/proc/self/fd` names of memfd images (module docs).
 #[cfg(target_os = "linux")]
-const MAX_NAMES: usize = 64;
+static NAMES: AtomicU64 = AtomicU64::new(0);
+
+/// Numbers of names whose images are known to be unloaded (kept memfds' images, after
+/// `dlclose`): used again before new ones, which keeps names short.
+#[cfg(target_os = "linux")]
+static FREE_NAMES: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+
+/// A name number no loaded image's name has: a free one, else a new one.
+#[cfg(target_os = "linux")]
+fn name_number() -> u64 {
+    let free = FREE_NAMES.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    free.unwrap_or_else(|| NAMES.fetch_add(1, Ordering::Relaxed))
+}
+
+/// `/proc/self/fd/<the bits of n + 1, as "/" for 0 and "./" for 1><fd>`: a name of
+/// descriptor `fd` that no other `n` gives (module docs).
+#[cfg(target_os = "linux")]
+fn unique_fd_name(fd: std::os::fd::RawFd, n: u64) -> PathBuf {
+    let n = n.wrapping_add(1).max(1);
+    let mut s = String::from("/proc/self/fd/");
+    for bit in (0..64 - n.leading_zeros()).rev() {
+        s.push_str(if n >> bit & 1 == 1 { "./" } else { "/" });
+    }
+    s.push_str(&fd.to_string());
+    PathBuf::from(s)
+}
 
 /// The checked bytes, ready to be `dlopen`ed from [`Image::dlopen_path`].
 pub(super) struct Image {
@@ -50,11 +87,48 @@ pub(super) struct Image {
 
 /// What keeps the bytes reachable until `dlopen` has mapped them.
 enum Holder {
-    /// The memfd, and the duplicates tried for a free name; closed after `dlopen`.
+    /// The memfd kept for reuse (with its bytes, when it is sealed and small enough), and
+    /// the descriptor `dlopen` opens by name, closed after `dlopen`.
     #[cfg(target_os = "linux")]
-    Memfd(#[allow(dead_code)] Vec<std::os::fd::OwnedFd>),
+    Memfd(Option<Sealed>, #[allow(dead_code)] std::os::fd::OwnedFd),
     /// A private copy on disk.
     Copy(PrivateCopy),
+}
+
+/// What an open keeps of its image while the plugin is loaded, and gives back when it is
+/// unloaded ([`Retained::unloaded`]).
+pub(super) enum Retained {
+    /// Nothing: the copy on disk is deleted already, or the memfd is closed.
+    Nothing,
+    /// The private copy on disk, deleted when the plugin is unloaded (Windows).
+    Copy(PrivateCopy),
+    /// The sealed memfd the image was loaded from, for the next open of the same bytes
+    /// (the module docs, "Reuse").
+    #[cfg(target_os = "linux")]
+    Memfd(Sealed),
+}
+
+impl Retained {
+    /// Records `addr`, an address inside the loaded image (its entry), by which
+    /// [`Retained::unloaded`] sees whether the image is still mapped.
+    pub(super) fn probe_at(&mut self, addr: usize) {
+        #[cfg(target_os = "linux")]
+        if let Retained::Memfd(sealed) = self {
+            sealed.probe = addr;
+        }
+        let _ = addr;
+    }
+
+    /// After `dlclose`: deletes a copy on disk; offers a memfd to later opens of the same
+    /// bytes when no image of it is mapped any more (else closes it).
+    pub(super) fn unloaded(self) {
+        match self {
+            Retained::Nothing => {}
+            Retained::Copy(copy) => drop(copy),
+            #[cfg(target_os = "linux")]
+            Retained::Memfd(sealed) => sealed.offer(),
+        }
+    }
 }
 
 impl Image {
@@ -63,7 +137,9 @@ impl Image {
     ///
     /// Errors: [`LoadError::Io`] when the private copy on disk (the fallback) cannot be
     /// written; its path names the directory or file.
-    pub(super) fn write(original: &Path, data: &[u8]) -> Result<Image, LoadError> {
+    pub(super) fn write(original: &Path, data: Vec<u8>) -> Result<Image, LoadError> {
+        #[cfg(target_os = "linux")]
+        let mut data = data;
         let name = original
             .file_name()
             .map(|n| n.to_os_string())
@@ -73,11 +149,12 @@ impl Image {
         // callgrind) can open, where they cannot open a memfd.
         #[cfg(target_os = "linux")]
         if std::env::var_os("PLUGPORT_TMPDIR").is_none() {
-            if let Some(image) = memfd_image(&name, data) {
-                return Ok(image);
+            match memfd_image(original, &name, data) {
+                Ok(image) => return Ok(image),
+                Err(back) => data = back,
             }
         }
-        let copy = PrivateCopy::write(&name, data)?;
+        let copy = PrivateCopy::write(&name, &data)?;
         Ok(Image {
             dlopen_path: copy.file.clone(),
             image: copy.file.clone(),
@@ -85,29 +162,113 @@ impl Image {
         })
     }
 
-    /// After `dlopen` mapped the image: closes the memfd, or deletes the private copy on
-    /// Unix (the mapping stays valid). Returns the copy to delete when the plugin is
-    /// closed where it cannot be deleted while mapped (Windows).
-    pub(super) fn loaded(self) -> Option<PrivateCopy> {
+    /// After `dlopen` mapped the image: closes the duplicate descriptors and keeps the
+    /// memfd for reuse after the plugin is unloaded, or deletes the private copy on Unix
+    /// (the mapping stays valid). A copy that cannot be deleted while mapped (Windows)
+    /// is kept until the plugin is unloaded.
+    pub(super) fn loaded(self) -> Retained {
         match self.holder {
             #[cfg(target_os = "linux")]
-            Holder::Memfd(_) => None,
+            Holder::Memfd(Some(sealed), _) => Retained::Memfd(sealed),
+            #[cfg(target_os = "linux")]
+            Holder::Memfd(None, _) => Retained::Nothing,
             Holder::Copy(copy) if cfg!(unix) => {
                 drop(copy);
-                None
+                Retained::Nothing
             }
-            Holder::Copy(copy) => Some(copy),
+            Holder::Copy(copy) => Retained::Copy(copy),
         }
     }
 }
 
-/// The checked bytes in a sealed memfd, with a `/proc/self/fd/<n>` name no loaded object
-/// has. `None` when the kernel or `/proc` does not allow it (then the caller copies to
-/// disk).
+/// A sealed memfd holding the checked bytes of an open, with those bytes in memory (to
+/// compare the bytes of a later open of the same file), and its name.
 #[cfg(target_os = "linux")]
-fn memfd_image(file_name: &std::ffi::OsStr, data: &[u8]) -> Option<Image> {
+pub(super) struct Sealed {
+    fd: std::os::fd::OwnedFd,
+    /// The file the bytes were read from, and the bytes.
+    original: PathBuf,
+    bytes: Vec<u8>,
+    /// The memfd's name (`/plugport-<pid>-<n>/<file name>`).
+    name: Vec<u8>,
+    /// The name the dynamic loader knows the image by (a unique `/proc/self/fd` name of a
+    /// descriptor closed right after loading).
+    loaded_as: PathBuf,
+    /// An address inside the image ([`Retained::probe_at`]; 0 before the entry was found).
+    probe: usize,
+    /// The number of `loaded_as` ([`unique_fd_name`]), free again once the image is gone.
+    name_n: u64,
+}
+
+#[cfg(target_os = "linux")]
+impl Sealed {
+    /// Back to [`REUSE`] after its plugin was unloaded, when no image of it is mapped any
+    /// more; otherwise dropped. Only the open that took this memfd loaded it, so its
+    /// image is gone when no loaded object contains the probe address (`dladdr`, which
+    /// makes no system call; an image that stays, e.g. one marked `NODELETE`, still
+    /// contains it) or, without a probe, when the dynamic loader has no object of its
+    /// name `loaded_as` any more (`RTLD_NOLOAD`).
+    fn offer(self) {
+        let mapped = if self.probe != 0 {
+            let mut info = std::mem::MaybeUninit::<libc::Dl_info>::uninit();
+            // SAFETY: dladdr only reads the loader's list of objects and writes `info`.
+            unsafe { libc::dladdr(self.probe as *const libc::c_void, info.as_mut_ptr()) != 0 }
+        } else {
+            already_loaded(&self.loaded_as)
+        };
+        if mapped {
+            return; // still mapped (or something else is, there): a new open gets a new file
+        }
+        FREE_NAMES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.name_n);
+        let mut cache = REUSE.lock().unwrap_or_else(|e| e.into_inner());
+        cache.push(self);
+        let mut total: usize = cache.iter().map(|c| c.bytes.len()).sum();
+        while cache.len() > MAX_REUSE || total > MAX_REUSE_BYTES {
+            total -= cache.remove(0).bytes.len();
+        }
+    }
+}
+
+/// Memfds of unloaded plugins, oldest first, for opens of the same bytes (module docs,
+/// "Reuse"): at most [`MAX_REUSE`] of them and [`MAX_REUSE_BYTES`] in all.
+#[cfg(target_os = "linux")]
+static REUSE: std::sync::Mutex<Vec<Sealed>> = std::sync::Mutex::new(Vec::new());
+
+/// How many memfds of unloaded plugins [`REUSE`] keeps.
+#[cfg(target_os = "linux")]
+const MAX_REUSE: usize = 8;
+
+/// How many bytes of memfds of unloaded plugins [`REUSE`] keeps in all (64 MiB).
+#[cfg(target_os = "linux")]
+const MAX_REUSE_BYTES: usize = 64 << 20;
+
+/// The largest plugin file whose memfd is kept for reuse (1 MiB): its bytes stay in memory
+/// while it is loaded, to be compared later.
+#[cfg(target_os = "linux")]
+const MAX_REUSE_FILE: usize = 1 << 20;
+
+/// A kept memfd of `original` whose bytes are exactly `data`, taken out of [`REUSE`].
+#[cfg(target_os = "linux")]
+fn reuse(original: &Path, data: &[u8]) -> Option<Sealed> {
+    let mut cache = REUSE.lock().unwrap_or_else(|e| e.into_inner());
+    let i = cache
+        .iter()
+        .position(|c| c.original == original && c.bytes == data)?;
+    Some(cache.remove(i))
+}
+
+/// A new memfd holding `data`, with its name, and whether it could be sealed. `None` when
+/// the kernel does not allow it (then the caller copies to disk).
+#[cfg(target_os = "linux")]
+fn new_memfd(
+    file_name: &std::ffi::OsStr,
+    data: &[u8],
+) -> Option<(std::os::fd::OwnedFd, Vec<u8>, bool)> {
     use std::io::Write;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::{FromRawFd, OwnedFd};
     use std::os::unix::ffi::OsStrExt;
 
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -133,38 +294,87 @@ fn memfd_image(file_name: &std::ffi::OsStr, data: &[u8]) -> Option<Image> {
     let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
     file.write_all(data).ok()?;
     // Nobody, not even someone who opens /proc/<pid>/fd/<n>, can change the checked
-    // bytes from now on. Best effort: the loaded bytes are the checked ones either way.
+    // bytes from now on. When sealing fails the memfd is used for this open only (never
+    // kept for reuse): the loaded bytes are the checked ones either way.
     // SAFETY: fcntl on our descriptor with documented arguments.
-    unsafe {
+    let sealed = unsafe {
         libc::fcntl(
             fd,
             libc::F_ADD_SEALS,
             libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE | libc::F_SEAL_SEAL,
         )
-    };
-    let mut fds = vec![OwnedFd::from(file)];
-    for _ in 0..MAX_NAMES {
-        let fd = fds.last()?.as_raw_fd();
-        let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
-        if std::fs::symlink_metadata(&path).is_err() {
-            return None; // no /proc
-        }
-        if !already_loaded(&path) {
-            return Some(Image {
-                dlopen_path: path,
-                image: PathBuf::from(format!("/memfd:{}", String::from_utf8_lossy(&name))),
-                holder: Holder::Memfd(fds),
-            });
-        }
-        // SAFETY: duplicating our own descriptor.
-        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-        if dup < 0 {
-            return None;
-        }
-        // SAFETY: a fresh descriptor that nothing else owns.
-        fds.push(unsafe { OwnedFd::from_raw_fd(dup) });
+    } == 0;
+    Some((OwnedFd::from(file), name, sealed))
+}
+
+/// The checked bytes `data` of `original` in a sealed memfd (a kept one with exactly these
+/// bytes, else a new one), under a `/proc/self/fd` name no loaded object has. Gives `data`
+/// back when the kernel or `/proc` does not allow it (then the caller copies to disk).
+#[cfg(target_os = "linux")]
+fn memfd_image(
+    original: &Path,
+    file_name: &std::ffi::OsStr,
+    data: Vec<u8>,
+) -> Result<Image, Vec<u8>> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    if !proc_fd_names() {
+        return Err(data);
     }
-    None
+    let (primary, name, sealed) = match reuse(original, &data) {
+        Some(kept) => {
+            // SAFETY: duplicating the kept memfd; `kept` keeps its own descriptor.
+            let dup = unsafe { libc::fcntl(kept.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+            if dup < 0 {
+                return Err(data);
+            }
+            // SAFETY: a fresh descriptor that nothing else owns.
+            let fd = unsafe { OwnedFd::from_raw_fd(dup) };
+            let name = kept.name.clone();
+            (fd, name, Some(kept))
+        }
+        None => {
+            let Some((fd, name, sealed)) = new_memfd(file_name, &data) else {
+                return Err(data);
+            };
+            let kept = if sealed && data.len() <= MAX_REUSE_FILE {
+                // SAFETY: duplicating our memfd for the kept value.
+                let dup = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+                (dup >= 0).then(|| Sealed {
+                    // SAFETY: a fresh descriptor that nothing else owns.
+                    fd: unsafe { OwnedFd::from_raw_fd(dup) },
+                    original: original.to_path_buf(),
+                    bytes: data,
+                    name: name.clone(),
+                    loaded_as: PathBuf::new(),
+                    probe: 0,
+                    name_n: 0,
+                })
+            } else {
+                None
+            };
+            (fd, name, kept)
+        }
+    };
+    let n = name_number();
+    let path = unique_fd_name(primary.as_raw_fd(), n);
+    let sealed = sealed.map(|mut s| {
+        s.loaded_as = path.clone();
+        s.name_n = n;
+        s
+    });
+    Ok(Image {
+        dlopen_path: path,
+        image: PathBuf::from(format!("/memfd:{}", String::from_utf8_lossy(&name))),
+        holder: Holder::Memfd(sealed, primary),
+    })
+}
+
+/// Whether this process can name its descriptors as `/proc/self/fd/<n>` (asked once).
+#[cfg(target_os = "linux")]
+fn proc_fd_names() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| Path::new("/proc/self/fd").is_dir())
 }
 
 /// Whether the dynamic loader already has an object of this name (or of this file):

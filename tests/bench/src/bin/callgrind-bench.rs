@@ -138,12 +138,27 @@ fn median_us(samples: &mut [f64]) -> f64 {
 }
 
 /// Open+check+close against bare dlopen+dlsym+dlclose of the same file, interleaved in
-/// batches so that both see the same machine; prints the medians and the ratio.
+/// batches so that both see the same machine; prints the medians and the ratio. Then the
+/// same for opens that cannot reuse the image file of an earlier open (each of 20 copies
+/// of the plugin opened in turn, more than the loader keeps; `loader/image.rs`, "Reuse"):
+/// what the first open of a plugin file costs.
 fn load(path: &Path, cycles: u64) {
     let batch = 20u64;
     let rounds = (cycles / batch).max(1);
     let symbol = b"plugport_entry_bench_calls_v1_bench\0";
-    let (mut bare, mut ours) = (Vec::new(), Vec::new());
+    let dir = std::env::temp_dir().join(format!("callgrind-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let copies: Vec<std::path::PathBuf> = (0..batch)
+        .map(|i| {
+            let c = dir.join(format!(
+                "{i}-{}",
+                path.file_name().unwrap().to_string_lossy()
+            ));
+            std::fs::copy(path, &c).expect("copy the plugin");
+            c
+        })
+        .collect();
+    let (mut bare, mut ours, mut fresh) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let t = Instant::now();
         for _ in 0..batch {
@@ -161,12 +176,27 @@ fn load(path: &Path, cycles: u64) {
             drop(p);
         }
         ours.push(t.elapsed().as_secs_f64() * 1e6 / batch as f64);
+        let t = Instant::now();
+        for c in &copies {
+            let p = Bench::load(black_box(c)).expect("plugport open");
+            drop(p);
+        }
+        fresh.push(t.elapsed().as_secs_f64() * 1e6 / batch as f64);
     }
-    let (b, o) = (median_us(&mut bare), median_us(&mut ours));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (b, o, f) = (
+        median_us(&mut bare),
+        median_us(&mut ours),
+        median_us(&mut fresh),
+    );
     println!("load-floor  {b:10.1} us  bare dlopen+dlsym+dlclose (libloading)");
     println!(
         "load-open   {o:10.1} us  plugport open+check+close  ({:.2} x floor)",
         o / b
+    );
+    println!(
+        "load-new    {f:10.1} us  plugport open+check+close, no image file to reuse  ({:.2} x floor)",
+        f / b
     );
 }
 
