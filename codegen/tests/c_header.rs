@@ -94,8 +94,11 @@ fn load(path: &Path) -> World {
     load_world(path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The world of `rel`, a path relative to the repository root or `path#world`.
 fn repo_world(rel: &str) -> World {
-    load(&repo().join(rel))
+    let (path, world) = common::split_world(rel);
+    let path = repo().join(path);
+    load_world(&path, world).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// A fresh directory for one test.
@@ -403,6 +406,11 @@ fn headers_of_several_worlds_compile_together() {
         "tests/wit/accept/samename",
         "tests/wit/uses.wit",
         "tests/wit/worldtypes.wit",
+        // The large package set: three worlds of one package over five dependency
+        // packages (issue 11, A.9).
+        "tests/wit/large#proxy",
+        "tests/wit/large#command",
+        "tests/wit/large#worker",
     ]);
     for wit in rels {
         let world = repo_world(wit);

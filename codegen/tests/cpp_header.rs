@@ -56,7 +56,8 @@ fn all_repo_worlds() -> Vec<(String, World)> {
     paths
         .into_iter()
         .map(|p| {
-            let w = load_world(&repo().join(&p), None).unwrap_or_else(|e| panic!("{p}: {e}"));
+            let (path, world) = common::split_world(&p);
+            let w = load_world(&repo().join(path), world).unwrap_or_else(|e| panic!("{p}: {e}"));
             (p, w)
         })
         .collect()
@@ -150,6 +151,11 @@ fn headers_of_several_worlds_compile_together() {
         "tests/wit/worldtypes.wit",
     ] {
         let world = load_world(&repo().join(rel), None).unwrap();
+        includes += &format!("#include \"{}\"\n", write_headers(&dir, &world));
+    }
+    // The large package set: three worlds of one package over five dependency packages.
+    for w in common::LARGE_WORLDS {
+        let world = load_world(&repo().join("tests/wit/large"), Some(w)).unwrap();
         includes += &format!("#include \"{}\"\n", write_headers(&dir, &world));
     }
     // Two worlds of one package share interfaces: each class is defined once.

@@ -82,6 +82,14 @@ fn fixture_worlds() -> Vec<(String, World)> {
         let w = frontend::load_world(&p, None).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         worlds.push((p.display().to_string(), w));
     }
+    // The large package set (issue 11, A.9): three worlds of one package over five
+    // dependency packages, with `use` chains through them.
+    for name in ["proxy", "command", "worker"] {
+        let p = root.join("tests/wit/large");
+        let w =
+            frontend::load_world(&p, Some(name)).unwrap_or_else(|e| panic!("large {name}: {e}"));
+        worlds.push((format!("{}#{name}", p.display()), w));
+    }
     assert!(worlds.len() >= 7, "fixtures went missing: {}", worlds.len());
     worlds
 }

@@ -23,10 +23,11 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 /// Every world of the repository's WIT that the generator accepts, as paths relative to
-/// the repository root (each directory or file holds one world): the examples,
-/// `tests/wit/*.wit` and `tests/wit/evolve/*.wit` (sorted), `tests/wit/multi`,
-/// `tests/wit/accept/samename` and the hostile world of `tests/e2e`. The header tests of
-/// every language compile each of them.
+/// the repository root (each directory or file holds one world, or `path#world` names one
+/// of several): the examples, `tests/wit/*.wit` and `tests/wit/evolve/*.wit` (sorted),
+/// `tests/wit/multi`, `tests/wit/accept/samename`, the hostile world of `tests/e2e`, and
+/// the three worlds of the large package set `tests/wit/large` (issue 11, A.9). The
+/// header tests of every language compile each of them ([`split_world`]).
 pub fn repo_world_paths() -> Vec<String> {
     let mut paths: Vec<String> = [
         "examples/greeter/wit",
@@ -35,6 +36,9 @@ pub fn repo_world_paths() -> Vec<String> {
         "tests/wit/multi",
         "tests/wit/accept/samename",
         "tests/e2e/wit/hostile.wit",
+        "tests/wit/large#proxy",
+        "tests/wit/large#command",
+        "tests/wit/large#worker",
     ]
     .map(String::from)
     .into();
@@ -50,6 +54,18 @@ pub fn repo_world_paths() -> Vec<String> {
     }
     paths
 }
+
+/// `(path, world)` of an entry of [`repo_world_paths`]: `path#world`, or a path of one
+/// world.
+pub fn split_world(entry: &str) -> (&str, Option<&str>) {
+    match entry.split_once('#') {
+        Some((path, world)) => (path, Some(world)),
+        None => (entry, None),
+    }
+}
+
+/// The worlds of the large package set `tests/wit/large` (issue 11, A.9).
+pub const LARGE_WORLDS: [&str; 3] = ["proxy", "command", "worker"];
 
 /// Writes `two.wit` into `dir` and returns its path: package `test:two@1.2.0` with worlds
 /// `full` and `lite` that share the interface `shared` (a record, a resource and a
