@@ -452,3 +452,31 @@ pub fn judge(baseline: &World, new: &World, allow_breaking: bool) -> Verdict {
         Verdict::Accept(evolution)
     }
 }
+
+/// The message of a refused generation, the same for `plugport gen` and
+/// [`Builder`](crate::Builder): the new and the old package, the baseline file, its
+/// compatibility line, every breaking item with its old and new form, and what to do
+/// (bump to [`next_line`], or revert; `override_hint` names the way to generate anyway,
+/// e.g. `--allow-breaking generates anyway`).
+pub fn breaking_message(ev: &Evolution, baseline: &Path, override_hint: &str) -> String {
+    let items = ev.breaking_items();
+    let mut msg = format!(
+        "refusing to generate {}: it breaks the baseline {} ({}) within compatibility line {} \
+         in {} item{}:",
+        ev.new,
+        ev.old,
+        baseline.display(),
+        line_name(&ev.old),
+        items.len(),
+        if items.len() == 1 { "" } else { "s" }
+    );
+    for item in &items {
+        msg.push_str(&format!("\n  - {item}"));
+    }
+    msg.push_str(&format!(
+        "\nbump the {} version (to {}) or revert; {override_hint}",
+        line_part(&ev.old),
+        next_line(&ev.old)
+    ));
+    msg
+}

@@ -36,7 +36,7 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs) -> ExitCode {
     let host = match crate::load_world(&args.wit, args.world.as_deref()) {
         Ok(w) => w,
-        Err(e) => return crate::fail_as(args.json, "check", crate::EXIT_USAGE, e),
+        Err(e) => return crate::fail_with(args.json, "check", e.with_code(crate::EXIT_USAGE)),
     };
     let host_json = serde_json::json!({
         "wit": args.wit.display().to_string(),

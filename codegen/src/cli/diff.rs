@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use plugport_codegen::baseline::{self, Class};
 
+use crate::Failure;
+
 /// Arguments of `plugport diff`.
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
@@ -26,16 +28,16 @@ pub struct DiffArgs {
     json: bool,
 }
 
-fn load(path: &std::path::Path, world: Option<&str>) -> Result<plugport::ir::World, String> {
+fn load(path: &std::path::Path, world: Option<&str>) -> Result<plugport::ir::World, Failure> {
     if path.extension().is_some_and(|e| e == "json") {
-        return baseline::read_baseline(path).map_err(|e| e.to_string());
+        return baseline::read_baseline(path).map_err(Failure::usage);
     }
-    crate::load_world(path, world).map_err(|f| f.message)
+    crate::load_world(path, world)
 }
 
 /// Exit 0 when the versions fit the change, 1 when not, 2 when a world cannot be read.
 pub fn run(args: &DiffArgs) -> ExitCode {
-    let fail = |e: String| crate::fail_as(args.json, "diff", crate::EXIT_USAGE, e);
+    let fail = |f: Failure| crate::fail_with(args.json, "diff", f.with_code(crate::EXIT_USAGE));
     let old = match load(&args.old, args.world.as_deref()) {
         Ok(w) => w,
         Err(e) => return fail(e),

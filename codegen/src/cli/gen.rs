@@ -102,7 +102,7 @@ pub fn run(args: &GenArgs) -> ExitCode {
             let key = if args.verify { "fresh" } else { "written" };
             crate::finish(args.json, "gen", 0, &text, serde_json::json!({ key: list }))
         }
-        Err(f) => crate::fail_as(args.json, "gen", f.code, f),
+        Err(f) => crate::fail_with(args.json, "gen", f),
     }
 }
 
@@ -214,7 +214,7 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
     let (path, old) = match &args.baseline {
         Some(path) => (
             path.clone(),
-            baseline::load_baseline(path, &world.name).map_err(Failure::usage)?,
+            baseline::load_baseline(path, &world.name).map_err(baseline_failure)?,
         ),
         None => {
             let path = baseline::baseline_path(&args.out, world);
@@ -238,28 +238,11 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Verdict::Refuse(ev) => {
-            let items = ev.breaking_items();
-            let mut msg = format!(
-                "refusing to generate {}: it breaks the baseline {} ({}) within compatibility \
-                 line {} in {} item{}:",
-                ev.new,
-                ev.old,
-                show(&path),
-                baseline::line_name(&ev.old),
-                items.len(),
-                if items.len() == 1 { "" } else { "s" }
-            );
-            for item in &items {
-                msg.push_str(&format!("\n  - {item}"));
-            }
-            msg.push_str(&format!(
-                "\nbump the {} version (to {}) or revert; --allow-breaking generates anyway",
-                baseline::line_part(&ev.old),
-                baseline::next_line(&ev.old)
-            ));
-            Err(Failure::no(msg))
-        }
+        Verdict::Refuse(ev) => Err(Failure::no(baseline::breaking_message(
+            &ev,
+            &path,
+            "--allow-breaking generates anyway",
+        ))),
         Verdict::Accept(ev) => {
             match ev.class() {
                 Class::Identical => {}
@@ -290,6 +273,25 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
             }
             Ok(())
         }
+    }
+}
+
+/// A baseline that cannot be read (exit 2); a WIT baseline's front-end errors keep their
+/// source snippets, after a line naming the baseline.
+fn baseline_failure(e: baseline::BaselineError) -> Failure {
+    match &e {
+        baseline::BaselineError::Wit { path, source } => {
+            let mut f = Failure::frontend(source).with_code(crate::EXIT_USAGE);
+            f.message = e.to_string();
+            f.rendered = f.rendered.map(|r| {
+                format!(
+                    "error: the baseline {} cannot be read:\n{r}",
+                    path.display()
+                )
+            });
+            f
+        }
+        _ => Failure::usage(e),
     }
 }
 

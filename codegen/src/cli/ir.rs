@@ -19,7 +19,7 @@ pub struct IrArgs {
 pub fn run(args: &IrArgs) -> ExitCode {
     let world = match crate::load_world(&args.wit.wit, args.wit.world.as_deref()) {
         Ok(w) => w,
-        Err(e) => return crate::fail_as(args.json, "ir", e.code, e),
+        Err(e) => return crate::fail_with(args.json, "ir", e),
     };
     match serde_json::to_string_pretty(&world) {
         Ok(json) => {
