@@ -24,7 +24,7 @@ mod cli {
 /// From a WIT world it generates a C header and Rust bindings for both sides of the
 /// boundary (the host application and the plugin), following the plugport ABI v1
 /// (docs/abi.md). WIT constructs the ABI does not support (async, stream, future, map,
-/// error-context, ...) are refused with their file:line.
+/// error-context, ...) are refused with their file:line:column.
 ///
 /// It also explains plugin files without running them (`inspect`, `check`) and
 /// classifies interface changes between two versions of a WIT world (`diff`).
