@@ -55,13 +55,16 @@ pub enum BuildError {
     /// The baseline given to [`Builder::baseline`] cannot be read.
     #[error(transparent)]
     Baseline(#[from] BaselineError),
-    /// The world breaks its baseline within one compatibility line: the message of
-    /// `plugport gen` (every breaking item with its old and new form, and the version to
-    /// bump to).
-    #[error("{message}")]
+    /// The world breaks its baseline within one compatibility line. Displayed as
+    /// `plugport gen` prints it ([`baseline::render_breaking`]): each breaking item at its
+    /// place in the WIT, then the message (every breaking item with its old and new form,
+    /// and the version to bump to).
+    #[error("{}", baseline::render_breaking(.reports, .message, false).trim_end())]
     Breaking {
         /// The message, as [`baseline::breaking_message`] words it.
         message: String,
+        /// The breaking items located in the WIT ([`baseline::breaking_reports`]).
+        reports: Vec<frontend::Report>,
     },
     /// Rust bindings were requested without choosing a side.
     #[error(
@@ -184,7 +187,7 @@ impl Builder {
             }
         }
         if let Some(path) = &self.baseline {
-            self.check_baseline(path, &loaded.world, in_build_script)?;
+            self.check_baseline(path, &loaded, in_build_script)?;
         }
         Ok(loaded)
     }
@@ -193,9 +196,10 @@ impl Builder {
     fn check_baseline(
         &self,
         path: &Path,
-        world: &crate::ir::World,
+        loaded: &Loaded,
         in_build_script: bool,
     ) -> Result<(), BuildError> {
+        let world = &loaded.world;
         let old = baseline::load_baseline(path, &world.name)?;
         let warn = |line: String| {
             if in_build_script {
@@ -213,6 +217,7 @@ impl Builder {
                     path,
                     "`Builder::allow_breaking(true)` generates anyway",
                 ),
+                reports: baseline::breaking_reports(&ev, world, &loaded.places),
             }),
             Verdict::Accept(ev) => {
                 if ev.class() == Class::Breaking {

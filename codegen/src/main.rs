@@ -372,3 +372,11 @@ pub(crate) fn load_world(
 ) -> Result<plugport::ir::World, Failure> {
     frontend::load_world(wit, world).map_err(|e| Failure::frontend(&e))
 }
+
+/// Like [`load_world`], with where the items are declared (for diagnostics).
+pub(crate) fn load(
+    wit: &std::path::Path,
+    world: Option<&str>,
+) -> Result<frontend::Loaded, Failure> {
+    frontend::load(wit, world).map_err(|e| Failure::frontend(&e))
+}

@@ -16,7 +16,7 @@ fn evolve(name: &str) -> PathBuf {
     repo(&format!("tests/wit/evolve/{name}.wit"))
 }
 
-/// What `plugport gen <new> --baseline <old>` says on stderr, without `error: `.
+/// What `plugport gen <new> --baseline <old>` says on stderr.
 fn gen_refusal(new: &Path, old: &Path, out: &Path) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_plugport"))
         .arg("gen")
@@ -28,11 +28,7 @@ fn gen_refusal(new: &Path, old: &Path, out: &Path) -> String {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "gen must refuse");
-    let err = String::from_utf8(o.stderr).unwrap();
-    err.strip_prefix("error: ")
-        .unwrap_or_else(|| panic!("{err}"))
-        .trim_end()
-        .to_string()
+    String::from_utf8(o.stderr).unwrap()
 }
 
 #[test]
@@ -43,7 +39,7 @@ fn a_breaking_world_fails_the_build_with_gens_message() {
         .baseline(&old)
         .write_c_header(dir.path().join("include"))
         .unwrap_err();
-    let BuildError::Breaking { message } = &err else {
+    let BuildError::Breaking { message, reports } = &err else {
         panic!("{err:?}")
     };
     for needle in [
@@ -56,17 +52,29 @@ fn a_breaking_world_fails_the_build_with_gens_message() {
     ] {
         assert!(message.contains(needle), "lacks `{needle}`:\n{message}");
     }
-    // Word for word what `plugport gen` says, but for the way to override it.
+    // The breaking item at its place in the new WIT.
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let at = reports[0].span.as_ref().unwrap();
+    assert_eq!((at.line, at.column), (15, 3), "{at:?}");
+    assert!(at.file.ends_with("v1.1.0-retype.wit"), "{at:?}");
+    // Word for word what `plugport gen` prints (the located item with its source line,
+    // then the message), but for the way to override it.
     let gen = gen_refusal(&new, &old, &dir.path().join("gen"));
     assert_eq!(
-        *message,
+        format!("{err}\n"),
         gen.replace(
             "--allow-breaking generates anyway",
             "`Builder::allow_breaking(true)` generates anyway"
         )
     );
-    // `fn main() -> Result<(), BuildError>` prints Debug: the message itself.
-    assert_eq!(format!("{err:?}"), *message);
+    assert!(
+        err.to_string()
+            .contains("15 |   greet: func(name: list<u8>"),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with(message.as_str()), "{err}");
+    // `fn main() -> Result<(), BuildError>` prints Debug: the same text.
+    assert_eq!(format!("{err:?}"), err.to_string());
     assert!(!dir.path().join("include").exists(), "nothing written");
 }
 
@@ -89,10 +97,12 @@ fn a_world_json_baseline_is_checked_too() {
         .rust_guest()
         .rust_bindings()
         .unwrap_err();
-    let BuildError::Breaking { message } = &err else {
+    let BuildError::Breaking { message, reports } = &err else {
         panic!("{err:?}")
     };
     assert!(message.contains("(removed)"), "{message}");
+    // A removed item has no place in the new WIT.
+    assert!(reports.is_empty(), "{reports:?}");
     assert!(
         message.contains(&baseline.display().to_string()),
         "{message}"

@@ -343,3 +343,89 @@ fn json_errors_carry_the_diagnostics_with_columns() {
     assert!(d[0]["message"].as_str().unwrap().contains("stream<u8>"));
     assert!(d[1]["help"].as_str().unwrap().contains("async"));
 }
+
+/// `plugport gen` refusing a world that breaks its baseline: each breaking item that the
+/// new WIT still has is shown at its declaration, with the old form and how to fix it.
+#[test]
+fn baseline_refusals_point_at_the_changed_items_in_the_wit() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = repo("tests/wit/evolve/v1.0.0.wit");
+    // (release, headline, line, token under the caret)
+    let cases = [
+        (
+            "v1.1.0-retype",
+            "export greet.greet breaks the baseline",
+            15,
+            "greet:",
+        ),
+        (
+            "v1.1.0-field",
+            "greet.options.repeat breaks the baseline",
+            11,
+            "options",
+        ),
+        (
+            "v1.1.0-reorder",
+            "export greet.language breaks the baseline",
+            14,
+            "language:",
+        ),
+    ];
+    for (release, headline, line, token) in cases {
+        let new = repo(&format!("tests/wit/evolve/{release}.wit"));
+        let out = plugport(
+            &[
+                "gen",
+                new.to_str().unwrap(),
+                "--out",
+                dir.path().to_str().unwrap(),
+                "--baseline",
+                old.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1), "{release}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        let s = shown(&err, headline);
+        let col = column_of(&s.source, token);
+        assert_eq!(
+            s.at,
+            format!("{}:{line}:{}", new.display(), col + 1),
+            "{release}\n{err}"
+        );
+        assert_eq!(s.caret, col, "{release}\n{err}");
+        assert!(err.contains("= help: revert it, or bump the major version (to 2.0.0)"));
+        // The summary (the message `--json` keeps as `error`) comes last.
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("error: "))
+            .unwrap();
+        assert!(last.starts_with("error: refusing to generate"), "{err}");
+    }
+
+    // --json: the same places as data.
+    let new = repo("tests/wit/evolve/v1.1.0-retype.wit");
+    let out = plugport(
+        &[
+            "gen",
+            new.to_str().unwrap(),
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--baseline",
+            old.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("refusing to generate"));
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(15), Some(3))
+    );
+}

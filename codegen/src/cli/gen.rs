@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use plugport::ir::World;
 use plugport_codegen::baseline::{self, Class, Verdict};
+use plugport_codegen::frontend::{Places, Report};
 use plugport_codegen::go::{GoOptions, GoSide};
 use plugport_codegen::rust::Side;
 use plugport_codegen::{c, cpp, go, rust, GeneratedFile};
@@ -108,9 +109,10 @@ pub fn run(args: &GenArgs) -> ExitCode {
 
 /// Generates (or with `--verify` compares) the files; returns their paths.
 fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
-    let world = crate::load_world(&args.wit.wit, args.wit.world.as_deref())?;
+    let loaded = crate::load(&args.wit.wit, args.wit.world.as_deref())?;
+    let world = loaded.world;
     if !args.verify {
-        check_baseline(args, &world)?;
+        check_baseline(args, &world, &loaded.places)?;
     }
 
     let mut files: Vec<GeneratedFile> = Vec::new();
@@ -209,8 +211,9 @@ fn verify(out: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>, Failure> 
 }
 
 /// Compares `world` with its baseline (explicit, or the one in `--out`) and refuses a
-/// breaking change within the baseline's compatibility line.
-fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
+/// breaking change within the baseline's compatibility line, pointing at the WIT of each
+/// breaking item (`places`).
+fn check_baseline(args: &GenArgs, world: &World, places: &Places) -> Result<(), Failure> {
     let (path, old) = match &args.baseline {
         Some(path) => (
             path.clone(),
@@ -238,11 +241,17 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Verdict::Refuse(ev) => Err(Failure::no(baseline::breaking_message(
-            &ev,
-            &path,
-            "--allow-breaking generates anyway",
-        ))),
+        Verdict::Refuse(ev) => {
+            let message =
+                baseline::breaking_message(&ev, &path, "--allow-breaking generates anyway");
+            let reports = baseline::breaking_reports(&ev, world, places);
+            let color = plugport_codegen::frontend::color_for_stderr();
+            Err(Failure {
+                rendered: Some(baseline::render_breaking(&reports, &message, color)),
+                diagnostics: reports.iter().map(Report::to_json).collect(),
+                ..Failure::no(message)
+            })
+        }
         Verdict::Accept(ev) => {
             match ev.class() {
                 Class::Identical => {}

@@ -15,32 +15,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use plugport::ir::{FunctionKind, Location, Type, TypeDefKind, TypeId, World, WorldItem};
+use plugport::ir::{FunctionKind, Type, TypeDefKind, TypeId, World, WorldItem};
 
-use super::diagnostic::{Related, SourceSpan};
+use super::diagnostic::{Places, Related, SourceSpan};
 use super::Refusal;
 use crate::c::idents::{identifiers, DefinedBy};
 use plugport::cnames::{c_ident, CNames};
-
-/// Where the items of a world are declared, as the converter found them.
-pub(crate) struct Places<'a> {
-    /// By IR type id (anonymous types: their first use).
-    pub types: &'a [Option<SourceSpan>],
-    /// Function name spans by the (file, line) of the IR's function locations.
-    pub functions: &'a HashMap<(String, u32), SourceSpan>,
-    /// Interfaces by IR name.
-    pub interfaces: &'a HashMap<String, SourceSpan>,
-    /// The world's name.
-    pub world: Option<&'a SourceSpan>,
-}
-
-impl Places<'_> {
-    /// The span of the function declared at `location`.
-    fn function(&self, location: Option<&Location>) -> Option<SourceSpan> {
-        let l = location?;
-        self.functions.get(&(l.file.clone(), l.line)).cloned()
-    }
-}
 
 /// Every C name collision of `world`, one refusal per name, in header order. `places`
 /// gives the WIT location of its items.
@@ -140,12 +120,12 @@ fn reserved_slots(world: &World, d: &Describe) -> Vec<Refusal> {
                 WorldItem::Interface(i) => (
                     c_ident(&i.name),
                     format!("interface `{}`", i.name),
-                    d.places.interfaces.get(&i.name).cloned(),
+                    d.places.of_interface(&i.name).cloned(),
                 ),
                 WorldItem::Function(f) => (
                     names.slot(&f.name, f.kind),
                     format!("function `{}`", f.name),
-                    d.places.function(f.location.as_ref()),
+                    d.places.of_function(f.location.as_ref()).cloned(),
                 ),
             };
             if slot == "header" {
@@ -179,7 +159,12 @@ fn reserved_slots(world: &World, d: &Describe) -> Vec<Refusal> {
                     }
                     FunctionKind::Freestanding => format!("function `{}`", f.name),
                 };
-                refuse(&slot, desc, d.places.function(f.location.as_ref()), table);
+                refuse(
+                    &slot,
+                    desc,
+                    d.places.of_function(f.location.as_ref()).cloned(),
+                    table,
+                );
             }
         }
     }
@@ -189,7 +174,7 @@ fn reserved_slots(world: &World, d: &Describe) -> Vec<Refusal> {
 /// Descriptions of what defines a C name, for messages.
 struct Describe<'a> {
     world: &'a World,
-    places: &'a Places<'a>,
+    places: &'a Places,
 }
 
 impl Describe<'_> {
@@ -197,7 +182,7 @@ impl Describe<'_> {
     fn ident(&self, by: &DefinedBy) -> (String, Option<SourceSpan>) {
         let w = self.world;
         let p = self.places;
-        let type_loc = |id: TypeId| p.types.get(id).cloned().flatten();
+        let type_loc = |id: TypeId| p.of_type(id).cloned();
         match by {
             DefinedBy::Type(id) => (self.type_desc(*id), type_loc(*id)),
             DefinedBy::Vtable(id) => (
@@ -224,20 +209,21 @@ impl Describe<'_> {
                 format!("the validator of {}", self.type_desc(*id)),
                 type_loc(*id),
             ),
-            DefinedBy::Caller { what, location } => {
-                (format!("the {what}"), p.function(location.as_ref()))
-            }
+            DefinedBy::Caller { what, location } => (
+                format!("the {what}"),
+                p.of_function(location.as_ref()).cloned(),
+            ),
             DefinedBy::Getter { exports, interface } => (
                 format!(
                     "the accessor of interface `{interface}` in the {} table of world `{}`",
                     if *exports { "exports" } else { "imports" },
                     w.name
                 ),
-                p.interfaces.get(interface).cloned(),
+                p.of_interface(interface).cloned(),
             ),
             DefinedBy::Table(name) => (
                 format!("the table of interface `{name}`"),
-                p.interfaces.get(name).cloned(),
+                p.of_interface(name).cloned(),
             ),
             DefinedBy::WorldTable { exports } => (
                 format!(
@@ -245,11 +231,11 @@ impl Describe<'_> {
                     if *exports { "exports" } else { "imports" },
                     w.name
                 ),
-                p.world.cloned(),
+                p.of_world().cloned(),
             ),
             DefinedBy::World(what) => (
                 format!("the {what} of world `{}`", w.name),
-                p.world.cloned(),
+                p.of_world().cloned(),
             ),
         }
     }

@@ -6,7 +6,7 @@ use plugport::ir;
 use wit_parser as wit;
 use wit_parser::Resolve;
 
-use super::diagnostic::{SourceSpan, Spans};
+use super::diagnostic::{Places, SourceSpan, Spans};
 use super::{cnames, key_string, Declared, Refusal};
 use crate::names::c_ident;
 
@@ -54,13 +54,14 @@ struct Converter<'a> {
     type_at: Option<wit::Span>,
 }
 
-/// Converts world `world_id` of package `pkg_id`, or returns every refusal.
+/// Converts world `world_id` of package `pkg_id` (with where its items are declared), or
+/// returns every refusal.
 pub(crate) fn convert(
     r: &Resolve,
     pkg_id: wit::PackageId,
     world_id: wit::WorldId,
     declared: Declared,
-) -> Result<ir::World, Vec<Refusal>> {
+) -> Result<(ir::World, Places), Vec<Refusal>> {
     let world = &r.worlds[world_id];
     let mut cx = Converter {
         r,
@@ -158,26 +159,25 @@ pub(crate) fn convert(
         imports,
         exports,
     };
-    // Two interfaces with one name were just refused; their C names collide too.
-    if !duplicate_interfaces {
-        let interfaces: HashMap<String, SourceSpan> = cx
+    let places = Places {
+        types: std::mem::take(&mut cx.type_spans),
+        functions: std::mem::take(&mut cx.function_spans),
+        interfaces: cx
             .iface_names
             .iter()
             .filter_map(|(id, name)| cx.span(r.interfaces[*id].span).map(|l| (name.clone(), l)))
-            .collect();
-        let places = cnames::Places {
-            types: &cx.type_spans,
-            functions: &cx.function_spans,
-            interfaces: &interfaces,
-            world: world_loc.as_ref(),
-        };
+            .collect(),
+        world: world_loc,
+    };
+    // Two interfaces with one name were just refused; their C names collide too.
+    if !duplicate_interfaces {
         let refusals = cnames::check(&out, &places);
         cx.refusals.extend(refusals);
     }
     if !cx.refusals.is_empty() {
         return Err(cx.refusals);
     }
-    Ok(out)
+    Ok((out, places))
 }
 
 fn package_name(p: &wit::PackageName) -> ir::PackageName {

@@ -125,6 +125,45 @@ impl<'a> Spans<'a> {
     }
 }
 
+/// Where the items of a converted world are declared in its WIT, for diagnostics that
+/// point at the WIT after the conversion (C name collisions, a broken baseline). The IR
+/// keeps only file and line ([`ir::Location`]); these are the spans with columns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Places {
+    /// By IR type id (anonymous types: their first use).
+    pub(crate) types: Vec<Option<SourceSpan>>,
+    /// Function name spans by the (file, line) of the IR's function locations (the first
+    /// function declared on a line).
+    pub(crate) functions: HashMap<(String, u32), SourceSpan>,
+    /// Interfaces by IR name.
+    pub(crate) interfaces: HashMap<String, SourceSpan>,
+    /// The world's name.
+    pub(crate) world: Option<SourceSpan>,
+}
+
+impl Places {
+    /// Where the IR type `id` is declared (its name; an anonymous type: its first use).
+    pub fn of_type(&self, id: ir::TypeId) -> Option<&SourceSpan> {
+        self.types.get(id)?.as_ref()
+    }
+
+    /// Where the function at IR location `location` is declared (its name).
+    pub fn of_function(&self, location: Option<&ir::Location>) -> Option<&SourceSpan> {
+        let l = location?;
+        self.functions.get(&(l.file.clone(), l.line))
+    }
+
+    /// Where the interface with IR name `name` is declared.
+    pub fn of_interface(&self, name: &str) -> Option<&SourceSpan> {
+        self.interfaces.get(name)
+    }
+
+    /// Where the world is declared (its name).
+    pub fn of_world(&self) -> Option<&SourceSpan> {
+        self.world.as_ref()
+    }
+}
+
 /// A secondary place of a diagnostic, e.g. the other item of a C name collision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Related {

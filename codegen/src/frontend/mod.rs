@@ -31,7 +31,7 @@ mod convert;
 mod diagnostic;
 
 use diagnostic::Spans;
-pub use diagnostic::{color_for_stderr, Related, Report, SourceSpan};
+pub use diagnostic::{color_for_stderr, Places, Related, Report, SourceSpan};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -188,6 +188,8 @@ pub struct Loaded {
     /// Every WIT file wit-parser read (the package and its `deps/`), for
     /// `cargo:rerun-if-changed`.
     pub sources: Vec<PathBuf>,
+    /// Where the world's items are declared (with columns), for diagnostics.
+    pub places: Places,
 }
 
 /// Reads the WIT at `path` and converts one of its worlds to plugport IR.
@@ -256,7 +258,11 @@ pub fn load(path: &Path, world: Option<&str>) -> Result<Loaded, FrontendError> {
     let declared = declared_order(&unresolved, &world_name);
 
     convert::convert(&resolve, pkg_id, world_id, declared)
-        .map(|world| Loaded { world, sources })
+        .map(|(world, places)| Loaded {
+            world,
+            sources,
+            places,
+        })
         .map_err(|refusals| FrontendError::Unsupported {
             world: world_name,
             refusals,
