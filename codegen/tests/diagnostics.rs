@@ -429,3 +429,36 @@ fn baseline_refusals_point_at_the_changed_items_in_the_wit() {
         (Some(15), Some(3))
     );
 }
+
+/// Columns count characters, not bytes: a comment with non-ASCII text before the token
+/// does not shift the caret.
+#[test]
+fn columns_count_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unicode.wit");
+    std::fs::write(
+        &path,
+        "package test:u@1.0.0;\n\
+         /* héllo wörld */ interface i { f: func() -> stream<u8>; }\n\
+         world w { export i; }\n",
+    )
+    .unwrap();
+    let err = refused(&path);
+    let FrontendError::Unsupported { refusals, .. } = &err else {
+        panic!("{err:?}")
+    };
+    let at = refusals[0].location.as_ref().unwrap();
+    let source = "/* héllo wörld */ interface i { f: func() -> stream<u8>; }";
+    let col = column_of(source, "stream<u8>");
+    assert_eq!((at.line, at.column as usize), (2, col + 1));
+    assert_ne!(
+        col,
+        source.find("stream").unwrap(),
+        "the line has multi-byte characters"
+    );
+    // The byte range is the token's.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text[at.range.clone()].starts_with("stream"), "{at:?}");
+    let s = shown(&err.render(false), "uses `stream<u8>`");
+    assert_eq!(s.caret, col);
+}

@@ -1,5 +1,5 @@
 //! The WIT front end: reads WIT with `wit-parser`, selects a world, refuses what the
-//! plugport ABI v1 does not support (with file:line), and produces the IR
+//! plugport ABI v1 does not support (with file:line:column), and produces the IR
 //! ([`plugport::ir::World`]).
 //!
 //! Entry points: [`load_world`] (just the IR) and [`load`] (the IR plus the list of WIT
@@ -25,6 +25,11 @@
 //!
 //! Everything the ABI does not support is refused, never skipped: all problems of a world
 //! are collected and reported together in [`FrontendError::Unsupported`].
+//!
+//! Diagnostics (`docs/errors.md`, "WIT diagnostics"): every refusal carries a
+//! [`SourceSpan`] (file, line, column, byte range, resolved from wit-parser's span) and a
+//! `help`; [`FrontendError::render`] shows them like wit-parser's own errors (source line,
+//! caret), [`FrontendError::reports`] gives them as data.
 
 mod cnames;
 mod convert;
