@@ -19,7 +19,7 @@ mod cli {
     pub mod serve;
 }
 
-/// plugport: a C-ABI bridge generator for plugins.
+/// A C-ABI bridge generator for plugins.
 ///
 /// From a WIT world it generates a C header and Rust bindings for both sides of the
 /// boundary (the host application and the plugin), following the plugport ABI v1

@@ -27,7 +27,8 @@ pub struct CheckArgs {
     /// `compatible`, `plugin` (`file`, `name`, `version`, `package`, `world`,
     /// `fingerprint`; absent when the file is not a plugin), `host` (`wit`, `package`,
     /// `world`, `fingerprint`), and `lines` (the text output: the verdict, notes and
-    /// differences); on errors `error`. Same exit status.
+    /// differences); on errors `error` (and `diagnostics`, file/line/column of each WIT
+    /// problem). Same exit status.
     #[arg(long)]
     json: bool,
 }

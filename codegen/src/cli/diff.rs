@@ -23,7 +23,8 @@ pub struct DiffArgs {
     /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`, `old` and
     /// `new` (`package`, `world`, `path`), `change` (`identical`, `compatible-minor`,
     /// `breaking`), `breaking` and `added` (one string per item), `versions_fit`,
-    /// `reason`, and `lines` (the text output); on errors `error`. Same exit status.
+    /// `reason`, and `lines` (the text output); on errors `error` (and `diagnostics`, file/line/column of each WIT
+    /// problem). Same exit status.
     #[arg(long)]
     json: bool,
 }

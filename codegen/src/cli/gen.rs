@@ -49,7 +49,8 @@ pub struct GenArgs {
     #[arg(long)]
     verify: bool,
     /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`, the
-    /// paths `written` (or with `--verify` `fresh`), and `lines`; on errors `error`.
+    /// paths `written` (or with `--verify` `fresh`), and `lines`; on errors `error` (and
+    /// `diagnostics`: file, line, column, message and help of each WIT problem).
     /// Same exit status. Notes and warnings still go to stderr.
     #[arg(long)]
     json: bool,

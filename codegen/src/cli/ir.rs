@@ -9,8 +9,9 @@ use crate::WitArgs;
 pub struct IrArgs {
     #[command(flatten)]
     wit: WitArgs,
-    /// Errors as JSON too: `{"command": "ir", "exit", "ok": false, "error"}` on stdout,
-    /// with the same exit status (the IR itself is always JSON).
+    /// Errors as JSON too: `{"command": "ir", "exit", "ok": false, "error",
+    /// "diagnostics"}` on stdout (`diagnostics`: file, line, column, message and help of
+    /// each WIT problem), with the same exit status (the IR itself is always JSON).
     #[arg(long)]
     json: bool,
 }
