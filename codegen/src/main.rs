@@ -121,7 +121,8 @@ enum Command {
     ///   interface, methods at the end of a resource, world items at the end);
     /// - breaking: something was removed, renamed, reordered or re-typed (functions,
     ///   parameters, results, record fields, variant or enum cases, flags...), each
-    ///   breaking item with its old and new form.
+    ///   breaking item with its old and new form, and `at: file:line:column` where the
+    ///   new WIT declares it.
     ///
     /// Then says whether the version numbers fit the change: a breaking change needs a
     /// new compatibility line (major bump; minor bump for 0.x), appended items at least

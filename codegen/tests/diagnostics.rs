@@ -462,3 +462,52 @@ fn columns_count_characters() {
     let s = shown(&err.render(false), "uses `stream<u8>`");
     assert_eq!(s.caret, col);
 }
+
+/// `plugport diff` says where the new WIT declares each breaking item it still has.
+#[test]
+fn diff_places_breaking_items_in_the_new_wit() {
+    let old = repo("tests/wit/evolve/v1.0.0.wit");
+    let new = repo("tests/wit/evolve/v1.1.0-field.wit");
+    let out = plugport(&["diff", old.to_str().unwrap(), new.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let source = std::fs::read_to_string(&new).unwrap();
+    let line = source.lines().nth(10).unwrap();
+    assert_eq!(line, "  record options {");
+    let at = format!("{}:11:{}", new.display(), column_of(line, "options") + 1);
+    assert!(
+        text.contains(&format!(
+            "  breaking: greet.options.repeat\n    old: u32\n    new: u64\n    at: {at}\n"
+        )),
+        "{text}"
+    );
+
+    let out = plugport(
+        &[
+            "diff",
+            old.to_str().unwrap(),
+            new.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &v["breaking_at"][0];
+    assert_eq!(b["item"], "greet.options.repeat");
+    assert_eq!(
+        (b["line"].as_u64(), b["column"].as_u64()),
+        (Some(11), Some(10))
+    );
+
+    // A removed item has no place in the new WIT.
+    let removed = repo("tests/wit/evolve/v1.1.0-remove.wit");
+    let out = plugport(
+        &["diff", old.to_str().unwrap(), removed.to_str().unwrap()],
+        &[],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("(removed)") && !text.contains("    at: "),
+        "{text}"
+    );
+}
