@@ -493,7 +493,12 @@ pub fn locate<'p>(
     if item.removed {
         return None;
     }
-    let path = item.item.as_str();
+    locate_path(world, places, &item.item)
+}
+
+/// Where `world`'s WIT declares the item at dotted `path`, as [`locate`] finds it (the
+/// paths of [`compat::Incompatibility::item`]).
+pub fn locate_path<'p>(world: &World, places: &'p Places, path: &str) -> Option<&'p SourceSpan> {
     if path == "world" {
         return places.of_world();
     }

@@ -107,7 +107,8 @@ enum Command {
     /// §9. Prints "compatible", with notes for functions the plugin lacks (a plugin of an
     /// older minor: calls to them report PP_ERR_UNSUPPORTED) or has in addition (a
     /// newer minor: the host ignores them); or "incompatible" with every difference, each
-    /// with what the host expects and what the plugin has.
+    /// with what the host expects and what the plugin has, and `at: file:line:column`
+    /// where the host's WIT declares it.
     ///
     /// Exit status: 0 when the host can load the plugin, 1 when it cannot (also for a
     /// file that is not a plugin), 2 for usage errors, unreadable files and WIT the

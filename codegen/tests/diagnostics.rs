@@ -511,3 +511,67 @@ fn diff_places_breaking_items_in_the_new_wit() {
         "{text}"
     );
 }
+
+/// `plugport check` says where the host's WIT declares each difference from the plugin.
+#[test]
+fn check_places_differences_in_the_host_wit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    // A C plugin built against the greeter world.
+    let gen = plugport(
+        &[
+            "gen",
+            repo("examples/greeter/wit").to_str().unwrap(),
+            "--out",
+            d,
+        ],
+        &[],
+    );
+    assert!(gen.status.success(), "{gen:?}");
+    let plugin = dir.path().join("libgreeter_zh.so");
+    let cc = Command::new("cc")
+        .args(["-std=c99", "-shared", "-fPIC", "-pthread"])
+        .arg(format!("-I{d}"))
+        .arg(repo("examples/greeter/plugin-zh-c/plugin.c"))
+        .arg("-o")
+        .arg(&plugin)
+        .output()
+        .unwrap();
+    assert!(cc.status.success(), "{cc:?}");
+    // A host WIT of the same version whose `greet` takes bytes.
+    let wit = std::fs::read_to_string(repo("examples/greeter/wit/greeter.wit")).unwrap();
+    let retyped = wit.replace("greet: func(name: string)", "greet: func(name: list<u8>)");
+    assert_ne!(wit, retyped);
+    let host = dir.path().join("host.wit");
+    std::fs::write(&host, &retyped).unwrap();
+    let (line, source) = retyped
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("greet: func(name: list<u8>)"))
+        .unwrap();
+
+    let out = plugport(
+        &[
+            "check",
+            plugin.to_str().unwrap(),
+            "--wit",
+            host.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let at = format!(
+        "    at: {}:{}:{}\n",
+        host.display(),
+        line + 1,
+        column_of(source, "greet:") + 1
+    );
+    assert!(
+        text.contains(&format!(
+            "  - export greet.greet: expected greet: func(name: list<u8>) -> string, found \
+             greet: func(name: string) -> string\n{at}"
+        )),
+        "{text}"
+    );
+}
