@@ -575,6 +575,9 @@ pub fn render_breaking(reports: &[Report], message: &str, color: bool) -> String
     if !out.is_empty() && !out.ends_with("\n\n") {
         out.push('\n');
     }
-    out.push_str(&format!("error: {message}\n"));
+    out.push_str(&Report::headline(message.to_string()).render(color));
+    // One newline at the end, not the blank line that separates diagnostics.
+    out.truncate(out.trim_end().len());
+    out.push('\n');
     out
 }

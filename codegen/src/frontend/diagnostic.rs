@@ -194,35 +194,29 @@ impl Report {
     /// the file cannot be read (or changed since), the location is printed without the
     /// source line.
     pub fn render(&self, color: bool) -> String {
-        let plain = || {
-            let mut s = String::from("error: ");
-            if let Some(span) = &self.span {
-                s.push_str(&format!("{span}: "));
-            }
-            s.push_str(&self.message);
-            for r in &self.related {
-                s.push_str(&format!("\n  = note: {} is at {}", r.what, r.span));
-            }
-            if let Some(help) = &self.help {
-                s.push_str(&format!("\n  = help: {help}"));
-            }
-            s.push('\n');
-            s
+        // The primary span's file, when it can still be read and still holds the span.
+        let text = self.span.as_ref().and_then(|s| {
+            let t = std::fs::read_to_string(&s.file).ok()?;
+            t.get(s.range.clone()).is_some().then_some(t)
+        });
+        let (name, source) = match (&self.span, &text) {
+            (Some(s), Some(t)) => (s.file.as_str(), t.as_str()),
+            _ => ("", ""),
         };
-        let Some(span) = &self.span else {
-            return plain();
-        };
-        let Ok(text) = std::fs::read_to_string(&span.file) else {
-            return plain();
-        };
-        if text.get(span.range.clone()).is_none() {
-            return plain();
+        let file = SimpleFile::new(name, source);
+        let mut message = self.message.clone();
+        let mut labels = Vec::new();
+        match (&self.span, &text) {
+            (Some(span), Some(_)) => labels.push(Label::primary((), span.range.clone())),
+            (Some(span), None) => message = format!("{span}: {message}"),
+            (None, _) => {}
         }
-        let file = SimpleFile::new(span.file.as_str(), text.as_str());
-        let mut labels = vec![Label::primary((), span.range.clone())];
         let mut notes = Vec::new();
         for r in &self.related {
-            if r.span.file == span.file && text.get(r.span.range.clone()).is_some() {
+            let shown = !labels.is_empty()
+                && r.span.file == name
+                && source.get(r.span.range.clone()).is_some();
+            if shown {
                 labels.push(
                     Label::secondary((), r.span.range.clone())
                         .with_message(format!("{} is here", r.what)),
@@ -235,9 +229,9 @@ impl Report {
             notes.push(format!("help: {help}"));
         }
         let diagnostic = Diagnostic::error()
-            .with_message(&self.message)
+            .with_message(&message)
             .with_labels(labels)
-            .with_notes(notes);
+            .with_notes(notes.clone());
         let config = Config {
             chars: Chars::ascii(),
             ..Config::default()
@@ -252,7 +246,23 @@ impl Report {
         } else {
             term::emit_into_string(&config, &file, &diagnostic).ok()
         };
-        rendered.unwrap_or_else(plain)
+        rendered.unwrap_or_else(|| {
+            let mut s = format!("error: {message}\n");
+            for n in notes {
+                s.push_str(&format!("  = {n}\n"));
+            }
+            s
+        })
+    }
+
+    /// A report with only a message (no place, no help): a summary line.
+    pub fn headline(message: String) -> Report {
+        Report {
+            message,
+            span: None,
+            related: Vec::new(),
+            help: None,
+        }
     }
 
     /// `file:line:column: message; help` on one line (the location only when known):

@@ -160,6 +160,7 @@ impl FrontendError {
     /// `error: world `w` cannot be generated: N problems`. `color` adds ANSI colours.
     pub fn render(&self, color: bool) -> String {
         let mut out: String = match self {
+            // wit-parser's own text, which has its own snippet.
             FrontendError::Wit { report: None, .. } => format!("error: {self}\n"),
             _ => self.reports().iter().map(|r| r.render(color)).collect(),
         };
@@ -167,11 +168,13 @@ impl FrontendError {
             if !out.ends_with("\n\n") {
                 out.push('\n');
             }
-            out.push_str(&format!(
-                "error: {}\n",
-                unsupported_summary(world, refusals.len())
-            ));
+            out.push_str(
+                &Report::headline(unsupported_summary(world, refusals.len())).render(color),
+            );
         }
+        // One newline at the end, not the blank line that separates diagnostics.
+        out.truncate(out.trim_end().len());
+        out.push('\n');
         out
     }
 }
