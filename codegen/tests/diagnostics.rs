@@ -575,3 +575,32 @@ fn check_places_differences_in_the_host_wit() {
         "{text}"
     );
 }
+
+/// A report whose file is gone (or changed so that the span no longer fits) still says
+/// where, in its headline, with its help.
+#[test]
+fn a_report_without_its_file_keeps_the_location() {
+    use plugport_codegen::frontend::{Report, SourceSpan};
+    let report = Report {
+        message: String::from("function `f` uses `stream<u8>`"),
+        span: Some(SourceSpan {
+            file: String::from("/nonexistent/gone.wit"),
+            line: 3,
+            column: 7,
+            range: 40..46,
+        }),
+        related: Vec::new(),
+        help: Some(String::from("pass the values whole")),
+    };
+    let text = report.render(false);
+    assert!(
+        text.starts_with("error: /nonexistent/gone.wit:3:7: function `f` uses `stream<u8>`"),
+        "{text}"
+    );
+    assert!(text.contains("= help: pass the values whole"), "{text}");
+    assert!(!text.contains("-->"), "{text}");
+    assert_eq!(
+        report.short(),
+        "/nonexistent/gone.wit:3:7: function `f` uses `stream<u8>`; pass the values whole"
+    );
+}
