@@ -419,6 +419,16 @@ impl<'a> Converter<'a> {
         if let Some(done) = self.named.get(&id) {
             return *done;
         }
+        // The anonymous type that uses this one (`list<point>`) is not part of its
+        // declaration: refusals inside it point into the declaration or at its name.
+        let outer = self.type_at.take();
+        let result = self.convert_named_type(id);
+        self.type_at = outer;
+        result
+    }
+
+    /// [`Converter::named_type`] of a type not converted yet.
+    fn convert_named_type(&mut self, id: wit::TypeId) -> Option<ir::TypeId> {
         let td = &self.r.types[id];
         let name = td.name.clone().expect("named type");
         let location = self.span(td.span);
