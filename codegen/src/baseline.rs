@@ -23,10 +23,10 @@ use std::path::{Path, PathBuf};
 
 use plugport::compat::{self, Change, Compat, Side};
 use plugport::descriptor::{self, DescriptorError};
-use plugport::ir::{PackageName, World};
+use plugport::ir::{PackageName, World, WorldItem};
 use serde::Serialize;
 
-use crate::frontend::{self, FrontendError};
+use crate::frontend::{self, FrontendError, Places, Report, SourceSpan};
 
 /// The file name suffix of a baseline: `<world>.world.json`.
 pub const BASELINE_SUFFIX: &str = ".world.json";
@@ -451,4 +451,133 @@ pub fn judge(baseline: &World, new: &World, allow_breaking: bool) -> Verdict {
     } else {
         Verdict::Accept(evolution)
     }
+}
+
+/// The message of a refused generation, the same for `plugport gen` and
+/// [`Builder`](crate::Builder): the new and the old package, the baseline file, its
+/// compatibility line, every breaking item with its old and new form, and what to do
+/// (bump to [`next_line`], or revert; `override_hint` names the way to generate anyway,
+/// e.g. `--allow-breaking generates anyway`).
+pub fn breaking_message(ev: &Evolution, baseline: &Path, override_hint: &str) -> String {
+    let items = ev.breaking_items();
+    let mut msg = format!(
+        "refusing to generate {}: it breaks the baseline {} ({}) within compatibility line {} \
+         in {} item{}:",
+        ev.new,
+        ev.old,
+        baseline.display(),
+        line_name(&ev.old),
+        items.len(),
+        if items.len() == 1 { "" } else { "s" }
+    );
+    for item in &items {
+        msg.push_str(&format!("\n  - {item}"));
+    }
+    msg.push_str(&format!(
+        "\nbump the {} version (to {}) or revert; {override_hint}",
+        line_part(&ev.old),
+        next_line(&ev.old)
+    ));
+    msg
+}
+
+/// Where a breaking item is declared in the new world's WIT: the function of a function
+/// path (`greet.greet`, `codec.decoder.push`), the interface of a world item (`greet`),
+/// the named type of a type path or of one of its members (`greet.options.repeat`), the
+/// world for `world`. `None` for items the new world no longer has and for the package.
+pub fn locate<'p>(
+    world: &World,
+    places: &'p Places,
+    item: &BreakingItem,
+) -> Option<&'p SourceSpan> {
+    if item.removed {
+        return None;
+    }
+    locate_path(world, places, &item.item)
+}
+
+/// Where `world`'s WIT declares the item at dotted `path`, as [`locate`] finds it (the
+/// paths of [`compat::Incompatibility::item`]).
+pub fn locate_path<'p>(world: &World, places: &'p Places, path: &str) -> Option<&'p SourceSpan> {
+    if path == "world" {
+        return places.of_world();
+    }
+    for w in world.imports.iter().chain(&world.exports) {
+        match w {
+            WorldItem::Function(f) if compat::function_path(world, None, f) == path => {
+                return places.of_function(f.location.as_ref());
+            }
+            WorldItem::Interface(i) => {
+                if i.name == path {
+                    return places.of_interface(&i.name);
+                }
+                for f in &i.functions {
+                    if compat::function_path(world, Some(&i.name), f) == path {
+                        return places.of_function(f.location.as_ref());
+                    }
+                }
+            }
+            WorldItem::Function(_) => {}
+        }
+    }
+    // The named type whose path is the longest prefix of the item's.
+    world
+        .types
+        .iter()
+        .enumerate()
+        .filter_map(|(id, d)| {
+            let name = d.name.as_ref()?;
+            let tp = match &d.interface {
+                Some(i) => format!("{i}.{name}"),
+                None => name.clone(),
+            };
+            let member = path
+                .strip_prefix(tp.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
+            member.then_some((tp.len(), id))
+        })
+        .max_by_key(|(len, _)| *len)
+        .and_then(|(_, id)| places.of_type(id))
+}
+
+/// The breaking items of `ev` that [`locate`] finds in the new world's WIT, one
+/// [`Report`] each: the item and its old form, the caret under its declaration, and how to
+/// fix it (revert, or start the next compatibility line).
+pub fn breaking_reports(ev: &Evolution, new: &World, places: &Places) -> Vec<Report> {
+    ev.breaking_items()
+        .iter()
+        .filter_map(|item| {
+            let span = locate(new, places, item)?;
+            let side = item.side.map(|s| format!("{s} ")).unwrap_or_default();
+            Some(Report {
+                message: format!(
+                    "{side}{} breaks the baseline {}: it was `{}`",
+                    item.item, ev.old, item.old
+                ),
+                span: Some(span.clone()),
+                related: Vec::new(),
+                help: Some(format!(
+                    "revert it, or bump the {} version (to {})",
+                    line_part(&ev.old),
+                    next_line(&ev.old)
+                )),
+            })
+        })
+        .collect()
+}
+
+/// The long form of a refused generation, as `plugport gen` prints it on stderr and
+/// [`BuildError::Breaking`](crate::builder::BuildError::Breaking) displays it: each
+/// located breaking item ([`breaking_reports`]) with its source line, then
+/// `error: <message>` ([`breaking_message`]).
+pub fn render_breaking(reports: &[Report], message: &str, color: bool) -> String {
+    let mut out: String = reports.iter().map(|r| r.render(color)).collect();
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str(&Report::headline(message.to_string()).render(color));
+    // One newline at the end, not the blank line that separates diagnostics.
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
 }

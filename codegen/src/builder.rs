@@ -15,10 +15,28 @@
 //! When run inside a build script (`OUT_DIR` is set), every write prints
 //! `cargo:rerun-if-changed=` for the WIT path and for every WIT file that was read, so
 //! cargo reruns the script when the interface changes.
+//!
+//! With [`Builder::baseline`] the build applies the check of `plugport gen`: a world that
+//! breaks its baseline within one compatibility line (a function, method, field or case
+//! removed, renamed, reordered or re-typed) fails the build with the message
+//! `plugport gen` gives ([`BuildError::Breaking`]).
+//!
+//! ```no_run
+//! // build.rs: the released interface is checked in as wit/greeter.world.json
+//! // (written by `plugport gen`), or as the WIT of the last release.
+//! fn main() -> Result<(), plugport_codegen::builder::BuildError> {
+//!     plugport_codegen::Builder::new("wit/greeter.wit")
+//!         .baseline("wit/greeter.world.json")
+//!         .rust_guest()
+//!         .write_rust_to_out_dir("greeter.rs")?;
+//!     Ok(())
+//! }
+//! ```
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::baseline::{self, BaselineError, Class, Verdict};
 use crate::frontend::{self, FrontendError, Loaded};
 use crate::rust::Side;
 use crate::GeneratedFile;
@@ -31,8 +49,23 @@ use crate::GeneratedFile;
 #[derive(thiserror::Error)]
 pub enum BuildError {
     /// Reading the WIT or converting it to plugport IR failed (see [`FrontendError`]).
-    #[error(transparent)]
+    /// Shown in the long form ([`FrontendError::render`]): source lines with a caret.
+    #[error("{}", .0.render(false).trim_end())]
     Frontend(#[from] FrontendError),
+    /// The baseline given to [`Builder::baseline`] cannot be read.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    /// The world breaks its baseline within one compatibility line. Displayed as
+    /// `plugport gen` prints it ([`baseline::render_breaking`]): each breaking item at its
+    /// place in the WIT, then the message (every breaking item with its old and new form,
+    /// and the version to bump to).
+    #[error("{}", baseline::render_breaking(.reports, .message, false).trim_end())]
+    Breaking {
+        /// The message, as [`baseline::breaking_message`] words it.
+        message: String,
+        /// The breaking items located in the WIT ([`baseline::breaking_reports`]).
+        reports: Vec<frontend::Report>,
+    },
     /// Rust bindings were requested without choosing a side.
     #[error(
         "no Rust side chosen: call `.rust_guest()` (plugin side) or `.rust_host()` (host \
@@ -66,6 +99,8 @@ pub struct Builder {
     wit: PathBuf,
     world: Option<String>,
     side: Option<Side>,
+    baseline: Option<PathBuf>,
+    allow_breaking: bool,
 }
 
 impl Builder {
@@ -77,7 +112,32 @@ impl Builder {
             wit: wit.as_ref().to_path_buf(),
             world: None,
             side: None,
+            baseline: None,
+            allow_breaking: false,
         }
+    }
+
+    /// Compares the world with a baseline before generating, as `plugport gen
+    /// --baseline` does: `path` is a world JSON written by `plugport gen`
+    /// (`<world>.world.json`, ending in `.json`) or the WIT (file or package directory)
+    /// of the previous release. A baseline of another package or compatibility line is
+    /// not compared (a build script notes it with `cargo:warning`).
+    ///
+    /// Errors (of every `write_*` and [`Builder::load`]): [`BuildError::Breaking`] when
+    /// the world breaks the baseline within its compatibility line (unless
+    /// [`Builder::allow_breaking`]); [`BuildError::Baseline`] when the baseline cannot be
+    /// read.
+    pub fn baseline(mut self, path: impl AsRef<Path>) -> Builder {
+        self.baseline = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Generates even when the world breaks its [`Builder::baseline`] (`plugport gen
+    /// --allow-breaking`); a build script then prints the breaking items as
+    /// `cargo:warning`s.
+    pub fn allow_breaking(mut self, allow: bool) -> Builder {
+        self.allow_breaking = allow;
+        self
     }
 
     /// Selects the world by its WIT name. Without it the main package must define exactly
@@ -105,15 +165,20 @@ impl Builder {
         self
     }
 
-    /// Reads the WIT and returns the world's IR and the files read. In a build script it
-    /// prints `cargo:rerun-if-changed` for the WIT path and every file read.
+    /// Reads the WIT and returns the world's IR and the files read, after the
+    /// [`Builder::baseline`] check when one is set. In a build script it prints
+    /// `cargo:rerun-if-changed` for the WIT path, every file read and the baseline.
     ///
-    /// Errors: [`BuildError::Frontend`] when the WIT cannot be read or is refused.
+    /// Errors: [`BuildError::Frontend`] when the WIT cannot be read or is refused;
+    /// [`BuildError::Baseline`] and [`BuildError::Breaking`] as [`Builder::baseline`].
     pub fn load(&self) -> Result<Loaded, BuildError> {
         let in_build_script = std::env::var_os("OUT_DIR").is_some();
         if in_build_script {
             // Also on failure: the script reruns once the WIT is fixed.
             println!("cargo:rerun-if-changed={}", self.wit.display());
+            if let Some(b) = &self.baseline {
+                println!("cargo:rerun-if-changed={}", b.display());
+            }
         }
         let loaded = frontend::load(&self.wit, self.world.as_deref())?;
         if in_build_script {
@@ -121,7 +186,58 @@ impl Builder {
                 println!("cargo:rerun-if-changed={}", source.display());
             }
         }
+        if let Some(path) = &self.baseline {
+            self.check_baseline(path, &loaded, in_build_script)?;
+        }
         Ok(loaded)
+    }
+
+    /// The check of `plugport gen --baseline <path>`, with its message.
+    fn check_baseline(
+        &self,
+        path: &Path,
+        loaded: &Loaded,
+        in_build_script: bool,
+    ) -> Result<(), BuildError> {
+        let world = &loaded.world;
+        let old = baseline::load_baseline(path, &world.name)?;
+        let warn = |line: String| {
+            if in_build_script {
+                println!("cargo:warning={line}");
+            }
+        };
+        match baseline::judge(&old, world, self.allow_breaking) {
+            Verdict::Unrelated(why) => {
+                warn(format!("not compared with {}: {why}", path.display()));
+                Ok(())
+            }
+            Verdict::Refuse(ev) => Err(BuildError::Breaking {
+                message: baseline::breaking_message(
+                    &ev,
+                    path,
+                    "`Builder::allow_breaking(true)` generates anyway",
+                ),
+                reports: baseline::breaking_reports(&ev, world, &loaded.places),
+            }),
+            Verdict::Accept(ev) => {
+                if ev.class() == Class::Breaking {
+                    warn(format!(
+                        "{} breaks the baseline {} ({}) within compatibility line {} \
+                         (generating anyway: allow_breaking):",
+                        ev.new,
+                        ev.old,
+                        path.display(),
+                        baseline::line_name(&ev.old)
+                    ));
+                    for item in ev.breaking_items() {
+                        for line in item.to_string().lines() {
+                            warn(format!("  {line}"));
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Generates the Rust bindings (in memory) for the chosen side.

@@ -4,25 +4,27 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use plugport_codegen::frontend::{self, FrontendError};
 
 mod cli {
     pub mod check;
+    pub mod completions;
     pub mod diff;
     pub mod gen;
     pub mod inspect;
     pub mod ir;
+    pub mod man;
     pub mod render;
     pub mod serve;
 }
 
-/// plugport: a C-ABI bridge generator for plugins.
+/// A C-ABI bridge generator for plugins.
 ///
 /// From a WIT world it generates a C header and Rust bindings for both sides of the
 /// boundary (the host application and the plugin), following the plugport ABI v1
 /// (docs/abi.md). WIT constructs the ABI does not support (async, stream, future, map,
-/// error-context, ...) are refused with their file:line.
+/// error-context, ...) are refused with their file:line:column.
 ///
 /// It also explains plugin files without running them (`inspect`, `check`) and
 /// classifies interface changes between two versions of a WIT world (`diff`).
@@ -31,9 +33,16 @@ mod cli {
 /// cannot be loaded, the versions do not fit the change, the world is refused or breaks
 /// its baseline, generated files are stale, the file is not a plugin); 2 usage errors,
 /// files that cannot be read or written, WIT that does not parse or resolve. Errors go to
-/// stderr as `error: <message>`. With `--json` (every command) the output, errors
-/// included, is one JSON object on stdout with `command`, `exit` and `ok`, and `error`
-/// when the command could not answer.
+/// stderr as `error: <message>`; WIT problems as `error: <what>`, `--> file:line:column`,
+/// the source line with a caret under the token, and `= help: <how to fix it>` (coloured
+/// on a terminal unless NO_COLOR is set). With `--json` (every command) the output,
+/// errors included, is one JSON object on stdout with `command`, `exit` and `ok`, and
+/// `error` when the command could not answer (plus `diagnostics`, one object per WIT
+/// problem with `file`, `line`, `column`, `message` and `help`).
+///
+/// Shell completions: `plugport completions bash > ~/.local/share/bash-completion/completions/plugport`
+/// (also zsh, fish, elvish, powershell). Manual page: `plugport man | man -l -`, or
+/// `plugport man --out-dir <dir>` for plugport.1 and one page per subcommand.
 #[derive(Parser, Debug)]
 #[command(name = "plugport", version, propagate_version = true)]
 struct Cli {
@@ -98,7 +107,8 @@ enum Command {
     /// §9. Prints "compatible", with notes for functions the plugin lacks (a plugin of an
     /// older minor: calls to them report PP_ERR_UNSUPPORTED) or has in addition (a
     /// newer minor: the host ignores them); or "incompatible" with every difference, each
-    /// with what the host expects and what the plugin has.
+    /// with what the host expects and what the plugin has, and `at: file:line:column`
+    /// where the host's WIT declares it.
     ///
     /// Exit status: 0 when the host can load the plugin, 1 when it cannot (also for a
     /// file that is not a plugin), 2 for usage errors, unreadable files and WIT the
@@ -112,7 +122,8 @@ enum Command {
     ///   interface, methods at the end of a resource, world items at the end);
     /// - breaking: something was removed, renamed, reordered or re-typed (functions,
     ///   parameters, results, record fields, variant or enum cases, flags...), each
-    ///   breaking item with its old and new form.
+    ///   breaking item with its old and new form, and `at: file:line:column` where the
+    ///   new WIT declares it.
     ///
     /// Then says whether the version numbers fit the change: a breaking change needs a
     /// new compatibility line (major bump; minor bump for 0.x), appended items at least
@@ -135,6 +146,22 @@ enum Command {
     /// Exit status: 0 after a shutdown, 1 when the plugin is refused or cannot be
     /// served, 2 for usage errors.
     Serve(cli::serve::ServeArgs),
+    /// Print a shell completion script on stdout (bash, zsh, fish, elvish, powershell).
+    ///
+    /// Install it where your shell looks for completions, e.g.
+    /// - bash: `plugport completions bash > ~/.local/share/bash-completion/completions/plugport`
+    /// - zsh: `plugport completions zsh > ~/.zfunc/_plugport` (with `fpath+=~/.zfunc`)
+    /// - fish: `plugport completions fish > ~/.config/fish/completions/plugport.fish`
+    ///
+    /// Exit status: 0; 2 for usage errors (an unknown shell).
+    Completions(cli::completions::CompletionsArgs),
+    /// Print the manual page (roff) on stdout, or write one page per command.
+    ///
+    /// Read it with `plugport man | man -l -`; install it with
+    /// `plugport man --out-dir /usr/local/share/man/man1` (plugport.1, plugport-gen.1, ...).
+    ///
+    /// Exit status: 0; 2 for usage errors and pages that cannot be written.
+    Man(cli::man::ManArgs),
 }
 
 /// Where the WIT comes from and which world to use.
@@ -158,6 +185,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(&args),
         Command::Diff(args) => cli::diff::run(&args),
         Command::Serve(args) => cli::serve::run(&args),
+        Command::Completions(args) => cli::completions::run(&args, Cli::command()),
+        Command::Man(args) => cli::man::run(&args, Cli::command()),
     }
 }
 
@@ -246,7 +275,14 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 #[derive(Debug)]
 pub(crate) struct Failure {
     pub(crate) code: u8,
+    /// The short form: `error` in JSON; on stderr when there is no `rendered` form.
     pub(crate) message: String,
+    /// The long form for stderr (WIT diagnostics with source lines and carets), complete
+    /// with its `error: ` prefixes.
+    pub(crate) rendered: Option<String>,
+    /// WIT diagnostics as JSON (`diagnostics` in `--json` output), see
+    /// [`frontend::Report::to_json`].
+    pub(crate) diagnostics: Vec<serde_json::Value>,
 }
 
 impl std::fmt::Display for Failure {
@@ -261,6 +297,8 @@ impl Failure {
         Failure {
             code: EXIT_NO,
             message: message.to_string(),
+            rendered: None,
+            diagnostics: Vec::new(),
         }
     }
 
@@ -269,7 +307,61 @@ impl Failure {
         Failure {
             code: EXIT_USAGE,
             message: message.to_string(),
+            rendered: None,
+            diagnostics: Vec::new(),
         }
+    }
+
+    /// The same failure with another exit status.
+    pub(crate) fn with_code(mut self, code: u8) -> Failure {
+        self.code = code;
+        self
+    }
+
+    /// A front-end error: [`EXIT_NO`] for a refused world, [`EXIT_USAGE`] otherwise; the
+    /// long form rendered for stderr (coloured when [`frontend::color_for_stderr`]).
+    pub(crate) fn frontend(e: &FrontendError) -> Failure {
+        let (code, message) = match e {
+            FrontendError::Unsupported { world, refusals } => (
+                EXIT_NO,
+                format!(
+                    "{}:\n{e}",
+                    frontend::unsupported_summary(world, refusals.len())
+                ),
+            ),
+            _ => (EXIT_USAGE, e.to_string()),
+        };
+        Failure {
+            code,
+            message,
+            rendered: Some(e.render(frontend::color_for_stderr())),
+            diagnostics: e.reports().iter().map(frontend::Report::to_json).collect(),
+        }
+    }
+}
+
+/// Reports `f`: with `--json` one JSON object on stdout (`command`, `exit`, `ok: false`,
+/// `error`, and `diagnostics` when it has WIT diagnostics); on stderr its long form, or
+/// `error: <message>`. Returns its exit status.
+pub(crate) fn fail_with(json: bool, command: &str, f: Failure) -> ExitCode {
+    if json {
+        let mut object = serde_json::json!({
+            "command": command,
+            "exit": f.code,
+            "ok": false,
+            "error": f.message,
+        });
+        if !f.diagnostics.is_empty() {
+            object["diagnostics"] = serde_json::Value::Array(f.diagnostics);
+        }
+        emit_json(object);
+    }
+    match f.rendered {
+        Some(text) => {
+            eprint!("{text}");
+            ExitCode::from(f.code)
+        }
+        None => fail(f.code, f.message),
     }
 }
 
@@ -280,12 +372,13 @@ pub(crate) fn load_world(
     wit: &std::path::Path,
     world: Option<&str>,
 ) -> Result<plugport::ir::World, Failure> {
-    frontend::load_world(wit, world).map_err(|e| match &e {
-        FrontendError::Unsupported { world, refusals } => Failure::no(format!(
-            "world `{world}` cannot be generated: {} problem{} (unsupported constructs or C name clashes):\n{e}",
-            refusals.len(),
-            if refusals.len() == 1 { "" } else { "s" }
-        )),
-        _ => Failure::usage(e),
-    })
+    frontend::load_world(wit, world).map_err(|e| Failure::frontend(&e))
+}
+
+/// Like [`load_world`], with where the items are declared (for diagnostics).
+pub(crate) fn load(
+    wit: &std::path::Path,
+    world: Option<&str>,
+) -> Result<frontend::Loaded, Failure> {
+    frontend::load(wit, world).map_err(|e| Failure::frontend(&e))
 }

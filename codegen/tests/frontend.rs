@@ -733,16 +733,17 @@ fn refusals_inside_named_types_and_several_uses() {
     let msg = err.to_string();
     // Each bad field of `bag` once (not once per use of `bag`), and `later`.
     assert_eq!(refusals.len(), 3, "{msg}");
+    // Each at the column of the refused type inside the declaration.
     assert!(
-        msg.contains("nested.wit:3: field `items` of record `bag` uses `map<string, u32>`"),
+        msg.contains("nested.wit:3:30: field `items` of record `bag` uses `map<string, u32>`"),
         "{msg}"
     );
     assert!(
-        msg.contains("nested.wit:3: field `more` of record `bag` uses `stream<u8>`"),
+        msg.contains("nested.wit:3:61: field `more` of record `bag` uses `stream<u8>`"),
         "{msg}"
     );
     assert!(
-        msg.contains("nested.wit:7: function `later` uses `future<bag>`"),
+        msg.contains("nested.wit:7:18: function `later` uses `future<bag>`"),
         "{msg}"
     );
 }
@@ -798,8 +799,9 @@ fn items_with_one_c_name_are_refused_with_both_locations() {
     let (refusals, msg) = c_name_refusals(&repo("tests/wit/refuse/c-name-list.wit"));
     assert_eq!(refusals.len(), 1, "{msg}");
     assert_eq!(refusals[0].location.as_ref().map(|l| l.line), Some(5));
+    assert_eq!(refusals[0].location.as_ref().map(|l| l.column), Some(28));
     for needle in [
-        "c-name-list.wit:5: record `list-u8` (",
+        "c-name-list.wit:5:28: record `list-u8` (",
         "c-name-list.wit:4) and the anonymous type `list<u8>` (",
         "c-name-list.wit:5) both have the C name `test_refuse_v1_list_u8`",
         "docs/abi.md §4",

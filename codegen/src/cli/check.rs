@@ -9,7 +9,8 @@ use plugport::compat::{self, Compat, Side};
 use plugport::descriptor;
 use plugport::ir::World;
 use plugport::LoadError;
-use plugport_codegen::baseline::line_name;
+use plugport_codegen::baseline::{self, line_name};
+use plugport_codegen::frontend::Places;
 
 /// Arguments of `plugport check`.
 #[derive(clap::Args, Debug)]
@@ -27,16 +28,17 @@ pub struct CheckArgs {
     /// `compatible`, `plugin` (`file`, `name`, `version`, `package`, `world`,
     /// `fingerprint`; absent when the file is not a plugin), `host` (`wit`, `package`,
     /// `world`, `fingerprint`), and `lines` (the text output: the verdict, notes and
-    /// differences); on errors `error`. Same exit status.
+    /// differences); on errors `error` (and `diagnostics`, file/line/column of each WIT
+    /// problem). Same exit status.
     #[arg(long)]
     json: bool,
 }
 
 /// Exit 0 when loadable, 1 when not, 2 when the WIT or the file cannot be read.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let host = match crate::load_world(&args.wit, args.world.as_deref()) {
-        Ok(w) => w,
-        Err(e) => return crate::fail_as(args.json, "check", crate::EXIT_USAGE, e),
+    let (host, places) = match crate::load(&args.wit, args.world.as_deref()) {
+        Ok(l) => (l.world, l.places),
+        Err(e) => return crate::fail_with(args.json, "check", e.with_code(crate::EXIT_USAGE)),
     };
     let host_json = serde_json::json!({
         "wit": args.wit.display().to_string(),
@@ -93,7 +95,8 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             0
         }
         Err(e) => {
-            incompatible(&mut out, &e, &compat::compare(&host, plugin), &host, plugin);
+            let all = compat::compare(&host, plugin);
+            incompatible(&mut out, &e, &all, (&host, &places), plugin);
             1
         }
     };
@@ -178,7 +181,21 @@ fn compatible(out: &mut String, c: &Compat, same_fingerprint: bool, host: &World
     }
 }
 
-fn incompatible(out: &mut String, e: &LoadError, all: &Compat, host: &World, plugin: &World) {
+/// Writes why the plugin cannot be loaded: the loader's error, then every structural
+/// difference, each with `at: file:line:column` where the host's WIT declares it.
+fn incompatible(
+    out: &mut String,
+    e: &LoadError,
+    all: &Compat,
+    (host, places): (&World, &Places),
+    plugin: &World,
+) {
+    let item = |out: &mut String, i: &compat::Incompatibility| {
+        let _ = writeln!(out, "  - {i}");
+        if let Some(at) = baseline::locate_path(host, places, &i.item) {
+            let _ = writeln!(out, "    at: {at}");
+        }
+    };
     let _ = match e {
         LoadError::Incompatible { items, .. } => {
             let _ = writeln!(
@@ -188,7 +205,7 @@ fn incompatible(out: &mut String, e: &LoadError, all: &Compat, host: &World, plu
                 if items.len() == 1 { "" } else { "s" }
             );
             for i in items {
-                let _ = writeln!(out, "  - {i}");
+                item(out, i);
             }
             return;
         }
@@ -240,7 +257,7 @@ fn incompatible(out: &mut String, e: &LoadError, all: &Compat, host: &World, plu
             if rest.len() == 1 { "" } else { "s" }
         );
         for i in rest {
-            let _ = writeln!(out, "  - {i}");
+            item(out, i);
         }
     }
 }

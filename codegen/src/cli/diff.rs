@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use plugport::ir::World;
 use plugport_codegen::baseline::{self, Class};
+use plugport_codegen::frontend::Places;
+
+use crate::Failure;
 
 /// Arguments of `plugport diff`.
 #[derive(clap::Args, Debug)]
@@ -20,28 +24,32 @@ pub struct DiffArgs {
     world: Option<String>,
     /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`, `old` and
     /// `new` (`package`, `world`, `path`), `change` (`identical`, `compatible-minor`,
-    /// `breaking`), `breaking` and `added` (one string per item), `versions_fit`,
-    /// `reason`, and `lines` (the text output); on errors `error`. Same exit status.
+    /// `breaking`), `breaking` and `added` (one string per item), `breaking_at` (`item`,
+    /// `file`, `line`, `column`: where the new WIT declares each breaking item it still
+    /// has), `versions_fit`, `reason`, and `lines` (the text output); on errors `error`
+    /// (and `diagnostics`, file/line/column of each WIT problem). Same exit status.
     #[arg(long)]
     json: bool,
 }
 
-fn load(path: &std::path::Path, world: Option<&str>) -> Result<plugport::ir::World, String> {
+/// A world JSON (no places) or WIT (with where its items are declared).
+fn load(path: &std::path::Path, world: Option<&str>) -> Result<(World, Places), Failure> {
     if path.extension().is_some_and(|e| e == "json") {
-        return baseline::read_baseline(path).map_err(|e| e.to_string());
+        let w = baseline::read_baseline(path).map_err(Failure::usage)?;
+        return Ok((w, Places::default()));
     }
-    crate::load_world(path, world).map_err(|f| f.message)
+    crate::load(path, world).map(|l| (l.world, l.places))
 }
 
 /// Exit 0 when the versions fit the change, 1 when not, 2 when a world cannot be read.
 pub fn run(args: &DiffArgs) -> ExitCode {
-    let fail = |e: String| crate::fail_as(args.json, "diff", crate::EXIT_USAGE, e);
+    let fail = |f: Failure| crate::fail_with(args.json, "diff", f.with_code(crate::EXIT_USAGE));
     let old = match load(&args.old, args.world.as_deref()) {
-        Ok(w) => w,
+        Ok((w, _)) => w,
         Err(e) => return fail(e),
     };
     // Without --world, the new side uses the old world's name when the package has several.
-    let new = match load(&args.new, args.world.as_deref()) {
+    let (new, places) = match load(&args.new, args.world.as_deref()) {
         Ok(w) => w,
         Err(e) if args.world.is_none() => match load(&args.new, Some(&old.name)) {
             Ok(w) => w,
@@ -83,8 +91,19 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             plural(breaking.len())
         ),
     });
+    let mut located = Vec::new();
     for item in &breaking {
         line(format!("  breaking: {item}"));
+        // Where the new WIT declares it (not for removed items or a world JSON).
+        if let Some(at) = baseline::locate(&new, &places, item) {
+            line(format!("    at: {at}"));
+            located.push(serde_json::json!({
+                "item": item.item,
+                "file": at.file,
+                "line": at.line,
+                "column": at.column,
+            }));
+        }
     }
     for e in &added {
         line(format!("  added: {} {} ({})", e.side, e.item, e.what));
@@ -111,6 +130,7 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             Class::Breaking => "breaking",
         },
         "breaking": breaking.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+        "breaking_at": located,
         "added": added
             .iter()
             .map(|e| format!("{} {} ({})", e.side, e.item, e.what))

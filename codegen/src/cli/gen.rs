@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use plugport::ir::World;
 use plugport_codegen::baseline::{self, Class, Verdict};
+use plugport_codegen::frontend::{Places, Report};
 use plugport_codegen::go::{GoOptions, GoSide};
 use plugport_codegen::rust::Side;
 use plugport_codegen::{c, cpp, go, rust, GeneratedFile};
@@ -48,7 +49,8 @@ pub struct GenArgs {
     #[arg(long)]
     verify: bool,
     /// Print one JSON object on stdout instead of text: `command`, `exit`, `ok`, the
-    /// paths `written` (or with `--verify` `fresh`), and `lines`; on errors `error`.
+    /// paths `written` (or with `--verify` `fresh`), and `lines`; on errors `error` (and
+    /// `diagnostics`: file, line, column, message and help of each WIT problem).
     /// Same exit status. Notes and warnings still go to stderr.
     #[arg(long)]
     json: bool,
@@ -102,15 +104,16 @@ pub fn run(args: &GenArgs) -> ExitCode {
             let key = if args.verify { "fresh" } else { "written" };
             crate::finish(args.json, "gen", 0, &text, serde_json::json!({ key: list }))
         }
-        Err(f) => crate::fail_as(args.json, "gen", f.code, f),
+        Err(f) => crate::fail_with(args.json, "gen", f),
     }
 }
 
 /// Generates (or with `--verify` compares) the files; returns their paths.
 fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
-    let world = crate::load_world(&args.wit.wit, args.wit.world.as_deref())?;
+    let loaded = crate::load(&args.wit.wit, args.wit.world.as_deref())?;
+    let world = loaded.world;
     if !args.verify {
-        check_baseline(args, &world)?;
+        check_baseline(args, &world, &loaded.places)?;
     }
 
     let mut files: Vec<GeneratedFile> = Vec::new();
@@ -209,12 +212,13 @@ fn verify(out: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>, Failure> 
 }
 
 /// Compares `world` with its baseline (explicit, or the one in `--out`) and refuses a
-/// breaking change within the baseline's compatibility line.
-fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
+/// breaking change within the baseline's compatibility line, pointing at the WIT of each
+/// breaking item (`places`).
+fn check_baseline(args: &GenArgs, world: &World, places: &Places) -> Result<(), Failure> {
     let (path, old) = match &args.baseline {
         Some(path) => (
             path.clone(),
-            baseline::load_baseline(path, &world.name).map_err(Failure::usage)?,
+            baseline::load_baseline(path, &world.name).map_err(baseline_failure)?,
         ),
         None => {
             let path = baseline::baseline_path(&args.out, world);
@@ -239,26 +243,15 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
             Ok(())
         }
         Verdict::Refuse(ev) => {
-            let items = ev.breaking_items();
-            let mut msg = format!(
-                "refusing to generate {}: it breaks the baseline {} ({}) within compatibility \
-                 line {} in {} item{}:",
-                ev.new,
-                ev.old,
-                show(&path),
-                baseline::line_name(&ev.old),
-                items.len(),
-                if items.len() == 1 { "" } else { "s" }
-            );
-            for item in &items {
-                msg.push_str(&format!("\n  - {item}"));
-            }
-            msg.push_str(&format!(
-                "\nbump the {} version (to {}) or revert; --allow-breaking generates anyway",
-                baseline::line_part(&ev.old),
-                baseline::next_line(&ev.old)
-            ));
-            Err(Failure::no(msg))
+            let message =
+                baseline::breaking_message(&ev, &path, "--allow-breaking generates anyway");
+            let reports = baseline::breaking_reports(&ev, world, places);
+            let color = plugport_codegen::frontend::color_for_stderr();
+            Err(Failure {
+                rendered: Some(baseline::render_breaking(&reports, &message, color)),
+                diagnostics: reports.iter().map(Report::to_json).collect(),
+                ..Failure::no(message)
+            })
         }
         Verdict::Accept(ev) => {
             match ev.class() {
@@ -290,6 +283,25 @@ fn check_baseline(args: &GenArgs, world: &World) -> Result<(), Failure> {
             }
             Ok(())
         }
+    }
+}
+
+/// A baseline that cannot be read (exit 2); a WIT baseline's front-end errors keep their
+/// source snippets, after a line naming the baseline.
+fn baseline_failure(e: baseline::BaselineError) -> Failure {
+    match &e {
+        baseline::BaselineError::Wit { path, source } => {
+            let mut f = Failure::frontend(source).with_code(crate::EXIT_USAGE);
+            f.message = e.to_string();
+            f.rendered = f.rendered.map(|r| {
+                format!(
+                    "error: the baseline {} cannot be read:\n{r}",
+                    path.display()
+                )
+            });
+            f
+        }
+        _ => Failure::usage(e),
     }
 }
 

@@ -9,8 +9,9 @@ use crate::WitArgs;
 pub struct IrArgs {
     #[command(flatten)]
     wit: WitArgs,
-    /// Errors as JSON too: `{"command": "ir", "exit", "ok": false, "error"}` on stdout,
-    /// with the same exit status (the IR itself is always JSON).
+    /// Errors as JSON too: `{"command": "ir", "exit", "ok": false, "error",
+    /// "diagnostics"}` on stdout (`diagnostics`: file, line, column, message and help of
+    /// each WIT problem), with the same exit status (the IR itself is always JSON).
     #[arg(long)]
     json: bool,
 }
@@ -19,7 +20,7 @@ pub struct IrArgs {
 pub fn run(args: &IrArgs) -> ExitCode {
     let world = match crate::load_world(&args.wit.wit, args.wit.world.as_deref()) {
         Ok(w) => w,
-        Err(e) => return crate::fail_as(args.json, "ir", e.code, e),
+        Err(e) => return crate::fail_with(args.json, "ir", e),
     };
     match serde_json::to_string_pretty(&world) {
         Ok(json) => {

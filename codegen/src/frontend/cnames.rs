@@ -15,19 +15,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use plugport::ir::{FunctionKind, Location, Type, TypeDefKind, TypeId, World, WorldItem};
+use plugport::ir::{FunctionKind, Type, TypeDefKind, TypeId, World, WorldItem};
 
+use super::diagnostic::{Places, Related, SourceSpan};
 use super::Refusal;
 use crate::c::idents::{identifiers, DefinedBy};
 use plugport::cnames::{c_ident, CNames};
 
-/// Every C name collision of `world`, one refusal per name, in header order.
-/// `interfaces` gives the WIT location of interfaces by IR name, `world_loc` the world's.
-pub(crate) fn check(
-    world: &World,
-    interfaces: &HashMap<String, Location>,
-    world_loc: Option<&Location>,
-) -> Vec<Refusal> {
+/// Every C name collision of `world`, one refusal per name, in header order. `places`
+/// gives the WIT location of its items.
+pub(crate) fn check(world: &World, places: &Places) -> Vec<Refusal> {
     let idents = identifiers(world);
     let mut order: Vec<&str> = Vec::new();
     let mut by_name: HashMap<&str, Vec<&DefinedBy>> = HashMap::new();
@@ -38,18 +35,14 @@ pub(crate) fn check(
         }
         entry.push(&i.by);
     }
-    let d = Describe {
-        world,
-        interfaces,
-        world_loc,
-    };
+    let d = Describe { world, places };
     let mut refusals = Vec::new();
     for name in order {
         let defs = &by_name[name];
         if defs.len() < 2 {
             continue;
         }
-        let items: Vec<(String, Option<Location>)> = defs.iter().map(|b| d.ident(b)).collect();
+        let items: Vec<(String, Option<SourceSpan>)> = defs.iter().map(|b| d.ident(b)).collect();
         refusals.push(collision(&items, name));
     }
     refusals.extend(reserved_slots(world, &d));
@@ -57,8 +50,9 @@ pub(crate) fn check(
 }
 
 /// One refusal for items that share a C name, naming every item and its location, and
-/// located at the item declared last (the one that introduced the collision).
-fn collision(items: &[(String, Option<Location>)], name: &str) -> Refusal {
+/// located at the item declared last (the one that introduced the collision); the others
+/// are its related places.
+fn collision(items: &[(String, Option<SourceSpan>)], name: &str) -> Refusal {
     let parts: Vec<String> = items
         .iter()
         .map(|(desc, loc)| match loc {
@@ -76,12 +70,25 @@ fn collision(items: &[(String, Option<Location>)], name: &str) -> Refusal {
         .filter_map(|(_, l)| l.as_ref())
         .max_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)))
         .cloned();
+    let mut related = Vec::new();
+    for (what, span) in items {
+        if let Some(span) = span.as_ref().filter(|s| Some(*s) != location.as_ref()) {
+            if !related.iter().any(|r: &Related| r.span == *span) {
+                related.push(Related {
+                    span: span.clone(),
+                    what: what.clone(),
+                });
+            }
+        }
+    }
     Refusal {
         location,
         message: format!(
             "{list} {both} have the C name `{name}`, which the header can define only once \
-             (docs/abi.md §4); rename one of them"
+             (docs/abi.md §4)"
         ),
+        help: Some(String::from("rename one of them")),
+        related,
     }
 }
 
@@ -90,18 +97,20 @@ fn collision(items: &[(String, Option<Location>)], name: &str) -> Refusal {
 fn reserved_slots(world: &World, d: &Describe) -> Vec<Refusal> {
     let names = CNames::new(world);
     let mut out = Vec::new();
-    let mut refuse = |slot: &str, desc: String, loc: Option<&Location>, table: String| {
+    let mut refuse = |slot: &str, desc: String, loc: Option<SourceSpan>, table: String| {
         let member = if slot == "drop" {
             "the destructor every vtable starts with"
         } else {
             "the `pp_table_header` every table starts with"
         };
         out.push(Refusal {
-            location: loc.cloned(),
+            location: loc,
             message: format!(
                 "{desc} has the C slot name `{slot}`, which {table} reserves for {member} \
-                 (docs/abi.md §5); rename it"
+                 (docs/abi.md §5)"
             ),
+            help: Some(String::from("rename it")),
+            related: Vec::new(),
         });
     };
     for (items, direction) in [(&world.exports, "exports"), (&world.imports, "imports")] {
@@ -111,12 +120,12 @@ fn reserved_slots(world: &World, d: &Describe) -> Vec<Refusal> {
                 WorldItem::Interface(i) => (
                     c_ident(&i.name),
                     format!("interface `{}`", i.name),
-                    d.interfaces.get(&i.name),
+                    d.places.of_interface(&i.name).cloned(),
                 ),
                 WorldItem::Function(f) => (
                     names.slot(&f.name, f.kind),
                     format!("function `{}`", f.name),
-                    f.location.as_ref(),
+                    d.places.of_function(f.location.as_ref()).cloned(),
                 ),
             };
             if slot == "header" {
@@ -150,7 +159,12 @@ fn reserved_slots(world: &World, d: &Describe) -> Vec<Refusal> {
                     }
                     FunctionKind::Freestanding => format!("function `{}`", f.name),
                 };
-                refuse(&slot, desc, f.location.as_ref(), table);
+                refuse(
+                    &slot,
+                    desc,
+                    d.places.of_function(f.location.as_ref()).cloned(),
+                    table,
+                );
             }
         }
     }
@@ -160,22 +174,15 @@ fn reserved_slots(world: &World, d: &Describe) -> Vec<Refusal> {
 /// Descriptions of what defines a C name, for messages.
 struct Describe<'a> {
     world: &'a World,
-    interfaces: &'a HashMap<String, Location>,
-    world_loc: Option<&'a Location>,
+    places: &'a Places,
 }
 
-impl<'a> Describe<'a> {
-    fn ident(&self, by: &DefinedBy) -> (String, Option<Location>) {
-        let (desc, loc) = self.ident_ref(by);
-        (desc, loc.cloned())
-    }
-
-    fn ident_ref<'b>(&self, by: &'b DefinedBy) -> (String, Option<&'b Location>)
-    where
-        'a: 'b,
-    {
+impl Describe<'_> {
+    /// What defines a C name, and where it is declared.
+    fn ident(&self, by: &DefinedBy) -> (String, Option<SourceSpan>) {
         let w = self.world;
-        let type_loc = |id: TypeId| w.ty(id).location.as_ref();
+        let p = self.places;
+        let type_loc = |id: TypeId| p.of_type(id).cloned();
         match by {
             DefinedBy::Type(id) => (self.type_desc(*id), type_loc(*id)),
             DefinedBy::Vtable(id) => (
@@ -202,18 +209,21 @@ impl<'a> Describe<'a> {
                 format!("the validator of {}", self.type_desc(*id)),
                 type_loc(*id),
             ),
-            DefinedBy::Caller { what, location } => (format!("the {what}"), location.as_ref()),
+            DefinedBy::Caller { what, location } => (
+                format!("the {what}"),
+                p.of_function(location.as_ref()).cloned(),
+            ),
             DefinedBy::Getter { exports, interface } => (
                 format!(
                     "the accessor of interface `{interface}` in the {} table of world `{}`",
                     if *exports { "exports" } else { "imports" },
                     w.name
                 ),
-                self.interfaces.get(interface),
+                p.of_interface(interface).cloned(),
             ),
             DefinedBy::Table(name) => (
                 format!("the table of interface `{name}`"),
-                self.interfaces.get(name),
+                p.of_interface(name).cloned(),
             ),
             DefinedBy::WorldTable { exports } => (
                 format!(
@@ -221,9 +231,12 @@ impl<'a> Describe<'a> {
                     if *exports { "exports" } else { "imports" },
                     w.name
                 ),
-                self.world_loc,
+                p.of_world().cloned(),
             ),
-            DefinedBy::World(what) => (format!("the {what} of world `{}`", w.name), self.world_loc),
+            DefinedBy::World(what) => (
+                format!("the {what} of world `{}`", w.name),
+                p.of_world().cloned(),
+            ),
         }
     }
 

@@ -6,6 +6,7 @@ use plugport::ir;
 use wit_parser as wit;
 use wit_parser::Resolve;
 
+use super::diagnostic::{Places, SourceSpan, Spans};
 use super::{cnames, key_string, Declared, Refusal};
 use crate::names::c_ident;
 
@@ -14,7 +15,10 @@ use crate::names::c_ident;
 struct Site {
     /// What it is, e.g. ``function `read-all` `` or ``field `tags` of record `person` ``.
     desc: String,
-    location: Option<ir::Location>,
+    location: Option<SourceSpan>,
+    /// The start of the item's span in wit-parser's source map (to tell whether a type's
+    /// span lies inside the item's declaration).
+    start: Option<u32>,
 }
 
 /// Footnote for refusals of types the ABI's type table does not list.
@@ -34,18 +38,30 @@ struct Converter<'a> {
     /// Interfaces that declare a type of the world (world items or not).
     type_owners: HashSet<wit::InterfaceId>,
     refusals: Vec<Refusal>,
-    /// Where each source file's lines start, read once per file: [`Converter::loc`] maps
-    /// a span to its line with a binary search instead of rescanning the file per item.
-    lines: std::cell::RefCell<HashMap<String, Option<Vec<usize>>>>,
+    /// Resolves wit-parser spans to file, line and column.
+    spans: Spans<'a>,
+    /// Where each IR type is declared (parallel to `types`; anonymous types: their first
+    /// use), for the C name check.
+    type_spans: Vec<Option<SourceSpan>>,
+    /// The name spans of functions by their IR location (file, line), the first on a line.
+    function_spans: HashMap<(String, u32), SourceSpan>,
+    /// The starts of every declaration's name span (types, functions, interfaces,
+    /// worlds), sorted: a declaration ends where the next one starts.
+    item_starts: Vec<u32>,
+    /// The span of the anonymous type being converted (`stream<u8>` in `f: func() ->
+    /// stream<u8>`): where the caret of a refusal of it goes, when it lies inside the
+    /// refused item's declaration.
+    type_at: Option<wit::Span>,
 }
 
-/// Converts world `world_id` of package `pkg_id`, or returns every refusal.
+/// Converts world `world_id` of package `pkg_id` (with where its items are declared), or
+/// returns every refusal.
 pub(crate) fn convert(
     r: &Resolve,
     pkg_id: wit::PackageId,
     world_id: wit::WorldId,
     declared: Declared,
-) -> Result<ir::World, Vec<Refusal>> {
+) -> Result<(ir::World, Places), Vec<Refusal>> {
     let world = &r.worlds[world_id];
     let mut cx = Converter {
         r,
@@ -56,21 +72,27 @@ pub(crate) fn convert(
         world_package: pkg_id,
         type_owners: HashSet::new(),
         refusals: Vec::new(),
-        lines: Default::default(),
+        spans: Spans::new(&r.source_map),
+        type_spans: Vec::new(),
+        function_spans: HashMap::new(),
+        item_starts: item_starts(r),
+        type_at: None,
     };
-    let world_loc = cx.loc(world.span);
+    let world_loc = cx.span(world.span);
 
     for include in &declared.foreign_includes {
-        let location = parse_rendered_location(include);
         cx.refusals.push(Refusal {
-            location,
+            location: include.clone(),
             message: format!(
                 "world `{}` includes a world of another package, which plugport cannot \
                  expand: the slot order of an `include` comes from the included world's \
-                 source (docs/abi.md §5); include a world of this package, or list the \
-                 items explicitly",
+                 source (docs/abi.md §5)",
                 world.name
             ),
+            help: Some(String::from(
+                "include a world of this package, or list the items explicitly",
+            )),
+            related: Vec::new(),
         });
     }
 
@@ -102,14 +124,19 @@ pub(crate) fn convert(
     for id in world_types {
         let td = &r.types[id];
         if matches!(td.kind, wit::TypeDefKind::Resource) {
-            let location = cx.loc(td.span);
+            let location = cx.span(td.span);
             cx.refusals.push(Refusal {
                 location,
                 message: format!(
                     "resource `{}` is declared at world level, which plugport ABI v1 does \
-                     not support: declare resources inside an interface (docs/abi.md §5)",
+                     not support (docs/abi.md §5)",
                     td.name.as_deref().unwrap_or("?")
                 ),
+                help: Some(String::from(
+                    "declare the resource inside an interface and import or export that \
+                     interface",
+                )),
+                related: Vec::new(),
             });
             continue;
         }
@@ -132,20 +159,25 @@ pub(crate) fn convert(
         imports,
         exports,
     };
-    // Two interfaces with one name were just refused; their C names collide too.
-    if !duplicate_interfaces {
-        let iface_locs: HashMap<String, ir::Location> = cx
+    let places = Places {
+        types: std::mem::take(&mut cx.type_spans),
+        functions: std::mem::take(&mut cx.function_spans),
+        interfaces: cx
             .iface_names
             .iter()
-            .filter_map(|(id, name)| cx.loc(r.interfaces[*id].span).map(|l| (name.clone(), l)))
-            .collect();
-        let refusals = cnames::check(&out, &iface_locs, world_loc.as_ref());
+            .filter_map(|(id, name)| cx.span(r.interfaces[*id].span).map(|l| (name.clone(), l)))
+            .collect(),
+        world: world_loc,
+    };
+    // Two interfaces with one name were just refused; their C names collide too.
+    if !duplicate_interfaces {
+        let refusals = cnames::check(&out, &places);
         cx.refusals.extend(refusals);
     }
     if !cx.refusals.is_empty() {
         return Err(cx.refusals);
     }
-    Ok(out)
+    Ok((out, places))
 }
 
 fn package_name(p: &wit::PackageName) -> ir::PackageName {
@@ -156,45 +188,69 @@ fn package_name(p: &wit::PackageName) -> ir::PackageName {
     }
 }
 
-/// `path:line:col` (as rendered by wit-parser) → [`ir::Location`].
-fn parse_rendered_location(s: &str) -> Option<ir::Location> {
-    let mut parts = s.rsplitn(3, ':');
-    let _col = parts.next()?;
-    let line = parts.next()?.parse().ok()?;
-    let file = parts.next()?.to_string();
-    Some(ir::Location { file, line })
+/// The start of every declaration's name span in `r`, sorted.
+fn item_starts(r: &Resolve) -> Vec<u32> {
+    let mut spans: Vec<wit::Span> = Vec::new();
+    spans.extend(
+        r.types
+            .iter()
+            .filter(|(_, t)| t.name.is_some())
+            .map(|(_, t)| t.span),
+    );
+    for (_, i) in r.interfaces.iter() {
+        spans.push(i.span);
+        spans.extend(i.functions.values().map(|f| f.span));
+    }
+    for (_, w) in r.worlds.iter() {
+        spans.push(w.span);
+        for item in w.imports.values().chain(w.exports.values()) {
+            if let wit::WorldItem::Function(f) = item {
+                spans.push(f.span);
+            }
+        }
+    }
+    let mut starts: Vec<u32> = spans
+        .into_iter()
+        .filter(|s| s.is_known())
+        .map(|s| s.start())
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    starts
 }
 
 impl<'a> Converter<'a> {
-    /// The file and line of `span`, as wit-parser renders them. Each file's line starts
-    /// are computed once, so locating every item of a world is linear in its size
-    /// (rendering each span with wit-parser rescans the file from its start).
-    fn loc(&self, span: wit::Span) -> Option<ir::Location> {
-        if !span.is_known() {
-            return None;
-        }
-        let at = self.r.source_map.resolve_span(span)?;
-        let mut lines = self.lines.borrow_mut();
-        let starts = lines.entry(at.path.to_string()).or_insert_with(|| {
-            let text = std::fs::read_to_string(at.path).ok()?;
-            let mut starts = vec![0];
-            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-            Some(starts)
-        });
-        match starts {
-            Some(starts) => Some(ir::Location {
-                file: at.path.to_string(),
-                line: starts.partition_point(|s| *s <= at.range.start) as u32,
-            }),
-            // Not readable again (a path wit-parser was given text for): its renderer.
-            None => parse_rendered_location(&self.r.render_location(span)),
-        }
+    /// The file, line and column of `span` (see [`Spans::resolve`]).
+    fn span(&self, span: wit::Span) -> Option<SourceSpan> {
+        self.spans.resolve(span)
     }
 
-    fn refuse(&mut self, site: &Site, what: String) {
+    /// Where a refusal of `site` points: the anonymous type being converted when it is
+    /// written inside the site's declaration (between its name and the next
+    /// declaration, in the same file), otherwise the site's name.
+    fn refusal_location(&self, site: &Site) -> Option<SourceSpan> {
+        let inside = |t: &wit::Span| {
+            let Some(start) = site.start else {
+                return false;
+            };
+            let next = self.item_starts.partition_point(|s| *s <= start);
+            let end = self.item_starts.get(next).copied().unwrap_or(u32::MAX);
+            t.is_known() && t.start() >= start && t.start() < end
+        };
+        self.type_at
+            .filter(inside)
+            .and_then(|t| self.span(t))
+            .filter(|t| site.location.as_ref().is_some_and(|s| s.file == t.file))
+            .or_else(|| site.location.clone())
+    }
+
+    /// Refuses what `site` describes: `what` says why, `help` how to fix it.
+    fn refuse(&mut self, site: &Site, what: String, help: Option<String>) {
         let refusal = Refusal {
-            location: site.location.clone(),
+            location: self.refusal_location(site),
             message: format!("{} {what}", site.desc),
+            help,
+            related: Vec::new(),
         };
         if !self.refusals.contains(&refusal) {
             self.refusals.push(refusal);
@@ -288,7 +344,7 @@ impl<'a> Converter<'a> {
     }
 
     /// Adds an anonymous type once per distinct structure and returns its id.
-    fn intern(&mut self, kind: ir::TypeDefKind, location: Option<ir::Location>) -> ir::TypeId {
+    fn intern(&mut self, kind: ir::TypeDefKind, location: Option<SourceSpan>) -> ir::TypeId {
         let key = serde_json::to_string(&kind).expect("IR serialises");
         if let Some(id) = self.anon.get(&key) {
             return *id;
@@ -298,8 +354,9 @@ impl<'a> Converter<'a> {
             name: None,
             interface: None,
             kind,
-            location,
+            location: location.as_ref().map(SourceSpan::location),
         });
+        self.type_spans.push(location);
         self.anon.insert(key, id);
         id
     }
@@ -321,7 +378,11 @@ impl<'a> Converter<'a> {
             wit::Type::Char => ir::Type::Char,
             wit::Type::String => ir::Type::String,
             wit::Type::ErrorContext => {
-                self.refuse(site, format!("uses `error-context`, {TYPES_REF}"));
+                self.refuse(
+                    site,
+                    format!("uses `error-context`, {TYPES_REF}"),
+                    Some(String::from("report errors as a `result<T, E>` with a `string` or an enum or variant as `E`")),
+                );
                 return None;
             }
             wit::Type::Id(id) => return self.type_id(*id, site),
@@ -334,7 +395,7 @@ impl<'a> Converter<'a> {
         if matches!(td.kind, wit::TypeDefKind::Resource) {
             // A bare resource name in a type position is `own<R>`.
             let resource = self.named_type(id)?;
-            let location = self.loc(td.span);
+            let location = self.span(td.span);
             return Some(ir::Type::Id(
                 self.intern(ir::TypeDefKind::Own { resource }, location),
             ));
@@ -345,9 +406,11 @@ impl<'a> Converter<'a> {
         if let wit::TypeDefKind::Type(t) = &td.kind {
             return self.ty(t, site);
         }
-        let location = self.loc(td.span);
-        let kind = self.kind(&td.kind.clone(), site, None)?;
-        Some(ir::Type::Id(self.intern(kind, location)))
+        let location = self.span(td.span);
+        let outer = self.type_at.replace(td.span);
+        let kind = self.kind(&td.kind.clone(), site, None);
+        self.type_at = outer;
+        Some(ir::Type::Id(self.intern(kind?, location)))
     }
 
     /// A named type definition (record, enum, resource, alias ...), converted once.
@@ -356,12 +419,23 @@ impl<'a> Converter<'a> {
         if let Some(done) = self.named.get(&id) {
             return *done;
         }
+        // The anonymous type that uses this one (`list<point>`) is not part of its
+        // declaration: refusals inside it point into the declaration or at its name.
+        let outer = self.type_at.take();
+        let result = self.convert_named_type(id);
+        self.type_at = outer;
+        result
+    }
+
+    /// [`Converter::named_type`] of a type not converted yet.
+    fn convert_named_type(&mut self, id: wit::TypeId) -> Option<ir::TypeId> {
         let td = &self.r.types[id];
         let name = td.name.clone().expect("named type");
-        let location = self.loc(td.span);
+        let location = self.span(td.span);
         let site = Site {
             desc: format!("{} `{name}`", describe_kind(&td.kind)),
             location: location.clone(),
+            start: Some(td.span.start()).filter(|_| td.span.is_known()),
         };
         let kind = match &td.kind {
             wit::TypeDefKind::Resource => Some(ir::TypeDefKind::Resource),
@@ -380,6 +454,7 @@ impl<'a> Converter<'a> {
                 let site = Site {
                     desc: format!("type `{name}`"),
                     location: location.clone(),
+                    start: site.start,
                 };
                 self.kind(&k.clone(), &site, None)
                     .map(|kind| ir::TypeDefKind::Alias {
@@ -397,8 +472,9 @@ impl<'a> Converter<'a> {
                 name: Some(name),
                 interface: self.owner_name(td.owner),
                 kind,
-                location,
+                location: location.as_ref().map(SourceSpan::location),
             });
+            self.type_spans.push(location);
             ir_id
         });
         self.named.insert(id, result);
@@ -418,7 +494,13 @@ impl<'a> Converter<'a> {
         match kind {
             wit::TypeDefKind::Record(rec) => {
                 if rec.fields.is_empty() {
-                    self.refuse(site, format!("is an empty record, {TYPES_REF}"));
+                    self.refuse(
+                        site,
+                        format!("is an empty record, {TYPES_REF}"),
+                        Some(String::from(
+                            "add a field, or leave the parameter or result out",
+                        )),
+                    );
                     return None;
                 }
                 let fields: Vec<Option<ir::Field>> = rec
@@ -428,6 +510,7 @@ impl<'a> Converter<'a> {
                         let s = Site {
                             desc: format!("field `{}` of record `{name}`", f.name),
                             location: site.location.clone(),
+                            start: site.start,
                         };
                         self.ty(&f.ty, &s).map(|ty| ir::Field {
                             name: f.name.clone(),
@@ -441,7 +524,11 @@ impl<'a> Converter<'a> {
             wit::TypeDefKind::Flags(flags) => {
                 let n = flags.flags.len();
                 if n == 0 {
-                    self.refuse(site, format!("has no flags, {TYPES_REF}"));
+                    self.refuse(
+                        site,
+                        format!("has no flags, {TYPES_REF}"),
+                        Some(String::from("add a flag, or remove the type")),
+                    );
                     return None;
                 }
                 if n > 64 {
@@ -451,6 +538,9 @@ impl<'a> Converter<'a> {
                             "has {n} flags; plugport ABI v1 supports at most 64 \
                              (docs/abi.md §3)"
                         ),
+                        Some(String::from(
+                            "split the flags into two `flags` types of at most 64 each",
+                        )),
                     );
                     return None;
                 }
@@ -460,7 +550,11 @@ impl<'a> Converter<'a> {
             }
             wit::TypeDefKind::Enum(e) => {
                 if e.cases.is_empty() {
-                    self.refuse(site, format!("has no cases, {TYPES_REF}"));
+                    self.refuse(
+                        site,
+                        format!("has no cases, {TYPES_REF}"),
+                        Some(String::from("add a case, or remove the type")),
+                    );
                     return None;
                 }
                 Some(ir::TypeDefKind::Enum {
@@ -469,7 +563,11 @@ impl<'a> Converter<'a> {
             }
             wit::TypeDefKind::Variant(v) => {
                 if v.cases.is_empty() {
-                    self.refuse(site, format!("has no cases, {TYPES_REF}"));
+                    self.refuse(
+                        site,
+                        format!("has no cases, {TYPES_REF}"),
+                        Some(String::from("add a case, or remove the type")),
+                    );
                     return None;
                 }
                 let cases: Vec<Option<ir::Case>> = v
@@ -479,6 +577,7 @@ impl<'a> Converter<'a> {
                         let s = Site {
                             desc: format!("case `{}` of variant `{name}`", c.name),
                             location: site.location.clone(),
+                            start: site.start,
                         };
                         let ty = match &c.ty {
                             Some(t) => Some(self.ty(t, &s)?),
@@ -495,7 +594,11 @@ impl<'a> Converter<'a> {
             }
             wit::TypeDefKind::Tuple(t) => {
                 if t.types.is_empty() {
-                    self.refuse(site, format!("uses an empty tuple, {TYPES_REF}"));
+                    self.refuse(
+                        site,
+                        format!("uses an empty tuple, {TYPES_REF}"),
+                        Some(String::from("add an element, or leave the value out")),
+                    );
                     return None;
                 }
                 let types: Vec<Option<ir::Type>> =
@@ -529,6 +632,9 @@ impl<'a> Converter<'a> {
                     self.refuse(
                         site,
                         format!("uses a handle to `{text}`, which is not a resource"),
+                        Some(String::from(
+                            "`own<…>` and `borrow<…>` take the name of a resource",
+                        )),
                     );
                     return None;
                 };
@@ -548,8 +654,9 @@ impl<'a> Converter<'a> {
                     site,
                     format!(
                         "uses `map<{k}, {v}>`, which plugport ABI v1 does not support \
-                         (docs/abi.md §3); use `list<tuple<{k}, {v}>>` instead"
+                         (docs/abi.md §3)"
                     ),
+                    Some(format!("use `list<tuple<{k}, {v}>>` instead")),
                 );
                 None
             }
@@ -558,18 +665,27 @@ impl<'a> Converter<'a> {
                 self.refuse(
                     site,
                     format!("uses the fixed-length list `list<{t}, {n}>`, {TYPES_REF}"),
+                    Some(format!(
+                        "use `list<{t}>` (and check the length), or a `tuple` or `record` \
+                         of {n} elements"
+                    )),
                 );
                 None
             }
             k @ (wit::TypeDefKind::Future(_) | wit::TypeDefKind::Stream(_)) => {
                 let text = kind_text(self.r, k);
-                self.refuse(site, format!("uses `{text}`, {TYPES_REF}"));
+                self.refuse(
+                    site,
+                    format!("uses `{text}`, {TYPES_REF}"),
+                    Some(String::from("pass the values whole as a `list<…>`, or as a resource with a method that returns the next part")),
+                );
                 None
             }
             wit::TypeDefKind::Unknown => {
                 self.refuse(
                     site,
                     String::from("uses a type wit-parser could not resolve"),
+                    None,
                 );
                 None
             }
@@ -605,7 +721,7 @@ impl<'a> Converter<'a> {
                     }
                     wit::WorldItem::Type { .. } => {}
                     wit::WorldItem::Function(f) => {
-                        let location = self.loc(f.span);
+                        let location = self.span(f.span);
                         self.refusals.push(Refusal {
                             location,
                             message: format!(
@@ -613,6 +729,8 @@ impl<'a> Converter<'a> {
                                  it",
                                 f.name
                             ),
+                            help: None,
+                            related: Vec::new(),
                         });
                     }
                 },
@@ -675,7 +793,8 @@ impl<'a> Converter<'a> {
                 if let Some(prev) = slots.insert(slot.clone(), f.name.clone()) {
                     let site = Site {
                         desc: format!("function `{}`", display_name(f)),
-                        location: func.location.clone(),
+                        location: self.span(f.span),
+                        start: None,
                     };
                     self.refuse(
                         &site,
@@ -683,6 +802,7 @@ impl<'a> Converter<'a> {
                             "has the C slot name `{slot}` of interface `{name}`, which \
                              `{prev}` already has (docs/abi.md §5)"
                         ),
+                        Some(String::from("rename one of the two functions")),
                     );
                 }
             }
@@ -707,10 +827,16 @@ impl<'a> Converter<'a> {
     }
 
     fn function(&mut self, f: &wit::Function) -> Option<ir::Function> {
-        let location = self.loc(f.span);
+        let location = self.span(f.span);
+        if let Some(l) = &location {
+            self.function_spans
+                .entry((l.file.clone(), l.line))
+                .or_insert_with(|| l.clone());
+        }
         let site = Site {
             desc: format!("function `{}`", display_name(f)),
             location: location.clone(),
+            start: Some(f.span.start()).filter(|_| f.span.is_known()),
         };
         let mut ok = true;
         let resource = |cx: &mut Self, r: wit::TypeId| cx.named_type(r);
@@ -724,7 +850,13 @@ impl<'a> Converter<'a> {
             wit::FunctionKind::AsyncFreestanding
             | wit::FunctionKind::AsyncMethod(_)
             | wit::FunctionKind::AsyncStatic(_) => {
-                self.refuse(&site, format!("is `async`, {TYPES_REF}"));
+                self.refuse(
+                    &site,
+                    format!("is `async`, {TYPES_REF}"),
+                    Some(String::from(
+                        "remove `async`: plugport calls are synchronous",
+                    )),
+                );
                 None
             }
             wit::FunctionKind::Getter
@@ -739,6 +871,9 @@ impl<'a> Converter<'a> {
                         "is a property accessor (`get`/`set`), which plugport ABI v1 does \
                          not support (docs/abi.md §5)",
                     ),
+                    Some(String::from(
+                        "write a plain method instead, e.g. `get-x: func() -> T`",
+                    )),
                 );
                 None
             }
@@ -760,6 +895,7 @@ impl<'a> Converter<'a> {
             let s = Site {
                 desc: format!("parameter `{}` of function `{}`", p.name, display_name(f)),
                 location: location.clone(),
+                start: site.start,
             };
             match self.ty(&p.ty, &s) {
                 Some(ty) => params.push(ir::Param {
@@ -790,8 +926,9 @@ impl<'a> Converter<'a> {
                         format!(
                             "is a fallible constructor (returns `{text}`), which plugport \
                              ABI v1 does not support: a constructor returns the handle \
-                             (docs/abi.md §5); use a static function returning a `result`"
+                             (docs/abi.md §5)"
                         ),
+                        Some(String::from("use a static function returning a `result`")),
                     );
                     ok = false;
                 }
@@ -807,6 +944,7 @@ impl<'a> Converter<'a> {
                                 "returns `{text}`, which contains `borrow<{res}>`; borrowed \
                                  handles are allowed only in parameters (docs/abi.md §5)"
                             ),
+                            Some(format!("return `own<{res}>` (or just `{res}`) instead")),
                         );
                         ok = false;
                     }
@@ -824,7 +962,7 @@ impl<'a> Converter<'a> {
             kind: kind?,
             params,
             result,
-            location,
+            location: location.as_ref().map(SourceSpan::location),
         })
     }
 
@@ -860,7 +998,7 @@ impl<'a> Converter<'a> {
         imports: &[ir::WorldItem],
         exports: &[ir::WorldItem],
         world: &str,
-        location: Option<ir::Location>,
+        location: Option<SourceSpan>,
     ) {
         for (list, direction) in [(imports, "imports"), (exports, "exports")] {
             let mut seen = HashSet::new();
@@ -873,6 +1011,8 @@ impl<'a> Converter<'a> {
                              names would collide (docs/abi.md §4)",
                             item.name()
                         ),
+                        help: Some(String::from("rename one of them")),
+                        related: Vec::new(),
                     });
                 }
             }
@@ -902,6 +1042,8 @@ impl<'a> Converter<'a> {
                     "world `{world}` uses two different interfaces named `{name}`; their C \
                      names would collide (docs/abi.md §4)"
                 ),
+                help: Some(String::from("rename one of the interfaces")),
+                related: Vec::new(),
             });
         }
     }

@@ -1,5 +1,5 @@
 //! The WIT front end: reads WIT with `wit-parser`, selects a world, refuses what the
-//! plugport ABI v1 does not support (with file:line), and produces the IR
+//! plugport ABI v1 does not support (with file:line:column), and produces the IR
 //! ([`plugport::ir::World`]).
 //!
 //! Entry points: [`load_world`] (just the IR) and [`load`] (the IR plus the list of WIT
@@ -25,37 +25,64 @@
 //!
 //! Everything the ABI does not support is refused, never skipped: all problems of a world
 //! are collected and reported together in [`FrontendError::Unsupported`].
+//!
+//! Diagnostics (`docs/errors.md`, "WIT diagnostics"): every refusal carries a
+//! [`SourceSpan`] (file, line, column, byte range, resolved from wit-parser's span) and a
+//! `help`; [`FrontendError::render`] shows them like wit-parser's own errors (source line,
+//! caret), [`FrontendError::reports`] gives them as data.
 
 mod cnames;
 mod convert;
+mod diagnostic;
+
+use diagnostic::Spans;
+pub use diagnostic::{color_for_stderr, Places, Related, Report, SourceSpan};
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use plugport::ir::{Location, World};
+use plugport::ir::World;
 use wit_parser::{Resolve, UnresolvedPackage, UnresolvedPackageGroup, WorldKey};
 
 /// One construct of a WIT world that plugport ABI v1 does not support.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
-    /// Where the construct is declared, when wit-parser knows it.
-    pub location: Option<Location>,
+    /// Where the construct is declared, when wit-parser knows it: the span of the item's
+    /// name (function, type, interface or world), as wit-parser records it.
+    pub location: Option<SourceSpan>,
     /// What is refused and why, e.g. ``function `read-all` uses `stream<u8>`, which
     /// plugport ABI v1 does not support (docs/abi.md §3)``.
     pub message: String,
+    /// How to fix it, e.g. ``use `list<tuple<string, u32>>` instead``.
+    pub help: Option<String>,
+    /// Other places that take part (the other items of a C name collision).
+    pub related: Vec<Related>,
 }
 
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.location {
-            Some(loc) => write!(f, "{}:{}: {}", loc.file, loc.line, self.message),
-            None => f.write_str(&self.message),
+impl Refusal {
+    /// The refusal as a [`Report`], for rendering with a source snippet.
+    pub fn report(&self) -> Report {
+        Report {
+            message: self.message.clone(),
+            span: self.location.clone(),
+            related: self.related.clone(),
+            help: self.help.clone(),
         }
     }
 }
 
+impl fmt::Display for Refusal {
+    /// One line: `file:line:column: message; help`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.report().short())
+    }
+}
+
 /// Why a WIT world could not be turned into plugport IR.
+///
+/// `Display` gives the short form (one line per refusal, `file:line:column: message;
+/// help`); [`FrontendError::render`] gives the long form with source lines and carets.
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
     /// wit-parser could not read, parse or resolve the WIT. The text is wit-parser's own,
@@ -64,6 +91,8 @@ pub enum FrontendError {
     Wit {
         /// wit-parser's rendered error.
         message: String,
+        /// The same error as data (message and span), when wit-parser gave it a span.
+        report: Option<Box<Report>>,
     },
     /// The main package of the input defines no world.
     #[error("package `{package}` defines no world (in {path})")]
@@ -86,7 +115,7 @@ pub enum FrontendError {
         available: Vec<String>,
     },
     /// The world uses constructs plugport ABI v1 does not support. Every problem found is
-    /// listed, one per line, as `file:line: message`.
+    /// listed, one per line, as `file:line:column: message; help`.
     #[error("{}", display_refusals(.refusals))]
     Unsupported {
         /// Name of the world that was refused.
@@ -104,6 +133,61 @@ fn display_refusals(refusals: &[Refusal]) -> String {
         .join("\n")
 }
 
+impl FrontendError {
+    /// The problems as data: one [`Report`] per refusal, wit-parser's error, or the
+    /// message of the other errors (without a location).
+    pub fn reports(&self) -> Vec<Report> {
+        match self {
+            FrontendError::Unsupported { refusals, .. } => {
+                refusals.iter().map(Refusal::report).collect()
+            }
+            FrontendError::Wit {
+                report: Some(report),
+                ..
+            } => vec![(**report).clone()],
+            other => vec![Report {
+                message: other.to_string(),
+                span: None,
+                related: Vec::new(),
+                help: None,
+            }],
+        }
+    }
+
+    /// The long form, as the CLI prints it on stderr: every problem as `error: ...` with
+    /// `--> file:line:column`, the source line and a caret under the token, and `= help:`
+    /// (see [`Report::render`]); for a refused world, a last line
+    /// `error: world `w` cannot be generated: N problems`. `color` adds ANSI colours.
+    pub fn render(&self, color: bool) -> String {
+        let mut out: String = match self {
+            // wit-parser's own text, which has its own snippet.
+            FrontendError::Wit { report: None, .. } => format!("error: {self}\n"),
+            _ => self.reports().iter().map(|r| r.render(color)).collect(),
+        };
+        if let FrontendError::Unsupported { world, refusals } = self {
+            if !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+            out.push_str(
+                &Report::headline(unsupported_summary(world, refusals.len())).render(color),
+            );
+        }
+        // One newline at the end, not the blank line that separates diagnostics.
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        out
+    }
+}
+
+/// `world `w` cannot be generated: 2 problems (unsupported constructs or C name clashes)`.
+pub fn unsupported_summary(world: &str, problems: usize) -> String {
+    format!(
+        "world `{world}` cannot be generated: {problems} problem{} (unsupported constructs \
+         or C name clashes)",
+        if problems == 1 { "" } else { "s" }
+    )
+}
+
 /// A loaded world and the WIT files it was read from.
 #[derive(Clone, Debug)]
 pub struct Loaded {
@@ -112,6 +196,8 @@ pub struct Loaded {
     /// Every WIT file wit-parser read (the package and its `deps/`), for
     /// `cargo:rerun-if-changed`.
     pub sources: Vec<PathBuf>,
+    /// Where the world's items are declared (with columns), for diagnostics.
+    pub places: Places,
 }
 
 /// Reads the WIT at `path` and converts one of its worlds to plugport IR.
@@ -136,6 +222,7 @@ pub fn load(path: &Path, world: Option<&str>) -> Result<Loaded, FrontendError> {
     let mut resolve = Resolve::new();
     let (pkg_id, source_map) = resolve.push_path(path).map_err(|e| FrontendError::Wit {
         message: resolve.render_error(&e),
+        report: diagnostic::wit_report(&e, &resolve.source_map).map(Box::new),
     })?;
     let sources: Vec<PathBuf> = source_map.paths().map(Path::to_path_buf).collect();
     let package = &resolve.packages[pkg_id];
@@ -179,7 +266,11 @@ pub fn load(path: &Path, world: Option<&str>) -> Result<Loaded, FrontendError> {
     let declared = declared_order(&unresolved, &world_name);
 
     convert::convert(&resolve, pkg_id, world_id, declared)
-        .map(|world| Loaded { world, sources })
+        .map(|(world, places)| Loaded {
+            world,
+            sources,
+            places,
+        })
         .map_err(|refusals| FrontendError::Unsupported {
             world: world_name,
             refusals,
@@ -189,7 +280,10 @@ pub fn load(path: &Path, world: Option<&str>) -> Result<Loaded, FrontendError> {
 /// Parses the main package at `path` again, without resolving it, to read the declared
 /// order of world items.
 fn parse_main_package(path: &Path) -> Result<UnresolvedPackageGroup, FrontendError> {
-    let wit_err = |message: String| FrontendError::Wit { message };
+    let wit_err = |message: String| FrontendError::Wit {
+        message,
+        report: None,
+    };
     if path.is_dir() {
         UnresolvedPackageGroup::parse_dir(path).map_err(|e| wit_err(format!("{e:#}")))
     } else {
@@ -214,9 +308,9 @@ pub(crate) struct Declared {
     pub imports: Vec<String>,
     /// Export keys in slot order.
     pub exports: Vec<String>,
-    /// Locations (rendered file:line:col) of `include`s of a world of another package,
-    /// which plugport cannot expand from the source: refused.
-    pub foreign_includes: Vec<String>,
+    /// Locations of `include`s of a world of another package, which plugport cannot
+    /// expand from the source: refused.
+    pub foreign_includes: Vec<Option<SourceSpan>>,
 }
 
 fn declared_order(group: &UnresolvedPackageGroup, world: &str) -> Declared {
@@ -293,7 +387,7 @@ impl Expand<'_> {
                 Entry::Item(import, k) => push_key(out, import, k),
                 Entry::Include(inc) if self.foreign_worlds.contains(&inc.id) || depth > 32 => {
                     out.foreign_includes
-                        .push(self.group.source_map.render_location(inc.span));
+                        .push(Spans::new(&self.group.source_map).resolve(inc.span));
                 }
                 Entry::Include(inc) => {
                     let mut inner = Declared {
