@@ -55,12 +55,14 @@
 //!   ([`LoadError::GoRuntime`]); and a Go image is never unloaded
 //!   ([`Plugin::can_unload`]).
 
+mod allowlist;
 mod image;
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use allowlist::{Sha256Allowlist, ALLOW_SHA256_VAR};
 use image::{Image, PrivateCopy};
 
 use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
@@ -113,6 +115,9 @@ pub struct Plugin {
     /// Set when the plugin is served elsewhere (`crate::remote`); `exports` is then its
     /// proxy table and `library` is `None`.
     backing: Option<Arc<dyn Backing>>,
+    /// The SHA-256 allowlist it was opened with (after the environment), for a reload
+    /// in this process.
+    allow_sha256: Option<Sha256Allowlist>,
 }
 
 /// What serves a plugin that is neither loaded here nor in a child process of this
@@ -237,7 +242,10 @@ impl Plugin {
         let options = match &self.isolated {
             // An isolated plugin reloads into a new child, with the options it was opened with.
             Some(iso) => iso.options(),
-            None => crate::isolation::Options::default(),
+            None => crate::isolation::Options {
+                allow_sha256: self.allow_sha256.clone(),
+                ..Default::default()
+            },
         };
         open_checked_with(
             &self.path,
@@ -283,6 +291,7 @@ impl Plugin {
             go: None,
             isolated: Some(iso),
             backing: None,
+            allow_sha256: None,
         })
     }
 
@@ -312,6 +321,7 @@ impl Plugin {
             go: None,
             isolated: None,
             backing: Some(backing),
+            allow_sha256: None,
         })
     }
 }
@@ -478,15 +488,32 @@ pub fn open_with_options(
     )
 }
 
-/// [`open`] in this process whatever `PLUGPORT_ISOLATION` says (the isolation runner
-/// loads plugins with it).
+/// [`open`] in this process whatever `PLUGPORT_ISOLATION` says. `PLUGPORT_ALLOW_SHA256`
+/// still applies.
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn open_in_process(
     path: &Path,
     expected_world_json: &str,
     imports: *const c_void,
 ) -> Result<Arc<Plugin>, LoadError> {
-    let checked = check_file(path, expected_world_json)?;
+    let allow = Sha256Allowlist::from_env();
+    open_in_process_allowing(path, expected_world_json, imports, allow.as_ref())
+}
+
+/// [`open_in_process`] with the SHA-256 allowlist `allow` (`None`: any file), whatever
+/// the environment says (the isolation runner loads plugins with it, with the host's
+/// list).
+///
+/// Errors: as [`open`], and [`LoadError::NotAllowed`] when `allow` does not list the
+/// digest of the bytes read.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn open_in_process_allowing(
+    path: &Path,
+    expected_world_json: &str,
+    imports: *const c_void,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<Arc<Plugin>, LoadError> {
+    let checked = check_file(path, expected_world_json, allow)?;
     let GoPlacement::InProcess(go_slot) = reserve_go(path, &checked, None)? else {
         unreachable!("without `route`, a Go plugin is placed in this process or refused")
     };
@@ -496,6 +523,7 @@ pub fn open_in_process(
         go_slot,
         Arc::from(expected_world_json),
         imports,
+        allow.cloned(),
     )
 }
 
@@ -523,16 +551,25 @@ pub(crate) struct CheckedFile {
     pub(crate) go: Option<GoBuildInfo>,
 }
 
-/// Steps 1–4 of `docs/abi.md` §8 for the file at `path` against the host's world JSON.
+/// Steps 1–4 of `docs/abi.md` §8 for the file at `path` against the host's world JSON,
+/// after the SHA-256 allowlist `allow` (when there is one) accepted the bytes read.
 ///
-/// Errors: [`LoadError::HostWorld`] for an invalid `expected_world_json`; every file and
+/// Errors: [`LoadError::NotAllowed`]; [`LoadError::HostWorld`] for an invalid `expected_world_json`; every file and
 /// descriptor error of [`descriptor::read_plugin_file`] and
 /// [`descriptor::read_from_bytes`]; the compatibility errors of [`check_descriptor`];
 /// [`LoadError::WrongArchitecture`].
-pub(crate) fn check_file(path: &Path, expected_world_json: &str) -> Result<CheckedFile, LoadError> {
+pub(crate) fn check_file(
+    path: &Path,
+    expected_world_json: &str,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<CheckedFile, LoadError> {
     let world = parse_host_world(path, expected_world_json)?;
     let fingerprint = world.0.clone();
     let data = descriptor::read_plugin_file(path)?;
+    // The digest of the very bytes that are checked and loaded (`allowlist`).
+    if let Some(allow) = allow {
+        allow.check(path, &data)?;
+    }
     let descriptor = descriptor::read_from_bytes(path, &data)?;
     let compat = check_descriptor(path, &descriptor, &world.1, &fingerprint)?;
     if let (Some(found), Some(host)) = (
@@ -574,7 +611,7 @@ fn open_checked_with(
     if let Some(r) = crate::remote::open_url(path, &expected_world_json, imports, &options) {
         return r;
     }
-    let checked = check_file(path, &expected_world_json)?;
+    let checked = check_file(path, &expected_world_json, options.allow_sha256.as_ref())?;
     if options.isolated() {
         return crate::isolation::open_checked(
             path,
@@ -586,9 +623,14 @@ fn open_checked_with(
     }
     let route = options.mode == crate::isolation::Mode::Default;
     match reserve_go(path, &checked, route.then_some(&options))? {
-        GoPlacement::InProcess(slot) => {
-            open_checked_in_process(path, checked, slot, expected_world_json, imports)
-        }
+        GoPlacement::InProcess(slot) => open_checked_in_process(
+            path,
+            checked,
+            slot,
+            expected_world_json,
+            imports,
+            options.allow_sha256,
+        ),
         GoPlacement::Isolated => {
             crate::isolation::open_checked(path, checked, expected_world_json, imports, options)
         }
@@ -644,6 +686,7 @@ fn open_checked_in_process(
     go_slot: Option<go::GoSlot>,
     expected_world_json: Arc<str>,
     imports: *const c_void,
+    allow_sha256: Option<Sha256Allowlist>,
 ) -> Result<Arc<Plugin>, LoadError> {
     let CheckedFile {
         data,
@@ -735,6 +778,7 @@ fn open_checked_in_process(
         go: go_info,
         isolated: None,
         backing: None,
+        allow_sha256,
     }))
 }
 

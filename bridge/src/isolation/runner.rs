@@ -94,21 +94,24 @@ fn drain_and_exit() -> ! {
     }
 }
 
-/// Applies the host's limits (`Options::max_address_space`, `max_cpu_seconds`) to this
-/// process before the plugin is loaded. Returns an error naming the limit that failed.
+/// Applies the host's limits (`Options::max_address_space`, `max_cpu_seconds`,
+/// `max_open_files`) to this process before the plugin is loaded. Returns an error naming
+/// the limit that failed.
 fn apply_limits(hello: &serde_json::Value) -> Result<(), String> {
-    for (key, resource, name) in [
-        ("rlimit_as", libc::RLIMIT_AS, "RLIMIT_AS"),
-        ("rlimit_cpu", libc::RLIMIT_CPU, "RLIMIT_CPU"),
+    for (key, resource, name, headroom) in [
+        ("rlimit_as", libc::RLIMIT_AS, "RLIMIT_AS", 1),
+        ("rlimit_cpu", libc::RLIMIT_CPU, "RLIMIT_CPU", 1),
+        ("rlimit_nofile", libc::RLIMIT_NOFILE, "RLIMIT_NOFILE", 0),
     ] {
         let Some(v) = hello[key].as_u64() else {
             continue;
         };
-        // The hard limit one above the soft one: at the soft CPU limit the kernel sends
-        // SIGXCPU (which names the cause), at the hard one SIGKILL.
+        // The CPU hard limit one above the soft one: at the soft limit the kernel sends
+        // SIGXCPU (which names the cause), at the hard one SIGKILL. The open-files limit
+        // is hard: the plugin cannot raise it.
         let lim = libc::rlimit {
             rlim_cur: v as libc::rlim_t,
-            rlim_max: v.saturating_add(1) as libc::rlim_t,
+            rlim_max: v.saturating_add(headroom) as libc::rlim_t,
         };
         // SAFETY: a valid rlimit for this process.
         if unsafe { libc::setrlimit(resource, &lim) } != 0 {
@@ -207,6 +210,7 @@ pub fn main() -> i32 {
              PLUGPORT_ISOLATION=process|inproc  run every open in a child process, or none\n  \
              PLUGPORT_CALL_TIMEOUT_MS=<n>       per-call deadline of isolated plugins (0: none)\n  \
              PLUGPORT_IDLE_TIMEOUT_MS=<n>       stop an idle plugin process after n ms (0: never)\n  \
+             PLUGPORT_ALLOW_SHA256=<hex>,...    open only plugin files with these SHA-256 digests\n  \
              PLUGPORT_RUNNER=<path>             this binary"
         );
         return if help { 0 } else { 2 };
@@ -299,7 +303,15 @@ pub fn main() -> i32 {
         };
     // Imports the entry calls while initialising travel on the control connection.
     CURRENT.with(|c| *c.borrow_mut() = Some(&control as *const Conn));
-    let plugin = match crate::loader::open_in_process(&path, &world_json, ep.proxy_world()) {
+    // The host's allowlist, checked again on the bytes this process loads (the host
+    // hashed its own read; the file may have changed since).
+    let allow = crate::loader::Sha256Allowlist::from_wire(&hello["allow_sha256"]);
+    let plugin = match crate::loader::open_in_process_allowing(
+        &path,
+        &world_json,
+        ep.proxy_world(),
+        allow.as_ref(),
+    ) {
         Ok(p) => p,
         Err(e) => fail(load_error_json(&e)),
     };
@@ -390,6 +402,13 @@ fn load_error_json(e: &crate::LoadError) -> String {
         }
         E::BadExports { path, reason } => {
             serde_json::json!({"kind": "BadExports", "path": path, "reason": reason})
+        }
+        E::NotAllowed {
+            path,
+            sha256,
+            reason,
+        } => {
+            serde_json::json!({"kind": "NotAllowed", "path": path, "sha256": sha256, "reason": reason})
         }
         other => serde_json::json!({"kind": "Other", "message": other.to_string()}),
     };
