@@ -565,15 +565,38 @@ pub(crate) fn check_file(
 ) -> Result<CheckedFile, LoadError> {
     let world = parse_host_world(path, expected_world_json)?;
     let fingerprint = world.0.clone();
+    let (data, descriptor) = read_checked(path, allow)?;
+    let compat = check_descriptor(path, &descriptor, &world.1, &fingerprint)?;
+    check_architecture(path, &data)?;
+    let go = go::build_info(&data);
+    Ok(CheckedFile {
+        data,
+        descriptor,
+        compat,
+        world,
+        host_fingerprint: fingerprint,
+        go,
+    })
+}
+
+/// Steps 1–3: the file read once (bounded), the allowlist over those bytes, the
+/// descriptor parsed and validated from them.
+fn read_checked(
+    path: &Path,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<(Vec<u8>, Descriptor), LoadError> {
     let data = descriptor::read_plugin_file(path)?;
     // The digest of the very bytes that are checked and loaded (`allowlist`).
     if let Some(allow) = allow {
         allow.check(path, &data)?;
     }
     let descriptor = descriptor::read_from_bytes(path, &data)?;
-    let compat = check_descriptor(path, &descriptor, &world.1, &fingerprint)?;
+    Ok((data, descriptor))
+}
+
+fn check_architecture(path: &Path, data: &[u8]) -> Result<(), LoadError> {
     if let (Some(found), Some(host)) = (
-        descriptor::architecture(&data),
+        descriptor::architecture(data),
         descriptor::host_architecture(),
     ) {
         if found != host {
@@ -584,15 +607,62 @@ pub(crate) fn check_file(
             });
         }
     }
+    Ok(())
+}
+
+/// The isolation runner's check of the file (`docs/isolation.md`, "The runner"): steps
+/// 1–3 and the architecture on its own read, whose bytes it then loads
+/// ([`load_checked_in_process`]). Step 4, the comparison with the host's world, was made
+/// by the host; the runner makes sure it holds for these bytes by requiring the
+/// descriptor's fingerprint to be the one the host compared (`plugin_fingerprint`), which
+/// spares it parsing the host's world. `compat` is then the host's verdict, not
+/// recomputed ([`Compat::identical`]).
+///
+/// Errors: as [`check_file`] but the comparison; `Err(Ok(found))` when the file's
+/// fingerprint is another one (the file was replaced after the host's check).
+pub(crate) fn check_file_checked_by_host(
+    path: &Path,
+    plugin_fingerprint: &str,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<CheckedFile, Result<String, LoadError>> {
+    let (data, descriptor) = read_checked(path, allow).map_err(Err)?;
+    if descriptor.fingerprint != plugin_fingerprint {
+        return Err(Ok(descriptor.fingerprint));
+    }
+    check_architecture(path, &data).map_err(Err)?;
     let go = go::build_info(&data);
+    let world = Arc::new((descriptor.fingerprint.clone(), descriptor.world.clone()));
     Ok(CheckedFile {
         data,
+        host_fingerprint: descriptor.fingerprint.clone(),
         descriptor,
-        compat,
+        compat: Compat::identical(),
         world,
-        host_fingerprint: fingerprint,
         go,
     })
+}
+
+/// Step 5 in this process for a file [`check_file_checked_by_host`] accepted (the
+/// isolation runner): the Go slot, then the private copy of the checked bytes, `dlopen`
+/// and the entry, as [`open_in_process`].
+pub(crate) fn load_checked_in_process(
+    path: &Path,
+    checked: CheckedFile,
+    expected_world_json: Arc<str>,
+    imports: *const c_void,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<Arc<Plugin>, LoadError> {
+    let GoPlacement::InProcess(go_slot) = reserve_go(path, &checked, None)? else {
+        unreachable!("without `route`, a Go plugin is placed in this process or refused")
+    };
+    open_checked_in_process(
+        path,
+        checked,
+        go_slot,
+        expected_world_json,
+        imports,
+        allow.cloned(),
+    )
 }
 
 /// The open of every mode: checks the file once, then loads it in a child process

@@ -81,6 +81,9 @@ impl Child {
         let mut status = 0;
         let grace = Instant::now() + REAP_GRACE;
         let mut killed = false;
+        // Woken when the child exits (pidfd), instead of polling; None where pidfds are
+        // not available (Linux before 5.3) or the child was reaped already.
+        let pidfd = pidfd_open(self.pid);
         loop {
             let flags = if killed { 0 } else { libc::WNOHANG };
             // SAFETY: waits for exactly our child.
@@ -98,7 +101,7 @@ impl Child {
                     self.kill();
                     killed = true;
                 } else {
-                    std::thread::sleep(Duration::from_micros(200));
+                    wait_exit(pidfd.as_ref(), grace);
                 }
                 continue;
             }
@@ -186,6 +189,34 @@ impl Drop for Child {
             let _ = self.retire();
         }
     }
+}
+
+/// A pidfd of `pid` (readable once it exits), when the kernel has them.
+fn pidfd_open(pid: i32) -> Option<std::os::fd::OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags; the result is a new descriptor we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    (fd >= 0).then(|| {
+        // SAFETY: just created, owned by nobody else.
+        unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) }
+    })
+}
+
+/// Waits until the child may have exited: on its pidfd until it is readable or until
+/// `until`, else 200 µs.
+fn wait_exit(pidfd: Option<&std::os::fd::OwnedFd>, until: Instant) {
+    let Some(fd) = pidfd else {
+        std::thread::sleep(Duration::from_micros(200));
+        return;
+    };
+    let left = until.saturating_duration_since(Instant::now());
+    let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+    let mut p = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(fd),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; EINTR and errors just return to the caller's loop.
+    unsafe { libc::poll(&mut p, 1, ms) };
 }
 
 /// `exited with status 3`, `was killed by signal SIGSEGV (11)`.
@@ -521,6 +552,11 @@ impl Supervisor {
                                     self.runner.display(), crate::wire::WIRE_VERSION)})
                                 .to_string(),
                             ));
+                        }
+                        // The first call's connection, made now: the child starts the
+                        // thread that serves it while the host goes on.
+                        if let Ok(c) = child.checkout() {
+                            child.checkin(c);
                         }
                         return Ok(child);
                     }

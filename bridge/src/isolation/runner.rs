@@ -259,43 +259,36 @@ pub fn main() -> i32 {
             ),
         ));
     }
-    let world_json = hello["host_world"].as_str().unwrap_or_default().to_string();
-    // The host's world, checked against the fingerprint the host states for it.
-    match crate::descriptor::parse_world_json(&world_json) {
-        Ok((fp, _)) if Some(fp.as_str()) == hello["host_fingerprint"].as_str() => {}
-        Ok((fp, _)) => fail(error_json(
-            "Protocol",
-            &format!(
-                "the host's world has fingerprint {fp}, but the handshake states {}",
-                hello["host_fingerprint"]
-            ),
-        )),
-        Err(e) => fail(error_json("Protocol", &format!("the host's world: {e}"))),
-    }
+    // The host's world is kept as text (for the loaded plugin), not parsed: the host
+    // compared the plugin's world with it, and the file checked here must have the
+    // descriptor the host compared (its fingerprint), so that verdict holds.
+    let world_json: Arc<str> = Arc::from(hello["host_world"].as_str().unwrap_or_default());
     let fingerprint = hello["plugin_fingerprint"].as_str().unwrap_or_default();
-    let descriptor = match crate::descriptor::read_from_file(&path) {
-        Ok(d) => d,
-        Err(e) => fail(load_error_json(&e)),
-    };
-    if descriptor.fingerprint != fingerprint {
-        fail(error_json(
-            "Changed",
-            &format!(
-                "{}: the file changed between the host's check and the plugin process's \
-                 load (fingerprint {} instead of {fingerprint})",
-                path.display(),
-                descriptor.fingerprint
-            ),
-        ));
-    }
+    // The host's allowlist, checked again on the bytes this process loads (the host
+    // hashed its own read; the file may have changed since).
+    let allow = crate::loader::Sha256Allowlist::from_wire(&hello["allow_sha256"]);
+    // One read of the file: its bytes are checked here and loaded below.
+    let checked =
+        match crate::loader::check_file_checked_by_host(&path, fingerprint, allow.as_ref()) {
+            Ok(c) => c,
+            Err(Err(e)) => fail(load_error_json(&e)),
+            Err(Ok(found)) => fail(error_json(
+                "Changed",
+                &format!(
+                    "{}: the file changed between the host's check and the plugin process's \
+                 load (fingerprint {found} instead of {fingerprint})",
+                    path.display(),
+                ),
+            )),
+        };
     if let Err(e) = apply_limits(&hello) {
         fail(error_json("Limits", &e));
     }
-    let plan = match Plan::new(&descriptor.world) {
+    let plan = match Plan::new(&checked.descriptor.world) {
         Ok(p) => p,
         Err(e) => fail(error_json("Protocol", &e)),
     };
-    let version = descriptor.world.package.table_version();
+    let version = checked.descriptor.world.package.table_version();
     let ep: Arc<Endpoint> =
         match Endpoint::new(Role::Child, plan, version, Box::new(ChildTransport)) {
             Ok(e) => Arc::from(e),
@@ -303,12 +296,10 @@ pub fn main() -> i32 {
         };
     // Imports the entry calls while initialising travel on the control connection.
     CURRENT.with(|c| *c.borrow_mut() = Some(&control as *const Conn));
-    // The host's allowlist, checked again on the bytes this process loads (the host
-    // hashed its own read; the file may have changed since).
-    let allow = crate::loader::Sha256Allowlist::from_wire(&hello["allow_sha256"]);
-    let plugin = match crate::loader::open_in_process_allowing(
+    let plugin = match crate::loader::load_checked_in_process(
         &path,
-        &world_json,
+        checked,
+        world_json,
         ep.proxy_world(),
         allow.as_ref(),
     ) {

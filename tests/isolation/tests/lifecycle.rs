@@ -252,8 +252,8 @@ fn the_open_files_limit_makes_opening_too_many_files_fail_in_the_plugin() {
     // Without a limit, the same 64 files open (so the limit made the difference).
     let (_plugin2, q) = open_isolated(&fault_plugin(), &runner(), Options::default()).unwrap();
     assert_eq!(q.faults().open_files(64), Ok(Ok(64)));
-    // Room for nothing but stdio and the control connection: the runner cannot even read
-    // the plugin file, and the open says why.
+    // Room for nothing but stdio and the control connection: the runner cannot load the
+    // plugin, and the open says why.
     let e = open_isolated(
         &fault_plugin(),
         &runner(),
@@ -300,6 +300,10 @@ fn an_idle_plugin_process_stops_and_the_next_call_starts_it() {
         "the idle child {first} was not stopped"
     );
     assert!(eventually(Duration::from_secs(2), || !alive(first)));
+    // The watcher records the reason right after it reaped the child: wait for it.
+    eventually(Duration::from_secs(2), || {
+        iso.last_exit().is_some_and(|w| w.contains("without calls"))
+    });
     let why = iso.last_exit().unwrap_or_default();
     assert!(
         why.contains("without calls") && why.contains("exited with status 0"),
