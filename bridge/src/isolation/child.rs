@@ -253,6 +253,9 @@ pub fn signal_name(s: i32) -> &'static str {
     }
 }
 
+/// A child started by [`Supervisor::launch_first`] whose `Ready` is not read yet.
+pub struct Launched(Child);
+
 /// Mutable state of a supervisor.
 struct State {
     child: Option<Arc<Child>>,
@@ -428,9 +431,19 @@ impl Supervisor {
         }
     }
 
-    /// Starts the first child: the open. Errors are the child's load error.
-    pub fn start_first(&self) -> Result<(), super::StartError> {
-        let child = self.spawn()?;
+    /// Starts the first child: the open, in two halves. This one starts the runner and
+    /// sends its `Hello`, so that the host can build its proxy tables while the runner
+    /// execs and loads; [`Self::finish_first`] then waits for `Ready`. Dropping the
+    /// result instead ends the child.
+    pub fn launch_first(&self) -> Result<Launched, super::StartError> {
+        self.launch().map(Launched)
+    }
+
+    /// The second half of the open: waits for the launched child's `Ready` (serving the
+    /// imports its plugin's entry calls, so [`Self::set_endpoint`] must have been called).
+    /// Errors are the child's load error.
+    pub fn finish_first(&self, launched: Launched) -> Result<(), super::StartError> {
+        let child = self.handshake(launched.0)?;
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.last_active = Instant::now(); // the idle time counts from here
         s.epoch = child.epoch;
@@ -513,6 +526,12 @@ impl Supervisor {
     }
 
     fn spawn(&self) -> Result<Child, super::StartError> {
+        let child = self.launch()?;
+        self.handshake(child)
+    }
+
+    /// Starts the runner and sends it the `Hello`.
+    fn launch(&self) -> Result<Child, super::StartError> {
         let (mine, theirs) =
             socketpair().map_err(|e| super::StartError::Spawn(format!("socketpair: {e}")))?;
         let pid = spawn_runner(&self.runner, &self.plugin, theirs)?;
@@ -532,6 +551,14 @@ impl Supervisor {
             let r = child.end();
             return Err(super::StartError::Died(format!("{r} ({e})")));
         }
+        drop(control);
+        Ok(child)
+    }
+
+    /// Waits for the launched child's `Ready` (or its load error), serving the imports its
+    /// plugin's entry calls meanwhile.
+    fn handshake(&self, child: Child) -> Result<Child, super::StartError> {
+        let control = child.control.lock().unwrap_or_else(|e| e.into_inner());
         let deadline =
             Instant::now() + Duration::from_millis(self.options.start_timeout_ms.max(1) as u64);
         loop {
