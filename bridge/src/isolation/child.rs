@@ -439,6 +439,12 @@ impl Supervisor {
         self.launch().map(Launched)
     }
 
+    /// Ends a launched child at once (`SIGKILL`): the host cannot go on with the open.
+    pub fn abandon(&self, launched: Launched) {
+        launched.0.kill();
+        drop(launched); // reaps it
+    }
+
     /// The second half of the open: waits for the launched child's `Ready` (serving the
     /// imports its plugin's entry calls, so [`Self::set_endpoint`] must have been called).
     /// Errors are the child's load error.

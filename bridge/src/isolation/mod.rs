@@ -346,6 +346,13 @@ pub(crate) fn open_checked(
         ..
     } = checked;
     drop(data);
+    // The plan first: a world the runtime cannot plan is refused before any process starts.
+    let plan = crate::plan::Plan::new(&descriptor.world).map_err(|reason| {
+        LoadError::CorruptDescriptor {
+            path: path.to_path_buf(),
+            reason,
+        }
+    })?;
     let runner = options
         .runner
         .clone()
@@ -375,28 +382,27 @@ pub(crate) fn open_checked(
         hello,
         options,
     ));
-    // The runner starts first: the host builds its proxy tables while it execs and loads
-    // (about half a millisecond of each, overlapped on two cores).
+    // The runner starts before the host builds its proxy tables (libffi closures), which
+    // then overlap with its exec and load on two cores.
     let launched = sup
         .launch_first()
         .map_err(|e| start_error(path, &runner, e))?;
-    let plan = crate::plan::Plan::new(&descriptor.world).map_err(|reason| {
-        LoadError::CorruptDescriptor {
-            path: path.to_path_buf(),
-            reason,
-        }
-    })?;
     let version = descriptor.world.package.table_version();
-    let ep = endpoint::Endpoint::new(
+    let ep = match endpoint::Endpoint::new(
         endpoint::Role::Host,
         plan,
         version,
         Box::new(SupRef(sup.clone())),
-    )
-    .map_err(|reason| LoadError::CorruptDescriptor {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    ) {
+        Ok(ep) => ep,
+        Err(reason) => {
+            sup.abandon(launched);
+            return Err(LoadError::CorruptDescriptor {
+                path: path.to_path_buf(),
+                reason,
+            });
+        }
+    };
     sup.set_endpoint(&ep);
     ep.set_local(imports);
     if let Err(e) = sup.finish_first(launched) {
