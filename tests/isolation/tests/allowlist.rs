@@ -164,6 +164,49 @@ fn the_plugin_process_checks_the_bytes_it_loads() {
     assert!(e.to_string().contains("in the plugin process"), "{e}");
 }
 
+/// An unlisted file is refused by the host before any process starts: a runner that
+/// leaves a mark when it runs is never run for it (and is, for a listed file).
+#[test]
+fn an_unlisted_file_starts_no_plugin_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("runner-ran");
+    let wrapper = dir.path().join("marking-runner");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n: > '{}'\nexec '{}' \"$@\"\n",
+            mark.display(),
+            runner().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sha = digest(&fault_plugin());
+    let open_with = |allow: [u8; 32]| {
+        let imports = Plugin::imports_table::<Host>();
+        plugport::loader::open_with_options(
+            &fault_plugin(),
+            WORLD_JSON,
+            imports as *const _ as *const c_void,
+            Options {
+                mode: Mode::Process,
+                runner: Some(wrapper.clone()),
+                allow_sha256: Some(Sha256Allowlist::from_digests([allow])),
+                ..Options::default()
+            },
+        )
+    };
+    expect_not_allowed(open_with(OTHER), &sha, "unlisted");
+    assert!(
+        !mark.exists(),
+        "a plugin process was started for a refused file"
+    );
+    let plugin = open_with(sha).expect("a listed file opens");
+    assert!(mark.exists(), "the marking runner ran for the listed file");
+    drop(plugin);
+}
+
 fn open_c(path: &Path, mode: u32, allow: Option<&CStr>) -> (i32, *mut PlugportPlugin) {
     let o = PlugportOpenOptions {
         size: std::mem::size_of::<PlugportOpenOptions>() as u32,
