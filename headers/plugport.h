@@ -117,6 +117,14 @@
 #define PLUGPORT_E_GO_RUNTIME 18
 
 /**
+ * The open has a SHA-256 allowlist (`plugport_open_options.allow_sha256` or
+ * `PLUGPORT_ALLOW_SHA256`) that does not list the file's digest, or the variable is
+ * malformed. Found before any code of the plugin runs, in both modes. Since 0.1
+ * (appended).
+ */
+#define PLUGPORT_E_NOT_ALLOWED 19
+
+/**
  * `plugport_open_options.isolation`: in-process, unless `PLUGPORT_ISOLATION` says
  * otherwise.
  */
@@ -204,6 +212,21 @@ typedef struct {
    * call starts it again. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
    */
   uint32_t idle_timeout_ms;
+  /**
+   * `RLIMIT_NOFILE` of the plugin process: the most file descriptors it may hold open
+   * at once, its own included (stdio, the control connection, one per concurrent call;
+   * leave 16 for them); 0 = unlimited (the host's limit). Past it, `open`, `socket` and
+   * the like fail with `EMFILE` inside the plugin.
+   */
+  uint32_t max_open_files;
+  /**
+   * The SHA-256 allowlist (`docs/isolation.md`, "Allowlist"): NULL for none, or a
+   * NUL-terminated `<hex>[,<hex>…]` (64 hex digits each) of the plugin files the open
+   * accepts; any other file is refused with `PLUGPORT_E_NOT_ALLOWED` before any of its
+   * code runs, in both modes. Read during the call only. A malformed list is
+   * `PLUGPORT_E_INVALID_ARGUMENT`. `PLUGPORT_ALLOW_SHA256` replaces it when set.
+   */
+  const char *allow_sha256;
 } plugport_open_options;
 
 #ifdef __cplusplus

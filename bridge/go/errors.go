@@ -135,7 +135,8 @@ const (
 	CodeInvalidArgument   LoadCode = 16
 	CodeRuntimePanic      LoadCode = 17
 	CodeGoRuntime         LoadCode = 18
-	codeCount                      = 19
+	CodeNotAllowed        LoadCode = 19
+	codeCount                      = 20
 )
 
 // Sentinel errors of the load codes, for errors.Is on a *LoadError.
@@ -160,13 +161,16 @@ var (
 	// ErrGoRuntime: a Go plugin where a Go runtime already runs (a Go host, a second Go
 	// plugin, a second image of a Go plugin); docs/go.md.
 	ErrGoRuntime = errors.New("plugport: a second Go runtime in this process")
+	// ErrNotAllowed: the file's SHA-256 is not on the open's allowlist
+	// (PLUGPORT_ALLOW_SHA256; docs/isolation.md, "Allowlist").
+	ErrNotAllowed = errors.New("plugport: the file's SHA-256 is not on the allowlist")
 )
 
 var loadSentinels = [codeCount]error{
 	nil, ErrIO, ErrNotSharedLibrary, ErrNotAPlugin, ErrCorruptDescriptor, ErrABIVersion,
 	ErrPackageMismatch, ErrMajorVersion, ErrWorldMismatch, ErrIncompatible, ErrDlopen,
 	ErrMissingEntry, ErrInitFailed, ErrBadExports, ErrHostWorld, ErrWrongArchitecture,
-	ErrLoadArgument, ErrRuntimePanic, ErrGoRuntime,
+	ErrLoadArgument, ErrRuntimePanic, ErrGoRuntime, ErrNotAllowed,
 }
 
 // LoadError is a refusal of plugport_open or plugport_reload: the PLUGPORT_E_* code,

@@ -42,3 +42,8 @@ pub const PLUGPORT_E_PANIC: i32 = 17;
 /// Go plugin image was loaded before (a second one, a reload or a second open would start
 /// a second Go runtime). Since 0.1 (appended).
 pub const PLUGPORT_E_GO_RUNTIME: i32 = 18;
+/// The open has a SHA-256 allowlist (`plugport_open_options.allow_sha256` or
+/// `PLUGPORT_ALLOW_SHA256`) that does not list the file's digest, or the variable is
+/// malformed. Found before any code of the plugin runs, in both modes. Since 0.1
+/// (appended).
+pub const PLUGPORT_E_NOT_ALLOWED: i32 = 19;

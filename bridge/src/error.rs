@@ -182,6 +182,21 @@ pub enum LoadError {
         go_version: String,
         reason: String,
     },
+
+    /// The open has a SHA-256 allowlist (the `allow_sha256` option or
+    /// `PLUGPORT_ALLOW_SHA256`) and the file's digest is not on it, or the variable is
+    /// malformed (then every file is refused). Found by reading the file, before anything
+    /// else is checked: no code of the plugin has run, in either mode. `sha256` is the
+    /// file's digest (lower-case hex); `reason` says which list refused it.
+    #[error(
+        "{}: refused by the SHA-256 allowlist: the file's SHA-256 is {sha256}, and {reason}",
+        path.display()
+    )]
+    NotAllowed {
+        path: PathBuf,
+        sha256: String,
+        reason: String,
+    },
 }
 
 fn list_items(items: &[Incompatibility]) -> String {
@@ -218,7 +233,8 @@ impl LoadError {
             | LoadError::InitFailed { path, .. }
             | LoadError::BadExports { path, .. }
             | LoadError::HostWorld { path, .. }
-            | LoadError::GoRuntime { path, .. } => path,
+            | LoadError::GoRuntime { path, .. }
+            | LoadError::NotAllowed { path, .. } => path,
         }
     }
 
@@ -242,6 +258,7 @@ impl LoadError {
             LoadError::BadExports { .. } => "BadExports",
             LoadError::HostWorld { .. } => "HostWorld",
             LoadError::GoRuntime { .. } => "GoRuntime",
+            LoadError::NotAllowed { .. } => "NotAllowed",
         }
     }
 
@@ -266,6 +283,7 @@ impl LoadError {
             LoadError::BadExports { .. } => PLUGPORT_E_BAD_EXPORTS,
             LoadError::HostWorld { .. } => PLUGPORT_E_HOST_WORLD,
             LoadError::GoRuntime { .. } => PLUGPORT_E_GO_RUNTIME,
+            LoadError::NotAllowed { .. } => PLUGPORT_E_NOT_ALLOWED,
         }
     }
 }

@@ -58,12 +58,14 @@
 //!   ([`LoadError::GoRuntime`]); and a Go image is never unloaded
 //!   ([`Plugin::can_unload`]).
 
+mod allowlist;
 mod image;
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use allowlist::{Sha256Allowlist, ALLOW_SHA256_VAR};
 use image::{Image, Retained};
 
 use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
@@ -117,6 +119,9 @@ pub struct Plugin {
     /// Set when the plugin is served elsewhere (`crate::remote`); `exports` is then its
     /// proxy table and `library` is `None`.
     backing: Option<Arc<dyn Backing>>,
+    /// The SHA-256 allowlist it was opened with (after the environment), for a reload
+    /// in this process.
+    allow_sha256: Option<Sha256Allowlist>,
 }
 
 /// What serves a plugin that is neither loaded here nor in a child process of this
@@ -241,7 +246,10 @@ impl Plugin {
         let options = match &self.isolated {
             // An isolated plugin reloads into a new child, with the options it was opened with.
             Some(iso) => iso.options(),
-            None => crate::isolation::Options::default(),
+            None => crate::isolation::Options {
+                allow_sha256: self.allow_sha256.clone(),
+                ..Default::default()
+            },
         };
         open_checked_with(
             &self.path,
@@ -287,6 +295,7 @@ impl Plugin {
             go: None,
             isolated: Some(iso),
             backing: None,
+            allow_sha256: None,
         })
     }
 
@@ -316,6 +325,7 @@ impl Plugin {
             go: None,
             isolated: None,
             backing: Some(backing),
+            allow_sha256: None,
         })
     }
 }
@@ -485,15 +495,32 @@ pub fn open_with_options(
     )
 }
 
-/// [`open`] in this process whatever `PLUGPORT_ISOLATION` says (the isolation runner
-/// loads plugins with it).
+/// [`open`] in this process whatever `PLUGPORT_ISOLATION` says. `PLUGPORT_ALLOW_SHA256`
+/// still applies.
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn open_in_process(
     path: &Path,
     expected_world_json: &str,
     imports: *const c_void,
 ) -> Result<Arc<Plugin>, LoadError> {
-    let checked = check_file(path, expected_world_json)?;
+    let allow = Sha256Allowlist::from_env();
+    open_in_process_allowing(path, expected_world_json, imports, allow.as_ref())
+}
+
+/// [`open_in_process`] with the SHA-256 allowlist `allow` (`None`: any file), whatever
+/// the environment says (the isolation runner loads plugins with it, with the host's
+/// list).
+///
+/// Errors: as [`open`], and [`LoadError::NotAllowed`] when `allow` does not list the
+/// digest of the bytes read.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn open_in_process_allowing(
+    path: &Path,
+    expected_world_json: &str,
+    imports: *const c_void,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<Arc<Plugin>, LoadError> {
+    let checked = check_file(path, expected_world_json, allow)?;
     let GoPlacement::InProcess(go_slot) = reserve_go(path, &checked, None)? else {
         unreachable!("without `route`, a Go plugin is placed in this process or refused")
     };
@@ -503,6 +530,7 @@ pub fn open_in_process(
         go_slot,
         Arc::from(expected_world_json),
         imports,
+        allow.cloned(),
     )
 }
 
@@ -530,20 +558,52 @@ pub(crate) struct CheckedFile {
     pub(crate) go: Option<GoBuildInfo>,
 }
 
-/// Steps 1–4 of `docs/abi.md` §8 for the file at `path` against the host's world JSON.
+/// Steps 1–4 of `docs/abi.md` §8 for the file at `path` against the host's world JSON,
+/// after the SHA-256 allowlist `allow` (when there is one) accepted the bytes read.
 ///
-/// Errors: [`LoadError::HostWorld`] for an invalid `expected_world_json`; every file and
+/// Errors: [`LoadError::NotAllowed`]; [`LoadError::HostWorld`] for an invalid `expected_world_json`; every file and
 /// descriptor error of [`descriptor::read_plugin_file`] and
 /// [`descriptor::read_from_bytes`]; the compatibility errors of [`check_descriptor`];
 /// [`LoadError::WrongArchitecture`].
-pub(crate) fn check_file(path: &Path, expected_world_json: &str) -> Result<CheckedFile, LoadError> {
+pub(crate) fn check_file(
+    path: &Path,
+    expected_world_json: &str,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<CheckedFile, LoadError> {
     let world = parse_host_world(path, expected_world_json)?;
     let fingerprint = world.0.clone();
-    let data = descriptor::read_plugin_file(path)?;
-    let descriptor = descriptor::read_from_bytes(path, &data)?;
+    let (data, descriptor) = read_checked(path, allow)?;
     let compat = check_descriptor(path, &descriptor, &world.1, &fingerprint)?;
+    check_architecture(path, &data)?;
+    let go = go::build_info(&data);
+    Ok(CheckedFile {
+        data,
+        descriptor,
+        compat,
+        world,
+        host_fingerprint: fingerprint,
+        go,
+    })
+}
+
+/// Steps 1–3: the file read once (bounded), the allowlist over those bytes, the
+/// descriptor parsed and validated from them.
+fn read_checked(
+    path: &Path,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<(Vec<u8>, Descriptor), LoadError> {
+    let data = descriptor::read_plugin_file(path)?;
+    // The digest of the very bytes that are checked and loaded (`allowlist`).
+    if let Some(allow) = allow {
+        allow.check(path, &data)?;
+    }
+    let descriptor = descriptor::read_from_bytes(path, &data)?;
+    Ok((data, descriptor))
+}
+
+fn check_architecture(path: &Path, data: &[u8]) -> Result<(), LoadError> {
     if let (Some(found), Some(host)) = (
-        descriptor::architecture(&data),
+        descriptor::architecture(data),
         descriptor::host_architecture(),
     ) {
         if found != host {
@@ -554,15 +614,62 @@ pub(crate) fn check_file(path: &Path, expected_world_json: &str) -> Result<Check
             });
         }
     }
+    Ok(())
+}
+
+/// The isolation runner's check of the file (`docs/isolation.md`, "The runner"): steps
+/// 1–3 and the architecture on its own read, whose bytes it then loads
+/// ([`load_checked_in_process`]). Step 4, the comparison with the host's world, was made
+/// by the host; the runner makes sure it holds for these bytes by requiring the
+/// descriptor's fingerprint to be the one the host compared (`plugin_fingerprint`), which
+/// spares it parsing the host's world. `compat` is then the host's verdict, not
+/// recomputed ([`Compat::identical`]).
+///
+/// Errors: as [`check_file`] but the comparison; `Err(Ok(found))` when the file's
+/// fingerprint is another one (the file was replaced after the host's check).
+pub(crate) fn check_file_checked_by_host(
+    path: &Path,
+    plugin_fingerprint: &str,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<CheckedFile, Result<String, LoadError>> {
+    let (data, descriptor) = read_checked(path, allow).map_err(Err)?;
+    if descriptor.fingerprint != plugin_fingerprint {
+        return Err(Ok(descriptor.fingerprint));
+    }
+    check_architecture(path, &data).map_err(Err)?;
     let go = go::build_info(&data);
+    let world = Arc::new((descriptor.fingerprint.clone(), descriptor.world.clone()));
     Ok(CheckedFile {
         data,
+        host_fingerprint: descriptor.fingerprint.clone(),
         descriptor,
-        compat,
+        compat: Compat::identical(),
         world,
-        host_fingerprint: fingerprint,
         go,
     })
+}
+
+/// Step 5 in this process for a file [`check_file_checked_by_host`] accepted (the
+/// isolation runner): the Go slot, then the private copy of the checked bytes, `dlopen`
+/// and the entry, as [`open_in_process`].
+pub(crate) fn load_checked_in_process(
+    path: &Path,
+    checked: CheckedFile,
+    expected_world_json: Arc<str>,
+    imports: *const c_void,
+    allow: Option<&Sha256Allowlist>,
+) -> Result<Arc<Plugin>, LoadError> {
+    let GoPlacement::InProcess(go_slot) = reserve_go(path, &checked, None)? else {
+        unreachable!("without `route`, a Go plugin is placed in this process or refused")
+    };
+    open_checked_in_process(
+        path,
+        checked,
+        go_slot,
+        expected_world_json,
+        imports,
+        allow.cloned(),
+    )
 }
 
 /// The open of every mode: checks the file once, then loads it in a child process
@@ -581,7 +688,7 @@ fn open_checked_with(
     if let Some(r) = crate::remote::open_url(path, &expected_world_json, imports, &options) {
         return r;
     }
-    let checked = check_file(path, &expected_world_json)?;
+    let checked = check_file(path, &expected_world_json, options.allow_sha256.as_ref())?;
     if options.isolated() {
         return crate::isolation::open_checked(
             path,
@@ -593,9 +700,14 @@ fn open_checked_with(
     }
     let route = options.mode == crate::isolation::Mode::Default;
     match reserve_go(path, &checked, route.then_some(&options))? {
-        GoPlacement::InProcess(slot) => {
-            open_checked_in_process(path, checked, slot, expected_world_json, imports)
-        }
+        GoPlacement::InProcess(slot) => open_checked_in_process(
+            path,
+            checked,
+            slot,
+            expected_world_json,
+            imports,
+            options.allow_sha256,
+        ),
         GoPlacement::Isolated => {
             crate::isolation::open_checked(path, checked, expected_world_json, imports, options)
         }
@@ -651,6 +763,7 @@ fn open_checked_in_process(
     go_slot: Option<go::GoSlot>,
     expected_world_json: Arc<str>,
     imports: *const c_void,
+    allow_sha256: Option<Sha256Allowlist>,
 ) -> Result<Arc<Plugin>, LoadError> {
     let CheckedFile {
         data,
@@ -743,6 +856,7 @@ fn open_checked_in_process(
         go: go_info,
         isolated: None,
         backing: None,
+        allow_sha256,
     }))
 }
 

@@ -150,9 +150,10 @@ fn error_codes_are_stable_and_distinct() {
         PLUGPORT_E_INVALID_ARGUMENT,
         PLUGPORT_E_PANIC,
         PLUGPORT_E_GO_RUNTIME,
+        PLUGPORT_E_NOT_ALLOWED,
     ];
     // Published in plugport.h: never renumber.
-    assert_eq!(codes, std::array::from_fn::<i32, 19, _>(|i| i as i32));
+    assert_eq!(codes, std::array::from_fn::<i32, 20, _>(|i| i as i32));
 }
 
 #[test]

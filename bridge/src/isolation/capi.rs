@@ -57,6 +57,17 @@ pub struct PlugportOpenOptions {
     /// object crossing between host and plugin, the plugin process exits, and the next
     /// call starts it again. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
     pub idle_timeout_ms: u32,
+    /// `RLIMIT_NOFILE` of the plugin process: the most file descriptors it may hold open
+    /// at once, its own included (stdio, the control connection, one per concurrent call;
+    /// leave 16 for them); 0 = unlimited (the host's limit). Past it, `open`, `socket` and
+    /// the like fail with `EMFILE` inside the plugin.
+    pub max_open_files: u32,
+    /// The SHA-256 allowlist (`docs/isolation.md`, "Allowlist"): NULL for none, or a
+    /// NUL-terminated `<hex>[,<hex>…]` (64 hex digits each) of the plugin files the open
+    /// accepts; any other file is refused with `PLUGPORT_E_NOT_ALLOWED` before any of its
+    /// code runs, in both modes. Read during the call only. A malformed list is
+    /// `PLUGPORT_E_INVALID_ARGUMENT`. `PLUGPORT_ALLOW_SHA256` replaces it when set.
+    pub allow_sha256: *const c_char,
 }
 
 /// `plugport_open` with options (`docs/isolation.md`): `options` may be NULL (the
@@ -127,6 +138,30 @@ pub unsafe extern "C" fn plugport_open_ex(
         }
         if let Some(ms) = field(8) {
             o.idle_timeout_ms = ms;
+        }
+        if let Some(n) = field(9).filter(|n| *n > 0) {
+            o.max_open_files = Some(n as u64);
+        }
+        let at = std::mem::offset_of!(PlugportOpenOptions, allow_sha256);
+        if size >= at + std::mem::size_of::<*const c_char>() {
+            // SAFETY: the field lies inside `size` readable bytes.
+            let list = unsafe {
+                std::ptr::read_unaligned(options.cast::<u8>().add(at).cast::<*const c_char>())
+            };
+            if !list.is_null() {
+                // SAFETY: NUL-terminated per the field's contract.
+                let text = unsafe { std::ffi::CStr::from_ptr(list) };
+                let parsed = text
+                    .to_str()
+                    .map_err(|_| "not UTF-8".to_string())
+                    .and_then(crate::loader::Sha256Allowlist::parse);
+                o.allow_sha256 = Some(parsed.map_err(|e| {
+                    format!(
+                        "plugport_open_ex: options->allow_sha256 is malformed: {e} (expected \
+                         <hex>[,<hex>...], each a SHA-256 digest of 64 hex digits)"
+                    )
+                })?);
+            }
         }
         Ok(o)
     }));

@@ -81,6 +81,9 @@ impl Child {
         let mut status = 0;
         let grace = Instant::now() + REAP_GRACE;
         let mut killed = false;
+        // Woken when the child exits (pidfd), instead of polling; None where pidfds are
+        // not available (Linux before 5.3) or the child was reaped already.
+        let pidfd = pidfd_open(self.pid);
         loop {
             let flags = if killed { 0 } else { libc::WNOHANG };
             // SAFETY: waits for exactly our child.
@@ -98,7 +101,7 @@ impl Child {
                     self.kill();
                     killed = true;
                 } else {
-                    std::thread::sleep(Duration::from_micros(200));
+                    wait_exit(pidfd.as_ref(), grace);
                 }
                 continue;
             }
@@ -188,6 +191,34 @@ impl Drop for Child {
     }
 }
 
+/// A pidfd of `pid` (readable once it exits), when the kernel has them.
+fn pidfd_open(pid: i32) -> Option<std::os::fd::OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags; the result is a new descriptor we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    (fd >= 0).then(|| {
+        // SAFETY: just created, owned by nobody else.
+        unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) }
+    })
+}
+
+/// Waits until the child may have exited: on its pidfd until it is readable or until
+/// `until`, else 200 µs.
+fn wait_exit(pidfd: Option<&std::os::fd::OwnedFd>, until: Instant) {
+    let Some(fd) = pidfd else {
+        std::thread::sleep(Duration::from_micros(200));
+        return;
+    };
+    let left = until.saturating_duration_since(Instant::now());
+    let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+    let mut p = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(fd),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; EINTR and errors just return to the caller's loop.
+    unsafe { libc::poll(&mut p, 1, ms) };
+}
+
 /// `exited with status 3`, `was killed by signal SIGSEGV (11)`.
 pub fn describe_status(status: i32) -> String {
     if libc::WIFEXITED(status) {
@@ -221,6 +252,9 @@ pub fn signal_name(s: i32) -> &'static str {
         _ => "signal",
     }
 }
+
+/// A child started by [`Supervisor::launch_first`] whose `Ready` is not read yet.
+pub struct Launched(Child);
 
 /// Mutable state of a supervisor.
 struct State {
@@ -397,9 +431,25 @@ impl Supervisor {
         }
     }
 
-    /// Starts the first child: the open. Errors are the child's load error.
-    pub fn start_first(&self) -> Result<(), super::StartError> {
-        let child = self.spawn()?;
+    /// Starts the first child: the open, in two halves. This one starts the runner and
+    /// sends its `Hello`, so that the host can build its proxy tables while the runner
+    /// execs and loads; [`Self::finish_first`] then waits for `Ready`. Dropping the
+    /// result instead ends the child.
+    pub fn launch_first(&self) -> Result<Launched, super::StartError> {
+        self.launch().map(Launched)
+    }
+
+    /// Ends a launched child at once (`SIGKILL`): the host cannot go on with the open.
+    pub fn abandon(&self, launched: Launched) {
+        launched.0.kill();
+        drop(launched); // reaps it
+    }
+
+    /// The second half of the open: waits for the launched child's `Ready` (serving the
+    /// imports its plugin's entry calls, so [`Self::set_endpoint`] must have been called).
+    /// Errors are the child's load error.
+    pub fn finish_first(&self, launched: Launched) -> Result<(), super::StartError> {
+        let child = self.handshake(launched.0)?;
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.last_active = Instant::now(); // the idle time counts from here
         s.epoch = child.epoch;
@@ -482,6 +532,12 @@ impl Supervisor {
     }
 
     fn spawn(&self) -> Result<Child, super::StartError> {
+        let child = self.launch()?;
+        self.handshake(child)
+    }
+
+    /// Starts the runner and sends it the `Hello`.
+    fn launch(&self) -> Result<Child, super::StartError> {
         let (mine, theirs) =
             socketpair().map_err(|e| super::StartError::Spawn(format!("socketpair: {e}")))?;
         let pid = spawn_runner(&self.runner, &self.plugin, theirs)?;
@@ -501,6 +557,14 @@ impl Supervisor {
             let r = child.end();
             return Err(super::StartError::Died(format!("{r} ({e})")));
         }
+        drop(control);
+        Ok(child)
+    }
+
+    /// Waits for the launched child's `Ready` (or its load error), serving the imports its
+    /// plugin's entry calls meanwhile.
+    fn handshake(&self, child: Child) -> Result<Child, super::StartError> {
+        let control = child.control.lock().unwrap_or_else(|e| e.into_inner());
         let deadline =
             Instant::now() + Duration::from_millis(self.options.start_timeout_ms.max(1) as u64);
         loop {
@@ -521,6 +585,11 @@ impl Supervisor {
                                     self.runner.display(), crate::wire::WIRE_VERSION)})
                                 .to_string(),
                             ));
+                        }
+                        // The first call's connection, made now: the child starts the
+                        // thread that serves it while the host goes on.
+                        if let Ok(c) = child.checkout() {
+                            child.checkin(c);
                         }
                         return Ok(child);
                     }

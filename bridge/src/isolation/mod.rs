@@ -70,6 +70,12 @@ pub struct Options {
     pub max_address_space: Option<u64>,
     /// See [`Options::max_address_space`].
     pub max_cpu_seconds: Option<u64>,
+    /// `RLIMIT_NOFILE` of the child: the most file descriptors it may hold open at once,
+    /// the runner's own included (stdio, the control connection, one socket per
+    /// concurrent call; leave 16 for them). Past it, `open`, `socket` and the like fail
+    /// with `EMFILE` inside the plugin, which sees an ordinary error. `None`: the host's
+    /// limit.
+    pub max_open_files: Option<u64>,
     /// Idle stop, in milliseconds (0: never): when no call has run for this long, none
     /// runs, and no object crosses (the host holds no handle of the plugin's objects and
     /// the plugin none of the host's), the child is asked to exit (as on a close, exit
@@ -77,6 +83,11 @@ pub struct Options {
     /// no backoff). The open still starts it once, so that a plugin that cannot load is
     /// refused at the open. `PLUGPORT_IDLE_TIMEOUT_MS` overrides it.
     pub idle_timeout_ms: u32,
+    /// The SHA-256 allowlist (`docs/isolation.md`, "Allowlist"): when set, a plugin file
+    /// whose SHA-256 is not listed is refused with [`LoadError::NotAllowed`] before any of
+    /// its code runs, in both modes (a reload too). `PLUGPORT_ALLOW_SHA256` replaces it
+    /// when set. `None`: any file.
+    pub allow_sha256: Option<crate::loader::Sha256Allowlist>,
 }
 
 impl Default for Options {
@@ -92,7 +103,9 @@ impl Default for Options {
             drain_timeout_ms: 5_000,
             max_address_space: None,
             max_cpu_seconds: None,
+            max_open_files: None,
             idle_timeout_ms: 0,
+            allow_sha256: None,
         }
     }
 }
@@ -101,7 +114,12 @@ impl Options {
     /// The options after the environment: `PLUGPORT_ISOLATION` (`process` or `inproc`)
     /// replaces the mode, `PLUGPORT_CALL_TIMEOUT_MS` (decimal) the deadline,
     /// `PLUGPORT_IDLE_TIMEOUT_MS` (decimal) the idle stop. Other values are ignored.
+    /// `PLUGPORT_ALLOW_SHA256` (set and not blank) replaces the allowlist; a malformed
+    /// value refuses every file ([`crate::loader::Sha256Allowlist::from_env`]).
     pub fn with_env(mut self) -> Options {
+        if let Some(list) = crate::loader::Sha256Allowlist::from_env() {
+            self.allow_sha256 = Some(list);
+        }
         if let Some(ms) = std::env::var("PLUGPORT_IDLE_TIMEOUT_MS")
             .ok()
             .and_then(|v| v.trim().parse::<u32>().ok())
@@ -328,6 +346,7 @@ pub(crate) fn open_checked(
         ..
     } = checked;
     drop(data);
+    // The plan first: a world the runtime cannot plan is refused before any process starts.
     let plan = crate::plan::Plan::new(&descriptor.world).map_err(|reason| {
         LoadError::CorruptDescriptor {
             path: path.to_path_buf(),
@@ -353,6 +372,8 @@ pub(crate) fn open_checked(
         "plugin_fingerprint": descriptor.fingerprint,
         "rlimit_as": options.max_address_space,
         "rlimit_cpu": options.max_cpu_seconds,
+        "rlimit_nofile": options.max_open_files,
+        "allow_sha256": options.allow_sha256.as_ref().map(|l| l.to_wire()),
     })
     .to_string();
     let sup = Arc::new(child::Supervisor::new(
@@ -361,20 +382,30 @@ pub(crate) fn open_checked(
         hello,
         options,
     ));
+    // The runner starts before the host builds its proxy tables (libffi closures), which
+    // then overlap with its exec and load on two cores.
+    let launched = sup
+        .launch_first()
+        .map_err(|e| start_error(path, &runner, e))?;
     let version = descriptor.world.package.table_version();
-    let ep = endpoint::Endpoint::new(
+    let ep = match endpoint::Endpoint::new(
         endpoint::Role::Host,
         plan,
         version,
         Box::new(SupRef(sup.clone())),
-    )
-    .map_err(|reason| LoadError::CorruptDescriptor {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    ) {
+        Ok(ep) => ep,
+        Err(reason) => {
+            sup.abandon(launched);
+            return Err(LoadError::CorruptDescriptor {
+                path: path.to_path_buf(),
+                reason,
+            });
+        }
+    };
     sup.set_endpoint(&ep);
     ep.set_local(imports);
-    if let Err(e) = sup.start_first() {
+    if let Err(e) = sup.finish_first(launched) {
         return Err(start_error(path, &runner, e));
     }
     if sup.options.idle_timeout_ms > 0 {
@@ -419,6 +450,12 @@ fn start_error(path: &Path, runner: &Path, e: StartError) -> LoadError {
                 "BadExports" => LoadError::BadExports {
                     path: p,
                     reason: s("reason"),
+                },
+                // The file changed after the host's check to bytes the list refuses.
+                "NotAllowed" => LoadError::NotAllowed {
+                    path: p,
+                    sha256: s("sha256"),
+                    reason: format!("{} (in the plugin process)", s("reason")),
                 },
                 _ => LoadError::Dlopen {
                     path: p,

@@ -94,21 +94,24 @@ fn drain_and_exit() -> ! {
     }
 }
 
-/// Applies the host's limits (`Options::max_address_space`, `max_cpu_seconds`) to this
-/// process before the plugin is loaded. Returns an error naming the limit that failed.
+/// Applies the host's limits (`Options::max_address_space`, `max_cpu_seconds`,
+/// `max_open_files`) to this process before the plugin is loaded. Returns an error naming
+/// the limit that failed.
 fn apply_limits(hello: &serde_json::Value) -> Result<(), String> {
-    for (key, resource, name) in [
-        ("rlimit_as", libc::RLIMIT_AS, "RLIMIT_AS"),
-        ("rlimit_cpu", libc::RLIMIT_CPU, "RLIMIT_CPU"),
+    for (key, resource, name, headroom) in [
+        ("rlimit_as", libc::RLIMIT_AS, "RLIMIT_AS", 1),
+        ("rlimit_cpu", libc::RLIMIT_CPU, "RLIMIT_CPU", 1),
+        ("rlimit_nofile", libc::RLIMIT_NOFILE, "RLIMIT_NOFILE", 0),
     ] {
         let Some(v) = hello[key].as_u64() else {
             continue;
         };
-        // The hard limit one above the soft one: at the soft CPU limit the kernel sends
-        // SIGXCPU (which names the cause), at the hard one SIGKILL.
+        // The CPU hard limit one above the soft one: at the soft limit the kernel sends
+        // SIGXCPU (which names the cause), at the hard one SIGKILL. The open-files limit
+        // is hard: the plugin cannot raise it.
         let lim = libc::rlimit {
             rlim_cur: v as libc::rlim_t,
-            rlim_max: v.saturating_add(1) as libc::rlim_t,
+            rlim_max: v.saturating_add(headroom) as libc::rlim_t,
         };
         // SAFETY: a valid rlimit for this process.
         if unsafe { libc::setrlimit(resource, &lim) } != 0 {
@@ -207,6 +210,7 @@ pub fn main() -> i32 {
              PLUGPORT_ISOLATION=process|inproc  run every open in a child process, or none\n  \
              PLUGPORT_CALL_TIMEOUT_MS=<n>       per-call deadline of isolated plugins (0: none)\n  \
              PLUGPORT_IDLE_TIMEOUT_MS=<n>       stop an idle plugin process after n ms (0: never)\n  \
+             PLUGPORT_ALLOW_SHA256=<hex>,...    open only plugin files with these SHA-256 digests\n  \
              PLUGPORT_RUNNER=<path>             this binary"
         );
         return if help { 0 } else { 2 };
@@ -255,43 +259,36 @@ pub fn main() -> i32 {
             ),
         ));
     }
-    let world_json = hello["host_world"].as_str().unwrap_or_default().to_string();
-    // The host's world, checked against the fingerprint the host states for it.
-    match crate::descriptor::parse_world_json(&world_json) {
-        Ok((fp, _)) if Some(fp.as_str()) == hello["host_fingerprint"].as_str() => {}
-        Ok((fp, _)) => fail(error_json(
-            "Protocol",
-            &format!(
-                "the host's world has fingerprint {fp}, but the handshake states {}",
-                hello["host_fingerprint"]
-            ),
-        )),
-        Err(e) => fail(error_json("Protocol", &format!("the host's world: {e}"))),
-    }
+    // The host's world is kept as text (for the loaded plugin), not parsed: the host
+    // compared the plugin's world with it, and the file checked here must have the
+    // descriptor the host compared (its fingerprint), so that verdict holds.
+    let world_json: Arc<str> = Arc::from(hello["host_world"].as_str().unwrap_or_default());
     let fingerprint = hello["plugin_fingerprint"].as_str().unwrap_or_default();
-    let descriptor = match crate::descriptor::read_from_file(&path) {
-        Ok(d) => d,
-        Err(e) => fail(load_error_json(&e)),
-    };
-    if descriptor.fingerprint != fingerprint {
-        fail(error_json(
-            "Changed",
-            &format!(
-                "{}: the file changed between the host's check and the plugin process's \
-                 load (fingerprint {} instead of {fingerprint})",
-                path.display(),
-                descriptor.fingerprint
-            ),
-        ));
-    }
+    // The host's allowlist, checked again on the bytes this process loads (the host
+    // hashed its own read; the file may have changed since).
+    let allow = crate::loader::Sha256Allowlist::from_wire(&hello["allow_sha256"]);
+    // One read of the file: its bytes are checked here and loaded below.
+    let checked =
+        match crate::loader::check_file_checked_by_host(&path, fingerprint, allow.as_ref()) {
+            Ok(c) => c,
+            Err(Err(e)) => fail(load_error_json(&e)),
+            Err(Ok(found)) => fail(error_json(
+                "Changed",
+                &format!(
+                    "{}: the file changed between the host's check and the plugin process's \
+                 load (fingerprint {found} instead of {fingerprint})",
+                    path.display(),
+                ),
+            )),
+        };
     if let Err(e) = apply_limits(&hello) {
         fail(error_json("Limits", &e));
     }
-    let plan = match Plan::new(&descriptor.world) {
+    let plan = match Plan::new(&checked.descriptor.world) {
         Ok(p) => p,
         Err(e) => fail(error_json("Protocol", &e)),
     };
-    let version = descriptor.world.package.table_version();
+    let version = checked.descriptor.world.package.table_version();
     let ep: Arc<Endpoint> =
         match Endpoint::new(Role::Child, plan, version, Box::new(ChildTransport)) {
             Ok(e) => Arc::from(e),
@@ -299,7 +296,13 @@ pub fn main() -> i32 {
         };
     // Imports the entry calls while initialising travel on the control connection.
     CURRENT.with(|c| *c.borrow_mut() = Some(&control as *const Conn));
-    let plugin = match crate::loader::open_in_process(&path, &world_json, ep.proxy_world()) {
+    let plugin = match crate::loader::load_checked_in_process(
+        &path,
+        checked,
+        world_json,
+        ep.proxy_world(),
+        allow.as_ref(),
+    ) {
         Ok(p) => p,
         Err(e) => fail(load_error_json(&e)),
     };
@@ -390,6 +393,13 @@ fn load_error_json(e: &crate::LoadError) -> String {
         }
         E::BadExports { path, reason } => {
             serde_json::json!({"kind": "BadExports", "path": path, "reason": reason})
+        }
+        E::NotAllowed {
+            path,
+            sha256,
+            reason,
+        } => {
+            serde_json::json!({"kind": "NotAllowed", "path": path, "sha256": sha256, "reason": reason})
         }
         other => serde_json::json!({"kind": "Other", "message": other.to_string()}),
     };

@@ -4,7 +4,8 @@
 //! with the same CPU placement (run the whole command under `taskset -c 0` to pin both
 //! processes to one core: the child inherits the affinity); a 64 KiB `list<u8>`
 //! argument against the same floor for 64 KiB; and the start-up of a plugin process,
-//! from open to the first answer.
+//! from open to the first answer (against a bare spawn + wait of `/bin/true`), and where
+//! it goes (open, first call, close: printed at the end).
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -115,6 +116,29 @@ fn calls(c: &mut Criterion) {
 fn startup(c: &mut Criterion) {
     let mut g = c.benchmark_group("startup");
     g.sample_size(20);
+    // The floor: a process that does nothing, started and reaped the same way.
+    g.bench_function("spawn + wait of /bin/true (floor)", |b| {
+        b.iter(|| {
+            let st = Command::new("/bin/true").status().unwrap();
+            assert!(st.success());
+        })
+    });
+    // From the open to the first answer (the close, outside the timing, is below).
+    g.bench_function("open isolated + first call", |b| {
+        b.iter_custom(|n| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..n {
+                let t = std::time::Instant::now();
+                let (plugin, p) = open_isolated(&fault_plugin(), &runner(), Options::default())
+                    .expect("open isolated");
+                assert_eq!(p.faults().inc(1).unwrap(), 2);
+                total += t.elapsed();
+                drop(p);
+                drop(plugin);
+            }
+            total
+        })
+    });
     g.bench_function("open isolated + first call + close", |b| {
         b.iter(|| {
             let (plugin, p) = open_isolated(&fault_plugin(), &runner(), Options::default())
@@ -164,13 +188,52 @@ fn percentiles() {
     let _ = child.wait();
 }
 
+/// Where the start-up goes, host side: median and 90th percentile over 200 starts of
+/// the open (spawn, handshake, the child's checks and load, until `Ready`), the first
+/// call (its connection made and passed, a thread started in the child), and the close
+/// (the child drains, exits and is reaped).
+fn startup_phases() {
+    let mut phases: [Vec<u128>; 3] = Default::default();
+    for _ in 0..200 {
+        let t0 = std::time::Instant::now();
+        let (plugin, p) =
+            open_isolated(&fault_plugin(), &runner(), Options::default()).expect("open isolated");
+        let t1 = std::time::Instant::now();
+        assert_eq!(p.faults().inc(1).unwrap(), 2);
+        let t2 = std::time::Instant::now();
+        drop(p);
+        drop(plugin);
+        let t3 = std::time::Instant::now();
+        phases[0].push((t1 - t0).as_nanos());
+        phases[1].push((t2 - t1).as_nanos());
+        phases[2].push((t3 - t2).as_nanos());
+    }
+    for (name, mut t) in ["open (until Ready)", "first call", "close"]
+        .into_iter()
+        .zip(phases)
+    {
+        t.sort_unstable();
+        println!(
+            "start-up phase {name:<22} p50 {:>8.1} µs   p90 {:>8.1} µs",
+            t[t.len() / 2] as f64 / 1000.0,
+            t[t.len() * 9 / 10] as f64 / 1000.0
+        );
+    }
+}
+
 criterion_group!(benches, calls, startup);
 
 fn main() {
     if std::env::var_os("ECHO_SERVER").is_some() {
         echo_server();
     }
+    if std::env::var_os("STARTUP_PHASES_ONLY").is_some() {
+        // `STARTUP_PHASES_ONLY=1 cargo bench ... --bench isolation`: the phases alone.
+        startup_phases();
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
     percentiles();
+    startup_phases();
 }

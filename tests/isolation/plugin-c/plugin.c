@@ -4,6 +4,8 @@
  * (docs/isolation.md), each fault must become an error status in the host, and the next
  * call must work. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +237,44 @@ static pp_status f_print(pp_string text, pp_string *err) {
     return PP_OK;
 }
 
+static pp_status f_open_files(uint32_t n, test_fault_v1_result_u32_string *ret, pp_string *err) {
+    int *fds = (int *)malloc(((size_t)n + 1) * sizeof(int));
+    uint32_t i, opened = 0;
+    char msg[160];
+    if (fds == NULL) {
+        return set_error(err, PP_ERR_PANIC, "out of memory");
+    }
+    msg[0] = 0;
+    for (i = 0; i < n; i++) {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd < 0) {
+            snprintf(msg, sizeof msg, "open #%u of %u failed: %s", (unsigned)(i + 1), (unsigned)n,
+                     strerror(errno));
+            break;
+        }
+        fds[opened++] = fd;
+    }
+    for (i = 0; i < opened; i++) {
+        close(fds[i]);
+    }
+    free(fds);
+    if (msg[0] != 0) {
+        size_t len = strlen(msg);
+        char *p = (char *)malloc(len);
+        if (p == NULL) {
+            return set_error(err, PP_ERR_PANIC, "out of memory");
+        }
+        memcpy(p, msg, len);
+        ret->is_err = 1;
+        ret->val.err.ptr = p;
+        ret->val.err.len = len;
+        return PP_OK;
+    }
+    ret->is_err = 0;
+    ret->val.ok = n;
+    return PP_OK;
+}
+
 static const test_fault_v1_faults_table FAULTS = {
     {sizeof(test_fault_v1_faults_table), 0x00010000u, plugin_dealloc},
     f_cell_new,
@@ -254,6 +294,7 @@ static const test_fault_v1_faults_table FAULTS = {
     f_spin,
     f_alloc,
     f_print,
+    f_open_files,
 };
 
 static const test_fault_v1_plugin_exports EXPORTS = {

@@ -29,6 +29,8 @@ fn options(mode: u32) -> PlugportOpenOptions {
         max_address_space_mb: 0,
         max_cpu_seconds: 0,
         idle_timeout_ms: 0,
+        max_open_files: 0,
+        allow_sha256: std::ptr::null(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The lifecycle of an isolated plugin's process (`docs/isolation.md`, "Lifecycle"): the
 //! drain when a plugin is closed or replaced (calls in flight finish, then the process
 //! exits cleanly, or is killed past the drain time), and the child's resource limits
-//! (`RLIMIT_CPU`, `RLIMIT_AS`).
+//! (`RLIMIT_CPU`, `RLIMIT_AS`, `RLIMIT_NOFILE`).
 
 use std::ffi::{c_void, CString};
 use std::path::PathBuf;
@@ -40,6 +40,8 @@ fn open_c(drain_timeout_ms: u32) -> *mut PlugportPlugin {
         max_address_space_mb: 0,
         max_cpu_seconds: 0,
         idle_timeout_ms: 0,
+        max_open_files: 0,
+        allow_sha256: std::ptr::null(),
     };
     static SET: std::sync::Once = std::sync::Once::new();
     SET.call_once(|| std::env::set_var("PLUGPORT_RUNNER", runner()));
@@ -223,6 +225,49 @@ fn the_address_space_limit_makes_a_large_allocation_fail() {
     drop(plugin);
 }
 
+/// `RLIMIT_NOFILE`: a plugin that opens more files than allowed sees `EMFILE` inside its
+/// call (an error it reports, not a crash), fewer files open fine, and the process lives
+/// on; a limit too small for the runner itself fails the open with an error.
+#[test]
+fn the_open_files_limit_makes_opening_too_many_files_fail_in_the_plugin() {
+    let (plugin, p) = open_isolated(
+        &fault_plugin(),
+        &runner(),
+        Options {
+            max_open_files: Some(32),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let pid = p.faults().pid().unwrap();
+    assert_eq!(p.faults().open_files(8), Ok(Ok(8)));
+    match p.faults().open_files(64) {
+        Ok(Err(m)) => assert!(m.contains("Too many open files"), "{m}"),
+        other => panic!("64 files under a limit of 32: {other:?}"),
+    }
+    assert_eq!(p.faults().open_files(8), Ok(Ok(8)));
+    assert_eq!(p.faults().inc(1), Ok(2));
+    assert_eq!(p.faults().pid().unwrap(), pid, "the process lived on");
+    assert_eq!(plugin.isolated().unwrap().restarts(), 0);
+    // Without a limit, the same 64 files open (so the limit made the difference).
+    let (_plugin2, q) = open_isolated(&fault_plugin(), &runner(), Options::default()).unwrap();
+    assert_eq!(q.faults().open_files(64), Ok(Ok(64)));
+    // Room for nothing but stdio and the control connection: the runner cannot load the
+    // plugin, and the open says why.
+    let e = open_isolated(
+        &fault_plugin(),
+        &runner(),
+        Options {
+            max_open_files: Some(4),
+            ..Options::default()
+        },
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(e.to_string().contains("Too many open files"), "{e}");
+    drop(plugin);
+}
+
 fn idle_options(ms: u32) -> Options {
     Options {
         idle_timeout_ms: ms,
@@ -255,6 +300,10 @@ fn an_idle_plugin_process_stops_and_the_next_call_starts_it() {
         "the idle child {first} was not stopped"
     );
     assert!(eventually(Duration::from_secs(2), || !alive(first)));
+    // The watcher records the reason right after it reaped the child: wait for it.
+    eventually(Duration::from_secs(2), || {
+        iso.last_exit().is_some_and(|w| w.contains("without calls"))
+    });
     let why = iso.last_exit().unwrap_or_default();
     assert!(
         why.contains("without calls") && why.contains("exited with status 0"),
