@@ -46,11 +46,12 @@ echo
 echo "Against the floors (issue 10 goals):"
 awk -v raw="${per[raw-c]}" -v host="${per[host-c]}" -v rraw="${per[raw-rust]}" \
   -v hrust="${per[host-rust]}" -v mcf="${per[malloc-copy-free]}" -v sc="${per[string-c]}" \
-  -v sr="${per[string-rust]}" 'BEGIN {
+  -v sr="${per[string-rust]}" -v rsc="${per[raw-string-c]}" 'BEGIN {
     printf "host -> C      - raw C slot     = %+6.1f Ir  (goal <= +2)\n", host - raw
     printf "raw Rust slot  - raw C slot     = %+6.1f Ir  (goal <= +4)\n", rraw - raw
     printf "host -> Rust   - raw C slot     = %+6.1f Ir\n", hrust - raw
     printf "string <- C    / malloc+copy+free = %5.2f x   (goal <= 1.1)\n", sc / mcf
+    printf "raw string, no check / malloc+copy+free = %5.2f x   (what the callee and the release cost alone)\n", rsc / mcf
     printf "string <- Rust / malloc+copy+free = %5.2f x\n", sr / mcf
   }'
 

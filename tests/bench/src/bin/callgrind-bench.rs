@@ -43,6 +43,10 @@ const WORKLOADS: &[(&str, &str)] = &[
     ),
     ("malloc-copy-free", "floor: malloc(64) + memcpy + free"),
     (
+        "raw-string-c",
+        "the C plugin's make-string(64) slot raw, released through its dealloc, no check",
+    ),
+    (
         "string-c",
         "Rust host <- C plugin make-string(64), owned result, dropped",
     ),
@@ -53,6 +57,8 @@ const WORKLOADS: &[(&str, &str)] = &[
 ];
 
 type AddFn = unsafe extern "C" fn(u64, u64, *mut u64, *mut PpString) -> PpStatus;
+type MakeStringFn = unsafe extern "C" fn(u32, *mut PpString, *mut PpString) -> PpStatus;
+type DeallocFn = unsafe extern "C" fn(*mut std::ffi::c_void, usize, usize);
 
 extern "C" {
     fn malloc(size: usize) -> *mut u8;
@@ -86,6 +92,35 @@ fn raw_loop(f: AddFn, n: u64) -> u64 {
         // SAFETY: a valid slot called per docs/abi.md §5.
         if unsafe { f(black_box(i), 1, &mut r, &mut e) } == PP_OK {
             sum = sum.wrapping_add(r);
+        }
+    }
+    sum
+}
+
+/// The raw `make_string` slot and the table's `dealloc` of a loaded plugin.
+fn make_string_slot(p: &Bench) -> (MakeStringFn, DeallocFn) {
+    // SAFETY: as in `add_slot`.
+    let t = unsafe { &*(*p.exports_table()).calls };
+    (
+        t.make_string.expect("make_string slot"),
+        t.header.dealloc.expect("dealloc"),
+    )
+}
+
+/// What receiving an owned 64-byte string costs with no check at all: the callee's own
+/// work (its malloc and fill) and the release through its dealloc.
+#[inline(never)]
+fn raw_string_loop((f, dealloc): (MakeStringFn, DeallocFn), n: u64) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..n {
+        let (mut r, mut e) = (PpString::EMPTY, PpString::EMPTY);
+        // SAFETY: a valid slot called per docs/abi.md §5; its result released once,
+        // through the table's dealloc (§6).
+        unsafe {
+            if f(black_box(64), &mut r, &mut e) == PP_OK {
+                sum = sum.wrapping_add(u64::from(*r.ptr.cast::<u8>().add(r.len - 1)));
+                dealloc(r.ptr as *mut std::ffi::c_void, r.len, 1);
+            }
         }
     }
     sum
@@ -249,6 +284,7 @@ fn main() -> ExitCode {
         "raw-rust" => raw_loop(add_slot(&rust), n),
         "host-rust" => host_loop(&rust, n),
         "malloc-copy-free" => malloc_loop(black_box(&src), n),
+        "raw-string-c" => raw_string_loop(make_string_slot(&cplug), n),
         "string-c" => string_loop(&cplug, n),
         "string-rust" => string_loop(&rust, n),
         _ => unreachable!("checked above"),
