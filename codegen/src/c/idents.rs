@@ -18,7 +18,7 @@ use plugport::plan::Ownership;
 use super::callers::{getters, has_invoker, slots, Holder};
 use super::descriptor::WorldNames;
 use super::release::helper_name;
-use super::tables::interfaces;
+use super::tables::{interfaces, version_name};
 use super::types::defines_type;
 use super::validate::{check_name, Checking};
 use crate::names::CNames;
@@ -90,14 +90,21 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
     }
     for id in 0..world.types.len() {
         if world.ty(id).kind == TypeDefKind::Resource {
+            push(version_name(&names.vtable(id)), DefinedBy::Vtable(id));
             push(names.vtable(id), DefinedBy::Vtable(id));
         }
     }
     for i in interfaces(world) {
+        push(
+            version_name(&names.table(&i.name)),
+            DefinedBy::Table(i.name.clone()),
+        );
         push(names.table(&i.name), DefinedBy::Table(i.name.clone()));
     }
-    push(names.exports(), DefinedBy::WorldTable { exports: true });
-    push(names.imports(), DefinedBy::WorldTable { exports: false });
+    for (table, exports) in [(names.exports(), true), (names.imports(), false)] {
+        push(version_name(&table), DefinedBy::WorldTable { exports });
+        push(table, DefinedBy::WorldTable { exports });
+    }
     for id in 0..world.types.len() {
         if let Some(name) = helper_name(&names, &owning, world, id) {
             push(name, DefinedBy::Release(id));
