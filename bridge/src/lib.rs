@@ -10,27 +10,48 @@
 //! The ABI these implement is written down in `docs/abi.md`.
 
 pub mod abi;
+pub mod rt;
+pub use rt::CallError;
+
+// Everything else is the host's and the tools' side, behind the default feature `loader`
+// (bridge/Cargo.toml): a Rust plugin built without it compiles only `abi` and `rt`.
 #[cfg(feature = "capi")]
 pub mod capi;
+#[cfg(feature = "loader")]
 pub mod cnames;
+#[cfg(feature = "loader")]
 pub mod codes;
+#[cfg(feature = "loader")]
 pub mod compat;
+#[cfg(feature = "loader")]
 pub mod descriptor;
+#[cfg(feature = "loader")]
 pub mod error;
+#[cfg(feature = "loader")]
 pub mod go;
+#[cfg(feature = "loader")]
 pub mod ir;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "loader"))]
 pub mod isolation;
+#[cfg(feature = "loader")]
 pub mod layout;
+#[cfg(feature = "loader")]
 pub mod loader;
+#[cfg(feature = "loader")]
 pub mod owned;
+#[cfg(feature = "loader")]
 pub mod plan;
+#[cfg(feature = "loader")]
 pub mod remote;
-pub mod rt;
+#[cfg(feature = "loader")]
 pub mod wire;
+#[cfg(feature = "loader")]
 pub use compat::{compare, Compat, Incompatibility};
+#[cfg(feature = "loader")]
 pub use descriptor::Descriptor;
+#[cfg(feature = "loader")]
 pub use error::LoadError;
+#[cfg(feature = "loader")]
 pub use loader::Plugin;
+#[cfg(feature = "loader")]
 pub use owned::{OwnedList, OwnedStr};
-pub use rt::CallError;
