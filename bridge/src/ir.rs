@@ -22,7 +22,9 @@ pub type TypeId = usize;
 /// A WIT package name: `namespace:name@version`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PackageName {
+    /// The namespace before the colon, e.g. `example` (kebab-case).
     pub namespace: String,
+    /// The package name after the colon, e.g. `greeter` (kebab-case).
     pub name: String,
     /// Semantic version (`1.2.0`); `None` when the WIT package has no version, which
     /// plugport treats as `0.0.0`.
@@ -76,6 +78,7 @@ pub struct Function {
     /// The WIT name of the function itself: `greet`, `push` for `decoder.push`,
     /// `new` for a constructor.
     pub name: String,
+    /// What the function is: freestanding, or a constructor, method or static of a resource.
     pub kind: FunctionKind,
     /// Parameters in order. For methods the implicit `self` is *not* listed.
     pub params: Vec<Param>,
@@ -90,6 +93,7 @@ pub struct Function {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "resource", rename_all = "kebab-case")]
 pub enum FunctionKind {
+    /// A function of an interface or world that belongs to no resource.
     Freestanding,
     /// Takes `borrow<resource>` as implicit first argument.
     Method(TypeId),
@@ -100,8 +104,11 @@ pub enum FunctionKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One parameter of a [`Function`].
 pub struct Param {
+    /// The WIT name (kebab-case).
     pub name: String,
+    /// The parameter's type. In C it is passed by value and borrowed (`docs/abi.md` §3).
     pub ty: Type,
 }
 
@@ -109,7 +116,9 @@ pub struct Param {
 /// front end strips it before hashing, and it is skipped in descriptors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
+    /// The WIT file, as the front end was given it (a path).
     pub file: String,
+    /// The 1-based line in `file`.
     pub line: u32,
 }
 
@@ -117,18 +126,31 @@ pub struct Location {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Type {
+    /// `bool`: C `uint8_t`, 0 or 1.
     Bool,
+    /// `s8`: C `int8_t`.
     S8,
+    /// `s16`: C `int16_t`.
     S16,
+    /// `s32`: C `int32_t`.
     S32,
+    /// `s64`: C `int64_t`.
     S64,
+    /// `u8`: C `uint8_t`.
     U8,
+    /// `u16`: C `uint16_t`.
     U16,
+    /// `u32`: C `uint32_t`.
     U32,
+    /// `u64`: C `uint64_t`.
     U64,
+    /// `f32`: C `float` (IEEE 754, every bit pattern valid).
     F32,
+    /// `f64`: C `double` (IEEE 754, every bit pattern valid).
     F64,
+    /// `char`: C `uint32_t`, a Unicode scalar value.
     Char,
+    /// `string`: C `pp_string`, UTF-8 without NUL.
     String,
     /// Any compound or named type, by id.
     Id(TypeId),
@@ -142,66 +164,93 @@ pub struct TypeDef {
     /// Name of the interface that declares a named type (`None` for world-level types
     /// and anonymous ones).
     pub interface: Option<String>,
+    /// What the type is, with its parts.
     pub kind: TypeDefKind,
+    /// Where the type is declared, for error messages; never serialised into descriptors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
 }
 
+/// The shape of a [`TypeDef`]; its C representation is in `docs/abi.md` §3.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TypeDefKind {
+    /// A `record`: a C struct with the fields in WIT order.
     Record {
+        /// The fields in WIT order; never empty (the front end refuses an empty record).
         fields: Vec<Field>,
     },
     /// Always at least one element.
     Tuple {
+        /// The element types in order.
         types: Vec<Type>,
     },
     /// At most 64 flags.
     Flags {
+        /// The flag names in order; flag `i` is bit `i`.
         flags: Vec<String>,
     },
+    /// An `enum`: an unsigned integer sized for its cases, values 0…n−1.
     Enum {
+        /// The case names in order; case `i` has value `i`.
         cases: Vec<String>,
     },
+    /// A `variant`: a tag sized as for an enum, and a union of the payloads.
     Variant {
+        /// The cases in order; case `i` has tag `i`.
         cases: Vec<Case>,
     },
+    /// `option<T>`: `{ uint8_t is_some; T val; }`.
     Option {
+        /// The type of the value when present.
         ty: Type,
     },
+    /// `result<T, E>`: `{ uint8_t is_err; union { T ok; E err; } val; }`.
     Result {
+        /// The success type; `None` for `result<_, E>` and `result`.
         ok: Option<Type>,
+        /// The error type; `None` for `result<T>` and `result`.
         err: Option<Type>,
     },
+    /// `list<T>`: `{ const T *ptr; size_t len; }`.
     List {
+        /// The element type.
         ty: Type,
     },
     /// `type a = b;` — the C and Rust back ends emit a typedef / type alias.
     Alias {
+        /// The aliased type.
         ty: Type,
     },
     /// A resource; its functions are in its interface's `functions`.
     Resource,
     /// `own<R>`: R is a [`TypeDefKind::Resource`] id.
     Own {
+        /// The resource, a [`TypeDefKind::Resource`] id.
         resource: TypeId,
     },
     /// `borrow<R>`: only ever in parameters.
     Borrow {
+        /// The resource, a [`TypeDefKind::Resource`] id.
         resource: TypeId,
     },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A field of a [`TypeDefKind::Record`].
 pub struct Field {
+    /// The WIT name (kebab-case).
     pub name: String,
+    /// The field's type.
     pub ty: Type,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A case of a [`TypeDefKind::Variant`].
 pub struct Case {
+    /// The WIT name (kebab-case).
     pub name: String,
+    /// The payload's type; `None` for a case without payload.
     pub ty: Option<Type>,
 }
 

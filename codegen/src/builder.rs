@@ -48,7 +48,9 @@ pub enum BuildError {
     /// A file or directory could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
 }
