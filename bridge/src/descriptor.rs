@@ -24,7 +24,7 @@
 use serde::Deserialize;
 
 use crate::abi::{ABI_VERSION, DESCRIPTOR_MAGIC};
-use crate::ir::{FunctionKind, Type, TypeDefKind, TypeId, World, WorldItem};
+use crate::ir::{FunctionKind, Interface, Type, TypeDefKind, TypeId, World, WorldItem};
 
 mod file;
 pub use file::{
@@ -376,13 +376,23 @@ pub fn parse_world_json_cached(
 /// How many distinct world texts [`parse_world_json_cached`] keeps.
 pub const MAX_CACHED_WORLDS: usize = 64;
 
-/// Checks the rules of `bridge/src/ir.rs` that the loader relies on: every [`TypeId`]
+/// Checks the rules of `bridge/src/ir.rs` that the loader relies on: package versions
+/// are Semantic Versioning ([`crate::ir::PackageName::parse_version`]), every [`TypeId`]
 /// (in types, functions and interfaces) is in range, handles and resource functions
 /// point at resources, resources are named (the compatibility check of `docs/abi.md` §9
 /// matches vtables by resource name), flags have at most 64 members, and types do not refer to
 /// themselves, directly or not, nor nest deeper than [`MAX_TYPE_DEPTH`].
 /// Returns a message naming the offending type or function.
 pub fn validate_world(world: &World) -> Result<(), String> {
+    world.package.parse_version()?;
+    for item in world.imports.iter().chain(&world.exports) {
+        if let WorldItem::Interface(Interface {
+            package: Some(p), ..
+        }) = item
+        {
+            p.parse_version()?;
+        }
+    }
     let n = world.types.len();
     let in_range = |id: TypeId, what: &dyn Fn() -> String| {
         if id < n {

@@ -255,16 +255,34 @@ pub struct Case {
 }
 
 impl PackageName {
-    /// The semver triple; a missing or malformed version counts as `0.0.0` fields.
+    /// The version parsed as Semantic Versioning 2.0 (`major.minor.patch`, optional
+    /// `-pre` and `+build`): `Ok(None)` when the package has none, `Err` with a message
+    /// naming the package and the text when it is malformed (`1.0`, `v1.0.0`, `1.x.0`).
+    /// A world read from a descriptor with a malformed version is refused
+    /// ([`crate::descriptor::validate_world`]); the front end gets versions from
+    /// wit-parser, which parses them the same way.
+    pub fn parse_version(&self) -> Result<Option<semver::Version>, String> {
+        match &self.version {
+            None => Ok(None),
+            Some(v) => semver::Version::parse(v).map(Some).map_err(|e| {
+                format!(
+                    "package {}:{} has the malformed version {v:?}: {e} (expected \
+                     major.minor.patch, Semantic Versioning 2.0)",
+                    self.namespace, self.name
+                )
+            }),
+        }
+    }
+
+    /// The semver triple `(major, minor, patch)`; `(0, 0, 0)` for a package without a
+    /// version. Worlds from the front end and from validated descriptors always have a
+    /// well-formed version; a malformed one in a hand-built IR that was never validated
+    /// ([`PackageName::parse_version`] says why) also gives `(0, 0, 0)`.
     pub fn semver(&self) -> (u64, u64, u64) {
-        let v = self.version.as_deref().unwrap_or("0.0.0");
-        let core = v.split(['-', '+']).next().unwrap_or("");
-        let mut it = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
-        (
-            it.next().unwrap_or(0),
-            it.next().unwrap_or(0),
-            it.next().unwrap_or(0),
-        )
+        match self.parse_version() {
+            Ok(Some(v)) => (v.major, v.minor, v.patch),
+            _ => (0, 0, 0),
+        }
     }
 
     /// The compatibility line of this package: `v<major>`, or `v0_<minor>` for 0.x
@@ -376,4 +394,35 @@ impl WorldItem {
 /// `kebab-case` → `snake_case`.
 pub fn snake(s: &str) -> String {
     s.replace('-', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PackageName;
+
+    fn package(version: Option<&str>) -> PackageName {
+        PackageName {
+            namespace: "a".into(),
+            name: "b".into(),
+            version: version.map(String::from),
+        }
+    }
+
+    #[test]
+    fn versions_are_semantic_versions_and_a_malformed_one_is_an_error() {
+        assert_eq!(package(Some("1.2.3")).semver(), (1, 2, 3));
+        assert_eq!(package(Some("0.4.1-rc.1+build.5")).semver(), (0, 4, 1));
+        assert_eq!(package(Some("0.4.1-rc.1")).compat_line(), "v0_4");
+        assert_eq!(package(None).parse_version(), Ok(None));
+        assert_eq!(package(None).semver(), (0, 0, 0));
+        for bad in ["1.0", "v1.0.0", "1.x.0", "", "1.0.0.0", "01.0.0"] {
+            let err = package(Some(bad)).parse_version().unwrap_err();
+            assert!(
+                err.contains("a:b") && err.contains(&format!("{bad:?}")),
+                "{bad:?}: {err}"
+            );
+        }
+        // 65536 does not fit the table header's 16 bits: clamped, not wrapped.
+        assert_eq!(package(Some("70000.3.0")).table_version(), 0xffff_0003);
+    }
 }
