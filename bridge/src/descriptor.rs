@@ -26,7 +26,11 @@ use serde::Deserialize;
 use crate::abi::{ABI_VERSION, DESCRIPTOR_MAGIC};
 use crate::ir::{FunctionKind, Interface, Type, TypeDefKind, TypeId, World, WorldItem};
 
+// Reading plugin files (the `object` crate) is the loader's; the blob and world JSON
+// rules above and below need only feature `ir`.
+#[cfg(feature = "loader")]
 mod file;
+#[cfg(feature = "loader")]
 pub use file::{
     architecture, host_architecture, open_plugin_file, read_from_bytes, read_from_file,
     read_plugin_file, read_plugin_info, read_plugin_info_from, PluginFileInfo, MAX_PLUGIN_FILE,

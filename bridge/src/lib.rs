@@ -15,43 +15,44 @@ pub mod abi;
 pub mod rt;
 pub use rt::CallError;
 
-// Everything else is the host's and the tools' side, behind the default feature `loader`
-// (bridge/Cargo.toml): a Rust plugin built without it compiles only `abi` and `rt`.
+// Everything else is the host's and the tools' side, behind the features `ir` (what the
+// generator needs) and `loader` (the default, which includes `ir`; bridge/Cargo.toml): a
+// Rust plugin built without them compiles only `abi` and `rt`.
 #[cfg(feature = "capi")]
 pub mod capi;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub mod cnames;
 #[cfg(feature = "loader")]
 pub mod codes;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub mod compat;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub mod descriptor;
 #[cfg(feature = "loader")]
 pub mod error;
 #[cfg(feature = "loader")]
 pub mod go;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub mod ir;
 // Its public items' docs are its owner's to complete (issue 11, C): not warned yet.
 #[cfg(all(unix, feature = "loader"))]
 #[allow(missing_docs)]
 pub mod isolation;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub mod layout;
 #[cfg(feature = "loader")]
 pub mod loader;
 #[cfg(feature = "loader")]
 pub mod owned;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub mod plan;
 #[cfg(feature = "loader")]
 pub mod remote;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub mod wire;
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub use compat::{compare, Compat, Incompatibility};
-#[cfg(feature = "loader")]
+#[cfg(feature = "ir")]
 pub use descriptor::Descriptor;
 #[cfg(feature = "loader")]
 pub use error::LoadError;
