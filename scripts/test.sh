@@ -51,3 +51,27 @@ done
 # passes or fails alike on every machine; a failure replays with the same command.
 echo "== fuzz: every target for ${FUZZ_RUNS:-100000} runs, seed 1, fresh corpus"
 FUZZ_RUNS=${FUZZ_RUNS:-100000} FUZZ_SEED=1 FUZZ_FRESH=1 "$root/scripts/fuzz.sh"
+
+# ---------------------------------------------------------------------------------------
+# Packaging and features (issue 11, C; docs/rust.md "Cargo features"). The library and
+# CLI crates package for crates.io as they are: path dependencies carry versions, the
+# metadata and LICENSE files are in place (--no-verify: their build is tested above). A
+# Rust plugin's runtime links neither the loader nor the CLI, its build script compiles
+# neither the CLI nor the loader (so no system libffi is needed to build a plugin), and
+# each crate builds without its default features.
+echo "== cargo package: plugport, plugport-codegen, plugport-capi"
+cargo package --quiet --allow-dirty --no-verify -p plugport -p plugport-codegen -p plugport-capi
+echo "== features: the runtime without 'loader' (with and without 'ir'), the generator without 'cli'"
+cargo check --quiet -p plugport --no-default-features
+cargo check --quiet -p plugport --no-default-features --features ir
+cargo check --quiet -p plugport-codegen --no-default-features
+plugin_deps=$(cargo tree -e normal -p greeter-plugin-en --prefix none)
+build_deps=$(cargo tree -e normal,build -p greeter-plugin-en --prefix none)
+if grep -E '^(object|libloading|sha2|libffi|serde_json|clap|tonic|tokio) ' <<<"$plugin_deps"; then
+  echo "the greeter plugin links the runtime's loader or CLI dependencies (above)" >&2
+  exit 1
+fi
+if grep -E '^(clap|tonic|tokio|object|libloading|libffi) ' <<<"$build_deps"; then
+  echo "the greeter plugin's build script compiles the CLI's or the loader's dependencies (above)" >&2
+  exit 1
+fi

@@ -47,7 +47,9 @@ pub type PpDeallocFn = unsafe extern "C" fn(ptr: *mut c_void, size: usize, align
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct PpString {
+    /// The first byte; anything (also null) when `len == 0`, else non-null.
     pub ptr: *const u8,
+    /// Length in bytes (not characters), without a NUL.
     pub len: usize,
 }
 
@@ -60,12 +62,14 @@ pub struct PpTableHeader {
     /// `major << 16 | minor` of the package that defined the table's interface.
     pub version: u32,
     /// Releases owned results (and error messages) produced by the functions of this table.
-    /// `None` (C `NULL`) is allowed only in a table whose functions never return owned
-    /// memory; plugport never calls through a null `dealloc` (it leaks instead, §6).
+    /// `None` (C `NULL`) is allowed only in a table without functions (every function may
+    /// fail with an owned error message); plugport never calls through a null `dealloc`
+    /// (it leaks instead, §6).
     pub dealloc: Option<PpDeallocFn>,
 }
 
 impl PpString {
+    /// The empty string `{NULL, 0}`: owns nothing; what a caller sets `*err` to before a call.
     pub const EMPTY: PpString = PpString {
         ptr: std::ptr::null(),
         len: 0,

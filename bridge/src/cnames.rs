@@ -140,12 +140,14 @@ pub fn c_upper(name: &str) -> String {
 
 /// Names of one world's C items.
 pub struct CNames<'w> {
+    /// The world the names are for.
     pub world: &'w World,
     /// `<namespace>_<package>_<line>`.
     pub prefix: String,
 }
 
 impl<'w> CNames<'w> {
+    /// The names of `world`'s items; computes the prefix from its package.
     pub fn new(world: &'w World) -> Self {
         CNames {
             world,
@@ -254,6 +256,7 @@ impl<'w> CNames<'w> {
     pub fn exports(&self) -> String {
         format!("{}_{}_exports", self.prefix, snake(&self.world.name))
     }
+    /// The world's imports table struct name, `<prefix>_<world>_imports`.
     pub fn imports(&self) -> String {
         format!("{}_{}_imports", self.prefix, snake(&self.world.name))
     }

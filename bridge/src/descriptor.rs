@@ -24,9 +24,13 @@
 use serde::Deserialize;
 
 use crate::abi::{ABI_VERSION, DESCRIPTOR_MAGIC};
-use crate::ir::{FunctionKind, Type, TypeDefKind, TypeId, World, WorldItem};
+use crate::ir::{FunctionKind, Interface, Type, TypeDefKind, TypeId, World, WorldItem};
 
+// Reading plugin files (the `object` crate) is the loader's; the blob and world JSON
+// rules above and below need only feature `ir`.
+#[cfg(feature = "loader")]
 mod file;
+#[cfg(feature = "loader")]
 pub use file::{
     architecture, host_architecture, open_plugin_file, read_from_bytes, read_from_file,
     read_plugin_file, read_plugin_info, read_plugin_info_from, PluginFileInfo, MAX_PLUGIN_FILE,
@@ -62,48 +66,87 @@ pub struct Descriptor {
 pub enum DescriptorError {
     /// The blob is shorter than the 24-byte header.
     #[error("the descriptor is {len} bytes: expected at least the {HEADER_LEN}-byte header")]
-    TooShort { len: usize },
+    TooShort {
+        /// The blob's length, bytes.
+        len: usize,
+    },
     /// The first 8 bytes are not `PLUGPORT`.
     #[error("bad magic: expected \"PLUGPORT\", found \"{found}\"")]
-    BadMagic { found: String },
+    BadMagic {
+        /// The first 8 bytes, escaped as text.
+        found: String,
+    },
     /// Another version of the plugport ABI.
     #[error("ABI version: expected {expected}, found {found}")]
-    AbiVersion { expected: u32, found: u32 },
+    AbiVersion {
+        /// The ABI version this reader implements (1).
+        expected: u32,
+        /// The blob's `abi_version`.
+        found: u32,
+    },
     /// A field's declared length (plus its NUL) runs past the end of the section.
     #[error(
         "the {field} ({len} bytes at offset {offset}, plus a NUL) ends past the end of the \
          section: expected at most {section_len} bytes in all"
     )]
     OutOfBounds {
+        /// The field: "plugin name", "plugin version" or "world JSON".
         field: &'static str,
+        /// Where the field starts in the section, bytes.
         offset: u64,
+        /// The field's declared length, bytes.
         len: u64,
+        /// The section's length, bytes.
         section_len: usize,
     },
     /// The byte after a field is not the NUL separator.
     #[error("after the {field}, at offset {offset}: expected a NUL byte, found {found:#04x}")]
     MissingNul {
+        /// The field the NUL should end.
         field: &'static str,
+        /// Where the NUL should be in the section, bytes.
         offset: usize,
+        /// The byte found there instead.
         found: u8,
     },
     /// A field contains a NUL byte (C hosts read them as NUL-terminated strings).
     #[error("the {field} contains a NUL byte at offset {offset}: expected none")]
-    InteriorNul { field: &'static str, offset: usize },
+    InteriorNul {
+        /// The field.
+        field: &'static str,
+        /// Where the NUL is in the section, bytes.
+        offset: usize,
+    },
     /// A field is not valid UTF-8.
     #[error("the {field} is not valid UTF-8: invalid byte at offset {offset}")]
-    Utf8 { field: &'static str, offset: usize },
+    Utf8 {
+        /// The field.
+        field: &'static str,
+        /// Where the first invalid byte is in the section, bytes.
+        offset: usize,
+    },
     /// Bytes other than zero padding follow the blob in the section.
     #[error(
         "{len} bytes follow the descriptor at offset {offset}: expected nothing but zero padding"
     )]
-    TrailingData { offset: usize, len: usize },
+    TrailingData {
+        /// Where the blob ends in the section, bytes.
+        offset: usize,
+        /// How many bytes follow it.
+        len: usize,
+    },
     /// The world JSON does not parse as `{"fingerprint":"<hex>","world":<IR>}`.
     #[error("the world JSON does not parse as {{\"fingerprint\",\"world\"}}: {reason}")]
-    Json { reason: String },
+    Json {
+        /// The JSON parser's message.
+        reason: String,
+    },
     /// The IR parses but breaks its own rules (dangling type id, cycle, ...).
     #[error("invalid world IR: {reason}")]
-    InvalidWorld { reason: String },
+    InvalidWorld {
+        /// The rule broken, naming the item.
+        reason: String,
+    },
     /// The world JSON parses and its fingerprint is right, but the text is not exactly
     /// the canonical form [`world_json`] writes (unknown keys, source locations, spacing,
     /// another key order): `docs/abi.md` §7.
@@ -112,8 +155,11 @@ pub enum DescriptorError {
          no spaces, fields in IR order): at byte {offset} expected {expected}, found {found}"
     )]
     NotCanonical {
+        /// The first differing byte of the text.
         offset: usize,
+        /// The canonical text from there (an excerpt).
         expected: String,
+        /// The given text from there (an excerpt).
         found: String,
     },
     /// The fingerprint is not 64 lower-case hex digits, or not the hash of the IR.
@@ -121,7 +167,12 @@ pub enum DescriptorError {
         "fingerprint mismatch: expected {computed} (the SHA-256 of the canonical IR), found \
          {declared}"
     )]
-    Fingerprint { declared: String, computed: String },
+    Fingerprint {
+        /// The fingerprint the JSON declares.
+        declared: String,
+        /// The SHA-256 of the canonical IR, lower-case hex.
+        computed: String,
+    },
 }
 
 /// The world JSON that descriptors and generated bindings embed:
@@ -329,13 +380,23 @@ pub fn parse_world_json_cached(
 /// How many distinct world texts [`parse_world_json_cached`] keeps.
 pub const MAX_CACHED_WORLDS: usize = 64;
 
-/// Checks the rules of `bridge/src/ir.rs` that the loader relies on: every [`TypeId`]
+/// Checks the rules of `bridge/src/ir.rs` that the loader relies on: package versions
+/// are Semantic Versioning ([`crate::ir::PackageName::parse_version`]), every [`TypeId`]
 /// (in types, functions and interfaces) is in range, handles and resource functions
 /// point at resources, resources are named (the compatibility check of `docs/abi.md` §9
 /// matches vtables by resource name), flags have at most 64 members, and types do not refer to
 /// themselves, directly or not, nor nest deeper than [`MAX_TYPE_DEPTH`].
 /// Returns a message naming the offending type or function.
 pub fn validate_world(world: &World) -> Result<(), String> {
+    world.package.parse_version()?;
+    for item in world.imports.iter().chain(&world.exports) {
+        if let WorldItem::Interface(Interface {
+            package: Some(p), ..
+        }) = item
+        {
+            p.parse_version()?;
+        }
+    }
     let n = world.types.len();
     let in_range = |id: TypeId, what: &dyn Fn() -> String| {
         if id < n {

@@ -15,8 +15,18 @@ use crate::compat::Incompatibility;
 /// The variants follow the order of the checks in `docs/abi.md` §8: the first six are
 /// found by reading the file, without running any of its code; the others during or
 /// after `dlopen`.
+///
+/// The fields, the same in every variant that has them: `path` is the plugin file as the
+/// host gave it (or its `grpc://` URL); `expected` is what the host's world or process
+/// requires and `found` what the file has, as text in the message's terms (a package
+/// `namespace:name`, a version with its line, a world name, an architecture; numbers for
+/// [`LoadError::AbiVersion`]); `reason` and `message` are the explanation (the descriptor
+/// reader's, the dynamic loader's `dlerror`, the plugin entry's own message); `source`
+/// is the I/O error; `items` every structural difference; `symbol` the entry symbol
+/// looked up; `status` the entry's `pp_status`; `go_version` the plugin's Go release.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+#[allow(missing_docs)] // the fields are documented above, once for all variants
 pub enum LoadError {
     /// The file (or the loader's private copy of it) could not be read or written.
     #[error("I/O error on {}: {source}", path.display())]

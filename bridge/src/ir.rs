@@ -22,7 +22,9 @@ pub type TypeId = usize;
 /// A WIT package name: `namespace:name@version`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PackageName {
+    /// The namespace before the colon, e.g. `example` (kebab-case).
     pub namespace: String,
+    /// The package name after the colon, e.g. `greeter` (kebab-case).
     pub name: String,
     /// Semantic version (`1.2.0`); `None` when the WIT package has no version, which
     /// plugport treats as `0.0.0`.
@@ -76,6 +78,7 @@ pub struct Function {
     /// The WIT name of the function itself: `greet`, `push` for `decoder.push`,
     /// `new` for a constructor.
     pub name: String,
+    /// What the function is: freestanding, or a constructor, method or static of a resource.
     pub kind: FunctionKind,
     /// Parameters in order. For methods the implicit `self` is *not* listed.
     pub params: Vec<Param>,
@@ -90,6 +93,7 @@ pub struct Function {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "resource", rename_all = "kebab-case")]
 pub enum FunctionKind {
+    /// A function of an interface or world that belongs to no resource.
     Freestanding,
     /// Takes `borrow<resource>` as implicit first argument.
     Method(TypeId),
@@ -100,8 +104,11 @@ pub enum FunctionKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One parameter of a [`Function`].
 pub struct Param {
+    /// The WIT name (kebab-case).
     pub name: String,
+    /// The parameter's type. In C it is passed by value and borrowed (`docs/abi.md` §3).
     pub ty: Type,
 }
 
@@ -109,7 +116,9 @@ pub struct Param {
 /// front end strips it before hashing, and it is skipped in descriptors.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
+    /// The WIT file, as the front end was given it (a path).
     pub file: String,
+    /// The 1-based line in `file`.
     pub line: u32,
 }
 
@@ -117,18 +126,31 @@ pub struct Location {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Type {
+    /// `bool`: C `uint8_t`, 0 or 1.
     Bool,
+    /// `s8`: C `int8_t`.
     S8,
+    /// `s16`: C `int16_t`.
     S16,
+    /// `s32`: C `int32_t`.
     S32,
+    /// `s64`: C `int64_t`.
     S64,
+    /// `u8`: C `uint8_t`.
     U8,
+    /// `u16`: C `uint16_t`.
     U16,
+    /// `u32`: C `uint32_t`.
     U32,
+    /// `u64`: C `uint64_t`.
     U64,
+    /// `f32`: C `float` (IEEE 754, every bit pattern valid).
     F32,
+    /// `f64`: C `double` (IEEE 754, every bit pattern valid).
     F64,
+    /// `char`: C `uint32_t`, a Unicode scalar value.
     Char,
+    /// `string`: C `pp_string`, UTF-8 without NUL.
     String,
     /// Any compound or named type, by id.
     Id(TypeId),
@@ -142,80 +164,125 @@ pub struct TypeDef {
     /// Name of the interface that declares a named type (`None` for world-level types
     /// and anonymous ones).
     pub interface: Option<String>,
+    /// What the type is, with its parts.
     pub kind: TypeDefKind,
+    /// Where the type is declared, for error messages; never serialised into descriptors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
 }
 
+/// The shape of a [`TypeDef`]; its C representation is in `docs/abi.md` §3.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TypeDefKind {
+    /// A `record`: a C struct with the fields in WIT order.
     Record {
+        /// The fields in WIT order; never empty (the front end refuses an empty record).
         fields: Vec<Field>,
     },
     /// Always at least one element.
     Tuple {
+        /// The element types in order.
         types: Vec<Type>,
     },
     /// At most 64 flags.
     Flags {
+        /// The flag names in order; flag `i` is bit `i`.
         flags: Vec<String>,
     },
+    /// An `enum`: an unsigned integer sized for its cases, values 0…n−1.
     Enum {
+        /// The case names in order; case `i` has value `i`.
         cases: Vec<String>,
     },
+    /// A `variant`: a tag sized as for an enum, and a union of the payloads.
     Variant {
+        /// The cases in order; case `i` has tag `i`.
         cases: Vec<Case>,
     },
+    /// `option<T>`: `{ uint8_t is_some; T val; }`.
     Option {
+        /// The type of the value when present.
         ty: Type,
     },
+    /// `result<T, E>`: `{ uint8_t is_err; union { T ok; E err; } val; }`.
     Result {
+        /// The success type; `None` for `result<_, E>` and `result`.
         ok: Option<Type>,
+        /// The error type; `None` for `result<T>` and `result`.
         err: Option<Type>,
     },
+    /// `list<T>`: `{ const T *ptr; size_t len; }`.
     List {
+        /// The element type.
         ty: Type,
     },
     /// `type a = b;` — the C and Rust back ends emit a typedef / type alias.
     Alias {
+        /// The aliased type.
         ty: Type,
     },
     /// A resource; its functions are in its interface's `functions`.
     Resource,
     /// `own<R>`: R is a [`TypeDefKind::Resource`] id.
     Own {
+        /// The resource, a [`TypeDefKind::Resource`] id.
         resource: TypeId,
     },
     /// `borrow<R>`: only ever in parameters.
     Borrow {
+        /// The resource, a [`TypeDefKind::Resource`] id.
         resource: TypeId,
     },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A field of a [`TypeDefKind::Record`].
 pub struct Field {
+    /// The WIT name (kebab-case).
     pub name: String,
+    /// The field's type.
     pub ty: Type,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A case of a [`TypeDefKind::Variant`].
 pub struct Case {
+    /// The WIT name (kebab-case).
     pub name: String,
+    /// The payload's type; `None` for a case without payload.
     pub ty: Option<Type>,
 }
 
 impl PackageName {
-    /// The semver triple; a missing or malformed version counts as `0.0.0` fields.
+    /// The version parsed as Semantic Versioning 2.0 (`major.minor.patch`, optional
+    /// `-pre` and `+build`): `Ok(None)` when the package has none, `Err` with a message
+    /// naming the package and the text when it is malformed (`1.0`, `v1.0.0`, `1.x.0`).
+    /// A world read from a descriptor with a malformed version is refused
+    /// ([`crate::descriptor::validate_world`]); the front end gets versions from
+    /// wit-parser, which parses them the same way.
+    pub fn parse_version(&self) -> Result<Option<semver::Version>, String> {
+        match &self.version {
+            None => Ok(None),
+            Some(v) => semver::Version::parse(v).map(Some).map_err(|e| {
+                format!(
+                    "package {}:{} has the malformed version {v:?}: {e} (expected \
+                     major.minor.patch, Semantic Versioning 2.0)",
+                    self.namespace, self.name
+                )
+            }),
+        }
+    }
+
+    /// The semver triple `(major, minor, patch)`; `(0, 0, 0)` for a package without a
+    /// version. Worlds from the front end and from validated descriptors always have a
+    /// well-formed version; a malformed one in a hand-built IR that was never validated
+    /// ([`PackageName::parse_version`] says why) also gives `(0, 0, 0)`.
     pub fn semver(&self) -> (u64, u64, u64) {
-        let v = self.version.as_deref().unwrap_or("0.0.0");
-        let core = v.split(['-', '+']).next().unwrap_or("");
-        let mut it = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
-        (
-            it.next().unwrap_or(0),
-            it.next().unwrap_or(0),
-            it.next().unwrap_or(0),
-        )
+        match self.parse_version() {
+            Ok(Some(v)) => (v.major, v.minor, v.patch),
+            _ => (0, 0, 0),
+        }
     }
 
     /// The compatibility line of this package: `v<major>`, or `v0_<minor>` for 0.x
@@ -327,4 +394,35 @@ impl WorldItem {
 /// `kebab-case` → `snake_case`.
 pub fn snake(s: &str) -> String {
     s.replace('-', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PackageName;
+
+    fn package(version: Option<&str>) -> PackageName {
+        PackageName {
+            namespace: "a".into(),
+            name: "b".into(),
+            version: version.map(String::from),
+        }
+    }
+
+    #[test]
+    fn versions_are_semantic_versions_and_a_malformed_one_is_an_error() {
+        assert_eq!(package(Some("1.2.3")).semver(), (1, 2, 3));
+        assert_eq!(package(Some("0.4.1-rc.1+build.5")).semver(), (0, 4, 1));
+        assert_eq!(package(Some("0.4.1-rc.1")).compat_line(), "v0_4");
+        assert_eq!(package(None).parse_version(), Ok(None));
+        assert_eq!(package(None).semver(), (0, 0, 0));
+        for bad in ["1.0", "v1.0.0", "1.x.0", "", "1.0.0.0", "01.0.0"] {
+            let err = package(Some(bad)).parse_version().unwrap_err();
+            assert!(
+                err.contains("a:b") && err.contains(&format!("{bad:?}")),
+                "{bad:?}: {err}"
+            );
+        }
+        // 65536 does not fit the table header's 16 bits: clamped, not wrapped.
+        assert_eq!(package(Some("70000.3.0")).table_version(), 0xffff_0003);
+    }
 }

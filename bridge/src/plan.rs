@@ -66,15 +66,25 @@ pub struct Node {
 pub enum Scalar {
     /// `uint8_t`, 0 or 1.
     Bool,
+    /// `int8_t`.
     S8,
+    /// `int16_t`.
     S16,
+    /// `int32_t`.
     S32,
+    /// `int64_t`.
     S64,
+    /// `uint8_t`.
     U8,
+    /// `uint16_t`.
     U16,
+    /// `uint32_t`.
     U32,
+    /// `uint64_t`.
     U64,
+    /// `float`, IEEE 754 (every bit pattern valid).
     F32,
+    /// `double`, IEEE 754 (every bit pattern valid).
     F64,
     /// `uint32_t`, a Unicode scalar value.
     Char,
@@ -90,38 +100,75 @@ pub enum Shape {
     String,
     /// `{const T *ptr; size_t len;}`: `ptr` at 0, `len` (elements) at 8; element `i` at
     /// `ptr + i * elem_layout.size`.
-    List { elem: Type, elem_layout: Layout },
+    List {
+        /// The element type.
+        elem: Type,
+        /// Size and alignment of one element, bytes.
+        elem_layout: Layout,
+    },
     /// `{uint8_t is_some; T val;}`: `is_some` at 0 (0 or 1), `val` at `payload_offset`.
-    Option { some: Type, payload_offset: u64 },
+    Option {
+        /// The type of `val`.
+        some: Type,
+        /// `offsetof(val)`, bytes.
+        payload_offset: u64,
+    },
     /// `{uint8_t is_err; union {T ok; E err;} val;}`: `is_err` at 0 (0 or 1), the payload
     /// of the present side (if it has a type) at `payload_offset`.
     Result {
+        /// The success payload's type, if it has one.
         ok: Option<Type>,
+        /// The error payload's type, if it has one.
         err: Option<Type>,
+        /// `offsetof(val)`, bytes.
         payload_offset: u64,
     },
     /// `{TAG tag; union {...} val;}`: a `tag_bytes`-byte unsigned tag at 0, valid below
     /// `cases.len()`; case `i`'s payload (if it has a type) at `payload_offset`.
     Variant {
+        /// Width of the tag: 1, 2 or 4 bytes.
         tag_bytes: u64,
+        /// `offsetof(val)`, bytes.
         payload_offset: u64,
+        /// Each case's payload type in case order, `None` for a case without one.
         cases: Vec<Option<Type>>,
     },
     /// A `tag_bytes`-byte unsigned integer at 0, valid below `cases`.
-    Enum { tag_bytes: u64, cases: u32 },
+    Enum {
+        /// Width of the value: 1, 2 or 4 bytes.
+        tag_bytes: u64,
+        /// How many cases; values `0..cases` are valid.
+        cases: u32,
+    },
     /// A `bytes`-byte unsigned integer at 0: flag `i` is bit `i`; bits outside `mask`
     /// (the low `count` bits) are invalid.
-    Flags { bytes: u64, count: u32, mask: u64 },
+    Flags {
+        /// Width of the integer: 1, 2, 4 or 8 bytes.
+        bytes: u64,
+        /// How many flags.
+        count: u32,
+        /// The valid bits: the low `count` bits set.
+        mask: u64,
+    },
     /// A record or tuple: each field at its offset, in declaration order.
-    Record { fields: Vec<FieldPlan> },
+    Record {
+        /// The fields (tuple elements) in declaration order.
+        fields: Vec<FieldPlan>,
+    },
     /// A resource handle `{void *self; const vtable *vtable;}` (`self` at 0, `vtable` at
     /// 8) of resource type `resource`; `own` is false for `borrow<R>`.
-    Handle { resource: TypeId, own: bool },
+    Handle {
+        /// The resource, a `TypeDefKind::Resource` id of the world.
+        resource: TypeId,
+        /// `true` for `own<R>` (the receiver drops it), `false` for `borrow<R>`.
+        own: bool,
+    },
 }
 
 /// One field of a record or tuple.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldPlan {
+    /// The field's type.
     pub ty: Type,
     /// `offsetof` the field in its struct.
     pub offset: u64,
@@ -148,7 +195,10 @@ pub enum TableKind {
     /// The vtable of this resource.
     Vtable(TypeId),
     /// The world's exports (`true`) or imports table.
-    World { exports: bool },
+    World {
+        /// `true` for the exports table, `false` for the imports table.
+        exports: bool,
+    },
 }
 
 /// One slot of a table.
@@ -158,6 +208,7 @@ pub struct SlotPlan {
     pub name: String,
     /// `offsetof` the slot in its table. A caller checks `offset + 8 <= header.size`.
     pub offset: u64,
+    /// What the slot holds.
     pub kind: SlotKind,
 }
 
@@ -177,6 +228,7 @@ pub enum SlotKind {
 pub struct FunctionPlan {
     /// The function's WIT name (`push`, `new` for a constructor).
     pub wit_name: String,
+    /// Freestanding, constructor, method or static, as in the IR.
     pub kind: FunctionKind,
     /// True for methods: the slot's first argument is `void *self`.
     pub has_self: bool,
@@ -192,6 +244,7 @@ pub struct FunctionPlan {
 pub struct ParamPlan {
     /// The parameter's C name (`c_ident`).
     pub name: String,
+    /// The parameter's type, passed by value (borrowed, `docs/abi.md` §3).
     pub ty: Type,
 }
 

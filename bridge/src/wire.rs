@@ -66,6 +66,7 @@ pub struct WireError {
     /// Offset in the frame: for a decode, where the offending item starts; for an
     /// encode, how many bytes of the frame were written before the offending item.
     pub at: usize,
+    /// What was wrong.
     pub kind: ErrorKind,
 }
 
@@ -74,14 +75,20 @@ pub struct WireError {
 pub enum ErrorKind {
     /// The frame ends inside a value.
     #[error("the frame ends inside a value: {needed} more bytes needed")]
-    Truncated { needed: usize },
+    Truncated {
+        /// At least this many more bytes.
+        needed: usize,
+    },
     /// A string's or list's length needs more bytes than the frame has left.
     #[error(
         "a length of {len} needs at least {min_bytes} bytes, but the frame has {remaining} left"
     )]
     LengthPastFrame {
+        /// The length read, in elements (bytes for a string).
         len: u64,
+        /// The fewest bytes `len` elements take on the wire.
         min_bytes: u64,
+        /// The bytes left in the frame.
         remaining: usize,
     },
     /// A LEB128 integer is longer than its type allows or out of its type's range.
@@ -93,38 +100,69 @@ pub enum ErrorKind {
     /// A `char` is not a Unicode scalar value (decode: its bytes are not one UTF-8
     /// encoded scalar; encode: `value` is a surrogate or above 0x10FFFF).
     #[error("a char is not a Unicode scalar value{}", .value.map(|v| format!(" ({v:#x})")).unwrap_or_default())]
-    BadChar { value: Option<u32> },
+    BadChar {
+        /// The refused value, when it could be read as one (encode).
+        value: Option<u32>,
+    },
     /// A `bool` that is neither 0 nor 1.
     #[error("a bool is {0}: expected 0 or 1")]
     BadBool(u8),
     /// A discriminant (option, result, variant or enum) out of range.
     #[error("discriminant {tag} of a type with {cases} cases")]
-    BadTag { tag: u64, cases: u64 },
+    BadTag {
+        /// The discriminant found.
+        tag: u64,
+        /// How many cases the type has (2 for option and result).
+        cases: u64,
+    },
     /// Flags with bits set beyond the type's flags.
     #[error("flags bits {bits:#x} set beyond the {count} flags of the type")]
-    BadFlags { bits: u64, count: u32 },
+    BadFlags {
+        /// The whole flags value.
+        bits: u64,
+        /// How many flags the type has.
+        count: u32,
+    },
     /// Values nest deeper than [`Limits::max_depth`].
     #[error("values nest deeper than {limit} levels")]
-    TooDeep { limit: usize },
+    TooDeep {
+        /// The nesting limit.
+        limit: usize,
+    },
     /// Bytes are left in the frame after the last value.
     #[error("{count} bytes left after the last value")]
-    TrailingBytes { count: usize },
+    TrailingBytes {
+        /// How many bytes are left.
+        count: usize,
+    },
     /// The allocator returned NULL.
     #[error("out of memory allocating {size} bytes")]
-    OutOfMemory { size: usize },
+    OutOfMemory {
+        /// The refused allocation, bytes.
+        size: usize,
+    },
     /// The frame would make the decoder allocate more than [`Limits::max_alloc`].
     #[error("decoding would allocate more than the limit of {limit} bytes")]
-    AllocLimit { limit: usize },
+    AllocLimit {
+        /// The limit, bytes.
+        limit: usize,
+    },
     /// The [`Handles`] callback refused a handle or id.
     #[error("handle: {0}")]
     Handle(String),
     /// Encode: a non-empty string or list with a `NULL` pointer.
     #[error("a string or list of {len} elements has a NULL pointer")]
-    NullPointer { len: u64 },
+    NullPointer {
+        /// The value's length, elements.
+        len: u64,
+    },
     /// Encode: a string or list longer than the wire allows (2^32 - 1 elements) or than
     /// memory can hold.
     #[error("a string or list of {len} elements is too long for the wire")]
-    TooLong { len: u64 },
+    TooLong {
+        /// The value's length, elements.
+        len: u64,
+    },
 }
 
 /// Allocates the memory of decoded values. `dealloc` receives exactly what `alloc` was
@@ -163,7 +201,9 @@ impl Allocator for Global {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawHandle {
+    /// The object, as its implementer made it; never NULL in a valid handle.
     pub self_: *mut c_void,
+    /// The resource's vtable (a `pp_table_header`, then `drop` and the methods).
     pub vtable: *const c_void,
 }
 
@@ -171,7 +211,9 @@ pub struct RawHandle {
 /// after its object ended is not mistaken for the old object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HandleId {
+    /// The slot of the handle in the sender's table.
     pub id: u64,
+    /// How many times the slot was reused before; a stale id has an older generation.
     pub generation: u32,
 }
 

@@ -510,3 +510,30 @@ fn archives_and_coff_objects_are_not_shared_libraries() {
     let e = load_err("calc.obj", &coff);
     assert!(e.to_string().contains("COFF object file"), "{e}");
 }
+
+/// A package version that is not Semantic Versioning is refused, not read as 0.0.0 (which
+/// would put the plugin on compatibility line 0.0 and let it match a host it does not fit).
+#[test]
+fn a_malformed_package_version_is_refused() {
+    for bad in ["1.2", "v1.2.0", "1.x.0"] {
+        let e = parse_blob(&blob_of_world(&calc_world(bad)), LE).unwrap_err();
+        assert!(matches!(e, DescriptorError::InvalidWorld { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("test:calc") && text.contains(&format!("{bad:?}")),
+            "{text}"
+        );
+    }
+    // The same for an interface of another package.
+    let mut w = calc_world("1.2.0");
+    if let plugport::ir::WorldItem::Interface(i) = &mut w.exports[0] {
+        i.package = Some(plugport::ir::PackageName {
+            namespace: "dep".into(),
+            name: "math".into(),
+            version: Some("2".into()),
+        });
+    }
+    let e = parse_blob(&blob_of_world(&w), LE).unwrap_err();
+    assert!(e.to_string().contains("dep:math"), "{e}");
+    assert!(parse_blob(&blob_of_world(&calc_world("1.2.0-rc.1")), LE).is_ok());
+}

@@ -81,7 +81,9 @@ pub enum BuildError {
     /// A file or directory could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
 }
@@ -293,7 +295,14 @@ impl Builder {
 
 /// Writes `contents` to `path` unless the file already has exactly these contents (so
 /// that build systems watching modification times do not rebuild for nothing).
+///
+/// The write is atomic: the text goes to a temporary file in the same directory, which
+/// is then renamed over `path`, so a reader (a compiler running in parallel, an editor)
+/// sees the old file or the new one, never a half-written one, and a failed write
+/// leaves the old file as it was. Errors: [`BuildError::Io`] naming `path` when the
+/// directory cannot be created or written.
 pub(crate) fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildError> {
+    use std::io::Write;
     let io = |source| BuildError::Io {
         path: path.to_path_buf(),
         source,
@@ -301,8 +310,81 @@ pub(crate) fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildE
     if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
         return Ok(());
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(io)?;
+            dir
+        }
+        None => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".plugport-").suffix(".tmp");
+    // A temporary file is private (0600); a generated file gets the mode `fs::write`
+    // would give it: 0666 less the umask.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
+    tmp.write_all(contents.as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_if_changed;
+
+    #[test]
+    fn generated_files_are_replaced_atomically_and_only_when_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dir/w.rs");
+        write_if_changed(&path, "one").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one");
+
+        // A second name for the file as it is now: an in-place write would change what
+        // it shows, a rename of a new file over `path` does not.
+        let old = dir.path().join("old.rs");
+        std::fs::hard_link(&path, &old).unwrap();
+        write_if_changed(&path, "two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "one");
+
+        // The same contents again: the file is left alone (same inode, so not rewritten).
+        std::fs::remove_file(&old).unwrap();
+        std::fs::hard_link(&path, &old).unwrap();
+        write_if_changed(&path, "two").unwrap();
+        std::fs::write(&old, "touched through the link").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "touched through the link"
+        );
+
+        // The mode a plain write gives, not a temporary file's private 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let plain = dir.path().join("plain");
+            std::fs::write(&plain, "").unwrap();
+            let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode();
+            assert_eq!(mode(&path), mode(&plain));
+            std::fs::remove_file(&plain).unwrap();
+        }
+
+        // No temporary file is left behind.
+        let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["w.rs"]);
     }
-    std::fs::write(path, contents).map_err(io)
+
+    #[test]
+    fn a_directory_that_cannot_be_made_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let path = file.join("w.rs");
+        let e = write_if_changed(&path, "x").unwrap_err();
+        assert!(e.to_string().contains("a-file/w.rs"), "{e}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"");
+    }
 }

@@ -9,10 +9,14 @@
 //! - [`go`]: the Go back end (host and plugin packages, on cgo; docs/go.md).
 //! - [`builder`]: the build-script API ([`Builder`]).
 
+#![warn(missing_docs)]
+
 pub mod baseline;
 pub mod builder;
 pub mod c;
 pub mod cpp;
+// Its error type's fields are for the diagnostics work of issue 11 (B) to document.
+#[allow(missing_docs)]
 pub mod frontend;
 pub mod go;
 pub mod names;
@@ -24,7 +28,9 @@ pub use plugport::ir;
 /// One generated file: a name relative to the output directory, and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedFile {
+    /// The file name, relative to the output directory (`greeter.h`, `greeter/host.go`).
     pub name: String,
+    /// The whole text of the file.
     pub contents: String,
 }
 

@@ -33,6 +33,9 @@ mod client;
 #[cfg(feature = "remote")]
 mod conn;
 #[cfg(feature = "remote")]
+// Messages and service glue written as prost/tonic would generate them: their meaning is
+// the `.proto` text `pb::PROTO` and docs/remote.md, not per-field docs.
+#[allow(missing_docs)]
 pub mod pb;
 #[cfg(feature = "remote")]
 pub mod server;
@@ -57,6 +60,7 @@ pub struct Url {
     pub tls: bool,
     /// The host name or address (IPv6 in brackets), as written.
     pub host: String,
+    /// The TCP port.
     pub port: u16,
 }
 
@@ -148,11 +152,17 @@ impl std::fmt::Display for Url {
 /// | `PLUGPORT_TLS_CERT`, `PLUGPORT_TLS_KEY` | PEM client certificate and key (mutual TLS) |
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientOptions {
+    /// Per-call deadline, milliseconds; 0 for none.
     pub call_timeout_ms: u32,
+    /// Deadline of connecting and the session handshake, milliseconds.
     pub connect_timeout_ms: u32,
+    /// Largest message this host sends or accepts, bytes.
     pub max_message_bytes: usize,
+    /// PEM file of the CA that signed the server's certificate (`grpcs://`).
     pub tls_ca: Option<std::path::PathBuf>,
+    /// PEM client certificate, for mutual TLS (with `tls_key`).
     pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM key of `tls_cert`.
     pub tls_key: Option<std::path::PathBuf>,
 }
 

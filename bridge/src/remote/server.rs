@@ -48,6 +48,7 @@ pub struct ServeOptions {
     pub max_message_bytes: usize,
     /// PEM certificate chain and key: serve TLS (`grpcs://`).
     pub tls_cert: Option<PathBuf>,
+    /// PEM key of `tls_cert`.
     pub tls_key: Option<PathBuf>,
     /// PEM CA: require client certificates signed by it (mutual TLS).
     pub client_ca: Option<PathBuf>,

@@ -18,7 +18,7 @@ use plugport::plan::Ownership;
 use super::callers::{getters, has_invoker, slots, Holder};
 use super::descriptor::WorldNames;
 use super::release::helper_name;
-use super::tables::interfaces;
+use super::tables::{interfaces, version_name};
 use super::types::defines_type;
 use super::validate::{check_name, Checking};
 use crate::names::CNames;
@@ -26,7 +26,9 @@ use crate::names::CNames;
 /// One C identifier of a header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ident {
+    /// The identifier.
     pub name: String,
+    /// The item of the world that defines it.
     pub by: DefinedBy,
 }
 
@@ -35,10 +37,15 @@ pub struct Ident {
 pub enum DefinedBy {
     /// The typedef of a type: a record, enum, `list<T>`, …; a resource's handle.
     Type(TypeId),
-    /// The vtable of a resource.
+    /// The vtable of a resource, and its `_VERSION` constant.
     Vtable(TypeId),
     /// Constant `index` of an enum, variant (case) or flags type (flag).
-    Constant { ty: TypeId, index: usize },
+    Constant {
+        /// The enum, variant or flags type.
+        ty: TypeId,
+        /// The case's or flag's position in the type, from 0.
+        index: usize,
+    },
     /// The `<type>_release` helper of a type.
     Release(TypeId),
     /// The `<type>_check` validator of a type.
@@ -46,16 +53,28 @@ pub enum DefinedBy {
     /// A checked caller, `has_` check or trampoline macro of a function (section 11).
     /// `what` describes it, e.g. "checked caller of function `greet.greet`".
     Caller {
+        /// What it is and of which function.
         what: String,
+        /// Where the function is declared.
         location: Option<Location>,
     },
     /// The `get_<i>` accessor of interface `interface` in the `_exports` (`true`) or
     /// `_imports` table.
-    Getter { exports: bool, interface: String },
-    /// The function table of the interface with this (IR) name.
+    Getter {
+        /// `true` in the `_exports` table.
+        exports: bool,
+        /// The interface's IR name.
+        interface: String,
+    },
+    /// The function table of the interface with this (IR) name, and its `_VERSION`
+    /// constant.
     Table(String),
-    /// The `_exports` (`true`) or `_imports` table of the world.
-    WorldTable { exports: bool },
+    /// The `_exports` (`true`) or `_imports` table of the world, and its `_VERSION`
+    /// constant.
+    WorldTable {
+        /// `true` for the `_exports` table.
+        exports: bool,
+    },
     /// A world-wide name of the plugin-file part: entry and descriptor symbols, the
     /// `EXPORT` macro, … The text says which, e.g. `entry symbol`.
     World(&'static str),
@@ -90,14 +109,21 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
     }
     for id in 0..world.types.len() {
         if world.ty(id).kind == TypeDefKind::Resource {
+            push(version_name(&names.vtable(id)), DefinedBy::Vtable(id));
             push(names.vtable(id), DefinedBy::Vtable(id));
         }
     }
     for i in interfaces(world) {
+        push(
+            version_name(&names.table(&i.name)),
+            DefinedBy::Table(i.name.clone()),
+        );
         push(names.table(&i.name), DefinedBy::Table(i.name.clone()));
     }
-    push(names.exports(), DefinedBy::WorldTable { exports: true });
-    push(names.imports(), DefinedBy::WorldTable { exports: false });
+    for (table, exports) in [(names.exports(), true), (names.imports(), false)] {
+        push(version_name(&table), DefinedBy::WorldTable { exports });
+        push(table, DefinedBy::WorldTable { exports });
+    }
     for id in 0..world.types.len() {
         if let Some(name) = helper_name(&names, &owning, world, id) {
             push(name, DefinedBy::Release(id));
@@ -181,8 +207,11 @@ fn type_name(world: &World, id: TypeId) -> &str {
 /// tools and tests that instantiate every trampoline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trampoline {
+    /// The macro, `<PREFIX>_<...>_TRAMPOLINE`.
     pub macro_name: String,
+    /// The C type of the table the slot is in.
     pub table: String,
+    /// The slot's member name in `table`.
     pub slot: String,
 }
 
