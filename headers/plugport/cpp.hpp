@@ -871,6 +871,8 @@ class plugin {
     void release_previous() noexcept { plugport_release_previous(p_); }
     /* Live resource objects, or -1 when unknown. */
     int64_t live_objects() const noexcept { return plugport_live_objects(p_); }
+    /* Whether the current image runs in a child process (docs/isolation.md). */
+    bool isolated() const noexcept { return plugport_is_isolated(p_) != 0; }
     static load_error last_error(int32_t code) {
         const char *m = plugport_last_error();
         return load_error{code, m != nullptr ? std::string(m) : std::string()};

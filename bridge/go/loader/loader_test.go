@@ -34,7 +34,7 @@ func TestAClosedPluginAnswersNothing(t *testing.T) {
 }
 
 func TestOptionsBecomeTheCFields(t *testing.T) {
-	if (Options{}).Fields() != [8]uint32{} {
+	if (Options{}).Fields() != [9]uint32{} || (Options{}).AllowList() != "" {
 		t.Fatal("the zero Options are not the default open")
 	}
 	o := Options{
@@ -46,10 +46,15 @@ func TestOptionsBecomeTheCFields(t *testing.T) {
 		MaxAddressSpace: 768<<20 + 12345,
 		MaxCPUTime:      2500 * time.Millisecond,
 		IdleTimeout:     time.Minute,
+		MaxOpenFiles:    64,
+		AllowSHA256:     []string{"ab", "CD"},
 	}
-	want := [8]uint32{2, 1500, 3, 2000, 250, 768, 2, 60000}
+	want := [9]uint32{2, 1500, 3, 2000, 250, 768, 2, 60000, 64}
 	if got := o.Fields(); got != want {
 		t.Fatalf("Fields() = %v, want %v", got, want)
+	}
+	if got := o.AllowList(); got != "ab,CD" {
+		t.Fatalf("AllowList() = %q", got)
 	}
 	if got := (Options{IdleTimeout: 10000 * time.Hour, MaxAddressSpace: 1 << 60}).Fields(); got[7] != 0xFFFFFFFF || got[5] != 0xFFFFFFFF {
 		t.Fatalf("no saturation: %v", got)

@@ -1,6 +1,9 @@
 package loader
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Isolation says where an opened plugin runs (docs/isolation.md).
 type Isolation uint32
@@ -43,15 +46,22 @@ type Options struct {
 	// crossing; the next call starts it again (0: never). PLUGPORT_IDLE_TIMEOUT_MS
 	// overrides it.
 	IdleTimeout time.Duration
+	// MaxOpenFiles is the child's RLIMIT_NOFILE (0: inherited).
+	MaxOpenFiles uint32
+	// AllowSHA256 lists the lower- or upper-case hex SHA-256 digests of the plugin files
+	// this open may load, in both modes (nil: any file); a file not listed is refused
+	// with plugport.ErrNotAllowed before any of its code runs. PLUGPORT_ALLOW_SHA256
+	// replaces the list when it is set.
+	AllowSHA256 []string
 }
 
 // Fields are the options as the uint32 fields of plugport_open_options after size, in
 // order: isolation, call_timeout_ms, max_restarts, start_timeout_ms, drain_timeout_ms,
-// max_address_space_mb, max_cpu_seconds, idle_timeout_ms (values past 2^32-1 saturate).
-// Generated host packages pass them to plugport_open_ex.
-func (o Options) Fields() [8]uint32 {
+// max_address_space_mb, max_cpu_seconds, idle_timeout_ms, max_open_files (values past
+// 2^32-1 saturate). Generated host packages pass them to plugport_open_ex.
+func (o Options) Fields() [9]uint32 {
 	ms := func(d time.Duration) uint32 { return sat(uint64(max(d, 0) / time.Millisecond)) }
-	return [8]uint32{
+	return [9]uint32{
 		uint32(o.Isolation),
 		ms(o.CallTimeout),
 		o.MaxRestarts,
@@ -60,7 +70,14 @@ func (o Options) Fields() [8]uint32 {
 		sat(o.MaxAddressSpace >> 20),
 		sat(uint64(max(o.MaxCPUTime, 0) / time.Second)),
 		ms(o.IdleTimeout),
+		o.MaxOpenFiles,
 	}
+}
+
+// AllowList is AllowSHA256 as plugport_open_options.allow_sha256 wants it: the digests
+// joined by commas, "" for none (any file).
+func (o Options) AllowList() string {
+	return strings.Join(o.AllowSHA256, ",")
 }
 
 func sat(v uint64) uint32 {

@@ -32,8 +32,9 @@ pub(super) struct WorldNames {
     pub live_macro: String,
     /// The struct tag of the descriptor blob the `EXPORT` macro defines.
     pub blob: String,
-    /// The C host helpers `<prefix>_<world>_open` and `_exports_of`.
+    /// The C host helpers `<prefix>_<world>_open`, `_open_ex` and `_exports_of`.
     pub open: String,
+    pub open_ex: String,
     pub exports_of: String,
 }
 
@@ -48,6 +49,7 @@ impl WorldNames {
             live_macro: format!("{upper}_LIVE_OBJECTS"),
             blob: format!("{}_blob", names.descriptor()),
             open: format!("{lower}_open"),
+            open_ex: format!("{lower}_open_ex"),
             exports_of: format!("{lower}_exports_of"),
         }
     }
@@ -63,6 +65,7 @@ pub(super) fn emit(ctx: &Ctx) -> String {
         live_macro,
         blob,
         open,
+        open_ex,
         exports_of,
     } = WorldNames::new(&ctx.names);
     let exports = ctx.names.exports();
@@ -200,10 +203,15 @@ size_t {live}(void);
     out += &format!(
         "/* C hosts, when the runtime header (plugport.h) was included first:
  *   {open} loads and checks a plugin of this world (0 on success);
+ *   {open_ex} the same with plugport_open_options (NULL: the default open; isolation,
+ *   deadlines, limits, SHA-256 allowlist: docs/isolation.md);
  *   {exports_of} gives the exports table of a loaded plugin. */
 #ifdef PLUGPORT_RUNTIME_H
 {open_fn}    static const uint8_t expected[] = {{{bytes_macro}}};
     return plugport_open(path, expected, sizeof expected, imports, out);
+}}
+{open_ex_fn}    static const uint8_t expected[] = {{{bytes_macro}}};
+    return plugport_open_ex(path, expected, sizeof expected, imports, options, out);
 }}
 {exports_of_fn}    return (const {exports} *)plugport_exports(p);
 }}
@@ -214,6 +222,16 @@ size_t {live}(void);
             &[
                 "const char *path".to_string(),
                 format!("const {imports} *imports"),
+                "plugport_plugin **out".to_string(),
+            ],
+            ") {"
+        ),
+        open_ex_fn = wrap(
+            &format!("static inline int32_t {open_ex}("),
+            &[
+                "const char *path".to_string(),
+                format!("const {imports} *imports"),
+                "const plugport_open_options *options".to_string(),
                 "plugport_plugin **out".to_string(),
             ],
             ") {"

@@ -190,6 +190,7 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
         (names.live_objects(), "live-objects symbol"),
         (w.live_macro, "LIVE_OBJECTS macro"),
         (w.open, "C host helper `open`"),
+        (w.open_ex, "C host helper `open_ex`"),
         (w.exports_of, "C host helper `exports_of`"),
     ] {
         push(name, DefinedBy::World(what));

@@ -252,14 +252,16 @@ class {hc} {{
      * the host's implementations of the imports; they serve every plugin of this world in
      * the process (the C tables have no context pointer) and must outlive it. */
     static ::pp::result<{hc}, ::pp::load_error> load(const char *path, const {w}_imports &imports) {{
-        static ::{imports} pp_t_;
-        (void)imports;
-{fill_ind}        ::plugport_plugin *pp_p_ = nullptr;
-        int32_t pp_code_ = ::{prefix_w}_open(path, &pp_t_, &pp_p_);
-        if (pp_code_ != PLUGPORT_OK) {{
-            return ::pp::unexpected<::pp::load_error>(::pp::plugin::last_error(pp_code_));
-        }}
-        return {hc}(::pp::plugin(pp_p_));
+        return pp_load_(path, imports, nullptr);
+    }}
+    /* load() with the options of plugport_open_ex (docs/isolation.md): where the plugin
+     * runs (PLUGPORT_ISOLATION_PROCESS: in a child process, behind the same API), the
+     * per-call deadline, restart limit, drain and idle times, the child's limits, the
+     * SHA-256 allowlist. Set `options.size = sizeof options`. The PLUGPORT_* variables
+     * override them. */
+    static ::pp::result<{hc}, ::pp::load_error> load(const char *path, const {w}_imports &imports,
+                                                   const ::plugport_open_options &options) {{
+        return pp_load_(path, imports, &options);
     }}
     /* The exports of the current image (after reload(), of the new one). */
     {w}_exports_client exports() const noexcept {{
@@ -271,6 +273,17 @@ class {hc} {{
     const ::pp::plugin &plugin() const noexcept {{ return p_; }}
 
   private:
+    static ::pp::result<{hc}, ::pp::load_error> pp_load_(const char *path, const {w}_imports &imports,
+                                                        const ::plugport_open_options *options) {{
+        static ::{imports} pp_t_;
+        (void)imports;
+{fill_ind}        ::plugport_plugin *pp_p_ = nullptr;
+        int32_t pp_code_ = ::{prefix_w}_open_ex(path, &pp_t_, options, &pp_p_);
+        if (pp_code_ != PLUGPORT_OK) {{
+            return ::pp::unexpected<::pp::load_error>(::pp::plugin::last_error(pp_code_));
+        }}
+        return {hc}(::pp::plugin(pp_p_));
+    }}
     explicit {hc}(::pp::plugin p) noexcept : p_(std::move(p)) {{}}
     ::pp::plugin p_;
 }};

@@ -26,7 +26,7 @@ fn main_file(ctx: &Ctx) -> String {
     );
     pre += &side::c_calls(ctx);
     pre += &format!(
-        "typedef struct gp_open_out {{\n    int32_t code;\n    uintptr_t plugin;\n    uintptr_t message;\n}} gp_open_out;\n// plugport_open_ex with the fields of plugport_open_options after size (loader.Options.Fields).\nstatic gp_open_out gp_open(const char *path, int slot, uint32_t f0, uint32_t f1, uint32_t f2, uint32_t f3, uint32_t f4, uint32_t f5, uint32_t f6, uint32_t f7) {{\n    static const uint8_t expected[] = {{{up}_{wu}_WORLD_JSON_BYTES}};\n    plugport_open_options opts;\n    gp_open_out o;\n    plugport_plugin *p = NULL;\n    memset(&opts, 0, sizeof opts);\n    opts.size = (uint32_t)sizeof opts;\n    opts.isolation = f0;\n    opts.call_timeout_ms = f1;\n    opts.max_restarts = f2;\n    opts.start_timeout_ms = f3;\n    opts.drain_timeout_ms = f4;\n    opts.max_address_space_mb = f5;\n    opts.max_cpu_seconds = f6;\n    opts.idle_timeout_ms = f7;\n    o.code = plugport_open_ex(path, expected, sizeof expected, (const {imp} *)gp_imports_table(slot), &opts, &p);\n    o.plugin = (uintptr_t)p;\n    o.message = 0;\n    if (o.code != 0) {{\n        const char *m = plugport_last_error();\n        o.message = m == NULL ? 0 : (uintptr_t)strdup(m);\n    }}\n    return o;\n}}\n",
+        "typedef struct gp_open_out {{\n    int32_t code;\n    uintptr_t plugin;\n    uintptr_t message;\n}} gp_open_out;\n// plugport_open_ex with the fields of plugport_open_options after size (loader.Options.Fields).\nstatic gp_open_out gp_open(const char *path, int slot, uint32_t f0, uint32_t f1, uint32_t f2, uint32_t f3, uint32_t f4, uint32_t f5, uint32_t f6, uint32_t f7, uint32_t f8, const char *allow) {{\n    static const uint8_t expected[] = {{{up}_{wu}_WORLD_JSON_BYTES}};\n    plugport_open_options opts;\n    gp_open_out o;\n    plugport_plugin *p = NULL;\n    memset(&opts, 0, sizeof opts);\n    opts.size = (uint32_t)sizeof opts;\n    opts.isolation = f0;\n    opts.call_timeout_ms = f1;\n    opts.max_restarts = f2;\n    opts.start_timeout_ms = f3;\n    opts.drain_timeout_ms = f4;\n    opts.max_address_space_mb = f5;\n    opts.max_cpu_seconds = f6;\n    opts.idle_timeout_ms = f7;\n    opts.max_open_files = f8;\n    opts.allow_sha256 = allow;\n    o.code = plugport_open_ex(path, expected, sizeof expected, (const {imp} *)gp_imports_table(slot), &opts, &p);\n    o.plugin = (uintptr_t)p;\n    o.message = 0;\n    if (o.code != 0) {{\n        const char *m = plugport_last_error();\n        o.message = m == NULL ? 0 : (uintptr_t)strdup(m);\n    }}\n    return o;\n}}\n",
         up = ctx.upper,
         wu = ctx.world_snake.to_ascii_uppercase(),
         imp = ctx.names.imports()
@@ -105,7 +105,8 @@ func Load(path string, imports Imports) (*World, error) {{
 
 // LoadWithOptions is Load with the options of plugport_open_ex (docs/isolation.md): where
 // the plugin runs (loader.Process: in a child process, behind the same API), the per-call
-// deadline, restart limit, drain and idle times, and the child's limits.
+// deadline, restart limit, drain and idle times, the child's limits, and the SHA-256
+// allowlist of plugin files.
 // PLUGPORT_ISOLATION, PLUGPORT_CALL_TIMEOUT_MS and PLUGPORT_IDLE_TIMEOUT_MS override them.
 func LoadWithOptions(path string, imports Imports, opts loader.Options) (*World, error) {{
 	if err := imports.check(); err != nil {{
@@ -118,7 +119,12 @@ func LoadWithOptions(path string, imports Imports, opts loader.Options) (*World,
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	f := opts.Fields()
-	o := C.gp_open(cpath, C.int(slot), C.uint32_t(f[0]), C.uint32_t(f[1]), C.uint32_t(f[2]), C.uint32_t(f[3]), C.uint32_t(f[4]), C.uint32_t(f[5]), C.uint32_t(f[6]), C.uint32_t(f[7]))
+	var callow *C.char
+	if a := opts.AllowList(); len(a) > 0 {{
+		callow = C.CString(a)
+		defer C.free(unsafe.Pointer(callow))
+	}}
+	o := C.gp_open(cpath, C.int(slot), C.uint32_t(f[0]), C.uint32_t(f[1]), C.uint32_t(f[2]), C.uint32_t(f[3]), C.uint32_t(f[4]), C.uint32_t(f[5]), C.uint32_t(f[6]), C.uint32_t(f[7]), C.uint32_t(f[8]), callow)
 	p, err := loader.Adopt(int32(o.code), uintptr(o.plugin), uintptr(o.message), path)
 	if err != nil {{
 		gpSlots[slot].Store(nil)

@@ -96,11 +96,13 @@ fn cpp_suites_pass_plain_and_under_valgrind() {
         "helpers_test_valgrind",
         "typecov_cpp ",
         "typecov_cpp_valgrind",
+        "load_options_test ",
+        "load_options_test_valgrind",
     ] {
         assert!(text.contains(suite), "{suite} did not run:\n{text}");
     }
     assert!(
-        text.contains("100% tests passed, 0 tests failed out of 6"),
+        text.contains("100% tests passed, 0 tests failed out of 8"),
         "{text}"
     );
 }
@@ -109,7 +111,7 @@ fn cpp_suites_pass_plain_and_under_valgrind() {
 fn cpp_suites_pass_under_asan_and_ubsan() {
     let text = ctest("sanitizers", &["-DPLUGPORT_SANITIZE=ON"]);
     assert!(
-        text.contains("100% tests passed, 0 tests failed out of 3"),
+        text.contains("100% tests passed, 0 tests failed out of 4"),
         "{text}"
     );
 }

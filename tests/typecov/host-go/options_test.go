@@ -1,9 +1,12 @@
 package hostgo
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +52,33 @@ func TestLoadWithOptionsChoosesWhereThePluginRuns(t *testing.T) {
 		if !errors.Is(err, plugport.ErrGoRuntime) {
 			t.Fatalf("a Go plugin forced in-process: %v, want ErrGoRuntime", err)
 		}
+	}
+}
+
+// AllowSHA256: a file whose digest is not listed is refused with ErrNotAllowed before any
+// of its code runs; listing its digest (in upper case too) lets it load.
+func TestLoadWithOptionsAllowlistRefusesUnlistedFiles(t *testing.T) {
+	if os.Getenv("PLUGPORT_ALLOW_SHA256") != "" {
+		t.Skip("PLUGPORT_ALLOW_SHA256 replaces the option")
+	}
+	path := pluginNamed(t, "libtypecov_c.so")
+	_, err := typecov.LoadWithOptions(path, typecov.Imports{}, loader.Options{AllowSHA256: []string{strings.Repeat("0", 64)}})
+	if !errors.Is(err, plugport.ErrNotAllowed) {
+		t.Fatalf("an unlisted file: %v, want ErrNotAllowed", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	digest := strings.ToUpper(hex.EncodeToString(sum[:]))
+	w, err := typecov.LoadWithOptions(path, typecov.Imports{}, loader.Options{AllowSHA256: []string{strings.Repeat("1", 64), digest}})
+	if err != nil {
+		t.Fatalf("a listed file: %v", err)
+	}
+	defer w.Close()
+	if v, err := w.Echo().EchoU32(7); err != nil || v != 7 {
+		t.Fatalf("echo_u32: %v %v", v, err)
 	}
 }
 
