@@ -154,6 +154,31 @@ pub(super) fn client_call(cx: &Ctx, f: &Fn, target: &str, dealloc: &str) -> Meth
         args.join(", ")
     );
     body += "if (pp_st_ != PP_OK) {\n    return ::pp::unexpected<::pp::call_error>(::pp::call_error(pp_st_, pp_err_));\n}\n";
+    let qual = if target.starts_with("h_") || target.starts_with("t_") {
+        "const noexcept"
+    } else {
+        "noexcept"
+    };
+    let doc = format!(
+        "{}: through the checked caller ::{}_call_{}",
+        f.display, f.base, f.slot
+    );
+    call_method(cx, f, ret, params, body, dealloc, qual, doc)
+}
+
+/// A client call's method: `body` (the call, its status check) followed by the lifting of
+/// `pp_ret_` into the C++ result type `ret` with `dealloc`.
+#[allow(clippy::too_many_arguments)]
+fn call_method(
+    cx: &Ctx,
+    f: &Fn,
+    ret: Option<String>,
+    params: Vec<(String, String)>,
+    mut body: String,
+    dealloc: &str,
+    qual: &str,
+    doc: String,
+) -> Method {
     match &ret {
         Some(t) => body += &format!("return ::pp::detail::lift<{t}>(pp_ret_, {dealloc});\n"),
         None => body += "return {};\n",
@@ -166,16 +191,9 @@ pub(super) fn client_call(cx: &Ctx, f: &Fn, target: &str, dealloc: &str) -> Meth
         f.member(cx),
     )
     .params(params)
-    .qual(if target.starts_with("h_") || target.starts_with("t_") {
-        "const noexcept"
-    } else {
-        "noexcept"
-    })
+    .qual(qual)
     .body(body)
-    .doc(format!(
-        "{}: through the checked caller ::{}_call_{}",
-        f.display, f.base, f.slot
-    ))
+    .doc(doc)
 }
 
 /// The members, constructor and calls of a client of an interface or world table
@@ -259,24 +277,11 @@ fn resolved_call(cx: &Ctx, f: &Fn) -> Method {
         args.join(", "),
         s = f.slot
     );
-    match &ret {
-        Some(t) => body += &format!("return ::pp::detail::lift<{t}>(pp_ret_, dealloc_);\n"),
-        None => body += "return {};\n",
-    }
-    Method::new(
-        format!(
-            "::pp::result<{}, ::pp::call_error>",
-            ret.unwrap_or_else(|| "void".into())
-        ),
-        f.member(cx),
-    )
-    .params(params)
-    .qual("const noexcept")
-    .body(body)
-    .doc(format!(
+    let doc = format!(
         "{}: through ::{}_invoke_{} with the slot resolved at construction",
         f.display, f.base, f.slot
-    ))
+    );
+    call_method(cx, f, ret, params, body, "dealloc_", "const noexcept", doc)
 }
 
 /// `has_<slot>()` of a client.
