@@ -111,6 +111,29 @@ impl Gen<'_> {
         o.line("let slots = unsafe { __ExportSlots::resolve(exports) };");
         o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), slots, raw_descriptor: ::std::sync::OnceLock::new() })");
         o.close();
+        // load with options
+        o.line("/// [`Self::load`] with the options of an open (`docs/isolation.md`): where the plugin");
+        o.line("/// runs (`Mode::Process`: in a child process, behind the same API), the per-call");
+        o.line(
+            "/// deadline, restart limit, drain and idle times, the child's limits, the SHA-256",
+        );
+        o.line("/// allowlist of plugin files. The `PLUGPORT_*` variables override them.");
+        o.line("///");
+        o.line("/// Errors: every [`LoadError`](::plugport::error::LoadError) of the loader.");
+        o.open(&format!(
+            "pub fn load_with_options{generics}(path: impl ::core::convert::AsRef<::std::path::Path>, options: ::plugport::isolation::Options) -> ::core::result::Result<Self, ::plugport::error::LoadError>"
+        ));
+        o.line(&format!(
+            "let imports: &'static {imports} = &imports::__World::<{impl_ty}>::TABLE;"
+        ));
+        o.line("let plugin = ::plugport::loader::open_with_options(path.as_ref(), WORLD_JSON, imports as *const _ as *const ::core::ffi::c_void, options)?;");
+        o.line(&format!(
+            "let exports = plugin.exports() as *const {exports};"
+        ));
+        o.line("// SAFETY: the loader checked the table (non-null, aligned, header); it lives with `plugin`.");
+        o.line("let slots = unsafe { __ExportSlots::resolve(exports) };");
+        o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), slots, raw_descriptor: ::std::sync::OnceLock::new() })");
+        o.close();
         // reload
         o.line(
             "/// Reloads the plugin in place (`docs/abi.md` §10): opens the file at the plugin's",
