@@ -100,16 +100,12 @@ impl Gen<'_> {
         o.open(&format!(
             "pub fn load{generics}(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<Self, ::plugport::error::LoadError>"
         ));
+        // The default open (`plugport::loader::open` is `open_with_options` with the
+        // default options).
+        let turbo = if has_imports { "::<H>" } else { "" };
         o.line(&format!(
-            "let imports: &'static {imports} = &imports::__World::<{impl_ty}>::TABLE;"
+            "Self::load_with_options{turbo}(path, ::plugport::isolation::Options::default())"
         ));
-        o.line("let plugin = ::plugport::loader::open(path.as_ref(), WORLD_JSON, imports as *const _ as *const ::core::ffi::c_void)?;");
-        o.line(&format!(
-            "let exports = plugin.exports() as *const {exports};"
-        ));
-        o.line("// SAFETY: the loader checked the table (non-null, aligned, header); it lives with `plugin`.");
-        o.line("let slots = unsafe { __ExportSlots::resolve(exports) };");
-        o.line("::core::result::Result::Ok(Self { exports, keep: ::core::option::Option::Some(plugin), slots, raw_descriptor: ::std::sync::OnceLock::new() })");
         o.close();
         // load with options
         o.line("/// [`Self::load`] with the options of an open (`docs/isolation.md`): where the plugin");
