@@ -2,6 +2,8 @@
 # Runs every plugport test. On a fresh machine it first installs what is missing: the
 # system packages of scripts/install-deps.sh, and the rustfmt/clippy components.
 set -euo pipefail
+# No incremental caches: CI builds once from a clean clone, and they take gigabytes of disk.
+export CARGO_INCREMENTAL=0
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
