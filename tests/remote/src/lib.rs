@@ -10,6 +10,8 @@ use std::time::Duration;
 
 pub use plugport_isolation_tests::{fault_plugin, Host, Plugin, WORLD_JSON};
 
+pub mod pki;
+
 /// The directory of the cargo profile these tests were built in (`target/debug`).
 pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");

@@ -5,39 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair,
-};
+use rcgen::ExtendedKeyUsagePurpose;
 
+use plugport_remote_tests::pki::{ca, leaf, write, MutualTls};
 use plugport_remote_tests::{fault_plugin, open_remote, Server};
-
-fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.distinguished_name.push(DnType::CommonName, name);
-    CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap()
-}
-
-/// A leaf certificate for `san` signed by `ca`, for `usage`: (cert PEM, key PEM).
-fn leaf(
-    ca: &CertifiedIssuer<'static, KeyPair>,
-    san: &str,
-    usage: ExtendedKeyUsagePurpose,
-) -> (String, String) {
-    let mut p = CertificateParams::new(vec![san.to_string()]).unwrap();
-    p.distinguished_name.push(DnType::CommonName, san);
-    p.extended_key_usages = vec![usage];
-    let key = KeyPair::generate().unwrap();
-    let cert = p.signed_by(&key, ca).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 fn set_client(ca: Option<&Path>, cert: Option<(&Path, &Path)>) {
     match ca {
@@ -151,7 +122,7 @@ fn summary(text: &str) -> (u32, u32) {
     (nums[0], nums[1])
 }
 
-/// The typecov C and C++ hosts, unchanged, against the typecov C, C++ and Rust plugins
+/// The typecov C and C++ hosts, unchanged, against the typecov C, C++, Rust and Go plugins
 /// served over `grpcs://` with mutual TLS: every check passes, the same checks as with
 /// the local file, and every value line is the same. (The hosts get the TLS files in
 /// their own environment; this process's is not touched.)
@@ -171,18 +142,11 @@ fn typecov_hosts_pass_every_check_over_grpcs_with_mutual_tls() {
     }
     let dir = std::env::temp_dir().join(format!("plugport-remote-tc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let authority = ca("typecov CA");
-    let (sc, sk) = leaf(&authority, "127.0.0.1", ExtendedKeyUsagePurpose::ServerAuth);
-    let (cc, ck) = leaf(&authority, "host", ExtendedKeyUsagePurpose::ClientAuth);
-    let ca_pem = write(&dir, "ca.pem", &authority.pem());
-    let (sc, sk) = (write(&dir, "s.pem", &sc), write(&dir, "s.key", &sk));
-    let (cc, ck) = (write(&dir, "c.pem", &cc), write(&dir, "c.key", &ck));
+    let tls = MutualTls::new(&dir);
     let run = |host: &Path, target: &str| {
         let out = std::process::Command::new(host)
             .arg(target)
-            .env("PLUGPORT_TLS_CA", &ca_pem)
-            .env("PLUGPORT_TLS_CERT", &cc)
-            .env("PLUGPORT_TLS_KEY", &ck)
+            .envs(tls.client_env())
             .env_remove("PLUGPORT_ISOLATION")
             .output()
             .expect("run the typecov host");
@@ -199,22 +163,16 @@ fn typecov_hosts_pass_every_check_over_grpcs_with_mutual_tls() {
     if ex.join("typecov-host-cpp").is_file() {
         hosts.push(ex.join("typecov-host-cpp"));
     }
-    for plugin in ["libtypecov_c.so", "libtypecov_rust.so", "libtypecov_cpp.so"] {
+    for plugin in [
+        "libtypecov_c.so",
+        "libtypecov_rust.so",
+        "libtypecov_cpp.so",
+        "libtypecov_go.so",
+    ] {
         if !ex.join(plugin).is_file() {
             continue;
         }
-        let server = Server::start(
-            &ex.join(plugin),
-            0,
-            &[
-                "--tls-cert",
-                sc.to_str().unwrap(),
-                "--tls-key",
-                sk.to_str().unwrap(),
-                "--client-ca",
-                ca_pem.to_str().unwrap(),
-            ],
-        );
+        let server = Server::start(&ex.join(plugin), 0, &tls.server_args());
         for host in &hosts {
             let local = run(host, ex.join(plugin).to_str().unwrap());
             let remote = run(host, &server.url);

@@ -21,7 +21,12 @@ import (
 // scripts/build-examples.sh into $PLUGPORT_EXAMPLES/typecov. The C, Rust and C++ ones
 // load into this process; the Go one cannot (a second Go runtime), so the loader runs it
 // in a child process by itself (docs/go.md), behind the same generated API.
+// PLUGPORT_TYPECOV_URLS (a comma-separated list of grpc:// or grpcs:// URLs) replaces the
+// files with remote plugins (TestEverythingAgainOverGrpcs, docs/remote.md).
 func pluginPaths() ([]string, error) {
+	if urls := os.Getenv("PLUGPORT_TYPECOV_URLS"); urls != "" {
+		return strings.Split(urls, ","), nil
+	}
 	dir := os.Getenv("PLUGPORT_EXAMPLES")
 	if dir == "" {
 		dir = "../../../target/examples"
@@ -50,8 +55,12 @@ func loadB(path string) (*typecov.World, error) { return typecov.Load(path, type
 
 // wantIsolated tells where the loader must have put the plugin at path: in a child
 // process for the Go plugin (chosen by the loader) and for every plugin when
-// PLUGPORT_ISOLATION=process (TestEverythingAgainIsolated), else in this process.
+// PLUGPORT_ISOLATION=process (TestEverythingAgainIsolated), else in this process. A
+// remote plugin (a URL) is never isolated here: it runs on its server.
 func wantIsolated(path string) bool {
+	if strings.Contains(path, "://") {
+		return false
+	}
 	return os.Getenv("PLUGPORT_ISOLATION") == "process" || filepath.Base(path) == "libtypecov_go.so"
 }
 

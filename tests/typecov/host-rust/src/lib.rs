@@ -31,14 +31,38 @@ pub fn artefact(name: &str) -> PathBuf {
     path
 }
 
+/// The typecov plugin files in the order of [`plugins`].
+pub const PLUGIN_FILES: [&str; 4] = [
+    "libtypecov_rust.so",
+    "libtypecov_c.so",
+    "libtypecov_cpp.so",
+    "libtypecov_go.so",
+];
+
 /// The four typecov plugins (Rust, C, C++, Go): `(plugin name in its descriptor, file)`.
 /// The Go plugin loads into this process once; every later load of it runs in a child
 /// process, which the loader chooses by itself (a second Go runtime: `docs/go.md`).
+///
+/// With `PLUGPORT_TYPECOV_URLS` set (four comma-separated `grpc://`/`grpcs://` URLs, in
+/// this order), the same plugins served by `plugport serve` instead of the files
+/// (`tests/matrix.rs`, `the_matrix_passes_with_the_plugins_served_over_grpcs`).
 pub fn plugins() -> [(&'static str, PathBuf); 4] {
+    let names = ["typecov-rust", "typecov-c", "typecov-cpp", "typecov-go"];
+    if let Some(urls) = std::env::var_os("PLUGPORT_TYPECOV_URLS") {
+        let urls: Vec<PathBuf> = urls
+            .to_str()
+            .expect("PLUGPORT_TYPECOV_URLS is UTF-8")
+            .split(',')
+            .map(PathBuf::from)
+            .collect();
+        assert_eq!(urls.len(), 4, "PLUGPORT_TYPECOV_URLS holds four URLs");
+        let mut urls = urls.into_iter();
+        return names.map(|n| (n, urls.next().unwrap()));
+    }
     [
-        ("typecov-rust", artefact("libtypecov_rust.so")),
-        ("typecov-c", artefact("libtypecov_c.so")),
-        ("typecov-cpp", artefact("libtypecov_cpp.so")),
-        ("typecov-go", artefact("libtypecov_go.so")),
+        (names[0], artefact(PLUGIN_FILES[0])),
+        (names[1], artefact(PLUGIN_FILES[1])),
+        (names[2], artefact(PLUGIN_FILES[2])),
+        (names[3], artefact(PLUGIN_FILES[3])),
     ]
 }

@@ -547,3 +547,41 @@ fn the_matrix_passes_with_the_plugins_isolated() {
     );
     assert!(stdout.contains("test result: ok."), "{stdout}");
 }
+
+/// The whole matrix again with every plugin served by `plugport serve` over `grpcs://`
+/// with mutual TLS (issue 9, `docs/remote.md`): this test binary, run as a child process
+/// with `PLUGPORT_TYPECOV_URLS` naming the four servers, must pass every test through the
+/// same generated `Typecov::load`, each plugin running on its server (in a child process
+/// there, the server's default).
+#[test]
+fn the_matrix_passes_with_the_plugins_served_over_grpcs() {
+    if std::env::var_os("PLUGPORT_ISOLATION").is_some()
+        || std::env::var_os("PLUGPORT_TYPECOV_URLS").is_some()
+    {
+        return; // a rerun itself (or a run whose mode the caller chose)
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = plugport_remote_tests::pki::MutualTls::new(dir.path());
+    let servers: Vec<_> = typecov_host::PLUGIN_FILES
+        .iter()
+        .map(|f| {
+            plugport_remote_tests::Server::start(&typecov_host::artefact(f), 0, &tls.server_args())
+        })
+        .collect();
+    let urls: Vec<&str> = servers.iter().map(|s| s.url.as_str()).collect();
+    assert!(urls.iter().all(|u| u.starts_with("grpcs://")), "{urls:?}");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("PLUGPORT_TYPECOV_URLS", urls.join(","))
+        .envs(tls.client_env())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the matrix over grpcs:// failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("test result: ok."), "{stdout}");
+    assert!(!stdout.contains(" 0 passed"), "{stdout}");
+}
