@@ -521,16 +521,12 @@ pub fn open_in_process_allowing(
     allow: Option<&Sha256Allowlist>,
 ) -> Result<Arc<Plugin>, LoadError> {
     let checked = check_file(path, expected_world_json, allow)?;
-    let GoPlacement::InProcess(go_slot) = reserve_go(path, &checked, None)? else {
-        unreachable!("without `route`, a Go plugin is placed in this process or refused")
-    };
-    open_checked_in_process(
+    load_checked_in_process(
         path,
         checked,
-        go_slot,
         Arc::from(expected_world_json),
         imports,
-        allow.cloned(),
+        allow,
     )
 }
 
@@ -649,8 +645,8 @@ pub(crate) fn check_file_checked_by_host(
     })
 }
 
-/// Step 5 in this process for a file [`check_file_checked_by_host`] accepted (the
-/// isolation runner): the Go slot, then the private copy of the checked bytes, `dlopen`
+/// Step 5 in this process for a checked file ([`open_in_process_allowing`], and the
+/// isolation runner for a file [`check_file_checked_by_host`] accepted): the Go slot, then the private copy of the checked bytes, `dlopen`
 /// and the entry, as [`open_in_process`].
 pub(crate) fn load_checked_in_process(
     path: &Path,
