@@ -191,6 +191,16 @@ impl Drop for Child {
     }
 }
 
+/// Takes the child out of `s` to end it outside the lock, and records at once, in the
+/// same critical section, that it is ending: `pid()` says no child from here on, and
+/// `last_exit()` must not show an earlier reason meanwhile. The reaper's exact reason
+/// replaces this one when the child has ended.
+fn take_child(s: &mut State, why: &str) -> Option<Arc<Child>> {
+    let c = s.child.take()?;
+    s.last_exit = Some(format!("the plugin process (pid {}) is being {why}", c.pid));
+    Some(c)
+}
+
 /// A pidfd of `pid` (readable once it exits), when the kernel has them.
 fn pidfd_open(pid: i32) -> Option<std::os::fd::OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags; the result is a new descriptor we own.
@@ -397,7 +407,7 @@ impl Supervisor {
             }
             s.idle_stopped = true;
             s.idle_stops += 1;
-            s.child.take()
+            take_child(&mut s, "stopped for idling")
         };
         drop(gate);
         if let Some(c) = child {
@@ -420,7 +430,7 @@ impl Supervisor {
         let child = {
             let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
             s.closed = true;
-            s.child.take()
+            take_child(&mut s, "closed")
         };
         if let Some(c) = child {
             let reason = c.retire();
