@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -172,6 +172,8 @@ pub(crate) struct Client {
     ep: OnceLock<usize>,
 }
 
+/// The open counter behind the round-robin of [`open`] over a URL list's servers.
+static NEXT_OPEN: AtomicUsize = AtomicUsize::new(0);
 static EPOCH: AtomicU64 = AtomicU64::new(1);
 
 impl Client {
@@ -546,8 +548,11 @@ pub(crate) fn open(
             reason: e.to_string(),
         })?;
     let urls = Url::parse_list(&path.to_string_lossy()).map_err(|m| io_error(path, m))?;
+    // Opens are balanced over the servers of a list: each open of this process starts at
+    // the next server in turn and takes the first that answers from there.
+    let start = NEXT_OPEN.fetch_add(1, Ordering::Relaxed) % urls.len();
     let (channel, active) =
-        block(connect_any(urls.clone(), 0, opts.clone())).map_err(|m| io_error(path, m))?;
+        block(connect_any(urls.clone(), start, opts.clone())).map_err(|m| io_error(path, m))?;
     let url = urls[active].clone();
     let reply = block(describe(channel.clone(), opts.max_message_bytes)).map_err(|st| {
         io_error(
