@@ -46,16 +46,12 @@ const GO_PREDECLARED: &[&str] = &[
     "errors", "min", "max", "clear",
 ];
 
-/// `max-frame` → `MaxFrame`; `%stream` → `Stream`; digits stay (`f0` → `F0`).
+/// `max-frame` → `MaxFrame`; `%stream` → `Stream`; digits stay (`f0` → `F0`); an
+/// all-caps WIT word is one capital and lower case (`get-URL` → `GetUrl`, heck's word
+/// rules, the same as the Rust back end's). A name that would start with a digit gets a
+/// leading `X`.
 pub fn camel(name: &str) -> String {
-    let mut out = String::new();
-    for part in name.split(['-', '_']) {
-        let mut chars = part.trim_start_matches('%').chars();
-        if let Some(c) = chars.next() {
-            out.extend(c.to_uppercase());
-            out.extend(chars);
-        }
-    }
+    let mut out = heck::ToUpperCamelCase::to_upper_camel_case(name.trim_start_matches('%'));
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, 'X');
     }
@@ -173,5 +169,19 @@ impl GoNames {
     /// The Go name of type `id` (a defined type).
     pub fn ty(&self, id: TypeId) -> &str {
         &self.types[id]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::camel;
+
+    #[test]
+    fn camel_follows_heck_and_never_starts_with_a_digit() {
+        assert_eq!(camel("max-frame"), "MaxFrame");
+        assert_eq!(camel("f0"), "F0");
+        assert_eq!(camel("get-URL"), "GetUrl");
+        assert_eq!(camel("%stream"), "Stream");
+        assert_eq!(camel("1st"), "X1st");
     }
 }

@@ -33,16 +33,12 @@ pub fn rs_ident(wit: &str) -> String {
     }
 }
 
-/// A WIT name as an UpperCamelCase Rust type or case name: `codec-error` → `CodecError`.
+/// A WIT name as an UpperCamelCase Rust type or case name: `codec-error` → `CodecError`,
+/// `get-URL` → `GetUrl` (heck's word rules, so an all-caps WIT word is one capital and
+/// lower case, as Rust's naming guidelines and clippy's `upper_case_acronyms` want). A
+/// name that would start with a digit gets a leading `_`; `Self` becomes `Self_`.
 pub fn camel(wit: &str) -> String {
-    let mut out = String::new();
-    for part in wit.split(['-', '_']) {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
+    let mut out = heck::ToUpperCamelCase::to_upper_camel_case(wit);
     if out.is_empty() {
         out.push('_');
     }
@@ -55,9 +51,9 @@ pub fn camel(wit: &str) -> String {
     out
 }
 
-/// A WIT name as an UPPER_SNAKE constant name: `read-only` → `READ_ONLY`.
+/// A WIT name as an UPPER_SNAKE constant name: `read-only` → `READ_ONLY` (heck).
 pub fn upper(wit: &str) -> String {
-    snake(wit).to_ascii_uppercase()
+    heck::ToShoutySnakeCase::to_shouty_snake_case(wit)
 }
 
 /// Names bindgen also suffixes with `_` although they are not keywords: primitive type
@@ -96,8 +92,12 @@ mod tests {
         assert_eq!(rs_ident("self"), "self_");
         assert_eq!(camel("codec-error"), "CodecError");
         assert_eq!(camel("f0"), "F0");
+        assert_eq!(camel("get-URL"), "GetUrl");
+        assert_eq!(camel("http2-server"), "Http2Server");
+        assert_eq!(camel("1st"), "_1st");
         assert_eq!(camel("self"), "Self_");
         assert_eq!(upper("read-only"), "READ_ONLY");
+        assert_eq!(upper("get-URL"), "GET_URL");
         assert_eq!(ffi_field("type"), "type_");
         assert_eq!(ffi_field("self"), "self_");
         assert_eq!(ffi_field("default_"), "default_");
