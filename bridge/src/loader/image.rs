@@ -30,8 +30,9 @@
 //! **Elsewhere** (and on Linux when `PLUGPORT_TMPDIR` is set, for tools that read
 //! symbols from mapped files and cannot open a memfd, or when `memfd_create` or `/proc`
 //! is unavailable): the bytes
-//! are written to `<dir>/<file name>` in a fresh directory `plugport-<pid>-<n>` (mode
-//! 0700) under `$PLUGPORT_TMPDIR` or [`std::env::temp_dir`], deleted again right after
+//! are written to `<dir>/<file name>` in a fresh directory `plugport-<pid>-<random>`
+//! (made by tempfile, mode 0700) under `$PLUGPORT_TMPDIR` or [`std::env::temp_dir`],
+//! deleted again right after
 //! `dlopen` on Unix (on Windows when the plugin is closed).
 
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::LoadError;
 
-/// Numbers the images (and private copy directories) of this process.
+/// Numbers the images of this process.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// `MFD_EXEC` of memfd_create(2) (Linux 6.3, `include/uapi/linux/memfd.h`), which the
@@ -396,11 +397,16 @@ fn already_loaded(path: &Path) -> bool {
 /// A private copy of a plugin file in its own fresh directory; deleted (file and
 /// directory) on drop.
 pub(super) struct PrivateCopy {
-    dir: PathBuf,
+    /// The fresh directory, removed (with anything left in it) when dropped.
+    _dir: tempfile::TempDir,
     file: PathBuf,
 }
 
 impl PrivateCopy {
+    /// Writes `data` to `<base>/plugport-<pid>-<random>/<name>`, `base` being
+    /// `$PLUGPORT_TMPDIR` or the system's temporary directory. The directory is made by
+    /// tempfile: a fresh name, created exclusively (a name planted by someone else is never
+    /// reused) with mode 0700 on Unix. Errors: `LoadError::Io` naming the directory or file.
     fn write(name: &std::ffi::OsStr, data: &[u8]) -> Result<PrivateCopy, LoadError> {
         let base = std::env::var_os("PLUGPORT_TMPDIR")
             .map(PathBuf::from)
@@ -409,34 +415,22 @@ impl PrivateCopy {
             path: path.to_path_buf(),
             source,
         };
-        // A fresh directory that nobody else can write to: `create` fails on an existing
-        // name (also one planted by someone else), so try the next.
-        let dir = loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let dir = base.join(format!("plugport-{}-{n}", std::process::id()));
-            let mut builder = std::fs::DirBuilder::new();
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            match builder.create(&dir) {
-                Ok(()) => break dir,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io(&dir, e)),
-            }
-        };
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("plugport-{}-", std::process::id()))
+            .tempdir_in(&base)
+            .map_err(|e| io(&base, e))?;
         // Same file name as the original: keeps its extension (LoadLibrary appends
         // `.dll` to names without one) and makes diagnostics recognisable.
-        let copy = PrivateCopy {
-            file: dir.join(name),
-            dir,
-        };
-        std::fs::write(&copy.file, data).map_err(|e| io(&copy.file, e))?;
-        Ok(copy)
+        let file = dir.path().join(name);
+        std::fs::write(&file, data).map_err(|e| io(&file, e))?;
+        Ok(PrivateCopy { _dir: dir, file })
     }
 }
 
 impl Drop for PrivateCopy {
     fn drop(&mut self) {
+        // The file first, then the directory with `_dir`, so that a failure to remove
+        // the directory still leaves no copy.
         let _ = std::fs::remove_file(&self.file);
-        let _ = std::fs::remove_dir(&self.dir);
     }
 }
