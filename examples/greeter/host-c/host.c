@@ -6,8 +6,10 @@
  *
  * --watch greets, then polls the plugin file every GREETER_WATCH_MS milliseconds
  * (default 200) and, when it changed (modification time, size or inode: replacing it
- * with `mv` counts), reloads it in place with plugport_reload and greets again. A file
- * the loader refuses leaves the old plugin serving. Runs until killed.
+ * with `mv` counts) and then stayed the same for one more period (a debounce, so a file
+ * still being copied is not loaded half-way), reloads it in place with plugport_reload
+ * and greets again. A file the loader refuses leaves the old plugin serving. Runs until
+ * killed.
  *
  * The same source builds a 1.0 host (header from examples/greeter/wit) and a 1.1 host
  * (header from examples/greeter/wit-1.1, -DGREETER_1_1), which also says farewell when
@@ -150,8 +152,10 @@ static int same_file_id(const struct file_id *a, const struct file_id *b) {
  * `seen` identifies the file as it was before it was opened (so a change right after
  * opening is not missed; at worst an unchanged file is reloaded once). */
 static void watch(plugport_plugin *plugin, struct file_id seen, const char *path, char *name) {
-    struct file_id now;
+    struct file_id now, pending;
+    int have_pending = 0;
     struct timespec interval;
+    memset(&pending, 0, sizeof pending);
     const char *ms = getenv("GREETER_WATCH_MS");
     long period = ms != NULL ? atol(ms) : 200;
     if (period <= 0) {
@@ -164,8 +168,17 @@ static void watch(plugport_plugin *plugin, struct file_id seen, const char *path
     for (;;) {
         nanosleep(&interval, NULL);
         if (file_id_of(path, &now) != 0 || same_file_id(&now, &seen)) {
+            have_pending = 0;
             continue; /* missing for a moment (being replaced), or unchanged */
         }
+        /* Debounce: reload once the changed file has stayed the same for a whole period,
+         * so that a file still being written (cp in progress) is not loaded half-way. */
+        if (!have_pending || !same_file_id(&now, &pending)) {
+            pending = now;
+            have_pending = 1;
+            continue;
+        }
+        have_pending = 0;
         seen = now;
         if (plugport_reload(plugin) != PLUGPORT_OK) {
             printf("c host: reload failed, still serving %s %s: %s\n", plugport_plugin_name(plugin),
@@ -196,9 +209,8 @@ int main(int argc, char **argv) {
     if (watching) {
         setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also into a pipe */
     }
-    if (file_id_of(path, &seen) != 0) {
-        memset(&seen, 0, sizeof seen);
-    }
+    memset(&seen, 0, sizeof seen); /* stays all zero when the file is missing */
+    (void)file_id_of(path, &seen);
     if (example_greeter_v1_greeter_open(path, &IMPORTS, &plugin) != 0) {
         fprintf(stderr, "cannot load plugin: %s\n", plugport_last_error());
         return 1;

@@ -6,8 +6,10 @@
 //	greeter-host-go --watch <plugin.so> <name>
 //
 // --watch greets, then polls the plugin file every GREETER_WATCH_MS milliseconds
-// (default 200) and, when it changed (modification time, size or inode), reloads it in
-// place and greets again; a file the loader refuses leaves the old plugin serving.
+// (default 200) and, when it changed (modification time, size or inode) and then stayed
+// the same for one more period (a debounce, so a file still being copied is not loaded
+// half-way), reloads it in place and greets again; a file the loader refuses leaves the
+// old plugin serving.
 //
 // The package greeter is generated: plugport gen examples/greeter/wit --lang go-host
 // --out examples/greeter/host-go (scripts/build-examples.sh does it).
@@ -78,12 +80,21 @@ func watch(w *greeter.World, seen fileID, path, name string) {
 	}
 	fmt.Printf("go host: watching %s (every %d ms)\n", path, period)
 	greetAll(w, []string{name})
+	var pending *fileID
 	for {
 		time.Sleep(time.Duration(period) * time.Millisecond)
 		now, ok := idOf(path)
 		if !ok || now == seen {
+			pending = nil
 			continue
 		}
+		// Debounce: reload once the changed file has stayed the same for a whole period,
+		// so that a file still being written (cp in progress) is not loaded half-way.
+		if pending == nil || *pending != now {
+			pending = &now
+			continue
+		}
+		pending = nil
 		seen = now
 		if err := w.Reload(); err != nil {
 			fmt.Printf("go host: reload failed, still serving %s %s: %v\n",

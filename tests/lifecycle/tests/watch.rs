@@ -2,7 +2,8 @@
 //! the file, and reloads it in place when it changes. The tests start a host on a copy of
 //! one plugin, replace the file (copy another plugin next to it, then rename it over the
 //! path, atomically), and read the new answer from the host's output; a broken file must
-//! leave the old plugin serving. The child is killed at the end.
+//! leave the old plugin serving, and a file written in place slowly is reloaded once it is
+//! complete (the hosts' debounce). The child is killed at the end.
 //!
 //! Not timed: each expected line may take up to [`PATIENCE`] to appear (a bound against
 //! hanging forever, not a performance requirement).
@@ -26,11 +27,16 @@ struct Watcher {
 
 impl Watcher {
     fn start(host: &Path, plugin: &Path) -> Watcher {
+        Watcher::start_polling(host, plugin, 20)
+    }
+
+    /// As [`Watcher::start`], polling every `period_ms` milliseconds.
+    fn start_polling(host: &Path, plugin: &Path, period_ms: u32) -> Watcher {
         let mut child = Command::new(host)
             .arg("--watch")
             .arg(plugin)
             .arg("Ada")
-            .env("GREETER_WATCH_MS", "20")
+            .env("GREETER_WATCH_MS", period_ms.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -183,4 +189,47 @@ fn go_host_watch_mode_reloads_a_replaced_plugin() {
     replace_atomically(&zh_plugin(dir.path(), false), &path);
     w.expect("go host: reloaded greeter-zh 1.0.0");
     w.expect("go host: 你好，Ada！");
+}
+
+/// Writes `src` over `dst` in place (truncated, then 40 appends 10 ms apart: about 0.4 s
+/// in which the file is never the same for long), as a slow `cp` would.
+fn write_in_place_slowly(src: &Path, dst: &Path) {
+    use std::io::Write;
+    let data = std::fs::read(src).unwrap();
+    let mut f = std::fs::File::create(dst).unwrap();
+    for chunk in data.chunks(data.len().div_ceil(40)) {
+        f.write_all(chunk).unwrap();
+        f.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The watch mode's debounce: a file written in place over about 0.4 s, polled every
+/// 150 ms, is seen changing at least twice while half-written; every host waits until it
+/// has stayed the same for a whole period, so it reloads once, the complete file, and
+/// never reports a failed reload of a partial one. (Writing in place is safe for the
+/// plugin already loaded: it runs from the loader's private copy.)
+#[test]
+fn every_host_waits_until_a_file_written_in_place_is_complete() {
+    for (host, tag) in [
+        (artefact("greeter/greeter-host-rust"), "rust"),
+        (artefact("lifecycle/greeter-host-c-1.1"), "c"),
+        (artefact("greeter/greeter-host-go"), "go"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("libgreeter.so");
+        replace_atomically(&artefact("greeter/libgreeter_en.so"), &path);
+        let mut w = Watcher::start_polling(&host, &path, 150);
+        w.expect(&format!("{tag} host: loaded greeter-en 1.0.0"));
+        w.expect(&format!("{tag} host: Hello, Ada!"));
+        write_in_place_slowly(&zh_plugin(dir.path(), false), &path);
+        let line = w.expect_prefix(&format!("{tag} host: reload"));
+        assert_eq!(
+            line,
+            format!("{tag} host: reloaded greeter-zh 1.0.0"),
+            "the first reload must be of the complete file; the host printed:\n{}",
+            w.seen.join("\n")
+        );
+        w.expect(&format!("{tag} host: 你好，Ada！"));
+    }
 }

@@ -8,8 +8,10 @@
 //!
 //! `--watch` greets, then polls the plugin file every `GREETER_WATCH_MS` milliseconds
 //! (default 200) and, when it changed (modification time, size or inode: replacing it with
-//! `mv` counts), reloads it in place with [`Greeter::reload`] and greets again. A file the
-//! loader refuses leaves the old plugin serving. Runs until killed.
+//! `mv` counts) and then stayed the same for one more period (a debounce, so a file still
+//! being copied is not loaded half-way), reloads it in place with [`Greeter::reload`] and
+//! greets again. A file the loader refuses leaves the old plugin serving. Runs until
+//! killed.
 
 include!(concat!(env!("OUT_DIR"), "/greeter.rs"));
 
@@ -78,13 +80,22 @@ fn watch(mut plugin: Greeter, mut seen: Option<FileId>, path: &Path, name: &str)
     println!("rust host: watching {} (every {period} ms)", path.display());
     let names = [name.to_string()];
     greet_all(&plugin, &names);
+    let mut pending = None;
     loop {
         std::thread::sleep(Duration::from_millis(period));
         let now = file_id(path);
         // Missing for a moment (being replaced), or unchanged.
         if now.is_none() || now == seen {
+            pending = None;
             continue;
         }
+        // Debounce: reload once the changed file has stayed the same for a whole period,
+        // so that a file still being written (cp in progress) is not loaded half-way.
+        if pending != now {
+            pending = now;
+            continue;
+        }
+        pending = None;
         seen = now;
         match plugin.reload() {
             Ok(()) => {
