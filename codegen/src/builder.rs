@@ -301,7 +301,7 @@ impl Builder {
 /// sees the old file or the new one, never a half-written one, and a failed write
 /// leaves the old file as it was. Errors: [`BuildError::Io`] naming `path` when the
 /// directory cannot be created or written.
-pub(crate) fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildError> {
+pub fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildError> {
     use std::io::Write;
     let io = |source| BuildError::Io {
         path: path.to_path_buf(),

@@ -159,6 +159,48 @@ fn gen_writes_the_requested_languages() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `gen` writes as the `Builder` does: a file whose contents would not change is left
+/// alone (its modification time too, so build systems do not rebuild), a changed one is
+/// replaced, and no temporary file is left behind.
+#[test]
+fn gen_leaves_unchanged_files_alone_and_replaces_changed_ones() {
+    let dir = out_dir("unchanged");
+    let wit = repo("examples/greeter/wit/greeter.wit");
+    let gen = || {
+        let out = plugport(&["gen", wit.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    gen();
+    let header = dir.join("greeter.h");
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    let f = std::fs::File::options().write(true).open(&header).unwrap();
+    f.set_modified(old).unwrap();
+    drop(f);
+    gen();
+    assert_eq!(mtime(&header), old, "an unchanged header was written again");
+
+    let good = std::fs::read_to_string(&header).unwrap();
+    std::fs::write(&header, "stale").unwrap();
+    gen();
+    assert_eq!(
+        std::fs::read_to_string(&header).unwrap(),
+        good,
+        "a changed header is replaced"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["greeter.h", "greeter.world.json"],
+        "no temporary file is left"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn gen_needs_world_when_ambiguous() {
     let wit = repo("tests/wit/accept/include.wit");

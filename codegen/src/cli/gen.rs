@@ -305,7 +305,11 @@ fn baseline_failure(e: baseline::BaselineError) -> Failure {
     }
 }
 
+/// Writes a generated file as the `Builder` does (`builder::write_if_changed`): an
+/// unchanged file is left alone (its modification time too, so build systems do not
+/// rebuild), a changed one is replaced atomically through a temporary file in the same
+/// directory. Errors: a usage failure naming the path.
 fn write(path: &Path, contents: &str) -> Result<(), Failure> {
-    std::fs::write(path, contents)
+    plugport_codegen::builder::write_if_changed(path, contents)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }
