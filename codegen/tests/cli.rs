@@ -14,6 +14,16 @@ fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The names of the files in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn help_lists_the_commands() {
     let out = plugport(&["--help"]);
@@ -126,11 +136,7 @@ fn gen_writes_the_requested_languages() {
         header.contains("example_greeter_v1_greet_table"),
         "header lacks the table"
     );
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = listing(&dir);
     assert_eq!(
         names,
         ["greeter.h", "greeter.world.json"],
@@ -188,11 +194,7 @@ fn gen_leaves_unchanged_files_alone_and_replaces_changed_ones() {
         good,
         "a changed header is replaced"
     );
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = listing(&dir);
     assert_eq!(
         names,
         ["greeter.h", "greeter.world.json"],
