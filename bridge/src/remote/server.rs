@@ -481,6 +481,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         world_json: world_json.clone(),
         wire_version: crate::wire::WIRE_VERSION,
         max_message_bytes: opts.max_message_bytes as u64,
+        wire: String::new(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
