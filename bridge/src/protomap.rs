@@ -13,7 +13,7 @@
 //! | `u8` `u16` `u32` | `uint32` (range-checked on arrival) |
 //! | `s8` `s16` `s32` | `sint32` (range-checked on arrival) |
 //! | `u64` / `s64` | `uint64` / `sint64` |
-//! | `f32` / `f64` | `float` / `double` |
+//! | `f32` / `f64` | `optional float` / `optional double` (explicit presence, so that -0.0 crosses) |
 //! | `char` | `uint32`, a Unicode scalar value (checked on arrival) |
 //! | `string` | `string` |
 //! | `list<u8>` | `bytes` |
@@ -219,6 +219,9 @@ fn field(name: &str, number: i32, rep: &Rep, oneof: Option<i32>) -> FieldDescrip
         Rep::Enum(e) => (PType::Enum, Some(format!(".{e}"))),
         Rep::Repeated(_) => unreachable!("a repeated field's element is single"),
     };
+    // `float` and `double` fields have explicit presence (`optional`) so that -0.0 is
+    // sent: prost-reflect 0.16 drops an implicit-presence float equal to 0.0, -0.0 too.
+    let float = matches!(ty, PType::Float | PType::Double);
     FieldDescriptorProto {
         name: Some(name.to_string()),
         number: Some(number),
@@ -227,22 +230,36 @@ fn field(name: &str, number: i32, rep: &Rep, oneof: Option<i32>) -> FieldDescrip
         type_name,
         oneof_index: oneof,
         json_name: None,
+        proto3_optional: (float && oneof.is_none() && label == Label::Optional).then_some(true),
         ..Default::default()
     }
 }
 
-fn message(name: &str, fields: Vec<FieldDescriptorProto>, oneof: Option<&str>) -> DescriptorProto {
+/// A message; `oneof` names its one real oneof (fields with `oneof_index` 0). Fields
+/// marked `proto3_optional` get their synthetic oneofs (`_<field>`), after the real one.
+fn message(
+    name: &str,
+    mut fields: Vec<FieldDescriptorProto>,
+    oneof: Option<&str>,
+) -> DescriptorProto {
+    let mut oneof_decl: Vec<OneofDescriptorProto> = oneof
+        .map(|o| OneofDescriptorProto {
+            name: Some(o.to_string()),
+            options: None,
+        })
+        .into_iter()
+        .collect();
+    for f in fields.iter_mut().filter(|f| f.proto3_optional()) {
+        f.oneof_index = Some(oneof_decl.len() as i32);
+        oneof_decl.push(OneofDescriptorProto {
+            name: Some(format!("_{}", f.name())),
+            options: None,
+        });
+    }
     DescriptorProto {
         name: Some(name.to_string()),
         field: fields,
-        oneof_decl: oneof
-            .map(|o| {
-                vec![OneofDescriptorProto {
-                    name: Some(o.to_string()),
-                    options: None,
-                }]
-            })
-            .unwrap_or_default(),
+        oneof_decl,
         ..Default::default()
     }
 }
@@ -422,11 +439,11 @@ impl<'w> Builder<'w> {
                 // `optional`: explicit presence, so that `none` is an empty message
                 // wherever the option sits (a repeated field, a oneof).
                 let single = self.single(*ty);
-                let scalar = !matches!(single, Rep::Message(_));
-                let mut f = field("value", 1, &single, scalar.then_some(0));
-                f.proto3_optional = scalar.then_some(true);
-                self.messages
-                    .push(message(&name, vec![f], scalar.then_some("_value")));
+                let mut f = field("value", 1, &single, None);
+                if !matches!(single, Rep::Message(_)) {
+                    f.proto3_optional = Some(true);
+                }
+                self.messages.push(message(&name, vec![f], None));
                 self.names[id] = Some(name.clone());
                 Rep::Message(self.full(&name))
             }
