@@ -114,6 +114,42 @@ pub struct ProtoMap {
     singles: Vec<Rep>,
 }
 
+impl Rpc {
+    /// Whether a call of this function carries a resource handle (its object, a
+    /// parameter or the result holds one): such calls are not carried yet.
+    pub fn has_handles(&self, plan: &Plan) -> bool {
+        self.has_self
+            || self
+                .params
+                .iter()
+                .chain(&self.result)
+                .any(|t| holds_handle(plan, *t, 0))
+    }
+}
+
+/// Whether a value of `ty` can hold a handle.
+fn holds_handle(plan: &Plan, ty: Type, depth: usize) -> bool {
+    use crate::plan::Shape;
+    if depth > 2 * crate::descriptor::MAX_TYPE_DEPTH {
+        return false;
+    }
+    match &plan.node(ty).shape {
+        Shape::Handle { .. } => true,
+        Shape::Scalar(_) | Shape::String | Shape::Enum { .. } | Shape::Flags { .. } => false,
+        Shape::List { elem, .. } => holds_handle(plan, *elem, depth + 1),
+        Shape::Option { some, .. } => holds_handle(plan, *some, depth + 1),
+        Shape::Result { ok, err, .. } => ok
+            .iter()
+            .chain(err)
+            .any(|t| holds_handle(plan, *t, depth + 1)),
+        Shape::Variant { cases, .. } => cases
+            .iter()
+            .flatten()
+            .any(|t| holds_handle(plan, *t, depth + 1)),
+        Shape::Record { fields } => fields.iter().any(|f| holds_handle(plan, f.ty, depth + 1)),
+    }
+}
+
 impl ProtoMap {
     /// The field representation of `ty`.
     pub fn rep(&self, ty: Type) -> Rep {

@@ -595,7 +595,15 @@ pub(crate) fn open(
     // Exactly the check of a file (`docs/abi.md` §8 step 4), with the same errors.
     let compat = crate::loader::check_descriptor(path, &descriptor, &host_world, &host_fp)?;
     let plan = Plan::new(&descriptor.world).map_err(corrupt)?;
-    match reply.wire.as_str() {
+    // `PLUGPORT_REMOTE_WIRE=proto`: the per-world services of a server that also speaks
+    // the session wire (`plugport serve`).
+    let forced = std::env::var("PLUGPORT_REMOTE_WIRE").unwrap_or_default();
+    let wire = if reply.wire.is_empty() && forced == "proto" {
+        "proto"
+    } else {
+        reply.wire.as_str()
+    };
+    match wire {
         "" => {}
         "proto" => {
             let max = opts

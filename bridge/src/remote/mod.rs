@@ -40,6 +40,8 @@ pub mod pb;
 #[cfg(feature = "remote")]
 pub mod protocodec;
 #[cfg(feature = "remote")]
+mod protoserve;
+#[cfg(feature = "remote")]
 mod protowire;
 #[cfg(feature = "remote")]
 pub mod server;

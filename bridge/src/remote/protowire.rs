@@ -14,7 +14,8 @@
 //!
 //! **Faults** follow the session wire's table: a status of the server or the connection
 //! is `PP_ERR_ISOLATION` with a message naming the URL; a deadline, arguments over the
-//! limit, as there. Resources are refused at the open (not built on this wire yet).
+//! limit, as there. A call that carries a resource handle fails with
+//! `PP_ERR_UNSUPPORTED` (resources are not built on this wire yet).
 
 use std::ffi::c_void;
 use std::path::Path;
@@ -141,6 +142,13 @@ impl ProtoClient {
             .ok_or_else(|| format!("no message {full}"))
     }
 
+    /// A plugin's own failure (`plugport serve` sets the trailer): its status and message.
+    fn plugin_status(st: &tonic::Status) -> Option<(i32, Vec<u8>)> {
+        let v = st.metadata().get(super::protoserve::STATUS_TRAILER)?;
+        let n: i32 = v.to_str().ok()?.parse().ok()?;
+        (n != PP_OK).then(|| (n, st.message().as_bytes().to_vec()))
+    }
+
     fn status_error(&self, what: &str, st: &tonic::Status) -> String {
         match st.code() {
             tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => format!(
@@ -178,7 +186,7 @@ impl ProtoClient {
             r.set_field_by_number(1, Value::String(m));
             r
         };
-        if imp.has_self {
+        if imp.has_handles(&self.plan) {
             return Ok(fail(
                 "resources are not built yet on the per-world proto wire".into(),
             ));
@@ -219,10 +227,11 @@ impl ProtoClient {
             .map
             .rpc(table, slot)
             .ok_or_else(|| format!("{what} is not a function of the server's services"))?;
-        if rpc.has_self {
+        if rpc.has_handles(&self.plan) {
             return Ok((
                 PP_ERR_UNSUPPORTED,
-                b"resources are not built yet on the per-world proto wire".to_vec(),
+                format!("{what}: resources are not built yet on the per-world proto wire")
+                    .into_bytes(),
             ));
         }
         let req = self
@@ -318,7 +327,12 @@ impl ProtoClient {
             };
             let m = match ev {
                 Ok(Event::Message(m)) => m,
-                Ok(Event::Status(st)) => return Err(self.status_error(&what, &st)),
+                Ok(Event::Status(st)) => {
+                    if let Some(r) = Self::plugin_status(&st) {
+                        return Ok(r);
+                    }
+                    return Err(self.status_error(&what, &st));
+                }
                 Ok(Event::End) => {
                     return Err(format!(
                         "{what}: the server {} ended the call without a result",
@@ -425,16 +439,6 @@ pub(crate) fn open(
         path: path.to_path_buf(),
         reason,
     };
-    if !plan.vtables.is_empty() {
-        return Err(LoadError::InitFailed {
-            path: path.to_path_buf(),
-            status: PP_ERR_UNSUPPORTED,
-            message: format!(
-                "{url} speaks the per-world proto wire, on which resources are not built yet \
-                 (docs/remote.md)"
-            ),
-        });
-    }
     let map = map_world(&descriptor.world, &plan).map_err(corrupt)?;
     let pool = pool_of(&map).map_err(corrupt)?;
     let names = plan

@@ -226,3 +226,114 @@ fn the_greeter_c_host_unchanged_calls_a_python_grpc_greeter_with_its_logger_impo
     );
     drop(server);
 }
+
+/// `plugport serve` with `PLUGPORT_SERVE_LOG=1`, its stderr in `log`; the URL it prints.
+fn serve_logged(plugin: &Path, log: &Path) -> (PyServer, String) {
+    let mut child = Command::new(plugport_cli())
+        .arg("serve")
+        .arg(plugin)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("PLUGPORT_SERVE_LOG", "1")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start plugport serve");
+    let stdout = child.stdout.take().unwrap();
+    let server = PyServer(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("plugport serve printed no address within 30 s");
+    let url = line.split_whitespace().last().unwrap().to_string();
+    assert!(url.starts_with("grpc://"), "{line}");
+    (server, url)
+}
+
+/// "serve and the .proto describe the same wire": a Python client written from the
+/// typecov `.proto` calls `plugport serve` of the C typecov plugin, every echo function
+/// with edge values, a plugin failure (UNKNOWN with the `plugport-status` trailer), a
+/// value out of range (refused) and a resource call (not carried yet).
+#[test]
+fn plugport_serve_answers_a_python_client_of_the_typecov_proto() {
+    let Some(dir) = examples() else {
+        assert!(std::env::var_os("PLUGPORT_EXAMPLES").is_none());
+        eprintln!("skipped: run scripts/build-examples.sh target/examples first");
+        return;
+    };
+    if !python_grpc() {
+        return;
+    }
+    let s = Scratch::new("py-typecov");
+    gen_and_compile(&root().join("tests/wit/typecov.wit"), None, &s.0);
+    let (server, url) = serve_logged(&dir.join("typecov/libtypecov_c.so"), &s.0.join("serve.log"));
+    let out = Command::new("python3")
+        .arg(root().join("tests/remote/python/typecov_client.py"))
+        .arg("--gen")
+        .arg(&s.0)
+        .arg("--target")
+        .arg(url.trim_start_matches("grpc://"))
+        .output()
+        .expect("run the Python client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("checks passed"),
+        "typecov_client.py: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n: u32 = stdout.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(n >= 60, "{stdout}");
+    drop(server);
+}
+
+/// The greeter C host, unchanged, forced to the per-world wire
+/// (`PLUGPORT_REMOTE_WIRE=proto`), prints from `plugport serve` what it prints from the
+/// local file, logger import included; the server's log shows that no session was
+/// opened, and that the per-world services served the calls.
+#[test]
+fn the_greeter_c_host_on_the_proto_wire_of_plugport_serve_prints_the_same() {
+    let Some(dir) = examples() else {
+        assert!(std::env::var_os("PLUGPORT_EXAMPLES").is_none());
+        eprintln!("skipped: run scripts/build-examples.sh target/examples first");
+        return;
+    };
+    let s = Scratch::new("proto-serve");
+    let plugin = dir.join("greeter/libgreeter_zh.so");
+    let log = s.0.join("serve.log");
+    let (server, url) = serve_logged(&plugin, &log);
+    let host = dir.join("greeter/greeter-host-c");
+    let run = |target: &str, wire: &str| {
+        let out = Command::new(&host)
+            .args([target, "世界", "Ada"])
+            .env_remove("PLUGPORT_ISOLATION")
+            .env("PLUGPORT_REMOTE_WIRE", wire)
+            .output()
+            .expect("run greeter-host-c");
+        assert!(
+            out.status.success(),
+            "greeter-host-c {target}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let local = run(plugin.to_str().unwrap(), "");
+    let remote = run(&url, "proto");
+    assert_eq!(remote, local);
+    assert!(
+        remote.contains("host log"),
+        "the logger import ran: {remote}"
+    );
+    drop(server);
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("per-world services' instance loaded") && !log.contains("session"),
+        "the calls went to the per-world services, not a session:\n{log}"
+    );
+}
