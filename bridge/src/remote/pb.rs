@@ -274,8 +274,11 @@ mod tests {
         let d = DescribeReply {
             abi_version: 1,
             max_message_bytes: 2,
+            wire: "p".into(),
             ..Default::default()
         };
-        assert_eq!(d.encode_to_vec(), [0x08, 1, 0x30, 2]);
+        // 7:len 1 "p".
+        assert_eq!(d.encode_to_vec(), [0x08, 1, 0x30, 2, 0x3a, 1, b'p']);
+        assert!(PROTO.contains("string wire = 7;"));
     }
 }
