@@ -38,7 +38,8 @@
 //!
 //! Names are derived from WIT names (kebab-case to `PascalCase` for messages, services
 //! and rpcs, `snake_case` for fields); anonymous types are named after their structure
-//! (`OptionString`, `ListU32`); a name already taken gets the type id as suffix.
+//! (`OptionString`, `ListU32`); a name already taken gets a suffix (a type `_<id>`, a
+//! function's message a number, a service `Service`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -342,7 +343,8 @@ impl<'w> Builder<'w> {
         }
     }
 
-    /// Takes `want` (or `want_<id>` when taken) as a top-level name.
+    /// Takes `want` as the name of type `id`: `Anon<id>` when longer than 80
+    /// characters, `<want>_<id>` when taken.
     fn take(&mut self, want: String, id: TypeId) -> String {
         let want = if want.len() > 80 {
             format!("Anon{id}")
@@ -354,6 +356,19 @@ impl<'w> Builder<'w> {
         } else {
             want
         };
+        self.taken.insert(name.clone());
+        name
+    }
+
+    /// Takes `want` as the name of a function's message or a service: `<want>2`,
+    /// `<want>3`, ... when taken.
+    fn take_other(&mut self, want: String) -> String {
+        let mut name = want.clone();
+        let mut n = 2;
+        while self.taken.contains(&name) {
+            name = format!("{want}{n}");
+            n += 1;
+        }
         self.taken.insert(name.clone());
         name
     }
@@ -596,38 +611,26 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
     let mut services: Vec<(String, Vec<MethodDescriptorProto>)> = Vec::new();
     let mut rpcs = Vec::new();
     let mut imports = Vec::new();
-    let mut service_names: HashMap<String, String> = HashMap::new();
     for (ti, table) in plan.tables().enumerate() {
         let (svc_base, is_export) = match &table.kind {
             TableKind::Interface(name) => (pascal(name), exported.contains(name.as_str())),
             TableKind::Vtable(r) => {
                 let def = world.ty(*r);
-                let iface = def.interface.as_deref().unwrap_or("");
                 (
                     pascal(def.name.as_deref().unwrap_or("resource")),
-                    exported.contains(iface)
-                        || (def.interface.is_none() && !world.exports.is_empty()),
+                    exported.contains(def.interface.as_deref().unwrap_or("")),
                 )
             }
             TableKind::World { exports } => (pascal(&world.name), *exports),
         };
-        let svc = match service_names.get(&format!("{ti}")) {
-            Some(s) => s.clone(),
-            None => {
-                let s = if is_export {
-                    let s = if b.taken.contains(&svc_base) {
-                        format!("{svc_base}Service")
-                    } else {
-                        svc_base.clone()
-                    };
-                    b.taken.insert(s.clone());
-                    s
-                } else {
-                    svc_base.clone()
-                };
-                service_names.insert(format!("{ti}"), s.clone());
-                s
-            }
+        // An exported table is a service and takes its name (`<Name>Service` when a
+        // type has it); an imported one only prefixes its functions' messages.
+        let svc = if !is_export {
+            svc_base
+        } else if b.taken.contains(&svc_base) {
+            b.take_other(format!("{svc_base}Service"))
+        } else {
+            b.take_other(svc_base)
         };
         for (si, slot) in table.slots.iter().enumerate() {
             let (method, has_self, params, result) = match &slot.kind {
@@ -661,8 +664,8 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
                 _ => vec![],
             };
             let base = format!("{svc}{method}");
-            let req_name = b.take(format!("{base}Request"), usize::MAX);
-            let resp_name = b.take(format!("{base}Response"), usize::MAX);
+            let req_name = b.take_other(format!("{base}Request"));
+            let resp_name = b.take_other(format!("{base}Response"));
             let first = if has_self { 2 } else { 1 };
             let mut fs = Vec::new();
             if has_self {
@@ -692,8 +695,8 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
             };
             if is_export {
                 if streaming {
-                    let inp = b.take(format!("{base}Input"), usize::MAX);
-                    let out = b.take(format!("{base}Output"), usize::MAX);
+                    let inp = b.take_other(format!("{base}Input"));
+                    let out = b.take_other(format!("{base}Output"));
                     let import_return = Rep::Message(b.full("ImportReturn"));
                     let import_call = Rep::Message(b.full("ImportCall"));
                     b.messages.push(message(
@@ -759,8 +762,8 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
                 Some(0),
             ));
         }
-        let ic = b.take("ImportCall".into(), usize::MAX);
-        let ir = b.take("ImportReturn".into(), usize::MAX);
+        let ic = b.take_other("ImportCall".into());
+        let ir = b.take_other("ImportReturn".into());
         b.messages.push(message(&ic, call, Some("call")));
         b.messages.push(message(&ir, ret, Some("result")));
     }
