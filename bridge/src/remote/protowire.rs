@@ -142,6 +142,14 @@ impl ProtoClient {
             .ok_or_else(|| format!("no message {full}"))
     }
 
+    fn deadline_error(&self, what: &str) -> String {
+        format!(
+            "{what}: the call did not return within its deadline of {} ms from {}; it was \
+             abandoned (the server may still finish it)",
+            self.opts.call_timeout_ms, self.url
+        )
+    }
+
     /// A plugin's own failure (`plugport serve` sets the trailer): its status and message.
     fn plugin_status(st: &tonic::Status) -> Option<(i32, Vec<u8>)> {
         let v = st.metadata().get(super::protoserve::STATUS_TRAILER)?;
@@ -262,6 +270,10 @@ impl ProtoClient {
         let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel::<DynamicMessage>();
         let decode = self.desc(rpc.output.as_deref().unwrap_or(&rpc.response))?;
         let codec = DynCodec::new(decode);
+        // The deadline travels as `grpc-timeout`, so the server may stop working on an
+        // abandoned call.
+        let timeout = (self.opts.call_timeout_ms > 0)
+            .then(|| Duration::from_millis(self.opts.call_timeout_ms as u64));
         if rpc.input.is_some() {
             let _ = out_tx.send(first);
             runtime().spawn(async move {
@@ -272,9 +284,12 @@ impl ProtoClient {
                     )));
                     return;
                 }
-                let req = tonic::Request::new(
+                let mut req = tonic::Request::new(
                     tokio_stream::wrappers::UnboundedReceiverStream::new(out_rx),
                 );
+                if let Some(t) = timeout {
+                    req.set_timeout(t);
+                }
                 match g.streaming(req, path, codec).await {
                     Err(st) => {
                         let _ = tx.send(Event::Status(st));
@@ -311,7 +326,11 @@ impl ProtoClient {
                     )));
                     return;
                 }
-                let ev = match g.unary(tonic::Request::new(first), path, codec).await {
+                let mut req = tonic::Request::new(first);
+                if let Some(t) = timeout {
+                    req.set_timeout(t);
+                }
+                let ev = match g.unary(req, path, codec).await {
                     Ok(r) => Event::Message(r.into_inner()),
                     Err(st) => Event::Status(st),
                 };
@@ -331,6 +350,13 @@ impl ProtoClient {
                     if let Some(r) = Self::plugin_status(&st) {
                         return Ok(r);
                     }
+                    // tonic ends a call past its `grpc-timeout` itself, as may the server.
+                    let expired = st.code() == tonic::Code::DeadlineExceeded
+                        || (st.code() == tonic::Code::Cancelled
+                            && st.message().contains("Timeout expired"));
+                    if timeout.is_some() && expired {
+                        return Err(self.deadline_error(&what));
+                    }
                     return Err(self.status_error(&what, &st));
                 }
                 Ok(Event::End) => {
@@ -339,13 +365,7 @@ impl ProtoClient {
                         self.url
                     ))
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    return Err(format!(
-                        "{what}: the call did not return within its deadline of {} ms from {}; \
-                         it was abandoned (the server may still finish it)",
-                        self.opts.call_timeout_ms, self.url
-                    ))
-                }
+                Err(mpsc::RecvTimeoutError::Timeout) => return Err(self.deadline_error(&what)),
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     return Err(format!("{what}: the call to {} ended", self.url))
                 }

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from concurrent import futures
 
 
@@ -36,6 +37,11 @@ def main():
                          "and greeter.describe.json")
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any)")
     ap.add_argument("--name", default="greeter-python", help="plugin name in Describe")
+    ap.add_argument("--describe", help="answer Describe from this describe.json instead "
+                                       "(the tests: an incompatible world)")
+    ap.add_argument("--fault", choices=["slow", "exit"],
+                    help="the tests' faults: greet sleeps 10 s, or the server exits "
+                         "during greet")
     args = ap.parse_args()
 
     sys.path.insert(0, os.path.abspath(args.gen))
@@ -45,7 +51,8 @@ def main():
     import plugport_remote_pb2 as rpb
     import plugport_remote_pb2_grpc as rpb_grpc
 
-    with open(os.path.join(args.gen, "greeter.describe.json"), encoding="utf-8") as f:
+    with open(args.describe or os.path.join(args.gen, "greeter.describe.json"),
+              encoding="utf-8") as f:
         describe = json.load(f)
     describe["plugin_name"] = args.name
 
@@ -66,6 +73,10 @@ def main():
     class Greet(pb_grpc.GreetServicer):
         def Greet(self, inputs, context):
             call = next(inputs).call
+            if args.fault == "slow":
+                time.sleep(10)
+            elif args.fault == "exit":
+                os._exit(3)
             yield from log(inputs, pb.LEVEL_INFO, f"greeting {call.name} from Python")
             yield pb.GreetGreetOutput(
                 result=pb.GreetGreetResponse(result=f"Hello from Python, {call.name}!"))

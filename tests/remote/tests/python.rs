@@ -138,6 +138,35 @@ impl Drop for PyServer {
     }
 }
 
+/// Starts `greeter_server.py --gen <gen> --port 0 <extra>`; returns it and its URL.
+fn py_greeter(gen: &Path, extra: &[&str]) -> (PyServer, String) {
+    let mut child = Command::new("python3")
+        .arg(root().join("tests/remote/python/greeter_server.py"))
+        .arg("--gen")
+        .arg(gen)
+        .args(["--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the Python server");
+    let stdout = child.stdout.take().unwrap();
+    let server = PyServer(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the Python server printed no address within 30 s");
+    let addr = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line of the Python server: {line:?}"));
+    (server, format!("grpc://{addr}"))
+}
+
 fn examples() -> Option<PathBuf> {
     let dir = std::env::var_os("PLUGPORT_EXAMPLES")
         .map(PathBuf::from)
@@ -160,30 +189,7 @@ fn the_greeter_c_host_unchanged_calls_a_python_grpc_greeter_with_its_logger_impo
     }
     let s = Scratch::new("py-greeter");
     gen_and_compile(&root().join("examples/greeter/wit"), None, &s.0);
-    let mut child = Command::new("python3")
-        .arg(root().join("tests/remote/python/greeter_server.py"))
-        .arg("--gen")
-        .arg(&s.0)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the Python server");
-    let stdout = child.stdout.take().unwrap();
-    let server = PyServer(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the Python server printed no address within 30 s");
-    let addr = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line of the Python server: {line:?}"));
-    let url = format!("grpc://{addr}");
+    let (server, url) = py_greeter(&s.0, &[]);
     let host = dir.join("greeter/greeter-host-c");
     let run = |target: &str| {
         let out = Command::new(&host)
@@ -336,4 +342,91 @@ fn the_greeter_c_host_on_the_proto_wire_of_plugport_serve_prints_the_same() {
         log.contains("per-world services' instance loaded") && !log.contains("session"),
         "the calls went to the per-world services, not a session:\n{log}"
     );
+}
+
+/// The faults of docs/remote.md on the per-world wire, with the greeter C host against
+/// the Python server: a deadline, the server exiting mid-call, arguments over the message
+/// limit (the next call goes on), an incompatible world (the open is refused naming it).
+#[test]
+fn faults_on_the_proto_wire_give_the_documented_errors() {
+    let Some(dir) = examples() else {
+        assert!(std::env::var_os("PLUGPORT_EXAMPLES").is_none());
+        eprintln!("skipped: run scripts/build-examples.sh target/examples first");
+        return;
+    };
+    if !python_grpc() {
+        return;
+    }
+    let s = Scratch::new("py-faults");
+    gen_and_compile(&root().join("examples/greeter/wit"), None, &s.0);
+    let host = dir.join("greeter/greeter-host-c");
+    let run = |url: &str, names: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(&host);
+        c.arg(url).args(names).env_remove("PLUGPORT_ISOLATION");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().expect("run greeter-host-c");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // A deadline: the call fails alone, in about the deadline.
+    let (srv, url) = py_greeter(&s.0, &["--fault", "slow"]);
+    let t = std::time::Instant::now();
+    let (ok, out, err) = run(&url, &["Ada"], &[("PLUGPORT_CALL_TIMEOUT_MS", "300")]);
+    assert!(!ok && out.contains("c host: language en"), "{out}\n{err}");
+    assert!(
+        err.contains("greet failed (6)")
+            && err.contains("did not return within its deadline of 300 ms"),
+        "{err}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        t.elapsed()
+    );
+    drop(srv);
+
+    // The server exits during the call: the call fails naming the server.
+    let (srv, url) = py_greeter(&s.0, &["--fault", "exit"]);
+    let (ok, out, err) = run(&url, &["Ada"], &[]);
+    assert!(!ok && out.contains("c host: language en"), "{out}\n{err}");
+    assert!(
+        err.contains("greet failed (6)") && err.contains(&url),
+        "{err}"
+    );
+    drop(srv);
+
+    // Arguments over the limit: nothing is sent, and the next call goes on.
+    let (srv, url) = py_greeter(&s.0, &[]);
+    let long = "x".repeat(3000);
+    let (ok, out, err) = run(
+        &url,
+        &[&long, "Ada"],
+        &[("PLUGPORT_MAX_MESSAGE_BYTES", "1024")],
+    );
+    assert!(!ok, "{out}\n{err}");
+    assert!(
+        err.contains("greet failed (6)") && err.contains("over the largest message of 1024 bytes"),
+        "{err}"
+    );
+    assert!(out.contains("c host: Hello from Python, Ada!"), "{out}");
+    drop(srv);
+
+    // An incompatible world: the open is refused by the file check, naming it.
+    let tc = s.0.join("typecov");
+    gen_and_compile(&root().join("tests/wit/typecov.wit"), None, &tc);
+    let describe = tc.join("typecov.describe.json");
+    let (srv, url) = py_greeter(&s.0, &["--describe", describe.to_str().unwrap()]);
+    let (ok, out, err) = run(&url, &["Ada"], &[]);
+    assert!(!ok && !out.contains("loaded"), "{out}\n{err}");
+    assert!(
+        err.contains("cannot load plugin") && err.contains("typecov"),
+        "{err}"
+    );
+    drop(srv);
 }
