@@ -25,7 +25,7 @@
 //! | `variant` | a message with `oneof value`, case `i` is field `i + 1` (`Unit` for a case without payload) |
 //! | `enum` | a proto `enum`, value `i` is case `i`, named `ENUMNAME_CASE` |
 //! | `flags` | a message of `bool`s, flag `i` is field `i + 1` |
-//! | `own<R>` / `borrow<R>` | `uint64`, a handle id |
+//! | `own<R>` / `borrow<R>` | `uint64`, a handle id: the low 32 bits the id in its owner's table (bit 0: 0 the plugin's object, 1 the host's), the high 32 bits its generation |
 //!
 //! Functions: one service per exported interface (named after it), one per resource of
 //! an exported interface (its methods and `Drop`), and one named after the world for its
@@ -89,6 +89,8 @@ pub struct Rpc {
     pub output: Option<String>,
     /// A method of a resource: the request's field 1 is the object's handle id.
     pub has_self: bool,
+    /// The resource of a method or `Drop` (the object in field 1).
+    pub self_resource: Option<TypeId>,
     /// The parameter types in order (request fields from 1, or 2 after `self`).
     pub params: Vec<Type>,
     /// The result type (the response's field 1).
@@ -113,42 +115,6 @@ pub struct ProtoMap {
     reps: Vec<Rep>,
     /// Single (non-repeated) representation of every type id.
     singles: Vec<Rep>,
-}
-
-impl Rpc {
-    /// Whether a call of this function carries a resource handle (its object, a
-    /// parameter or the result holds one): such calls are not carried yet.
-    pub fn has_handles(&self, plan: &Plan) -> bool {
-        self.has_self
-            || self
-                .params
-                .iter()
-                .chain(&self.result)
-                .any(|t| holds_handle(plan, *t, 0))
-    }
-}
-
-/// Whether a value of `ty` can hold a handle.
-fn holds_handle(plan: &Plan, ty: Type, depth: usize) -> bool {
-    use crate::plan::Shape;
-    if depth > 2 * crate::descriptor::MAX_TYPE_DEPTH {
-        return false;
-    }
-    match &plan.node(ty).shape {
-        Shape::Handle { .. } => true,
-        Shape::Scalar(_) | Shape::String | Shape::Enum { .. } | Shape::Flags { .. } => false,
-        Shape::List { elem, .. } => holds_handle(plan, *elem, depth + 1),
-        Shape::Option { some, .. } => holds_handle(plan, *some, depth + 1),
-        Shape::Result { ok, err, .. } => ok
-            .iter()
-            .chain(err)
-            .any(|t| holds_handle(plan, *t, depth + 1)),
-        Shape::Variant { cases, .. } => cases
-            .iter()
-            .flatten()
-            .any(|t| holds_handle(plan, *t, depth + 1)),
-        Shape::Record { fields } => fields.iter().any(|f| holds_handle(plan, f.ty, depth + 1)),
-    }
 }
 
 impl ProtoMap {
@@ -683,6 +649,10 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
             let mut rpc = Rpc {
                 table: ti as u32,
                 slot: si as u32,
+                self_resource: match table.kind {
+                    TableKind::Vtable(r) => Some(r),
+                    _ => None,
+                },
                 service: b.full(&svc),
                 method: method.clone(),
                 request: b.full(&req_name),

@@ -10,9 +10,9 @@
 
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage, Value};
 
-use crate::ir::Type;
+use crate::ir::{Type, TypeId};
 use crate::plan::{Plan, Scalar, Shape};
-use crate::protomap::{ProtoMap, Rep};
+use crate::protomap::{ProtoMap, Rep, Rpc};
 
 /// The transcoder of one world.
 pub struct ProtoCodec<'a> {
@@ -315,10 +315,73 @@ impl<'a> ProtoCodec<'a> {
                 }
                 Value::Message(m)
             }
-            Shape::Handle { .. } => {
-                return Err("resources are not built yet on the per-world proto wire".into())
-            }
+            Shape::Handle { resource, .. } => Value::U64(self.read_handle(*resource, r)?),
         })
+    }
+
+    /// A wire handle (id, generation) as the proto handle: `generation << 32 | id`. The
+    /// id's bit 0 says whose object it is (`isolation::handles`: 0 the plugin's, 1 the
+    /// host's); ids past 2^32 have no proto form.
+    fn read_handle(&self, _resource: TypeId, r: &mut Reader) -> Result<u64, String> {
+        let id = r.uleb(64)?;
+        let generation = r.uleb(32)?;
+        if id > u32::MAX as u64 {
+            return Err(format!("handle id {id} is beyond 2^32"));
+        }
+        Ok(generation << 32 | id)
+    }
+
+    fn write_handle(&self, _resource: TypeId, v: u64, out: &mut Vec<u8>) {
+        uleb(out, v & 0xffff_ffff);
+        uleb(out, v >> 32);
+    }
+
+    /// A call's wire-encoded arguments (a method's object first) as its request.
+    pub fn args_to_message(&self, rpc: &Rpc, bytes: &[u8]) -> Result<DynamicMessage, String> {
+        let mut m = DynamicMessage::new(self.desc(&rpc.request)?);
+        let mut r = Reader { b: bytes, at: 0 };
+        let first = match rpc.self_resource {
+            Some(res) => {
+                let h = self
+                    .read_handle(res, &mut r)
+                    .map_err(|e| format!("the object: {e}"))?;
+                Self::set(&mut m, 1, Value::U64(h))?;
+                2
+            }
+            None => 1,
+        };
+        for (i, t) in rpc.params.iter().enumerate() {
+            let v = self.read(*t, false, &mut r, 0)?;
+            Self::set(&mut m, first + i as u32, v)?;
+        }
+        if r.at != bytes.len() {
+            return Err(format!(
+                "{} bytes left after the last value",
+                bytes.len() - r.at
+            ));
+        }
+        Ok(m)
+    }
+
+    /// A request as the call's wire-encoded arguments (a method's object first).
+    pub fn message_to_args(
+        &self,
+        rpc: &Rpc,
+        m: &DynamicMessage,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let first = match rpc.self_resource {
+            Some(res) => {
+                let v = m
+                    .get_field_by_number(1)
+                    .and_then(|v| v.as_u64())
+                    .ok_or("the object (field 1, self) is not a uint64")?;
+                self.write_handle(res, v, out);
+                2
+            }
+            None => 1,
+        };
+        self.from_message(m, first, &rpc.params, out)
     }
 
     /// The value of a result's or variant's case `n` with payload type `payload`
@@ -531,8 +594,9 @@ impl<'a> ProtoCodec<'a> {
                         .map_err(|e| format!("field {}: {e}", i + 1))?;
                 }
             }
-            Shape::Handle { .. } => {
-                return Err("resources are not built yet on the per-world proto wire".into())
+            Shape::Handle { resource, .. } => {
+                let v = v.as_u64().ok_or("expected a uint64 handle")?;
+                self.write_handle(*resource, v, out)
             }
         }
         Ok(())

@@ -94,9 +94,14 @@ impl Transport for RpcImports {
             .iter()
             .enumerate()
             .find(|(_, r)| r.table == table && r.slot == slot)
-            .ok_or_else(|| format!("table {table} slot {slot} is not an import"))?;
+            .ok_or_else(|| {
+                format!(
+                    "table {table} slot {slot} is not an import: a method or drop of an \
+                     object the host made, which the per-world wire does not carry"
+                )
+            })?;
         let codec = pw.codec();
-        let req = codec.to_message(&imp.request, 1, &imp.params, &args)?;
+        let req = codec.args_to_message(imp, &args)?;
         let mut ic = DynamicMessage::new(pw.desc(&pw.map.full("ImportCall"))?);
         ic.set_field_by_number(i as u32 + 2, Value::Message(req));
         let mut out = DynamicMessage::new(ctx.output.clone());
@@ -217,15 +222,9 @@ impl PerWorld {
             ));
         }
         let rpc = &self.map.rpcs[i];
-        if rpc.has_handles(&self.plan) {
-            return Err(tonic::Status::unimplemented(format!(
-                "{}: resources are not built yet on the per-world proto wire",
-                rpc.method
-            )));
-        }
         let mut args = Vec::new();
         self.codec()
-            .from_message(&req, 1, &rpc.params, &mut args)
+            .message_to_args(rpc, &req, &mut args)
             .map_err(|e| tonic::Status::invalid_argument(format!("{}: {e}", rpc.method)))?;
         let inst = self.instance()?;
         let prev = CURRENT_RPC.with(|c| c.replace(ctx));

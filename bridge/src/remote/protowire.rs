@@ -14,8 +14,8 @@
 //!
 //! **Faults** follow the session wire's table: a status of the server or the connection
 //! is `PP_ERR_ISOLATION` with a message naming the URL; a deadline, arguments over the
-//! limit, as there. A call that carries a resource handle fails with
-//! `PP_ERR_UNSUPPORTED` (resources are not built on this wire yet).
+//! limit, as there. Resource handles cross as `uint64` ids (`crate::protomap`); there
+//! is no session, so they are not scoped to the open.
 
 use std::ffi::c_void;
 use std::path::Path;
@@ -31,7 +31,7 @@ use tonic::transport::Channel;
 use super::conn::{grpc, runtime, status_text};
 use super::protocodec::{pool_of, ProtoCodec};
 use super::{ClientOptions, Url};
-use crate::abi::{PP_ERR_UNSUPPORTED, PP_OK};
+use crate::abi::PP_OK;
 use crate::compat::Compat;
 use crate::descriptor::Descriptor;
 use crate::error::LoadError;
@@ -194,12 +194,7 @@ impl ProtoClient {
             r.set_field_by_number(1, Value::String(m));
             r
         };
-        if imp.has_handles(&self.plan) {
-            return Ok(fail(
-                "resources are not built yet on the per-world proto wire".into(),
-            ));
-        }
-        if let Err(e) = self.codec().from_message(req, 1, &imp.params, &mut args) {
+        if let Err(e) = self.codec().message_to_args(imp, req, &mut args) {
             return Ok(fail(format!(
                 "the host refused the call of its {}: {e}",
                 self.name(imp.table, imp.slot)
@@ -235,16 +230,9 @@ impl ProtoClient {
             .map
             .rpc(table, slot)
             .ok_or_else(|| format!("{what} is not a function of the server's services"))?;
-        if rpc.has_handles(&self.plan) {
-            return Ok((
-                PP_ERR_UNSUPPORTED,
-                format!("{what}: resources are not built yet on the per-world proto wire")
-                    .into_bytes(),
-            ));
-        }
         let req = self
             .codec()
-            .to_message(&rpc.request, 1, &rpc.params, &args)
+            .args_to_message(rpc, &args)
             .map_err(|e| format!("{what}: the arguments cannot be sent: {e}"))?;
         let len = req.encoded_len();
         if len > self.max {

@@ -3,7 +3,7 @@
 `.proto` of `plugport gen --lang proto` (docs/remote.md, "The per-world wire"): it calls
 `plugport serve <typecov plugin>` and checks that every echo function answers the value
 it was given, edge values included. So the `.proto` and what `plugport serve` speaks
-describe the same wire (tests/remote/tests/python.rs).
+describe the same wire (tests/remote/tests/perworld.rs).
 
     python3 typecov_client.py --gen <dir with typecov_pb2*.py> --target 127.0.0.1:7000
 
@@ -126,12 +126,26 @@ def main():
         sys.exit("EchoU8(256): succeeded")
     except grpc.RpcError as e:
         same("EchoU8(256) code", grpc.StatusCode.INVALID_ARGUMENT, e.code())
-    # Resources are not carried yet.
+    # Resources: handle ids of the plugin's objects, methods on their own service.
+    store = pb_grpc.StoreStub(channel)
+    counter = pb_grpc.CounterStub(channel)
+    live0 = store.Live(pb.StoreLiveRequest(), timeout=30).result
+    c = store.CounterNew(pb.StoreCounterNewRequest(start=5), timeout=30).result
+    same("Counter.add", 8, counter.Add(pb.CounterAddRequest(self=c, delta=3), timeout=30).result)
+    same("Counter.get", 8, counter.Get(pb.CounterGetRequest(self=c), timeout=30).result)
+    same("Store.peek", 8, store.Peek(pb.StorePeekRequest(c=c), timeout=30).result)
+    same("Store.live", live0 + 1, store.Live(pb.StoreLiveRequest(), timeout=30).result)
+    z = store.CounterZero(pb.StoreCounterZeroRequest(), timeout=30).result
+    same("Counter.zero get", 0, counter.Get(pb.CounterGetRequest(self=z), timeout=30).result)
+    same("Store.consume", 8, store.Consume(pb.StoreConsumeRequest(c=c), timeout=30).result)
+    counter.Drop(pb.CounterDropRequest(self=z), timeout=30)
+    same("Store.live after", live0, store.Live(pb.StoreLiveRequest(), timeout=30).result)
+    # A consumed object's id is refused, never another object.
     try:
-        pb_grpc.StoreStub(channel).CounterNew(pb.StoreCounterNewRequest(start=1), timeout=30)
-        sys.exit("CounterNew: succeeded")
+        counter.Get(pb.CounterGetRequest(self=c), timeout=30)
+        sys.exit("Get of a consumed counter: succeeded")
     except grpc.RpcError as e:
-        same("CounterNew code", grpc.StatusCode.UNIMPLEMENTED, e.code())
+        same("Get of a consumed counter fails", True, "ended object" in (e.details() or ""))
     print(f"{checks} checks passed")
 
 

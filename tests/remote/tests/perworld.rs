@@ -3,8 +3,10 @@
 //! (`tests/remote/python/greeter_server.py`) implementing the `.proto` that
 //! `plugport gen --lang proto` writes for the greeter world, compiled here with
 //! grpcio-tools. The server calls the host's `logger.log` import during `greet` (a bidi
-//! stream, docs/remote.md "The per-world wire"). Also: grpcio-tools accepts the `.proto`
-//! of the typecov world and of every world of the large test package.
+//! stream, docs/remote.md "The per-world wire"), and its faults. Also: grpcio-tools
+//! accepts the `.proto` of the typecov world and of every world of the large test
+//! package; `plugport serve` speaks the same wire (a Python client of the typecov
+//! `.proto`; the greeter and typecov hosts forced onto it).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -429,4 +431,97 @@ fn faults_on_the_proto_wire_give_the_documented_errors() {
         "{err}"
     );
     drop(srv);
+}
+
+/// The typecov C and C++ hosts, unchanged, forced onto the per-world wire of
+/// `plugport serve` (`PLUGPORT_REMOTE_WIRE=proto`): both the host's and the server's
+/// transcoding, resources included; every check passes (but the one this wire does not
+/// carry: the drop of a host-made object by the plugin), as many as with the local file,
+/// and every value line is the same.
+#[test]
+fn typecov_hosts_pass_every_check_on_the_proto_wire_of_plugport_serve() {
+    let Some(dir) = examples() else {
+        assert!(std::env::var_os("PLUGPORT_EXAMPLES").is_none());
+        eprintln!("skipped: run scripts/build-examples.sh target/examples first");
+        return;
+    };
+    let ex = dir.join("typecov");
+    let s = Scratch::new("proto-typecov");
+    let run = |host: &Path, target: &str, wire: &str| {
+        let out = Command::new(host)
+            .arg(target)
+            .env_remove("PLUGPORT_ISOLATION")
+            .env("PLUGPORT_REMOTE_WIRE", wire)
+            .output()
+            .expect("run the typecov host");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let summary = |text: &str| -> (u32, u32) {
+        let line = text
+            .lines()
+            .find(|l| l.contains(" passed, "))
+            .unwrap_or_else(|| panic!("no summary line:\n{text}"));
+        let n: Vec<u32> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        (n[0], n[1])
+    };
+    let mut hosts = vec![ex.join("typecov-host-c")];
+    if ex.join("typecov-host-cpp").is_file() {
+        hosts.push(ex.join("typecov-host-cpp"));
+    }
+    let mut runs = 0;
+    for plugin in ["libtypecov_c.so", "libtypecov_rust.so", "libtypecov_cpp.so"] {
+        if !ex.join(plugin).is_file() {
+            continue;
+        }
+        // A server per host run: the per-world calls share one instance, whose live
+        // object count a second host would see.
+        for host in &hosts {
+            let log = s.0.join("serve.log");
+            let (server, url) = serve_logged(&ex.join(plugin), &log);
+            let local = run(host, ex.join(plugin).to_str().unwrap(), "");
+            let remote = run(host, &url, "proto");
+            drop(server);
+            let name = host.file_name().unwrap().to_string_lossy();
+            let (passed, failed) = summary(&remote);
+            // Not carried on this wire (docs/remote.md): the plugin's calls on an object
+            // the host made, here the drop of a host-made counter the plugin refuses.
+            let not_carried = "consume(foreign): the own handle was dropped";
+            let unexpected: Vec<&str> = remote
+                .lines()
+                .filter(|l| l.starts_with("FAIL") && !l.contains(not_carried))
+                .collect();
+            assert!(
+                unexpected.is_empty(),
+                "{name} x {plugin} on the proto wire:\n{remote}"
+            );
+            let known = failed;
+            assert!(known <= 1, "{name} x {plugin}: {remote}");
+            assert!(passed > 50, "{name} x {plugin}: only {passed} checks");
+            assert_eq!(summary(&local).1, 0, "{name} x {plugin} locally:\n{local}");
+            assert_eq!(
+                (passed + known, 0),
+                summary(&local),
+                "{name} x {plugin}: as many checks as locally"
+            );
+            for line in local
+                .lines()
+                .filter(|l| l.starts_with("ok ") && !l.contains("->") && !l.contains(not_carried))
+            {
+                assert!(
+                    remote.contains(line),
+                    "{name} x {plugin}: `{line}` missing on the proto wire"
+                );
+            }
+            let log = std::fs::read_to_string(&log).unwrap();
+            assert!(
+                !log.contains("session"),
+                "{name} x {plugin}: a session was opened:\n{log}"
+            );
+            runs += 1;
+        }
+    }
+    assert!(runs >= 1, "no typecov plugin in {}", ex.display());
 }
