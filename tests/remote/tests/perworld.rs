@@ -266,7 +266,7 @@ fn serve_logged(plugin: &Path, log: &Path) -> (PyServer, String) {
 /// "serve and the .proto describe the same wire": a Python client written from the
 /// typecov `.proto` calls `plugport serve` of the C typecov plugin, every echo function
 /// with edge values, a plugin failure (UNKNOWN with the `plugport-status` trailer), a
-/// value out of range (refused) and a resource call (not carried yet).
+/// value out of range (refused) and a counter's whole life (resources).
 #[test]
 fn plugport_serve_answers_a_python_client_of_the_typecov_proto() {
     let Some(dir) = examples() else {
