@@ -1,0 +1,92 @@
+//! Nested calls on the per-world wire (`docs/remote.md`, "The per-world wire"): the
+//! plugin's `call-host(n)` calls the host's `note` import n times (an `ImportCall` on the
+//! call's stream); this host's `note` calls the plugin's `inc` from inside the import,
+//! which opens a new rpc, so `call-host` returns 42 only when the nested call went
+//! through; from several threads at once. The host is forced onto the per-world services
+//! of `plugport serve` with `PLUGPORT_REMOTE_WIRE=proto` (this file holds one test, so
+//! setting the variable races with nothing), and the server's log shows that no session
+//! was opened.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use plugport_isolation_tests::{imports, Plugin, Token, WORLD_JSON};
+use plugport_remote_tests::{fault_plugin, plugport_cli};
+
+/// The exports table of the open under test.
+static EXPORTS: AtomicUsize = AtomicUsize::new(0);
+/// How many nested calls `note` made.
+static NESTED: AtomicUsize = AtomicUsize::new(0);
+
+struct Nested;
+
+impl imports::host::Host for Nested {
+    type Token = Token;
+    fn note(_msg: &str) -> u64 {
+        // SAFETY: the exports table of the open below, alive while the test runs.
+        let p = unsafe { Plugin::from_raw_exports(EXPORTS.load(Ordering::SeqCst) as *const _) };
+        NESTED.fetch_add(1, Ordering::SeqCst);
+        p.faults().inc(41).map_or(0, u64::from)
+    }
+}
+
+#[test]
+fn an_import_calls_the_plugin_back_on_the_per_world_wire() {
+    std::env::set_var("PLUGPORT_REMOTE_WIRE", "proto");
+    let log = std::env::temp_dir().join(format!("plugport-pw-nested-{}.log", std::process::id()));
+    let mut child = Command::new(plugport_cli())
+        .arg("serve")
+        .arg(fault_plugin())
+        .args(["--listen", "127.0.0.1:0"])
+        .env("PLUGPORT_SERVE_LOG", "1")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start plugport serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("plugport serve's address");
+    let url = line.split_whitespace().last().unwrap().to_string();
+    let imports = Plugin::imports_table::<Nested>();
+    let plugin = plugport::loader::open_with_options(
+        std::path::Path::new(&url),
+        WORLD_JSON,
+        imports as *const _ as *const core::ffi::c_void,
+        plugport::isolation::Options {
+            call_timeout_ms: 10_000,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    EXPORTS.store(plugin.exports() as usize, Ordering::SeqCst);
+    // SAFETY: the table stays valid while `plugin` lives.
+    let p = unsafe { Plugin::from_raw_exports(plugin.exports() as *const _) };
+    assert_eq!(p.faults().inc(1).unwrap(), 2);
+    assert_eq!(p.faults().call_host(1).unwrap(), 42);
+    assert_eq!(p.faults().call_host(3).unwrap(), 42);
+    assert_eq!(NESTED.load(Ordering::SeqCst), 4);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    assert_eq!(p.faults().call_host(2).unwrap(), 42);
+                }
+            });
+        }
+    });
+    assert_eq!(NESTED.load(Ordering::SeqCst), 44);
+    drop(p);
+    drop(plugin);
+    let _ = child.kill();
+    let _ = child.wait();
+    std::thread::sleep(Duration::from_millis(50));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        text.contains("per-world services' instance loaded") && !text.contains("session"),
+        "the calls went to the per-world services:\n{text}"
+    );
+}
