@@ -34,3 +34,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# Python grpcio and grpcio-tools: tests/remote/tests/python.rs runs the greeter plugin
+# written as a Python gRPC server (tests/remote/python/greeter_server.py) from the .proto
+# of `plugport gen --lang proto`, compiled with grpcio-tools (docs/remote.md).
+if ! python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
+  command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || {
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-pip >/dev/null
+  }
+  echo "== installing Python grpcio and grpcio-tools"
+  python3 -m pip install -q grpcio==1.76.0 grpcio-tools==1.76.0 ||
+    python3 -m pip install -q --break-system-packages grpcio==1.76.0 grpcio-tools==1.76.0
+fi

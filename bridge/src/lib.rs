@@ -46,6 +46,8 @@ pub mod loader;
 pub mod owned;
 #[cfg(feature = "ir")]
 pub mod plan;
+#[cfg(feature = "proto")]
+pub mod protomap;
 #[cfg(feature = "loader")]
 pub mod remote;
 #[cfg(feature = "ir")]

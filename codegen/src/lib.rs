@@ -20,6 +20,8 @@ pub mod cpp;
 pub mod frontend;
 pub mod go;
 pub mod names;
+#[cfg(feature = "proto")]
+pub mod proto;
 pub mod rust;
 
 pub use builder::Builder;

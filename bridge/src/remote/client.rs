@@ -600,6 +600,40 @@ pub(crate) fn open(
     // Exactly the check of a file (`docs/abi.md` §8 step 4), with the same errors.
     let compat = crate::loader::check_descriptor(path, &descriptor, &host_world, &host_fp)?;
     let plan = Plan::new(&descriptor.world).map_err(corrupt)?;
+    // `PLUGPORT_REMOTE_WIRE=proto`: the per-world services of a server that also speaks
+    // the session wire (`plugport serve`).
+    let forced = std::env::var("PLUGPORT_REMOTE_WIRE").unwrap_or_default();
+    let wire = if reply.wire.is_empty() && forced == "proto" {
+        "proto"
+    } else {
+        reply.wire.as_str()
+    };
+    match wire {
+        "" => {}
+        "proto" => {
+            let max = opts
+                .max_message_bytes
+                .min(reply.max_message_bytes.clamp(1024, 1 << 30) as usize);
+            return super::protowire::open(
+                path,
+                descriptor,
+                compat,
+                expected_world_json,
+                imports,
+                opts,
+                channel,
+                url,
+                max,
+                plan,
+            );
+        }
+        other => {
+            return Err(corrupt(format!(
+                "the server speaks the wire {other:?}: this runtime knows \"\" (session \
+                 frames) and \"proto\" (the per-world services)"
+            )))
+        }
+    }
     let names = plan
         .tables()
         .map(|t| {

@@ -38,7 +38,15 @@ mod conn;
 #[allow(missing_docs)]
 pub mod pb;
 #[cfg(feature = "remote")]
+pub mod protocodec;
+#[cfg(feature = "remote")]
+mod protoserve;
+#[cfg(feature = "remote")]
+mod protowire;
+#[cfg(feature = "remote")]
 pub mod server;
+#[cfg(feature = "remote")]
+pub use protowire::{DynCodec, ProtoRemote};
 
 pub use crate::abi::PP_ERR_ISOLATION;
 

@@ -30,6 +30,9 @@ message DescribeReply {
   string world_json = 4;
   uint32 wire_version = 5;
   uint64 max_message_bytes = 6;
+  // Which wire the server speaks: "" the session frames of this service; "proto" the
+  // per-world services of `plugport gen --lang proto` (docs/remote.md).
+  string wire = 7;
 }
 
 message Frame {
@@ -63,6 +66,9 @@ pub struct DescribeReply {
     pub wire_version: u32,
     #[prost(uint64, tag = "6")]
     pub max_message_bytes: u64,
+    /// `""`: the session frames of this service; `"proto"`: the per-world services.
+    #[prost(string, tag = "7")]
+    pub wire: String,
 }
 
 /// One message of a session (the isolation frame's fields, plus `parent`).
@@ -268,8 +274,11 @@ mod tests {
         let d = DescribeReply {
             abi_version: 1,
             max_message_bytes: 2,
+            wire: "p".into(),
             ..Default::default()
         };
-        assert_eq!(d.encode_to_vec(), [0x08, 1, 0x30, 2]);
+        // 7:len 1 "p".
+        assert_eq!(d.encode_to_vec(), [0x08, 1, 0x30, 2, 0x3a, 1, b'p']);
+        assert!(PROTO.contains("string wire = 7;"));
     }
 }

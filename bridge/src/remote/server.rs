@@ -178,10 +178,10 @@ impl Transport for SessionImports {
 }
 
 /// A session's instance of the plugin and the endpoint that serves it.
-struct Instance {
+pub(super) struct Instance {
     // Dropped before `ep`: the plugin holds `ep`'s proxy imports table.
     plugin: Option<Arc<Plugin>>,
-    ep: Box<Endpoint>,
+    pub(super) ep: Box<Endpoint>,
 }
 
 impl Drop for Instance {
@@ -218,15 +218,16 @@ fn error_json(kind: &str, message: &str) -> String {
 impl Server {
     /// Loads an instance for `sess` (on a blocking thread).
     fn open_instance(&self, sess: &Arc<Session>) -> Result<Arc<Instance>, String> {
+        self.open_instance_with(Box::new(SessionImports(Arc::downgrade(sess))))
+    }
+
+    /// Loads an instance whose imports go through `imports` (a session's, or the
+    /// per-world services' of `super::protoserve`).
+    fn open_instance_with(&self, imports: Box<dyn Transport>) -> Result<Arc<Instance>, String> {
         let plan = Plan::new(&self.descriptor.world).map_err(|e| error_json("Protocol", &e))?;
         let version = self.descriptor.world.package.table_version();
-        let ep = Endpoint::new(
-            Role::Child,
-            plan,
-            version,
-            Box::new(SessionImports(Arc::downgrade(sess))),
-        )
-        .map_err(|e| error_json("Protocol", &e))?;
+        let ep = Endpoint::new(Role::Child, plan, version, imports)
+            .map_err(|e| error_json("Protocol", &e))?;
         let options = crate::isolation::Options {
             mode: if self.opts.isolated {
                 crate::isolation::Mode::Process
@@ -481,6 +482,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         world_json: world_json.clone(),
         wire_version: crate::wire::WIRE_VERSION,
         max_message_bytes: opts.max_message_bytes as u64,
+        wire: String::new(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -539,9 +541,23 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
                 .tls_config(t)
                 .map_err(|e| format!("TLS configuration: {e}"))?;
         }
-        let router = builder
-            .add_service(health)
+        // The per-world services of `plugport gen --lang proto` beside the session
+        // service (docs/remote.md, "The per-world wire"), when the world maps.
+        let mut routes = tonic::service::Routes::new(health)
             .add_service(pb::PluginServer(Arc::new(server.clone())));
+        let srv = server.clone();
+        let open: super::protoserve::OpenInstance =
+            Box::new(move |imports| srv.open_instance_with(imports));
+        match super::protoserve::PerWorld::new(
+            &server.descriptor.world,
+            opts.max_message_bytes,
+            server.shutdown.clone(),
+            open,
+        ) {
+            Ok(pw) => routes = pw.routes(routes),
+            Err(e) => eprintln!("plugport serve: the per-world services are not served: {e}"),
+        }
+        let router = builder.add_routes(routes);
         let incoming = tokio_stream::StreamExt::map(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
             |s| {

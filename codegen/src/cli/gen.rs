@@ -87,6 +87,10 @@ enum Lang {
     GoGuest,
     /// Both Go packages: `<world>/` and `<world>plugin/`.
     Go,
+    /// The per-world gRPC wire, for a plugin written as a gRPC server in any language:
+    /// `<world>.proto`, `plugport_remote.proto` (the Describe service) and
+    /// `<world>.describe.json` (what Describe answers). See docs/remote.md.
+    Proto,
 }
 
 /// Generates the requested files. Exit 1 when the world is refused, when it breaks its
@@ -152,6 +156,10 @@ fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
                 push(rust::generate(&world, Side::Guest));
                 push(rust::generate(&world, Side::Host));
             }
+            Lang::Proto => plugport_codegen::proto::generate(&world)
+                .map_err(|e| Failure::no(format!("no protobuf mapping: {e}")))?
+                .into_iter()
+                .for_each(&mut push),
         }
     }
     files.push(GeneratedFile {
