@@ -52,6 +52,11 @@ pub(super) struct Slot<'w> {
     pub display: String,
     /// Who implements the slot, for the `PP_ERR_UNSUPPORTED` message.
     pub provider: &'static str,
+    /// Whether a plugin of this world may call the slot: false only for the slots of what
+    /// the world exports and does not import (exported interfaces, their resources, the
+    /// `_exports` table's functions), which only hosts call. Their checked callers are left
+    /// out when the includer defines `PP_PLUGIN_SIDE` (`docs/abi.md` section 11).
+    pub plugin_calls: bool,
 }
 
 impl Slot<'_> {
@@ -122,6 +127,7 @@ pub(super) fn slots<'w>(names: &CNames, world: &'w World) -> Vec<Slot<'w>> {
                 table: names.table(&i.name),
                 display: format!("{pkg}/{}.{what}", i.name),
                 provider: CALLEE,
+                plugin_calls: !exported_only(world, &i.name),
             });
         }
     }
@@ -150,6 +156,7 @@ pub(super) fn slots<'w>(names: &CNames, world: &'w World) -> Vec<Slot<'w>> {
                 table: names.vtable(id),
                 display: format!("{pkg}/{}.{}.{}", i.name, resource_name(world, id), f.name),
                 provider: CALLEE,
+                plugin_calls: !exported_only(world, &i.name),
             });
         }
     }
@@ -170,11 +177,23 @@ pub(super) fn slots<'w>(names: &CNames, world: &'w World) -> Vec<Slot<'w>> {
                     table: table.clone(),
                     display: format!("{pkg}/{}.{}", world.name, f.name),
                     provider: if exports { "this plugin" } else { "the host" },
+                    plugin_calls: !exports,
                 });
             }
         }
     }
     out
+}
+
+/// Whether the world exports the interface `name` and does not import it: then only hosts
+/// call its slots (a resource's methods are in the interface that defines it).
+fn exported_only(world: &World, name: &str) -> bool {
+    let has = |items: &[WorldItem]| {
+        items
+            .iter()
+            .any(|it| matches!(it, WorldItem::Interface(i) if i.name == name))
+    };
+    has(&world.exports) && !has(&world.imports)
 }
 
 fn resource_name(world: &World, id: usize) -> &str {
@@ -265,17 +284,25 @@ fn result_spans(ctx: &Ctx, ty: &Type) -> Vec<(Option<String>, (String, String, S
     out
 }
 
-/// The caller, `has_` check and trampoline macro of one slot.
-pub(super) fn slot_item(ctx: &Ctx, s: &Slot) -> Item {
+/// The checked caller (with its `has_` check and invoker) of one slot.
+pub(super) fn caller_item(ctx: &Ctx, s: &Slot) -> Item {
     let mut text = has_fn(s);
     if has_invoker(s) {
         text += &invoke_fn(ctx, s);
     }
     text += &call_fn(ctx, s);
-    text += &trampoline(ctx, s);
     Item {
         name: s.call_name(),
         text,
+    }
+}
+
+/// The validating trampoline macro of one slot (plugins use it for what they implement;
+/// it needs the validators, not the callers).
+pub(super) fn trampoline_item(ctx: &Ctx, s: &Slot) -> Item {
+    Item {
+        name: s.macro_name(),
+        text: trampoline(ctx, s),
     }
 }
 
@@ -616,15 +643,41 @@ static inline const {it} *{name}(const {t} *t_) {{
     }
 }
 
-/// Every checked caller item of the world, deduplicated by name (an interface both
-/// imported and exported has one table).
-pub(super) fn items(ctx: &Ctx) -> Vec<Item> {
+/// The items of the callers part of the header, in header order.
+pub(super) struct Parts {
+    /// Checked callers a plugin may call (imports) and the world tables' `get_<i>`
+    /// accessors.
+    pub callers: Vec<Item>,
+    /// Checked callers only hosts call (exports): the header puts them under
+    /// `#ifndef PP_PLUGIN_SIDE`.
+    pub host_callers: Vec<Item>,
+    /// Validating trampoline macros of every slot.
+    pub trampolines: Vec<Item>,
+}
+
+/// Every checked caller and trampoline item of the world, deduplicated by name (an
+/// interface both imported and exported has one table).
+pub(super) fn items(ctx: &Ctx) -> Parts {
     let mut seen = HashSet::new();
-    let mut out: Vec<Item> = slots(&ctx.names, ctx.world)
-        .iter()
-        .filter(|s| seen.insert(s.call_name()))
-        .map(|s| slot_item(ctx, s))
-        .collect();
-    out.extend(getters(&ctx.names, ctx.world).iter().map(getter_item));
-    out
+    let mut parts = Parts {
+        callers: Vec::new(),
+        host_callers: Vec::new(),
+        trampolines: Vec::new(),
+    };
+    for s in slots(&ctx.names, ctx.world) {
+        if !seen.insert(s.call_name()) {
+            continue;
+        }
+        let item = caller_item(ctx, &s);
+        if s.plugin_calls {
+            parts.callers.push(item);
+        } else {
+            parts.host_callers.push(item);
+        }
+        parts.trampolines.push(trampoline_item(ctx, &s));
+    }
+    parts
+        .callers
+        .extend(getters(&ctx.names, ctx.world).iter().map(getter_item));
+    parts
 }

@@ -4,9 +4,10 @@
 //! by `PLUGPORT_ABI_CORE_V1`) and the checked-caller core (`PLUGPORT_CALLERS_V1`), the
 //! world's types in IR order, resource vtables, interface tables, the world's `_exports`
 //! and `_imports` tables, release helpers, validators (`<type>_check`), checked callers
-//! with their `has_` checks and validating trampoline macros (and the world tables'
-//! `get_<i>` accessors), and the plugin-file part (world JSON, entry, `EXPORT` macro, C
-//! host helpers). Every struct comes with compile-time
+//! with their `has_` checks and invokers (those a plugin may call, with the world tables'
+//! `get_<i>` accessors, then those of the exports under `#ifndef PP_PLUGIN_SIDE`), the
+//! validating trampoline macros, and the plugin-file part (world JSON, entry, `EXPORT`
+//! macro, C host helpers). Every struct comes with compile-time
 //! layout checks. Definitions shared by several worlds of one package (types, vtables,
 //! interface tables, release helpers) are each guarded by `PLUGPORT_DEF_<name>`, so the
 //! headers of two worlds of one package can be included together; the guard's value is a
@@ -140,10 +141,25 @@ pub fn generate(world: &World) -> GeneratedFile {
         "Validators (section 11): NULL when the value is valid, else what is wrong",
         checks,
     );
+    let parts = callers::items(&ctx);
     section(
         &mut out,
-        "Checked callers, has_ checks and validating trampolines (section 11)",
-        callers::items(&ctx),
+        "Checked callers and has_ checks (section 11)",
+        parts.callers,
+    );
+    if !parts.host_callers.is_empty() {
+        out += HOST_CALLERS_OPEN;
+        section(
+            &mut out,
+            "Checked callers of the exports, for hosts (section 11)",
+            parts.host_callers,
+        );
+        out += "\n#endif /* PP_PLUGIN_SIDE */\n";
+    }
+    section(
+        &mut out,
+        "Validating trampolines (section 11)",
+        parts.trampolines,
     );
 
     out += "\n";
@@ -166,6 +182,16 @@ const ALLOC: &str =
 #define PP_CALLEE_ALLOC(size) malloc(size)
 #endif
 
+";
+
+/// Opens the block of the exports' checked callers. A plugin's translation unit defines
+/// `PP_PLUGIN_SIDE` before the header to leave out the callers it never calls (about half
+/// the compile time of a header of 1,000 functions, docs/performance.md).
+const HOST_CALLERS_OPEN: &str = "
+/* The checked callers of what this world exports: hosts call them, a plugin implements
+ * those slots. A C plugin may define PP_PLUGIN_SIDE before including this header to
+ * leave them out (docs/abi.md section 11); the callers of imports stay. */
+#ifndef PP_PLUGIN_SIDE
 ";
 
 /// The comment at the top of the header.
