@@ -32,7 +32,8 @@ mod validate;
 /// For the Go back end's shims, which refuse a call as the header's trampolines do.
 pub(crate) use validate::{drop_owns, HandleWalk};
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use plugport::ir::{snake, TypeDefKind, World};
 use plugport::plan::Ownership;
@@ -85,19 +86,24 @@ pub fn generate(world: &World) -> GeneratedFile {
     // An item defined twice with the same text is emitted once. (Different texts under
     // one name are refused by the front end; if a hand-made IR has them anyway, both are
     // emitted and the second guard's `#error` fires.)
-    let mut seen = HashSet::new();
+    // Keyed by name, with the texts emitted under it: no text is hashed or copied.
+    let mut seen: HashMap<String, Vec<String>> = HashMap::new();
     let mut section = |out: &mut String, title: &str, items: Vec<Item>| {
-        let items: Vec<Item> = items
-            .into_iter()
-            .filter(|i| seen.insert((i.name.clone(), i.text.clone())))
-            .collect();
-        if items.is_empty() {
+        let mut body = String::new();
+        for item in items {
+            let texts = seen.entry(item.name.clone()).or_default();
+            if texts.contains(&item.text) {
+                continue;
+            }
+            body.push('\n');
+            guarded_into(&mut body, &item);
+            texts.push(item.text);
+        }
+        if body.is_empty() {
             return;
         }
-        *out += &format!("\n/* ---- {title} ---- */\n");
-        for item in items {
-            *out += &format!("\n{}", guarded(&item));
-        }
+        let _ = write!(out, "\n/* ---- {title} ---- */\n");
+        out.push_str(&body);
     };
 
     let ids = 0..world.types.len();
@@ -218,21 +224,25 @@ fn comment_safe(text: &str) -> String {
     text.replace("*/", "* /").replace("/*", "/ *")
 }
 
-/// An item's text under its `PLUGPORT_DEF_<name>` guard. The guard's value is a hash of
+/// Appends an item's text under its `PLUGPORT_DEF_<name>` guard to `out`. The guard's value is a hash of
 /// the text: a second header that defines the name differently (a world-level type of
 /// another world of the package with the same name, or a header of another generator
 /// version; `+ 0` for headers whose guards had no value) fails to compile instead of
 /// silently using the first definition.
-fn guarded(item: &Item) -> String {
+fn guarded_into(out: &mut String, item: &Item) {
     let hash = fnv1a(item.text.as_bytes());
-    format!(
-        "#ifndef PLUGPORT_DEF_{name}\n#define PLUGPORT_DEF_{name} 0x{hash:08x}\n{text}\
-         #elif (PLUGPORT_DEF_{name} + 0) != 0x{hash:08x}\n\
+    let name = &item.name;
+    let _ = write!(
+        out,
+        "#ifndef PLUGPORT_DEF_{name}\n#define PLUGPORT_DEF_{name} 0x{hash:08x}\n"
+    );
+    out.push_str(&item.text);
+    let _ = write!(
+        out,
+        "#elif (PLUGPORT_DEF_{name} + 0) != 0x{hash:08x}\n\
          #error \"plugport: {name} is already defined differently by another header\"\n\
-         #endif\n",
-        name = item.name,
-        text = item.text
-    )
+         #endif\n"
+    );
 }
 
 /// 32-bit FNV-1a: a stable hash of a definition's text.
