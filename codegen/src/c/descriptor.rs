@@ -15,11 +15,7 @@ const BYTES_PER_LINE: usize = 16;
 
 /// The world JSON a descriptor carries: `{"fingerprint":"<hex>","world":<canonical IR>}`.
 pub fn world_json(world: &World) -> String {
-    format!(
-        "{{\"fingerprint\":\"{}\",\"world\":{}}}",
-        world.fingerprint(),
-        world.canonical_json()
-    )
+    plugport::descriptor::world_json(world)
 }
 
 /// The C names this part of the header defines, besides the symbols of [`CNames`].
