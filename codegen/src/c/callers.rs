@@ -17,6 +17,7 @@
 //! `<prefix>_<i>_<r>` for a vtable, `<prefix>_<w>_exports` / `_imports` for world tables.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use plugport::ir::{Function, FunctionKind, Interface, Type, TypeDefKind, World, WorldItem};
 
@@ -378,14 +379,15 @@ fn call_fn(ctx: &Ctx, s: &Slot) -> String {
     }
     b += "    pp_zero(err, sizeof *err);\n";
     let self_arg = if vt { "self" } else { "t_" };
-    b += &format!("    if (!{}({self_arg})) {{\n", s.has_name());
+    let _ = writeln!(b, "    if (!{}({self_arg})) {{", s.has_name());
     for p in &f.params {
         for line in drop_owns(names, ctx.world, &p.ty, &c_ident(&p.name), "        ", 0) {
-            b += &format!("{line}\n");
+            let _ = writeln!(b, "{line}");
         }
     }
-    b += &format!(
-        "        pp_error_static(err, \"{}: not provided by {} (older minor version?)\");\n",
+    let _ = writeln!(
+        b,
+        "        pp_error_static(err, \"{}: not provided by {} (older minor version?)\");",
         s.display, s.provider
     );
     b += "        return PP_ERR_UNSUPPORTED;\n    }\n";
@@ -412,7 +414,12 @@ fn call_fn(ctx: &Ctx, s: &Slot) -> String {
         slot = s.slot,
         which = if vt { "vtable's" } else { "table's" },
     );
-    format!("{doc}{}{b}}}\n", wrap(&head, &params, ") {"))
+    let mut out = doc;
+    out.reserve(b.len() + 256);
+    out.push_str(&wrap(&head, &params, ") {"));
+    out.push_str(&b);
+    out.push_str("}\n");
+    out
 }
 
 /// The invoker of a table slot: the checked caller's work after the presence check, for
@@ -446,7 +453,12 @@ fn invoke_fn(ctx: &Ctx, s: &Slot) -> String {
         slot = s.slot,
         disp = s.display,
     );
-    format!("{doc}{}{b}}}\n", wrap(&head, &all, ") {"))
+    let mut out = doc;
+    out.reserve(b.len() + 256);
+    out.push_str(&wrap(&head, &all, ") {"));
+    out.push_str(&b);
+    out.push_str("}\n");
+    out
 }
 
 /// The locals of a caller body: the callee's message, the status and, for a checked
@@ -475,9 +487,12 @@ fn after_call(ctx: &Ctx, s: &Slot, dealloc: &str) -> String {
         .and_then(|r| check_fn(names, &ctx.checking, r));
     let mut b = String::new();
     b += "    if (pp_st_ != PP_OK) {\n";
-    b += &format!("        pp_error_from_callee(err, pp_e_, {dealloc});\n");
+    let _ = writeln!(b, "        pp_error_from_callee(err, pp_e_, {dealloc});");
     b += "        return pp_st_;\n    }\n";
-    b += &format!("    pp_string_release(&pp_e_, {dealloc}); /* a message with PP_OK */\n");
+    let _ = writeln!(
+        b,
+        "    pp_string_release(&pp_e_, {dealloc}); /* a message with PP_OK */"
+    );
     if let Some(r) = &f.result {
         // Rule 1: a top-level string or list of the result inside a borrowed top-level
         // string or list argument is the caller's own memory: refused, never released.
@@ -497,18 +512,22 @@ fn after_call(ctx: &Ctx, s: &Slot, dealloc: &str) -> String {
             }
         }
         if !overlaps.is_empty() {
-            b += &format!("    if ({}) {{\n", overlaps.join(" ||\n        "));
+            let _ = writeln!(b, "    if ({}) {{", overlaps.join(" ||\n        "));
             b += "        pp_zero(ret, sizeof *ret);\n";
-            b += &format!(
-                "        pp_error_static(err, \"{}: result: \" PP_WHY_ALIAS);\n",
+            let _ = writeln!(
+                b,
+                "        pp_error_static(err, \"{}: result: \" PP_WHY_ALIAS);",
                 s.display
             );
             b += "        return PP_ERR_INVALID_RESULT;\n    }\n";
         }
         if let Some(check) = &check {
-            b += &format!("    pp_why_ = {check}(ret);\n    if (pp_why_ != NULL) {{\n");
+            let _ = writeln!(
+                b,
+                "    pp_why_ = {check}(ret);\n    if (pp_why_ != NULL) {{"
+            );
             if let Some(rel) = release_fn(ctx, r) {
-                b += &format!("        {rel}(ret, {dealloc});\n");
+                let _ = writeln!(b, "        {rel}(ret, {dealloc});");
             }
             b += "        pp_zero(ret, sizeof *ret);\n";
             let kinds: Vec<&str> = whys(ctx.world, &ctx.checking, r).into_iter().collect();
@@ -516,10 +535,14 @@ fn after_call(ctx: &Ctx, s: &Slot, dealloc: &str) -> String {
             let (last, rest) = kinds.split_last().expect("a checked type has a why");
             let mut pick = String::new();
             for why in rest {
-                pick += &format!("pp_streq(pp_why_, {why}) ? {} :\n            ", msg(why));
+                let _ = write!(
+                    pick,
+                    "pp_streq(pp_why_, {why}) ? {} :\n            ",
+                    msg(why)
+                );
             }
             pick += &msg(last);
-            b += &format!("        pp_error_static(err, {pick});\n");
+            let _ = writeln!(b, "        pp_error_static(err, {pick});");
             b += "        return PP_ERR_INVALID_RESULT;\n    }\n";
         }
     }
@@ -617,7 +640,9 @@ fn trampoline(ctx: &Ctx, s: &Slot) -> String {
         slot = s.slot,
         disp = s.display,
     );
-    format!("{doc}{}", continued(&lines))
+    let mut out = doc;
+    out.push_str(&continued(&lines));
+    out
 }
 
 /// The `get_<i>` accessor of a world table's interface pointer.
