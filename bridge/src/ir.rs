@@ -461,4 +461,43 @@ mod tests {
         // 65536 does not fit the table header's 16 bits: clamped, not wrapped.
         assert_eq!(package(Some("70000.3.0")).table_version(), 0xffff_0003);
     }
+
+    /// The per-thread memory of the last world's JSON and fingerprint answers for that
+    /// world only: alternating worlds, and a world changed in place, get their own.
+    #[test]
+    fn the_remembered_fingerprint_belongs_to_the_world_asked_about() {
+        use super::{Function, FunctionKind, World, WorldItem};
+        let world = |name: &str| World {
+            package: package(Some("1.0.0")),
+            name: "w".into(),
+            types: Vec::new(),
+            imports: Vec::new(),
+            exports: vec![WorldItem::Function(Function {
+                name: name.into(),
+                kind: FunctionKind::Freestanding,
+                params: Vec::new(),
+                result: None,
+                location: None,
+            })],
+        };
+        let (a, b) = (world("f"), world("g"));
+        let fresh = |w: &World| w.compute_canonical_json_and_fingerprint();
+        assert_ne!(fresh(&a), fresh(&b));
+        for w in [&a, &b, &a, &a, &b] {
+            assert_eq!(w.canonical_json_and_fingerprint(), fresh(w));
+            assert_eq!(w.fingerprint(), fresh(w).1);
+            assert_eq!(w.canonical_json(), fresh(w).0);
+        }
+        let mut c = a.clone();
+        assert_eq!(c.fingerprint(), fresh(&a).1);
+        c.name = "other".into();
+        assert_eq!(c.fingerprint(), fresh(&c).1);
+        assert_ne!(c.fingerprint(), a.fingerprint());
+        // The fingerprint is the SHA-256 of the JSON.
+        use sha2::Digest;
+        let (json, fingerprint) = a.canonical_json_and_fingerprint();
+        let digest = sha2::Sha256::digest(json.as_bytes());
+        let hex: String = digest.iter().map(|x| format!("{x:02x}")).collect();
+        assert_eq!(fingerprint, hex);
+    }
 }
