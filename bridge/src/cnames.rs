@@ -125,8 +125,15 @@ const C_KEYWORDS: &[&str] = &[
 /// A WIT identifier as a C identifier: snake_case, with a trailing `_` when it is a C or
 /// C++ keyword (or one of the names the calling convention uses: `self`, `ret`, `err`).
 pub fn c_ident(wit_name: &str) -> String {
+    // Sorted once per process: a binary search instead of 110 comparisons per name.
+    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let keywords = SORTED.get_or_init(|| {
+        let mut k = C_KEYWORDS.to_vec();
+        k.sort_unstable();
+        k
+    });
     let s = snake(wit_name);
-    if C_KEYWORDS.contains(&s.as_str()) {
+    if keywords.binary_search(&s.as_str()).is_ok() {
         format!("{s}_")
     } else {
         s
@@ -144,6 +151,9 @@ pub struct CNames<'w> {
     pub world: &'w World,
     /// `<namespace>_<package>_<line>`.
     pub prefix: String,
+    /// [`CNames::type_id`] of each type, made on first use (a back end asks for the same
+    /// few names thousands of times in a large world).
+    type_ids: Vec<std::cell::OnceCell<String>>,
 }
 
 impl<'w> CNames<'w> {
@@ -152,6 +162,9 @@ impl<'w> CNames<'w> {
         CNames {
             world,
             prefix: world.package.c_prefix(),
+            type_ids: (0..world.types.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
         }
     }
 
@@ -176,6 +189,13 @@ impl<'w> CNames<'w> {
     /// The C name of a type definition (named or anonymous). `own<R>` and `borrow<R>`
     /// name the handle of `R`.
     pub fn type_id(&self, id: TypeId) -> String {
+        match self.type_ids.get(id) {
+            Some(cell) => cell.get_or_init(|| self.make_type_id(id)).clone(),
+            None => self.make_type_id(id),
+        }
+    }
+
+    fn make_type_id(&self, id: TypeId) -> String {
         match &self.world.ty(id).kind {
             TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
                 format!("{}_{}", self.prefix, self.mangle_id(*resource))

@@ -178,11 +178,8 @@ pub enum DescriptorError {
 /// The world JSON that descriptors and generated bindings embed:
 /// `{"fingerprint":"<hex>","world":<canonical IR>}`.
 pub fn world_json(world: &World) -> String {
-    format!(
-        "{{\"fingerprint\":\"{}\",\"world\":{}}}",
-        world.fingerprint(),
-        world.canonical_json()
-    )
+    let (json, fingerprint) = world.canonical_json_and_fingerprint();
+    format!("{{\"fingerprint\":\"{fingerprint}\",\"world\":{json}}}")
 }
 
 /// Builds a descriptor blob (`docs/abi.md` §7) from its parts, for tests and tools.

@@ -515,6 +515,118 @@ fn export_macro_builds_a_loadable_plugin(label: &str, wit: &str) {
     }
 }
 
+/// A plugin's translation unit may define `PP_PLUGIN_SIDE`: the checked callers of the
+/// exports (which only hosts call) are left out, those of the imports stay, and the plugin
+/// built from it is the same (descriptor, entry) in every mode.
+#[test]
+fn plugin_side_leaves_out_only_the_callers_of_exports() {
+    let dir = workdir("plugin_side");
+    let host = dir.join("entry_host");
+    let out = run(Command::new("cc")
+        .arg(repo().join("tests/c/entry_host.c"))
+        .arg("-o")
+        .arg(&host)
+        .arg("-ldl"));
+    assert!(out.status.success(), "entry_host: {}", stderr(&out));
+    let world = repo_world(GREETER);
+    let header = write_header(&dir, &world);
+    let plugin = dir.join("plugin.c");
+    fs::write(
+        &plugin,
+        format!("#define PP_PLUGIN_SIDE\n{}", plugin_source(&world, &header)),
+    )
+    .unwrap();
+    for mode in MODES {
+        let lib = dir.join(format!("libgreeter_{}{}.so", mode.cc, mode.std));
+        let lib_arg = lib.to_str().unwrap();
+        assert_compiles(
+            *mode,
+            &plugin,
+            &[&dir],
+            &["-shared", "-fPIC", "-fvisibility=hidden", "-o", lib_arg],
+        );
+        check_plugin(&world, &lib, &host, &dir);
+    }
+    // The import `logger.log` keeps its caller; the export `greet.greet` has none.
+    let call = |side: bool, f: &str, args: &str| {
+        format!(
+            "{}#include \"{header}\"\n\
+             pp_status use_it(const void *t);\n\
+             pp_status use_it(const void *t) {{\n    \
+             pp_string s;\n    pp_string ret;\n    pp_error err;\n    \
+             s.ptr = NULL;\n    s.len = 0;\n    (void)ret;\n    \
+             return {f}(t, {args}, &err);\n}}\n",
+            if side { "#define PP_PLUGIN_SIDE\n" } else { "" }
+        )
+    };
+    let log = "example_greeter_v1_logger_call_log";
+    let log_args = "EXAMPLE_GREETER_V1_LOGGER_LEVEL_INFO, s";
+    let greet = "example_greeter_v1_greet_call_greet";
+    let greet_args = "s, &ret";
+    for (side, f, args, ok) in [
+        (true, log, log_args, true),
+        (true, greet, greet_args, false),
+        (false, greet, greet_args, true),
+        (false, log, log_args, true),
+    ] {
+        let source = dir.join(format!("call_{side}_{f}.c"));
+        fs::write(&source, call(side, f, args)).unwrap();
+        let mode = MODES[0];
+        let out = compile(mode, &source, &[&dir], &["-c", "-o", "/dev/null"]);
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "PP_PLUGIN_SIDE {side}, {f}: {}",
+            stderr(&out)
+        );
+        if !ok {
+            assert!(stderr(&out).contains(f), "{}", stderr(&out));
+        }
+    }
+}
+
+/// The world JSON's string literal (`<PREFIX>_<W>_WORLD_JSON_STR`) spells any bytes: every
+/// byte value, quotes, backslashes and `??=` (a C99 trigraph), longer than the 4,095
+/// characters C99 promises, read back exactly in C and C++ with `-pedantic -Werror`.
+#[test]
+fn world_json_string_literal_spells_every_byte() {
+    let dir = workdir("string_literal");
+    let mut bytes: Vec<u8> = (0..=255u8).collect();
+    bytes.extend_from_slice(b"??=??/\"\\0123\x7f");
+    while bytes.len() < 5000 {
+        bytes.extend_from_slice(b"{\"k\":\"v??(\"}");
+    }
+    let mut lit = String::new();
+    c::descriptor::string_literal_lines(&mut lit, &bytes);
+    let source = dir.join("lit.c");
+    let header = h_overlength(&dir);
+    fs::write(
+        &source,
+        format!(
+            "#include <stdio.h>\n#include \"{header}\"\n#define LIT \\\n{lit}\n\
+             PP_OVERLENGTH_STRINGS_BEGIN\n\
+             static const unsigned char bytes[] = LIT;\n\
+             PP_OVERLENGTH_STRINGS_END\n\
+             int main(void) {{\n    \
+             return fwrite(bytes, 1, sizeof bytes - 1, stdout) == sizeof bytes - 1 ? 0 : 1;\n}}\n"
+        ),
+    )
+    .unwrap();
+    for mode in MODES {
+        let exe = dir.join(format!("lit_{}{}", mode.cc, mode.std));
+        assert_compiles(*mode, &source, &[&dir], &["-o", exe.to_str().unwrap()]);
+        let out = run(&mut Command::new(&exe));
+        assert!(out.status.success(), "{mode:?}");
+        assert_eq!(out.stdout, bytes, "{mode:?}");
+    }
+}
+
+/// Writes a header of the greeter world (which defines `PP_OVERLENGTH_STRINGS_BEGIN`) into
+/// `dir`; returns its name.
+fn h_overlength(dir: &Path) -> String {
+    write_header(dir, &repo_world(GREETER))
+}
+
 #[test]
 fn greeter_plugin_exports_descriptor_and_entry() {
     export_macro_builds_a_loadable_plugin("greeter", GREETER);

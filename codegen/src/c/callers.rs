@@ -17,6 +17,7 @@
 //! `<prefix>_<i>_<r>` for a vtable, `<prefix>_<w>_exports` / `_imports` for world tables.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use plugport::ir::{Function, FunctionKind, Interface, Type, TypeDefKind, World, WorldItem};
 
@@ -52,6 +53,11 @@ pub(super) struct Slot<'w> {
     pub display: String,
     /// Who implements the slot, for the `PP_ERR_UNSUPPORTED` message.
     pub provider: &'static str,
+    /// Whether a plugin of this world may call the slot: false only for the slots of what
+    /// the world exports and does not import (exported interfaces, their resources, the
+    /// `_exports` table's functions), which only hosts call. Their checked callers are left
+    /// out when the includer defines `PP_PLUGIN_SIDE` (`docs/abi.md` section 11).
+    pub plugin_calls: bool,
 }
 
 impl Slot<'_> {
@@ -122,6 +128,7 @@ pub(super) fn slots<'w>(names: &CNames, world: &'w World) -> Vec<Slot<'w>> {
                 table: names.table(&i.name),
                 display: format!("{pkg}/{}.{what}", i.name),
                 provider: CALLEE,
+                plugin_calls: !exported_only(world, &i.name),
             });
         }
     }
@@ -150,6 +157,7 @@ pub(super) fn slots<'w>(names: &CNames, world: &'w World) -> Vec<Slot<'w>> {
                 table: names.vtable(id),
                 display: format!("{pkg}/{}.{}.{}", i.name, resource_name(world, id), f.name),
                 provider: CALLEE,
+                plugin_calls: !exported_only(world, &i.name),
             });
         }
     }
@@ -170,11 +178,23 @@ pub(super) fn slots<'w>(names: &CNames, world: &'w World) -> Vec<Slot<'w>> {
                     table: table.clone(),
                     display: format!("{pkg}/{}.{}", world.name, f.name),
                     provider: if exports { "this plugin" } else { "the host" },
+                    plugin_calls: !exports,
                 });
             }
         }
     }
     out
+}
+
+/// Whether the world exports the interface `name` and does not import it: then only hosts
+/// call its slots (a resource's methods are in the interface that defines it).
+fn exported_only(world: &World, name: &str) -> bool {
+    let has = |items: &[WorldItem]| {
+        items
+            .iter()
+            .any(|it| matches!(it, WorldItem::Interface(i) if i.name == name))
+    };
+    has(&world.exports) && !has(&world.imports)
 }
 
 fn resource_name(world: &World, id: usize) -> &str {
@@ -265,17 +285,25 @@ fn result_spans(ctx: &Ctx, ty: &Type) -> Vec<(Option<String>, (String, String, S
     out
 }
 
-/// The caller, `has_` check and trampoline macro of one slot.
-pub(super) fn slot_item(ctx: &Ctx, s: &Slot) -> Item {
+/// The checked caller (with its `has_` check and invoker) of one slot.
+pub(super) fn caller_item(ctx: &Ctx, s: &Slot) -> Item {
     let mut text = has_fn(s);
     if has_invoker(s) {
         text += &invoke_fn(ctx, s);
     }
     text += &call_fn(ctx, s);
-    text += &trampoline(ctx, s);
     Item {
         name: s.call_name(),
         text,
+    }
+}
+
+/// The validating trampoline macro of one slot (plugins use it for what they implement;
+/// it needs the validators, not the callers).
+pub(super) fn trampoline_item(ctx: &Ctx, s: &Slot) -> Item {
+    Item {
+        name: s.macro_name(),
+        text: trampoline(ctx, s),
     }
 }
 
@@ -351,14 +379,15 @@ fn call_fn(ctx: &Ctx, s: &Slot) -> String {
     }
     b += "    pp_zero(err, sizeof *err);\n";
     let self_arg = if vt { "self" } else { "t_" };
-    b += &format!("    if (!{}({self_arg})) {{\n", s.has_name());
+    let _ = writeln!(b, "    if (!{}({self_arg})) {{", s.has_name());
     for p in &f.params {
         for line in drop_owns(names, ctx.world, &p.ty, &c_ident(&p.name), "        ", 0) {
-            b += &format!("{line}\n");
+            let _ = writeln!(b, "{line}");
         }
     }
-    b += &format!(
-        "        pp_error_static(err, \"{}: not provided by {} (older minor version?)\");\n",
+    let _ = writeln!(
+        b,
+        "        pp_error_static(err, \"{}: not provided by {} (older minor version?)\");",
         s.display, s.provider
     );
     b += "        return PP_ERR_UNSUPPORTED;\n    }\n";
@@ -385,7 +414,12 @@ fn call_fn(ctx: &Ctx, s: &Slot) -> String {
         slot = s.slot,
         which = if vt { "vtable's" } else { "table's" },
     );
-    format!("{doc}{}{b}}}\n", wrap(&head, &params, ") {"))
+    let mut out = doc;
+    out.reserve(b.len() + 256);
+    out.push_str(&wrap(&head, &params, ") {"));
+    out.push_str(&b);
+    out.push_str("}\n");
+    out
 }
 
 /// The invoker of a table slot: the checked caller's work after the presence check, for
@@ -419,7 +453,12 @@ fn invoke_fn(ctx: &Ctx, s: &Slot) -> String {
         slot = s.slot,
         disp = s.display,
     );
-    format!("{doc}{}{b}}}\n", wrap(&head, &all, ") {"))
+    let mut out = doc;
+    out.reserve(b.len() + 256);
+    out.push_str(&wrap(&head, &all, ") {"));
+    out.push_str(&b);
+    out.push_str("}\n");
+    out
 }
 
 /// The locals of a caller body: the callee's message, the status and, for a checked
@@ -448,9 +487,12 @@ fn after_call(ctx: &Ctx, s: &Slot, dealloc: &str) -> String {
         .and_then(|r| check_fn(names, &ctx.checking, r));
     let mut b = String::new();
     b += "    if (pp_st_ != PP_OK) {\n";
-    b += &format!("        pp_error_from_callee(err, pp_e_, {dealloc});\n");
+    let _ = writeln!(b, "        pp_error_from_callee(err, pp_e_, {dealloc});");
     b += "        return pp_st_;\n    }\n";
-    b += &format!("    pp_string_release(&pp_e_, {dealloc}); /* a message with PP_OK */\n");
+    let _ = writeln!(
+        b,
+        "    pp_string_release(&pp_e_, {dealloc}); /* a message with PP_OK */"
+    );
     if let Some(r) = &f.result {
         // Rule 1: a top-level string or list of the result inside a borrowed top-level
         // string or list argument is the caller's own memory: refused, never released.
@@ -470,18 +512,22 @@ fn after_call(ctx: &Ctx, s: &Slot, dealloc: &str) -> String {
             }
         }
         if !overlaps.is_empty() {
-            b += &format!("    if ({}) {{\n", overlaps.join(" ||\n        "));
+            let _ = writeln!(b, "    if ({}) {{", overlaps.join(" ||\n        "));
             b += "        pp_zero(ret, sizeof *ret);\n";
-            b += &format!(
-                "        pp_error_static(err, \"{}: result: \" PP_WHY_ALIAS);\n",
+            let _ = writeln!(
+                b,
+                "        pp_error_static(err, \"{}: result: \" PP_WHY_ALIAS);",
                 s.display
             );
             b += "        return PP_ERR_INVALID_RESULT;\n    }\n";
         }
         if let Some(check) = &check {
-            b += &format!("    pp_why_ = {check}(ret);\n    if (pp_why_ != NULL) {{\n");
+            let _ = writeln!(
+                b,
+                "    pp_why_ = {check}(ret);\n    if (pp_why_ != NULL) {{"
+            );
             if let Some(rel) = release_fn(ctx, r) {
-                b += &format!("        {rel}(ret, {dealloc});\n");
+                let _ = writeln!(b, "        {rel}(ret, {dealloc});");
             }
             b += "        pp_zero(ret, sizeof *ret);\n";
             let kinds: Vec<&str> = whys(ctx.world, &ctx.checking, r).into_iter().collect();
@@ -489,10 +535,14 @@ fn after_call(ctx: &Ctx, s: &Slot, dealloc: &str) -> String {
             let (last, rest) = kinds.split_last().expect("a checked type has a why");
             let mut pick = String::new();
             for why in rest {
-                pick += &format!("pp_streq(pp_why_, {why}) ? {} :\n            ", msg(why));
+                let _ = write!(
+                    pick,
+                    "pp_streq(pp_why_, {why}) ? {} :\n            ",
+                    msg(why)
+                );
             }
             pick += &msg(last);
-            b += &format!("        pp_error_static(err, {pick});\n");
+            let _ = writeln!(b, "        pp_error_static(err, {pick});");
             b += "        return PP_ERR_INVALID_RESULT;\n    }\n";
         }
     }
@@ -590,7 +640,9 @@ fn trampoline(ctx: &Ctx, s: &Slot) -> String {
         slot = s.slot,
         disp = s.display,
     );
-    format!("{doc}{}", continued(&lines))
+    let mut out = doc;
+    out.push_str(&continued(&lines));
+    out
 }
 
 /// The `get_<i>` accessor of a world table's interface pointer.
@@ -616,15 +668,41 @@ static inline const {it} *{name}(const {t} *t_) {{
     }
 }
 
-/// Every checked caller item of the world, deduplicated by name (an interface both
-/// imported and exported has one table).
-pub(super) fn items(ctx: &Ctx) -> Vec<Item> {
+/// The items of the callers part of the header, in header order.
+pub(super) struct Parts {
+    /// Checked callers a plugin may call (imports) and the world tables' `get_<i>`
+    /// accessors.
+    pub callers: Vec<Item>,
+    /// Checked callers only hosts call (exports): the header puts them under
+    /// `#ifndef PP_PLUGIN_SIDE`.
+    pub host_callers: Vec<Item>,
+    /// Validating trampoline macros of every slot.
+    pub trampolines: Vec<Item>,
+}
+
+/// Every checked caller and trampoline item of the world, deduplicated by name (an
+/// interface both imported and exported has one table).
+pub(super) fn items(ctx: &Ctx) -> Parts {
     let mut seen = HashSet::new();
-    let mut out: Vec<Item> = slots(&ctx.names, ctx.world)
-        .iter()
-        .filter(|s| seen.insert(s.call_name()))
-        .map(|s| slot_item(ctx, s))
-        .collect();
-    out.extend(getters(&ctx.names, ctx.world).iter().map(getter_item));
-    out
+    let mut parts = Parts {
+        callers: Vec::new(),
+        host_callers: Vec::new(),
+        trampolines: Vec::new(),
+    };
+    for s in slots(&ctx.names, ctx.world) {
+        if !seen.insert(s.call_name()) {
+            continue;
+        }
+        let item = caller_item(ctx, &s);
+        if s.plugin_calls {
+            parts.callers.push(item);
+        } else {
+            parts.host_callers.push(item);
+        }
+        parts.trampolines.push(trampoline_item(ctx, &s));
+    }
+    parts
+        .callers
+        .extend(getters(&ctx.names, ctx.world).iter().map(getter_item));
+    parts
 }

@@ -183,6 +183,15 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
     for (name, what) in [
         (w.len_macro, "world JSON length macro"),
         (w.bytes_macro, "world JSON bytes macro"),
+        (w.str_macro, "world JSON string macro"),
+        (
+            "PP_OVERLENGTH_STRINGS_BEGIN".to_string(),
+            "pragma macro around the world JSON literal",
+        ),
+        (
+            "PP_OVERLENGTH_STRINGS_END".to_string(),
+            "pragma macro around the world JSON literal",
+        ),
         (names.entry(), "entry symbol"),
         (w.export_macro, "EXPORT macro"),
         (names.descriptor(), "descriptor symbol"),

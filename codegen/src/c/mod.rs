@@ -4,9 +4,10 @@
 //! by `PLUGPORT_ABI_CORE_V1`) and the checked-caller core (`PLUGPORT_CALLERS_V1`), the
 //! world's types in IR order, resource vtables, interface tables, the world's `_exports`
 //! and `_imports` tables, release helpers, validators (`<type>_check`), checked callers
-//! with their `has_` checks and validating trampoline macros (and the world tables'
-//! `get_<i>` accessors), and the plugin-file part (world JSON, entry, `EXPORT` macro, C
-//! host helpers). Every struct comes with compile-time
+//! with their `has_` checks and invokers (those a plugin may call, with the world tables'
+//! `get_<i>` accessors, then those of the exports under `#ifndef PP_PLUGIN_SIDE`), the
+//! validating trampoline macros, and the plugin-file part (world JSON, entry, `EXPORT`
+//! macro, C host helpers). Every struct comes with compile-time
 //! layout checks. Definitions shared by several worlds of one package (types, vtables,
 //! interface tables, release helpers) are each guarded by `PLUGPORT_DEF_<name>`, so the
 //! headers of two worlds of one package can be included together; the guard's value is a
@@ -31,7 +32,8 @@ mod validate;
 /// For the Go back end's shims, which refuse a call as the header's trampolines do.
 pub(crate) use validate::{drop_owns, HandleWalk};
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use plugport::ir::{snake, TypeDefKind, World};
 use plugport::plan::Ownership;
@@ -84,19 +86,24 @@ pub fn generate(world: &World) -> GeneratedFile {
     // An item defined twice with the same text is emitted once. (Different texts under
     // one name are refused by the front end; if a hand-made IR has them anyway, both are
     // emitted and the second guard's `#error` fires.)
-    let mut seen = HashSet::new();
+    // Keyed by name, with the texts emitted under it: no text is hashed or copied.
+    let mut seen: HashMap<String, Vec<String>> = HashMap::new();
     let mut section = |out: &mut String, title: &str, items: Vec<Item>| {
-        let items: Vec<Item> = items
-            .into_iter()
-            .filter(|i| seen.insert((i.name.clone(), i.text.clone())))
-            .collect();
-        if items.is_empty() {
+        let mut body = String::new();
+        for item in items {
+            let texts = seen.entry(item.name.clone()).or_default();
+            if texts.contains(&item.text) {
+                continue;
+            }
+            body.push('\n');
+            guarded_into(&mut body, &item);
+            texts.push(item.text);
+        }
+        if body.is_empty() {
             return;
         }
-        *out += &format!("\n/* ---- {title} ---- */\n");
-        for item in items {
-            *out += &format!("\n{}", guarded(&item));
-        }
+        let _ = write!(out, "\n/* ---- {title} ---- */\n");
+        out.push_str(&body);
     };
 
     let ids = 0..world.types.len();
@@ -140,10 +147,25 @@ pub fn generate(world: &World) -> GeneratedFile {
         "Validators (section 11): NULL when the value is valid, else what is wrong",
         checks,
     );
+    let parts = callers::items(&ctx);
     section(
         &mut out,
-        "Checked callers, has_ checks and validating trampolines (section 11)",
-        callers::items(&ctx),
+        "Checked callers and has_ checks (section 11)",
+        parts.callers,
+    );
+    if !parts.host_callers.is_empty() {
+        out += HOST_CALLERS_OPEN;
+        section(
+            &mut out,
+            "Checked callers of the exports, for hosts (section 11)",
+            parts.host_callers,
+        );
+        out += "\n#endif /* PP_PLUGIN_SIDE */\n";
+    }
+    section(
+        &mut out,
+        "Validating trampolines (section 11)",
+        parts.trampolines,
     );
 
     out += "\n";
@@ -166,6 +188,16 @@ const ALLOC: &str =
 #define PP_CALLEE_ALLOC(size) malloc(size)
 #endif
 
+";
+
+/// Opens the block of the exports' checked callers. A plugin's translation unit defines
+/// `PP_PLUGIN_SIDE` before the header to leave out the callers it never calls (about half
+/// the compile time of a header of 1,000 functions, docs/performance.md).
+const HOST_CALLERS_OPEN: &str = "
+/* The checked callers of what this world exports: hosts call them, a plugin implements
+ * those slots. A C plugin may define PP_PLUGIN_SIDE before including this header to
+ * leave them out (docs/abi.md section 11); the callers of imports stay. */
+#ifndef PP_PLUGIN_SIDE
 ";
 
 /// The comment at the top of the header.
@@ -192,21 +224,25 @@ fn comment_safe(text: &str) -> String {
     text.replace("*/", "* /").replace("/*", "/ *")
 }
 
-/// An item's text under its `PLUGPORT_DEF_<name>` guard. The guard's value is a hash of
+/// Appends an item's text under its `PLUGPORT_DEF_<name>` guard to `out`. The guard's value is a hash of
 /// the text: a second header that defines the name differently (a world-level type of
 /// another world of the package with the same name, or a header of another generator
 /// version; `+ 0` for headers whose guards had no value) fails to compile instead of
 /// silently using the first definition.
-fn guarded(item: &Item) -> String {
+fn guarded_into(out: &mut String, item: &Item) {
     let hash = fnv1a(item.text.as_bytes());
-    format!(
-        "#ifndef PLUGPORT_DEF_{name}\n#define PLUGPORT_DEF_{name} 0x{hash:08x}\n{text}\
-         #elif (PLUGPORT_DEF_{name} + 0) != 0x{hash:08x}\n\
+    let name = &item.name;
+    let _ = write!(
+        out,
+        "#ifndef PLUGPORT_DEF_{name}\n#define PLUGPORT_DEF_{name} 0x{hash:08x}\n"
+    );
+    out.push_str(&item.text);
+    let _ = write!(
+        out,
+        "#elif (PLUGPORT_DEF_{name} + 0) != 0x{hash:08x}\n\
          #error \"plugport: {name} is already defined differently by another header\"\n\
-         #endif\n",
-        name = item.name,
-        text = item.text
-    )
+         #endif\n"
+    );
 }
 
 /// 32-bit FNV-1a: a stable hash of a definition's text.

@@ -224,29 +224,41 @@ pub(super) fn slot_decl(ctx: &Ctx, f: &Function, indent: &str) -> String {
 /// `head` + `params` joined by `, ` + `tail` + newline, continuing lines under the first
 /// parameter when a line would exceed [`WIDTH`].
 pub(super) fn wrap(head: &str, params: &[String], tail: &str) -> String {
-    let pad = " ".repeat(head.len());
-    let mut out = head.to_string();
+    // Written into one buffer sized up front: the header has a few of these per function.
+    let size = head.len() + tail.len() + params.iter().map(|p| p.len() + 2).sum::<usize>();
+    let mut out = String::with_capacity(size + size / WIDTH * (head.len() + 1) + 1);
+    out.push_str(head);
     let mut line_len = head.len();
     for (i, p) in params.iter().enumerate() {
         let last = i + 1 == params.len();
-        let piece = if last {
-            format!("{p}{tail}")
-        } else {
-            format!("{p},")
-        };
+        let end = if last { tail } else { "," };
+        let piece_len = p.len() + end.len();
         if i > 0 {
-            if line_len + 1 + piece.len() > WIDTH {
-                out += &format!("\n{pad}");
-                line_len = pad.len();
+            if line_len + 1 + piece_len > WIDTH {
+                out.push('\n');
+                push_spaces(&mut out, head.len());
+                line_len = head.len();
             } else {
                 out.push(' ');
                 line_len += 1;
             }
         }
-        out += &piece;
-        line_len += piece.len();
+        out.push_str(p);
+        out.push_str(end);
+        line_len += piece_len;
     }
-    out + "\n"
+    out.push('\n');
+    out
+}
+
+/// Appends `n` spaces.
+pub(super) fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 #[cfg(test)]
