@@ -406,7 +406,7 @@ impl PrivateCopy {
     /// Writes `data` to `<base>/plugport-<pid>-<random>/<name>`, `base` being
     /// `$PLUGPORT_TMPDIR` or the system's temporary directory. The directory is made by
     /// tempfile: a fresh name, created exclusively (a name planted by someone else is never
-    /// reused) with mode 0700 on Unix. Errors: `LoadError::Io` naming the directory or file.
+    /// reused), with mode 0700 on Unix (set here: tempfile's default follows the umask). Errors: `LoadError::Io` naming the directory or file.
     fn write(name: &std::ffi::OsStr, data: &[u8]) -> Result<PrivateCopy, LoadError> {
         let base = std::env::var_os("PLUGPORT_TMPDIR")
             .map(PathBuf::from)
@@ -415,10 +415,13 @@ impl PrivateCopy {
             path: path.to_path_buf(),
             source,
         };
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("plugport-{}-", std::process::id()))
-            .tempdir_in(&base)
-            .map_err(|e| io(&base, e))?;
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!("plugport-{}-", std::process::id());
+        builder.prefix(&prefix);
+        // Private: tempfile makes directories with the umask's mode otherwise (0755).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let dir = builder.tempdir_in(&base).map_err(|e| io(&base, e))?;
         // Same file name as the original: keeps its extension (LoadLibrary appends
         // `.dll` to names without one) and makes diagnostics recognisable.
         let file = dir.path().join(name);
