@@ -294,22 +294,27 @@ impl Builder {
 }
 
 /// Writes `contents` to `path` unless the file already has exactly these contents (so
-/// that build systems watching modification times do not rebuild for nothing).
-///
-/// The write is atomic: the text goes to a temporary file in the same directory, which
-/// is then renamed over `path`, so a reader (a compiler running in parallel, an editor)
-/// sees the old file or the new one, never a half-written one, and a failed write
-/// leaves the old file as it was. Errors: [`BuildError::Io`] naming `path` when the
-/// directory cannot be created or written.
+/// that build systems watching modification times do not rebuild for nothing), through
+/// [`write_atomic`]. Errors: as [`write_atomic`].
 pub fn write_if_changed(path: &Path, contents: &str) -> Result<(), BuildError> {
+    if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
+        return Ok(());
+    }
+    write_atomic(path, contents)
+}
+
+/// Writes `contents` to `path` atomically, creating its directory if needed: the text
+/// goes to a temporary file in the same directory (tempfile), which is then renamed over
+/// `path`, so a reader (a compiler running in parallel, an editor) sees the old file or
+/// the new one, never a half-written one, and a failed write leaves the old file as it
+/// was. The file gets the mode `fs::write` would give it (0666 less the umask). Errors:
+/// [`BuildError::Io`] naming `path` when the directory cannot be created or written.
+pub fn write_atomic(path: &Path, contents: &str) -> Result<(), BuildError> {
     use std::io::Write;
     let io = |source| BuildError::Io {
         path: path.to_path_buf(),
         source,
     };
-    if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
-        return Ok(());
-    }
     let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(io)?;

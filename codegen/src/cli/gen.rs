@@ -313,11 +313,12 @@ fn baseline_failure(e: baseline::BaselineError) -> Failure {
     }
 }
 
-/// Writes a generated file as the `Builder` does (`builder::write_if_changed`): an
-/// unchanged file is left alone (its modification time too, so build systems do not
-/// rebuild), a changed one is replaced atomically through a temporary file in the same
-/// directory. Errors: a usage failure naming the path.
+/// Writes a generated file atomically (`builder::write_atomic`: a temporary file in the
+/// same directory renamed over the path, so a reader never sees half a file). Always
+/// written, also when unchanged: build systems that run `gen` as a custom command (the
+/// CMake module) need the outputs newer than the WIT afterwards. Errors: a usage failure
+/// naming the path.
 fn write(path: &Path, contents: &str) -> Result<(), Failure> {
-    plugport_codegen::builder::write_if_changed(path, contents)
+    plugport_codegen::builder::write_atomic(path, contents)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }
