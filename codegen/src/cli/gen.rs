@@ -127,6 +127,15 @@ fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
         plugin_version: args.plugin_version.clone(),
     };
     for lang in &args.lang {
+        let cpp_or_go = matches!(lang, Lang::Cpp | Lang::Go | Lang::GoHost | Lang::GoGuest);
+        if let Some(what) = plugport_codegen::first_collection(&world).filter(|_| cpp_or_go) {
+            return Err(Failure::no(format!(
+                "world `{}` uses {what}: maps and fixed-length lists are generated for C \
+                 and Rust, not yet for C++ and Go (docs/abi.md §3); generate `--lang c` \
+                 or `--lang rust` for this world",
+                world.name
+            )));
+        }
         match lang {
             Lang::GoHost => go::generate(&world, GoSide::Host, &go_opts)
                 .into_iter()

@@ -649,28 +649,37 @@ impl<'a> Converter<'a> {
                 ty: self.ty(t, site)?,
             }),
             wit::TypeDefKind::Map(k, v) => {
-                let (k, v) = (wit_type_text(self.r, k), wit_type_text(self.r, v));
-                self.refuse(
-                    site,
-                    format!(
-                        "uses `map<{k}, {v}>`, which plugport ABI v1 does not support \
-                         (docs/abi.md §3)"
-                    ),
-                    Some(format!("use `list<tuple<{k}, {v}>>` instead")),
-                );
-                None
+                // wit-parser allows only bool, integers, char and string as keys, as the
+                // IR does (`plugport::descriptor::is_map_key`).
+                let key = self.ty(k, site);
+                let value = self.ty(v, site);
+                Some(ir::TypeDefKind::Map {
+                    key: key?,
+                    value: value?,
+                })
             }
             wit::TypeDefKind::FixedLengthList(t, n) => {
-                let t = wit_type_text(self.r, t);
-                self.refuse(
-                    site,
-                    format!("uses the fixed-length list `list<{t}, {n}>`, {TYPES_REF}"),
-                    Some(format!(
-                        "use `list<{t}>` (and check the length), or a `tuple` or `record` \
-                         of {n} elements"
-                    )),
-                );
-                None
+                if *n == 0 || *n > ir::MAX_FIXED_LIST_LEN {
+                    let t = wit_type_text(self.r, t);
+                    self.refuse(
+                        site,
+                        format!(
+                            "uses the fixed-length list `list<{t}, {n}>`, which plugport does \
+                             not support: the length must be from 1 to {} (docs/abi.md §3)",
+                            ir::MAX_FIXED_LIST_LEN
+                        ),
+                        Some(if *n == 0 {
+                            String::from("a fixed-length list holds at least one element")
+                        } else {
+                            format!("use `list<{t}>`: a fixed-length list travels inline, by value")
+                        }),
+                    );
+                    return None;
+                }
+                Some(ir::TypeDefKind::FixedList {
+                    ty: self.ty(t, site)?,
+                    len: *n,
+                })
             }
             k @ (wit::TypeDefKind::Future(_) | wit::TypeDefKind::Stream(_)) => {
                 let text = kind_text(self.r, k);
@@ -982,7 +991,9 @@ impl<'a> Converter<'a> {
             ir::TypeDefKind::Variant { cases } => inner.extend(cases.iter().filter_map(|c| c.ty)),
             ir::TypeDefKind::Option { ty }
             | ir::TypeDefKind::List { ty }
+            | ir::TypeDefKind::FixedList { ty, .. }
             | ir::TypeDefKind::Alias { ty } => inner.push(*ty),
+            ir::TypeDefKind::Map { key, value } => inner.extend([*key, *value]),
             ir::TypeDefKind::Result { ok, err } => inner.extend(ok.iter().chain(err.iter())),
             ir::TypeDefKind::Flags { .. }
             | ir::TypeDefKind::Enum { .. }

@@ -311,6 +311,9 @@ fn conversion(ctx: &Ctx, id: TypeId) -> String {
     let mut extra = String::new();
     match &def.kind {
         TypeDefKind::Resource => return String::new(),
+        // Not in the Go back end yet: `plugport gen` refuses such worlds for Go
+        // (`crate::unsupported`).
+        TypeDefKind::Map { .. } | TypeDefKind::FixedList { .. } => return String::new(),
         TypeDefKind::Record { fields } => {
             lift += &format!("\tvar v {t}\n");
             for (f, o) in fields.iter().zip(&off) {

@@ -725,6 +725,7 @@ impl Gen<'_> {
                     o.close();
                 }
             }
+            TypeDefKind::Map { .. } | TypeDefKind::FixedList { .. } => {}
             TypeDefKind::Alias { .. }
             | TypeDefKind::Resource
             | TypeDefKind::Own { .. }

@@ -263,6 +263,25 @@ impl Gen<'_> {
                 o.line("pub len: usize,");
                 o.close();
             }
+            TypeDefKind::Map { key, value } => {
+                let entry = self.c.map_entry(id);
+                o.line(derive);
+                o.open(&format!("pub struct {entry}"));
+                o.line(&format!("pub key: {},", ty(key)));
+                o.line(&format!("pub value: {},", ty(value)));
+                o.close();
+                o.line(derive);
+                o.open(&format!("pub struct {name}"));
+                o.line(&format!("pub ptr: *const {entry},"));
+                o.line("pub len: usize,");
+                o.close();
+            }
+            TypeDefKind::FixedList { ty: t, len } => {
+                o.line(derive);
+                o.open(&format!("pub struct {name}"));
+                o.line(&format!("pub elems: [{}; {len}],", ty(t)));
+                o.close();
+            }
             TypeDefKind::Alias { ty: t } => {
                 let target = ty(t);
                 if target != name {

@@ -624,9 +624,11 @@ pub(crate) fn children(kind: &TypeDefKind) -> Vec<Type> {
         TypeDefKind::Record { fields } => fields.iter().map(|f| f.ty).collect(),
         TypeDefKind::Tuple { types } => types.clone(),
         TypeDefKind::Variant { cases } => cases.iter().filter_map(|c| c.ty).collect(),
-        TypeDefKind::Option { ty } | TypeDefKind::List { ty } | TypeDefKind::Alias { ty } => {
-            vec![*ty]
-        }
+        TypeDefKind::Option { ty }
+        | TypeDefKind::List { ty }
+        | TypeDefKind::FixedList { ty, .. }
+        | TypeDefKind::Alias { ty } => vec![*ty],
+        TypeDefKind::Map { key, value } => vec![*key, *value],
         TypeDefKind::Result { ok, err } => ok.iter().chain(err.iter()).copied().collect(),
         TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
             vec![Type::Id(*resource)]
