@@ -317,7 +317,8 @@ impl<'w> Gen<'w> {
     pub(crate) fn owns_memory(&self, ty: Type) -> bool {
         self.any_inside(ty, &|g, t| {
             matches!(t, Type::String)
-                || matches!(t, Type::Id(id) if matches!(g.kind(id), TypeDefKind::List { .. }))
+                || matches!(t, Type::Id(id) if matches!(g.kind(id),
+                    TypeDefKind::List { .. } | TypeDefKind::Map { .. }))
         })
     }
 
