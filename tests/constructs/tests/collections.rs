@@ -39,7 +39,10 @@ fn modes() -> Vec<Mode> {
 
 fn pixel(x: i32, rgba: [u8; 4], a: &str, b: &str) -> Pixel {
     Pixel {
-        at: Point { x, y: x.wrapping_neg() },
+        at: Point {
+            x,
+            y: x.wrapping_neg(),
+        },
         rgba,
         names: [a.to_string(), b.to_string()],
     }
