@@ -169,6 +169,11 @@ pub(crate) fn convert(
             .collect(),
         world: world_loc,
     };
+    // Fixed-length lists travel inline: refuse one whose C value would pass the bound the
+    // loader checks (`plugport::descriptor::MAX_VALUE_SIZE`), at the list itself.
+    if cx.refusals.is_empty() {
+        cx.refusals.extend(oversized_fixed_lists(&out, &places));
+    }
     // Two interfaces with one name were just refused; their C names collide too.
     if !duplicate_interfaces {
         let refusals = cnames::check(&out, &places);
@@ -178,6 +183,38 @@ pub(crate) fn convert(
         return Err(cx.refusals);
     }
     Ok((out, places))
+}
+
+/// A refusal for each fixed-length list whose C value is larger than
+/// [`plugport::descriptor::MAX_VALUE_SIZE`] while its element is not (the list that makes
+/// the value too large, not every type that contains it).
+fn oversized_fixed_lists(world: &ir::World, places: &Places) -> Vec<Refusal> {
+    use plugport::descriptor::MAX_VALUE_SIZE;
+    let layouts = plugport::layout::Layouts::new(world);
+    let mut out = Vec::new();
+    for (id, d) in world.types.iter().enumerate() {
+        let ir::TypeDefKind::FixedList { ty, len } = &d.kind else {
+            continue;
+        };
+        let size = layouts.of(&ir::Type::Id(id)).size;
+        if size <= MAX_VALUE_SIZE || layouts.of(ty).size > MAX_VALUE_SIZE {
+            continue;
+        }
+        let text = plugport::compat::render_type(world, ir::Type::Id(id));
+        out.push(Refusal {
+            location: places.types.get(id).cloned().flatten(),
+            message: format!(
+                "the fixed-length list `{text}` is {size} bytes in C, which plugport does \
+                 not support: a value travels inline and is at most {MAX_VALUE_SIZE} bytes \
+                 (docs/abi.md §3)"
+            ),
+            help: Some(format!(
+                "use a `list<…>` for the {len} elements (its elements are not inline)"
+            )),
+            related: Vec::new(),
+        });
+    }
+    out
 }
 
 fn package_name(p: &wit::PackageName) -> ir::PackageName {
