@@ -27,7 +27,7 @@ pub use plugport::ir;
 
 /// The first `map<K, V>` or fixed-length list `list<T, N>` of `world`, as WIT text with
 /// its location when known (`file.wit:12`), or `None` when it has neither. The back ends
-/// that do not carry these kinds yet (C++ and Go, issue 11 A.1/A.2) are refused with it
+/// that do not carry these kinds yet (Go, issue 11 A.1/A.2) are refused with it
 /// by `plugport gen`, rather than generating code that cannot pass such values.
 pub fn first_collection(world: &ir::World) -> Option<String> {
     world.types.iter().enumerate().find_map(|(id, d)| {

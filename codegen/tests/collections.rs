@@ -426,3 +426,226 @@ fn the_c_helpers_check_and_release_maps_and_fixed_lists_under_asan_and_ubsan() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A C++ host (the generated `collections.hpp` client) against the C plugin of
+/// tests/constructs, linked in: maps as spans of entries and owned lists, fixed lists as
+/// `std::array`, a fixed list inside a result; prints `ok`.
+const CPP_HOST: &str = r#"
+#include <cstdio>
+#include <cstring>
+#include "collections.hpp"
+namespace kvns = test::collections::v1::kv;
+static int failed;
+#define EXPECT(c) do { if (!(c)) { std::printf("FAILED line %d: %s\n", __LINE__, #c); failed = 1; } } while (0)
+static pp_string lit(const char *t) { return pp_string{t, std::strlen(t)}; }
+int main() {
+    const test_collections_v1_collections_exports *ex = nullptr;
+    pp_string err{nullptr, 0};
+    test_collections_v1_collections_imports imports;
+    std::memset(&imports, 0, sizeof imports);
+    imports.header.size = sizeof imports;
+    EXPECT(plugport_entry_test_collections_v1_collections(1, &imports, &ex, &err) == PP_OK);
+    test::collections::v1::collections_exports_client client(ex);
+    kvns::client kv = client.kv();
+    /* map<string, u32>: entries in, entries out (the callee's order), each value + 1. */
+    test_collections_v1_map_string_u32_entry in[2] = {{lit("a"), 1}, {lit("\xc3\xa9"), 41}};
+    auto out = kv.counts(::pp::span<const test_collections_v1_map_string_u32_entry>(in, 2));
+    EXPECT(out.has_value() && out->size() == 2);
+    if (out.has_value() && out->size() == 2) {
+        EXPECT((*out)[1].value == 42 && ::pp::detail::view((*out)[1].key) == "\xc3\xa9");
+    }
+    EXPECT(kv.counts({}).has_value() && kv.counts({})->empty());
+    /* A duplicate key from C reaches C++ as it is: C++ maps are entry sequences. */
+    test_collections_v1_map_string_u32_entry dup[1] = {{lit("dup"), 0}};
+    auto twice = kv.counts(::pp::span<const test_collections_v1_map_string_u32_entry>(dup, 1));
+    EXPECT(twice.has_value() && twice->size() == 2);
+    /* list<u8, 4> and list<list<s16, 2>, 3> as std::array. */
+    auto q = kv.quad(std::array<uint8_t, 4>{1, 2, 3, 255});
+    EXPECT(q.has_value() && *q == (std::array<uint8_t, 4>{255, 3, 2, 1}));
+    std::array<test_collections_v1_array2_s16, 3> g{};
+    g[2].elems[0] = 32767;
+    g[2].elems[1] = -5;
+    auto ng = kv.grid(g);
+    EXPECT(ng.has_value() && (*ng)[2].elems[0] == -32767 && (*ng)[2].elems[1] == 5);
+    /* list<string, 2>: an owned C value, released by pp::owned. */
+    auto p = kv.pair(std::array<pp_string, 2>{lit("x"), lit("yz")});
+    EXPECT(p.has_value() && ::pp::detail::view((*p)->elems[0]) == "yz");
+    /* result<list<f32, 3>, string>. */
+    auto f = kv.floats(true);
+    EXPECT(f.has_value() && f->has_value() && (**f)[0] == 1.5f && (**f)[2] == 3.25f);
+    auto fe = kv.floats(false);
+    EXPECT(fe.has_value() && !fe->has_value() && fe->error().view() == "no floats");
+    /* map<char, bool>. */
+    test_collections_v1_map_char_bool_entry c[2] = {{0x1D11E, 1}, {'a', 0}};
+    auto n = kv.by_char(::pp::span<const test_collections_v1_map_char_bool_entry>(c, 2));
+    EXPECT(n.has_value() && *n == 1001);
+    if (!failed) std::printf("ok\n");
+    return failed;
+}
+"#;
+
+/// A C++ plugin (the generated `server` classes) called through the C++ client in one
+/// process: exercises the callee side (views of the C arguments, results lowered).
+const CPP_SERVER: &str = r#"
+#include <cstdio>
+#include <cstring>
+#include "collections.hpp"
+namespace kvns = test::collections::v1::kv;
+using E = test_collections_v1_map_string_u32_entry;
+static int failed;
+#define EXPECT(c) do { if (!(c)) { std::printf("FAILED line %d: %s\n", __LINE__, #c); failed = 1; } } while (0)
+namespace {
+struct impl : kvns::server {
+    ::pp::owned_list<E> counts(::pp::span<const E> m) override {
+        /* Keys are views of the caller's strings: the result holds its own copies. */
+        std::vector<E> out;
+        for (const E &e : m) {
+            ::pp::owned_string k(::pp::detail::view(e.key));
+            out.push_back(E{k.release(), e.value * 2});
+        }
+        return ::pp::owned_list<E>(out);
+    }
+    ::pp::owned_list<test_collections_v1_map_string_kv_pixel_entry> places(
+        ::pp::span<const test_collections_v1_map_string_kv_pixel_entry>) override { return {}; }
+    ::pp::owned_list<test_collections_v1_map_u64_option_string_entry> by_id(
+        ::pp::span<const test_collections_v1_map_u64_option_string_entry>) override { return {}; }
+    uint32_t by_char(::pp::span<const test_collections_v1_map_char_bool_entry> m) override {
+        return static_cast<uint32_t>(m.size());
+    }
+    std::array<uint8_t, 4> quad(std::array<uint8_t, 4> v) override { return {v[3], v[2], v[1], v[0]}; }
+    test_collections_v1_array2_string pair(std::array<pp_string, 2> v) override {
+        test_collections_v1_array2_string r;
+        ::pp::owned_string a(::pp::detail::view(v[1])), b(::pp::detail::view(v[0]));
+        r.elems[0] = a.release();
+        r.elems[1] = b.release();
+        return r;
+    }
+    ::pp::result<std::array<float, 3>, ::pp::owned_string> floats(bool ok) override {
+        if (ok) return std::array<float, 3>{1.0f, 2.0f, 3.0f};
+        return ::pp::unexpected<::pp::owned_string>(::pp::owned_string("none"));
+    }
+    std::array<test_collections_v1_array2_s16, 3> grid(std::array<test_collections_v1_array2_s16, 3> g) override {
+        std::swap(g[0], g[2]);
+        return g;
+    }
+    test_collections_v1_array2_kv_counter counters(::pp::span<const test_collections_v1_map_string_kv_counter_entry>) override {
+        test_collections_v1_array2_kv_counter r;
+        std::memset(&r, 0, sizeof r);
+        return r;
+    }
+};
+} // namespace
+static impl the_impl;
+static test::collections::v1::collections_exports make(const test::collections::v1::collections_imports_client &) {
+    test::collections::v1::collections_exports e;
+    e.kv = &the_impl;
+    return e;
+}
+TEST_COLLECTIONS_V1_COLLECTIONS_CPP_EXPORT("collections-cpp", "1.0.0", make)
+static pp_string lit(const char *t) { return pp_string{t, std::strlen(t)}; }
+int main() {
+    const test_collections_v1_collections_exports *ex = nullptr;
+    pp_string err{nullptr, 0};
+    test_collections_v1_collections_imports imports;
+    std::memset(&imports, 0, sizeof imports);
+    imports.header.size = sizeof imports;
+    EXPECT(plugport_entry_test_collections_v1_collections(1, &imports, &ex, &err) == PP_OK);
+    test::collections::v1::collections_exports_client client(ex);
+    kvns::client kv = client.kv();
+    E in[2] = {{lit("a"), 1}, {lit("b"), 20}};
+    auto out = kv.counts(::pp::span<const E>(in, 2));
+    EXPECT(out.has_value() && out->size() == 2 && (*out)[1].value == 40);
+    if (out.has_value() && out->size() == 2) EXPECT(::pp::detail::view((*out)[0].key) == "a");
+    auto q = kv.quad(std::array<uint8_t, 4>{1, 2, 3, 4});
+    EXPECT(q.has_value() && *q == (std::array<uint8_t, 4>{4, 3, 2, 1}));
+    auto p = kv.pair(std::array<pp_string, 2>{lit("x"), lit("yz")});
+    EXPECT(p.has_value() && ::pp::detail::view((*p)->elems[0]) == "yz" && ::pp::detail::view((*p)->elems[1]) == "x");
+    auto f = kv.floats(false);
+    EXPECT(f.has_value() && !f->has_value() && f->error().view() == "none");
+    std::array<test_collections_v1_array2_s16, 3> g{};
+    g[0].elems[0] = 7;
+    auto ng = kv.grid(g);
+    EXPECT(ng.has_value() && (*ng)[2].elems[0] == 7 && (*ng)[0].elems[0] == 0);
+    /* An invalid argument (a bool of 2 in a map value) is refused before the server runs. */
+    test_collections_v1_map_char_bool_entry bad[1] = {{'a', 2}};
+    auto r = kv.by_char(::pp::span<const test_collections_v1_map_char_bool_entry>(bad, 1));
+    EXPECT(!r.has_value());
+    if (!failed) std::printf("ok\n");
+    return failed;
+}
+"#;
+
+/// Builds `main` (C++17, with the C plugin source `c_plugin` if any) under ASan+UBSan and
+/// runs it; it must print `ok`.
+fn run_cpp(name: &str, main: &str, c_plugin: Option<&Path>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::plugport(&[
+        "gen",
+        repo("tests/wit/accept/collections.wit").to_str().unwrap(),
+        "--lang",
+        "cpp",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let san = [
+        "-fsanitize=address,undefined",
+        "-fno-sanitize-recover=all",
+        "-fno-omit-frame-pointer",
+        "-g",
+    ];
+    let mut objects = Vec::new();
+    if let Some(c) = c_plugin {
+        let obj = dir.path().join("plugin.o");
+        let out = run(Command::new("cc")
+            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c"])
+            .args(san)
+            .arg("-I")
+            .arg(dir.path())
+            .arg(c)
+            .arg("-o")
+            .arg(&obj));
+        assert!(out.status.success(), "cc:\n{}", common::text(&out.stderr));
+        objects.push(obj);
+    }
+    let src = dir.path().join(format!("{name}.cpp"));
+    fs::write(&src, main).unwrap();
+    let exe = dir.path().join(name);
+    let out = run(Command::new("g++")
+        .args(["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .args(san)
+        .arg("-I")
+        .arg(dir.path())
+        .arg("-I")
+        .arg(repo("headers"))
+        .arg(&src)
+        .args(&objects)
+        .arg("-o")
+        .arg(&exe));
+    assert!(
+        out.status.success(),
+        "g++ {name}:\n{}",
+        common::text(&out.stderr)
+    );
+    let out = run(&mut Command::new(&exe));
+    let stdout = common::text(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim() == "ok",
+        "{name}: {stdout}\n{}",
+        common::text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_cpp_host_calls_the_c_plugin_with_maps_and_fixed_lists_under_asan_and_ubsan() {
+    run_cpp(
+        "cpp_host",
+        CPP_HOST,
+        Some(&repo("tests/constructs/c/collections.c")),
+    );
+}
+
+#[test]
+fn a_cpp_plugin_serves_maps_and_fixed_lists_under_asan_and_ubsan() {
+    run_cpp("cpp_server", CPP_SERVER, None);
+}

@@ -127,12 +127,12 @@ fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
         plugin_version: args.plugin_version.clone(),
     };
     for lang in &args.lang {
-        let cpp_or_go = matches!(lang, Lang::Cpp | Lang::Go | Lang::GoHost | Lang::GoGuest);
-        if let Some(what) = plugport_codegen::first_collection(&world).filter(|_| cpp_or_go) {
+        let go = matches!(lang, Lang::Go | Lang::GoHost | Lang::GoGuest);
+        if let Some(what) = plugport_codegen::first_collection(&world).filter(|_| go) {
             return Err(Failure::no(format!(
-                "world `{}` uses {what}: maps and fixed-length lists are generated for C \
-                 and Rust, not yet for C++ and Go (docs/abi.md §3); generate `--lang c` \
-                 or `--lang rust` for this world",
+                "world `{}` uses {what}: maps and fixed-length lists are generated for C, \
+                 C++ and Rust, not yet for Go (docs/abi.md §3); generate `--lang c`, \
+                 `--lang cpp` or `--lang rust` for this world",
                 world.name
             )));
         }
