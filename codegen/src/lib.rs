@@ -25,25 +25,6 @@ pub mod rust;
 pub use builder::Builder;
 pub use plugport::ir;
 
-/// The first `map<K, V>` or fixed-length list `list<T, N>` of `world`, as WIT text with
-/// its location when known (`file.wit:12`), or `None` when it has neither. The back ends
-/// that do not carry these kinds yet (Go, issue 11 A.1/A.2) are refused with it
-/// by `plugport gen`, rather than generating code that cannot pass such values.
-pub fn first_collection(world: &ir::World) -> Option<String> {
-    world.types.iter().enumerate().find_map(|(id, d)| {
-        let text = match &d.kind {
-            ir::TypeDefKind::Map { .. } | ir::TypeDefKind::FixedList { .. } => {
-                plugport::compat::render_type(world, ir::Type::Id(id))
-            }
-            _ => return None,
-        };
-        Some(match &d.location {
-            Some(l) => format!("`{text}` ({}:{})", l.file, l.line),
-            None => format!("`{text}`"),
-        })
-    })
-}
-
 /// One generated file: a name relative to the output directory, and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedFile {

@@ -73,4 +73,16 @@ fn main() {
         .status()
         .unwrap_or_else(|e| panic!("running {cc}: {e}"));
     assert!(status.success(), "{cc} failed to build c/collections.c");
+
+    // The Go plugin's generated package (tests/collections_go.rs builds go/ with it).
+    println!("cargo:rerun-if-changed=go/main.go");
+    let opts = plugport_codegen::go::GoOptions {
+        plugin_name: Some("collections-go".into()),
+        plugin_version: Some("1.0.0".into()),
+    };
+    for f in plugport_codegen::go::generate(&world, plugport_codegen::go::GoSide::Guest, &opts) {
+        let path = out.join("go").join(&f.name);
+        std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
+        std::fs::write(&path, &f.contents).expect("write the Go package");
+    }
 }

@@ -127,15 +127,6 @@ fn gen(args: &GenArgs) -> Result<Vec<PathBuf>, Failure> {
         plugin_version: args.plugin_version.clone(),
     };
     for lang in &args.lang {
-        let go = matches!(lang, Lang::Go | Lang::GoHost | Lang::GoGuest);
-        if let Some(what) = plugport_codegen::first_collection(&world).filter(|_| go) {
-            return Err(Failure::no(format!(
-                "world `{}` uses {what}: maps and fixed-length lists are generated for C, \
-                 C++ and Rust, not yet for Go (docs/abi.md §3); generate `--lang c`, \
-                 `--lang cpp` or `--lang rust` for this world",
-                world.name
-            )));
-        }
         match lang {
             Lang::GoHost => go::generate(&world, GoSide::Host, &go_opts)
                 .into_iter()

@@ -16,3 +16,7 @@ pub mod collections {
 
 /// The C plugin of `test:collections`, built by `build.rs`.
 pub const COLLECTIONS_C: &str = concat!(env!("OUT_DIR"), "/libcollections_c.so");
+
+/// Where `build.rs` wrote the C header `collections.h` and the Go package
+/// `go/collectionsplugin` of `test:collections` (for tests/collections_go.rs).
+pub const OUT_DIR: &str = env!("OUT_DIR");
