@@ -358,6 +358,19 @@ impl Gen<'_> {
             for (field, off) in members {
                 o.line(&format!("assert!(offset_of!({name}, {field}) == {off});"));
             }
+            if let TypeDefKind::Map { key, value } = kind {
+                // The entry struct `{ K key; V value; }` (`docs/abi.md` §3, "Maps").
+                let entry = self.c.map_entry(id);
+                let (l, value_at) = plugport::layout::map_entry(layouts.of(key), layouts.of(value));
+                o.line(&format!(
+                    "assert!(size_of::<{entry}>() == {} && align_of::<{entry}>() == {});",
+                    l.size, l.align
+                ));
+                o.line(&format!("assert!(offset_of!({entry}, key) == 0);"));
+                o.line(&format!(
+                    "assert!(offset_of!({entry}, value) == {value_at});"
+                ));
+            }
             if let TypeDefKind::Resource = kind {
                 let vt = self.c.vtable(id);
                 let slots = 1 + self.methods(id).len();
