@@ -205,12 +205,16 @@ fn typecov_structure() {
         echo.types.is_empty(),
         "`use`d types must not be declared in echo"
     );
-    assert_eq!(echo.functions.len(), 29);
+    assert_eq!(echo.functions.len(), 33);
     assert_eq!(
         &fn_names(echo)[..4],
         ["echo-bool", "echo-s8", "echo-s16", "echo-s32"]
     );
-    assert_eq!(&fn_names(echo)[26..], ["echo-nested", "sink", "boom"]);
+    assert_eq!(&fn_names(echo)[26..29], ["echo-nested", "sink", "boom"]);
+    assert_eq!(
+        &fn_names(echo)[29..],
+        ["echo-map", "echo-quad", "echo-pair", "echo-framed"]
+    );
     assert!(echo
         .functions
         .iter()
@@ -220,7 +224,7 @@ fn typecov_structure() {
     assert_eq!(f("echo-char").result, Some(Type::Char));
     let loc = f("echo-bool").location.clone().unwrap();
     assert!(loc.file.ends_with("typecov.wit"), "{loc:?}");
-    assert_eq!(loc.line, 21);
+    assert_eq!(loc.line, 23);
     let sink = f("sink");
     assert_eq!(
         sink.params
@@ -339,7 +343,7 @@ fn typecov_structure() {
     );
     assert_eq!(
         w.types[counter].location.as_ref().map(|l| l.line),
-        Some(56),
+        Some(65),
         "resource location"
     );
 }
