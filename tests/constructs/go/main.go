@@ -1,8 +1,9 @@
 // A Go plugin of test:collections (tests/wit/accept/collections.wit): maps as Go maps,
 // fixed-length lists as Go arrays (docs/go.md), with the same answers as the C plugin
 // (../c/collections.c) and the Rust guest of tests/rust-roundtrip. tests/collections_go.rs
-// builds it with `go build -buildmode=c-shared` against the package collectionsplugin,
-// which build.rs generates (plugport gen --lang go-guest), and loads it from Rust.
+// builds it with `go build -buildmode=c-shared` in a module of its own (a go.mod that
+// replaces the runtime module by bridge/go) with the package collectionsplugin, which
+// build.rs generates (plugport gen --lang go-guest), and loads it from Rust.
 package main
 
 import (
