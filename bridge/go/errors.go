@@ -99,6 +99,42 @@ func statusSentinel(s Status) error {
 	return nil
 }
 
+// InvalidData is what generated bindings panic with when a received value is valid C but
+// cannot be its Go value: a map with a duplicate key (docs/abi.md §3, "Maps"). The
+// generated callee answers it with PP_ERR_INVALID_ARGUMENT, the generated caller returns
+// it as a *CallError with StatusInvalidResult (LiftResult); it never reaches user code.
+type InvalidData struct {
+	Message string
+}
+
+func (e InvalidData) Error() string { return e.Message }
+
+// DuplicateKey is the InvalidData of a map whose entry i repeats the key k of an
+// earlier entry.
+func DuplicateKey(i int, k any) InvalidData {
+	if s, ok := k.(string); ok {
+		return InvalidData{Message: fmt.Sprintf("[%d]: duplicate key %q in a map (docs/abi.md §3)", i, s)}
+	}
+	return InvalidData{Message: fmt.Sprintf("[%d]: duplicate key %v in a map (docs/abi.md §3)", i, k)}
+}
+
+// LiftResult runs lift (the generated lift of a received result) and returns its value,
+// or, when it panics with InvalidData, a *CallError with StatusInvalidResult for the WIT
+// function what. Any other panic goes on.
+func LiftResult[T any](what string, lift func() T) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			inv, ok := r.(InvalidData)
+			if !ok {
+				panic(r)
+			}
+			var zero T
+			v, err = zero, &CallError{Status: StatusInvalidResult, Func: what, Message: inv.Message}
+		}
+	}()
+	return lift(), nil
+}
+
 // StatusOf is the status a callee returns for err: PP_ERR_INVALID_ARGUMENT when err
 // wraps ErrInvalidArgument, PP_ERR_PANIC for any other error, PP_OK for nil. Generated
 // callees (Go plugins, Go host imports) use it for the error a Go implementation returns.

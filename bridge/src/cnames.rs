@@ -204,6 +204,12 @@ impl<'w> CNames<'w> {
         }
     }
 
+    /// The C name of the entry struct `{ K key; V value; }` of map type `id`:
+    /// `<map's C name>_entry` (`docs/abi.md` §3, "Maps").
+    pub fn map_entry(&self, id: TypeId) -> String {
+        format!("{}_entry", self.type_id(id))
+    }
+
     /// Structural mangling of a type use (section 4): `u8`, `string`, `list_string`, …
     pub fn mangle(&self, ty: &Type) -> String {
         match ty {
@@ -236,6 +242,10 @@ impl<'w> CNames<'w> {
         let opt = |t: &Option<Type>| t.as_ref().map_or("void".to_string(), |t| self.mangle(t));
         match &def.kind {
             TypeDefKind::List { ty } => format!("list_{}", self.mangle(ty)),
+            TypeDefKind::Map { key, value } => {
+                format!("map_{}_{}", self.mangle(key), self.mangle(value))
+            }
+            TypeDefKind::FixedList { ty, len } => format!("array{len}_{}", self.mangle(ty)),
             TypeDefKind::Option { ty } => format!("option_{}", self.mangle(ty)),
             TypeDefKind::Result { ok, err } => format!("result_{}_{}", opt(ok), opt(err)),
             TypeDefKind::Tuple { types } => {

@@ -539,6 +539,15 @@ impl<'a> Cmp<'a> {
             (K::Option { ty: x }, K::Option { ty: y })
             | (K::List { ty: x }, K::List { ty: y })
             | (K::Alias { ty: x }, K::Alias { ty: y }) => self.same_type(*x, *y, depth),
+            // A map or fixed-length list matches only the same shape: same key and value
+            // types, same element type and length (`docs/abi.md` §9).
+            (K::Map { key: k1, value: v1 }, K::Map { key: k2, value: v2 }) => {
+                let key = self.same_type(*k1, *k2, depth);
+                self.same_type(*v1, *v2, depth) && key
+            }
+            (K::FixedList { ty: x, len: n }, K::FixedList { ty: y, len: m }) => {
+                self.same_type(*x, *y, depth) && n == m
+            }
             (K::Result { ok: o1, err: e1 }, K::Result { ok: o2, err: e2 }) => {
                 let ok = self.same_opt(*o1, *o2, depth);
                 self.same_opt(*e1, *e2, depth) && ok
@@ -843,6 +852,18 @@ fn anon_into(s: &mut String, w: &World, k: &TypeDefKind, q: bool, depth: usize) 
             s.push_str("list<");
             sub(s, *ty);
             s.push('>');
+        }
+        K::Map { key, value } => {
+            s.push_str("map<");
+            sub(s, *key);
+            s.push_str(", ");
+            sub(s, *value);
+            s.push('>');
+        }
+        K::FixedList { ty, len } => {
+            s.push_str("list<");
+            sub(s, *ty);
+            s.push_str(&format!(", {len}>"));
         }
         K::Option { ty } => {
             s.push_str("option<");

@@ -43,6 +43,10 @@ pub const HEADER_LEN: usize = 24;
 /// refused as corrupt so that no recursive walk over it can exhaust the stack.
 pub const MAX_TYPE_DEPTH: usize = 64;
 
+/// The largest C `sizeof` of any type of a world, bytes (1 MiB): only fixed-length lists
+/// (`list<T, N>`, inline) can make a type this large (`docs/abi.md` §3).
+pub const MAX_VALUE_SIZE: u64 = 1 << 20;
+
 /// A parsed, validated descriptor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Descriptor {
@@ -431,6 +435,19 @@ pub fn validate_world(world: &World) -> Result<(), String> {
             TypeDefKind::Resource if d.name.is_none() => {
                 return Err(format!("type #{i} is a resource without a name"))
             }
+            TypeDefKind::Map { key, .. } if !is_map_key(key) => {
+                return Err(format!(
+                    "type #{i} is a map whose key is not bool, an integer, char or string"
+                ))
+            }
+            TypeDefKind::FixedList { len, .. }
+                if *len == 0 || *len > crate::ir::MAX_FIXED_LIST_LEN =>
+            {
+                return Err(format!(
+                    "type #{i} is a fixed-length list of {len} elements: expected 1 to {}",
+                    crate::ir::MAX_FIXED_LIST_LEN
+                ))
+            }
             TypeDefKind::Flags { flags } if flags.len() > 64 => {
                 return Err(format!(
                     "type #{i} has {} flags: expected at most 64",
@@ -444,6 +461,17 @@ pub fn validate_world(world: &World) -> Result<(), String> {
     let mut state = vec![0usize; n];
     for i in 0..n {
         depth(world, i, &mut state, 0)?;
+    }
+    // Fixed-length lists travel inline: bound the size of every value (no cycles now).
+    let layouts = crate::layout::Layouts::new(world);
+    for i in 0..n {
+        let size = layouts.of(&Type::Id(i)).size;
+        if size > MAX_VALUE_SIZE {
+            return Err(format!(
+                "type #{i} is {size} bytes in C: expected at most {MAX_VALUE_SIZE} \
+                 (fixed-length lists travel inline, docs/abi.md §3)"
+            ));
+        }
     }
     for item in world.imports.iter().chain(&world.exports) {
         let (iface, functions) = match item {
@@ -477,8 +505,16 @@ pub fn validate_world(world: &World) -> Result<(), String> {
     Ok(())
 }
 
+/// The key types WIT allows in `map<K, V>`: `bool`, the integer types, `char` and
+/// `string` (no floats, no compound types).
+pub fn is_map_key(t: &Type) -> bool {
+    !matches!(t, Type::F32 | Type::F64 | Type::Id(_))
+}
+
 fn children(k: &TypeDefKind) -> Vec<Type> {
     match k {
+        TypeDefKind::Map { key, value } => vec![*key, *value],
+        TypeDefKind::FixedList { ty, .. } => vec![*ty],
         TypeDefKind::Record { fields } => fields.iter().map(|f| f.ty).collect(),
         TypeDefKind::Tuple { types } => types.clone(),
         TypeDefKind::Variant { cases } => cases.iter().filter_map(|c| c.ty).collect(),

@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 /// Index into [`World::types`].
 pub type TypeId = usize;
 
+/// The largest N of a fixed-length list `list<T, N>` (`docs/abi.md` §3): such a value
+/// travels inline, by value, so it is bounded like a struct a C compiler passes on the
+/// stack. The front end refuses larger N and `list<T, 0>` with file and line.
+pub const MAX_FIXED_LIST_LEN: u32 = 65536;
+
 /// A WIT package name: `namespace:name@version`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PackageName {
@@ -216,6 +221,26 @@ pub enum TypeDefKind {
     List {
         /// The element type.
         ty: Type,
+    },
+    /// `map<K, V>`: `{ const struct { K key; V value; } *ptr; size_t len; }`, a list of
+    /// key/value entries with the ownership and release rules of `list` (`docs/abi.md`
+    /// §3, "Maps"). `key` is `bool`, an integer, `char` or `string` (what WIT allows).
+    /// Languages with a map type refuse a received map with a duplicate key as invalid
+    /// data; C sees the entries as they are.
+    Map {
+        /// The key type: `bool`, an integer type, `char` or `string`.
+        key: Type,
+        /// The value type.
+        value: Type,
+    },
+    /// `list<T, N>`: `struct { T elems[N]; }`, N elements inline, passed and returned by
+    /// value like a record (`docs/abi.md` §3, "Fixed-length lists"). `1 <= len <=
+    /// MAX_FIXED_LIST_LEN`.
+    FixedList {
+        /// The element type.
+        ty: Type,
+        /// How many elements, N.
+        len: u32,
     },
     /// `type a = b;` — the C and Rust back ends emit a typedef / type alias.
     Alias {

@@ -66,7 +66,7 @@ impl Layout {
         for m in members {
             offset = round_up(offset, m.align);
             offsets.push(offset);
-            offset += m.size;
+            offset = offset.saturating_add(m.size);
             align = align.max(m.align);
         }
         StructLayout {
@@ -85,7 +85,7 @@ impl Layout {
 
 /// `n` rounded up to a multiple of `align` (a power of two).
 pub fn round_up(n: u64, align: u64) -> u64 {
-    n.div_ceil(align) * align
+    n.div_ceil(align).saturating_mul(align)
 }
 
 /// Bytes of the integer that stores an `enum` or `variant` tag with `cases` cases:
@@ -117,6 +117,12 @@ pub fn uint_type(bytes: u64) -> &'static str {
         4 => "uint32_t",
         _ => "uint64_t",
     }
+}
+
+/// The layout of a map entry `struct { K key; V value; }` and the offset of `value`.
+pub fn map_entry(key: Layout, value: Layout) -> (Layout, u64) {
+    let st = Layout::structure(&[key, value]);
+    (st.layout, st.offsets[1])
 }
 
 /// Layouts of every type of one world, computed once.
@@ -191,9 +197,11 @@ impl<'w> Layouts<'w> {
                     vec![is_err, m("val", Layout::union(&payloads))]
                 }
             }
-            TypeDefKind::List { .. } => {
+            TypeDefKind::List { .. } | TypeDefKind::Map { .. } => {
                 vec![m("ptr", Layout::POINTER), m("len", Layout::POINTER)]
             }
+            // `struct { T elems[N]; }`: one member, the array.
+            TypeDefKind::FixedList { .. } => vec![m("elems", self.of(&Type::Id(id)))],
             TypeDefKind::Resource => {
                 vec![m("self", Layout::POINTER), m("vtable", Layout::POINTER)]
             }
@@ -263,7 +271,13 @@ fn id_layout(world: &World, id: TypeId, memo: &mut [Option<Layout>]) -> Layout {
             let payloads = all(&mut [*ok, *err].into_iter().flatten(), memo);
             discriminated(Layout::new(1, 1), &payloads)
         }
-        TypeDefKind::List { .. } => Layout::SLICE,
+        TypeDefKind::List { .. } | TypeDefKind::Map { .. } => Layout::SLICE,
+        TypeDefKind::FixedList { ty, len } => {
+            let elem = use_layout(world, ty, memo);
+            // Saturating: a validated world bounds every size (`MAX_VALUE_SIZE`); an
+            // unvalidated one must not overflow while it is being checked.
+            Layout::new(elem.size.saturating_mul(u64::from(*len)), elem.align)
+        }
         TypeDefKind::Alias { ty } => use_layout(world, ty, memo),
         TypeDefKind::Resource | TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => {
             Layout::HANDLE

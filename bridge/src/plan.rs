@@ -106,6 +106,28 @@ pub enum Shape {
         /// Size and alignment of one element, bytes.
         elem_layout: Layout,
     },
+    /// `map<K, V>`, `{const entry *ptr; size_t len;}` as a list: `ptr` at 0, `len`
+    /// (entries) at 8; entry `i` at `ptr + i * entry_layout.size`, its key at 0 and its
+    /// value at `value_offset` inside the entry.
+    Map {
+        /// The key type (a scalar or `string`).
+        key: Type,
+        /// The value type.
+        value: Type,
+        /// Size and alignment of one entry `struct { K key; V value; }`, bytes.
+        entry_layout: Layout,
+        /// `offsetof(entry, value)`, bytes.
+        value_offset: u64,
+    },
+    /// `list<T, N>`, `struct { T elems[N]; }`: element `i` inline at `i * elem_layout.size`.
+    FixedList {
+        /// The element type.
+        elem: Type,
+        /// Size and alignment of one element, bytes.
+        elem_layout: Layout,
+        /// How many elements, N (at least 1).
+        len: u32,
+    },
     /// `{uint8_t is_some; T val;}`: `is_some` at 0 (0 or 1), `val` at `payload_offset`.
     Option {
         /// The type of `val`.
@@ -421,6 +443,21 @@ fn node_of(
             elem: *ty,
             elem_layout: layouts.of(ty),
         },
+        TypeDefKind::Map { key, value } => {
+            let (entry_layout, value_offset) =
+                crate::layout::map_entry(layouts.of(key), layouts.of(value));
+            Shape::Map {
+                key: *key,
+                value: *value,
+                entry_layout,
+                value_offset,
+            }
+        }
+        TypeDefKind::FixedList { ty, len } => Shape::FixedList {
+            elem: *ty,
+            elem_layout: layouts.of(ty),
+            len: *len,
+        },
         TypeDefKind::Resource => Shape::Handle {
             resource: id,
             own: true,
@@ -501,7 +538,12 @@ impl Ownership {
                     any(&mut std::iter::once(*ty))
                 }
                 TypeDefKind::Result { ok, err } => any(&mut [*ok, *err].into_iter().flatten()),
-                TypeDefKind::List { .. } | TypeDefKind::Resource | TypeDefKind::Own { .. } => true,
+                TypeDefKind::List { .. }
+                | TypeDefKind::Map { .. }
+                | TypeDefKind::Resource
+                | TypeDefKind::Own { .. } => true,
+                // Inline elements: it owns what its elements own.
+                TypeDefKind::FixedList { ty, .. } => any(&mut std::iter::once(*ty)),
                 // A borrowed handle is the caller's: releasing a value that holds one
                 // (a `list<borrow<r>>` argument, say) frees its memory and leaves the
                 // handle alone.

@@ -474,6 +474,38 @@ impl<'p> Codec<'p> {
                         }
                     }
                 }
+                Shape::Map {
+                    key,
+                    value,
+                    entry_layout,
+                    value_offset,
+                } => {
+                    // As a list of entries: the count, then each key and its value. Keys
+                    // cross as they are; duplicates are the receiving language's to refuse.
+                    let (ptr, len) = checked_slice(p, entry_layout.size as usize, at)?;
+                    uleb(out, len as u64);
+                    for i in 0..len {
+                        let e = ptr.add(i * entry_layout.size as usize);
+                        self.enc(*key, e, h, out, depth + 1)?;
+                        self.enc(*value, e.add(*value_offset as usize), h, out, depth + 1)?;
+                    }
+                }
+                Shape::FixedList {
+                    elem,
+                    elem_layout,
+                    len,
+                } => {
+                    // N elements inline, no length on the wire (both sides know N).
+                    match elem {
+                        Type::U8 | Type::S8 => out.extend_from_slice(bytes(p, *len as usize)),
+                        _ => {
+                            for i in 0..*len as usize {
+                                let e = p.add(i * elem_layout.size as usize);
+                                self.enc(*elem, e, h, out, depth + 1)?;
+                            }
+                        }
+                    }
+                }
                 Shape::Option {
                     some,
                     payload_offset,
@@ -636,6 +668,38 @@ impl<'p> Codec<'p> {
                     wr(value, std::ptr::null::<u8>());
                     wr(value.add(8), 0usize);
                 }
+                Shape::Map {
+                    key,
+                    value: val,
+                    entry_layout,
+                    value_offset,
+                } => {
+                    let (ptr, len) = rd_slice(value);
+                    let size = entry_layout.size as usize;
+                    if let Some(bytes) = len.checked_mul(size) {
+                        if len > 0 && !ptr.is_null() && bytes <= isize::MAX as usize {
+                            for i in 0..len {
+                                let e = (ptr as *mut u8).add(i * size);
+                                self.release(*key, e, alloc, handles);
+                                let v = e.add(*value_offset as usize);
+                                self.release(*val, v, alloc, handles);
+                            }
+                            alloc.dealloc(ptr as *mut u8, bytes, entry_layout.align as usize);
+                        }
+                    }
+                    wr(value, std::ptr::null::<u8>());
+                    wr(value.add(8), 0usize);
+                }
+                Shape::FixedList {
+                    elem,
+                    elem_layout,
+                    len,
+                } => {
+                    for i in 0..*len as usize {
+                        let e = value.add(i * elem_layout.size as usize);
+                        self.release(*elem, e, alloc, handles);
+                    }
+                }
                 Shape::Option {
                     some,
                     payload_offset,
@@ -765,7 +829,8 @@ fn min_wire(plan: &Plan, ty: Type, memo: &mut [Option<u64>]) -> u64 {
         Shape::Scalar(Scalar::F32) => 4,
         Shape::Scalar(Scalar::F64) => 8,
         Shape::Scalar(_) | Shape::String => 1,
-        Shape::List { .. } | Shape::Enum { .. } => 1,
+        Shape::List { .. } | Shape::Map { .. } | Shape::Enum { .. } => 1,
+        Shape::FixedList { elem, len, .. } => min(&Some(*elem)).saturating_mul(*len as u64),
         Shape::Option { .. } => 1,
         Shape::Result { ok, err, .. } => 1 + min(ok).min(min(err)),
         Shape::Variant { cases, .. } => 1 + cases.iter().map(&mut min).min().unwrap_or(0),

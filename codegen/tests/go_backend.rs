@@ -67,6 +67,8 @@ fn fixture_worlds() -> Vec<(String, World)> {
     // resource each side implements: the shims' checks for handles the package did not
     // make walk all of them (callee.rs, foreign_guard).
     paths.push(root.join("tests/rust-roundtrip/wit/edge.wit"));
+    // Maps and fixed-length lists (issue 11, A.1 and A.2), own handles in map values.
+    paths.push(root.join("tests/wit/accept/collections.wit"));
     // Names that are Go keywords or clash with generated ones: a world named `go`, an
     // interface `type`, a variant case `tag` and `error`, fields `error` and `tag`,
     // parameters `type` and `range`, methods `close` and `has-close` (a resource handle

@@ -14,6 +14,8 @@ pub const WORLD_FILES: &[&str] = &[
     "tests/wit/typecov.wit",
     "tests/wit/uses.wit",
     "tests/wit/worldtypes.wit",
+    // Maps and fixed-length lists (issue 11, A.1 and A.2).
+    "tests/wit/accept/collections.wit",
     "examples/greeter/wit",
     "examples/codec/wit",
 ];

@@ -29,6 +29,7 @@
 #error "plugport/cpp.hpp needs C++17 or later"
 #endif
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -574,6 +575,23 @@ span<const T> list_view(const L &l) noexcept {
     return l.len > 0 && l.ptr != nullptr ? span<const T>(l.ptr, l.len) : span<const T>();
 }
 
+/* A fixed-length list argument (list<T, N>, docs/abi.md section 3) as its C struct
+ * `{ T elems[N]; }`: the elements are C values, copied (views stay views). */
+template <class F, class T, std::size_t N>
+F fixed(const std::array<T, N> &a) noexcept {
+    static_assert(sizeof(F::elems) == sizeof(T) * N, "list<T, N> has N elements of T");
+    F f;
+    std::memcpy(static_cast<void *>(f.elems), static_cast<const void *>(a.data()), sizeof f.elems);
+    return f;
+}
+/* A received fixed-length list's elements as a std::array of their C values (a copy). */
+template <class T, std::size_t N>
+std::array<T, N> array_of(const T (&elems)[N]) noexcept {
+    std::array<T, N> a;
+    std::memcpy(static_cast<void *>(a.data()), static_cast<const void *>(elems), sizeof elems);
+    return a;
+}
+
 /* Sets *err to an owned copy of `text` (std::malloc; left empty if that fails). */
 inline void set_error(pp_string *err, std::string_view text) noexcept {
     if (err == nullptr || text.empty()) {
@@ -662,6 +680,10 @@ struct is_owned : std::false_type {};
 template <class T>
 struct is_owned<owned<T>> : std::true_type {};
 template <class T>
+struct is_std_array : std::false_type {};
+template <class T, std::size_t N>
+struct is_std_array<std::array<T, N>> : std::true_type {};
+template <class T>
 struct is_unique_ptr : std::false_type {};
 template <class T>
 struct is_unique_ptr<std::unique_ptr<T>> : std::true_type {};
@@ -676,6 +698,10 @@ T lift(C &c, pp_dealloc_fn dealloc) noexcept {
         return T(c.ptr, c.len, dealloc);
     } else if constexpr (is_owned<T>::value) {
         return T(c, dealloc);
+    } else if constexpr (is_std_array<T>::value) {
+        /* list<T, N> of elements that own nothing (docs/abi.md section 3). */
+        (void)dealloc;
+        return array_of(c.elems);
     } else if constexpr (is_optional<T>::value) {
         if (c.is_some == 1) {
             return T(lift<typename T::value_type>(c.val, dealloc));
@@ -729,6 +755,9 @@ bool lower(T &&v, C *out) noexcept {
         return true;
     } else if constexpr (is_owned<U>::value) {
         *out = v.release();
+        return true;
+    } else if constexpr (is_std_array<U>::value) {
+        *out = fixed<C>(v);
         return true;
     } else if constexpr (is_optional<U>::value) {
         if (v.has_value()) {

@@ -1,6 +1,7 @@
 //! Generates the Rust host bindings and the C header of `tests/wit/fallible.wit` into
 //! `$OUT_DIR`, and builds the C plugin `c/fallible.c` against that header as
-//! `$OUT_DIR/libfallible_c.so` with the system C compiler (`$CC`, else `cc`), with the
+//! `$OUT_DIR/libfallible_c.so` (and the same for `tests/wit/accept/collections.wit` and
+//! `c/collections.c`, `$OUT_DIR/libcollections_c.so`) with the system C compiler (`$CC`, else `cc`), with the
 //! strict flags every generated header must pass.
 use std::path::Path;
 use std::process::Command;
@@ -41,4 +42,47 @@ fn main() {
         .status()
         .unwrap_or_else(|e| panic!("running {cc}: {e}"));
     assert!(status.success(), "{cc} failed to build c/fallible.c");
+
+    // Maps and fixed-length lists (issue 11, A.1 and A.2): the same for collections.wit.
+    let wit = root.join("tests/wit/accept/collections.wit");
+    println!("cargo:rerun-if-changed={}", wit.display());
+    println!("cargo:rerun-if-changed=c/collections.c");
+    Builder::new(&wit)
+        .world("collections")
+        .rust_host()
+        .write_rust_to_out_dir("collections_host.rs")
+        .expect("host bindings of test:collections");
+    let world = plugport_codegen::frontend::load_world(&wit, Some("collections")).expect("WIT");
+    let header = plugport_codegen::c::generate(&world);
+    std::fs::write(out.join(&header.name), &header.contents).expect("write the C header");
+    let status = Command::new(&cc)
+        .args([
+            "-std=c99",
+            "-O1",
+            "-g",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+        ])
+        .args(["-shared", "-fPIC", "-fvisibility=hidden", "-I"])
+        .arg(&out)
+        .arg("c/collections.c")
+        .arg("-o")
+        .arg(out.join("libcollections_c.so"))
+        .status()
+        .unwrap_or_else(|e| panic!("running {cc}: {e}"));
+    assert!(status.success(), "{cc} failed to build c/collections.c");
+
+    // The Go plugin's generated package (tests/collections_go.rs builds go/ with it).
+    println!("cargo:rerun-if-changed=go/main.go");
+    let opts = plugport_codegen::go::GoOptions {
+        plugin_name: Some("collections-go".into()),
+        plugin_version: Some("1.0.0".into()),
+    };
+    for f in plugport_codegen::go::generate(&world, plugport_codegen::go::GoSide::Guest, &opts) {
+        let path = out.join("go").join(&f.name);
+        std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
+        std::fs::write(&path, &f.contents).expect("write the Go package");
+    }
 }

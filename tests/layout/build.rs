@@ -217,6 +217,14 @@ fn inventory(w: &World) -> Vec<CType> {
             })
             .collect();
         push(&mut out, name, Shape::Struct(members));
+        if let TypeDefKind::Map { .. } = kind {
+            // The entry struct `{ K key; V value; }` of a map (`docs/abi.md` §3, "Maps").
+            push(
+                &mut out,
+                names.map_entry(id),
+                Shape::Struct(vec![Member::plain("key"), Member::plain("value")]),
+            );
+        }
         if let TypeDefKind::Resource = kind {
             // docs/abi.md §5: header, drop, one slot per method in WIT order (the methods
             // of the first interface that lists any, as the C back end does).

@@ -10,6 +10,8 @@ fn main() {
         ("examples/codec/wit/codec.wit", "codec"),
         ("tests/rust-roundtrip/wit/edge.wit", "edge"),
         ("tests/rust-roundtrip/wit/handles.wit", "handles"),
+        // Maps and fixed-length lists (issue 11, A.1 and A.2; tests/collections.rs).
+        ("tests/wit/accept/collections.wit", "collections"),
         // The large package set (issue 11, A.9): compiled, not implemented (tests/large.rs).
         ("tests/wit/large", "proxy"),
         ("tests/wit/large", "command"),

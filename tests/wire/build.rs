@@ -28,6 +28,12 @@ const WORLDS: &[(&str, &str, &str)] = &[
     ("edge", "tests/rust-roundtrip/wit/edge.wit", "edge"),
     ("uses", "tests/wit/uses.wit", "uses"),
     ("shapes", "tests/wit/worldtypes.wit", "shapes"),
+    // Maps and fixed-length lists (issue 11, A.1 and A.2).
+    (
+        "collections",
+        "tests/wit/accept/collections.wit",
+        "collections",
+    ),
 ];
 
 fn main() {
@@ -62,6 +68,10 @@ fn main() {
         build.file(&probe);
     }
     build.include(out.join("typecov")).file("c/values.c");
+    println!("cargo:rerun-if-changed=c/collections.c");
+    build
+        .include(out.join("collections"))
+        .file("c/collections.c");
     build.compile("plugport_wire_probes");
     write(&out.join("probes.rs"), &probes_rs());
 }
@@ -92,6 +102,8 @@ fn resolve(w: &World, mut id: TypeId) -> Option<TypeId> {
 /// - option: `is_some`, `val`; result: `is_err` and `val` if any side has a type;
 ///   variant: `tag` and `val` if any case has a payload, extra `sizeof tag`
 /// - list: `ptr`, `len`, extras `sizeof *ptr`, alignment of `*ptr`
+/// - map: `ptr`, `len`, extras `sizeof` the entry, its alignment, `offsetof` its `value`
+/// - fixed-length list: `elems`, extra `sizeof elems[0]`
 /// - resource, own, borrow (the handle): `self`, `vtable`
 /// - enum, flags, an alias of a built-in: nothing
 ///
@@ -143,6 +155,23 @@ fn probe_source(module: &str, header: &str, w: &World) -> String {
                     extras.push(format!(
                         "offsetof(struct probe_{module}_elem_align_{id}, t)"
                     ));
+                }
+                TypeDefKind::Map { .. } => {
+                    members = vec![m("ptr"), m("len")];
+                    let entry = names.map_entry(target);
+                    let _ = writeln!(
+                        s,
+                        "struct probe_{module}_elem_align_{id} {{ char c; {entry} t; }};"
+                    );
+                    extras.push(format!("sizeof({entry})"));
+                    extras.push(format!(
+                        "offsetof(struct probe_{module}_elem_align_{id}, t)"
+                    ));
+                    extras.push(format!("offsetof({entry}, value)"));
+                }
+                TypeDefKind::FixedList { .. } => {
+                    members = vec![m("elems")];
+                    extras.push(format!("sizeof((({t} *)0)->elems[0])"));
                 }
                 TypeDefKind::Resource | TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => {
                     members = vec![m("self"), m("vtable")];

@@ -112,8 +112,18 @@ fn mark(plan: &Plan, ty: Type, at: usize, classes: &mut [Class]) {
         Shape::Scalar(_) | Shape::Enum { .. } | Shape::Flags { .. } => {
             set(classes, at, node.layout.size as usize, Class::Int)
         }
-        Shape::String | Shape::List { .. } | Shape::Handle { .. } => {
+        Shape::String | Shape::List { .. } | Shape::Map { .. } | Shape::Handle { .. } => {
             set(classes, at, 16, Class::Int)
+        }
+        // An array member classifies as its elements in a row (System V, AAPCS64).
+        Shape::FixedList {
+            elem,
+            elem_layout,
+            len,
+        } => {
+            for i in 0..*len as usize {
+                mark(plan, *elem, at + i * elem_layout.size as usize, classes);
+            }
         }
         Shape::Option {
             some,

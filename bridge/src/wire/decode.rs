@@ -269,6 +269,57 @@ impl<'c, 'p, 'f> Decoder<'c, 'p, 'f> {
                         }
                     }
                 }
+                Shape::Map {
+                    key,
+                    value,
+                    entry_layout,
+                    value_offset,
+                } => {
+                    let min = codec
+                        .min_encoded_len(*key)
+                        .saturating_add(codec.min_encoded_len(*value));
+                    let len = self.length(min)?;
+                    if len == 0 {
+                        return Ok(());
+                    }
+                    let size = entry_layout.size as usize;
+                    let bytes = len
+                        .checked_mul(size)
+                        .filter(|b| *b <= isize::MAX as usize)
+                        .ok_or(WireError {
+                            at,
+                            kind: ErrorKind::TooLong { len: len as u64 },
+                        })?;
+                    let buf = self.alloc(alloc, bytes, entry_layout.align as usize, at)?;
+                    std::ptr::write_bytes(buf, 0, bytes);
+                    wr(out, buf);
+                    wr(out.add(8), len);
+                    for i in 0..len {
+                        let e = buf.add(i * size);
+                        self.dec(*key, e, alloc, h, depth + 1)?;
+                        let v = e.add(*value_offset as usize);
+                        self.dec(*value, v, alloc, h, depth + 1)?;
+                    }
+                }
+                Shape::FixedList {
+                    elem,
+                    elem_layout,
+                    len,
+                } => {
+                    let n = *len as usize;
+                    match elem {
+                        Type::U8 | Type::S8 => {
+                            let src = self.take(n)?;
+                            std::ptr::copy_nonoverlapping(src.as_ptr(), out, n);
+                        }
+                        _ => {
+                            for i in 0..n {
+                                let e = out.add(i * elem_layout.size as usize);
+                                self.dec(*elem, e, alloc, h, depth + 1)?;
+                            }
+                        }
+                    }
+                }
                 Shape::Option {
                     some,
                     payload_offset,

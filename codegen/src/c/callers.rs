@@ -249,6 +249,11 @@ fn span(ctx: &Ctx, ty: &Type, place: &str) -> Option<(String, String, String)> {
                 format!("{place}.len"),
                 format!("sizeof({})", ctx.names.ty(ty)),
             )),
+            TypeDefKind::Map { .. } => Some((
+                format!("{place}.ptr"),
+                format!("{place}.len"),
+                format!("sizeof({})", ctx.names.map_entry(id)),
+            )),
             _ => None,
         },
         _ => None,

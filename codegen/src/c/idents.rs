@@ -94,6 +94,9 @@ pub fn identifiers(world: &World) -> Vec<Ident> {
             continue;
         }
         push(names.type_id(id), DefinedBy::Type(id));
+        if matches!(world.ty(id).kind, TypeDefKind::Map { .. }) {
+            push(names.map_entry(id), DefinedBy::Type(id));
+        }
         let constants: Vec<&str> = match &world.ty(id).kind {
             TypeDefKind::Flags { flags } => flags.iter().map(String::as_str).collect(),
             TypeDefKind::Enum { cases } => cases.iter().map(String::as_str).collect(),

@@ -145,6 +145,47 @@ pub(super) fn release_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             body += "        }\n";
             body += "    }\n    v->ptr = NULL;\n    v->len = 0;\n";
         }
+        TypeDefKind::Map { key, value } => {
+            // As a list of entries (§6): each entry's key and value, then the array.
+            let elem = ctx.names.map_entry(id);
+            body +=
+                &format!("    /* {ALIGN_NOTE} */\n    struct pp_align {{ char c; {elem} t; }};\n");
+            body += "    if (v->len > 0 && v->ptr != NULL &&\n";
+            body += &format!("        v->len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{\n");
+            let k = release_fn(ctx, key);
+            let val = release_fn(ctx, value);
+            if k.is_some() || val.is_some() {
+                body += "        size_t i;\n";
+                body += "        for (i = 0; i < v->len; i++) {\n";
+                body += &format!("            {elem} *e = ({elem} *)(uintptr_t)&v->ptr[i];\n");
+                if let Some(f) = &k {
+                    body += &format!("            {f}(&e->key, dealloc);\n");
+                }
+                if let Some(f) = &val {
+                    body += &format!("            {f}(&e->value, dealloc);\n");
+                }
+                body += "        }\n";
+            }
+            body += "        if (dealloc != NULL) {\n";
+            body += &wrap(
+                "            dealloc(",
+                &[
+                    "(void *)(uintptr_t)v->ptr".to_string(),
+                    format!("v->len * sizeof({elem})"),
+                    "offsetof(struct pp_align, t)".to_string(),
+                ],
+                ");",
+            );
+            body += "        }\n";
+            body += "    }\n    v->ptr = NULL;\n    v->len = 0;\n";
+        }
+        TypeDefKind::FixedList { ty, len } => {
+            // N elements inline: release each; nothing of its own to free.
+            let f = release_fn(ctx, ty).expect("owning fixed list has owning elements");
+            body += "    size_t i;\n";
+            body += &format!("    for (i = 0; i < {len}; i++) {{\n");
+            body += &format!("        {f}(&v->elems[i], dealloc);\n    }}\n");
+        }
         TypeDefKind::Alias { ty } => {
             let f = release_fn(ctx, ty).expect("owning alias has owning target");
             body += &format!("    {f}(v, dealloc);\n");

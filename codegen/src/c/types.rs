@@ -4,7 +4,7 @@
 use plugport::ir::{Type, TypeDefKind, TypeId, World};
 
 use super::asserts::struct_checks;
-use super::layout::{flags_bytes, tag_bytes, uint_type};
+use super::layout::{flags_bytes, tag_bytes, uint_type, Member};
 use super::{Ctx, Item};
 use crate::names::{c_ident, CNames};
 
@@ -93,6 +93,35 @@ pub(super) fn type_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             &name,
             &[format!("const {} *ptr;", ty(t)), "size_t len;".into()],
         ),
+        TypeDefKind::Map { key, value } => {
+            // The entry struct first, with its own layout checks, then the list of them.
+            let entry = names.map_entry(id);
+            let mut text = struct_def(
+                &entry,
+                &[format!("{} key;", ty(key)), format!("{} value;", ty(value))],
+            );
+            let (k, v) = (ctx.layouts.of(key), ctx.layouts.of(value));
+            text += &struct_checks(
+                &entry,
+                &[
+                    Member {
+                        name: "key".into(),
+                        layout: k,
+                    },
+                    Member {
+                        name: "value".into(),
+                        layout: v,
+                    },
+                ],
+            );
+            text + &struct_def(
+                &name,
+                &[format!("const {entry} *ptr;"), "size_t len;".into()],
+            )
+        }
+        TypeDefKind::FixedList { ty: t, len } => {
+            struct_def(&name, &[format!("{} elems[{len}];", ty(t))])
+        }
         TypeDefKind::Alias { ty: t } => format!("typedef {} {name};\n", ty(t)),
         TypeDefKind::Resource => {
             let vtable = names.vtable(id);

@@ -67,6 +67,8 @@ fn needs_id(world: &World, id: TypeId, memo: &mut [Option<bool>]) -> bool {
         TypeDefKind::Record { fields } => fields.iter().any(|f| needs_use(world, &f.ty, memo)),
         TypeDefKind::Tuple { types } => types.iter().any(|t| needs_use(world, t, memo)),
         TypeDefKind::Alias { ty } => needs_use(world, ty, memo),
+        TypeDefKind::FixedList { ty, .. } => needs_use(world, ty, memo),
+        TypeDefKind::Map { .. } => true,
         TypeDefKind::Flags { flags } => (flags.len() as u64) < flags_bytes(flags.len()) * 8,
         TypeDefKind::Enum { cases } => !full_range(cases.len()),
         TypeDefKind::Variant { .. }
@@ -218,6 +220,35 @@ pub(super) fn check_item(ctx: &Ctx, id: TypeId) -> Option<Item> {
             }
             body += "    return NULL;\n";
         }
+        TypeDefKind::Map { key, value } => {
+            // As a list of entries; duplicate keys are not C's concern (§3, "Maps").
+            let elem = names.map_entry(id);
+            body +=
+                "    if (v->len > 0 && v->ptr == NULL) {\n        return PP_WHY_NULL_PTR;\n    }\n";
+            body += &format!("    if (v->len > (size_t)PTRDIFF_MAX / sizeof({elem})) {{\n");
+            body += "        return PP_WHY_SIZE;\n    }\n";
+            let (k, val) = (check(key), check(value));
+            if k.is_some() || val.is_some() {
+                body += "    {\n        size_t i;\n        for (i = 0; i < v->len; i++) {\n";
+                body += "            const char *why;\n";
+                for (f, m) in [(k, "key"), (val, "value")] {
+                    if let Some(f) = f {
+                        body += &format!("            why = {f}(&v->ptr[i].{m});\n");
+                        body += "            if (why != NULL) {\n                return why;\n";
+                        body += "            }\n";
+                    }
+                }
+                body += "        }\n    }\n";
+            }
+            body += "    return NULL;\n";
+        }
+        TypeDefKind::FixedList { ty, len } => {
+            let f = check(ty).expect("a checked fixed list has checked elements");
+            body += &format!("    size_t i;\n    for (i = 0; i < {len}; i++) {{\n");
+            body += &format!("        const char *why = {f}(&v->elems[i]);\n");
+            body += "        if (why != NULL) {\n            return why;\n        }\n    }\n";
+            body += "    return NULL;\n";
+        }
         TypeDefKind::Resource => {
             let vtable = names.vtable(id);
             body += "    if (v->self == NULL || v->vtable == NULL ||\n";
@@ -300,6 +331,11 @@ fn collect_whys(world: &World, checking: &Checking, ty: &Type, out: &mut BTreeSe
             out.extend(["PP_WHY_NULL_PTR", "PP_WHY_SIZE"]);
             each(vec![*ty], out);
         }
+        TypeDefKind::Map { key, value } => {
+            out.extend(["PP_WHY_NULL_PTR", "PP_WHY_SIZE"]);
+            each(vec![*key, *value], out);
+        }
+        TypeDefKind::FixedList { ty, .. } => each(vec![*ty], out),
         TypeDefKind::Resource | TypeDefKind::Own { .. } | TypeDefKind::Borrow { .. } => {
             out.insert("PP_WHY_HANDLE");
         }
@@ -319,9 +355,12 @@ pub(crate) fn holds_handle(world: &World, ty: &Type, leaf: &dyn Fn(&TypeDefKind)
             .iter()
             .filter_map(|c| c.ty.as_ref())
             .any(|t| holds_handle(world, t, leaf)),
-        TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } | TypeDefKind::List { ty } => {
-            holds_handle(world, ty, leaf)
-        }
+        TypeDefKind::Option { ty }
+        | TypeDefKind::Alias { ty }
+        | TypeDefKind::List { ty }
+        | TypeDefKind::FixedList { ty, .. } => holds_handle(world, ty, leaf),
+        // Keys are scalars or strings: only values can hold handles.
+        TypeDefKind::Map { value, .. } => holds_handle(world, value, leaf),
         TypeDefKind::Result { ok, err } => [ok, err]
             .into_iter()
             .flatten()
@@ -441,6 +480,51 @@ impl HandleWalk<'_> {
                 out.extend(inner(
                     ty,
                     &format!("{place}.ptr[{i}]"),
+                    &format!("{deeper}    "),
+                ));
+                out.push(format!("{deeper}}}"));
+                out.push(format!("{indent}}}"));
+            }
+            TypeDefKind::Map { value, .. } => {
+                let i = format!("{}{depth}_", self.counter);
+                if self.bound_lists {
+                    let elem = self.names.map_entry(*id);
+                    out.push(format!(
+                        "{indent}if ({place}.ptr != NULL && {place}.len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{"
+                    ));
+                } else {
+                    out.push(format!("{indent}if ({place}.ptr != NULL) {{"));
+                }
+                out.push(format!("{deeper}size_t {i};"));
+                let cond = self
+                    .loop_while
+                    .map(|c| format!(" && {c}"))
+                    .unwrap_or_default();
+                out.push(format!(
+                    "{deeper}for ({i} = 0; {i} < {place}.len{cond}; {i}++) {{"
+                ));
+                out.extend(inner(
+                    value,
+                    &format!("{place}.ptr[{i}].value"),
+                    &format!("{deeper}    "),
+                ));
+                out.push(format!("{deeper}}}"));
+                out.push(format!("{indent}}}"));
+            }
+            TypeDefKind::FixedList { ty, len } => {
+                let i = format!("{}{depth}_", self.counter);
+                out.push(format!("{indent}{{"));
+                out.push(format!("{deeper}size_t {i};"));
+                let cond = self
+                    .loop_while
+                    .map(|c| format!(" && {c}"))
+                    .unwrap_or_default();
+                out.push(format!(
+                    "{deeper}for ({i} = 0; {i} < {len}{cond}; {i}++) {{"
+                ));
+                out.extend(inner(
+                    ty,
+                    &format!("{place}.elems[{i}]"),
                     &format!("{deeper}    "),
                 ));
                 out.push(format!("{deeper}}}"));

@@ -311,9 +311,11 @@ fn contains(cx: &Ctx, ty: &Type, own: bool, depth: usize) -> bool {
             .iter()
             .filter_map(|c| c.ty.as_ref())
             .any(|t| contains(cx, t, own, depth + 1)),
-        TypeDefKind::Option { ty } | TypeDefKind::Alias { ty } | TypeDefKind::List { ty } => {
-            contains(cx, ty, own, depth + 1)
-        }
+        TypeDefKind::Option { ty }
+        | TypeDefKind::Alias { ty }
+        | TypeDefKind::List { ty }
+        | TypeDefKind::FixedList { ty, .. } => contains(cx, ty, own, depth + 1),
+        TypeDefKind::Map { value, .. } => contains(cx, value, own, depth + 1),
         TypeDefKind::Result { ok, err } => [ok, err]
             .into_iter()
             .flatten()

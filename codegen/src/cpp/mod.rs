@@ -172,6 +172,35 @@ fn release_traits(cx: &Ctx) -> String {
             continue;
         }
         let c = cx.c(&ty);
+        if let TypeDefKind::Map { key, value } = &def.kind {
+            // An entry that owns nothing keeps the default traits (no helper).
+            if cx.owns(key) || cx.owns(value) {
+                // The entries of an owned map are released one by one (`pp::owned_list`).
+                let entry = cx.names.map_entry(id);
+                let rel = |t: &plugport::ir::Type, m: &str| match t {
+                    _ if !cx.owns(t) => String::new(),
+                    plugport::ir::Type::String => {
+                        format!("    pp_string_release(&e->{m}, d);\n")
+                    }
+                    _ => format!("    {}_release(&e->{m}, d);\n", cx.c(t)),
+                };
+                out += &format!(
+                    "#ifndef PLUGPORT_CPP_DEF_{entry}
+#define PLUGPORT_CPP_DEF_{entry}
+/* Internal linkage, so that `fn != nullptr` is a constant expression. */
+static inline void pp_cpp_release_{entry}({entry} *e, pp_dealloc_fn d) noexcept {{
+{}{}}}
+template <>
+struct pp::release_traits<{entry}> {{
+    static constexpr void (*fn)({entry} *, pp_dealloc_fn) = &::pp_cpp_release_{entry};
+}};
+#endif
+",
+                    rel(key, "key"),
+                    rel(value, "value")
+                );
+            }
+        }
         out += &format!(
             "#ifndef PLUGPORT_CPP_DEF_{c}
 #define PLUGPORT_CPP_DEF_{c}

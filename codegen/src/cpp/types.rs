@@ -84,7 +84,9 @@ impl Ctx<'_> {
                         fields.iter().any(|f| needs(cx, &f.ty, depth + 1))
                     }
                     TypeDefKind::Tuple { types } => types.iter().any(|t| needs(cx, t, depth + 1)),
-                    TypeDefKind::Alias { ty } => needs(cx, ty, depth + 1),
+                    TypeDefKind::Alias { ty } | TypeDefKind::FixedList { ty, .. } => {
+                        needs(cx, ty, depth + 1)
+                    }
                     TypeDefKind::Flags { flags } => {
                         (flags.len() as u64) < plugport::layout::flags_bytes(flags.len()) * 8
                     }
@@ -171,6 +173,12 @@ impl Ctx<'_> {
         match &self.world.ty(id).kind {
             TypeDefKind::Enum { .. } => self.qualified(id, ""),
             TypeDefKind::List { ty } => format!("::pp::owned_list<{}>", self.cq(ty)),
+            // A map is its entries (`docs/cpp.md`, "Mapping"); a fixed list of elements
+            // that own nothing a `std::array` of their C values.
+            TypeDefKind::Map { .. } => format!("::pp::owned_list<::{}>", self.names.map_entry(id)),
+            TypeDefKind::FixedList { ty, len } if !self.owns(&t) => {
+                format!("::std::array<{}, {len}>", self.cq(ty))
+            }
             TypeDefKind::Option { ty } => {
                 format!("::std::optional<{}>", self.owned_view(ty, iface, callee))
             }
@@ -214,6 +222,12 @@ impl Ctx<'_> {
         match &self.world.ty(id).kind {
             TypeDefKind::Enum { .. } => self.qualified(id, ""),
             TypeDefKind::List { ty } => format!("::pp::span<const {}>", self.cq(ty)),
+            TypeDefKind::Map { .. } => {
+                format!("::pp::span<const ::{}>", self.names.map_entry(id))
+            }
+            TypeDefKind::FixedList { ty, len } => {
+                format!("const ::std::array<{}, {len}>&", self.cq(ty))
+            }
             TypeDefKind::Own { resource } if self.same_side(*resource, iface) => {
                 format!("{}&&", self.qualified(*resource, ""))
             }
@@ -242,6 +256,12 @@ impl Ctx<'_> {
             TypeDefKind::List { ty: e } => {
                 format!("::pp::detail::list<{}, {}>({x})", self.cq(&t), self.cq(e))
             }
+            TypeDefKind::Map { .. } => format!(
+                "::pp::detail::list<{}, ::{}>({x})",
+                self.cq(&t),
+                self.names.map_entry(id)
+            ),
+            TypeDefKind::FixedList { .. } => format!("::pp::detail::fixed<{}>({x})", self.cq(&t)),
             TypeDefKind::Own { resource } if self.same_side(*resource, iface) => {
                 format!("{x}.release()")
             }
@@ -267,6 +287,10 @@ impl Ctx<'_> {
         match &self.world.ty(id).kind {
             TypeDefKind::Enum { .. } => self.qualified(id, ""),
             TypeDefKind::List { ty } => format!("::pp::span<const {}>", self.cq(ty)),
+            TypeDefKind::Map { .. } => {
+                format!("::pp::span<const ::{}>", self.names.map_entry(id))
+            }
+            TypeDefKind::FixedList { ty, len } => format!("::std::array<{}, {len}>", self.cq(ty)),
             TypeDefKind::Own { resource } => {
                 if self.same_side(*resource, iface) {
                     format!(
@@ -306,6 +330,11 @@ impl Ctx<'_> {
             TypeDefKind::List { ty: e } => {
                 format!("::pp::detail::list_view<{}>({x})", self.cq(e))
             }
+            TypeDefKind::Map { .. } => format!(
+                "::pp::detail::list_view<::{}>({x})",
+                self.names.map_entry(id)
+            ),
+            TypeDefKind::FixedList { .. } => format!("::pp::detail::array_of({x}.elems)"),
             TypeDefKind::Own { resource } => {
                 if self.same_side(*resource, iface) {
                     let s = self.qualified(*resource, "_server");

@@ -169,6 +169,11 @@ pub(crate) fn convert(
             .collect(),
         world: world_loc,
     };
+    // Fixed-length lists travel inline: refuse one whose C value would pass the bound the
+    // loader checks (`plugport::descriptor::MAX_VALUE_SIZE`), at the list itself.
+    if cx.refusals.is_empty() {
+        cx.refusals.extend(oversized_fixed_lists(&out, &places));
+    }
     // Two interfaces with one name were just refused; their C names collide too.
     if !duplicate_interfaces {
         let refusals = cnames::check(&out, &places);
@@ -178,6 +183,38 @@ pub(crate) fn convert(
         return Err(cx.refusals);
     }
     Ok((out, places))
+}
+
+/// A refusal for each fixed-length list whose C value is larger than
+/// [`plugport::descriptor::MAX_VALUE_SIZE`] while its element is not (the list that makes
+/// the value too large, not every type that contains it).
+fn oversized_fixed_lists(world: &ir::World, places: &Places) -> Vec<Refusal> {
+    use plugport::descriptor::MAX_VALUE_SIZE;
+    let layouts = plugport::layout::Layouts::new(world);
+    let mut out = Vec::new();
+    for (id, d) in world.types.iter().enumerate() {
+        let ir::TypeDefKind::FixedList { ty, len } = &d.kind else {
+            continue;
+        };
+        let size = layouts.of(&ir::Type::Id(id)).size;
+        if size <= MAX_VALUE_SIZE || layouts.of(ty).size > MAX_VALUE_SIZE {
+            continue;
+        }
+        let text = plugport::compat::render_type(world, ir::Type::Id(id));
+        out.push(Refusal {
+            location: places.types.get(id).cloned().flatten(),
+            message: format!(
+                "the fixed-length list `{text}` is {size} bytes in C, which plugport does \
+                 not support: a value travels inline and is at most {MAX_VALUE_SIZE} bytes \
+                 (docs/abi.md §3)"
+            ),
+            help: Some(format!(
+                "use a `list<…>` for the {len} elements (its elements are not inline)"
+            )),
+            related: Vec::new(),
+        });
+    }
+    out
 }
 
 fn package_name(p: &wit::PackageName) -> ir::PackageName {
@@ -649,28 +686,37 @@ impl<'a> Converter<'a> {
                 ty: self.ty(t, site)?,
             }),
             wit::TypeDefKind::Map(k, v) => {
-                let (k, v) = (wit_type_text(self.r, k), wit_type_text(self.r, v));
-                self.refuse(
-                    site,
-                    format!(
-                        "uses `map<{k}, {v}>`, which plugport ABI v1 does not support \
-                         (docs/abi.md §3)"
-                    ),
-                    Some(format!("use `list<tuple<{k}, {v}>>` instead")),
-                );
-                None
+                // wit-parser allows only bool, integers, char and string as keys, as the
+                // IR does (`plugport::descriptor::is_map_key`).
+                let key = self.ty(k, site);
+                let value = self.ty(v, site);
+                Some(ir::TypeDefKind::Map {
+                    key: key?,
+                    value: value?,
+                })
             }
             wit::TypeDefKind::FixedLengthList(t, n) => {
-                let t = wit_type_text(self.r, t);
-                self.refuse(
-                    site,
-                    format!("uses the fixed-length list `list<{t}, {n}>`, {TYPES_REF}"),
-                    Some(format!(
-                        "use `list<{t}>` (and check the length), or a `tuple` or `record` \
-                         of {n} elements"
-                    )),
-                );
-                None
+                if *n == 0 || *n > ir::MAX_FIXED_LIST_LEN {
+                    let t = wit_type_text(self.r, t);
+                    self.refuse(
+                        site,
+                        format!(
+                            "uses the fixed-length list `list<{t}, {n}>`, which plugport does \
+                             not support: the length must be from 1 to {} (docs/abi.md §3)",
+                            ir::MAX_FIXED_LIST_LEN
+                        ),
+                        Some(if *n == 0 {
+                            String::from("a fixed-length list holds at least one element")
+                        } else {
+                            format!("use `list<{t}>`: a fixed-length list travels inline, by value")
+                        }),
+                    );
+                    return None;
+                }
+                Some(ir::TypeDefKind::FixedList {
+                    ty: self.ty(t, site)?,
+                    len: *n,
+                })
             }
             k @ (wit::TypeDefKind::Future(_) | wit::TypeDefKind::Stream(_)) => {
                 let text = kind_text(self.r, k);
@@ -982,7 +1028,9 @@ impl<'a> Converter<'a> {
             ir::TypeDefKind::Variant { cases } => inner.extend(cases.iter().filter_map(|c| c.ty)),
             ir::TypeDefKind::Option { ty }
             | ir::TypeDefKind::List { ty }
+            | ir::TypeDefKind::FixedList { ty, .. }
             | ir::TypeDefKind::Alias { ty } => inner.push(*ty),
+            ir::TypeDefKind::Map { key, value } => inner.extend([*key, *value]),
             ir::TypeDefKind::Result { ok, err } => inner.extend(ok.iter().chain(err.iter())),
             ir::TypeDefKind::Flags { .. }
             | ir::TypeDefKind::Enum { .. }

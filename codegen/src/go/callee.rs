@@ -306,6 +306,11 @@ pub(crate) fn go_export(ctx: &Ctx, slot: &Slot, how: Impl) -> String {
 pub(crate) const GO_CALLEE_COMMON: &str = "\
 // gpPanicked turns a recovered panic into PP_ERR_PANIC with its message.
 func gpPanicked(errp uintptr, r any) plugport.Status {
+	if inv, ok := r.(plugport.InvalidData); ok {
+		// A received argument that cannot be its Go value (a map with a duplicate key).
+		plugport.SetError(errp, inv.Message)
+		return plugport.StatusInvalidArgument
+	}
 	plugport.SetError(errp, fmt.Sprint(r))
 	return plugport.StatusPanic
 }

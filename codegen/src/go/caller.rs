@@ -3,7 +3,7 @@
 //! status, result bytes and error by value, and the Go method that lowers the
 //! arguments, calls it and lifts the result. Interface clients, resource proxies.
 
-use plugport::ir::{Function, FunctionKind, Interface, Type, TypeId};
+use plugport::ir::{Function, FunctionKind, Interface, Type, TypeDefKind, TypeId};
 
 use super::names::{camel, param};
 use super::types::{go_ty, lift_at, lower_at};
@@ -284,8 +284,28 @@ pub(crate) fn go_method(
                 Type::Id(id) => format!("gpLiftElems{id}"),
                 _ => unreachable!("a slice result is a string or a list"),
             };
+            if holds_map(ctx, r) {
+                body += &format!(
+                    "\treturn plugport.LiftResult(\"{}\", func() {} {{\n\t\treturn {lift}(uintptr(gpO.ret[0]), uintptr(gpO.ret[1]), uintptr(gpO.dealloc))\n\t}})\n",
+                    slot.what,
+                    go_ty(ctx, r)
+                );
+            } else {
+                body += &format!(
+                    "\treturn {lift}(uintptr(gpO.ret[0]), uintptr(gpO.ret[1]), uintptr(gpO.dealloc)), nil\n"
+                );
+            }
+        }
+        Some(r) if holds_map(ctx, r) => {
+            // A map inside may hold a duplicate key: plugport.LiftResult turns that into
+            // PP_ERR_INVALID_RESULT (`docs/abi.md` §3, "Maps").
+            let words = ctx.size(r).div_ceil(8);
             body += &format!(
-                "\treturn {lift}(uintptr(gpO.ret[0]), uintptr(gpO.ret[1]), uintptr(gpO.dealloc)), nil\n"
+                "\tgpR := unsafe.Slice((*byte)(unsafe.Pointer(&gpO.ret[0])), {})\n\treturn plugport.LiftResult(\"{}\", func() {} {{\n\t\treturn {}\n\t}})\n",
+                words * 8,
+                slot.what,
+                go_ty(ctx, r),
+                lift_at(ctx, r, "gpR", "0", "uintptr(gpO.dealloc)")
             );
         }
         Some(r) => {
@@ -299,6 +319,35 @@ pub(crate) fn go_method(
         None => body += "\treturn nil\n",
     }
     format!("{doc}func ({recv}) {name}({params}) {results} {{\n{body}}}\n\n")
+}
+
+/// True when a value of `ty` can hold a `map<K, V>` (whose lift refuses duplicate keys).
+fn holds_map(ctx: &Ctx, ty: &Type) -> bool {
+    fn walk(ctx: &Ctx, ty: &Type, seen: &mut Vec<TypeId>) -> bool {
+        let Type::Id(id) = ty else { return false };
+        if seen.contains(id) {
+            return false;
+        }
+        seen.push(*id);
+        match &ctx.world.ty(*id).kind {
+            TypeDefKind::Map { .. } => true,
+            TypeDefKind::Record { fields } => fields.iter().any(|f| walk(ctx, &f.ty, seen)),
+            TypeDefKind::Tuple { types } => types.iter().any(|t| walk(ctx, t, seen)),
+            TypeDefKind::Variant { cases } => cases
+                .iter()
+                .filter_map(|c| c.ty)
+                .any(|t| walk(ctx, &t, seen)),
+            TypeDefKind::Option { ty }
+            | TypeDefKind::List { ty }
+            | TypeDefKind::FixedList { ty, .. }
+            | TypeDefKind::Alias { ty } => walk(ctx, ty, seen),
+            TypeDefKind::Result { ok, err } => {
+                [ok, err].into_iter().flatten().any(|t| walk(ctx, t, seen))
+            }
+            _ => false,
+        }
+    }
+    walk(ctx, ty, &mut Vec::new())
 }
 
 /// The client of an interface the other side implements: a struct with one method per

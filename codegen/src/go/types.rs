@@ -35,6 +35,10 @@ fn go_id(ctx: &Ctx, id: TypeId) -> String {
     match &ctx.world.ty(id).kind {
         TypeDefKind::Alias { ty } if name.is_empty() => go_ty(ctx, ty),
         TypeDefKind::List { ty } => format!("[]{}", go_ty(ctx, ty)),
+        TypeDefKind::Map { key, value } => {
+            format!("map[{}]{}", go_ty(ctx, key), go_ty(ctx, value))
+        }
+        TypeDefKind::FixedList { ty, len } => format!("[{len}]{}", go_ty(ctx, ty)),
         TypeDefKind::Option { ty } => format!("*{}", go_ty(ctx, ty)),
         TypeDefKind::Result { ok, err } => {
             let side = |t: &Option<Type>| t.map_or("plugport.Unit".to_string(), |t| go_ty(ctx, &t));
@@ -311,6 +315,42 @@ fn conversion(ctx: &Ctx, id: TypeId) -> String {
     let mut extra = String::new();
     match &def.kind {
         TypeDefKind::Resource => return String::new(),
+        TypeDefKind::Map { key, value } => {
+            // The entries in C memory; a received duplicate key is invalid data
+            // (`docs/abi.md` §3, "Maps"): every entry is lifted (so all owned memory is
+            // released), then the lift panics with plugport.InvalidData, which the callee
+            // answers as PP_ERR_INVALID_ARGUMENT and the caller returns as
+            // PP_ERR_INVALID_RESULT (plugport.LiftResult).
+            let (entry, vo) = plugport::layout::map_entry(layout(ctx, key), layout(ctx, value));
+            let (size, align) = (entry.size, entry.align);
+            lift += &format!("\treturn gpLiftEntries{id}(gpPtr(b, 0), gpPtr(b, 8), gpD)\n");
+            lower += &format!(
+                "\tgpPutPtr(b, 0, gpA.Bytes(gpLowerEntries{id}(gpA, v)))\n\tgpPutPtr(b, 8, uintptr(len(v)))\n"
+            );
+            extra += &format!(
+                "func gpLiftEntries{id}(p, n, gpD uintptr) {t} {{\n\tout := make({t}, n)\n\tif n == 0 {{\n\t\treturn out\n\t}}\n\traw := plugport.TakeBytes(p, n*{size}, gpD, {align})\n\tdup := -1\n\tvar dupKey {}\n\tfor i := 0; i < int(n); i++ {{\n\t\tk := {}\n\t\tx := {}\n\t\tif _, seen := out[k]; seen && dup < 0 {{\n\t\t\tdup, dupKey = i, k\n\t\t}}\n\t\tout[k] = x\n\t}}\n\tif dup >= 0 {{\n\t\tpanic(plugport.DuplicateKey(dup, dupKey))\n\t}}\n\treturn out\n}}\n\n",
+                go_ty(ctx, key),
+                lift_at(ctx, key, "raw", &format!("i*{size}"), "gpD"),
+                lift_at(ctx, value, "raw", &format!("i*{size}+{vo}"), "gpD"),
+            );
+            extra += &format!(
+                "func gpLowerEntries{id}(gpA *plugport.Arena, v {t}) []byte {{\n\tif len(v) == 0 {{\n\t\treturn nil\n\t}}\n\traw := plugport.Buf(uintptr(len(v)) * {size})\n\ti := 0\n\tfor k, x := range v {{\n\t\t{}\n\t\t{}\n\t\ti++\n\t}}\n\treturn raw\n}}\n\n",
+                lower_at(ctx, key, "raw", &format!("i*{size}"), "k").replace("\n\t", "\n\t\t"),
+                lower_at(ctx, value, "raw", &format!("i*{size}+{vo}"), "x").replace("\n\t", "\n\t\t"),
+            );
+        }
+        TypeDefKind::FixedList { ty, .. } => {
+            // N elements inline: no buffer of its own.
+            let size = layout(ctx, ty).size;
+            lift += &format!(
+                "\tvar v {t}\n\tfor i := range v {{\n\t\tv[i] = {}\n\t}}\n\treturn v\n",
+                lift_at(ctx, ty, "b", &format!("i*{size}"), "gpD")
+            );
+            lower += &format!(
+                "\tfor i := range v {{\n\t\t{}\n\t}}\n",
+                lower_at(ctx, ty, "b", &format!("i*{size}"), "v[i]").replace("\n\t", "\n\t\t")
+            );
+        }
         TypeDefKind::Record { fields } => {
             lift += &format!("\tvar v {t}\n");
             for (f, o) in fields.iter().zip(&off) {

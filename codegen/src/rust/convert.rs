@@ -33,7 +33,7 @@ use std::collections::HashSet;
 use plugport::ir::{Type, TypeDefKind, TypeId};
 
 use super::idents::{camel, ffi_field, rs_ident};
-use super::types::{RESULT, STRING, VEC};
+use super::types::{MAP, RESULT, STRING, VEC};
 use super::{Gen, Out};
 use crate::names::c_ident;
 
@@ -714,6 +714,185 @@ impl Gen<'_> {
                 if has_own {
                     o.open(&drop_own_head);
                     if let Some(s) = self.drop_own_s(ty, "(*e)", d) {
+                        o.open(
+                            "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
+                        );
+                        o.open("for e in sl.iter()");
+                        o.line(&s);
+                        o.close();
+                        o.close();
+                    }
+                    o.close();
+                }
+            }
+            TypeDefKind::FixedList { ty, len } => {
+                let plain = Self::is_plain_num(self.resolve(*ty));
+                let en = self.nty(ty, d);
+                o.open(&lift_head);
+                if plain {
+                    o.line(&format!("{ok}(v.elems)"));
+                } else {
+                    o.line(&format!(
+                        "let mut out: {VEC}<{en}> = {VEC}::with_capacity({len});"
+                    ));
+                    o.open("for (i, e) in v.elems.iter().enumerate()");
+                    if has_own {
+                        let (e, _) = self.lift_e(ty, "(*e)", d);
+                        o.open(&format!("match {e}"));
+                        o.line("::core::result::Result::Ok(x) => out.push(x),");
+                        o.open("::core::result::Result::Err(e) =>");
+                        o.open("for r in &v.elems[i + 1..]");
+                        if let Some(s) = self.drop_own_s(ty, "(*r)", d) {
+                            o.line(&s);
+                        }
+                        o.close();
+                        o.line(&format!(
+                            "return {err}(::std::format!(\"[{{i}}]: {{e}}\"));"
+                        ));
+                        o.close();
+                        o.close();
+                    } else {
+                        o.line(&format!(
+                            "out.push({});",
+                            self.lift_q(ty, "(*e)", d, "[{i}]")
+                        ));
+                    }
+                    o.close();
+                    o.open(&format!("match <[{en}; {len}]>::try_from(out)"));
+                    o.line(&format!("::core::result::Result::Ok(a) => {ok}(a),"));
+                    o.line(&format!(
+                        "::core::result::Result::Err(_) => {err}(::std::string::String::from(\"fixed-length list: not {len} elements\")),"
+                    ));
+                    o.close();
+                }
+                o.close();
+                o.open(&lower_head);
+                if plain {
+                    o.line(&format!("let _ = s;\n{f} {{ elems: *v }}"));
+                } else {
+                    o.line(&format!(
+                        "{f} {{ elems: ::core::array::from_fn(|i| {}) }}",
+                        self.lower_e(ty, "v[i]", d)
+                    ));
+                }
+                o.close();
+                o.open(&lower_owned_head);
+                if plain {
+                    o.line(&format!("{f} {{ elems: v }}"));
+                } else {
+                    o.line("let mut it = ::core::iter::IntoIterator::into_iter(v);");
+                    o.line(&format!(
+                        "{f} {{ elems: ::core::array::from_fn(|_| {{ let x = it.next().expect(\"{len} elements\"); {} }}) }}",
+                        self.lower_owned_e(ty, "x", d)
+                    ));
+                }
+                o.close();
+                if owns {
+                    o.open(&release_head);
+                    if let Some(s) = self.release_s(ty, "(*e)", d) {
+                        o.open("for e in v.elems.iter()");
+                        o.line(&s);
+                        o.close();
+                    }
+                    o.close();
+                }
+                if has_own {
+                    o.open(&drop_own_head);
+                    if let Some(s) = self.drop_own_s(ty, "(*e)", d) {
+                        o.open("for e in v.elems.iter()");
+                        o.line(&s);
+                        o.close();
+                    }
+                    o.close();
+                }
+            }
+            TypeDefKind::Map { key, value } => {
+                let kn = self.nty(key, d);
+                let vn = self.nty(value, d);
+                let ef = self.ffi_path(&self.c.map_entry(id), d);
+                o.open(&lift_head);
+                o.line("let sl = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }?;");
+                o.line(&format!("let mut out: {MAP}<{kn}, {vn}> = {MAP}::new();"));
+                o.open("for (i, e) in sl.iter().enumerate()");
+                // On an error, the handles of the entries after this one are dropped (this
+                // entry's value, once lifted, drops with its binding).
+                let mut rest = String::new();
+                if let Some(s) = self.drop_own_s(value, "r.value", d) {
+                    rest = format!("for r in &sl[i + 1..] {{ {s} }} ");
+                }
+                for (what, t, src, bind) in
+                    [("value", value, "e.value", "x"), ("key", key, "e.key", "k")]
+                {
+                    match self.lift_e(t, src, d) {
+                        (e, true) => {
+                            o.open(&format!("let {bind} = match {e}"));
+                            o.line("::core::result::Result::Ok(x) => x,");
+                            o.line(&format!(
+                                "::core::result::Result::Err(e) => {{ {rest}return {err}(::std::format!(\"[{{i}}] {what}: {{e}}\")); }}"
+                            ));
+                            o.close_with("};");
+                        }
+                        (e, false) => o.line(&format!("let {bind} = {e};")),
+                    }
+                }
+                // A map type cannot hold two equal keys: refuse rather than overwrite
+                // (`docs/abi.md` §3, "Maps"; rule 5).
+                o.open("if out.contains_key(&k)");
+                o.line(&format!(
+                    "{rest}return {err}(::std::format!(\"[{{i}}]: duplicate key {{k:?}} in a map (docs/abi.md §3)\"));"
+                ));
+                o.close();
+                o.line("out.insert(k, x);");
+                o.close();
+                o.line(&format!("{ok}(out)"));
+                o.close();
+                o.open(&lower_head);
+                o.line(&format!(
+                    "let mut tmp: {VEC}<{ef}> = {VEC}::with_capacity(v.len());"
+                ));
+                o.open("for (k, x) in v.iter()");
+                o.line(&format!(
+                    "tmp.push({ef} {{ key: {}, value: {} }});",
+                    self.lower_e(key, "(*k)", d),
+                    self.lower_e(value, "(*x)", d)
+                ));
+                o.close();
+                o.line("let (ptr, len) = s.keep(tmp);");
+                o.line(&format!("{f} {{ ptr, len }}"));
+                o.close();
+                o.open(&lower_owned_head);
+                o.line(&format!(
+                    "let mut tmp: {VEC}<{ef}> = {VEC}::with_capacity(v.len());"
+                ));
+                o.open("for (k, x) in v");
+                o.line(&format!(
+                    "tmp.push({ef} {{ key: {}, value: {} }});",
+                    self.lower_owned_e(key, "k", d),
+                    self.lower_owned_e(value, "x", d)
+                ));
+                o.close();
+                o.line("let (ptr, len) = ::plugport::rt::alloc_vec(tmp);");
+                o.line(&format!("{f} {{ ptr, len }}"));
+                o.close();
+                o.open(&release_head);
+                let rk = self.release_s(key, "e.key", d);
+                let rv = self.release_s(value, "e.value", d);
+                if rk.is_some() || rv.is_some() {
+                    o.open(
+                        "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
+                    );
+                    o.open("for e in sl.iter()");
+                    for s in [rk, rv].into_iter().flatten() {
+                        o.line(&s);
+                    }
+                    o.close();
+                    o.close();
+                }
+                o.line("unsafe { ::plugport::rt::release_slice(v.ptr, v.len, d) };");
+                o.close();
+                if has_own {
+                    o.open(&drop_own_head);
+                    if let Some(s) = self.drop_own_s(value, "e.value", d) {
                         o.open(
                             "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
                         );

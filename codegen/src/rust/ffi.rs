@@ -263,6 +263,25 @@ impl Gen<'_> {
                 o.line("pub len: usize,");
                 o.close();
             }
+            TypeDefKind::Map { key, value } => {
+                let entry = self.c.map_entry(id);
+                o.line(derive);
+                o.open(&format!("pub struct {entry}"));
+                o.line(&format!("pub key: {},", ty(key)));
+                o.line(&format!("pub value: {},", ty(value)));
+                o.close();
+                o.line(derive);
+                o.open(&format!("pub struct {name}"));
+                o.line(&format!("pub ptr: *const {entry},"));
+                o.line("pub len: usize,");
+                o.close();
+            }
+            TypeDefKind::FixedList { ty: t, len } => {
+                o.line(derive);
+                o.open(&format!("pub struct {name}"));
+                o.line(&format!("pub elems: [{}; {len}],", ty(t)));
+                o.close();
+            }
             TypeDefKind::Alias { ty: t } => {
                 let target = ty(t);
                 if target != name {
@@ -338,6 +357,19 @@ impl Gen<'_> {
             ));
             for (field, off) in members {
                 o.line(&format!("assert!(offset_of!({name}, {field}) == {off});"));
+            }
+            if let TypeDefKind::Map { key, value } = kind {
+                // The entry struct `{ K key; V value; }` (`docs/abi.md` §3, "Maps").
+                let entry = self.c.map_entry(id);
+                let (l, value_at) = plugport::layout::map_entry(layouts.of(key), layouts.of(value));
+                o.line(&format!(
+                    "assert!(size_of::<{entry}>() == {} && align_of::<{entry}>() == {});",
+                    l.size, l.align
+                ));
+                o.line(&format!("assert!(offset_of!({entry}, key) == 0);"));
+                o.line(&format!(
+                    "assert!(offset_of!({entry}, value) == {value_at});"
+                ));
             }
             if let TypeDefKind::Resource = kind {
                 let vt = self.c.vtable(id);

@@ -317,7 +317,8 @@ impl<'w> Gen<'w> {
     pub(crate) fn owns_memory(&self, ty: Type) -> bool {
         self.any_inside(ty, &|g, t| {
             matches!(t, Type::String)
-                || matches!(t, Type::Id(id) if matches!(g.kind(id), TypeDefKind::List { .. }))
+                || matches!(t, Type::Id(id) if matches!(g.kind(id),
+                    TypeDefKind::List { .. } | TypeDefKind::Map { .. }))
         })
     }
 
@@ -624,9 +625,11 @@ pub(crate) fn children(kind: &TypeDefKind) -> Vec<Type> {
         TypeDefKind::Record { fields } => fields.iter().map(|f| f.ty).collect(),
         TypeDefKind::Tuple { types } => types.clone(),
         TypeDefKind::Variant { cases } => cases.iter().filter_map(|c| c.ty).collect(),
-        TypeDefKind::Option { ty } | TypeDefKind::List { ty } | TypeDefKind::Alias { ty } => {
-            vec![*ty]
-        }
+        TypeDefKind::Option { ty }
+        | TypeDefKind::List { ty }
+        | TypeDefKind::FixedList { ty, .. }
+        | TypeDefKind::Alias { ty } => vec![*ty],
+        TypeDefKind::Map { key, value } => vec![*key, *value],
         TypeDefKind::Result { ok, err } => ok.iter().chain(err.iter()).copied().collect(),
         TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
             vec![Type::Id(*resource)]

@@ -5,6 +5,8 @@
 //! | `bool`, integers, `f32`, `f64`, `char` | the same Rust primitive |
 //! | `string` | `String` |
 //! | `list<T>` | `Vec<T>` |
+//! | `map<K, V>` | `BTreeMap<K, V>` (a received duplicate key is invalid data) |
+//! | `list<T, N>` | `[T; N]` |
 //! | `option<T>` / `result<T, E>` | `Option<T>` / `Result<T, E>` (`()` for `_`) |
 //! | `tuple<A, B>` | `(A, B)` |
 //! | `record` | struct with pub fields, `Debug, Clone, PartialEq` |
@@ -24,6 +26,9 @@ use super::{Gen, Out};
 
 pub(crate) const STRING: &str = "::std::string::String";
 pub(crate) const VEC: &str = "::std::vec::Vec";
+/// The Rust type of `map<K, V>`: ordered, so that lowering a map gives its entries in one
+/// order (sorted by key) every time (`docs/abi.md` §3, "Maps").
+pub(crate) const MAP: &str = "::std::collections::BTreeMap";
 pub(crate) const OPTION: &str = "::core::option::Option";
 pub(crate) const RESULT: &str = "::core::result::Result";
 
@@ -56,6 +61,12 @@ impl Gen<'_> {
         let opt = |t: &Option<Type>| t.as_ref().map_or("()".to_string(), |t| self.nty(t, depth));
         match &def.kind {
             TypeDefKind::List { ty } => format!("{VEC}<{}>", self.nty(ty, depth)),
+            TypeDefKind::Map { key, value } => format!(
+                "{MAP}<{}, {}>",
+                self.nty(key, depth),
+                self.nty(value, depth)
+            ),
+            TypeDefKind::FixedList { ty, len } => format!("[{}; {len}]", self.nty(ty, depth)),
             TypeDefKind::Option { ty } => format!("{OPTION}<{}>", self.nty(ty, depth)),
             TypeDefKind::Result { ok, err } => format!("{RESULT}<{}, {}>", opt(ok), opt(err)),
             TypeDefKind::Tuple { types } => {

@@ -7,3 +7,16 @@ pub mod fallible {
 
 /// The C plugin of `test:fallible`, built by `build.rs`.
 pub const FALLIBLE_C: &str = concat!(env!("OUT_DIR"), "/libfallible_c.so");
+
+/// Host bindings of `test:collections` (`tests/wit/accept/collections.wit`): maps and
+/// fixed-length lists.
+pub mod collections {
+    include!(concat!(env!("OUT_DIR"), "/collections_host.rs"));
+}
+
+/// The C plugin of `test:collections`, built by `build.rs`.
+pub const COLLECTIONS_C: &str = concat!(env!("OUT_DIR"), "/libcollections_c.so");
+
+/// Where `build.rs` wrote the C header `collections.h` and the Go package
+/// `go/collectionsplugin` of `test:collections` (for tests/collections_go.rs).
+pub const OUT_DIR: &str = env!("OUT_DIR");

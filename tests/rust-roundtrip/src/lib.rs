@@ -425,3 +425,92 @@ impl handles_store::Guest for Handles {
 }
 
 handles_guest::export_handles!(Handles, name: "handles", version: "1.0.0", bindings: crate::handles_guest);
+
+/// Guest bindings of `test:collections` (`tests/wit/accept/collections.wit`): maps and
+/// fixed-length lists (issue 11, A.1 and A.2).
+pub mod collections_guest {
+    include!(concat!(env!("OUT_DIR"), "/collections_guest.rs"));
+}
+/// Host bindings of `test:collections`.
+pub mod collections_host {
+    include!(concat!(env!("OUT_DIR"), "/collections_host.rs"));
+}
+
+// ---- collections: maps and fixed-length lists (the same answers as the C plugin of
+// tests/constructs/c/collections.c) ------------------------------------------------------
+
+use collections_guest::exports::kv as collections_kv;
+
+/// The collections plugin.
+pub struct Collections;
+
+/// Counters alive in the collections plugin.
+pub static COUNTERS: AtomicU32 = AtomicU32::new(0);
+
+/// The `counter` resource: a value.
+pub struct CounterImpl(u32);
+
+impl CounterImpl {
+    fn make(v: u32) -> collections_kv::Counter {
+        COUNTERS.fetch_add(1, Ordering::SeqCst);
+        collections_kv::Counter::new(CounterImpl(v))
+    }
+}
+
+impl Drop for CounterImpl {
+    fn drop(&mut self) {
+        COUNTERS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl collections_kv::GuestCounter for CounterImpl {
+    fn value(&self) -> u32 {
+        self.0
+    }
+}
+
+type Map<K, V> = std::collections::BTreeMap<K, V>;
+
+impl collections_kv::Guest for Collections {
+    type Counter = CounterImpl;
+    fn counts(m: Map<String, u32>) -> Map<String, u32> {
+        m.into_iter().map(|(k, v)| (k, v + 1)).collect()
+    }
+    fn places(m: Map<String, collections_kv::Pixel>) -> Map<String, collections_kv::Pixel> {
+        m
+    }
+    fn by_id(m: Map<u64, Option<String>>) -> Map<u64, Option<String>> {
+        m
+    }
+    fn by_char(m: Map<char, bool>) -> u32 {
+        m.iter()
+            .map(|(k, v)| u32::from(*v) + if *k as u32 > 0xFFFF { 1000 } else { 0 })
+            .sum()
+    }
+    fn quad(v: [u8; 4]) -> [u8; 4] {
+        [v[3], v[2], v[1], v[0]]
+    }
+    fn pair(v: [String; 2]) -> [String; 2] {
+        let [a, b] = v;
+        [b, a]
+    }
+    fn floats(ok: bool) -> Result<[f32; 3], String> {
+        if ok {
+            Ok([1.5, -0.0, 3.25])
+        } else {
+            Err("no floats".into())
+        }
+    }
+    fn grid(g: [[i16; 2]; 3]) -> [[i16; 2]; 3] {
+        g.map(|row| row.map(|x| -x))
+    }
+    fn counters(m: Map<String, collections_kv::Counter>) -> [collections_kv::Counter; 2] {
+        let sum = m
+            .values()
+            .map(|c| c.get::<CounterImpl>().expect("a counter of this plugin").0)
+            .sum();
+        [CounterImpl::make(m.len() as u32), CounterImpl::make(sum)]
+    }
+}
+
+collections_guest::export_collections!(Collections, name: "collections", version: "1.0.0", bindings: crate::collections_guest);

@@ -727,6 +727,114 @@ static void compounds(void) {
 }
 
 /* ---------------------------------------------------------------------------------- */
+/* Maps and fixed-length lists (issue 11, A.1 and A.2)                                */
+
+typedef test_typecov_v1_map_string_types_point map_t;
+typedef test_typecov_v1_map_string_types_point_entry map_entry_t;
+typedef test_typecov_v1_array4_u8 quad_t;
+typedef test_typecov_v1_array2_string pair_t;
+typedef test_typecov_v1_result_types_framed_string framed_result_t;
+
+/* The entries in order (the callee keeps the order it was given, or sorts them: the
+ * generated Rust and Go plugins rebuild a map), each key an owned copy. */
+static int map_copy(const map_t *r, const map_t *v) {
+    size_t i, j;
+    if (r->len != v->len || (v->len > 0 && (r->ptr == NULL || r->ptr == v->ptr))) {
+        return 0;
+    }
+    for (i = 0; i < v->len; i++) {
+        int found = 0;
+        for (j = 0; j < r->len && !found; j++) {
+            found = str_copy(r->ptr[j].key, v->ptr[i].key) && r->ptr[j].value.x == v->ptr[i].value.x &&
+                    r->ptr[j].value.y == v->ptr[i].value.y;
+        }
+        if (!found) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void collections(void) {
+    map_entry_t entries[3];
+    map_t m, mr;
+    quad_t q, qr;
+    pair_t p, pr;
+    framed_result_t f, fr;
+    pp_error e;
+    pp_string err = {NULL, 0};
+    int i;
+
+    m.ptr = NULL;
+    m.len = 0;
+    memset(&mr, 0, sizeof mr);
+    if (called(test_typecov_v1_echo_call_echo_map(E, m, &mr, &e), &e, "echo_map(empty)")) {
+        check(mr.len == 0, "echo_map(empty) is empty");
+        test_typecov_v1_map_string_types_point_release(&mr, ED);
+    }
+    entries[0].key = strn(NULL, 0);
+    entries[0].value.x = INT32_MIN;
+    entries[0].value.y = INT32_MAX;
+    entries[1].key = str("Ã¼nÃ¯");
+    entries[1].value.x = -1;
+    entries[1].value.y = 1;
+    entries[2].key = str("b");
+    entries[2].value.x = 0;
+    entries[2].value.y = 0;
+    m.ptr = entries;
+    m.len = 3;
+    memset(&mr, 0, sizeof mr);
+    if (called(test_typecov_v1_echo_call_echo_map(E, m, &mr, &e), &e, "echo_map(3 string keys, point values)")) {
+        check(map_copy(&mr, &m), "echo_map(3 string keys, point values) owned copy of every entry");
+        test_typecov_v1_map_string_types_point_release(&mr, ED);
+    }
+    /* An invalid key is refused by the callee (rule 5), whatever its language. */
+    entries[2].key = strn("ÿ", 1);
+    mr.ptr = NULL;
+    mr.len = 0;
+    if (refused(E->echo_map(m, &mr, &err), &err, ED, "echo_map(key with invalid UTF-8)")) {
+        test_typecov_v1_map_string_types_point_release(&mr, ED);
+    }
+
+    for (i = 0; i < 4; i++) {
+        q.elems[i] = (uint8_t)(i == 3 ? 255 : i);
+    }
+    if (called(test_typecov_v1_echo_call_echo_quad(E, q, &qr, &e), &e, "echo_quad([0, 1, 2, 255])")) {
+        check(memcmp(&qr, &q, sizeof q) == 0, "echo_quad([0, 1, 2, 255]) same bytes");
+    }
+
+    p.elems[0] = str("first");
+    p.elems[1] = strn(NULL, 0);
+    memset(&pr, 0, sizeof pr);
+    if (called(test_typecov_v1_echo_call_echo_pair(E, p, &pr, &e), &e, "echo_pair([\"first\", \"\"])")) {
+        check(str_copy(pr.elems[0], p.elems[0]) && str_copy(pr.elems[1], p.elems[1]),
+              "echo_pair([\"first\", \"\"]) owned copies inline");
+        test_typecov_v1_array2_string_release(&pr, ED);
+    }
+
+    memset(&f, 0, sizeof f);
+    f.is_err = 0;
+    f.val.ok.id = UINT32_MAX;
+    for (i = 0; i < 4; i++) {
+        f.val.ok.rgba.elems[i] = (uint8_t)(255 - i);
+    }
+    memset(&fr, 0, sizeof fr);
+    if (called(test_typecov_v1_echo_call_echo_framed(E, f, &fr, &e), &e, "echo_framed(ok(framed))")) {
+        check(fr.is_err == 0 && fr.val.ok.id == UINT32_MAX &&
+                  memcmp(&fr.val.ok.rgba, &f.val.ok.rgba, sizeof f.val.ok.rgba) == 0,
+              "echo_framed(ok(framed)) same record with its fixed list");
+        test_typecov_v1_result_types_framed_string_release(&fr, ED);
+    }
+    f.is_err = 1;
+    f.val.err = str("no frame \xe2\x98\xb9");
+    memset(&fr, 0, sizeof fr);
+    if (called(test_typecov_v1_echo_call_echo_framed(E, f, &fr, &e), &e, "echo_framed(err)")) {
+        check(fr.is_err == 1 && str_copy(fr.val.err, f.val.err), "echo_framed(err) owned copy");
+        test_typecov_v1_result_types_framed_string_release(&fr, ED);
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
 /* sink, boom, version                                                                */
 
 static void sink_boom_version(const char *plugin_name, const char *plugin_version) {
@@ -1140,6 +1248,7 @@ int main(int argc, char **argv) {
     strings_and_lists();
     option_result_tuple();
     compounds();
+    collections();
     sink_boom_version(name, version);
     resources();
     invalid_arguments();

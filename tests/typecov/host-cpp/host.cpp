@@ -319,6 +319,53 @@ void compounds(const tv1::echo::client &e) {
     }
 }
 
+// Maps and fixed-length lists (issue 11, A.1 and A.2): a map is a span of its C entries in,
+// an owned list of them out (the callee's order); fixed lists are std::array.
+void collections(const tv1::echo::client &e) {
+    using entry = test_typecov_v1_map_string_types_point_entry;
+    auto empty = e.echo_map({});
+    if (called(empty, "echo_map(empty)")) {
+        check(empty->empty(), "echo_map(empty) is empty");
+    }
+    std::vector<entry> m = {{ps(""), {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()}},
+                            {ps("\xc3\xbcn\xc3\xaf"), {-1, 1}},
+                            {ps("b"), {0, 0}}};
+    auto rm = e.echo_map(m);
+    if (called(rm, "echo_map(3 entries)")) {
+        bool all = rm->size() == m.size();
+        for (const entry &want : m) {
+            bool found = false;
+            for (const entry &got : *rm) {
+                found = found || (sv(got.key) == sv(want.key) && got.value.x == want.value.x &&
+                                  got.value.y == want.value.y && (got.key.len == 0 || got.key.ptr != want.key.ptr));
+            }
+            all = all && found;
+        }
+        check(all, "echo_map(3 string keys, point values) round-trips, keys copied");
+    }
+    echo_value("echo_quad", e.echo_quad(std::array<uint8_t, 4>{1, 2, 3, 255}), std::array<uint8_t, 4>{1, 2, 3, 255},
+               "[1, 2, 3, 255]");
+    auto rp = e.echo_pair(std::array<pp_string, 2>{ps("first"), ps("")});
+    if (called(rp, "echo_pair")) {
+        check(sv((*rp)->elems[0]) == "first" && sv((*rp)->elems[1]).empty(), "echo_pair([\"first\", \"\"]) round-trips");
+    }
+    test_typecov_v1_result_types_framed_string ok{}, err{};
+    ok.val.ok.id = std::numeric_limits<uint32_t>::max();
+    ok.val.ok.rgba.elems[0] = 255;
+    ok.val.ok.rgba.elems[3] = 7;
+    err.is_err = 1;
+    err.val.err = ps("no frame");
+    auto rf = e.echo_framed(ok);
+    if (called(rf, "echo_framed(ok)")) {
+        check(rf->has_value() && (*rf)->id == ok.val.ok.id && (*rf)->rgba.elems[0] == 255 && (*rf)->rgba.elems[3] == 7,
+              "echo_framed(ok(framed)) round-trips");
+    }
+    auto re = e.echo_framed(err);
+    if (called(re, "echo_framed(err)")) {
+        check(!re->has_value() && re->error().view() == "no frame", "echo_framed(err) round-trips");
+    }
+}
+
 void sink_boom_version(const tv1::typecov &plugin) {
     auto e = plugin.echo();
     const uint64_t nums[] = {0, 1, std::numeric_limits<uint64_t>::max()};
@@ -483,6 +530,7 @@ int main(int argc, char **argv) {
         strings_and_lists(e);
         option_result_tuple(e);
         compounds(e);
+        collections(e);
         sink_boom_version(plugin);
         resources(plugin.store());
         invalid_arguments(plugin);

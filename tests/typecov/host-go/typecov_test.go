@@ -238,6 +238,38 @@ func TestEveryTypeRoundTrips(t *testing.T) {
 	}
 }
 
+// Maps and fixed-length lists (issue 11, A.1 and A.2): a Go map (empty too) and Go arrays
+// round trip through every plugin; the results are lifted through plugport.LiftResult.
+func TestMapsAndFixedLengthListsRoundTrip(t *testing.T) {
+	for _, path := range plugins(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			e := load(t, path).Echo()
+			for _, v := range []map[string]typecov.Point{
+				{},
+				{"": {X: math.MinInt32, Y: math.MaxInt32}, "ünï": {X: -1, Y: 1}, "b": {}},
+			} {
+				got, err := e.EchoMap(v)
+				same(t, "map<string, point>", v, got, err)
+			}
+			for _, v := range [][4]uint8{{}, {1, 2, 3, 255}} {
+				got, err := e.EchoQuad(v)
+				same(t, "list<u8, 4>", v, got, err)
+			}
+			for _, v := range [][2]string{{"", ""}, {"first", "zwei ✓"}} {
+				got, err := e.EchoPair(v)
+				same(t, "list<string, 2>", v, got, err)
+			}
+			for _, v := range []plugport.Result[typecov.Framed, string]{
+				plugport.Ok[typecov.Framed, string](typecov.Framed{Id: math.MaxUint32, Rgba: [4]uint8{255, 0, 128, 1}}),
+				plugport.Fail[typecov.Framed]("no frame ☹"),
+			} {
+				got, err := e.EchoFramed(v)
+				same(t, "result<framed, string>", v, got, err)
+			}
+		})
+	}
+}
+
 func TestPanicsBecomeErrorsAndThePluginGoesOn(t *testing.T) {
 	for _, path := range plugins(t) {
 		w := load(t, path)

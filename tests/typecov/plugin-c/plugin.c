@@ -474,6 +474,65 @@ static pp_status boom(pp_string message, pp_string *ret, pp_string *err) {
     return PP_ERR_PANIC;
 }
 
+/* Maps and fixed-length lists (issue 11, A.1 and A.2): owned deep copies as above. */
+typedef test_typecov_v1_map_string_types_point map_t;
+typedef test_typecov_v1_map_string_types_point_entry map_entry_t;
+typedef test_typecov_v1_array4_u8 quad_t;
+typedef test_typecov_v1_array2_string pair_t;
+typedef test_typecov_v1_result_types_framed_string framed_result_t;
+
+static pp_status echo_map(map_t v, map_t *ret, pp_string *err) {
+    map_t out;
+    map_entry_t *items;
+    size_t i;
+    if (!alloc_items((void **)&items, v.len, sizeof(map_entry_t))) {
+        return out_of_memory(err);
+    }
+    out.ptr = items;
+    out.len = v.len;
+    for (i = 0; i < v.len; i++) {
+        items[i].value = v.ptr[i].value;
+        if (!copy_string(&items[i].key, v.ptr[i].key)) {
+            test_typecov_v1_map_string_types_point_release(&out, plugin_dealloc);
+            return out_of_memory(err);
+        }
+    }
+    *ret = out;
+    return PP_OK;
+}
+
+static pp_status echo_quad(quad_t v, quad_t *ret, pp_string *err) {
+    (void)err;
+    *ret = v;
+    return PP_OK;
+}
+
+static pp_status echo_pair(pair_t v, pair_t *ret, pp_string *err) {
+    pair_t out;
+    memset(&out, 0, sizeof out);
+    if (!copy_string(&out.elems[0], v.elems[0]) || !copy_string(&out.elems[1], v.elems[1])) {
+        test_typecov_v1_array2_string_release(&out, plugin_dealloc);
+        return out_of_memory(err);
+    }
+    *ret = out;
+    return PP_OK;
+}
+
+static pp_status echo_framed(framed_result_t v, framed_result_t *ret, pp_string *err) {
+    framed_result_t out;
+    memset(&out, 0, sizeof out);
+    out.is_err = v.is_err;
+    if (v.is_err) {
+        if (!copy_string(&out.val.err, v.val.err)) {
+            return out_of_memory(err);
+        }
+    } else {
+        out.val.ok = v.val.ok; /* a u32 and a list<u8, 4>: nothing owned */
+    }
+    *ret = out;
+    return PP_OK;
+}
+
 /* The slots are the header's validating trampolines (docs/abi.md section 11) around the
  * functions above: every argument is checked (rule 5) before they run. */
 TEST_TYPECOV_V1_ECHO_ECHO_BOOL_TRAMPOLINE(echo_bool_checked, echo_bool)
@@ -505,6 +564,10 @@ TEST_TYPECOV_V1_ECHO_ECHO_POINTS_TRAMPOLINE(echo_points_checked, echo_points)
 TEST_TYPECOV_V1_ECHO_ECHO_NESTED_TRAMPOLINE(echo_nested_checked, echo_nested)
 TEST_TYPECOV_V1_ECHO_SINK_TRAMPOLINE(sink_checked, sink)
 TEST_TYPECOV_V1_ECHO_BOOM_TRAMPOLINE(boom_checked, boom)
+TEST_TYPECOV_V1_ECHO_ECHO_MAP_TRAMPOLINE(echo_map_checked, echo_map)
+TEST_TYPECOV_V1_ECHO_ECHO_QUAD_TRAMPOLINE(echo_quad_checked, echo_quad)
+TEST_TYPECOV_V1_ECHO_ECHO_PAIR_TRAMPOLINE(echo_pair_checked, echo_pair)
+TEST_TYPECOV_V1_ECHO_ECHO_FRAMED_TRAMPOLINE(echo_framed_checked, echo_framed)
 
 static const test_typecov_v1_echo_table ECHO = {
     .header = {sizeof(test_typecov_v1_echo_table), TABLE_VERSION, plugin_dealloc},
@@ -537,6 +600,10 @@ static const test_typecov_v1_echo_table ECHO = {
     .echo_nested = echo_nested_checked,
     .sink = sink_checked,
     .boom = boom_checked,
+    .echo_map = echo_map_checked,
+    .echo_quad = echo_quad_checked,
+    .echo_pair = echo_pair_checked,
+    .echo_framed = echo_framed_checked,
 };
 
 /* ---------------------------------------------------------------------------------- */

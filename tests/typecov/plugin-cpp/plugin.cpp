@@ -163,6 +163,30 @@ class echo final : public test::typecov::v1::echo::server {
         }
     }
     pp::owned_string boom(std::string_view message) override { throw std::runtime_error(std::string(message)); }
+    // Maps and fixed-length lists (issue 11, A.1 and A.2).
+    pp::owned_list<test_typecov_v1_map_string_types_point_entry>
+    echo_map(pp::span<const test_typecov_v1_map_string_types_point_entry> v) override {
+        auto l = copy_list<test_typecov_v1_map_string_types_point, test_typecov_v1_map_string_types_point_entry>(
+            test_typecov_v1_map_string_types_point{v.data(), v.size()},
+            [](const test_typecov_v1_map_string_types_point_entry &e) {
+                return test_typecov_v1_map_string_types_point_entry{copy(e.key), e.value};
+            });
+        return pp::owned_list<test_typecov_v1_map_string_types_point_entry>(l.ptr, l.len, &pp::malloc_dealloc);
+    }
+    std::array<uint8_t, 4> echo_quad(std::array<uint8_t, 4> v) override { return v; }
+    test_typecov_v1_array2_string echo_pair(std::array<pp_string, 2> v) override {
+        test_typecov_v1_array2_string out;
+        out.elems[0] = copy(v[0]);
+        out.elems[1] = copy(v[1]);
+        return out;
+    }
+    pp::result<types::framed, pp::owned_string> echo_framed(const test_typecov_v1_result_types_framed_string &v) override {
+        if (v.is_err == 1) {
+            return pp::result<types::framed, pp::owned_string>(
+                pp::unexpected<pp::owned_string>(pp::owned_string(pp::detail::view(v.val.err))));
+        }
+        return pp::result<types::framed, pp::owned_string>(v.val.ok);
+    }
 };
 
 // ---- interface store -------------------------------------------------------------------

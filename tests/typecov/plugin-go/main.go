@@ -71,6 +71,14 @@ func (echo) Sink(a uint8, b string, c []uint64) error {
 // Boom panics: the generated export function turns the panic into PP_ERR_PANIC.
 func (echo) Boom(message string) (string, error) { panic(message) }
 
+// Maps and fixed-length lists (issue 11, A.1 and A.2).
+func (echo) EchoMap(v map[string]tc.Point) (map[string]tc.Point, error) { return v, nil }
+func (echo) EchoQuad(v [4]uint8) ([4]uint8, error)                      { return v, nil }
+func (echo) EchoPair(v [2]string) ([2]string, error)                    { return v, nil }
+func (echo) EchoFramed(v plugport.Result[tc.Framed, string]) (plugport.Result[tc.Framed, string], error) {
+	return v, nil
+}
+
 // live counts the counters alive in this plugin.
 var live atomic.Int64
 

@@ -48,11 +48,19 @@ impl WireCase {
 
 extern "C" {
     fn wire_case_count() -> usize;
+    fn coll_case_count() -> usize;
+    fn coll_case_at(i: usize) -> *const WireCase;
     fn wire_case_at(i: usize) -> *const WireCase;
     /// How many times the counter vtable's `drop` ran.
     pub fn wire_counter_drops() -> c_int;
     /// A `pp_dealloc_fn` calling `free`, for what the C builders allocated.
     pub fn wire_free(ptr: *mut c_void, size: usize, align: usize);
+}
+
+/// Every map and fixed-length list case of `c/collections.c` (the collections world).
+pub fn collection_cases() -> Vec<&'static WireCase> {
+    // SAFETY: the C table is static, of the same struct, and `coll_case_at` is in range.
+    unsafe { (0..coll_case_count()).map(|i| &*coll_case_at(i)).collect() }
 }
 
 /// Every typecov case of `c/values.c`.

@@ -34,6 +34,15 @@ fn predicted(shape: &Shape) -> (Vec<u64>, Vec<u64>) {
             (m, vec![*tag_bytes])
         }
         Shape::List { elem_layout, .. } => (vec![0, 8], vec![elem_layout.size, elem_layout.align]),
+        Shape::Map {
+            entry_layout,
+            value_offset,
+            ..
+        } => (
+            vec![0, 8],
+            vec![entry_layout.size, entry_layout.align, *value_offset],
+        ),
+        Shape::FixedList { elem_layout, .. } => (vec![0], vec![elem_layout.size]),
         Shape::Handle { .. } => (vec![0, 8], vec![]),
         Shape::Scalar(_) | Shape::String | Shape::Enum { .. } | Shape::Flags { .. } => {
             (vec![], vec![])

@@ -7,7 +7,7 @@
 //! Requires the plugins built by `scripts/build-examples.sh` (see `typecov_host::typecov_dir`).
 
 use plugport::CallError;
-use typecov_host::exports::echo::{Color, Failure, Perms, Person, Point, Shape, Wide};
+use typecov_host::exports::echo::{Color, Failure, Framed, Perms, Person, Point, Shape, Wide};
 use typecov_host::{plugins, Typecov};
 
 const MIB: usize = 1 << 20;
@@ -273,6 +273,78 @@ fn options_results_and_tuples_round_trip() {
             "{name}: NaN in a tuple"
         );
     });
+}
+
+/// Issue 11, A.1 and A.2: maps (empty, and string keys with record values),
+/// `list<u8, 4>`, `list<string, 2>` (strings inline, owned by the result), and a fixed list
+/// inside a record inside a result, through every plugin (C, C++, Go and Rust), in process
+/// and isolated (`Mode::Process`: through plugport-runner and the wire codec).
+#[test]
+fn maps_and_fixed_length_lists_round_trip_in_process_and_isolated() {
+    use plugport::isolation::{Mode, Options};
+    each_plugin(check_maps_and_fixed_lists);
+    if std::env::var_os("PLUGPORT_ISOLATION").is_some() {
+        return; // the variable overrides the option: the loop above ran in that mode
+    }
+    for (name, path) in plugins() {
+        let options = Options {
+            mode: Mode::Process,
+            ..Options::default()
+        };
+        let p = Typecov::load_with_options(&path, options)
+            .unwrap_or_else(|e| panic!("cannot load {} isolated: {e}", path.display()));
+        assert!(p.plugin().expect("a plugin").isolated().is_some(), "{name}");
+        check_maps_and_fixed_lists(&format!("{name} isolated"), &p);
+    }
+}
+
+fn check_maps_and_fixed_lists(name: &str, p: &Typecov) {
+    use std::collections::BTreeMap;
+    {
+        let e = p.echo();
+        let empty: BTreeMap<String, Point> = BTreeMap::new();
+        assert_eq!(e.echo_map(&empty).unwrap(), empty, "{name}: empty map");
+        let m: BTreeMap<String, Point> = [
+            (String::new(), Point { x: 0, y: 0 }),
+            (
+                "ünï".to_string(),
+                Point {
+                    x: i32::MIN,
+                    y: i32::MAX,
+                },
+            ),
+            ("b".to_string(), Point { x: -1, y: 1 }),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(e.echo_map(&m).unwrap(), m, "{name}: map");
+        for v in [[0u8; 4], [1, 2, 3, 255]] {
+            assert_eq!(e.echo_quad(&v).unwrap(), v, "{name}: list<u8, 4>");
+        }
+        for v in [
+            [String::new(), String::new()],
+            ["first".to_string(), "zwei ✓".to_string()],
+        ] {
+            assert_eq!(e.echo_pair(&v).unwrap(), v, "{name}: list<string, 2>");
+        }
+        for v in [
+            Ok(Framed {
+                id: u32::MAX,
+                rgba: [255, 0, 128, 1],
+            }),
+            Ok(Framed {
+                id: 0,
+                rgba: [0; 4],
+            }),
+            Err("no frame ☹".to_string()),
+        ] {
+            assert_eq!(
+                e.echo_framed(&v).unwrap(),
+                v,
+                "{name}: result<framed, string>"
+            );
+        }
+    }
 }
 
 #[test]

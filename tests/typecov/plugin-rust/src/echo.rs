@@ -6,7 +6,7 @@
 // guest bindings' `exports` module), `Typecov` and `on_sink(u8, &str, &[u64])` are in
 // scope.
 
-use exports::types::{Color, Failure, Perms, Person, Point, PointList, Shape, Wide};
+use exports::types::{Color, Failure, Framed, Perms, Person, Point, PointList, Shape, Wide};
 
 impl exports::echo::Guest for Typecov {
     fn echo_bool(v: bool) -> bool {
@@ -95,5 +95,19 @@ impl exports::echo::Guest for Typecov {
     }
     fn boom(message: &str) -> String {
         panic!("{message}")
+    }
+    fn echo_map(
+        v: std::collections::BTreeMap<String, Point>,
+    ) -> std::collections::BTreeMap<String, Point> {
+        v
+    }
+    fn echo_quad(v: [u8; 4]) -> [u8; 4] {
+        v
+    }
+    fn echo_pair(v: [String; 2]) -> [String; 2] {
+        v
+    }
+    fn echo_framed(v: Result<Framed, String>) -> Result<Framed, String> {
+        v
     }
 }
