@@ -308,6 +308,10 @@ impl<'w> Builder<'w> {
             TypeDefKind::Own { resource } | TypeDefKind::Borrow { resource } => {
                 self.part(Type::Id(*resource))
             }
+            TypeDefKind::Map { key, value } => {
+                format!("Map{}{}", self.part(*key), self.part(*value))
+            }
+            TypeDefKind::FixedList { ty, len } => format!("Array{len}{}", self.part(*ty)),
             _ => format!("T{id}"),
         }
     }
@@ -486,6 +490,28 @@ impl<'w> Builder<'w> {
             TypeDefKind::List { ty } => {
                 let elem = self.resolve(*ty);
                 if elem == Type::U8 {
+                    Rep::Scalar(PType::Bytes)
+                } else {
+                    Rep::Repeated(Box::new(self.single(*ty)))
+                }
+            }
+            TypeDefKind::Map { key, value } => {
+                // The entries in order, duplicates as they are: `repeated <Map>Entry
+                // {key = 1; value = 2;}`, which is also the wire form of a proto
+                // `map<K, V>` field (a server may declare it so).
+                let structural = format!("{}Entry", self.part(Type::Id(id)));
+                let want = named.clone().map_or(structural, |n| format!("{n}Entry"));
+                let name = self.take(want, id);
+                let fs = vec![
+                    field("key", 1, &self.rep(*key), None),
+                    field("value", 2, &self.rep(*value), None),
+                ];
+                self.messages.push(message(&name, fs, None));
+                Rep::Repeated(Box::new(Rep::Message(self.full(&name))))
+            }
+            TypeDefKind::FixedList { ty, .. } => {
+                // As `list<T>` (`bytes` for `u8`); the count is checked on arrival.
+                if self.resolve(*ty) == Type::U8 {
                     Rep::Scalar(PType::Bytes)
                 } else {
                     Rep::Repeated(Box::new(self.single(*ty)))

@@ -256,6 +256,37 @@ impl<'a> ProtoCodec<'a> {
                     Value::List(items)
                 }
             }
+            Shape::Map { key, value, .. } => {
+                let n = r.uleb(32)? as usize;
+                if n > r.b.len() - r.at {
+                    return Err(format!("a map of {n} entries is longer than its frame"));
+                }
+                let Rep::Repeated(entry) = self.map.rep(ty) else {
+                    return Err("a map's field is not repeated".into());
+                };
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let mut e = self.msg_of(&entry)?;
+                    let k = self.read(*key, false, r, depth + 1)?;
+                    Self::set(&mut e, 1, k)?;
+                    let v = self.read(*value, false, r, depth + 1)?;
+                    Self::set(&mut e, 2, v)?;
+                    items.push(Value::Message(e));
+                }
+                Value::List(items)
+            }
+            Shape::FixedList { elem, len, .. } => {
+                let n = *len as usize;
+                if self.plan.node(*elem).shape == Shape::Scalar(Scalar::U8) {
+                    Value::Bytes(r.take(n)?.to_vec().into())
+                } else {
+                    let mut items = Vec::with_capacity(n.min(r.b.len() - r.at));
+                    for _ in 0..n {
+                        items.push(self.read(*elem, true, r, depth + 1)?);
+                    }
+                    Value::List(items)
+                }
+            }
             Shape::Option { some, .. } => {
                 let mut m = self.msg_of(&self.map.rep(ty))?;
                 match r.byte()? {
@@ -518,6 +549,43 @@ impl<'a> ProtoCodec<'a> {
                         out,
                         u32::try_from(items.len()).map_err(|_| "a list over 2^32")? as u64,
                     );
+                    for (i, it) in items.iter().enumerate() {
+                        self.write(*elem, it, true, out, depth + 1)
+                            .map_err(|e| format!("element {i}: {e}"))?;
+                    }
+                }
+            }
+            Shape::Map { key, value, .. } => {
+                let items = v.as_list().ok_or("expected the map's repeated entries")?;
+                uleb(
+                    out,
+                    u32::try_from(items.len()).map_err(|_| "a map over 2^32 entries")? as u64,
+                );
+                for (i, it) in items.iter().enumerate() {
+                    let e = msg(it)?;
+                    let k = e.get_field_by_number(1).ok_or("an entry without key")?;
+                    self.write(*key, &k, false, out, depth + 1)
+                        .map_err(|e| format!("entry {i} key: {e}"))?;
+                    let x = e.get_field_by_number(2).ok_or("an entry without value")?;
+                    self.write(*value, &x, false, out, depth + 1)
+                        .map_err(|e| format!("entry {i} value: {e}"))?;
+                }
+            }
+            Shape::FixedList { elem, len, .. } => {
+                if self.plan.node(*elem).shape == Shape::Scalar(Scalar::U8) {
+                    let b = v.as_bytes().ok_or("expected bytes")?;
+                    if b.len() != *len as usize {
+                        return Err(format!("a list<u8, {len}> of {} bytes", b.len()));
+                    }
+                    out.extend_from_slice(b);
+                } else {
+                    let items = v.as_list().ok_or("expected a repeated field")?;
+                    if items.len() != *len as usize {
+                        return Err(format!(
+                            "a fixed-length list of {len} elements has {}",
+                            items.len()
+                        ));
+                    }
                     for (i, it) in items.iter().enumerate() {
                         self.write(*elem, it, true, out, depth + 1)
                             .map_err(|e| format!("element {i}: {e}"))?;

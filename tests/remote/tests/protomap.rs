@@ -180,6 +180,24 @@ fn gen(plan: &Plan, ty: Type, r: &mut Rng, depth: u32, out: &mut Vec<u8>) -> boo
                 }
             }
         }
+        Shape::Map { key, value, .. } => {
+            // Keys drawn from few edge values, so that duplicates occur (carried as they
+            // are, in order).
+            let n = if depth > 5 { 0 } else { r.below(4) };
+            uleb(out, n);
+            for _ in 0..n {
+                if !gen(plan, *key, r, depth + 1, out) || !gen(plan, *value, r, depth + 1, out) {
+                    return false;
+                }
+            }
+        }
+        Shape::FixedList { elem, len, .. } => {
+            for _ in 0..*len {
+                if !gen(plan, *elem, r, depth + 1, out) {
+                    return false;
+                }
+            }
+        }
         Shape::Option { some, .. } => {
             if depth > 5 || r.below(3) == 0 {
                 out.push(0)
