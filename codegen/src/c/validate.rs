@@ -459,10 +459,15 @@ impl HandleWalk<'_> {
                 out.push(format!("{deeper}break;"));
                 out.push(format!("{indent}}}"));
             }
-            TypeDefKind::List { ty } => {
+            TypeDefKind::List { .. } | TypeDefKind::Map { .. } => {
+                // A list's elements, or a map's entries' values (keys need no walk).
+                let (elem, walked, field) = match &self.world.ty(*id).kind {
+                    TypeDefKind::Map { value, .. } => (self.names.map_entry(*id), value, ".value"),
+                    TypeDefKind::List { ty } => (self.names.ty(ty), ty, ""),
+                    _ => unreachable!("matched above"),
+                };
                 let i = format!("{}{depth}_", self.counter);
                 if self.bound_lists {
-                    let elem = self.names.ty(ty);
                     out.push(format!(
                         "{indent}if ({place}.ptr != NULL && {place}.len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{"
                     ));
@@ -478,34 +483,8 @@ impl HandleWalk<'_> {
                     "{deeper}for ({i} = 0; {i} < {place}.len{cond}; {i}++) {{"
                 ));
                 out.extend(inner(
-                    ty,
-                    &format!("{place}.ptr[{i}]"),
-                    &format!("{deeper}    "),
-                ));
-                out.push(format!("{deeper}}}"));
-                out.push(format!("{indent}}}"));
-            }
-            TypeDefKind::Map { value, .. } => {
-                let i = format!("{}{depth}_", self.counter);
-                if self.bound_lists {
-                    let elem = self.names.map_entry(*id);
-                    out.push(format!(
-                        "{indent}if ({place}.ptr != NULL && {place}.len <= (size_t)PTRDIFF_MAX / sizeof({elem})) {{"
-                    ));
-                } else {
-                    out.push(format!("{indent}if ({place}.ptr != NULL) {{"));
-                }
-                out.push(format!("{deeper}size_t {i};"));
-                let cond = self
-                    .loop_while
-                    .map(|c| format!(" && {c}"))
-                    .unwrap_or_default();
-                out.push(format!(
-                    "{deeper}for ({i} = 0; {i} < {place}.len{cond}; {i}++) {{"
-                ));
-                out.extend(inner(
-                    value,
-                    &format!("{place}.ptr[{i}].value"),
+                    walked,
+                    &format!("{place}.ptr[{i}]{field}"),
                     &format!("{deeper}    "),
                 ));
                 out.push(format!("{deeper}}}"));

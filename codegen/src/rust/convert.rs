@@ -161,6 +161,37 @@ impl Gen<'_> {
     /// `parts` (native binding, C place, type, context) in order into `x0`, `x1`, …; when
     /// one fails, the parts after it are walked with `drop_own_M` before returning (those
     /// before it are dropped by the return). `build` is the final `Ok(..)` expression.
+    /// Emits the loop that lifts the elements of the slice `src` (C elements of type `ty`)
+    /// into `out`, for lists and fixed-length lists alike. With owned handles inside
+    /// (`has_own`), a failed element makes the loop drop the handles of the elements after
+    /// it (those before it drop with `out`, the failed one dropped its own) and return
+    /// `{err}("[i]: ...")`.
+    fn lift_elements(&self, o: &mut Out, ty: &Type, src: &str, d: usize, has_own: bool, err: &str) {
+        o.open(&format!("for (i, e) in {src}.iter().enumerate()"));
+        if has_own {
+            let (e, _) = self.lift_e(ty, "(*e)", d);
+            o.open(&format!("match {e}"));
+            o.line("::core::result::Result::Ok(x) => out.push(x),");
+            o.open("::core::result::Result::Err(e) =>");
+            o.open(&format!("for r in &{src}[i + 1..]"));
+            if let Some(s) = self.drop_own_s(ty, "(*r)", d) {
+                o.line(&s);
+            }
+            o.close();
+            o.line(&format!(
+                "return {err}(::std::format!(\"[{{i}}]: {{e}}\"));"
+            ));
+            o.close();
+            o.close();
+        } else {
+            o.line(&format!(
+                "out.push({});",
+                self.lift_q(ty, "(*e)", d, "[{i}]")
+            ));
+        }
+        o.close();
+    }
+
     fn lift_parts_dropping(&self, o: &mut Out, parts: &[(String, &Type, String)], build: &str) {
         let d = DEPTH;
         for (i, (src, t, ctx)) in parts.iter().enumerate() {
@@ -643,31 +674,7 @@ impl Gen<'_> {
                     o.line(&format!(
                         "let mut out: {VEC}<{en}> = {VEC}::with_capacity(::plugport::rt::lift_capacity::<{en}>(sl.len()));"
                     ));
-                    o.open("for (i, e) in sl.iter().enumerate()");
-                    if has_own {
-                        // Elements before `i` drop with `out`, element `i` dropped its
-                        // handles itself, the rest are walked.
-                        let (e, _) = self.lift_e(ty, "(*e)", d);
-                        o.open(&format!("match {e}"));
-                        o.line("::core::result::Result::Ok(x) => out.push(x),");
-                        o.open("::core::result::Result::Err(e) =>");
-                        o.open("for r in &sl[i + 1..]");
-                        if let Some(s) = self.drop_own_s(ty, "(*r)", d) {
-                            o.line(&s);
-                        }
-                        o.close();
-                        o.line(&format!(
-                            "return {err}(::std::format!(\"[{{i}}]: {{e}}\"));"
-                        ));
-                        o.close();
-                        o.close();
-                    } else {
-                        o.line(&format!(
-                            "out.push({});",
-                            self.lift_q(ty, "(*e)", d, "[{i}]")
-                        ));
-                    }
-                    o.close();
+                    self.lift_elements(o, ty, "sl", d, has_own, err);
                     o.line(&format!("{ok}(out)"));
                 }
                 o.close();
@@ -735,29 +742,7 @@ impl Gen<'_> {
                     o.line(&format!(
                         "let mut out: {VEC}<{en}> = {VEC}::with_capacity({len});"
                     ));
-                    o.open("for (i, e) in v.elems.iter().enumerate()");
-                    if has_own {
-                        let (e, _) = self.lift_e(ty, "(*e)", d);
-                        o.open(&format!("match {e}"));
-                        o.line("::core::result::Result::Ok(x) => out.push(x),");
-                        o.open("::core::result::Result::Err(e) =>");
-                        o.open("for r in &v.elems[i + 1..]");
-                        if let Some(s) = self.drop_own_s(ty, "(*r)", d) {
-                            o.line(&s);
-                        }
-                        o.close();
-                        o.line(&format!(
-                            "return {err}(::std::format!(\"[{{i}}]: {{e}}\"));"
-                        ));
-                        o.close();
-                        o.close();
-                    } else {
-                        o.line(&format!(
-                            "out.push({});",
-                            self.lift_q(ty, "(*e)", d, "[{i}]")
-                        ));
-                    }
-                    o.close();
+                    self.lift_elements(o, ty, "v.elems", d, has_own, err);
                     o.open(&format!("match <[{en}; {len}]>::try_from(out)"));
                     o.line(&format!("::core::result::Result::Ok(a) => {ok}(a),"));
                     o.line(&format!(
