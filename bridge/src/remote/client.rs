@@ -634,15 +634,7 @@ pub(crate) fn open(
             )))
         }
     }
-    let names = plan
-        .tables()
-        .map(|t| {
-            t.slots
-                .iter()
-                .map(|s| format!("{}.{}", t.c_name, s.name))
-                .collect()
-        })
-        .collect();
+    let names = super::slot_names(&plan);
     let max = opts
         .max_message_bytes
         .min(reply.max_message_bytes.clamp(1024, 1 << 30) as usize);

@@ -255,6 +255,19 @@ pub fn of(plugin: &Plugin) -> Option<&Remote> {
     plugin.backing()?.as_any().downcast_ref::<Remote>()
 }
 
+/// The `<table>.<slot>` name of every slot of `plan`'s tables, by table and slot index:
+/// what error messages call a remote call.
+pub(crate) fn slot_names(plan: &crate::plan::Plan) -> Vec<Vec<String>> {
+    plan.tables()
+        .map(|t| {
+            t.slots
+                .iter()
+                .map(|s| format!("{}.{}", t.c_name, s.name))
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

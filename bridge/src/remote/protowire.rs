@@ -449,15 +449,7 @@ pub(crate) fn open(
     };
     let map = map_world(&descriptor.world, &plan).map_err(corrupt)?;
     let pool = pool_of(&map).map_err(corrupt)?;
-    let names = plan
-        .tables()
-        .map(|t| {
-            t.slots
-                .iter()
-                .map(|s| format!("{}.{}", t.c_name, s.name))
-                .collect()
-        })
-        .collect();
+    let names = super::slot_names(&plan);
     let client = ProtoClient {
         url,
         channel,
