@@ -257,6 +257,7 @@ pub fn of(plugin: &Plugin) -> Option<&Remote> {
 
 /// The `<table>.<slot>` name of every slot of `plan`'s tables, by table and slot index:
 /// what error messages call a remote call.
+#[cfg(feature = "remote")]
 pub(crate) fn slot_names(plan: &crate::plan::Plan) -> Vec<Vec<String>> {
     plan.tables()
         .map(|t| {
