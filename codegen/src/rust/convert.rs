@@ -707,28 +707,12 @@ impl Gen<'_> {
                 o.line(&format!("{f} {{ ptr, len }}"));
                 o.close();
                 o.open(&release_head);
-                if let Some(s) = self.release_s(ty, "(*e)", d) {
-                    o.open(
-                        "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
-                    );
-                    o.open("for e in sl.iter()");
-                    o.line(&s);
-                    o.close();
-                    o.close();
-                }
+                each_element(o, self.release_s(ty, "(*e)", d));
                 o.line("unsafe { ::plugport::rt::release_slice(v.ptr, v.len, d) };");
                 o.close();
                 if has_own {
                     o.open(&drop_own_head);
-                    if let Some(s) = self.drop_own_s(ty, "(*e)", d) {
-                        o.open(
-                            "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
-                        );
-                        o.open("for e in sl.iter()");
-                        o.line(&s);
-                        o.close();
-                        o.close();
-                    }
+                    each_element(o, self.drop_own_s(ty, "(*e)", d));
                     o.close();
                 }
             }
@@ -862,30 +846,12 @@ impl Gen<'_> {
                 o.open(&release_head);
                 let rk = self.release_s(key, "e.key", d);
                 let rv = self.release_s(value, "e.value", d);
-                if rk.is_some() || rv.is_some() {
-                    o.open(
-                        "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
-                    );
-                    o.open("for e in sl.iter()");
-                    for s in [rk, rv].into_iter().flatten() {
-                        o.line(&s);
-                    }
-                    o.close();
-                    o.close();
-                }
+                each_element(o, [rk, rv].into_iter().flatten());
                 o.line("unsafe { ::plugport::rt::release_slice(v.ptr, v.len, d) };");
                 o.close();
                 if has_own {
                     o.open(&drop_own_head);
-                    if let Some(s) = self.drop_own_s(value, "e.value", d) {
-                        o.open(
-                            "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
-                        );
-                        o.open("for e in sl.iter()");
-                        o.line(&s);
-                        o.close();
-                        o.close();
-                    }
+                    each_element(o, self.drop_own_s(value, "e.value", d));
                     o.close();
                 }
             }
@@ -895,4 +861,22 @@ impl Gen<'_> {
             | TypeDefKind::Borrow { .. } => {}
         }
     }
+}
+
+/// Emits `lines` once per element of the C slice `v` (a list's or map's `{ptr, len}`), as
+/// `e`, inside a check of the slice; nothing when there are no lines.
+fn each_element(o: &mut Out, lines: impl IntoIterator<Item = String>) {
+    let lines: Vec<String> = lines.into_iter().collect();
+    if lines.is_empty() {
+        return;
+    }
+    o.open(
+        "if let ::core::result::Result::Ok(sl) = unsafe { ::plugport::rt::lift_slice(v.ptr, v.len) }",
+    );
+    o.open("for e in sl.iter()");
+    for s in &lines {
+        o.line(s);
+    }
+    o.close();
+    o.close();
 }
