@@ -12,6 +12,22 @@ pub use plugport_isolation_tests::{fault_plugin, Host, Plugin, WORLD_JSON};
 
 pub mod pki;
 
+/// The first line `child` prints on its stdout (which must be piped), waiting at most 30 s;
+/// panics naming `what` otherwise. The rest of its output is read and dropped, so the
+/// child never blocks on a full pipe.
+pub fn first_line(child: &mut Child, what: &str) -> String {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("{what} printed nothing within 30 s"))
+}
+
 /// The directory of the cargo profile these tests were built in (`target/debug`).
 pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");

@@ -8,13 +8,11 @@
 //! package; `plugport serve` speaks the same wire (a Python client of the typecov
 //! `.proto`; the greeter and typecov hosts forced onto it).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use plugport_remote_tests::plugport_cli;
+use plugport_remote_tests::{first_line, plugport_cli};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -142,7 +140,7 @@ impl Drop for PyServer {
 
 /// Starts `greeter_server.py --gen <gen> --port 0 <extra>`; returns it and its URL.
 fn py_greeter(gen: &Path, extra: &[&str]) -> (PyServer, String) {
-    let mut child = Command::new("python3")
+    let child = Command::new("python3")
         .arg(root().join("tests/remote/python/greeter_server.py"))
         .arg("--gen")
         .arg(gen)
@@ -151,18 +149,8 @@ fn py_greeter(gen: &Path, extra: &[&str]) -> (PyServer, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the Python server");
-    let stdout = child.stdout.take().unwrap();
-    let server = PyServer(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the Python server printed no address within 30 s");
+    let mut server = PyServer(child); // killed on drop, also when no address comes
+    let line = first_line(&mut server.0, "the Python server");
     let addr = line
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line of the Python server: {line:?}"));
@@ -237,7 +225,7 @@ fn the_greeter_c_host_unchanged_calls_a_python_grpc_greeter_with_its_logger_impo
 
 /// `plugport serve` with `PLUGPORT_SERVE_LOG=1`, its stderr in `log`; the URL it prints.
 fn serve_logged(plugin: &Path, log: &Path) -> (PyServer, String) {
-    let mut child = Command::new(plugport_cli())
+    let child = Command::new(plugport_cli())
         .arg("serve")
         .arg(plugin)
         .args(["--listen", "127.0.0.1:0"])
@@ -246,18 +234,8 @@ fn serve_logged(plugin: &Path, log: &Path) -> (PyServer, String) {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .expect("start plugport serve");
-    let stdout = child.stdout.take().unwrap();
-    let server = PyServer(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("plugport serve printed no address within 30 s");
+    let mut server = PyServer(child); // killed on drop, also when no address comes
+    let line = first_line(&mut server.0, "plugport serve");
     let url = line.split_whitespace().last().unwrap().to_string();
     assert!(url.starts_with("grpc://"), "{line}");
     (server, url)
