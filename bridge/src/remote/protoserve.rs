@@ -17,6 +17,7 @@
 
 use std::cell::RefCell;
 use std::sync::{mpsc, Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Value};
 use tonic::codegen::{http, Body, BoxFuture, Context, Poll, StdError};
@@ -209,12 +210,14 @@ impl PerWorld {
     }
 
     /// Serves one call of rpc `i` (on a blocking thread): the response message, or the
-    /// status of the failure.
+    /// status of the failure. `deadline`: the client's (`grpc-timeout`), at which the
+    /// isolated instance's call is given up as at `--call-timeout-ms`.
     fn call(
         self: &Arc<Self>,
         i: usize,
         req: DynamicMessage,
         ctx: Option<Arc<RpcCtx>>,
+        deadline: Deadline,
     ) -> Result<DynamicMessage, tonic::Status> {
         if *self.shutdown.borrow() {
             return Err(tonic::Status::unavailable(
@@ -228,10 +231,15 @@ impl PerWorld {
             .map_err(|e| tonic::Status::invalid_argument(format!("{}: {e}", rpc.method)))?;
         let inst = self.instance()?;
         let prev = CURRENT_RPC.with(|c| c.replace(ctx));
-        let reply = inst
-            .ep
-            .serve(&IsoFrame::new(Kind::Call, 0, rpc.table, rpc.slot, 0).with_payload(args));
+        let start = Instant::now();
+        let reply = crate::isolation::with_call_deadline(deadline, || {
+            inst.ep
+                .serve(&IsoFrame::new(Kind::Call, 0, rpc.table, rpc.slot, 0).with_payload(args))
+        });
         CURRENT_RPC.with(|c| c.replace(prev));
+        if let Some((at, ms)) = deadline {
+            super::server::log_given_up(0, rpc.table, rpc.slot, reply.status, start, at, ms);
+        }
         if reply.status != PP_OK {
             let mut st =
                 tonic::Status::unknown(String::from_utf8_lossy(&reply.payload).into_owned());
@@ -249,20 +257,43 @@ impl PerWorld {
     }
 }
 
+/// A call's deadline: the instant and its length in ms.
+type Deadline = Option<(Instant, u32)>;
+
+/// The deadline a client sent as `grpc-timeout` (`<digits><unit>`, unit `H M S m u n`),
+/// counted from now; `None` without one or when it does not parse. Below 1 ms it is
+/// 1 ms; over `u32::MAX` ms, none.
+fn grpc_timeout(headers: &http::HeaderMap) -> Deadline {
+    let v = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    let d = match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    };
+    let ms = u32::try_from(d.as_millis().max(1)).ok()?;
+    Some((Instant::now() + d, ms))
+}
+
 /// The tower service of the world's services.
 #[derive(Clone)]
 struct PerWorldSvc(Arc<PerWorld>);
 
-struct Unary(Arc<PerWorld>, usize);
+struct Unary(Arc<PerWorld>, usize, Deadline);
 
 impl tonic::server::UnaryService<DynamicMessage> for Unary {
     type Response = DynamicMessage;
     type Future = BoxFuture<tonic::Response<DynamicMessage>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<DynamicMessage>) -> Self::Future {
-        let (pw, i) = (self.0.clone(), self.1);
+        let (pw, i, deadline) = (self.0.clone(), self.1, self.2);
         Box::pin(async move {
             let req = req.into_inner();
-            tokio::task::spawn_blocking(move || pw.call(i, req, None))
+            tokio::task::spawn_blocking(move || pw.call(i, req, None, deadline))
                 .await
                 .map_err(|e| tonic::Status::internal(format!("the call panicked: {e}")))?
                 .map(tonic::Response::new)
@@ -274,14 +305,14 @@ type OutStream = std::pin::Pin<
     Box<dyn tokio_stream::Stream<Item = Result<DynamicMessage, tonic::Status>> + Send + 'static>,
 >;
 
-struct Streaming(Arc<PerWorld>, usize);
+struct Streaming(Arc<PerWorld>, usize, Deadline);
 
 impl tonic::server::StreamingService<DynamicMessage> for Streaming {
     type Response = DynamicMessage;
     type ResponseStream = OutStream;
     type Future = BoxFuture<tonic::Response<OutStream>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<tonic::Streaming<DynamicMessage>>) -> Self::Future {
-        let (pw, i) = (self.0.clone(), self.1);
+        let (pw, i, deadline) = (self.0.clone(), self.1, self.2);
         Box::pin(async move {
             let mut inbound = req.into_inner();
             let first = inbound.message().await?.ok_or_else(|| {
@@ -315,7 +346,7 @@ impl tonic::server::StreamingService<DynamicMessage> for Streaming {
                 }
             });
             tokio::task::spawn_blocking(move || {
-                let r = pw.call(i, call, Some(ctx)).map(|resp| {
+                let r = pw.call(i, call, Some(ctx), deadline).map(|resp| {
                     let mut out = DynamicMessage::new(output);
                     out.set_field_by_number(1, Value::Message(resp));
                     out
@@ -351,6 +382,7 @@ where
             .iter()
             .position(|r| path == format!("/{}/{}", r.service, r.method));
         let lim = pw.max + super::conn::FRAME_OVERHEAD;
+        let deadline = grpc_timeout(req.headers());
         Box::pin(async move {
             let Some(i) = found else {
                 let (parts, ()) = tonic::Status::unimplemented(format!("no rpc {path}"))
@@ -375,10 +407,38 @@ where
             let mut grpc = tonic::server::Grpc::new(DynCodec::new(input))
                 .apply_max_message_size_config(Some(lim), Some(lim));
             if rpc.input.is_some() {
-                Ok(grpc.streaming(Streaming(pw.clone(), i), req).await)
+                Ok(grpc
+                    .streaming(Streaming(pw.clone(), i, deadline), req)
+                    .await)
             } else {
-                Ok(grpc.unary(Unary(pw.clone(), i), req).await)
+                Ok(grpc.unary(Unary(pw.clone(), i, deadline), req).await)
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: &str) -> Option<u32> {
+        let mut h = http::HeaderMap::new();
+        h.insert("grpc-timeout", v.parse().unwrap());
+        grpc_timeout(&h).map(|d| d.1)
+    }
+
+    /// Every unit of `grpc-timeout`, rounding below 1 ms up, and what does not parse.
+    #[test]
+    fn grpc_timeout_parses_every_unit() {
+        assert_eq!(ms("2H"), Some(7_200_000));
+        assert_eq!(ms("3M"), Some(180_000));
+        assert_eq!(ms("4S"), Some(4_000));
+        assert_eq!(ms("250m"), Some(250));
+        assert_eq!(ms("1500u"), Some(1));
+        assert_eq!(ms("7n"), Some(1));
+        assert_eq!(ms("99999999H"), None, "over u32::MAX ms: none");
+        assert_eq!(ms("5x"), None);
+        assert_eq!(ms("m"), None);
+        assert_eq!(grpc_timeout(&http::HeaderMap::new()), None);
     }
 }

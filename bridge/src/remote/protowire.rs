@@ -145,7 +145,7 @@ impl ProtoClient {
     fn deadline_error(&self, what: &str) -> String {
         format!(
             "{what}: the call did not return within its deadline of {} ms from {}; it was \
-             abandoned (the server may still finish it)",
+             abandoned (the server is sent the same deadline)",
             self.opts.call_timeout_ms, self.url
         )
     }

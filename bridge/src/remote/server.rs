@@ -389,10 +389,23 @@ fn handle(sess: &Arc<Session>, inst: &Arc<Instance>, f: Frame, shutting: bool) {
         kind::CALL => {
             sess.inflight.fetch_add(1, Ordering::SeqCst);
             let (sess, inst) = (sess.clone(), inst.clone());
+            // The host's deadline, from now: the isolated instance's call is given up
+            // (its child killed) at the earlier of it and --call-timeout-ms.
+            let start = Instant::now();
+            let deadline = (f.deadline_ms > 0).then(|| {
+                (
+                    start + Duration::from_millis(f.deadline_ms as u64),
+                    f.deadline_ms,
+                )
+            });
             tokio::task::spawn_blocking(move || {
                 let prev = CURRENT_CALL.with(|c| c.replace(Some(f.call_id)));
-                let reply = inst.ep.serve(&f.to_iso());
+                let reply =
+                    crate::isolation::with_call_deadline(deadline, || inst.ep.serve(&f.to_iso()));
                 CURRENT_CALL.with(|c| c.set(prev));
+                if let Some((at, ms)) = deadline {
+                    log_given_up(f.call_id, f.table, f.slot, reply.status, start, at, ms);
+                }
                 let mut r = Frame::from_iso(reply);
                 r.kind = kind::RETURN;
                 let max = sess.max.load(Ordering::Relaxed);
@@ -436,6 +449,27 @@ fn handle(sess: &Arc<Session>, inst: &Arc<Instance>, f: Frame, shutting: bool) {
             });
         }
         _ => {}
+    }
+}
+
+/// With `PLUGPORT_SERVE_LOG`, says that a call with the host's deadline `ms` (at `at`)
+/// failed at or past it: the server gave up on it there.
+pub(super) fn log_given_up(
+    call_id: u64,
+    table: u32,
+    slot: u32,
+    status: i32,
+    start: Instant,
+    at: Instant,
+    ms: u32,
+) {
+    let now = Instant::now();
+    if status == PP_ERR_ISOLATION && now >= at && std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
+        eprintln!(
+            "plugport serve: call {call_id} (table {table} slot {slot}) given up after {} ms: \
+             the host's deadline of {ms} ms passed",
+            now.duration_since(start).as_millis()
+        );
     }
 }
 
