@@ -16,6 +16,7 @@
 //! plugport host turns back into that status.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -71,6 +72,24 @@ pub(super) struct PerWorld {
     shutdown: tokio::sync::watch::Receiver<bool>,
     open: OpenInstance,
     instance: Mutex<Option<Arc<Instance>>>,
+    /// Calls being served (for SIGTERM's grace period).
+    inflight: AtomicUsize,
+}
+
+/// Counts a call in [`PerWorld::inflight`] while it lives.
+struct InFlight(Arc<PerWorld>);
+
+impl InFlight {
+    fn new(pw: &Arc<PerWorld>) -> InFlight {
+        pw.inflight.fetch_add(1, Ordering::SeqCst);
+        InFlight(pw.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.inflight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The imports of the shared instance: back to the streaming call this thread serves.
@@ -162,7 +181,13 @@ impl PerWorld {
             shutdown,
             open,
             instance: Mutex::new(None),
+            inflight: AtomicUsize::new(0),
         }))
+    }
+
+    /// How many calls are being served (from their arrival to their answer).
+    pub(super) fn inflight(&self) -> usize {
+        self.inflight.load(Ordering::SeqCst)
     }
 
     fn codec(&self) -> ProtoCodec<'_> {
@@ -291,12 +316,16 @@ impl tonic::server::UnaryService<DynamicMessage> for Unary {
     type Future = BoxFuture<tonic::Response<DynamicMessage>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<DynamicMessage>) -> Self::Future {
         let (pw, i, deadline) = (self.0.clone(), self.1, self.2);
+        let counted = InFlight::new(&pw);
         Box::pin(async move {
             let req = req.into_inner();
-            tokio::task::spawn_blocking(move || pw.call(i, req, None, deadline))
-                .await
-                .map_err(|e| tonic::Status::internal(format!("the call panicked: {e}")))?
-                .map(tonic::Response::new)
+            tokio::task::spawn_blocking(move || {
+                let _counted = counted;
+                pw.call(i, req, None, deadline)
+            })
+            .await
+            .map_err(|e| tonic::Status::internal(format!("the call panicked: {e}")))?
+            .map(tonic::Response::new)
         })
     }
 }
@@ -313,6 +342,7 @@ impl tonic::server::StreamingService<DynamicMessage> for Streaming {
     type Future = BoxFuture<tonic::Response<OutStream>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<tonic::Streaming<DynamicMessage>>) -> Self::Future {
         let (pw, i, deadline) = (self.0.clone(), self.1, self.2);
+        let counted = InFlight::new(&pw);
         Box::pin(async move {
             let mut inbound = req.into_inner();
             let first = inbound.message().await?.ok_or_else(|| {
@@ -346,6 +376,7 @@ impl tonic::server::StreamingService<DynamicMessage> for Streaming {
                 }
             });
             tokio::task::spawn_blocking(move || {
+                let _counted = counted;
                 let r = pw.call(i, call, Some(ctx), deadline).map(|resp| {
                     let mut out = DynamicMessage::new(output);
                     out.set_field_by_number(1, Value::Message(resp));

@@ -580,6 +580,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         let mut routes = tonic::service::Routes::new(health)
             .add_service(pb::PluginServer(Arc::new(server.clone())));
         let srv = server.clone();
+        let mut per_world = None;
         let open: super::protoserve::OpenInstance =
             Box::new(move |imports| srv.open_instance_with(imports));
         match super::protoserve::PerWorld::new(
@@ -588,7 +589,10 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             server.shutdown.clone(),
             open,
         ) {
-            Ok(pw) => routes = pw.routes(routes),
+            Ok(pw) => {
+                routes = pw.routes(routes);
+                per_world = Some(pw);
+            }
             Err(e) => eprintln!("plugport serve: the per-world services are not served: {e}"),
         }
         let router = builder.add_routes(routes);
@@ -627,6 +631,16 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             reporter
                 .set_service_status(pb::SERVICE_NAME, tonic_health::ServingStatus::NotServing)
                 .await;
+            // Per-world calls in flight finish (within the grace period) before the
+            // transport stops taking streams, so that new calls meanwhile are refused
+            // with a status saying why rather than cut off; sessions wait for theirs in
+            // `run_session`.
+            let grace_end = Instant::now() + grace;
+            while per_world.as_ref().is_some_and(|pw| pw.inflight() > 0)
+                && Instant::now() < grace_end
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             let _ = sig_tx.send(());
         });
         let mut stop = shutdown_rx;
