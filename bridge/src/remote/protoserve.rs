@@ -8,7 +8,8 @@
 //! instance of the plugin, loaded at the first such call (isolated in a child process as
 //! the sessions' are; a crash fails the calls in flight and the next call restarts it).
 //! Each call runs on a thread of tokio's blocking pool; the imports the plugin calls
-//! during it go back on the call's own stream as `ImportCall`s (a thread-local names the
+//! during it, and its calls on objects the host made (methods and drops of an exported
+//! resource), go back on the call's own stream as `ImportCall`s (a thread-local names the
 //! stream), and an `ImportReturn` answers each.
 //!
 //! A call the plugin fails with a status other than `PP_OK` is the gRPC status `UNKNOWN`
@@ -116,8 +117,8 @@ impl Transport for RpcImports {
             .find(|(_, r)| r.table == table && r.slot == slot)
             .ok_or_else(|| {
                 format!(
-                    "table {table} slot {slot} is not an import: a method or drop of an \
-                     object the host made, which the per-world wire does not carry"
+                    "table {table} slot {slot} is neither an import nor a method or drop of \
+                     an exported resource: the per-world wire does not carry it"
                 )
             })?;
         let codec = pw.codec();
@@ -162,8 +163,7 @@ impl Transport for RpcImports {
 }
 
 impl PerWorld {
-    /// The services of `world`; an error when the world has no mapping. Calls that
-    /// carry resource handles are refused (`UNIMPLEMENTED`: not built on this wire yet).
+    /// The services of `world`; an error when the world has no mapping.
     pub(super) fn new(
         world: &World,
         max: usize,

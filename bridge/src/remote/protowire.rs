@@ -6,9 +6,11 @@
 //! message ([`ProtoCodec`]), calls `/<package>.<Service>/<Rpc>`, and turns the response
 //! back into the wire-encoded result.
 //!
-//! **Imports.** When the world has imports, every rpc is a bidi stream: the host sends
-//! `Input{call}`; the server may send `Output{import_call}` (the world's `ImportCall`, a
-//! oneof over the imported functions), which the host serves on the calling thread and
+//! **Imports.** When the world has imports or exported resources, every rpc is a bidi
+//! stream: the host sends `Input{call}`; the server may send `Output{import_call}` (the
+//! world's `ImportCall`, a oneof over the imported functions and then the methods and
+//! `Drop` of exported resources, called on objects the host made), which the host serves
+//! on the calling thread and
 //! answers with `Input{import_return}`; the server ends with `Output{result}`. An import
 //! that calls the plugin back opens a new rpc.
 //!
