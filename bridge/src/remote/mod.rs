@@ -33,6 +33,8 @@ mod client;
 #[cfg(feature = "remote")]
 mod conn;
 #[cfg(feature = "remote")]
+mod connscope;
+#[cfg(feature = "remote")]
 // Messages and service glue written as prost/tonic would generate them: their meaning is
 // the `.proto` text `pb::PROTO` and docs/remote.md, not per-field docs.
 #[allow(missing_docs)]

@@ -4,9 +4,15 @@
 //! `.proto` in any language, or a plugport host forced to that wire
 //! (`PLUGPORT_REMOTE_WIRE=proto`), calls the plugin file it serves.
 //!
-//! There is no session on this wire: the per-world calls of every client share one
-//! instance of the plugin, loaded at the first such call (isolated in a child process as
-//! the sessions' are; a crash fails the calls in flight and the next call restarts it).
+//! **Scopes.** There is no session on this wire; instead each connection (and within it
+//! each value of the client's optional `plugport-session` metadata) is a scope with its
+//! own instance of the plugin, loaded at the scope's first call (isolated in a child
+//! process as the sessions' are; a crash fails the calls in flight and the next call
+//! restarts it), so its objects and handle ids are its own. When the connection closes,
+//! its scopes end: their instances and every object in them. Every answer carries the
+//! scope's id (`plugport-scope`, unique across server runs); a call that names another
+//! scope than its own (a client that reconnected and still holds handles of the old one)
+//! is refused with `FAILED_PRECONDITION` before it runs.
 //! Each call runs on a thread of tokio's blocking pool; the imports the plugin calls
 //! during it, and its calls on objects the host made (methods and drops of an exported
 //! resource), go back on the call's own stream as `ImportCall`s (a thread-local names the
@@ -17,13 +23,15 @@
 //! plugport host turns back into that status.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Value};
 use tonic::codegen::{http, Body, BoxFuture, Context, Poll, StdError};
 
+use super::connscope::{conn_id, ConnId};
 use super::protocodec::{pool_of, ProtoCodec};
 use super::protowire::DynCodec;
 use super::server::Instance;
@@ -36,6 +44,21 @@ use crate::protomap::{map_world, ProtoMap};
 
 /// The trailer that carries a plugin's own `pp_status` of a failed call.
 pub const STATUS_TRAILER: &str = "plugport-status";
+
+/// Request metadata: a client's name for a scope within its connection (optional; at
+/// most 128 visible ASCII characters).
+pub const SESSION_HEADER: &str = "plugport-session";
+
+/// Response metadata: the id of the call's scope. Request metadata: the scope the
+/// client's handles belong to; a call from another scope is refused.
+pub const SCOPE_HEADER: &str = "plugport-scope";
+
+/// One client's scope: its own instance of the plugin.
+struct Scope {
+    /// Unique across server runs (a random base plus a counter).
+    id: u64,
+    instance: Mutex<Option<Arc<Instance>>>,
+}
 
 /// Loads an instance of the served plugin whose imports go through the transport.
 pub(super) type OpenInstance =
@@ -72,7 +95,9 @@ pub(super) struct PerWorld {
     max: usize,
     shutdown: tokio::sync::watch::Receiver<bool>,
     open: OpenInstance,
-    instance: Mutex<Option<Arc<Instance>>>,
+    /// The scopes by connection and `plugport-session` value.
+    scopes: Mutex<HashMap<(ConnId, String), Arc<Scope>>>,
+    next_scope: AtomicU64,
     /// Calls being served (for SIGTERM's grace period).
     inflight: AtomicUsize,
 }
@@ -93,7 +118,7 @@ impl Drop for InFlight {
     }
 }
 
-/// The imports of the shared instance: back to the streaming call this thread serves.
+/// The imports of a scope's instance: back to the streaming call this thread serves.
 struct RpcImports(Weak<PerWorld>);
 
 impl Transport for RpcImports {
@@ -180,7 +205,15 @@ impl PerWorld {
             max,
             shutdown,
             open,
-            instance: Mutex::new(None),
+            scopes: Mutex::new(HashMap::new()),
+            // A random base, so that a restarted server never reuses an id.
+            next_scope: AtomicU64::new({
+                use std::hash::{BuildHasher, Hasher};
+                std::collections::hash_map::RandomState::new()
+                    .build_hasher()
+                    .finish()
+                    >> 16
+            }),
             inflight: AtomicUsize::new(0),
         }))
     }
@@ -218,9 +251,52 @@ impl PerWorld {
         router.into()
     }
 
-    /// The shared instance, loaded at the first call.
-    fn instance(self: &Arc<Self>) -> Result<Arc<Instance>, tonic::Status> {
-        let mut g = self.instance.lock().unwrap_or_else(|e| e.into_inner());
+    /// The scope of connection `conn` (`None`: a connection not accepted through
+    /// `ConnStream`, one shared scope) and `plugport-session` value `key`.
+    fn scope(&self, conn: Option<ConnId>, key: &str) -> Arc<Scope> {
+        let k = (conn.unwrap_or(ConnId(0)), key.to_string());
+        let mut g = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
+        g.entry(k)
+            .or_insert_with(|| {
+                Arc::new(Scope {
+                    id: self.next_scope.fetch_add(1, Ordering::Relaxed),
+                    instance: Mutex::new(None),
+                })
+            })
+            .clone()
+    }
+
+    /// Ends the scopes of a connection that closed: their instances end (on a thread
+    /// of their own: ending a child blocks) once their calls in flight are done.
+    pub(super) fn connection_closed(&self, conn: ConnId) {
+        let ended: Vec<Arc<Scope>> = {
+            let mut g = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
+            let keys: Vec<_> = g.keys().filter(|k| k.0 == conn).cloned().collect();
+            keys.iter().filter_map(|k| g.remove(k)).collect()
+        };
+        for scope in ended {
+            let inst = scope
+                .instance
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some(inst) = inst {
+                if std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
+                    eprintln!(
+                        "plugport serve: per-world scope {} ended: its connection closed",
+                        scope.id
+                    );
+                }
+                let _ = std::thread::Builder::new()
+                    .name("plugport-scope-end".into())
+                    .spawn(move || drop(inst));
+            }
+        }
+    }
+
+    /// The instance of `scope`, loaded at its first call.
+    fn instance(self: &Arc<Self>, scope: &Scope) -> Result<Arc<Instance>, tonic::Status> {
+        let mut g = scope.instance.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = &*g {
             return Ok(i.clone());
         }
@@ -228,7 +304,10 @@ impl PerWorld {
             tonic::Status::unavailable(format!("the plugin does not load on the server: {j}"))
         })?;
         if std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
-            eprintln!("plugport serve: the per-world services' instance loaded");
+            eprintln!(
+                "plugport serve: the per-world services' instance loaded for scope {}",
+                scope.id
+            );
         }
         *g = Some(inst.clone());
         Ok(inst)
@@ -239,6 +318,7 @@ impl PerWorld {
     /// isolated instance's call is given up as at `--call-timeout-ms`.
     fn call(
         self: &Arc<Self>,
+        scope: &Scope,
         i: usize,
         req: DynamicMessage,
         ctx: Option<Arc<RpcCtx>>,
@@ -254,7 +334,7 @@ impl PerWorld {
         self.codec()
             .message_to_args(rpc, &req, &mut args)
             .map_err(|e| tonic::Status::invalid_argument(format!("{}: {e}", rpc.method)))?;
-        let inst = self.instance()?;
+        let inst = self.instance(scope)?;
         let prev = CURRENT_RPC.with(|c| c.replace(ctx));
         let start = Instant::now();
         let reply = crate::isolation::with_call_deadline(deadline, || {
@@ -309,19 +389,19 @@ fn grpc_timeout(headers: &http::HeaderMap) -> Deadline {
 #[derive(Clone)]
 struct PerWorldSvc(Arc<PerWorld>);
 
-struct Unary(Arc<PerWorld>, usize, Deadline);
+struct Unary(Arc<PerWorld>, usize, Deadline, Arc<Scope>);
 
 impl tonic::server::UnaryService<DynamicMessage> for Unary {
     type Response = DynamicMessage;
     type Future = BoxFuture<tonic::Response<DynamicMessage>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<DynamicMessage>) -> Self::Future {
-        let (pw, i, deadline) = (self.0.clone(), self.1, self.2);
+        let (pw, i, deadline, scope) = (self.0.clone(), self.1, self.2, self.3.clone());
         let counted = InFlight::new(&pw);
         Box::pin(async move {
             let req = req.into_inner();
             tokio::task::spawn_blocking(move || {
                 let _counted = counted;
-                pw.call(i, req, None, deadline)
+                pw.call(&scope, i, req, None, deadline)
             })
             .await
             .map_err(|e| tonic::Status::internal(format!("the call panicked: {e}")))?
@@ -334,14 +414,14 @@ type OutStream = std::pin::Pin<
     Box<dyn tokio_stream::Stream<Item = Result<DynamicMessage, tonic::Status>> + Send + 'static>,
 >;
 
-struct Streaming(Arc<PerWorld>, usize, Deadline);
+struct Streaming(Arc<PerWorld>, usize, Deadline, Arc<Scope>);
 
 impl tonic::server::StreamingService<DynamicMessage> for Streaming {
     type Response = DynamicMessage;
     type ResponseStream = OutStream;
     type Future = BoxFuture<tonic::Response<OutStream>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<tonic::Streaming<DynamicMessage>>) -> Self::Future {
-        let (pw, i, deadline) = (self.0.clone(), self.1, self.2);
+        let (pw, i, deadline, scope) = (self.0.clone(), self.1, self.2, self.3.clone());
         let counted = InFlight::new(&pw);
         Box::pin(async move {
             let mut inbound = req.into_inner();
@@ -377,7 +457,7 @@ impl tonic::server::StreamingService<DynamicMessage> for Streaming {
             });
             tokio::task::spawn_blocking(move || {
                 let _counted = counted;
-                let r = pw.call(i, call, Some(ctx), deadline).map(|resp| {
+                let r = pw.call(&scope, i, call, Some(ctx), deadline).map(|resp| {
                     let mut out = DynamicMessage::new(output);
                     out.set_field_by_number(1, Value::Message(resp));
                     out
@@ -414,16 +494,50 @@ where
             .position(|r| path == format!("/{}/{}", r.service, r.method));
         let lim = pw.max + super::conn::FRAME_OVERHEAD;
         let deadline = grpc_timeout(req.headers());
+        let conn = conn_id(req.extensions());
+        let header = |n: &str| {
+            req.headers()
+                .get(n)
+                .map(|v| v.to_str().map(str::to_string).map_err(|_| ()))
+        };
+        let key = header(SESSION_HEADER);
+        let expected = header(SCOPE_HEADER);
+        let refuse = |st: tonic::Status| {
+            let (parts, ()) = st.into_http::<()>().into_parts();
+            Ok(http::Response::from_parts(
+                parts,
+                tonic::body::Body::empty(),
+            ))
+        };
         Box::pin(async move {
             let Some(i) = found else {
-                let (parts, ()) = tonic::Status::unimplemented(format!("no rpc {path}"))
-                    .into_http::<()>()
-                    .into_parts();
-                return Ok(http::Response::from_parts(
-                    parts,
-                    tonic::body::Body::empty(),
-                ));
+                return refuse(tonic::Status::unimplemented(format!("no rpc {path}")));
             };
+            let key = match key {
+                None => String::new(),
+                Some(Ok(k)) if k.len() <= 128 => k,
+                Some(_) => {
+                    return refuse(tonic::Status::invalid_argument(format!(
+                        "{SESSION_HEADER}: at most 128 visible ASCII characters"
+                    )))
+                }
+            };
+            let scope = pw.scope(conn, &key);
+            let id: http::HeaderValue = scope.id.into();
+            if let Some(e) = expected {
+                if e.as_deref() != Ok(id.to_str().unwrap_or_default()) {
+                    let mut st = tonic::Status::failed_precondition(format!(
+                        "the call names scope {}, but its connection's scope is {} (the \
+                         connection was made again: the objects of the old one are gone); \
+                         the call was not made",
+                        e.unwrap_or_default(),
+                        scope.id
+                    ));
+                    st.metadata_mut()
+                        .insert(SCOPE_HEADER, scope.id.to_string().parse().expect("digits"));
+                    return refuse(st);
+                }
+            }
             let rpc = &pw.map.rpcs[i];
             let input = match pw.desc(rpc.input.as_deref().unwrap_or(&rpc.request)) {
                 Ok(d) => d,
@@ -437,13 +551,14 @@ where
             };
             let mut grpc = tonic::server::Grpc::new(DynCodec::new(input))
                 .apply_max_message_size_config(Some(lim), Some(lim));
-            if rpc.input.is_some() {
-                Ok(grpc
-                    .streaming(Streaming(pw.clone(), i, deadline), req)
-                    .await)
+            let mut resp = if rpc.input.is_some() {
+                grpc.streaming(Streaming(pw.clone(), i, deadline, scope), req)
+                    .await
             } else {
-                Ok(grpc.unary(Unary(pw.clone(), i, deadline), req).await)
-            }
+                grpc.unary(Unary(pw.clone(), i, deadline, scope), req).await
+            };
+            resp.headers_mut().insert(SCOPE_HEADER, id);
+            Ok(resp)
         })
     }
 }

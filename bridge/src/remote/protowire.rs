@@ -16,12 +16,21 @@
 //!
 //! **Faults** follow the session wire's table: a status of the server or the connection
 //! is `PP_ERR_ISOLATION` with a message naming the URL; a deadline, arguments over the
-//! limit, as there. Resource handles cross as `uint64` ids (`crate::protomap`); there
-//! is no session, so they are not scoped to the open.
+//! limit, as there. Resource handles cross as `uint64` ids (`crate::protomap`).
+//!
+//! **Scopes.** Each open has its own connection, which `plugport serve` makes a scope
+//! with its own instance of the plugin; every answer names the scope
+//! (`plugport-scope`). The host sends the scope it knows with each call, so that after
+//! the channel reconnected (a new connection: a new scope, without the old objects) the
+//! server refuses the call before it runs; the host then moves to the new scope: its
+//! proxy handles of the old one are refused from then on (a new epoch) and the host ends
+//! its own objects the old scope held, as after a session is lost on the session wire.
+//! A server that names no scope (any other gRPC server) is not checked.
 
 use std::ffi::c_void;
 use std::path::Path;
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use prost::Message as _;
@@ -32,6 +41,7 @@ use tonic::transport::Channel;
 
 use super::conn::{grpc, runtime, status_text};
 use super::protocodec::{pool_of, ProtoCodec};
+use super::protoserve::SCOPE_HEADER;
 use super::{ClientOptions, Url};
 use crate::abi::PP_OK;
 use crate::compat::Compat;
@@ -112,10 +122,23 @@ pub(crate) struct ProtoClient {
     pool: DescriptorPool,
     plan: Plan,
     names: Vec<Vec<String>>,
+    /// The server's scope of this open's connection, once an answer named it.
+    scope: Mutex<Option<String>>,
+    /// Proxy handles of an earlier epoch (an earlier scope) are refused.
+    epoch: AtomicU64,
+}
+
+/// The scope an answer's metadata names.
+fn scope_of(md: &tonic::metadata::MetadataMap) -> Option<String> {
+    md.get(SCOPE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// What the rpc task reports to the calling thread.
 enum Event {
+    /// The scope the server's answer names (before its messages).
+    Scope(String),
     Message(DynamicMessage),
     Status(tonic::Status),
     End,
@@ -220,6 +243,22 @@ impl ProtoClient {
         Ok(ret)
     }
 
+    /// Takes `scope` as the open's: the first one named, or (`moved`) one that replaces
+    /// the old one after a reconnect, which ends the old scope's objects here.
+    fn learn_scope(&self, ep: &Endpoint, scope: String, moved: bool) {
+        let mut g = self.scope.lock().unwrap_or_else(|e| e.into_inner());
+        match &*g {
+            Some(s) if *s == scope => {}
+            None if !moved => *g = Some(scope),
+            _ => {
+                *g = Some(scope);
+                drop(g);
+                let old = self.epoch.fetch_add(1, Ordering::SeqCst);
+                ep.drop_all_local(old);
+            }
+        }
+    }
+
     fn call_inner(
         &self,
         ep: &Endpoint,
@@ -264,6 +303,14 @@ impl ProtoClient {
         // abandoned call.
         let timeout = (self.opts.call_timeout_ms > 0)
             .then(|| Duration::from_millis(self.opts.call_timeout_ms as u64));
+        // The scope this open's handles belong to: the server refuses the call when the
+        // connection's scope is another.
+        let known: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> = self
+            .scope
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref()
+            .and_then(|s| s.parse().ok());
         if rpc.input.is_some() {
             let _ = out_tx.send(first);
             runtime().spawn(async move {
@@ -280,11 +327,17 @@ impl ProtoClient {
                 if let Some(t) = timeout {
                     req.set_timeout(t);
                 }
+                if let Some(s) = known {
+                    req.metadata_mut().insert(SCOPE_HEADER, s);
+                }
                 match g.streaming(req, path, codec).await {
                     Err(st) => {
                         let _ = tx.send(Event::Status(st));
                     }
                     Ok(resp) => {
+                        if let Some(s) = scope_of(resp.metadata()) {
+                            let _ = tx.send(Event::Scope(s));
+                        }
                         let mut inbound = resp.into_inner();
                         loop {
                             match inbound.message().await {
@@ -320,8 +373,16 @@ impl ProtoClient {
                 if let Some(t) = timeout {
                     req.set_timeout(t);
                 }
+                if let Some(s) = known {
+                    req.metadata_mut().insert(SCOPE_HEADER, s);
+                }
                 let ev = match g.unary(req, path, codec).await {
-                    Ok(r) => Event::Message(r.into_inner()),
+                    Ok(r) => {
+                        if let Some(s) = scope_of(r.metadata()) {
+                            let _ = tx.send(Event::Scope(s));
+                        }
+                        Event::Message(r.into_inner())
+                    }
                     Err(st) => Event::Status(st),
                 };
                 let _ = tx.send(ev);
@@ -335,8 +396,27 @@ impl ProtoClient {
                 None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             };
             let m = match ev {
+                Ok(Event::Scope(s)) => {
+                    self.learn_scope(ep, s, false);
+                    continue;
+                }
                 Ok(Event::Message(m)) => m,
                 Ok(Event::Status(st)) => {
+                    if st.code() == tonic::Code::FailedPrecondition {
+                        if let Some(s) = scope_of(st.metadata()) {
+                            // Refused before it ran: the connection is a new one.
+                            self.learn_scope(ep, s, true);
+                            return Err(format!(
+                                "{what}: the connection to {} was made again, and the server's \
+                                 objects of the old one are gone (handles of them are \
+                                 refused from now on); the call was not made",
+                                self.url
+                            ));
+                        }
+                    }
+                    if let Some(s) = scope_of(st.metadata()) {
+                        self.learn_scope(ep, s, false);
+                    }
                     if let Some(r) = Self::plugin_status(&st) {
                         return Ok(r);
                     }
@@ -406,7 +486,7 @@ impl Transport for ProtoClient {
         self.call_inner(ep, table, slot, args)
     }
     fn epoch(&self) -> u64 {
-        1
+        self.epoch.load(Ordering::SeqCst)
     }
 }
 
@@ -461,6 +541,8 @@ pub(crate) fn open(
         pool,
         plan: plan.clone(),
         names,
+        scope: Mutex::new(None),
+        epoch: AtomicU64::new(1),
     };
     let version = descriptor.world.package.table_version();
     let ep = Endpoint::new(Role::Host, plan, version, Box::new(client)).map_err(corrupt)?;

@@ -596,13 +596,14 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             Err(e) => eprintln!("plugport serve: the per-world services are not served: {e}"),
         }
         let router = builder.add_routes(routes);
+        // Connections numbered, so that the per-world services scope objects to them and
+        // end a connection's scopes when it closes.
+        let on_close: Option<super::connscope::OnClose> = per_world
+            .clone()
+            .map(|pw| Arc::new(move |c| pw.connection_closed(c)) as super::connscope::OnClose);
         let incoming = tokio_stream::StreamExt::map(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
-            |s| {
-                s.inspect(|s| {
-                    let _ = s.set_nodelay(true);
-                })
-            },
+            move |s| s.map(|s| super::connscope::ConnStream::new(s, on_close.clone())),
         );
         {
             use std::io::Write;

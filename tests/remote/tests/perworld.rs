@@ -455,8 +455,7 @@ fn typecov_hosts_pass_every_check_on_the_proto_wire_of_plugport_serve() {
         if !ex.join(plugin).is_file() {
             continue;
         }
-        // A server per host run: the per-world calls share one instance, whose live
-        // object count a second host would see.
+        // A server per host run, so that each run's server log is its own.
         for host in &hosts {
             let log = s.0.join("serve.log");
             let (server, url) = serve_logged(&ex.join(plugin), &log);

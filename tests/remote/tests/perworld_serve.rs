@@ -112,3 +112,203 @@ fn the_hosts_deadline_reaches_the_per_world_services() {
     assert_ne!(pid2, pid, "the instance's child was killed and restarted");
     let _ = std::fs::remove_file(&log);
 }
+
+/// Whether process `pid` still runs (a zombie does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            // pid (comm) state ...: the state follows the last ')'.
+            s.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next())
+                != Some("Z")
+        })
+        .unwrap_or(false)
+}
+
+/// A raw gRPC client of the fault world's per-world services (as any gRPC client written
+/// from the `.proto` would be), on a connection of its own.
+struct Raw {
+    rt: tokio::runtime::Runtime,
+    channel: tonic::transport::Channel,
+    map: plugport::protomap::ProtoMap,
+    pool: prost_reflect::DescriptorPool,
+}
+
+impl Raw {
+    fn connect(url: &str) -> Raw {
+        let (_, world) = plugport::descriptor::parse_world_json(plugport_remote_tests::WORLD_JSON)
+            .expect("the fault world");
+        let plan = plugport::plan::Plan::new(&world).unwrap();
+        let map = plugport::protomap::map_world(&world, &plan).unwrap();
+        let pool = plugport::remote::protocodec::pool_of(&map).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let channel = rt
+            .block_on(
+                tonic::transport::Endpoint::from_shared(url.replace("grpc://", "http://"))
+                    .unwrap()
+                    .connect(),
+            )
+            .expect("connect");
+        Raw {
+            rt,
+            channel,
+            map,
+            pool,
+        }
+    }
+
+    /// Calls rpc `method` (the world has imports: a stream of one `Input{call}`) with
+    /// `fields` set by number; its `result` field, or the status.
+    fn call(&self, method: &str, fields: &[(u32, u64)]) -> Result<u64, tonic::Status> {
+        use prost_reflect::{DynamicMessage, ReflectMessage, Value};
+        let rpc = self
+            .map
+            .rpcs
+            .iter()
+            .find(|r| r.method == method)
+            .unwrap_or_else(|| panic!("no rpc {method}"));
+        let desc = |n: &str| self.pool.get_message_by_name(n).unwrap();
+        let mut req = DynamicMessage::new(desc(&rpc.request));
+        for (n, v) in fields {
+            let f = req.descriptor().get_field(*n).unwrap();
+            let v = match f.kind() {
+                prost_reflect::Kind::Uint32 => Value::U32(*v as u32),
+                _ => Value::U64(*v),
+            };
+            req.set_field_by_number(*n, v);
+        }
+        let mut first = DynamicMessage::new(desc(rpc.input.as_deref().unwrap()));
+        first.set_field_by_number(1, Value::Message(req));
+        let path = tonic::codegen::http::uri::PathAndQuery::try_from(format!(
+            "/{}/{}",
+            rpc.service, rpc.method
+        ))
+        .unwrap();
+        let codec = plugport::remote::DynCodec::new(desc(rpc.output.as_deref().unwrap()));
+        self.rt.block_on(async {
+            let mut g = tonic::client::Grpc::new(self.channel.clone());
+            g.ready()
+                .await
+                .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+            let resp = g
+                .streaming(
+                    tonic::Request::new(tokio_stream::iter(vec![first])),
+                    path,
+                    codec,
+                )
+                .await?;
+            let out = resp
+                .into_inner()
+                .message()
+                .await?
+                .ok_or_else(|| tonic::Status::internal("no output"))?;
+            let result = out.get_field_by_number(1).unwrap();
+            let result = result.as_message().unwrap();
+            Ok(result
+                .get_field_by_number(1)
+                .map(|v| v.as_u64().or(v.as_u32().map(u64::from)).unwrap_or(0))
+                .unwrap_or(0))
+        })
+    }
+}
+
+/// Scopes: each connection has its own instance of the plugin (its own child process),
+/// so one client's handle ids reach nothing of another's, and a client that goes away
+/// has its objects ended with its scope (its child ends) while the other goes on.
+#[test]
+fn each_connection_is_a_scope_of_its_own_and_ends_with_it() {
+    per_world();
+    let log = temp_log("pw-scopes");
+    let server = Server::start_logged(&fault_plugin(), 0, &[], &log);
+
+    // Two raw clients: a cell of the first is not reachable from the second.
+    let one = Raw::connect(&server.url);
+    let two = Raw::connect(&server.url);
+    let cell = one.call("CellNew", &[(1, 7)]).expect("CellNew");
+    assert_eq!(one.call("Get", &[(1, cell)]).expect("Get on its own"), 7);
+    let st = two
+        .call("Get", &[(1, cell)])
+        .expect_err("another client's handle id");
+    assert_eq!(st.code(), tonic::Code::Unknown, "{st:?}");
+    assert_eq!(
+        st.metadata()
+            .get("plugport-status")
+            .and_then(|v| v.to_str().ok()),
+        Some("2"),
+        "PP_ERR_INVALID_ARGUMENT: {st:?}"
+    );
+    assert_eq!(one.call("Get", &[(1, cell)]).unwrap(), 7, "still its own");
+    drop(one);
+    drop(two);
+
+    // Two plugport hosts: their own child processes; one goes away with a cell it never
+    // dropped, and its child ends; the other's cell lives on.
+    let (plugin_a, a) = open_remote(&server.url, 10_000).expect("open a");
+    let (_plugin_b, b) = open_remote(&server.url, 10_000).expect("open b");
+    let (pid_a, pid_b) = (a.faults().pid().unwrap(), b.faults().pid().unwrap());
+    assert_ne!(pid_a, pid_b, "each open has its own instance");
+    let ca = a.faults().cell_new(7).unwrap();
+    let cb = b.faults().cell_new(9).unwrap();
+    assert_eq!((ca.get().unwrap(), cb.get().unwrap()), (7, 9));
+    std::mem::forget(ca); // never dropped by the host: the scope's end drops it
+    drop(a);
+    drop(plugin_a);
+    let t = Instant::now();
+    while alive(pid_a) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the child of the closed connection's scope still runs"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(alive(pid_b), "the other client's instance goes on");
+    assert_eq!(cb.get().unwrap(), 9);
+    drop(cb);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("ended: its connection closed"),
+        "the server ended the scopes:\n{text}"
+    );
+    let _ = std::fs::remove_file(&log);
+}
+
+/// A reconnect is a new scope: after the server restarted, a handle of the old scope is
+/// refused by the host, never taken for an object of the new one (here a cell made after
+/// the restart, with the same id in the new instance's table).
+#[test]
+fn handles_of_the_scope_before_a_reconnect_are_refused() {
+    per_world();
+    let mut server = Server::start(&fault_plugin(), 0, &[]);
+    let (_plugin, p) = open_remote(&server.url, 10_000).expect("open");
+    let old = p.faults().cell_new(7).unwrap();
+    assert_eq!(old.get().unwrap(), 7);
+    let port = server.port;
+    server.kill();
+    let _server = Server::start(&fault_plugin(), port, &[]);
+    let t = Instant::now();
+    // The first calls fail (the connection was lost, or made again: the call was not
+    // made); then the channel is on the new server.
+    let new = loop {
+        match p.faults().cell_new(9) {
+            Ok(c) => break c,
+            Err(e) => {
+                let msg = isolation_error(Err::<(), _>(e), "cell_new after the restart");
+                assert!(
+                    msg.contains(&server.url)
+                        && (msg.contains("lost") || msg.contains("made again")),
+                    "{msg}"
+                );
+                assert!(t.elapsed() < Duration::from_secs(10), "{msg}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    };
+    assert_eq!(new.get().unwrap(), 9);
+    let msg = isolation_error(old.get(), "a handle of the scope before the reconnect");
+    assert!(!msg.is_empty());
+    assert_eq!(new.get().unwrap(), 9, "the new cell is untouched");
+}
