@@ -638,7 +638,8 @@ pub(crate) fn open(
                 imports,
                 opts,
                 channel,
-                url,
+                urls,
+                active,
                 max,
                 plan,
             );

@@ -26,6 +26,11 @@
 //! proxy handles of the old one are refused from then on (a new epoch) and the host ends
 //! its own objects the old scope held, as after a session is lost on the session wire.
 //! A server that names no scope (any other gRPC server) is not checked.
+//!
+//! **Failover.** With a list of URLs, a call that finds the connection lost marks it;
+//! the next call connects to the next server of the list that answers `Describe` with
+//! the world checked at the open (a new scope, as above). With one URL, tonic's channel
+//! reconnects to the same server.
 
 use std::ffi::c_void;
 use std::path::Path;
@@ -114,8 +119,16 @@ impl Decoder for DynDecoder {
 
 /// The transport of a per-world open.
 pub(crate) struct ProtoClient {
-    url: Url,
-    channel: Channel,
+    /// The servers of the URL list.
+    urls: Vec<Url>,
+    /// The channel in use and the index of its server in `urls`.
+    active: Mutex<(Channel, usize)>,
+    /// A call found the connection lost: the next call fails over to the next server of
+    /// the list that answers (lists of more than one server).
+    lost: std::sync::atomic::AtomicBool,
+    /// The fingerprint of the world checked at the open; a server failed over to must
+    /// serve the same.
+    fingerprint: String,
     opts: ClientOptions,
     max: usize,
     map: ProtoMap,
@@ -167,12 +180,70 @@ impl ProtoClient {
             .ok_or_else(|| format!("no message {full}"))
     }
 
-    fn deadline_error(&self, what: &str) -> String {
+    fn deadline_error(&self, what: &str, url: &Url) -> String {
         format!(
-            "{what}: the call did not return within its deadline of {} ms from {}; it was \
+            "{what}: the call did not return within its deadline of {} ms from {url}; it was \
              abandoned (the server is sent the same deadline)",
-            self.opts.call_timeout_ms, self.url
+            self.opts.call_timeout_ms
         )
+    }
+
+    /// The channel to call on and its server: the one in use, or, when a call found the
+    /// connection lost and the list has more servers, a new channel to the next server
+    /// from there that answers `Describe` with the world checked at the open. The host's
+    /// objects held by the old server are ended and its handles refused (a new scope).
+    fn current(&self, ep: &Endpoint) -> Result<(Channel, Url), String> {
+        let mut g = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if self.urls.len() < 2 || !self.lost.swap(false, Ordering::SeqCst) {
+            return Ok((g.0.clone(), self.urls[g.1].clone()));
+        }
+        let start = (g.1 + 1) % self.urls.len();
+        let (urls, opts, max, fingerprint) = (
+            self.urls.clone(),
+            self.opts.clone(),
+            self.max,
+            self.fingerprint.clone(),
+        );
+        let found = super::conn::block(async move {
+            let mut errors = Vec::new();
+            for k in 0..urls.len() {
+                let i = (start + k) % urls.len();
+                let url = &urls[i];
+                let ch = match super::conn::connect(url.clone(), opts.clone()).await {
+                    Ok(ch) => ch,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                match super::conn::describe(ch.clone(), max).await {
+                    Ok(r) => match crate::descriptor::parse_world_json(&r.world_json) {
+                        Ok((fp, _)) if fp == fingerprint => return Ok((ch, i)),
+                        _ => errors.push(format!(
+                            "{url} serves another plugin world than the one checked at the \
+                             open"
+                        )),
+                    },
+                    Err(st) => errors.push(format!("Describe on {url}: {}", status_text(&st))),
+                }
+            }
+            Err(errors.join("; "))
+        });
+        match found {
+            Ok((ch, i)) => {
+                *g = (ch.clone(), i);
+                drop(g);
+                // A new connection: a new scope on the new server.
+                *self.scope.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                let old = self.epoch.fetch_add(1, Ordering::SeqCst);
+                ep.drop_all_local(old);
+                Ok((ch, self.urls[i].clone()))
+            }
+            Err(e) => {
+                self.lost.store(true, Ordering::SeqCst);
+                Err(format!("failing over failed: {e}"))
+            }
+        }
     }
 
     /// A plugin's own failure (`plugport serve` sets the trailer): its status and message.
@@ -182,18 +253,16 @@ impl ProtoClient {
         (n != PP_OK).then(|| (n, st.message().as_bytes().to_vec()))
     }
 
-    fn status_error(&self, what: &str, st: &tonic::Status) -> String {
+    fn status_error(&self, what: &str, st: &tonic::Status, url: &Url) -> String {
         match st.code() {
-            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => format!(
-                "{what}: the connection to {} was lost: {}",
-                self.url,
-                status_text(st)
-            ),
-            _ => format!(
-                "{what}: the server {} answered {}",
-                self.url,
-                status_text(st)
-            ),
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => {
+                self.lost.store(true, Ordering::SeqCst);
+                format!(
+                    "{what}: the connection to {url} was lost: {}",
+                    status_text(st)
+                )
+            }
+            _ => format!("{what}: the server {url} answered {}", status_text(st)),
         }
     }
 
@@ -275,19 +344,20 @@ impl ProtoClient {
             .codec()
             .args_to_message(rpc, &args)
             .map_err(|e| format!("{what}: the arguments cannot be sent: {e}"))?;
+        let (channel, url) = self.current(ep).map_err(|e| format!("{what}: {e}"))?;
         let len = req.encoded_len();
         if len > self.max {
             return Err(format!(
                 "{what}: the arguments are {len} bytes, over the largest message of {} bytes \
                  that this host and {} both accept (PLUGPORT_MAX_MESSAGE_BYTES here); nothing \
                  was sent",
-                self.max, self.url
+                self.max, url
             ));
         }
         let path = PathAndQuery::try_from(format!("/{}/{}", rpc.service, rpc.method))
             .map_err(|e| format!("{what}: bad rpc path: {e}"))?;
         let (tx, rx) = mpsc::channel::<Event>();
-        let g = grpc(self.channel.clone(), self.max);
+        let g = grpc(channel, self.max);
         let first = match &rpc.input {
             Some(inp) => {
                 let mut m = DynamicMessage::new(self.desc(inp)?);
@@ -410,7 +480,7 @@ impl ProtoClient {
                                 "{what}: the connection to {} was made again, and the server's \
                                  objects of the old one are gone (handles of them are \
                                  refused from now on); the call was not made",
-                                self.url
+                                url
                             ));
                         }
                     }
@@ -425,19 +495,21 @@ impl ProtoClient {
                         || (st.code() == tonic::Code::Cancelled
                             && st.message().contains("Timeout expired"));
                     if timeout.is_some() && expired {
-                        return Err(self.deadline_error(&what));
+                        return Err(self.deadline_error(&what, &url));
                     }
-                    return Err(self.status_error(&what, &st));
+                    return Err(self.status_error(&what, &st, &url));
                 }
                 Ok(Event::End) => {
                     return Err(format!(
                         "{what}: the server {} ended the call without a result",
-                        self.url
+                        url
                     ))
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => return Err(self.deadline_error(&what)),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(self.deadline_error(&what, &url))
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(format!("{what}: the call to {} ended", self.url))
+                    return Err(format!("{what}: the call to {} ended", url))
                 }
             };
             let resp = if rpc.output.is_some() {
@@ -449,14 +521,14 @@ impl ProtoClient {
                         DynamicMessage::new(self.desc(rpc.input.as_deref().unwrap_or(""))?);
                     inp.set_field_by_number(2, Value::Message(ret));
                     if out_tx.send(inp).is_err() {
-                        return Err(format!("{what}: the call to {} ended", self.url));
+                        return Err(format!("{what}: the call to {} ended", url));
                     }
                     continue;
                 }
                 if !m.has_field_by_number(1) {
                     return Err(format!(
                         "{what}: the server {} sent an Output with neither result nor import_call",
-                        self.url
+                        url
                     ));
                 }
                 let r = m.get_field_by_number(1).ok_or("no result")?;
@@ -469,7 +541,7 @@ impl ProtoClient {
             let result: Vec<_> = rpc.result.into_iter().collect();
             self.codec()
                 .from_message(&resp, 1, &result, &mut out)
-                .map_err(|e| format!("{what}: the server {} sent a bad result: {e}", self.url))?;
+                .map_err(|e| format!("{what}: the server {} sent a bad result: {e}", url))?;
             return Ok((PP_OK, out));
         }
     }
@@ -521,7 +593,8 @@ pub(crate) fn open(
     imports: *const c_void,
     opts: ClientOptions,
     channel: Channel,
-    url: Url,
+    urls: Vec<Url>,
+    active: usize,
     max: usize,
     plan: Plan,
 ) -> Result<Arc<Plugin>, LoadError> {
@@ -533,8 +606,10 @@ pub(crate) fn open(
     let pool = pool_of(&map).map_err(corrupt)?;
     let names = super::slot_names(&plan);
     let client = ProtoClient {
-        url,
-        channel,
+        urls,
+        active: Mutex::new((channel, active)),
+        lost: std::sync::atomic::AtomicBool::new(false),
+        fingerprint: descriptor.fingerprint.clone(),
         opts,
         max,
         map,

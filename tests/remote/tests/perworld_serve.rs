@@ -312,3 +312,51 @@ fn handles_of_the_scope_before_a_reconnect_are_refused() {
     assert!(!msg.is_empty());
     assert_eq!(new.get().unwrap(), 9, "the new cell is untouched");
 }
+
+/// The parent process of `pid` (from /proc).
+fn parent_of(pid: u32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .and_then(|r| r.split_whitespace().nth(1))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// Failover over a URL list on the per-world wire: losing the server in use fails the
+/// call that finds it lost, and the next call goes to the other server (whose child
+/// process serves it); objects of the lost server are refused from then on.
+#[test]
+fn several_urls_fail_over_on_the_per_world_wire() {
+    per_world();
+    let mut a = Server::start(&fault_plugin(), 0, &[]);
+    let mut b = Server::start(&fault_plugin(), 0, &[]);
+    let list = format!("{},{}", a.url, b.url);
+    let (_plugin, p) = open_remote(&list, 10_000).expect("open the list");
+    let pid = p.faults().pid().unwrap();
+    // Opens are balanced over the list: name the two by where this one went.
+    if parent_of(pid) == b.pid() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    assert_eq!(parent_of(pid), a.pid(), "served by a child of a server");
+    let cell = p.faults().cell_new(7).unwrap();
+    a.kill();
+    let mut failures = Vec::new();
+    let v = loop {
+        match p.faults().inc(1) {
+            Ok(v) => break v,
+            Err(e) => {
+                let msg = isolation_error(Err::<(), _>(e), "a call after the kill");
+                assert!(msg.contains(&a.url), "names the lost server: {msg}");
+                failures.push(msg);
+                assert!(failures.len() <= 2, "{failures:?}");
+            }
+        }
+    };
+    assert_eq!(v, 2, "failed over to the other server");
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let pid_b = p.faults().pid().unwrap();
+    assert_eq!(parent_of(pid_b), b.pid(), "now served by the other server");
+    let msg = isolation_error(cell.get(), "a cell of the lost server");
+    assert!(!msg.is_empty());
+}
