@@ -536,3 +536,92 @@ fn the_greeter_c_host_on_the_proto_wire_leaks_nothing_under_valgrind() {
     );
     drop(server);
 }
+
+/// The Python server accepts and sends messages up to what its `Describe` advertises
+/// (16 MiB), not grpcio's default of 4 MiB: a raw gRPC client greets with a 6 MiB name,
+/// answers the logger import (6 MiB too) and gets the 6 MiB greeting back.
+#[test]
+fn the_python_greeter_takes_messages_up_to_the_advertised_limit() {
+    use prost_reflect::{DynamicMessage, Value};
+    if !python_grpc() {
+        return;
+    }
+    let s = Scratch::new("py-limit");
+    gen_and_compile(&root().join("examples/greeter/wit"), None, &s.0);
+    let (_srv, url) = py_greeter(&s.0, &[]);
+    let describe: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.0.join("greeter.describe.json")).unwrap()).unwrap();
+    let max = describe["max_message_bytes"].as_u64().unwrap() as usize;
+    assert_eq!(max, 16 << 20);
+    let (_, world) =
+        plugport::descriptor::parse_world_json(describe["world_json"].as_str().unwrap()).unwrap();
+    let plan = plugport::plan::Plan::new(&world).unwrap();
+    let map = plugport::protomap::map_world(&world, &plan).unwrap();
+    let pool = plugport::remote::protocodec::pool_of(&map).unwrap();
+    let desc = |n: &str| pool.get_message_by_name(n).unwrap();
+    let rpc = map.rpcs.iter().find(|r| r.method == "Greet").unwrap();
+    let name = "x".repeat(6 << 20);
+    let mut call = DynamicMessage::new(desc(&rpc.request));
+    call.set_field_by_number(1, Value::String(name.clone()));
+    let input = desc(rpc.input.as_deref().unwrap());
+    let mut first = DynamicMessage::new(input.clone());
+    first.set_field_by_number(1, Value::Message(call));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = rt.block_on(async {
+        let ch = tonic::transport::Endpoint::from_shared(url.replace("grpc://", "http://"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect");
+        let mut g = tonic::client::Grpc::new(ch)
+            .max_decoding_message_size(max + 64)
+            .max_encoding_message_size(max + 64);
+        g.ready().await.unwrap();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tx.send(first).unwrap();
+        let path = tonic::codegen::http::uri::PathAndQuery::try_from(format!(
+            "/{}/{}",
+            rpc.service, rpc.method
+        ))
+        .unwrap();
+        let codec = plugport::remote::DynCodec::new(desc(rpc.output.as_deref().unwrap()));
+        let resp = g
+            .streaming(
+                tonic::Request::new(tokio_stream::wrappers::UnboundedReceiverStream::new(rx)),
+                path,
+                codec,
+            )
+            .await
+            .expect("the 6 MiB call is taken");
+        let mut inbound = resp.into_inner();
+        let out = inbound.message().await.expect("an output").unwrap();
+        // The logger import, with the 6 MiB name in its message: answer it.
+        let ic = out.get_field_by_number(2).expect("an import call");
+        let log = ic.as_message().unwrap().get_field_by_number(2).unwrap();
+        let text = log
+            .as_message()
+            .unwrap()
+            .get_field_by_number(2)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(text.len() > 6 << 20 && text.contains("from Python"));
+        let ret_desc = pool.get_message_by_name(&map.full("ImportReturn")).unwrap();
+        let mut ret = DynamicMessage::new(ret_desc);
+        let log_resp = map.imports[0].response.clone();
+        ret.set_field_by_number(2, Value::Message(DynamicMessage::new(desc(&log_resp))));
+        let mut answer = DynamicMessage::new(input);
+        answer.set_field_by_number(2, Value::Message(ret));
+        tx.send(answer).unwrap();
+        let out = inbound.message().await.expect("the result").unwrap();
+        drop(tx);
+        let r = out.get_field_by_number(1).expect("a result");
+        let r = r.as_message().unwrap().get_field_by_number(1).unwrap();
+        r.as_str().unwrap().to_string()
+    });
+    assert_eq!(result, format!("Hello from Python, {name}!"));
+}
