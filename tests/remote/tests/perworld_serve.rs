@@ -1,7 +1,9 @@
 //! `plugport serve`'s per-world services (`docs/remote.md`, "`plugport serve` speaks it
 //! too") under the fault world's Rust host forced onto that wire
 //! (`PLUGPORT_REMOTE_WIRE=proto`, set once before any test opens anything): the host's
-//! deadline, SIGTERM's grace period. Every server is started and killed by its test.
+//! deadline, SIGTERM's grace period, scopes per connection (with raw gRPC clients too),
+//! a reconnect, failover over a URL list. Every server is started and killed by its
+//! test.
 
 use std::sync::{mpsc, Once};
 use std::time::{Duration, Instant};
