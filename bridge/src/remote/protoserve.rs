@@ -274,24 +274,29 @@ impl PerWorld {
             let keys: Vec<_> = g.keys().filter(|k| k.0 == conn).cloned().collect();
             keys.iter().filter_map(|k| g.remove(k)).collect()
         };
-        for scope in ended {
-            let inst = scope
-                .instance
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            if let Some(inst) = inst {
-                if std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
-                    eprintln!(
-                        "plugport serve: per-world scope {} ended: its connection closed",
-                        scope.id
-                    );
-                }
-                let _ = std::thread::Builder::new()
-                    .name("plugport-scope-end".into())
-                    .spawn(move || drop(inst));
-            }
+        if ended.is_empty() {
+            return;
         }
+        // Off the runtime's thread: a scope's instance may be loading (its lock held),
+        // and ending a child blocks.
+        let _ = std::thread::Builder::new()
+            .name("plugport-scope-end".into())
+            .spawn(move || {
+                for scope in ended {
+                    let inst = scope
+                        .instance
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .take();
+                    if inst.is_some() && std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
+                        eprintln!(
+                            "plugport serve: per-world scope {} ended: its connection closed",
+                            scope.id
+                        );
+                    }
+                    drop(inst);
+                }
+            });
     }
 
     /// The instance of `scope`, loaded at its first call.

@@ -234,8 +234,11 @@ impl ProtoClient {
                 *g = (ch.clone(), i);
                 drop(g);
                 // A new connection: a new scope on the new server.
-                *self.scope.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                let old = self.epoch.fetch_add(1, Ordering::SeqCst);
+                let old = {
+                    let mut s = self.scope.lock().unwrap_or_else(|e| e.into_inner());
+                    *s = None;
+                    self.epoch.fetch_add(1, Ordering::SeqCst)
+                };
                 ep.drop_all_local(old);
                 Ok((ch, self.urls[i].clone()))
             }
@@ -312,17 +315,22 @@ impl ProtoClient {
         Ok(ret)
     }
 
-    /// Takes `scope` as the open's: the first one named, or (`moved`) one that replaces
-    /// the old one after a reconnect, which ends the old scope's objects here.
-    fn learn_scope(&self, ep: &Endpoint, scope: String, moved: bool) {
+    /// Takes `scope`, named by the answer to a call made in epoch `epoch`, as the open's:
+    /// the first one named, or (`moved`) one that replaces the old one after a reconnect,
+    /// which ends the old scope's objects here. An answer from before the epoch changed
+    /// (a call on the channel before a failover) is ignored.
+    fn learn_scope(&self, ep: &Endpoint, scope: String, moved: bool, epoch: u64) {
         let mut g = self.scope.lock().unwrap_or_else(|e| e.into_inner());
+        if self.epoch.load(Ordering::SeqCst) != epoch {
+            return;
+        }
         match &*g {
             Some(s) if *s == scope => {}
             None if !moved => *g = Some(scope),
             _ => {
                 *g = Some(scope);
-                drop(g);
                 let old = self.epoch.fetch_add(1, Ordering::SeqCst);
+                drop(g);
                 ep.drop_all_local(old);
             }
         }
@@ -345,6 +353,7 @@ impl ProtoClient {
             .args_to_message(rpc, &args)
             .map_err(|e| format!("{what}: the arguments cannot be sent: {e}"))?;
         let (channel, url) = self.current(ep).map_err(|e| format!("{what}: {e}"))?;
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let len = req.encoded_len();
         if len > self.max {
             return Err(format!(
@@ -467,7 +476,7 @@ impl ProtoClient {
             };
             let m = match ev {
                 Ok(Event::Scope(s)) => {
-                    self.learn_scope(ep, s, false);
+                    self.learn_scope(ep, s, false, epoch);
                     continue;
                 }
                 Ok(Event::Message(m)) => m,
@@ -475,7 +484,7 @@ impl ProtoClient {
                     if st.code() == tonic::Code::FailedPrecondition {
                         if let Some(s) = scope_of(st.metadata()) {
                             // Refused before it ran: the connection is a new one.
-                            self.learn_scope(ep, s, true);
+                            self.learn_scope(ep, s, true, epoch);
                             return Err(format!(
                                 "{what}: the connection to {} was made again, and the server's \
                                  objects of the old one are gone (handles of them are \
@@ -485,7 +494,7 @@ impl ProtoClient {
                         }
                     }
                     if let Some(s) = scope_of(st.metadata()) {
-                        self.learn_scope(ep, s, false);
+                        self.learn_scope(ep, s, false, epoch);
                     }
                     if let Some(r) = Self::plugin_status(&st) {
                         return Ok(r);
