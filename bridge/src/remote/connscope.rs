@@ -3,7 +3,8 @@
 //! the per-world wire"), and a connection that closes ends its scopes.
 //!
 //! [`ConnStream`] wraps an accepted TCP stream; tonic puts its [`ConnId`] into every
-//! request's extensions (in a `TlsConnectInfo` over TLS), where [`conn_id`] finds it.
+//! request's extensions (over TLS too, beside its `TlsConnectInfo`), where [`conn_id`]
+//! finds it.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +13,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tonic::transport::server::{Connected, TlsConnectInfo};
+use tonic::transport::server::Connected;
 
 /// The number of an accepted connection (from 1, in order of acceptance).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,7 +98,5 @@ impl AsyncWrite for ConnStream {
 /// The number of the connection a request came on (plaintext or TLS), when it came
 /// through a [`ConnStream`].
 pub(super) fn conn_id(ext: &tonic::codegen::http::Extensions) -> Option<ConnId> {
-    ext.get::<ConnId>()
-        .copied()
-        .or_else(|| ext.get::<TlsConnectInfo<ConnId>>().map(|t| *t.get_ref()))
+    ext.get::<ConnId>().copied()
 }

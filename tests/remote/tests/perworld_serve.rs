@@ -9,12 +9,31 @@ use std::sync::{mpsc, Once};
 use std::time::{Duration, Instant};
 
 use plugport::rt::CallError;
+use plugport_remote_tests::pki::MutualTls;
 use plugport_remote_tests::{fault_plugin, open_remote, temp_log, wait_for_line, Server};
 
-/// Forces the per-world wire for every open of this file's tests.
+/// The mutual TLS certificates of this file's `grpcs://` test (in cargo's temporary
+/// directory for integration tests).
+fn tls() -> &'static MutualTls {
+    static TLS: std::sync::OnceLock<MutualTls> = std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("perworld-serve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        MutualTls::new(&dir)
+    })
+}
+
+/// Forces the per-world wire for every open of this file's tests, and sets the client
+/// side of [`tls`] (unused by `grpc://` opens), once, before any test opens anything.
 fn per_world() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| std::env::set_var("PLUGPORT_REMOTE_WIRE", "proto"));
+    ONCE.call_once(|| {
+        std::env::set_var("PLUGPORT_REMOTE_WIRE", "proto");
+        for (k, v) in tls().client_env() {
+            std::env::set_var(k, v);
+        }
+    });
 }
 
 /// The message of a `PP_ERR_ISOLATION` error, or a panic naming what came instead.
@@ -361,4 +380,18 @@ fn several_urls_fail_over_on_the_per_world_wire() {
     assert_eq!(parent_of(pid_b), b.pid(), "now served by the other server");
     let msg = isolation_error(cell.get(), "a cell of the lost server");
     assert!(!msg.is_empty());
+}
+
+/// Scopes over mutual TLS too: two `grpcs://` opens are two scopes (their own child
+/// processes), found by their TLS connections.
+#[test]
+fn each_tls_connection_is_a_scope_of_its_own() {
+    per_world();
+    let server = Server::start(&fault_plugin(), 0, &tls().server_args());
+    assert!(server.url.starts_with("grpcs://"), "{}", server.url);
+    let (_pa, a) = open_remote(&server.url, 10_000).expect("open a over grpcs");
+    let (_pb, b) = open_remote(&server.url, 10_000).expect("open b over grpcs");
+    let (pid_a, pid_b) = (a.faults().pid().unwrap(), b.faults().pid().unwrap());
+    assert_ne!(pid_a, pid_b, "each TLS connection has its own instance");
+    assert_eq!(parent_of(pid_a), server.pid());
 }
