@@ -35,6 +35,12 @@ struct Converter<'a> {
     iface_names: HashMap<wit::InterfaceId, String>,
     /// The package of the world: interfaces of other packages record theirs.
     world_package: wit::PackageId,
+    /// The world's name: the IR interface that holds its world-level resources
+    /// (`docs/abi.md` §5, "Resources declared at world level") is named after it.
+    world_name: String,
+    /// True when the world declares resources at world level, whose table is named
+    /// after the world.
+    world_table: bool,
     /// Interfaces that declare a type of the world (world items or not).
     type_owners: HashSet<wit::InterfaceId>,
     refusals: Vec<Refusal>,
@@ -70,6 +76,8 @@ pub(crate) fn convert(
         anon: HashMap::new(),
         iface_names: HashMap::new(),
         world_package: pkg_id,
+        world_name: world.name.clone(),
+        world_table: false,
         type_owners: HashSet::new(),
         refusals: Vec::new(),
         spans: Spans::new(&r.source_map),
@@ -122,32 +130,29 @@ pub(crate) fn convert(
         .collect();
     world_types.sort_by_key(|id| r.types[*id].span.start());
     for id in world_types {
-        let td = &r.types[id];
-        if matches!(td.kind, wit::TypeDefKind::Resource) {
-            let location = cx.span(td.span);
-            cx.refusals.push(Refusal {
-                location,
-                message: format!(
-                    "resource `{}` is declared at world level, which plugport ABI v1 does \
-                     not support (docs/abi.md §5)",
-                    td.name.as_deref().unwrap_or("?")
-                ),
-                help: Some(String::from(
-                    "declare the resource inside an interface and import or export that \
-                     interface",
-                )),
-                related: Vec::new(),
-            });
-            continue;
-        }
         cx.named_type(id);
     }
+    // Resources declared at world level: one imported table named after the world
+    // (`docs/abi.md` §5, "Resources declared at world level").
+    let mut world_resources = cx.world_resources(world);
 
     // With a refused foreign `include`, undeclared items are expected: do not report
     // each of them again.
     let strict = declared.foreign_includes.is_empty();
-    let imports = cx.items(&world.imports, &declared.imports, &world.name, strict);
-    let exports = cx.items(&world.exports, &declared.exports, &world.name, strict);
+    let imports = cx.items(
+        &world.imports,
+        &declared.imports,
+        &world.name,
+        strict,
+        &mut world_resources,
+    );
+    let exports = cx.items(
+        &world.exports,
+        &declared.exports,
+        &world.name,
+        strict,
+        &mut None,
+    );
     let before = cx.refusals.len();
     cx.check_duplicate_interfaces(&imports, &exports, &world.name, world_loc.clone());
     let duplicate_interfaces = cx.refusals.len() > before;
@@ -507,7 +512,13 @@ impl<'a> Converter<'a> {
             let ir_id = self.types.len();
             self.types.push(ir::TypeDef {
                 name: Some(name),
-                interface: self.owner_name(td.owner),
+                interface: match (td.owner, &kind) {
+                    // A world-level resource belongs to the world's resource table.
+                    (wit::TypeOwner::World(_), ir::TypeDefKind::Resource) => {
+                        Some(self.world_name.clone())
+                    }
+                    _ => self.owner_name(td.owner),
+                },
                 kind,
                 location: location.as_ref().map(SourceSpan::location),
             });
@@ -745,10 +756,15 @@ impl<'a> Converter<'a> {
         declared: &[String],
         world: &str,
         strict: bool,
+        world_resources: &mut Option<ir::Interface>,
     ) -> Vec<ir::WorldItem> {
         let r = self.r;
         let mut ordered: Vec<(usize, &wit::WorldKey, &wit::WorldItem)> = Vec::new();
         for (key, item) in items {
+            // Functions of world-level resources are in `world_resources`.
+            if matches!(item, wit::WorldItem::Function(f) if f.kind.resource().is_some()) {
+                continue;
+            }
             let k = key_string(r, key);
             match declared.iter().position(|d| *d == k) {
                 Some(pos) => ordered.push((pos, key, item)),
@@ -793,15 +809,20 @@ impl<'a> Converter<'a> {
                     }
                 }
                 wit::WorldItem::Function(f) => {
-                    // Functions of world-level resources: the resource is refused.
-                    if f.kind.resource().is_some() {
-                        continue;
-                    }
                     if let Some(f) = self.function(f) {
                         out.push(ir::WorldItem::Function(f));
                     }
                 }
-                wit::WorldItem::Type { .. } => {}
+                // The table of the world-level resources takes the place of the first
+                // one declared.
+                wit::WorldItem::Type { id, .. } => {
+                    if matches!(r.types[*id].kind, wit::TypeDefKind::Resource) && !self.is_use(*id)
+                    {
+                        if let Some(table) = world_resources.take() {
+                            out.push(ir::WorldItem::Interface(table));
+                        }
+                    }
+                }
             }
         }
         out
@@ -828,9 +849,25 @@ impl<'a> Converter<'a> {
             .filter_map(|t| self.named_type(t))
             .collect();
 
+        let functions = self.table_functions(iface.functions.values(), &name);
+        Some(ir::Interface {
+            name,
+            package,
+            types,
+            functions,
+        })
+    }
+
+    /// The IR functions of one table (an interface, or the world's resources) in the
+    /// given order, with a refusal for each slot name taken twice.
+    fn table_functions<'f>(
+        &mut self,
+        funcs: impl IntoIterator<Item = &'f wit::Function>,
+        name: &str,
+    ) -> Vec<ir::Function> {
         let mut functions = Vec::new();
         let mut slots: HashMap<String, String> = HashMap::new();
-        for f in iface.functions.values() {
+        for f in funcs {
             let Some(func) = self.function(f) else {
                 continue;
             };
@@ -854,9 +891,52 @@ impl<'a> Converter<'a> {
             }
             functions.push(func);
         }
+        functions
+    }
+
+    /// The resources declared at world level (always imports: the component model makes
+    /// every type of a world an import), as one IR interface named after the world: the
+    /// resources in declaration order, their constructors, methods and statics in
+    /// declaration order (`docs/abi.md` §5, "Resources declared at world level").
+    /// `None` when the world declares none.
+    fn world_resources(&mut self, world: &wit::World) -> Option<ir::Interface> {
+        let r = self.r;
+        let mut resources: Vec<wit::TypeId> = world
+            .imports
+            .values()
+            .filter_map(|item| match item {
+                wit::WorldItem::Type { id, .. } => Some(*id),
+                _ => None,
+            })
+            .filter(|id| {
+                !self.is_use(*id) && matches!(r.types[*id].kind, wit::TypeDefKind::Resource)
+            })
+            .collect();
+        if resources.is_empty() {
+            return None;
+        }
+        resources.sort_by_key(|id| r.types[*id].span.start());
+        self.world_table = true;
+        let types: Vec<ir::TypeId> = resources
+            .iter()
+            .filter_map(|t| self.named_type(*t))
+            .collect();
+        let mut funcs: Vec<&wit::Function> = world
+            .imports
+            .values()
+            .filter_map(|item| match item {
+                wit::WorldItem::Function(f) => Some(f),
+                _ => None,
+            })
+            .filter(|f| f.kind.resource().is_some_and(|t| resources.contains(&t)))
+            .collect();
+        // A stable sort: functions without a known span keep wit-parser's order.
+        funcs.sort_by_key(|f| f.span.start());
+        let name = self.world_name.clone();
+        let functions = self.table_functions(funcs, &name);
         Some(ir::Interface {
             name,
-            package,
+            package: None,
             types,
             functions,
         })
@@ -1052,6 +1132,10 @@ impl<'a> Converter<'a> {
             let mut seen = HashSet::new();
             for item in list {
                 if !seen.insert(item.name()) {
+                    if self.world_table && item.name() == world {
+                        // Reported below, with the reason.
+                        continue;
+                    }
                     self.refusals.push(Refusal {
                         location: location.clone(),
                         message: format!(
@@ -1075,6 +1159,25 @@ impl<'a> Converter<'a> {
         for id in all {
             if let Some(name) = self.owner_name(wit::TypeOwner::Interface(id)) {
                 *by_name.entry(name).or_default() += 1;
+            }
+        }
+        if self.world_table {
+            if let Some(count) = by_name.get(world) {
+                self.refusals.push(Refusal {
+                    location: location.clone(),
+                    message: format!(
+                        "world `{world}` declares resources at world level, whose table is \
+                         named after the world, and uses {} interface named `{world}`; their \
+                         C names would collide (docs/abi.md §5, \"Resources declared at \
+                         world level\")",
+                        if *count > 1 { "more than one" } else { "an" }
+                    ),
+                    help: Some(String::from(
+                        "rename the interface, or declare the resources in an interface",
+                    )),
+                    related: Vec::new(),
+                });
+                by_name.remove(world);
             }
         }
         let mut dups: Vec<String> = by_name
