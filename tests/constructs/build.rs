@@ -96,6 +96,14 @@ fn main() {
         .rust_host()
         .write_rust_to_out_dir("worldres_host.rs")
         .expect("host bindings of test:worldres");
+    // Its 1.1 (members appended to the resource): a host of 1.1 loads the plugin of 1.0.
+    let wit11 = root.join("tests/constructs/wit/worldres-1.1.wit");
+    println!("cargo:rerun-if-changed={}", wit11.display());
+    Builder::new(&wit11)
+        .world("worldres")
+        .rust_host()
+        .write_rust_to_out_dir("worldres11_host.rs")
+        .expect("host bindings of test:worldres@1.1.0");
     let world = plugport_codegen::frontend::load_world(&wit, Some("worldres")).expect("WIT");
     let header = plugport_codegen::c::generate(&world);
     std::fs::write(out.join(&header.name), &header.contents).expect("write the C header");

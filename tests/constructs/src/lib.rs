@@ -27,5 +27,11 @@ pub mod worldres {
     include!(concat!(env!("OUT_DIR"), "/worldres_host.rs"));
 }
 
+/// Host bindings of `test:worldres@1.1.0` (`wit/worldres-1.1.wit`): a method and a static
+/// appended to the world-level resource.
+pub mod worldres11 {
+    include!(concat!(env!("OUT_DIR"), "/worldres11_host.rs"));
+}
+
 /// The C plugin of `test:worldres`, built by `build.rs`.
 pub const WORLDRES_C: &str = concat!(env!("OUT_DIR"), "/libworldres_c.so");

@@ -107,7 +107,9 @@ fn load(mode: Mode) -> Worldres {
 
 /// The value of a counter of this host.
 fn value(c: &Counter) -> u32 {
-    c.get::<HostCounter>().expect("a counter of this host").value()
+    c.get::<HostCounter>()
+        .expect("a counter of this host")
+        .value()
 }
 
 #[test]
@@ -125,7 +127,11 @@ fn the_plugin_creates_borrows_returns_and_takes_host_counters() {
         assert_eq!(p.look(&c).unwrap(), 41);
         // Taken by the plugin: it reads and drops it.
         assert_eq!(p.take(c).unwrap(), 41);
-        assert_eq!(live(), base, "{mode:?}: the plugin dropped the counter it took");
+        assert_eq!(
+            live(),
+            base,
+            "{mode:?}: the plugin dropped the counter it took"
+        );
 
         // Lists of own and of borrowed handles, and an option of own.
         let items: Vec<Counter> = [1, 2, 3]
@@ -151,14 +157,21 @@ fn the_plugin_creates_borrows_returns_and_takes_host_counters() {
         assert_eq!(s.label, "held");
         assert_eq!(s.item.as_ref().map(value), Some(7));
         assert_eq!(live(), base + 1);
-        let back = p.open(s).unwrap().expect("the plugin hands the counter back");
+        let back = p
+            .open(s)
+            .unwrap()
+            .expect("the plugin hands the counter back");
         assert_eq!(value(&back), 7);
         let s = Slot {
             label: "drop".into(),
             item: Some(back),
         };
         assert_eq!(p.open(s).unwrap().map(|c| value(&c)), None);
-        assert_eq!(live(), base, "{mode:?}: the plugin dropped the slot's counter");
+        assert_eq!(
+            live(),
+            base,
+            "{mode:?}: the plugin dropped the slot's counter"
+        );
         let empty = p.wrap("", &None).unwrap();
         assert!(empty.label.is_empty() && empty.item.is_none());
 
@@ -202,5 +215,61 @@ fn the_descriptor_places_the_resource_table_first_among_the_imports() {
         panic!("{:?}", world.imports[0])
     };
     assert_eq!(table.functions.len(), 4);
-    assert_eq!(world.ty(table.types[0]).interface.as_deref(), Some("worldres"));
+    assert_eq!(
+        world.ty(table.types[0]).interface.as_deref(),
+        Some("worldres")
+    );
+}
+
+/// A host of 1.1, whose world-level resource has a method and a static appended, loads
+/// the C plugin of 1.0 (append-only evolution, `docs/abi.md` §5 and §9): the plugin's
+/// calls reach the host's 1.1 table and vtable, and never look past what 1.0 knows.
+#[test]
+fn a_host_of_a_later_minor_version_loads_the_plugin_of_1_0() {
+    use plugport_constructs_tests::worldres11::imports::worldres as wr11;
+    use plugport_constructs_tests::worldres11::{self as host11, Worldres};
+
+    struct Host11;
+    struct Counter11(u32);
+    impl wr11::Host for Host11 {
+        type Counter = Counter11;
+    }
+    impl wr11::HostCounter for Counter11 {
+        fn new(start: u32) -> Self {
+            Counter11(start)
+        }
+        fn get(&self) -> u32 {
+            self.0
+        }
+        fn add(&self, n: u32) -> u32 {
+            self.0 + n
+        }
+        fn merge(a: &Self, b: Self) -> Self {
+            Counter11(a.0 + b.0)
+        }
+        fn double(&self) -> u32 {
+            self.0 * 2
+        }
+        fn zero() -> Self {
+            Counter11(0)
+        }
+    }
+    impl host11::imports::Host for Host11 {
+        fn peek(c: &wr11::Counter) -> u32 {
+            c.get::<Counter11>().map_or(0, |c| c.0)
+        }
+        fn live() -> u32 {
+            0
+        }
+    }
+
+    let p = Worldres::load::<Host11>(WORLDRES_C).expect("a host of 1.1 loads a plugin of 1.0");
+    assert_eq!(
+        p.descriptor().world.package.version.as_deref(),
+        Some("1.0.0")
+    );
+    let c = p.make(20).unwrap();
+    assert_eq!(c.get::<Counter11>().map(|c| c.0), Some(20));
+    assert_eq!(p.take(c).unwrap(), 20);
+    assert_eq!(p.lend(2).unwrap(), 2 + 20 + 1);
 }
