@@ -9,78 +9,12 @@
 //! did not create is refused with an error while the own handle passed with it is still
 //! dropped.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+mod worldres_common;
 
 use plugport::isolation::{Mode, Options};
-use plugport_constructs_tests::worldres::imports::worldres::{self as wr, Counter};
-use plugport_constructs_tests::worldres::{self as host, Slot, Worldres};
+use plugport_constructs_tests::worldres::Worldres;
 use plugport_constructs_tests::WORLDRES_C;
-
-/// Counters alive in this host.
-static LIVE: AtomicU32 = AtomicU32::new(0);
-/// The values the host's `peek` saw.
-static PEEKED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
-/// One test at a time: they share LIVE.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-struct Host;
-
-/// The host's counter.
-struct HostCounter(AtomicU32);
-
-impl HostCounter {
-    fn make(v: u32) -> Self {
-        LIVE.fetch_add(1, Ordering::SeqCst);
-        HostCounter(AtomicU32::new(v))
-    }
-    fn value(&self) -> u32 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for HostCounter {
-    fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl wr::Host for Host {
-    type Counter = HostCounter;
-}
-
-impl wr::HostCounter for HostCounter {
-    fn new(start: u32) -> Self {
-        HostCounter::make(start)
-    }
-    fn get(&self) -> u32 {
-        self.value()
-    }
-    fn add(&self, n: u32) -> u32 {
-        self.0.fetch_add(n, Ordering::SeqCst) + n
-    }
-    fn merge(a: &Self, b: Self) -> Self {
-        HostCounter::make(a.value() + b.value())
-    }
-}
-
-impl host::imports::Host for Host {
-    fn peek(c: &Counter) -> u32 {
-        let v = c
-            .get::<HostCounter>()
-            .expect("the plugin lends a counter of this host")
-            .value();
-        PEEKED.lock().unwrap().push(v);
-        v
-    }
-    fn live() -> u32 {
-        LIVE.load(Ordering::SeqCst)
-    }
-}
-
-fn live() -> u32 {
-    LIVE.load(Ordering::SeqCst)
-}
+use worldres_common::{exercise, live, Host, SERIAL};
 
 fn modes() -> Vec<Mode> {
     // PLUGPORT_ISOLATION overrides the option: both runs would be the same mode.
@@ -105,82 +39,13 @@ fn load(mode: Mode) -> Worldres {
     p
 }
 
-/// The value of a counter of this host.
-fn value(c: &Counter) -> u32 {
-    c.get::<HostCounter>()
-        .expect("a counter of this host")
-        .value()
-}
-
 #[test]
 fn the_plugin_creates_borrows_returns_and_takes_host_counters() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for mode in modes() {
         let base = live();
         let p = load(mode);
-
-        // Made by the plugin through the host's constructor, returned as own.
-        let c = p.make(41).unwrap();
-        assert_eq!(value(&c), 41, "{mode:?}");
-        assert_eq!(live(), base + 1);
-        // Borrowed by the plugin, which calls its methods through the vtable.
-        assert_eq!(p.look(&c).unwrap(), 41);
-        // Taken by the plugin: it reads and drops it.
-        assert_eq!(p.take(c).unwrap(), 41);
-        assert_eq!(
-            live(),
-            base,
-            "{mode:?}: the plugin dropped the counter it took"
-        );
-
-        // Lists of own and of borrowed handles, and an option of own.
-        let items: Vec<Counter> = [1, 2, 3]
-            .into_iter()
-            .map(|v| Counter::new(HostCounter::make(v)))
-            .collect();
-        let kept = Counter::new(HostCounter::make(100));
-        // SAFETY: `kept` outlives the call; the plugin only borrows the views.
-        let views = [std::mem::ManuallyDrop::new(unsafe {
-            Counter::from_raw(kept.as_raw()).expect("a handle")
-        })];
-        let extra = Some(Counter::new(HostCounter::make(1000)));
-        assert_eq!(live(), base + 5);
-        assert_eq!(p.sum(items, &views, extra).unwrap(), 1106, "{mode:?}");
-        assert_eq!(live(), base + 1, "{mode:?}: owned items and extra dropped");
-        assert_eq!(value(&kept), 100);
-        drop(kept);
-        assert_eq!(live(), base);
-        assert_eq!(p.sum(Vec::new(), &[], None).unwrap(), 0);
-
-        // Inside a record: made by the plugin, returned in a `slot`, given back.
-        let s = p.wrap("held", &Some(7)).unwrap();
-        assert_eq!(s.label, "held");
-        assert_eq!(s.item.as_ref().map(value), Some(7));
-        assert_eq!(live(), base + 1);
-        let back = p
-            .open(s)
-            .unwrap()
-            .expect("the plugin hands the counter back");
-        assert_eq!(value(&back), 7);
-        let s = Slot {
-            label: "drop".into(),
-            item: Some(back),
-        };
-        assert_eq!(p.open(s).unwrap().map(|c| value(&c)), None);
-        assert_eq!(
-            live(),
-            base,
-            "{mode:?}: the plugin dropped the slot's counter"
-        );
-        let empty = p.wrap("", &None).unwrap();
-        assert!(empty.label.is_empty() && empty.item.is_none());
-
-        // Constructor, borrow to the host's bare import, static merge, method; all dropped.
-        PEEKED.lock().unwrap().clear();
-        assert_eq!(p.lend(4).unwrap(), 4 + 40 + 1, "{mode:?}");
-        assert_eq!(*PEEKED.lock().unwrap(), [4]);
-        assert_eq!(live(), base, "{mode:?}: lend dropped every counter it made");
-
+        exercise(&p, &format!("C plugin, {mode:?}"));
         drop(p);
         assert_eq!(live(), base, "{mode:?}");
     }
