@@ -87,6 +87,15 @@ fn main() {
         std::fs::write(&path, &f.contents).expect("write the Go package");
     }
 
+    // The Go host package of collections (tests/collections_go_host.rs runs go-host/
+    // with it against the C plugin).
+    for f in plugport_codegen::go::generate(&world, plugport_codegen::go::GoSide::Host, &opts) {
+        let path = out.join("go-host").join(&f.name);
+        std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
+        std::fs::write(&path, &f.contents).expect("write the Go package");
+    }
+    println!("cargo:rerun-if-changed=go-host/collections_test.go");
+
     // A resource declared at world level (issue 11, A.3): the host implements it.
     let wit = root.join("tests/wit/accept/worldres.wit");
     println!("cargo:rerun-if-changed={}", wit.display());
