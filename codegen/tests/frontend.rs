@@ -1117,7 +1117,7 @@ fn world_level_resources_are_a_table_of_the_world_imports() {
     let exports: Vec<&str> = w.exports.iter().map(WorldItem::name).collect();
     assert_eq!(
         exports,
-        ["make", "take", "look", "sum", "wrap", "open", "lend"]
+        ["make", "take", "look", "sum", "wrap", "open", "lend", "forge"]
     );
     let h = plugport_codegen::c::generate(&w).contents;
     for needle in [
