@@ -144,6 +144,16 @@ int main() {
             EXPECT(t.has_value() && *t == 41);
             EXPECT(alive == 0);
         }
+        /* A handle used after it was dropped: the checked caller refuses it, the host
+         * is not called. */
+        auto d = client.make(9);
+        EXPECT(d.has_value() && alive == 1);
+        if (d.has_value()) {
+            d->reset();
+            EXPECT(alive == 0);
+            auto after = d->get();
+            EXPECT(!after.has_value());
+        }
         auto lent = client.lend(4);
         EXPECT(lent.has_value() && *lent == 45);
         EXPECT(alive == 0);

@@ -92,8 +92,19 @@ func lend(start uint32) (uint32, error) {
 }
 
 // forge: a Go plugin cannot make a handle the host did not create (Counter has no
-// public constructor), so it has nothing to report.
-func forge() (string, error) { return "", nil }
+// public constructor). It reports instead what a counter used after its Close gives:
+// plugport.ErrClosed, without calling the host.
+func forge() (string, error) {
+	c, err := makeCounter(3)
+	if err != nil {
+		return "", err
+	}
+	c.Close()
+	if _, err := c.Get(); err != nil {
+		return err.Error(), nil
+	}
+	return "", nil
+}
 
 func init() {
 	wp.Export(wp.Exports{
