@@ -135,13 +135,19 @@ pub(crate) fn convert(
     // With a refused foreign `include`, undeclared items are expected: do not report
     // each of them again.
     let strict = declared.foreign_includes.is_empty();
-    let imports = cx.items(
+    let mut imports = cx.items(
         &world.imports,
         &declared.imports,
         &world.name,
         strict,
         &mut world_resources,
     );
+    // A world-level resource whose declaration was not found among the declared items
+    // (only possible with a refused foreign `include`): its table still exists, after
+    // every import, so that no function refers to a resource without a table.
+    if let Some(table) = world_resources.take() {
+        imports.push(ir::WorldItem::Interface(table));
+    }
     let exports = cx.items(
         &world.exports,
         &declared.exports,
