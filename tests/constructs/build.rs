@@ -87,8 +87,8 @@ fn main() {
         std::fs::write(&path, &f.contents).expect("write the Go package");
     }
 
-    // The Go host package of collections (tests/collections_go_host.rs runs go-host/
-    // with it against the C plugin).
+    // The Go host package of collections (tests/go_host.rs runs go-host/ with it
+    // against the C plugin).
     for f in plugport_codegen::go::generate(&world, plugport_codegen::go::GoSide::Host, &opts) {
         let path = out.join("go-host").join(&f.name);
         std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
@@ -143,4 +143,11 @@ fn main() {
         std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
         std::fs::write(&path, &f.contents).expect("write the Go package");
     }
+    // Its Go host package (tests/go_host.rs runs go-host/worldres_test.go with it).
+    for f in plugport_codegen::go::generate(&world, plugport_codegen::go::GoSide::Host, &opts) {
+        let path = out.join("go-host").join(&f.name);
+        std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
+        std::fs::write(&path, &f.contents).expect("write the Go package");
+    }
+    println!("cargo:rerun-if-changed=go-host/worldres_test.go");
 }

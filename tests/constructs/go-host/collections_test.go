@@ -3,7 +3,7 @@
 // answers `counts` with a map whose key "a" appears twice when asked (key "dup"); a Go map
 // cannot hold that, so the Go host refuses the result as invalid (docs/abi.md section 3,
 // "Maps") instead of keeping one of the two values, and the plugin keeps serving.
-// tests/collections_go_host.rs runs it with `go test` in a module of its own, with the
+// tests/go_host.rs runs it with `go test` in a module of its own, with the
 // package collections that build.rs generates (plugport gen --lang go-host) and the path
 // of the C plugin in COLLECTIONS_C.
 package gohost
@@ -21,7 +21,7 @@ import (
 func TestADuplicateKeyFromTheCPluginIsAnInvalidResult(t *testing.T) {
 	path := os.Getenv("COLLECTIONS_C")
 	if path == "" {
-		t.Fatal("COLLECTIONS_C is not set (tests/constructs/tests/collections_go_host.rs sets it)")
+		t.Fatal("COLLECTIONS_C is not set (tests/constructs/tests/go_host.rs sets it)")
 	}
 	w, err := collections.Load(path, collections.Imports{})
 	if err != nil {

@@ -1,9 +1,16 @@
-//! A Go host receiving a map with a duplicate key from a C plugin, end to end (issue 11,
-//! A.1; `docs/abi.md` §3, "Maps"): runs `go test` on `go-host/collections_test.go` in a
-//! module of its own, with the Go host package of `test:collections` that build.rs
-//! generates, against the C plugin `c/collections.c` through libplugport. The Go test
-//! asserts that the result is refused as invalid (`plugport.ErrInvalidResult`, the
-//! duplicate key named) and that the plugin keeps serving. Needs `go`, `pkg-config`, a C
+//! Go hosts against the C plugins of tests/constructs, end to end through libplugport:
+//! runs `go test` on `go-host/*_test.go` in a module of its own, with the Go host packages
+//! that build.rs generates.
+//!
+//! - `collections_test.go`: a Go host receiving a map with a duplicate key from
+//!   `c/collections.c` (issue 11, A.1; `docs/abi.md` §3, "Maps") refuses the result as
+//!   invalid (`plugport.ErrInvalidResult`, the duplicate key named), and the plugin keeps
+//!   serving.
+//! - `worldres_test.go`: a Go host implements the resource declared at world level of
+//!   `test:worldres` (issue 11, A.3; `docs/abi.md` §5) for `c/worldres.c`: every counter
+//!   ends once, and a handle the host did not make is refused.
+//!
+//! Needs `go`, `pkg-config`, a C
 //! compiler and libplugport built (scripts/build-examples.sh builds it, or `cargo build
 //! -p plugport-capi` and the `libplugport.so.0` link next to it); a missing one fails the
 //! test with what to do.
@@ -11,7 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use plugport_constructs_tests::{COLLECTIONS_C, OUT_DIR};
+use plugport_constructs_tests::{COLLECTIONS_C, OUT_DIR, WORLDRES_C};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,7 +57,7 @@ fn libplugport_dir() -> PathBuf {
 }
 
 #[test]
-fn a_go_host_refuses_a_map_with_a_duplicate_key_from_the_c_plugin() {
+fn go_hosts_refuse_duplicate_map_keys_and_implement_a_world_level_resource() {
     let root = repo();
     let dir = tempfile::tempdir().unwrap();
     let module = dir.path().join("module");
@@ -63,16 +70,20 @@ fn a_go_host_refuses_a_map_with_a_duplicate_key_from_the_c_plugin() {
         ),
     )
     .unwrap();
-    std::fs::copy(
-        root.join("tests/constructs/go-host/collections_test.go"),
-        module.join("collections_test.go"),
-    )
-    .unwrap();
-    let pkg = module.join("collections");
-    std::fs::create_dir_all(&pkg).unwrap();
-    for e in std::fs::read_dir(Path::new(OUT_DIR).join("go-host/collections")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), pkg.join(e.file_name())).unwrap();
+    for test in ["collections_test.go", "worldres_test.go"] {
+        std::fs::copy(
+            root.join("tests/constructs/go-host").join(test),
+            module.join(test),
+        )
+        .unwrap();
+    }
+    for world in ["collections", "worldres"] {
+        let pkg = module.join(world);
+        std::fs::create_dir_all(&pkg).unwrap();
+        for e in std::fs::read_dir(Path::new(OUT_DIR).join("go-host").join(world)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), pkg.join(e.file_name())).unwrap();
+        }
     }
     let libdir = libplugport_dir();
     let pc = std::fs::read_to_string(root.join("bridge/capi/plugport.pc.in"))
@@ -84,18 +95,28 @@ fn a_go_host_refuses_a_map_with_a_duplicate_key_from_the_c_plugin() {
     std::fs::create_dir_all(dir.path().join("pkgconfig")).unwrap();
     std::fs::write(dir.path().join("pkgconfig/plugport.pc"), pc).unwrap();
     let out = Command::new("go")
-        .args(["test", "-count=1", "."])
+        .args(["test", "-count=1", "-v", "."])
         .current_dir(&module)
         .env("PKG_CONFIG_PATH", dir.path().join("pkgconfig"))
         .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "-mod=mod")
         .env("COLLECTIONS_C", COLLECTIONS_C)
+        .env("WORLDRES_C", WORLDRES_C)
         .output()
         .unwrap_or_else(|e| panic!("cannot run go: {e} (scripts/test.sh installs it)"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "go test:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
+        "go test:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    for test in [
+        "TestADuplicateKeyFromTheCPluginIsAnInvalidResult",
+        "TestTheCPluginUsesTheGoHostsWorldLevelResource",
+    ] {
+        assert!(
+            stdout.contains(&format!("--- PASS: {test}")),
+            "{test} did not pass:\n{stdout}"
+        );
+    }
 }
