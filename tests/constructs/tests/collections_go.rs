@@ -7,73 +7,12 @@
 //! compiler (scripts/test.sh installs them); a missing tool fails the test.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use plugport_constructs_tests::collections::exports::kv::{Pixel, Point};
 use plugport_constructs_tests::collections::Collections;
+use plugport_constructs_tests::gobuild::{build_go_plugin, run};
 use plugport_constructs_tests::OUT_DIR;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (scripts/test.sh installs it)"))
-}
-
-/// Builds the Go plugin into `dir` and returns the path of the shared library.
-fn build_go_plugin(dir: &Path) -> PathBuf {
-    let root = repo();
-    let module = dir.join("module");
-    std::fs::create_dir_all(&module).unwrap();
-    std::fs::write(
-        module.join("go.mod"),
-        format!(
-            "module example.invalid/plugport/tests/constructs/go\n\ngo 1.22\n\nrequire example.invalid/plugport/go v0.0.0\n\nreplace example.invalid/plugport/go => {}\n",
-            root.join("bridge/go").display()
-        ),
-    )
-    .unwrap();
-    std::fs::copy(
-        root.join("tests/constructs/go/main.go"),
-        module.join("main.go"),
-    )
-    .unwrap();
-    let pkg = module.join("collectionsplugin");
-    std::fs::create_dir_all(&pkg).unwrap();
-    for e in std::fs::read_dir(Path::new(OUT_DIR).join("go/collectionsplugin")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), pkg.join(e.file_name())).unwrap();
-    }
-    let pc = std::fs::read_to_string(root.join("bridge/capi/plugport.pc.in")).unwrap();
-    let pc = pc
-        .replace("@PREFIX@", &root.display().to_string())
-        .replace("@LIBDIR@", &dir.display().to_string())
-        .replace("@INCLUDEDIR@", &root.join("headers").display().to_string())
-        .replace("@VERSION@", "0.0.0");
-    std::fs::create_dir_all(dir.join("pkgconfig")).unwrap();
-    std::fs::write(dir.join("pkgconfig/plugport.pc"), pc).unwrap();
-    let lib = dir.join("libcollections_go.so");
-    let out = run(Command::new("go")
-        .args(["build", "-buildmode=c-shared", "-o"])
-        .arg(&lib)
-        .arg(".")
-        .current_dir(&module)
-        .env("PKG_CONFIG_PATH", dir.join("pkgconfig"))
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "-mod=mod"));
-    assert!(
-        out.status.success(),
-        "go build:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    lib
-}
 
 /// A C host that loads the Go plugin, calls `counts` with a map whose key "k" appears
 /// twice, and prints the status and message; then with distinct keys.
@@ -119,7 +58,13 @@ int main(int argc, char **argv) {
 #[test]
 fn a_go_plugin_round_trips_maps_and_fixed_lists_and_refuses_duplicate_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = build_go_plugin(dir.path());
+    let lib = build_go_plugin(
+        dir.path(),
+        "tests/constructs/go/main.go",
+        "go",
+        "collectionsplugin",
+        "libcollections_go.so",
+    );
 
     let p = Collections::load(&lib).expect("the Go plugin loads");
     let kv = p.kv();

@@ -18,14 +18,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use plugport_constructs_tests::gobuild::{copy_dir, repo, write_pkgconfig};
 use plugport_constructs_tests::{COLLECTIONS_C, OUT_DIR, WORLDRES_C};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// The directory holding libplugport.so and its SONAME link libplugport.so.0:
 /// `$PLUGPORT_LIBDIR`, else this test's profile directory, else `target/release` (where
@@ -78,26 +72,16 @@ fn go_hosts_refuse_duplicate_map_keys_and_implement_a_world_level_resource() {
         .unwrap();
     }
     for world in ["collections", "worldres"] {
-        let pkg = module.join(world);
-        std::fs::create_dir_all(&pkg).unwrap();
-        for e in std::fs::read_dir(Path::new(OUT_DIR).join("go-host").join(world)).unwrap() {
-            let e = e.unwrap();
-            std::fs::copy(e.path(), pkg.join(e.file_name())).unwrap();
-        }
+        copy_dir(
+            &Path::new(OUT_DIR).join("go-host").join(world),
+            &module.join(world),
+        );
     }
-    let libdir = libplugport_dir();
-    let pc = std::fs::read_to_string(root.join("bridge/capi/plugport.pc.in"))
-        .unwrap()
-        .replace("@PREFIX@", &root.display().to_string())
-        .replace("@LIBDIR@", &libdir.display().to_string())
-        .replace("@INCLUDEDIR@", &root.join("headers").display().to_string())
-        .replace("@VERSION@", "0.0.0");
-    std::fs::create_dir_all(dir.path().join("pkgconfig")).unwrap();
-    std::fs::write(dir.path().join("pkgconfig/plugport.pc"), pc).unwrap();
+    let pcdir = write_pkgconfig(dir.path(), &libplugport_dir());
     let out = Command::new("go")
         .args(["test", "-count=1", "-v", "."])
         .current_dir(&module)
-        .env("PKG_CONFIG_PATH", dir.path().join("pkgconfig"))
+        .env("PKG_CONFIG_PATH", &pcdir)
         .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "-mod=mod")
         .env("COLLECTIONS_C", COLLECTIONS_C)
