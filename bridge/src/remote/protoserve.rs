@@ -306,7 +306,13 @@ impl PerWorld {
             return Ok(i.clone());
         }
         let inst = (self.open)(Box::new(RpcImports(Arc::downgrade(self)))).map_err(|j| {
-            tonic::Status::unavailable(format!("the plugin does not load on the server: {j}"))
+            let v: serde_json::Value = serde_json::from_str(&j).unwrap_or_default();
+            match (v["kind"].as_str(), v["message"].as_str()) {
+                (Some(super::server::LIMIT_KIND), Some(m)) => tonic::Status::resource_exhausted(m),
+                _ => tonic::Status::unavailable(format!(
+                    "the plugin does not load on the server: {j}"
+                )),
+            }
         })?;
         if std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
             eprintln!(

@@ -58,10 +58,18 @@ pub struct ServeOptions {
     pub call_timeout_ms: u32,
     /// The isolation runner (default: found as `crate::isolation::runner_path` does).
     pub runner: Option<PathBuf>,
+    /// The most plugin instances alive at once (a session's, or a per-world scope's; each
+    /// isolated one is a child process); an open or scope past it is refused with a
+    /// message naming the limit (`docs/remote.md`, "Limits"). 0: no limit.
+    pub max_instances: usize,
 }
 
+/// The default of [`ServeOptions::max_instances`] (and of `plugport serve --max-instances`).
+pub const DEFAULT_MAX_INSTANCES: usize = 256;
+
 impl ServeOptions {
-    /// Defaults for `plugin` on `listen`: isolated, 16 MiB, plaintext, 10 s grace.
+    /// Defaults for `plugin` on `listen`: isolated, 16 MiB, plaintext, 10 s grace, at
+    /// most [`DEFAULT_MAX_INSTANCES`] instances.
     pub fn new(plugin: PathBuf, listen: String) -> ServeOptions {
         ServeOptions {
             plugin,
@@ -74,6 +82,7 @@ impl ServeOptions {
             shutdown_grace: Duration::from_secs(10),
             call_timeout_ms: 0,
             runner: None,
+            max_instances: DEFAULT_MAX_INSTANCES,
         }
     }
 }
@@ -91,6 +100,29 @@ struct Server {
     reply: pb::DescribeReply,
     shutdown: tokio::sync::watch::Receiver<bool>,
     sessions: AtomicU64,
+    /// Instances alive now (their [`InstanceSlot`]s), bounded by `opts.max_instances`.
+    live_instances: Arc<AtomicUsize>,
+}
+
+/// One of the server's `max_instances` places, held by an [`Instance`] and given back
+/// when it is dropped.
+struct InstanceSlot(Arc<AtomicUsize>);
+
+impl InstanceSlot {
+    /// Takes a place in `live` if fewer than `max` are taken (`max` 0: no limit).
+    fn take(live: &Arc<AtomicUsize>, max: usize) -> Option<InstanceSlot> {
+        live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (max == 0 || n < max).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| InstanceSlot(live.clone()))
+    }
+}
+
+impl Drop for InstanceSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// One session: the stream back to the host and the imports waiting for it.
@@ -182,6 +214,8 @@ pub(super) struct Instance {
     // Dropped before `ep`: the plugin holds `ep`'s proxy imports table.
     plugin: Option<Arc<Plugin>>,
     pub(super) ep: Box<Endpoint>,
+    /// Given back last, once the plugin is unloaded (and its child ended).
+    _slot: InstanceSlot,
 }
 
 impl Drop for Instance {
@@ -211,6 +245,9 @@ fn load_error_json(e: &crate::LoadError) -> String {
     v.to_string()
 }
 
+/// The `kind` of the load-error JSON of an open refused for `max_instances`.
+pub(super) const LIMIT_KIND: &str = "Limit";
+
 fn error_json(kind: &str, message: &str) -> String {
     serde_json::json!({"kind": kind, "message": message}).to_string()
 }
@@ -224,6 +261,17 @@ impl Server {
     /// Loads an instance whose imports go through `imports` (a session's, or the
     /// per-world services' of `super::protoserve`).
     fn open_instance_with(&self, imports: Box<dyn Transport>) -> Result<Arc<Instance>, String> {
+        let slot =
+            InstanceSlot::take(&self.live_instances, self.opts.max_instances).ok_or_else(|| {
+                error_json(
+                    LIMIT_KIND,
+                    &format!(
+                        "the server runs its limit of {} plugin instances at once \
+                         (plugport serve --max-instances): close another open, or raise the limit",
+                        self.opts.max_instances
+                    ),
+                )
+            })?;
         let plan = Plan::new(&self.descriptor.world).map_err(|e| error_json("Protocol", &e))?;
         let version = self.descriptor.world.package.table_version();
         let ep = Endpoint::new(Role::Child, plan, version, imports)
@@ -252,6 +300,7 @@ impl Server {
         Ok(Arc::new(Instance {
             plugin: Some(plugin),
             ep,
+            _slot: slot,
         }))
     }
 }
@@ -532,6 +581,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         reply,
         shutdown: shutdown_rx.clone(),
         sessions: AtomicU64::new(0),
+        live_instances: Arc::new(AtomicUsize::new(0)),
     });
     if opts.isolated {
         // See that the plugin loads (in a child process) before listening, with the

@@ -41,6 +41,12 @@ pub struct ServeArgs {
     /// The isolation runner, plugport-runner (default: next to this program, or on PATH).
     #[arg(long, value_name = "PATH")]
     runner: Option<PathBuf>,
+    /// The most plugin instances alive at once: one per host's open on the session wire,
+    /// one per client connection (or plugport-session) on the per-world wire; each
+    /// isolated one is a child process. An open past it is refused with a message naming
+    /// this option (per-world calls: RESOURCE_EXHAUSTED). 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = plugport::remote::server::DEFAULT_MAX_INSTANCES)]
+    max_instances: usize,
 }
 
 /// Serves until SIGTERM/SIGINT: exit 0; 1 when the plugin is refused or cannot be served.
@@ -63,6 +69,7 @@ pub fn run(args: &ServeArgs) -> ExitCode {
     o.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     o.call_timeout_ms = args.call_timeout_ms;
     o.runner = args.runner.clone();
+    o.max_instances = args.max_instances;
     match plugport::remote::server::serve(o) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => crate::fail(1, e),

@@ -395,3 +395,34 @@ fn each_tls_connection_is_a_scope_of_its_own() {
     assert_ne!(pid_a, pid_b, "each TLS connection has its own instance");
     assert_eq!(parent_of(pid_a), server.pid());
 }
+
+/// `--max-instances` bounds the per-world scopes too: a second connection's first call is
+/// refused with RESOURCE_EXHAUSTED naming the limit, while the first goes on; once the
+/// first connection closes (its scope ends), the second is served.
+#[test]
+fn per_world_scopes_past_max_instances_are_refused_until_one_ends() {
+    per_world();
+    let server = Server::start(&fault_plugin(), 0, &["--max-instances", "1"]);
+    let one = Raw::connect(&server.url);
+    let two = Raw::connect(&server.url);
+    assert_eq!(one.call("Inc", &[(1, 41)]).expect("Inc"), 42);
+    let st = two.call("Inc", &[(1, 1)]).expect_err("a second scope");
+    assert_eq!(st.code(), tonic::Code::ResourceExhausted, "{st:?}");
+    assert!(st.message().contains("--max-instances"), "{st:?}");
+    assert_eq!(one.call("Inc", &[(1, 1)]).unwrap(), 2, "the first goes on");
+    drop(one);
+    let t = Instant::now();
+    loop {
+        match two.call("Inc", &[(1, 2)]) {
+            Ok(v) => break assert_eq!(v, 3),
+            Err(st) if st.code() == tonic::Code::ResourceExhausted => {
+                assert!(
+                    t.elapsed() < Duration::from_secs(10),
+                    "the closed connection's scope still holds its place"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(st) => panic!("{st:?}"),
+        }
+    }
+}

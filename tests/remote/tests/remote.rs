@@ -469,3 +469,34 @@ fn several_urls_fail_over_to_a_live_server() {
         "back to the first, restarted"
     );
 }
+
+#[test]
+fn opens_past_max_instances_are_refused_naming_the_limit_until_one_closes() {
+    let server = Server::start(&fault_plugin(), 0, &["--max-instances", "1"]);
+    let (plugin, p) = open_remote(&server.url, 0).expect("the first open");
+    assert_eq!(p.faults().inc(1).unwrap(), 2);
+    let err = match open_remote(&server.url, 0) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a second instance past --max-instances 1 was opened"),
+    };
+    assert!(
+        err.contains("limit of 1 plugin instances") && err.contains("--max-instances"),
+        "{err}"
+    );
+    // The first open is untouched; once it is closed (its instance ends on the server,
+    // asynchronously), the place is free again.
+    assert_eq!(p.faults().inc(2).unwrap(), 3);
+    drop(p);
+    drop(plugin);
+    let until = Instant::now() + Duration::from_secs(20);
+    let (_plugin, p) = loop {
+        match open_remote(&server.url, 0) {
+            Ok(o) => break o,
+            Err(e) if Instant::now() < until && e.to_string().contains("--max-instances") => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(e) => panic!("an open after the first closed: {e}"),
+        }
+    };
+    assert_eq!(p.faults().inc(3).unwrap(), 4);
+}
