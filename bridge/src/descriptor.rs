@@ -33,7 +33,8 @@ mod file;
 #[cfg(feature = "loader")]
 pub use file::{
     architecture, host_architecture, open_plugin_file, read_from_bytes, read_from_file,
-    read_plugin_file, read_plugin_info, read_plugin_info_from, PluginFileInfo, MAX_PLUGIN_FILE,
+    read_plugin_file, read_plugin_info, read_plugin_info_from, read_plugin_info_from_bytes,
+    PluginFileInfo, MAX_PLUGIN_FILE,
 };
 
 /// Size of the fixed header of a descriptor blob, in bytes.
@@ -266,7 +267,10 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
                 found: bytes[end],
             });
         }
-        if let Some(i) = text.iter().position(|&b| b == 0) {
+        // `contains` on bytes is a `memchr` (the world JSON is kilobytes); the position
+        // only for the error.
+        if text.contains(&0) {
+            let i = text.iter().position(|&b| b == 0).unwrap_or(0);
             return Err(DescriptorError::InteriorNul {
                 field,
                 offset: offset + i,

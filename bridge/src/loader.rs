@@ -63,7 +63,7 @@ mod image;
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use allowlist::{Sha256Allowlist, ALLOW_SHA256_VAR};
 use image::{Image, Retained};
@@ -559,7 +559,7 @@ pub(crate) struct CheckedFile {
 ///
 /// Errors: [`LoadError::NotAllowed`]; [`LoadError::HostWorld`] for an invalid `expected_world_json`; every file and
 /// descriptor error of [`descriptor::read_plugin_file`] and
-/// [`descriptor::read_from_bytes`]; the compatibility errors of [`check_descriptor`];
+/// [`descriptor::read_plugin_info_from_bytes`]; the compatibility errors of [`check_descriptor`];
 /// [`LoadError::WrongArchitecture`].
 pub(crate) fn check_file(
     path: &Path,
@@ -568,10 +568,11 @@ pub(crate) fn check_file(
 ) -> Result<CheckedFile, LoadError> {
     let world = parse_host_world(path, expected_world_json)?;
     let fingerprint = world.0.clone();
-    let (data, descriptor) = read_checked(path, allow)?;
+    let (data, info) = read_checked(path, allow)?;
+    let descriptor = info.descriptor;
     let compat = check_descriptor(path, &descriptor, &world.1, &fingerprint)?;
-    check_architecture(path, &data)?;
-    let go = go::build_info(&data);
+    check_architecture(path, info.architecture)?;
+    let go = info.go;
     Ok(CheckedFile {
         data,
         descriptor,
@@ -583,25 +584,26 @@ pub(crate) fn check_file(
 }
 
 /// Steps 1–3: the file read once (bounded), the allowlist over those bytes, the
-/// descriptor parsed and validated from them.
+/// descriptor parsed and validated from them, with the architecture and the Go build
+/// information found in the same walk of the headers (one parse of the object file,
+/// `descriptor::read_plugin_info_from_bytes`).
 fn read_checked(
     path: &Path,
     allow: Option<&Sha256Allowlist>,
-) -> Result<(Vec<u8>, Descriptor), LoadError> {
+) -> Result<(Vec<u8>, descriptor::PluginFileInfo), LoadError> {
     let data = descriptor::read_plugin_file(path)?;
     // The digest of the very bytes that are checked and loaded (`allowlist`).
     if let Some(allow) = allow {
         allow.check(path, &data)?;
     }
-    let descriptor = descriptor::read_from_bytes(path, &data)?;
-    Ok((data, descriptor))
+    let info = descriptor::read_plugin_info_from_bytes(path, &data)?;
+    Ok((data, info))
 }
 
-fn check_architecture(path: &Path, data: &[u8]) -> Result<(), LoadError> {
-    if let (Some(found), Some(host)) = (
-        descriptor::architecture(data),
-        descriptor::host_architecture(),
-    ) {
+/// [`LoadError::WrongArchitecture`] when the file's architecture (`found`, from its
+/// headers) is known and is not this process's.
+fn check_architecture(path: &Path, found: Option<object::Architecture>) -> Result<(), LoadError> {
+    if let (Some(found), Some(host)) = (found, descriptor::host_architecture()) {
         if found != host {
             return Err(LoadError::WrongArchitecture {
                 path: path.to_path_buf(),
@@ -628,12 +630,13 @@ pub(crate) fn check_file_checked_by_host(
     plugin_fingerprint: &str,
     allow: Option<&Sha256Allowlist>,
 ) -> Result<CheckedFile, Result<String, LoadError>> {
-    let (data, descriptor) = read_checked(path, allow).map_err(Err)?;
+    let (data, info) = read_checked(path, allow).map_err(Err)?;
+    let descriptor = info.descriptor;
     if descriptor.fingerprint != plugin_fingerprint {
         return Err(Ok(descriptor.fingerprint));
     }
-    check_architecture(path, &data).map_err(Err)?;
-    let go = go::build_info(&data);
+    check_architecture(path, info.architecture).map_err(Err)?;
+    let go = info.go;
     let world = Arc::new((descriptor.fingerprint.clone(), descriptor.world.clone()));
     Ok(CheckedFile {
         data,
@@ -796,17 +799,17 @@ fn open_checked_in_process(
     // The mapping stays valid: close the memfd, delete a copy on disk (not on Windows).
     let mut copy = copy.loaded();
 
-    let symbol = world.1.entry_symbol();
+    let symbols = world_symbols(&world);
     // SAFETY: the symbol's type is fixed by `docs/abi.md` §7 for every plugport plugin,
     // and the descriptor just confirmed the file is one for this world.
-    let entry: Option<EntryFn> = unsafe { library.get::<EntryFn>(symbol.as_bytes()) }
+    let entry: Option<EntryFn> = unsafe { library.get::<EntryFn>(symbols.entry.as_bytes()) }
         .ok()
         .map(|f| *f);
     let Some(entry) = entry else {
         discard(library);
         return Err(LoadError::MissingEntry {
             path: path.to_path_buf(),
-            symbol,
+            symbol: symbols.entry.trim_end_matches('\0').to_string(),
         });
     };
     // An address inside the image: after `dlclose`, whether it is still mapped.
@@ -832,10 +835,9 @@ fn open_checked_in_process(
             reason,
         });
     }
-    let live_symbol = world.1.live_objects_symbol();
     // SAFETY: as for the entry: the optional symbol's type is fixed by `docs/abi.md` §7.
     let live_objects: Option<LiveObjectsFn> =
-        unsafe { library.get::<LiveObjectsFn>(live_symbol.as_bytes()) }
+        unsafe { library.get::<LiveObjectsFn>(symbols.live_objects.as_bytes()) }
             .ok()
             .map(|f| *f);
     Ok(Arc::new(Plugin {
@@ -854,6 +856,38 @@ fn open_checked_in_process(
         backing: None,
         allow_sha256,
     }))
+}
+
+/// The symbols an open looks up in a plugin of a host world, each with its terminating
+/// NUL (so that `libloading` passes it to `dlsym` without copying it).
+struct WorldSymbols {
+    /// [`World::entry_symbol`].
+    entry: String,
+    /// [`World::live_objects_symbol`].
+    live_objects: String,
+}
+
+/// The [`WorldSymbols`] of `world`, made once per host world rather than on every open
+/// (building the names formats the package prefix, a few thousand instructions). The
+/// last host world asked about is remembered through a `Weak` (which keeps its
+/// allocation, so no other world can take its address) and compared by address: every
+/// open with the same world JSON shares one [`HostWorld`]
+/// ([`descriptor::parse_world_json_cached`]).
+fn world_symbols(world: &HostWorld) -> Arc<WorldSymbols> {
+    type Last = Option<(std::sync::Weak<(String, World)>, Arc<WorldSymbols>)>;
+    static LAST: Mutex<Last> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((w, symbols)) = &*last {
+        if std::ptr::eq(w.as_ptr(), Arc::as_ptr(world)) {
+            return symbols.clone();
+        }
+    }
+    let symbols = Arc::new(WorldSymbols {
+        entry: format!("{}\0", world.1.entry_symbol()),
+        live_objects: format!("{}\0", world.1.live_objects_symbol()),
+    });
+    *last = Some((Arc::downgrade(world), symbols.clone()));
+    symbols
 }
 
 /// `error: source: source...`: libloading puts `dlerror`'s text in the source.

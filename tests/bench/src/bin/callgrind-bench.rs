@@ -7,6 +7,12 @@
 //! ```text
 //! callgrind-bench <workload> <n>     run <workload> n times (see WORKLOADS)
 //! callgrind-bench load <cycles>      open+check+close vs bare dlopen+dlsym+dlclose, µs
+//! callgrind-bench load-only <kind> <cycles>
+//!                                    one kind of load cycle only (bare, same, new), for
+//!                                    profilers
+//! callgrind-bench first-open <samples>
+//!                                    the first open in fresh processes, plugport and bare
+//!                                    dlopen alternately, medians
 //! callgrind-bench list               the workload names, one a line
 //! ```
 //!
@@ -235,9 +241,160 @@ fn load(path: &Path, cycles: u64) {
     );
 }
 
+/// Only one kind of load cycle, `cycles` times, for profilers (`perf record`, `strace -c`,
+/// callgrind): `bare` (dlopen+dlsym+dlclose), `same` (plugport open+check+close of one
+/// file) or `new` (of 20 copies in turn: first opens). Prints the mean µs per cycle.
+fn load_only(path: &Path, kind: &str, cycles: u64) -> Result<(), String> {
+    let symbol = b"plugport_entry_bench_calls_v1_bench\0";
+    let dir = std::env::temp_dir().join(format!("callgrind-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let copies: Vec<PathBuf> = (0..20)
+        .map(|i| {
+            let c = dir.join(format!(
+                "{i}-{}",
+                path.file_name().unwrap().to_string_lossy()
+            ));
+            std::fs::copy(path, &c).map(|_| c)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("copy the plugin: {e}"))?;
+    let t = Instant::now();
+    for i in 0..cycles {
+        match kind {
+            "bare" => {
+                // SAFETY: the C bench plugin's only constructors are the C runtime's.
+                let lib = unsafe { libloading::Library::new(black_box(path)) }.expect("dlopen");
+                // SAFETY: only the address is taken, never called.
+                let f = unsafe { lib.get::<unsafe extern "C" fn()>(symbol) }.map(|f| *f);
+                black_box(f.is_ok());
+            }
+            "same" => drop(Bench::load(black_box(path)).expect("plugport open")),
+            "new" => {
+                let c = &copies[(i % 20) as usize];
+                drop(Bench::load(black_box(c)).expect("plugport open"));
+            }
+            _ => return Err(format!("unknown load kind `{kind}` (bare, same or new)")),
+        }
+    }
+    let us = t.elapsed().as_secs_f64() * 1e6 / cycles.max(1) as f64;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("load-only-{kind} {us:10.1} us per cycle");
+    Ok(())
+}
+
+/// The first open in a fresh process, the issue's "first open in a fresh process at most
+/// 2x libloading's": `samples` times, alternately, a new process of this program opens the
+/// C bench plugin once with a bare `dlopen` + `dlsym` + `dlclose` (libloading) or with
+/// plugport's open + check + close, timing only that (not its own start-up); prints the
+/// medians and their ratio. Everything plugport does once per process (parsing the host's
+/// world JSON, the first memfd) is in its figure; a third process of each round parses
+/// the world JSON before it starts the clock, to show that part.
+fn first_open(path: &Path, samples: u64) -> Result<(), String> {
+    let me = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+    let run = |kind: &str| -> Result<f64, String> {
+        let out = std::process::Command::new(&me)
+            .args(["first-open-child", kind])
+            .arg(path)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", me.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim().parse::<f64>().map_err(|_| {
+            format!(
+                "first-open-child {kind} failed: {}{}",
+                text,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    let (mut bare, mut ours, mut warm) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..samples.max(1) {
+        bare.push(run("bare")?);
+        ours.push(run("plugport")?);
+        warm.push(run("warm")?);
+    }
+    let (b, o, w) = (
+        median_us(&mut bare),
+        median_us(&mut ours),
+        median_us(&mut warm),
+    );
+    println!(
+        "first-floor {b:10.1} us  first bare dlopen+dlsym+dlclose in a fresh process (libloading)"
+    );
+    println!(
+        "first-open  {o:10.1} us  first plugport open+check+close in a fresh process  ({:.2} x floor)",
+        o / b
+    );
+    println!(
+        "first-warm  {w:10.1} us  the same, the world JSON parsed before the clock starts  ({:.2} x floor)",
+        w / b
+    );
+    Ok(())
+}
+
+/// One open of `path` of `kind`, timed; prints µs. `bare`: libloading; `plugport`:
+/// plugport's open + check + close; `warm`: the same after the world JSON was parsed.
+fn first_open_child(kind: &str, path: &Path) -> Result<(), String> {
+    let symbol = b"plugport_entry_bench_calls_v1_bench\0";
+    if kind == "warm" {
+        // What the first open costs beyond parsing and validating the world JSON, which
+        // happens once per process and world text (`descriptor::parse_world_json_cached`).
+        black_box(plugport::descriptor::parse_world_json_cached(WORLD_JSON).is_ok());
+    }
+    let t = Instant::now();
+    match kind {
+        "bare" => {
+            // SAFETY: the C bench plugin's only constructors are the C runtime's.
+            let lib = unsafe { libloading::Library::new(path) }.map_err(|e| e.to_string())?;
+            // SAFETY: only the address is taken, never called.
+            let f = unsafe { lib.get::<unsafe extern "C" fn()>(symbol) }.map(|f| *f);
+            black_box(f.is_ok());
+            drop(lib);
+        }
+        "plugport" | "warm" => drop(Bench::load(path).map_err(|e| e.to_string())?),
+        _ => return Err(format!("unknown kind `{kind}` (bare, plugport or warm)")),
+    }
+    println!("{}", t.elapsed().as_secs_f64() * 1e6);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: callgrind-bench <workload> <n> | load <cycles> | list";
+    let usage = "usage: callgrind-bench <workload> <n> | load <cycles> | load-only bare|same|new <cycles> | first-open <samples> | list";
+    if let [w, kind, p] = args.as_slice() {
+        if w == "first-open-child" {
+            if let Err(e) = first_open_child(kind, Path::new(p)) {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
+    if let [w, n] = args.as_slice() {
+        if w == "first-open" {
+            let r = n
+                .parse::<u64>()
+                .map_err(|_| format!("<samples> must be a whole number, not `{n}`"))
+                .and_then(|n| first_open(&c_plugin(), n));
+            if let Err(e) = r {
+                eprintln!("{usage}\n{e}");
+                return ExitCode::FAILURE;
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
+    if let [w, kind, n] = args.as_slice() {
+        if w == "load-only" {
+            let r = n
+                .parse::<u64>()
+                .map_err(|_| format!("<cycles> must be a whole number, not `{n}`"))
+                .and_then(|n| load_only(&c_plugin(), kind, n));
+            if let Err(e) = r {
+                eprintln!("{usage}\n{e}");
+                return ExitCode::from(2);
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
     let (what, n) = match args.as_slice() {
         [w] if w == "list" => {
             for (name, about) in WORKLOADS {
