@@ -148,19 +148,26 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     let (file, len) = open_plugin_file(path)?;
     // The size `open_plugin_file` saw, plus one byte to see a file that grew: usually one
     // `read` and one at the end, instead of `read_to_end`'s growing chunks. `take`: a file
-    // that grows while being read cannot push past the limit either. `read_to_end` reads
-    // into the reserved capacity without zeroing it first (16 KiB of `memset` per open
-    // of a small plugin when the buffer was `vec![0; len + 1]`).
-    let mut data = Vec::new();
+    // that grows while being read cannot push past the limit either.
+    let mut data = vec![0u8; len as usize + 1];
+    let mut file = file.take(MAX_PLUGIN_FILE + 1);
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     };
-    data.try_reserve_exact(len as usize + 1)
-        .map_err(|_| io(std::io::ErrorKind::OutOfMemory.into()))?;
-    file.take(MAX_PLUGIN_FILE + 1)
-        .read_to_end(&mut data)
-        .map_err(io)?;
+    let mut filled = 0;
+    loop {
+        if filled == data.len() {
+            data.resize(filled.saturating_mul(2).max(4096), 0);
+        }
+        match file.read(&mut data[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    data.truncate(filled);
     if data.len() as u64 > MAX_PLUGIN_FILE {
         return Err(LoadError::NotSharedLibrary {
             path: path.to_path_buf(),
