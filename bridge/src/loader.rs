@@ -796,7 +796,8 @@ fn open_checked_in_process(
         }
     };
     let image = copy.image.clone();
-    // The mapping stays valid: close the memfd, delete a copy on disk (not on Windows).
+    // The mapping stays valid: close a memfd that is not kept for reuse, delete a copy on
+    // disk (not on Windows).
     let mut copy = copy.loaded();
 
     let symbols = world_symbols(&world);

@@ -167,8 +167,9 @@ impl Image {
         })
     }
 
-    /// After `dlopen` mapped the image: closes the duplicate descriptors and keeps the
-    /// memfd for reuse after the plugin is unloaded, or deletes the private copy on Unix
+    /// After `dlopen` mapped the image: keeps the memfd (its descriptor open) for reuse
+    /// after the plugin is unloaded, or closes a memfd that is not kept, or deletes the
+    /// private copy on Unix
     /// (the mapping stays valid). A copy that cannot be deleted while mapped (Windows)
     /// is kept until the plugin is unloaded.
     pub(super) fn loaded(self) -> Retained {
@@ -196,8 +197,8 @@ pub(super) struct Sealed {
     bytes: Vec<u8>,
     /// The memfd's name (`/plugport-<pid>-<n>/<file name>`).
     name: Vec<u8>,
-    /// The name the dynamic loader knows the image by (a unique `/proc/self/fd` name of a
-    /// descriptor closed right after loading).
+    /// The name the dynamic loader knows the image by (a unique `/proc/self/fd` name of
+    /// `fd`, which stays open while the image is loaded and kept).
     loaded_as: PathBuf,
     /// An address inside the image ([`Retained::probe_at`]; 0 before the entry was found).
     probe: usize,

@@ -57,6 +57,10 @@ const WORKLOADS: &[(&str, &str)] = &[
         "Rust host <- C plugin make-string(64), owned result, dropped",
     ),
     (
+        "raw-string-rust",
+        "the Rust plugin's make-string(64) trampoline raw, released through its dealloc, no check",
+    ),
+    (
         "string-rust",
         "Rust host <- Rust plugin make-string(64), owned result, dropped",
     ),
@@ -443,6 +447,7 @@ fn main() -> ExitCode {
         "malloc-copy-free" => malloc_loop(black_box(&src), n),
         "raw-string-c" => raw_string_loop(make_string_slot(&cplug), n),
         "string-c" => string_loop(&cplug, n),
+        "raw-string-rust" => raw_string_loop(make_string_slot(&rust), n),
         "string-rust" => string_loop(&rust, n),
         _ => unreachable!("checked above"),
     };
