@@ -64,7 +64,9 @@ pub enum WorldItem {
 /// A WIT interface.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interface {
-    /// The interface's WIT name (kebab-case), or the world item name for inline interfaces.
+    /// The interface's WIT name (kebab-case), or the world item name for inline interfaces,
+    /// or the world's name for the table of the resources declared at world level (an
+    /// import, without `package`; `docs/abi.md` §5, "Resources declared at world level").
     pub name: String,
     /// Package of the interface when it differs from the world's package.
     pub package: Option<PackageName>,
@@ -167,7 +169,9 @@ pub struct TypeDef {
     /// WIT name (kebab-case) for named types, `None` for anonymous ones.
     pub name: Option<String>,
     /// Name of the interface that declares a named type (`None` for world-level types
-    /// and anonymous ones).
+    /// and anonymous ones). A resource declared at world level has the world's name: it
+    /// belongs to the world's resource table, an imported [`Interface`] named after the
+    /// world (`docs/abi.md` §5, "Resources declared at world level").
     pub interface: Option<String>,
     /// What the type is, with its parts.
     pub kind: TypeDefKind,

@@ -32,9 +32,13 @@
 //! own exported functions. Each function is an rpc with a `<Service><Rpc>Request` (the
 //! parameters, fields numbered from 1; a method's object is field 1, `self`, and the
 //! parameters follow) and a `<Service><Rpc>Response` (`result = 1`, absent without one).
-//! When the world has imports, every rpc is a bidi stream of `<Service><Rpc>Input` /
-//! `<Service><Rpc>Output` messages that carry the call, the result and the world's
-//! `ImportCall` / `ImportReturn` messages; otherwise rpcs are unary.
+//! When the world has imports or exports a resource, every rpc is a bidi stream of
+//! `<Service><Rpc>Input` / `<Service><Rpc>Output` messages that carry the call, the
+//! result and the world's `ImportCall` / `ImportReturn` messages; otherwise rpcs are
+//! unary. `ImportCall` carries the imported functions, then the methods and `Drop` of
+//! every exported resource: the calls the plugin makes on an object the host made
+//! (its own implementation of a plugin's resource, passed to the plugin), which the host
+//! serves like imports.
 //!
 //! Names are derived from WIT names (kebab-case to `PascalCase` for messages, services
 //! and rpcs, `snake_case` for fields); anonymous types are named after their structure
@@ -107,12 +111,14 @@ pub struct ProtoMap {
     pub file: FileDescriptorProto,
     /// The protobuf package (`example.greeter.greeter`).
     pub package: String,
-    /// True when the world has imports: rpcs are bidi streams.
+    /// True when the world has imports or exported resources: rpcs are bidi streams.
     pub streaming: bool,
     /// The exported functions (the host calls them).
     pub rpcs: Vec<Rpc>,
-    /// The imported functions (the server calls them with `ImportCall`): import `i` is
-    /// field `i + 2` of `ImportCall`'s and `ImportReturn`'s oneof.
+    /// What the server calls on the host with `ImportCall`: the imported functions, then
+    /// (in `rpcs` order) the methods and `Drop` of the exported resources, called on
+    /// objects the host made. Entry `i` is field `i + 2` of `ImportCall`'s and
+    /// `ImportReturn`'s oneof.
     pub imports: Vec<Rpc>,
     /// Field representation of every type id.
     reps: Vec<Rep>,
@@ -593,7 +599,6 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
     for id in 0..n {
         b.map_type(id)?;
     }
-    let streaming = !world.imports.is_empty();
     // Which interfaces are exported; resources belong to their interface.
     let exported: HashSet<&str> = world
         .exports
@@ -603,6 +608,17 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
             _ => None,
         })
         .collect();
+    // Streams when the server may call the host: imports, or methods and drops of
+    // host-made objects of an exported resource.
+    let streaming = !world.imports.is_empty()
+        || plan.tables().any(|t| match &t.kind {
+            TableKind::Vtable(r) => world
+                .ty(*r)
+                .interface
+                .as_deref()
+                .is_some_and(|i| exported.contains(i)),
+            _ => false,
+        });
     let mut services: Vec<(String, Vec<MethodDescriptorProto>)> = Vec::new();
     let mut rpcs = Vec::new();
     let mut imports = Vec::new();
@@ -740,14 +756,23 @@ pub fn map_world(world: &World, plan: &Plan) -> Result<ProtoMap, String> {
         }
     }
     if streaming {
+        // The plugin's calls on host-made objects, after the imports.
+        imports.extend(rpcs.iter().filter(|r| r.has_self).cloned());
         let short = |s: &str| s.rsplit('.').next().unwrap_or(s).to_string();
         let mut call = Vec::new();
         let mut ret = vec![field("error", 1, &Rep::Scalar(PType::String), Some(0))];
+        let mut used: HashSet<String> = HashSet::from(["error".to_string()]);
         for (i, r) in imports.iter().enumerate() {
-            let nm = snake(&pascal_to_screaming(
+            let want = snake(&pascal_to_screaming(
                 short(&r.request).trim_end_matches("Request"),
             ))
             .to_ascii_lowercase();
+            let mut nm = want.clone();
+            let mut k = 2;
+            while !used.insert(nm.clone()) {
+                nm = format!("{want}_{k}");
+                k += 1;
+            }
             call.push(field(
                 &nm,
                 i as i32 + 2,

@@ -96,13 +96,6 @@ const CASES: &[(&str, &str, u32, &str, &str)] = &[
     ),
     ("async", "is `async`", 4, "run", "remove `async`"),
     ("accessor", "property accessor", 4, "level", "plain method"),
-    (
-        "world-resource",
-        "resource `blob`",
-        4,
-        "blob",
-        "inside an interface",
-    ),
 ];
 
 #[test]

@@ -657,7 +657,6 @@ const REFUSALS: &[(&str, u32, &str, bool)] = &[
     ("error-context", 4, "`error-context`", true),
     ("fixed-list", 4, "`list<u8, 0>`", true),
     ("accessor", 4, "accessor", true),
-    ("world-resource", 4, "resource `blob`", true),
     // wit-parser refuses these itself; its message carries file:line.
     ("empty-record", 4, "empty record", false),
     ("borrow-result", 7, "borrow", false),
@@ -1079,4 +1078,75 @@ fn same_named_interfaces_of_other_packages_are_qualified() {
             "{table}"
         );
     }
+}
+
+/// A resource declared at world level (issue 11, A.3) is an import of the world: its
+/// constructor, methods and static go to one imported table named after the world, in
+/// the place of the first world-level resource among the imports, the resource's type
+/// belongs to that table (C names `<prefix>_<world>_<r>`), and exported functions take
+/// and return its handles (`docs/abi.md` §5, "Resources declared at world level").
+#[test]
+fn world_level_resources_are_a_table_of_the_world_imports() {
+    let w = load_world(&repo("tests/wit/accept/worldres.wit"), None).expect("accepted");
+    let names: Vec<&str> = w.imports.iter().map(WorldItem::name).collect();
+    assert_eq!(names, ["worldres", "peek", "live"]);
+    let WorldItem::Interface(table) = &w.imports[0] else {
+        panic!("{:?}", w.imports[0])
+    };
+    assert_eq!(table.package, None);
+    assert_eq!(table.types.len(), 1);
+    let counter = table.types[0];
+    assert_eq!(w.ty(counter).name.as_deref(), Some("counter"));
+    assert_eq!(w.ty(counter).interface.as_deref(), Some("worldres"));
+    assert_eq!(w.ty(counter).kind, TypeDefKind::Resource);
+    let functions: Vec<(&str, FunctionKind)> = table
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.kind))
+        .collect();
+    assert_eq!(
+        functions,
+        [
+            ("new", FunctionKind::Constructor(counter)),
+            ("get", FunctionKind::Method(counter)),
+            ("add", FunctionKind::Method(counter)),
+            ("merge", FunctionKind::Static(counter)),
+        ]
+    );
+    // Exports only use it; no world item is exported for it.
+    let exports: Vec<&str> = w.exports.iter().map(WorldItem::name).collect();
+    assert_eq!(
+        exports,
+        ["make", "take", "look", "sum", "wrap", "open", "lend", "forge"]
+    );
+    let h = plugport_codegen::c::generate(&w).contents;
+    for needle in [
+        "} test_worldres_v1_worldres_counter;",
+        "struct test_worldres_v1_worldres_counter_vtable {",
+        "} test_worldres_v1_worldres_table;",
+        "const test_worldres_v1_worldres_table *worldres;",
+        "(*counter_new)(uint32_t start,",
+        "(*counter_merge)(test_worldres_v1_worldres_counter a,",
+    ] {
+        assert!(h.contains(needle), "header lacks {needle:?}");
+    }
+}
+
+/// The world's resource table is named after the world: an interface of that name in the
+/// same world is refused, naming the rule, instead of two tables with one C name.
+#[test]
+fn a_world_level_resource_table_named_like_an_interface_of_the_world_is_refused() {
+    let path = repo("tests/wit/refuse/world-resource-name.wit");
+    let err = load_world(&path, None).unwrap_err();
+    let FrontendError::Unsupported { refusals, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("declares resources at world level")
+            && msg.contains("interface named `resources`")
+            && msg.contains("world-resource-name.wit:5"),
+        "{msg}"
+    );
 }

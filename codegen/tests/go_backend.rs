@@ -69,6 +69,8 @@ fn fixture_worlds() -> Vec<(String, World)> {
     paths.push(root.join("tests/rust-roundtrip/wit/edge.wit"));
     // Maps and fixed-length lists (issue 11, A.1 and A.2), own handles in map values.
     paths.push(root.join("tests/wit/accept/collections.wit"));
+    // A resource declared at world level (issue 11, A.3): the host implements it.
+    paths.push(root.join("tests/wit/accept/worldres.wit"));
     // Names that are Go keywords or clash with generated ones: a world named `go`, an
     // interface `type`, a variant case `tag` and `error`, fields `error` and `tag`,
     // parameters `type` and `range`, methods `close` and `has-close` (a resource handle

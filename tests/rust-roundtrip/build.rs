@@ -12,6 +12,8 @@ fn main() {
         ("tests/rust-roundtrip/wit/handles.wit", "handles"),
         // Maps and fixed-length lists (issue 11, A.1 and A.2; tests/collections.rs).
         ("tests/wit/accept/collections.wit", "collections"),
+        // A resource declared at world level (issue 11, A.3; tests/worldres.rs).
+        ("tests/wit/accept/worldres.wit", "worldres"),
         // The large package set (issue 11, A.9): compiled, not implemented (tests/large.rs).
         ("tests/wit/large", "proxy"),
         ("tests/wit/large", "command"),

@@ -34,6 +34,8 @@ const WORLDS: &[(&str, &str, &str)] = &[
         "tests/wit/accept/collections.wit",
         "collections",
     ),
+    // A resource declared at world level (issue 11, A.3): its table and vtable.
+    ("worldres", "tests/wit/accept/worldres.wit", "worldres"),
 ];
 
 fn main() {

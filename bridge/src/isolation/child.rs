@@ -19,6 +19,7 @@
 //! gets [`PP_ERR_ISOLATION`](super::endpoint::PP_ERR_ISOLATION); the next call starts a
 //! new child.
 
+use std::cell::Cell;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -283,6 +284,29 @@ struct State {
     consecutive_failures: u32,
     last_exit: Option<String>,
     epoch: u64,
+}
+
+thread_local! {
+    /// A deadline the caller gives the calls this thread makes through a supervisor
+    /// (the instant and its length in ms), used when earlier than the supervisor's own
+    /// `call_timeout_ms`: `plugport serve` sets it to the host's deadline of the call it
+    /// serves (`docs/remote.md`, "Faults and what the host sees").
+    static CALL_DEADLINE: Cell<Option<(Instant, u32)>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with `deadline` (an instant and its length in ms, for the message) over the
+/// calls this thread makes through supervisors: a call still running at the earlier of
+/// it and the supervisor's own `call_timeout_ms` kills the child as any call past its
+/// deadline does. The previous deadline is restored after `f`.
+pub fn with_call_deadline<R>(deadline: Option<(Instant, u32)>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<(Instant, u32)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CALL_DEADLINE.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CALL_DEADLINE.with(|c| c.replace(deadline)));
+    f()
 }
 
 /// Runs one isolated plugin: its child, restarts, options (the [`Transport`] of the
@@ -643,13 +667,15 @@ impl Supervisor {
         self.ep.get().map(|p| unsafe { &*(*p as *const Endpoint) })
     }
 
-    fn failure(&self, child: &Child, e: ReadError) -> String {
+    /// What the host sees of a failed call (`timeout_ms`: the deadline that passed, for
+    /// [`ReadError::Timeout`]).
+    fn failure(&self, child: &Child, e: ReadError, timeout_ms: u32) -> String {
         let what = match e {
             ReadError::Timeout => {
                 let msg = format!(
-                    "the call did not return within its deadline of {} ms; the plugin process \
-                     (pid {}) was killed",
-                    self.options.call_timeout_ms, child.pid
+                    "the call did not return within its deadline of {timeout_ms} ms; the plugin \
+                     process (pid {}) was killed",
+                    child.pid
                 );
                 *child.killed_for.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
                 child.kill();
@@ -704,10 +730,20 @@ impl Transport for Supervisor {
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         let frame = Frame::new(Kind::Call, id, table, slot, 0).with_payload(args);
         if conn.send(&frame).is_err() {
-            return Err(self.failure(&child, ReadError::Closed));
+            return Err(self.failure(&child, ReadError::Closed, 0));
         }
-        let deadline = (self.options.call_timeout_ms > 0)
-            .then(|| Instant::now() + Duration::from_millis(self.options.call_timeout_ms as u64));
+        // The earlier of the open's deadline and the one the caller gave this thread.
+        let own = (self.options.call_timeout_ms > 0).then(|| {
+            (
+                Instant::now() + Duration::from_millis(self.options.call_timeout_ms as u64),
+                self.options.call_timeout_ms,
+            )
+        });
+        let (deadline, timeout_ms) = match (own, CALL_DEADLINE.with(Cell::get)) {
+            (Some(o), Some(g)) if g.0 < o.0 => (Some(g.0), g.1),
+            (None, Some(g)) => (Some(g.0), g.1),
+            (o, _) => (o.map(|o| o.0), o.map_or(0, |o| o.1)),
+        };
         loop {
             match conn.recv(deadline) {
                 Ok(f) if f.kind == Kind::Return && f.call_id == id => {
@@ -721,7 +757,7 @@ impl Transport for Supervisor {
                 Ok(f) if f.kind == Kind::ImportCall => {
                     let reply = ep.serve(&f);
                     if conn.send(&reply).is_err() {
-                        return Err(self.failure(&child, ReadError::Closed));
+                        return Err(self.failure(&child, ReadError::Closed, 0));
                     }
                 }
                 Ok(f) => {
@@ -731,9 +767,10 @@ impl Transport for Supervisor {
                             "unexpected {:?} frame (call id {}) while waiting for call {id}",
                             f.kind, f.call_id
                         )),
+                        0,
                     ))
                 }
-                Err(e) => return Err(self.failure(&child, e)),
+                Err(e) => return Err(self.failure(&child, e, timeout_ms)),
             }
         }
     }

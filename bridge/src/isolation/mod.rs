@@ -24,6 +24,7 @@ mod proxy;
 pub mod runner;
 mod spawn;
 
+pub use child::with_call_deadline;
 pub use endpoint::PP_ERR_ISOLATION;
 
 use crate::error::LoadError;

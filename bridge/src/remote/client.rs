@@ -14,6 +14,13 @@
 //! cause; the next call opens a new session (a new connection), whose epoch differs, so
 //! proxy handles of the old session are refused. A call past its deadline fails alone,
 //! and the session goes on.
+//!
+//! **Deadlines.** A call's deadline travels in its `CALL` (`deadline_ms`); the server
+//! gives up on the call when it passes (an isolated instance's child is killed, as at
+//! `--call-timeout-ms`) and answers with that error. The host waits
+//! [`DEADLINE_MARGIN`] more for that answer, so that its next call finds the server's
+//! instance already restarted, then abandons the call itself (a server that cannot
+//! stop: `--in-process`, or a network that lost the answer).
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -34,6 +41,10 @@ use crate::error::LoadError;
 use crate::isolation::endpoint::{Endpoint, Role, Transport};
 use crate::loader::Plugin;
 use crate::plan::Plan;
+
+/// How long past a call's deadline the host waits for the server's answer that it gave
+/// up on the call (module docs).
+pub(crate) const DEADLINE_MARGIN: Duration = Duration::from_millis(200);
 
 /// One `Session` stream.
 struct Session {
@@ -410,13 +421,18 @@ impl Transport for Client {
         }
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         let rx = sess.register(id);
-        let f = Frame::new(kind::CALL, id, table, slot, 0).with_payload(args);
+        let mut f = Frame::new(kind::CALL, id, table, slot, 0).with_payload(args);
+        // The server gives up on the call at the same deadline (docs/remote.md).
+        f.deadline_ms = self.opts.call_timeout_ms;
         if let Err(m) = sess.send(f) {
             sess.unregister(id);
             return Err(m);
         }
-        let deadline = (self.opts.call_timeout_ms > 0)
-            .then(|| Instant::now() + Duration::from_millis(self.opts.call_timeout_ms as u64));
+        let deadline = (self.opts.call_timeout_ms > 0).then(|| {
+            Instant::now()
+                + Duration::from_millis(self.opts.call_timeout_ms as u64)
+                + DEADLINE_MARGIN
+        });
         loop {
             let r = match deadline {
                 Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
@@ -458,7 +474,7 @@ impl Transport for Client {
                     sess.unregister(id);
                     return Err(format!(
                         "{}: the call did not return within its deadline of {} ms from {}; it \
-                         was abandoned (the server may still finish it)",
+                         was abandoned (the server is sent the same deadline)",
                         self.name(table, slot),
                         self.opts.call_timeout_ms,
                         self.url()
@@ -622,7 +638,8 @@ pub(crate) fn open(
                 imports,
                 opts,
                 channel,
-                url,
+                urls,
+                active,
                 max,
                 plan,
             );

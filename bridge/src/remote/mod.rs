@@ -1,6 +1,6 @@
 //! Remote plugins over gRPC (issue 9, scenario S7; `docs/remote.md`).
 //!
-//! A plugin served by `plugport serve <file> --listen <addr>` ([`server::serve`]) is
+//! A plugin served by `plugport serve <file> --listen <addr>` (`server::serve`) is
 //! opened by URL, `grpc://host:port` or `grpcs://host:port` (TLS), with the same API as a
 //! file: [`crate::loader::open`], `plugport_open`. The host fetches the remote descriptor
 //! and runs exactly the compatibility check it runs on a file (same [`LoadError`]s), then
@@ -17,6 +17,10 @@
 //!   are refused).
 //! - **Server** (`server.rs`): checks the file, then gives every session its own instance
 //!   of the plugin, by default in an isolated child process (`crate::isolation`).
+//! - **Per-world wire** (`protowire.rs` the host's side, `protoserve.rs` the server's,
+//!   `protocodec.rs` the values, `connscope.rs` the connections `serve` scopes per-world
+//!   objects to): the world's own services of `plugport gen --lang proto`, so that any
+//!   gRPC server is a plugin and `serve` answers any gRPC client.
 //!
 //! Everything but `open_url` and [`is_url`] needs the `remote` cargo feature (tonic,
 //! tokio, rustls); without it a URL is refused with a message saying so.
@@ -32,6 +36,8 @@ use crate::loader::Plugin;
 mod client;
 #[cfg(feature = "remote")]
 mod conn;
+#[cfg(feature = "remote")]
+mod connscope;
 #[cfg(feature = "remote")]
 // Messages and service glue written as prost/tonic would generate them: their meaning is
 // the `.proto` text `pb::PROTO` and docs/remote.md, not per-field docs.

@@ -44,6 +44,7 @@ message Frame {
   sint32 status = 5;    // pp_status of a RETURN / IMPORT_RETURN
   bytes payload = 6;    // wire encoding of the arguments or result; or a message / JSON
   uint64 parent = 7;    // IMPORT_CALL: the call_id of the CALL being served (0: the load)
+  uint32 deadline_ms = 8; // CALL: the host's deadline of the call, ms (0: none)
 }
 "#;
 
@@ -88,6 +89,10 @@ pub struct Frame {
     pub payload: Vec<u8>,
     #[prost(uint64, tag = "7")]
     pub parent: u64,
+    /// `CALL`: the host's deadline of the call in ms (0: none); the server gives up on
+    /// the call when it passes, counted from when the frame arrives.
+    #[prost(uint32, tag = "8")]
+    pub deadline_ms: u32,
 }
 
 /// Frame kinds (the numbers of `crate::isolation::frames::Kind`).
@@ -112,6 +117,7 @@ impl Frame {
             status,
             payload: Vec::new(),
             parent: 0,
+            deadline_ms: 0,
         }
     }
     pub fn with_payload(mut self, payload: Vec<u8>) -> Frame {
@@ -255,12 +261,13 @@ mod tests {
             status: -1,
             payload: vec![0xaa],
             parent: 5,
+            deadline_ms: 6,
         };
         // tag (n << 3 | wire type): 1:varint 1, 2:varint 2, 3:varint 3, 4:varint 4,
-        // 5:zigzag(-1) = 1, 6:len 1 0xaa, 7:varint 5.
+        // 5:zigzag(-1) = 1, 6:len 1 0xaa, 7:varint 5, 8:varint 6.
         assert_eq!(
             f.encode_to_vec(),
-            [0x08, 1, 0x10, 2, 0x18, 3, 0x20, 4, 0x28, 1, 0x32, 1, 0xaa, 0x38, 5]
+            [0x08, 1, 0x10, 2, 0x18, 3, 0x20, 4, 0x28, 1, 0x32, 1, 0xaa, 0x38, 5, 0x40, 6]
         );
         for (field, tag) in [
             ("uint32 kind = 1", 1),
@@ -268,6 +275,7 @@ mod tests {
             ("sint32 status = 5", 5),
             ("bytes payload = 6", 6),
             ("uint64 parent = 7", 7),
+            ("uint32 deadline_ms = 8", 8),
         ] {
             assert!(PROTO.contains(field), "PROTO lacks {field} ({tag})");
         }

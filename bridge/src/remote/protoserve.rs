@@ -4,11 +4,18 @@
 //! `.proto` in any language, or a plugport host forced to that wire
 //! (`PLUGPORT_REMOTE_WIRE=proto`), calls the plugin file it serves.
 //!
-//! There is no session on this wire: the per-world calls of every client share one
-//! instance of the plugin, loaded at the first such call (isolated in a child process as
-//! the sessions' are; a crash fails the calls in flight and the next call restarts it).
+//! **Scopes.** There is no session on this wire; instead each connection (and within it
+//! each value of the client's optional `plugport-session` metadata) is a scope with its
+//! own instance of the plugin, loaded at the scope's first call (isolated in a child
+//! process as the sessions' are; a crash fails the calls in flight and the next call
+//! restarts it), so its objects and handle ids are its own. When the connection closes,
+//! its scopes end: their instances and every object in them. Every answer carries the
+//! scope's id (`plugport-scope`, unique across server runs); a call that names another
+//! scope than its own (a client that reconnected and still holds handles of the old one)
+//! is refused with `FAILED_PRECONDITION` before it runs.
 //! Each call runs on a thread of tokio's blocking pool; the imports the plugin calls
-//! during it go back on the call's own stream as `ImportCall`s (a thread-local names the
+//! during it, and its calls on objects the host made (methods and drops of an exported
+//! resource), go back on the call's own stream as `ImportCall`s (a thread-local names the
 //! stream), and an `ImportReturn` answers each.
 //!
 //! A call the plugin fails with a status other than `PP_OK` is the gRPC status `UNKNOWN`
@@ -16,11 +23,15 @@
 //! plugport host turns back into that status.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Value};
 use tonic::codegen::{http, Body, BoxFuture, Context, Poll, StdError};
 
+use super::connscope::{conn_id, ConnId};
 use super::protocodec::{pool_of, ProtoCodec};
 use super::protowire::DynCodec;
 use super::server::Instance;
@@ -33,6 +44,21 @@ use crate::protomap::{map_world, ProtoMap};
 
 /// The trailer that carries a plugin's own `pp_status` of a failed call.
 pub const STATUS_TRAILER: &str = "plugport-status";
+
+/// Request metadata: a client's name for a scope within its connection (optional; at
+/// most 128 visible ASCII characters).
+pub const SESSION_HEADER: &str = "plugport-session";
+
+/// Response metadata: the id of the call's scope. Request metadata: the scope the
+/// client's handles belong to; a call from another scope is refused.
+pub const SCOPE_HEADER: &str = "plugport-scope";
+
+/// One client's scope: its own instance of the plugin.
+struct Scope {
+    /// Unique across server runs (a random base plus a counter).
+    id: u64,
+    instance: Mutex<Option<Arc<Instance>>>,
+}
 
 /// Loads an instance of the served plugin whose imports go through the transport.
 pub(super) type OpenInstance =
@@ -69,10 +95,30 @@ pub(super) struct PerWorld {
     max: usize,
     shutdown: tokio::sync::watch::Receiver<bool>,
     open: OpenInstance,
-    instance: Mutex<Option<Arc<Instance>>>,
+    /// The scopes by connection and `plugport-session` value.
+    scopes: Mutex<HashMap<(ConnId, String), Arc<Scope>>>,
+    next_scope: AtomicU64,
+    /// Calls being served (for SIGTERM's grace period).
+    inflight: AtomicUsize,
 }
 
-/// The imports of the shared instance: back to the streaming call this thread serves.
+/// Counts a call in [`PerWorld::inflight`] while it lives.
+struct InFlight(Arc<PerWorld>);
+
+impl InFlight {
+    fn new(pw: &Arc<PerWorld>) -> InFlight {
+        pw.inflight.fetch_add(1, Ordering::SeqCst);
+        InFlight(pw.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.inflight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The imports of a scope's instance: back to the streaming call this thread serves.
 struct RpcImports(Weak<PerWorld>);
 
 impl Transport for RpcImports {
@@ -96,8 +142,8 @@ impl Transport for RpcImports {
             .find(|(_, r)| r.table == table && r.slot == slot)
             .ok_or_else(|| {
                 format!(
-                    "table {table} slot {slot} is not an import: a method or drop of an \
-                     object the host made, which the per-world wire does not carry"
+                    "table {table} slot {slot} is neither an import nor a method or drop of \
+                     an exported resource: the per-world wire does not carry it"
                 )
             })?;
         let codec = pw.codec();
@@ -142,8 +188,7 @@ impl Transport for RpcImports {
 }
 
 impl PerWorld {
-    /// The services of `world`; an error when the world has no mapping. Calls that
-    /// carry resource handles are refused (`UNIMPLEMENTED`: not built on this wire yet).
+    /// The services of `world`; an error when the world has no mapping.
     pub(super) fn new(
         world: &World,
         max: usize,
@@ -160,8 +205,22 @@ impl PerWorld {
             max,
             shutdown,
             open,
-            instance: Mutex::new(None),
+            scopes: Mutex::new(HashMap::new()),
+            // A random base, so that a restarted server never reuses an id.
+            next_scope: AtomicU64::new({
+                use std::hash::{BuildHasher, Hasher};
+                std::collections::hash_map::RandomState::new()
+                    .build_hasher()
+                    .finish()
+                    >> 16
+            }),
+            inflight: AtomicUsize::new(0),
         }))
+    }
+
+    /// How many calls are being served (from their arrival to their answer).
+    pub(super) fn inflight(&self) -> usize {
+        self.inflight.load(Ordering::SeqCst)
     }
 
     fn codec(&self) -> ProtoCodec<'_> {
@@ -192,9 +251,57 @@ impl PerWorld {
         router.into()
     }
 
-    /// The shared instance, loaded at the first call.
-    fn instance(self: &Arc<Self>) -> Result<Arc<Instance>, tonic::Status> {
-        let mut g = self.instance.lock().unwrap_or_else(|e| e.into_inner());
+    /// The scope of connection `conn` (`None`: a connection not accepted through
+    /// `ConnStream`, one shared scope) and `plugport-session` value `key`.
+    fn scope(&self, conn: Option<ConnId>, key: &str) -> Arc<Scope> {
+        let k = (conn.unwrap_or(ConnId(0)), key.to_string());
+        let mut g = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
+        g.entry(k)
+            .or_insert_with(|| {
+                Arc::new(Scope {
+                    id: self.next_scope.fetch_add(1, Ordering::Relaxed),
+                    instance: Mutex::new(None),
+                })
+            })
+            .clone()
+    }
+
+    /// Ends the scopes of a connection that closed: their instances end (on a thread
+    /// of their own: ending a child blocks) once their calls in flight are done.
+    pub(super) fn connection_closed(&self, conn: ConnId) {
+        let ended: Vec<Arc<Scope>> = {
+            let mut g = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
+            let keys: Vec<_> = g.keys().filter(|k| k.0 == conn).cloned().collect();
+            keys.iter().filter_map(|k| g.remove(k)).collect()
+        };
+        if ended.is_empty() {
+            return;
+        }
+        // Off the runtime's thread: a scope's instance may be loading (its lock held),
+        // and ending a child blocks.
+        let _ = std::thread::Builder::new()
+            .name("plugport-scope-end".into())
+            .spawn(move || {
+                for scope in ended {
+                    let inst = scope
+                        .instance
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .take();
+                    if inst.is_some() && std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
+                        eprintln!(
+                            "plugport serve: per-world scope {} ended: its connection closed",
+                            scope.id
+                        );
+                    }
+                    drop(inst);
+                }
+            });
+    }
+
+    /// The instance of `scope`, loaded at its first call.
+    fn instance(self: &Arc<Self>, scope: &Scope) -> Result<Arc<Instance>, tonic::Status> {
+        let mut g = scope.instance.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = &*g {
             return Ok(i.clone());
         }
@@ -202,19 +309,25 @@ impl PerWorld {
             tonic::Status::unavailable(format!("the plugin does not load on the server: {j}"))
         })?;
         if std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
-            eprintln!("plugport serve: the per-world services' instance loaded");
+            eprintln!(
+                "plugport serve: the per-world services' instance loaded for scope {}",
+                scope.id
+            );
         }
         *g = Some(inst.clone());
         Ok(inst)
     }
 
     /// Serves one call of rpc `i` (on a blocking thread): the response message, or the
-    /// status of the failure.
+    /// status of the failure. `deadline`: the client's (`grpc-timeout`), at which the
+    /// isolated instance's call is given up as at `--call-timeout-ms`.
     fn call(
         self: &Arc<Self>,
+        scope: &Scope,
         i: usize,
         req: DynamicMessage,
         ctx: Option<Arc<RpcCtx>>,
+        deadline: Deadline,
     ) -> Result<DynamicMessage, tonic::Status> {
         if *self.shutdown.borrow() {
             return Err(tonic::Status::unavailable(
@@ -226,12 +339,17 @@ impl PerWorld {
         self.codec()
             .message_to_args(rpc, &req, &mut args)
             .map_err(|e| tonic::Status::invalid_argument(format!("{}: {e}", rpc.method)))?;
-        let inst = self.instance()?;
+        let inst = self.instance(scope)?;
         let prev = CURRENT_RPC.with(|c| c.replace(ctx));
-        let reply = inst
-            .ep
-            .serve(&IsoFrame::new(Kind::Call, 0, rpc.table, rpc.slot, 0).with_payload(args));
+        let start = Instant::now();
+        let reply = crate::isolation::with_call_deadline(deadline, || {
+            inst.ep
+                .serve(&IsoFrame::new(Kind::Call, 0, rpc.table, rpc.slot, 0).with_payload(args))
+        });
         CURRENT_RPC.with(|c| c.replace(prev));
+        if let Some((at, ms)) = deadline {
+            super::server::log_given_up(0, rpc.table, rpc.slot, reply.status, start, at, ms);
+        }
         if reply.status != PP_OK {
             let mut st =
                 tonic::Status::unknown(String::from_utf8_lossy(&reply.payload).into_owned());
@@ -249,23 +367,50 @@ impl PerWorld {
     }
 }
 
+/// A call's deadline: the instant and its length in ms.
+type Deadline = Option<(Instant, u32)>;
+
+/// The deadline a client sent as `grpc-timeout` (`<digits><unit>`, unit `H M S m u n`),
+/// counted from now; `None` without one or when it does not parse. Below 1 ms it is
+/// 1 ms; over `u32::MAX` ms, none.
+fn grpc_timeout(headers: &http::HeaderMap) -> Deadline {
+    let v = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    let d = match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    };
+    let ms = u32::try_from(d.as_millis().max(1)).ok()?;
+    Some((Instant::now() + d, ms))
+}
+
 /// The tower service of the world's services.
 #[derive(Clone)]
 struct PerWorldSvc(Arc<PerWorld>);
 
-struct Unary(Arc<PerWorld>, usize);
+struct Unary(Arc<PerWorld>, usize, Deadline, Arc<Scope>);
 
 impl tonic::server::UnaryService<DynamicMessage> for Unary {
     type Response = DynamicMessage;
     type Future = BoxFuture<tonic::Response<DynamicMessage>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<DynamicMessage>) -> Self::Future {
-        let (pw, i) = (self.0.clone(), self.1);
+        let (pw, i, deadline, scope) = (self.0.clone(), self.1, self.2, self.3.clone());
+        let counted = InFlight::new(&pw);
         Box::pin(async move {
             let req = req.into_inner();
-            tokio::task::spawn_blocking(move || pw.call(i, req, None))
-                .await
-                .map_err(|e| tonic::Status::internal(format!("the call panicked: {e}")))?
-                .map(tonic::Response::new)
+            tokio::task::spawn_blocking(move || {
+                let _counted = counted;
+                pw.call(&scope, i, req, None, deadline)
+            })
+            .await
+            .map_err(|e| tonic::Status::internal(format!("the call panicked: {e}")))?
+            .map(tonic::Response::new)
         })
     }
 }
@@ -274,14 +419,15 @@ type OutStream = std::pin::Pin<
     Box<dyn tokio_stream::Stream<Item = Result<DynamicMessage, tonic::Status>> + Send + 'static>,
 >;
 
-struct Streaming(Arc<PerWorld>, usize);
+struct Streaming(Arc<PerWorld>, usize, Deadline, Arc<Scope>);
 
 impl tonic::server::StreamingService<DynamicMessage> for Streaming {
     type Response = DynamicMessage;
     type ResponseStream = OutStream;
     type Future = BoxFuture<tonic::Response<OutStream>, tonic::Status>;
     fn call(&mut self, req: tonic::Request<tonic::Streaming<DynamicMessage>>) -> Self::Future {
-        let (pw, i) = (self.0.clone(), self.1);
+        let (pw, i, deadline, scope) = (self.0.clone(), self.1, self.2, self.3.clone());
+        let counted = InFlight::new(&pw);
         Box::pin(async move {
             let mut inbound = req.into_inner();
             let first = inbound.message().await?.ok_or_else(|| {
@@ -315,7 +461,8 @@ impl tonic::server::StreamingService<DynamicMessage> for Streaming {
                 }
             });
             tokio::task::spawn_blocking(move || {
-                let r = pw.call(i, call, Some(ctx)).map(|resp| {
+                let _counted = counted;
+                let r = pw.call(&scope, i, call, Some(ctx), deadline).map(|resp| {
                     let mut out = DynamicMessage::new(output);
                     out.set_field_by_number(1, Value::Message(resp));
                     out
@@ -351,16 +498,51 @@ where
             .iter()
             .position(|r| path == format!("/{}/{}", r.service, r.method));
         let lim = pw.max + super::conn::FRAME_OVERHEAD;
+        let deadline = grpc_timeout(req.headers());
+        let conn = conn_id(req.extensions());
+        let header = |n: &str| {
+            req.headers()
+                .get(n)
+                .map(|v| v.to_str().map(str::to_string).map_err(|_| ()))
+        };
+        let key = header(SESSION_HEADER);
+        let expected = header(SCOPE_HEADER);
+        let refuse = |st: tonic::Status| {
+            let (parts, ()) = st.into_http::<()>().into_parts();
+            Ok(http::Response::from_parts(
+                parts,
+                tonic::body::Body::empty(),
+            ))
+        };
         Box::pin(async move {
             let Some(i) = found else {
-                let (parts, ()) = tonic::Status::unimplemented(format!("no rpc {path}"))
-                    .into_http::<()>()
-                    .into_parts();
-                return Ok(http::Response::from_parts(
-                    parts,
-                    tonic::body::Body::empty(),
-                ));
+                return refuse(tonic::Status::unimplemented(format!("no rpc {path}")));
             };
+            let key = match key {
+                None => String::new(),
+                Some(Ok(k)) if k.len() <= 128 => k,
+                Some(_) => {
+                    return refuse(tonic::Status::invalid_argument(format!(
+                        "{SESSION_HEADER}: at most 128 visible ASCII characters"
+                    )))
+                }
+            };
+            let scope = pw.scope(conn, &key);
+            let id: http::HeaderValue = scope.id.into();
+            if let Some(e) = expected {
+                if e.as_deref() != Ok(id.to_str().unwrap_or_default()) {
+                    let mut st = tonic::Status::failed_precondition(format!(
+                        "the call names scope {}, but its connection's scope is {} (the \
+                         connection was made again: the objects of the old one are gone); \
+                         the call was not made",
+                        e.unwrap_or_default(),
+                        scope.id
+                    ));
+                    st.metadata_mut()
+                        .insert(SCOPE_HEADER, scope.id.to_string().parse().expect("digits"));
+                    return refuse(st);
+                }
+            }
             let rpc = &pw.map.rpcs[i];
             let input = match pw.desc(rpc.input.as_deref().unwrap_or(&rpc.request)) {
                 Ok(d) => d,
@@ -374,11 +556,40 @@ where
             };
             let mut grpc = tonic::server::Grpc::new(DynCodec::new(input))
                 .apply_max_message_size_config(Some(lim), Some(lim));
-            if rpc.input.is_some() {
-                Ok(grpc.streaming(Streaming(pw.clone(), i), req).await)
+            let mut resp = if rpc.input.is_some() {
+                grpc.streaming(Streaming(pw.clone(), i, deadline, scope), req)
+                    .await
             } else {
-                Ok(grpc.unary(Unary(pw.clone(), i), req).await)
-            }
+                grpc.unary(Unary(pw.clone(), i, deadline, scope), req).await
+            };
+            resp.headers_mut().insert(SCOPE_HEADER, id);
+            Ok(resp)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: &str) -> Option<u32> {
+        let mut h = http::HeaderMap::new();
+        h.insert("grpc-timeout", v.parse().unwrap());
+        grpc_timeout(&h).map(|d| d.1)
+    }
+
+    /// Every unit of `grpc-timeout`, rounding below 1 ms up, and what does not parse.
+    #[test]
+    fn grpc_timeout_parses_every_unit() {
+        assert_eq!(ms("2H"), Some(7_200_000));
+        assert_eq!(ms("3M"), Some(180_000));
+        assert_eq!(ms("4S"), Some(4_000));
+        assert_eq!(ms("250m"), Some(250));
+        assert_eq!(ms("1500u"), Some(1));
+        assert_eq!(ms("7n"), Some(1));
+        assert_eq!(ms("99999999H"), None, "over u32::MAX ms: none");
+        assert_eq!(ms("5x"), None);
+        assert_eq!(ms("m"), None);
+        assert_eq!(grpc_timeout(&http::HeaderMap::new()), None);
     }
 }

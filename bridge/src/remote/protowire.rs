@@ -6,20 +6,36 @@
 //! message ([`ProtoCodec`]), calls `/<package>.<Service>/<Rpc>`, and turns the response
 //! back into the wire-encoded result.
 //!
-//! **Imports.** When the world has imports, every rpc is a bidi stream: the host sends
-//! `Input{call}`; the server may send `Output{import_call}` (the world's `ImportCall`, a
-//! oneof over the imported functions), which the host serves on the calling thread and
+//! **Imports.** When the world has imports or exported resources, every rpc is a bidi
+//! stream: the host sends `Input{call}`; the server may send `Output{import_call}` (the
+//! world's `ImportCall`, a oneof over the imported functions and then the methods and
+//! `Drop` of exported resources, called on objects the host made), which the host serves
+//! on the calling thread and
 //! answers with `Input{import_return}`; the server ends with `Output{result}`. An import
 //! that calls the plugin back opens a new rpc.
 //!
 //! **Faults** follow the session wire's table: a status of the server or the connection
 //! is `PP_ERR_ISOLATION` with a message naming the URL; a deadline, arguments over the
-//! limit, as there. Resource handles cross as `uint64` ids (`crate::protomap`); there
-//! is no session, so they are not scoped to the open.
+//! limit, as there. Resource handles cross as `uint64` ids (`crate::protomap`).
+//!
+//! **Scopes.** Each open has its own connection, which `plugport serve` makes a scope
+//! with its own instance of the plugin; every answer names the scope
+//! (`plugport-scope`). The host sends the scope it knows with each call, so that after
+//! the channel reconnected (a new connection: a new scope, without the old objects) the
+//! server refuses the call before it runs; the host then moves to the new scope: its
+//! proxy handles of the old one are refused from then on (a new epoch) and the host ends
+//! its own objects the old scope held, as after a session is lost on the session wire.
+//! A server that names no scope (any other gRPC server) is not checked.
+//!
+//! **Failover.** With a list of URLs, a call that finds the connection lost marks it;
+//! the next call connects to the next server of the list that answers `Describe` with
+//! the world checked at the open (a new scope, as above). With one URL, tonic's channel
+//! reconnects to the same server.
 
 use std::ffi::c_void;
 use std::path::Path;
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use prost::Message as _;
@@ -30,6 +46,7 @@ use tonic::transport::Channel;
 
 use super::conn::{grpc, runtime, status_text};
 use super::protocodec::{pool_of, ProtoCodec};
+use super::protoserve::SCOPE_HEADER;
 use super::{ClientOptions, Url};
 use crate::abi::PP_OK;
 use crate::compat::Compat;
@@ -102,18 +119,39 @@ impl Decoder for DynDecoder {
 
 /// The transport of a per-world open.
 pub(crate) struct ProtoClient {
-    url: Url,
-    channel: Channel,
+    /// The servers of the URL list.
+    urls: Vec<Url>,
+    /// The channel in use and the index of its server in `urls`.
+    active: Mutex<(Channel, usize)>,
+    /// A call found the connection lost: the next call fails over to the next server of
+    /// the list that answers (lists of more than one server).
+    lost: std::sync::atomic::AtomicBool,
+    /// The fingerprint of the world checked at the open; a server failed over to must
+    /// serve the same.
+    fingerprint: String,
     opts: ClientOptions,
     max: usize,
     map: ProtoMap,
     pool: DescriptorPool,
     plan: Plan,
     names: Vec<Vec<String>>,
+    /// The server's scope of this open's connection, once an answer named it.
+    scope: Mutex<Option<String>>,
+    /// Proxy handles of an earlier epoch (an earlier scope) are refused.
+    epoch: AtomicU64,
+}
+
+/// The scope an answer's metadata names.
+fn scope_of(md: &tonic::metadata::MetadataMap) -> Option<String> {
+    md.get(SCOPE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// What the rpc task reports to the calling thread.
 enum Event {
+    /// The scope the server's answer names (before its messages).
+    Scope(String),
     Message(DynamicMessage),
     Status(tonic::Status),
     End,
@@ -142,12 +180,73 @@ impl ProtoClient {
             .ok_or_else(|| format!("no message {full}"))
     }
 
-    fn deadline_error(&self, what: &str) -> String {
+    fn deadline_error(&self, what: &str, url: &Url) -> String {
         format!(
-            "{what}: the call did not return within its deadline of {} ms from {}; it was \
-             abandoned (the server may still finish it)",
-            self.opts.call_timeout_ms, self.url
+            "{what}: the call did not return within its deadline of {} ms from {url}; it was \
+             abandoned (the server is sent the same deadline)",
+            self.opts.call_timeout_ms
         )
+    }
+
+    /// The channel to call on and its server: the one in use, or, when a call found the
+    /// connection lost and the list has more servers, a new channel to the next server
+    /// from there that answers `Describe` with the world checked at the open. The host's
+    /// objects held by the old server are ended and its handles refused (a new scope).
+    fn current(&self, ep: &Endpoint) -> Result<(Channel, Url), String> {
+        let mut g = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if self.urls.len() < 2 || !self.lost.swap(false, Ordering::SeqCst) {
+            return Ok((g.0.clone(), self.urls[g.1].clone()));
+        }
+        let start = (g.1 + 1) % self.urls.len();
+        let (urls, opts, max, fingerprint) = (
+            self.urls.clone(),
+            self.opts.clone(),
+            self.max,
+            self.fingerprint.clone(),
+        );
+        let found = super::conn::block(async move {
+            let mut errors = Vec::new();
+            for k in 0..urls.len() {
+                let i = (start + k) % urls.len();
+                let url = &urls[i];
+                let ch = match super::conn::connect(url.clone(), opts.clone()).await {
+                    Ok(ch) => ch,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                match super::conn::describe(ch.clone(), max).await {
+                    Ok(r) => match crate::descriptor::parse_world_json(&r.world_json) {
+                        Ok((fp, _)) if fp == fingerprint => return Ok((ch, i)),
+                        _ => errors.push(format!(
+                            "{url} serves another plugin world than the one checked at the \
+                             open"
+                        )),
+                    },
+                    Err(st) => errors.push(format!("Describe on {url}: {}", status_text(&st))),
+                }
+            }
+            Err(errors.join("; "))
+        });
+        match found {
+            Ok((ch, i)) => {
+                *g = (ch.clone(), i);
+                drop(g);
+                // A new connection: a new scope on the new server.
+                let old = {
+                    let mut s = self.scope.lock().unwrap_or_else(|e| e.into_inner());
+                    *s = None;
+                    self.epoch.fetch_add(1, Ordering::SeqCst)
+                };
+                ep.drop_all_local(old);
+                Ok((ch, self.urls[i].clone()))
+            }
+            Err(e) => {
+                self.lost.store(true, Ordering::SeqCst);
+                Err(format!("failing over failed: {e}"))
+            }
+        }
     }
 
     /// A plugin's own failure (`plugport serve` sets the trailer): its status and message.
@@ -157,18 +256,16 @@ impl ProtoClient {
         (n != PP_OK).then(|| (n, st.message().as_bytes().to_vec()))
     }
 
-    fn status_error(&self, what: &str, st: &tonic::Status) -> String {
+    fn status_error(&self, what: &str, st: &tonic::Status, url: &Url) -> String {
         match st.code() {
-            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => format!(
-                "{what}: the connection to {} was lost: {}",
-                self.url,
-                status_text(st)
-            ),
-            _ => format!(
-                "{what}: the server {} answered {}",
-                self.url,
-                status_text(st)
-            ),
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => {
+                self.lost.store(true, Ordering::SeqCst);
+                format!(
+                    "{what}: the connection to {url} was lost: {}",
+                    status_text(st)
+                )
+            }
+            _ => format!("{what}: the server {url} answered {}", status_text(st)),
         }
     }
 
@@ -218,6 +315,27 @@ impl ProtoClient {
         Ok(ret)
     }
 
+    /// Takes `scope`, named by the answer to a call made in epoch `epoch`, as the open's:
+    /// the first one named, or (`moved`) one that replaces the old one after a reconnect,
+    /// which ends the old scope's objects here. An answer from before the epoch changed
+    /// (a call on the channel before a failover) is ignored.
+    fn learn_scope(&self, ep: &Endpoint, scope: String, moved: bool, epoch: u64) {
+        let mut g = self.scope.lock().unwrap_or_else(|e| e.into_inner());
+        if self.epoch.load(Ordering::SeqCst) != epoch {
+            return;
+        }
+        match &*g {
+            Some(s) if *s == scope => {}
+            None if !moved => *g = Some(scope),
+            _ => {
+                *g = Some(scope);
+                let old = self.epoch.fetch_add(1, Ordering::SeqCst);
+                drop(g);
+                ep.drop_all_local(old);
+            }
+        }
+    }
+
     fn call_inner(
         &self,
         ep: &Endpoint,
@@ -234,19 +352,21 @@ impl ProtoClient {
             .codec()
             .args_to_message(rpc, &args)
             .map_err(|e| format!("{what}: the arguments cannot be sent: {e}"))?;
+        let (channel, url) = self.current(ep).map_err(|e| format!("{what}: {e}"))?;
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let len = req.encoded_len();
         if len > self.max {
             return Err(format!(
                 "{what}: the arguments are {len} bytes, over the largest message of {} bytes \
                  that this host and {} both accept (PLUGPORT_MAX_MESSAGE_BYTES here); nothing \
                  was sent",
-                self.max, self.url
+                self.max, url
             ));
         }
         let path = PathAndQuery::try_from(format!("/{}/{}", rpc.service, rpc.method))
             .map_err(|e| format!("{what}: bad rpc path: {e}"))?;
         let (tx, rx) = mpsc::channel::<Event>();
-        let g = grpc(self.channel.clone(), self.max);
+        let g = grpc(channel, self.max);
         let first = match &rpc.input {
             Some(inp) => {
                 let mut m = DynamicMessage::new(self.desc(inp)?);
@@ -262,6 +382,14 @@ impl ProtoClient {
         // abandoned call.
         let timeout = (self.opts.call_timeout_ms > 0)
             .then(|| Duration::from_millis(self.opts.call_timeout_ms as u64));
+        // The scope this open's handles belong to: the server refuses the call when the
+        // connection's scope is another.
+        let known: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> = self
+            .scope
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref()
+            .and_then(|s| s.parse().ok());
         if rpc.input.is_some() {
             let _ = out_tx.send(first);
             runtime().spawn(async move {
@@ -278,11 +406,17 @@ impl ProtoClient {
                 if let Some(t) = timeout {
                     req.set_timeout(t);
                 }
+                if let Some(s) = known {
+                    req.metadata_mut().insert(SCOPE_HEADER, s);
+                }
                 match g.streaming(req, path, codec).await {
                     Err(st) => {
                         let _ = tx.send(Event::Status(st));
                     }
                     Ok(resp) => {
+                        if let Some(s) = scope_of(resp.metadata()) {
+                            let _ = tx.send(Event::Scope(s));
+                        }
                         let mut inbound = resp.into_inner();
                         loop {
                             match inbound.message().await {
@@ -318,8 +452,16 @@ impl ProtoClient {
                 if let Some(t) = timeout {
                     req.set_timeout(t);
                 }
+                if let Some(s) = known {
+                    req.metadata_mut().insert(SCOPE_HEADER, s);
+                }
                 let ev = match g.unary(req, path, codec).await {
-                    Ok(r) => Event::Message(r.into_inner()),
+                    Ok(r) => {
+                        if let Some(s) = scope_of(r.metadata()) {
+                            let _ = tx.send(Event::Scope(s));
+                        }
+                        Event::Message(r.into_inner())
+                    }
                     Err(st) => Event::Status(st),
                 };
                 let _ = tx.send(ev);
@@ -333,8 +475,27 @@ impl ProtoClient {
                 None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             };
             let m = match ev {
+                Ok(Event::Scope(s)) => {
+                    self.learn_scope(ep, s, false, epoch);
+                    continue;
+                }
                 Ok(Event::Message(m)) => m,
                 Ok(Event::Status(st)) => {
+                    if st.code() == tonic::Code::FailedPrecondition {
+                        if let Some(s) = scope_of(st.metadata()) {
+                            // Refused before it ran: the connection is a new one.
+                            self.learn_scope(ep, s, true, epoch);
+                            return Err(format!(
+                                "{what}: the connection to {} was made again, and the server's \
+                                 objects of the old one are gone (handles of them are \
+                                 refused from now on); the call was not made",
+                                url
+                            ));
+                        }
+                    }
+                    if let Some(s) = scope_of(st.metadata()) {
+                        self.learn_scope(ep, s, false, epoch);
+                    }
                     if let Some(r) = Self::plugin_status(&st) {
                         return Ok(r);
                     }
@@ -343,19 +504,21 @@ impl ProtoClient {
                         || (st.code() == tonic::Code::Cancelled
                             && st.message().contains("Timeout expired"));
                     if timeout.is_some() && expired {
-                        return Err(self.deadline_error(&what));
+                        return Err(self.deadline_error(&what, &url));
                     }
-                    return Err(self.status_error(&what, &st));
+                    return Err(self.status_error(&what, &st, &url));
                 }
                 Ok(Event::End) => {
                     return Err(format!(
                         "{what}: the server {} ended the call without a result",
-                        self.url
+                        url
                     ))
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => return Err(self.deadline_error(&what)),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(self.deadline_error(&what, &url))
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(format!("{what}: the call to {} ended", self.url))
+                    return Err(format!("{what}: the call to {} ended", url))
                 }
             };
             let resp = if rpc.output.is_some() {
@@ -367,14 +530,14 @@ impl ProtoClient {
                         DynamicMessage::new(self.desc(rpc.input.as_deref().unwrap_or(""))?);
                     inp.set_field_by_number(2, Value::Message(ret));
                     if out_tx.send(inp).is_err() {
-                        return Err(format!("{what}: the call to {} ended", self.url));
+                        return Err(format!("{what}: the call to {} ended", url));
                     }
                     continue;
                 }
                 if !m.has_field_by_number(1) {
                     return Err(format!(
                         "{what}: the server {} sent an Output with neither result nor import_call",
-                        self.url
+                        url
                     ));
                 }
                 let r = m.get_field_by_number(1).ok_or("no result")?;
@@ -387,7 +550,7 @@ impl ProtoClient {
             let result: Vec<_> = rpc.result.into_iter().collect();
             self.codec()
                 .from_message(&resp, 1, &result, &mut out)
-                .map_err(|e| format!("{what}: the server {} sent a bad result: {e}", self.url))?;
+                .map_err(|e| format!("{what}: the server {} sent a bad result: {e}", url))?;
             return Ok((PP_OK, out));
         }
     }
@@ -404,7 +567,7 @@ impl Transport for ProtoClient {
         self.call_inner(ep, table, slot, args)
     }
     fn epoch(&self) -> u64 {
-        1
+        self.epoch.load(Ordering::SeqCst)
     }
 }
 
@@ -439,7 +602,8 @@ pub(crate) fn open(
     imports: *const c_void,
     opts: ClientOptions,
     channel: Channel,
-    url: Url,
+    urls: Vec<Url>,
+    active: usize,
     max: usize,
     plan: Plan,
 ) -> Result<Arc<Plugin>, LoadError> {
@@ -451,14 +615,18 @@ pub(crate) fn open(
     let pool = pool_of(&map).map_err(corrupt)?;
     let names = super::slot_names(&plan);
     let client = ProtoClient {
-        url,
-        channel,
+        urls,
+        active: Mutex::new((channel, active)),
+        lost: std::sync::atomic::AtomicBool::new(false),
+        fingerprint: descriptor.fingerprint.clone(),
         opts,
         max,
         map,
         pool,
         plan: plan.clone(),
         names,
+        scope: Mutex::new(None),
+        epoch: AtomicU64::new(1),
     };
     let version = descriptor.world.package.table_version();
     let ep = Endpoint::new(Role::Host, plan, version, Box::new(client)).map_err(corrupt)?;

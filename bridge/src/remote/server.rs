@@ -389,10 +389,23 @@ fn handle(sess: &Arc<Session>, inst: &Arc<Instance>, f: Frame, shutting: bool) {
         kind::CALL => {
             sess.inflight.fetch_add(1, Ordering::SeqCst);
             let (sess, inst) = (sess.clone(), inst.clone());
+            // The host's deadline, from now: the isolated instance's call is given up
+            // (its child killed) at the earlier of it and --call-timeout-ms.
+            let start = Instant::now();
+            let deadline = (f.deadline_ms > 0).then(|| {
+                (
+                    start + Duration::from_millis(f.deadline_ms as u64),
+                    f.deadline_ms,
+                )
+            });
             tokio::task::spawn_blocking(move || {
                 let prev = CURRENT_CALL.with(|c| c.replace(Some(f.call_id)));
-                let reply = inst.ep.serve(&f.to_iso());
+                let reply =
+                    crate::isolation::with_call_deadline(deadline, || inst.ep.serve(&f.to_iso()));
                 CURRENT_CALL.with(|c| c.set(prev));
+                if let Some((at, ms)) = deadline {
+                    log_given_up(f.call_id, f.table, f.slot, reply.status, start, at, ms);
+                }
                 let mut r = Frame::from_iso(reply);
                 r.kind = kind::RETURN;
                 let max = sess.max.load(Ordering::Relaxed);
@@ -436,6 +449,27 @@ fn handle(sess: &Arc<Session>, inst: &Arc<Instance>, f: Frame, shutting: bool) {
             });
         }
         _ => {}
+    }
+}
+
+/// With `PLUGPORT_SERVE_LOG`, says that a call with the host's deadline `ms` (at `at`)
+/// failed at or past it: the server gave up on it there.
+pub(super) fn log_given_up(
+    call_id: u64,
+    table: u32,
+    slot: u32,
+    status: i32,
+    start: Instant,
+    at: Instant,
+    ms: u32,
+) {
+    let now = Instant::now();
+    if status == PP_ERR_ISOLATION && now >= at && std::env::var_os("PLUGPORT_SERVE_LOG").is_some() {
+        eprintln!(
+            "plugport serve: call {call_id} (table {table} slot {slot}) given up after {} ms: \
+             the host's deadline of {ms} ms passed",
+            now.duration_since(start).as_millis()
+        );
     }
 }
 
@@ -546,6 +580,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         let mut routes = tonic::service::Routes::new(health)
             .add_service(pb::PluginServer(Arc::new(server.clone())));
         let srv = server.clone();
+        let mut per_world = None;
         let open: super::protoserve::OpenInstance =
             Box::new(move |imports| srv.open_instance_with(imports));
         match super::protoserve::PerWorld::new(
@@ -554,17 +589,21 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             server.shutdown.clone(),
             open,
         ) {
-            Ok(pw) => routes = pw.routes(routes),
+            Ok(pw) => {
+                routes = pw.routes(routes);
+                per_world = Some(pw);
+            }
             Err(e) => eprintln!("plugport serve: the per-world services are not served: {e}"),
         }
         let router = builder.add_routes(routes);
+        // Connections numbered, so that the per-world services scope objects to them and
+        // end a connection's scopes when it closes.
+        let on_close: Option<super::connscope::OnClose> = per_world
+            .clone()
+            .map(|pw| Arc::new(move |c| pw.connection_closed(c)) as super::connscope::OnClose);
         let incoming = tokio_stream::StreamExt::map(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
-            |s| {
-                s.inspect(|s| {
-                    let _ = s.set_nodelay(true);
-                })
-            },
+            move |s| s.map(|s| super::connscope::ConnStream::new(s, on_close.clone())),
         );
         {
             use std::io::Write;
@@ -593,6 +632,16 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             reporter
                 .set_service_status(pb::SERVICE_NAME, tonic_health::ServingStatus::NotServing)
                 .await;
+            // Per-world calls in flight finish (within the grace period) before the
+            // transport stops taking streams, so that new calls meanwhile are refused
+            // with a status saying why rather than cut off; sessions wait for theirs in
+            // `run_session`.
+            let grace_end = Instant::now() + grace;
+            while per_world.as_ref().is_some_and(|pw| pw.inflight() > 0)
+                && Instant::now() < grace_end
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             let _ = sig_tx.send(());
         });
         let mut stop = shutdown_rx;

@@ -36,7 +36,9 @@ fn member(cx: &Ctx, name: &str) -> String {
 /// One function of an interface, resource or world table, as both sides see it.
 pub(super) struct Fn<'w> {
     pub f: &'w Function,
-    /// The interface the function belongs to (`None`: a bare world function).
+    /// The interface the function belongs to; for a bare world function
+    /// [`super::WORLD_EXPORTS`] or [`super::WORLD_IMPORTS`] (`None`: no direction known,
+    /// every resource counts as same side).
     pub iface: Option<&'w str>,
     /// The C slot name.
     pub slot: String,

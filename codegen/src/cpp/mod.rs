@@ -32,13 +32,21 @@ use crate::GeneratedFile;
 
 use classes::Class;
 
+/// The key of the world's bare exported functions in [`Ctx::direction`] and their
+/// [`iface::Fn::iface`]: not a WIT name (WIT names hold no NUL), so it never collides
+/// with an interface.
+pub(super) const WORLD_EXPORTS: &str = "\0world-exports";
+/// The key of the world's bare imported functions, as [`WORLD_EXPORTS`].
+pub(super) const WORLD_IMPORTS: &str = "\0world-imports";
+
 /// What the parts of the header need to know about the world.
 pub(super) struct Ctx<'w> {
     world: &'w World,
     names: CNames<'w>,
     /// `example::greeter::v1`.
     ns: String,
-    /// Interface name → `true` when the world exports it, `false` when it imports it.
+    /// Interface name → `true` when the world exports it, `false` when it imports it
+    /// (and [`WORLD_EXPORTS`] / [`WORLD_IMPORTS`] for the bare world functions).
     direction: HashMap<String, bool>,
     /// Which types own memory or handles (shared with the C header's `_release` helpers).
     owning: Ownership,
@@ -82,6 +90,10 @@ pub fn generate(world: &World) -> GeneratedFile {
             }
         }
     }
+    // Bare world functions are "in" the world's exports or imports table: their
+    // resources are same side when their interface has that direction.
+    direction.insert(WORLD_EXPORTS.into(), true);
+    direction.insert(WORLD_IMPORTS.into(), false);
     let cx = Ctx {
         world,
         names,

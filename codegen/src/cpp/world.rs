@@ -56,7 +56,12 @@ fn bare<'w>(cx: &Ctx<'w>, exports: bool) -> Vec<Fn<'w>> {
         })
         .map(|f: &Function| Fn {
             f,
-            iface: None,
+            // The direction of the world table, for which resources are same side.
+            iface: Some(if exports {
+                super::WORLD_EXPORTS
+            } else {
+                super::WORLD_IMPORTS
+            }),
             slot: cx.names.slot(&f.name, f.kind),
             base: base.clone(),
             display: format!("{pkg}/{}.{}", cx.world.name, f.name),

@@ -1,4 +1,12 @@
 //! Resolved wit-parser world → plugport IR, collecting every refusal.
+//!
+//! This module converts types and functions and holds the [`convert`] walk; `items`
+//! places the world's items and tables, `sites` keeps where things are declared and how
+//! refusals name them, and `checks` makes the refusals that need the whole world.
+
+mod checks;
+mod items;
+mod sites;
 
 use std::collections::{HashMap, HashSet};
 
@@ -6,23 +14,11 @@ use plugport::ir;
 use wit_parser as wit;
 use wit_parser::Resolve;
 
+use checks::oversized_fixed_lists;
+use sites::{describe_kind, display_name, item_starts, kind_text, wit_type_text, Site, TYPES_REF};
+
 use super::diagnostic::{Places, SourceSpan, Spans};
-use super::{cnames, key_string, Declared, Refusal};
-use crate::names::c_ident;
-
-/// Where a type is used or defined, for refusal messages.
-#[derive(Clone)]
-struct Site {
-    /// What it is, e.g. ``function `read-all` `` or ``field `tags` of record `person` ``.
-    desc: String,
-    location: Option<SourceSpan>,
-    /// The start of the item's span in wit-parser's source map (to tell whether a type's
-    /// span lies inside the item's declaration).
-    start: Option<u32>,
-}
-
-/// Footnote for refusals of types the ABI's type table does not list.
-const TYPES_REF: &str = "which plugport ABI v1 does not support (docs/abi.md §3)";
+use super::{cnames, Declared, Refusal};
 
 struct Converter<'a> {
     r: &'a Resolve,
@@ -35,6 +31,12 @@ struct Converter<'a> {
     iface_names: HashMap<wit::InterfaceId, String>,
     /// The package of the world: interfaces of other packages record theirs.
     world_package: wit::PackageId,
+    /// The world's name: the IR interface that holds its world-level resources
+    /// (`docs/abi.md` §5, "Resources declared at world level") is named after it.
+    world_name: String,
+    /// True when the world declares resources at world level, whose table is named
+    /// after the world.
+    world_table: bool,
     /// Interfaces that declare a type of the world (world items or not).
     type_owners: HashSet<wit::InterfaceId>,
     refusals: Vec<Refusal>,
@@ -70,6 +72,8 @@ pub(crate) fn convert(
         anon: HashMap::new(),
         iface_names: HashMap::new(),
         world_package: pkg_id,
+        world_name: world.name.clone(),
+        world_table: false,
         type_owners: HashSet::new(),
         refusals: Vec::new(),
         spans: Spans::new(&r.source_map),
@@ -122,32 +126,35 @@ pub(crate) fn convert(
         .collect();
     world_types.sort_by_key(|id| r.types[*id].span.start());
     for id in world_types {
-        let td = &r.types[id];
-        if matches!(td.kind, wit::TypeDefKind::Resource) {
-            let location = cx.span(td.span);
-            cx.refusals.push(Refusal {
-                location,
-                message: format!(
-                    "resource `{}` is declared at world level, which plugport ABI v1 does \
-                     not support (docs/abi.md §5)",
-                    td.name.as_deref().unwrap_or("?")
-                ),
-                help: Some(String::from(
-                    "declare the resource inside an interface and import or export that \
-                     interface",
-                )),
-                related: Vec::new(),
-            });
-            continue;
-        }
         cx.named_type(id);
     }
+    // Resources declared at world level: one imported table named after the world
+    // (`docs/abi.md` §5, "Resources declared at world level").
+    let mut world_resources = cx.world_resources(world);
 
     // With a refused foreign `include`, undeclared items are expected: do not report
     // each of them again.
     let strict = declared.foreign_includes.is_empty();
-    let imports = cx.items(&world.imports, &declared.imports, &world.name, strict);
-    let exports = cx.items(&world.exports, &declared.exports, &world.name, strict);
+    let mut imports = cx.items(
+        &world.imports,
+        &declared.imports,
+        &world.name,
+        strict,
+        &mut world_resources,
+    );
+    // A world-level resource whose declaration was not found among the declared items
+    // (only possible with a refused foreign `include`): its table still exists, after
+    // every import, so that no function refers to a resource without a table.
+    if let Some(table) = world_resources.take() {
+        imports.push(ir::WorldItem::Interface(table));
+    }
+    let exports = cx.items(
+        &world.exports,
+        &declared.exports,
+        &world.name,
+        strict,
+        &mut None,
+    );
     let before = cx.refusals.len();
     cx.check_duplicate_interfaces(&imports, &exports, &world.name, world_loc.clone());
     let duplicate_interfaces = cx.refusals.len() > before;
@@ -185,38 +192,6 @@ pub(crate) fn convert(
     Ok((out, places))
 }
 
-/// A refusal for each fixed-length list whose C value is larger than
-/// [`plugport::descriptor::MAX_VALUE_SIZE`] while its element is not (the list that makes
-/// the value too large, not every type that contains it).
-fn oversized_fixed_lists(world: &ir::World, places: &Places) -> Vec<Refusal> {
-    use plugport::descriptor::MAX_VALUE_SIZE;
-    let layouts = plugport::layout::Layouts::new(world);
-    let mut out = Vec::new();
-    for (id, d) in world.types.iter().enumerate() {
-        let ir::TypeDefKind::FixedList { ty, len } = &d.kind else {
-            continue;
-        };
-        let size = layouts.of(&ir::Type::Id(id)).size;
-        if size <= MAX_VALUE_SIZE || layouts.of(ty).size > MAX_VALUE_SIZE {
-            continue;
-        }
-        let text = plugport::compat::render_type(world, ir::Type::Id(id));
-        out.push(Refusal {
-            location: places.types.get(id).cloned().flatten(),
-            message: format!(
-                "the fixed-length list `{text}` is {size} bytes in C, which plugport does \
-                 not support: a value travels inline and is at most {MAX_VALUE_SIZE} bytes \
-                 (docs/abi.md §3)"
-            ),
-            help: Some(format!(
-                "use a `list<…>` for the {len} elements (its elements are not inline)"
-            )),
-            related: Vec::new(),
-        });
-    }
-    out
-}
-
 fn package_name(p: &wit::PackageName) -> ir::PackageName {
     ir::PackageName {
         namespace: p.namespace.clone(),
@@ -225,75 +200,7 @@ fn package_name(p: &wit::PackageName) -> ir::PackageName {
     }
 }
 
-/// The start of every declaration's name span in `r`, sorted.
-fn item_starts(r: &Resolve) -> Vec<u32> {
-    let mut spans: Vec<wit::Span> = Vec::new();
-    spans.extend(
-        r.types
-            .iter()
-            .filter(|(_, t)| t.name.is_some())
-            .map(|(_, t)| t.span),
-    );
-    for (_, i) in r.interfaces.iter() {
-        spans.push(i.span);
-        spans.extend(i.functions.values().map(|f| f.span));
-    }
-    for (_, w) in r.worlds.iter() {
-        spans.push(w.span);
-        for item in w.imports.values().chain(w.exports.values()) {
-            if let wit::WorldItem::Function(f) = item {
-                spans.push(f.span);
-            }
-        }
-    }
-    let mut starts: Vec<u32> = spans
-        .into_iter()
-        .filter(|s| s.is_known())
-        .map(|s| s.start())
-        .collect();
-    starts.sort_unstable();
-    starts.dedup();
-    starts
-}
-
 impl<'a> Converter<'a> {
-    /// The file, line and column of `span` (see [`Spans::resolve`]).
-    fn span(&self, span: wit::Span) -> Option<SourceSpan> {
-        self.spans.resolve(span)
-    }
-
-    /// Where a refusal of `site` points: the anonymous type being converted when it is
-    /// written inside the site's declaration (between its name and the next
-    /// declaration, in the same file), otherwise the site's name.
-    fn refusal_location(&self, site: &Site) -> Option<SourceSpan> {
-        let inside = |t: &wit::Span| {
-            let Some(start) = site.start else {
-                return false;
-            };
-            let next = self.item_starts.partition_point(|s| *s <= start);
-            let end = self.item_starts.get(next).copied().unwrap_or(u32::MAX);
-            t.is_known() && t.start() >= start && t.start() < end
-        };
-        self.type_at
-            .filter(inside)
-            .and_then(|t| self.span(t))
-            .filter(|t| site.location.as_ref().is_some_and(|s| s.file == t.file))
-            .or_else(|| site.location.clone())
-    }
-
-    /// Refuses what `site` describes: `what` says why, `help` how to fix it.
-    fn refuse(&mut self, site: &Site, what: String, help: Option<String>) {
-        let refusal = Refusal {
-            location: self.refusal_location(site),
-            message: format!("{} {what}", site.desc),
-            help,
-            related: Vec::new(),
-        };
-        if !self.refusals.contains(&refusal) {
-            self.refusals.push(refusal);
-        }
-    }
-
     /// `true` when `id` is the type a `use` created: it points at a type of another
     /// interface or world. (`type a = b` can only name a type in scope, which has the
     /// same owner as `a`: a local definition or a local `use`.)
@@ -507,7 +414,13 @@ impl<'a> Converter<'a> {
             let ir_id = self.types.len();
             self.types.push(ir::TypeDef {
                 name: Some(name),
-                interface: self.owner_name(td.owner),
+                interface: match (td.owner, &kind) {
+                    // A world-level resource belongs to the world's resource table.
+                    (wit::TypeOwner::World(_), ir::TypeDefKind::Resource) => {
+                        Some(self.world_name.clone())
+                    }
+                    _ => self.owner_name(td.owner),
+                },
                 kind,
                 location: location.as_ref().map(SourceSpan::location),
             });
@@ -738,140 +651,6 @@ impl<'a> Converter<'a> {
         }
     }
 
-    /// The world items of one direction, in declaration order.
-    fn items(
-        &mut self,
-        items: &wit::IndexMap<wit::WorldKey, wit::WorldItem>,
-        declared: &[String],
-        world: &str,
-        strict: bool,
-    ) -> Vec<ir::WorldItem> {
-        let r = self.r;
-        let mut ordered: Vec<(usize, &wit::WorldKey, &wit::WorldItem)> = Vec::new();
-        for (key, item) in items {
-            let k = key_string(r, key);
-            match declared.iter().position(|d| *d == k) {
-                Some(pos) => ordered.push((pos, key, item)),
-                None if !strict => {}
-                None => match item {
-                    // Added by wit-parser because a declared item uses its types: the
-                    // world imports the interface implicitly (the component model's
-                    // elaboration). Its table goes after every declared item, in the order
-                    // wit-parser adds them (an interface before those that use it), so
-                    // that adding such a use never moves a declared slot (docs/abi.md §5).
-                    // An interface of types only has no table and gets no place.
-                    wit::WorldItem::Interface { id, .. } => {
-                        if !r.interfaces[*id].functions.is_empty() {
-                            ordered.push((declared.len() + ordered.len(), key, item));
-                        }
-                    }
-                    wit::WorldItem::Type { .. } => {}
-                    wit::WorldItem::Function(f) => {
-                        let location = self.span(f.span);
-                        self.refusals.push(Refusal {
-                            location,
-                            message: format!(
-                                "function `{}` is in world `{world}` but not declared in \
-                                 it",
-                                f.name
-                            ),
-                            help: None,
-                            related: Vec::new(),
-                        });
-                    }
-                },
-            }
-        }
-        ordered.sort_by_key(|(pos, _, _)| *pos);
-
-        let mut out = Vec::new();
-        for (_, _, item) in ordered {
-            match item {
-                wit::WorldItem::Interface { id, .. } => {
-                    if let Some(i) = self.interface(*id) {
-                        out.push(ir::WorldItem::Interface(i));
-                    }
-                }
-                wit::WorldItem::Function(f) => {
-                    // Functions of world-level resources: the resource is refused.
-                    if f.kind.resource().is_some() {
-                        continue;
-                    }
-                    if let Some(f) = self.function(f) {
-                        out.push(ir::WorldItem::Function(f));
-                    }
-                }
-                wit::WorldItem::Type { .. } => {}
-            }
-        }
-        out
-    }
-
-    fn interface(&mut self, id: wit::InterfaceId) -> Option<ir::Interface> {
-        let r = self.r;
-        let iface = &r.interfaces[id];
-        let name = self.owner_name(wit::TypeOwner::Interface(id))?;
-        let package = iface
-            .package
-            .filter(|p| *p != self.world_package)
-            .map(|p| package_name(&r.packages[p].name));
-
-        let mut declared: Vec<wit::TypeId> = iface
-            .types
-            .values()
-            .copied()
-            .filter(|t| !self.is_use(*t))
-            .collect();
-        declared.sort_by_key(|t| r.types[*t].span.start());
-        let types: Vec<ir::TypeId> = declared
-            .into_iter()
-            .filter_map(|t| self.named_type(t))
-            .collect();
-
-        let mut functions = Vec::new();
-        let mut slots: HashMap<String, String> = HashMap::new();
-        for f in iface.functions.values() {
-            let Some(func) = self.function(f) else {
-                continue;
-            };
-            if !matches!(func.kind, ir::FunctionKind::Method(_)) {
-                let slot = self.slot_name(&func);
-                if let Some(prev) = slots.insert(slot.clone(), f.name.clone()) {
-                    let site = Site {
-                        desc: format!("function `{}`", display_name(f)),
-                        location: self.span(f.span),
-                        start: None,
-                    };
-                    self.refuse(
-                        &site,
-                        format!(
-                            "has the C slot name `{slot}` of interface `{name}`, which \
-                             `{prev}` already has (docs/abi.md §5)"
-                        ),
-                        Some(String::from("rename one of the two functions")),
-                    );
-                }
-            }
-            functions.push(func);
-        }
-        Some(ir::Interface {
-            name,
-            package,
-            types,
-            functions,
-        })
-    }
-
-    /// The slot name of a non-method function (docs/abi.md §5).
-    fn slot_name(&self, f: &ir::Function) -> String {
-        let resource = |r: ir::TypeId| self.types[r].name.clone().unwrap_or_default();
-        match f.kind {
-            ir::FunctionKind::Constructor(r) => c_ident(&format!("{}-new", resource(r))),
-            ir::FunctionKind::Static(r) => c_ident(&format!("{}-{}", resource(r), f.name)),
-            _ => c_ident(&f.name),
-        }
-    }
-
     fn function(&mut self, f: &wit::Function) -> Option<ir::Function> {
         let location = self.span(f.span);
         if let Some(l) = &location {
@@ -1011,90 +790,6 @@ impl<'a> Converter<'a> {
             location: location.as_ref().map(SourceSpan::location),
         })
     }
-
-    /// The resource of a `borrow` somewhere inside `ty`, if any.
-    fn find_borrow(&self, ty: &ir::Type, seen: &mut HashSet<ir::TypeId>) -> Option<ir::TypeId> {
-        let ir::Type::Id(id) = ty else {
-            return None;
-        };
-        if !seen.insert(*id) {
-            return None;
-        }
-        let mut inner: Vec<ir::Type> = Vec::new();
-        match &self.types[*id].kind {
-            ir::TypeDefKind::Borrow { resource } => return Some(*resource),
-            ir::TypeDefKind::Record { fields } => inner.extend(fields.iter().map(|f| f.ty)),
-            ir::TypeDefKind::Tuple { types } => inner.extend(types.iter().copied()),
-            ir::TypeDefKind::Variant { cases } => inner.extend(cases.iter().filter_map(|c| c.ty)),
-            ir::TypeDefKind::Option { ty }
-            | ir::TypeDefKind::List { ty }
-            | ir::TypeDefKind::FixedList { ty, .. }
-            | ir::TypeDefKind::Alias { ty } => inner.push(*ty),
-            ir::TypeDefKind::Map { key, value } => inner.extend([*key, *value]),
-            ir::TypeDefKind::Result { ok, err } => inner.extend(ok.iter().chain(err.iter())),
-            ir::TypeDefKind::Flags { .. }
-            | ir::TypeDefKind::Enum { .. }
-            | ir::TypeDefKind::Resource
-            | ir::TypeDefKind::Own { .. } => {}
-        }
-        inner.iter().find_map(|t| self.find_borrow(t, seen))
-    }
-
-    /// Two different interfaces with the same name would get the same C names.
-    fn check_duplicate_interfaces(
-        &mut self,
-        imports: &[ir::WorldItem],
-        exports: &[ir::WorldItem],
-        world: &str,
-        location: Option<SourceSpan>,
-    ) {
-        for (list, direction) in [(imports, "imports"), (exports, "exports")] {
-            let mut seen = HashSet::new();
-            for item in list {
-                if !seen.insert(item.name()) {
-                    self.refusals.push(Refusal {
-                        location: location.clone(),
-                        message: format!(
-                            "world `{world}` {direction} two items named `{}`; their C \
-                             names would collide (docs/abi.md §4)",
-                            item.name()
-                        ),
-                        help: Some(String::from("rename one of them")),
-                        related: Vec::new(),
-                    });
-                }
-            }
-        }
-        let all: HashSet<wit::InterfaceId> = self
-            .iface_names
-            .keys()
-            .chain(self.type_owners.iter())
-            .copied()
-            .collect();
-        let mut by_name: HashMap<String, usize> = HashMap::new();
-        for id in all {
-            if let Some(name) = self.owner_name(wit::TypeOwner::Interface(id)) {
-                *by_name.entry(name).or_default() += 1;
-            }
-        }
-        let mut dups: Vec<String> = by_name
-            .into_iter()
-            .filter(|(_, count)| *count > 1)
-            .map(|(n, _)| n)
-            .collect();
-        dups.sort();
-        for name in dups {
-            self.refusals.push(Refusal {
-                location: location.clone(),
-                message: format!(
-                    "world `{world}` uses two different interfaces named `{name}`; their C \
-                     names would collide (docs/abi.md §4)"
-                ),
-                help: Some(String::from("rename one of the interfaces")),
-                related: Vec::new(),
-            });
-        }
-    }
 }
 
 /// The IR name of a function: `greet`, `push` for `decoder.push`, `new` for a
@@ -1103,88 +798,5 @@ fn function_name(f: &wit::Function) -> String {
     match f.kind {
         wit::FunctionKind::Constructor(_) => String::from("new"),
         _ => f.item_name().to_string(),
-    }
-}
-
-/// How a function is named in messages: `greet`, `decoder.push`, `decoder.constructor`.
-fn display_name(f: &wit::Function) -> String {
-    match f.kind.resource() {
-        Some(_) => {
-            let base = f.name.rsplit(']').next().unwrap_or(&f.name);
-            match f.kind {
-                wit::FunctionKind::Constructor(_) => format!("{base}.constructor"),
-                _ => base.to_string(),
-            }
-        }
-        None => f.item_name().to_string(),
-    }
-}
-
-fn describe_kind(kind: &wit::TypeDefKind) -> &'static str {
-    match kind {
-        wit::TypeDefKind::Type(_) => "type",
-        k => k.as_str(),
-    }
-}
-
-/// A type as WIT text, for messages: `list<string>`, `stream<u8>`, `point`.
-fn wit_type_text(r: &Resolve, t: &wit::Type) -> String {
-    match t {
-        wit::Type::Bool => "bool".into(),
-        wit::Type::U8 => "u8".into(),
-        wit::Type::U16 => "u16".into(),
-        wit::Type::U32 => "u32".into(),
-        wit::Type::U64 => "u64".into(),
-        wit::Type::S8 => "s8".into(),
-        wit::Type::S16 => "s16".into(),
-        wit::Type::S32 => "s32".into(),
-        wit::Type::S64 => "s64".into(),
-        wit::Type::F32 => "f32".into(),
-        wit::Type::F64 => "f64".into(),
-        wit::Type::Char => "char".into(),
-        wit::Type::String => "string".into(),
-        wit::Type::ErrorContext => "error-context".into(),
-        wit::Type::Id(id) => {
-            let td = &r.types[*id];
-            match &td.name {
-                Some(n) => n.clone(),
-                None => kind_text(r, &td.kind),
-            }
-        }
-    }
-}
-
-fn kind_text(r: &Resolve, kind: &wit::TypeDefKind) -> String {
-    let t = |t: &wit::Type| wit_type_text(r, t);
-    let opt = |o: &Option<wit::Type>| o.as_ref().map(t);
-    match kind {
-        wit::TypeDefKind::List(e) => format!("list<{}>", t(e)),
-        wit::TypeDefKind::FixedLengthList(e, n) => format!("list<{}, {n}>", t(e)),
-        wit::TypeDefKind::Map(k, v) => format!("map<{}, {}>", t(k), t(v)),
-        wit::TypeDefKind::Option(e) => format!("option<{}>", t(e)),
-        wit::TypeDefKind::Result(res) => match (opt(&res.ok), opt(&res.err)) {
-            (None, None) => "result".into(),
-            (Some(ok), None) => format!("result<{ok}>"),
-            (None, Some(err)) => format!("result<_, {err}>"),
-            (Some(ok), Some(err)) => format!("result<{ok}, {err}>"),
-        },
-        wit::TypeDefKind::Tuple(tu) => {
-            let parts: Vec<String> = tu.types.iter().map(t).collect();
-            format!("tuple<{}>", parts.join(", "))
-        }
-        wit::TypeDefKind::Handle(wit::Handle::Own(x)) => format!("own<{}>", t(&wit::Type::Id(*x))),
-        wit::TypeDefKind::Handle(wit::Handle::Borrow(x)) => {
-            format!("borrow<{}>", t(&wit::Type::Id(*x)))
-        }
-        wit::TypeDefKind::Future(e) => match opt(e) {
-            Some(e) => format!("future<{e}>"),
-            None => "future".into(),
-        },
-        wit::TypeDefKind::Stream(e) => match opt(e) {
-            Some(e) => format!("stream<{e}>"),
-            None => "stream".into(),
-        },
-        wit::TypeDefKind::Type(x) => t(x),
-        k => k.as_str().into(),
     }
 }

@@ -26,7 +26,8 @@ pub fn text(bytes: &[u8]) -> String {
 /// the repository root (each directory or file holds one world, or `path#world` names one
 /// of several): the examples, `tests/wit/*.wit` and `tests/wit/evolve/*.wit` (sorted),
 /// `tests/wit/multi`, `tests/wit/accept/samename`, the hostile world of `tests/e2e`, and
-/// the three worlds of the large package set `tests/wit/large` (issue 11, A.9). The
+/// the three worlds of the large package set `tests/wit/large` (issue 11, A.9), and
+/// `tests/wit/accept/worldres.wit` (a world-level resource, A.3). The
 /// header tests of every language compile each of them ([`split_world`]).
 pub fn repo_world_paths() -> Vec<String> {
     let mut paths: Vec<String> = [
@@ -39,6 +40,8 @@ pub fn repo_world_paths() -> Vec<String> {
         "tests/wit/large#proxy",
         "tests/wit/large#command",
         "tests/wit/large#worker",
+        // A resource declared at world level (issue 11, A.3).
+        "tests/wit/accept/worldres.wit",
     ]
     .map(String::from)
     .into();

@@ -20,3 +20,18 @@ pub const COLLECTIONS_C: &str = concat!(env!("OUT_DIR"), "/libcollections_c.so")
 /// Where `build.rs` wrote the C header `collections.h` and the Go package
 /// `go/collectionsplugin` of `test:collections` (for tests/collections_go.rs).
 pub const OUT_DIR: &str = env!("OUT_DIR");
+
+/// Host bindings of `test:worldres` (`tests/wit/accept/worldres.wit`): a resource declared
+/// at world level, implemented by the host.
+pub mod worldres {
+    include!(concat!(env!("OUT_DIR"), "/worldres_host.rs"));
+}
+
+/// Host bindings of `test:worldres@1.1.0` (`wit/worldres-1.1.wit`): a method and a static
+/// appended to the world-level resource.
+pub mod worldres11 {
+    include!(concat!(env!("OUT_DIR"), "/worldres11_host.rs"));
+}
+
+/// The C plugin of `test:worldres`, built by `build.rs`.
+pub const WORLDRES_C: &str = concat!(env!("OUT_DIR"), "/libworldres_c.so");

@@ -85,7 +85,13 @@ def main():
             next(inputs)
             yield pb.GreetLanguageOutput(result=pb.GreetLanguageResponse(result="en"))
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    # grpcio receives at most 4 MiB by default: accept and send what Describe
+    # advertises (16 MiB), plus the few bytes of the messages around the values.
+    limit = int(describe.get("max_message_bytes", 16 << 20)) + 64
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", limit),
+    ])
     rpb_grpc.add_PluginServicer_to_server(Plugin(), server)
     pb_grpc.add_GreetServicer_to_server(Greet(), server)
     port = server.add_insecure_port(f"127.0.0.1:{args.port}")

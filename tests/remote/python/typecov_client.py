@@ -17,6 +17,32 @@ import struct
 import sys
 
 
+class Unary:
+    """The typecov world's rpcs as plain calls. Its rpcs are bidi streams (the world
+    exports a resource, so the plugin may call methods or `Drop` of a counter the host
+    made, as `ImportCall`s); this client passes no object of its own, so each call is one
+    `Input{call}` and the `Output{result}` that ends the stream. Errors raise
+    `grpc.RpcError` as a unary call's would."""
+
+    def __init__(self, stub, pb, service):
+        self._stub, self._pb, self._service = stub, pb, service
+
+    def __getattr__(self, rpc):
+        method = getattr(self._stub, rpc)
+        inp = getattr(self._pb, f"{self._service}{rpc}Input")
+        name = f"{self._service}.{rpc}"
+
+        def call(request, timeout=None):
+            for out in method(iter([inp(call=request)]), timeout=timeout):
+                if out.HasField("result"):
+                    return out.result
+                sys.exit(f"{name}: the server sent {out!r} instead of the result")
+            sys.exit(f"{name}: the stream ended without a result")
+
+        call.__name__ = name
+        return call
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gen", required=True, help="directory of typecov_pb2*.py")
@@ -28,8 +54,8 @@ def main():
     import typecov_pb2_grpc as pb_grpc
 
     channel = grpc.insecure_channel(args.target)
-    echo = pb_grpc.EchoStub(channel)
-    world = pb_grpc.TypecovStub(channel)
+    echo = Unary(pb_grpc.EchoStub(channel), pb, "Echo")
+    world = Unary(pb_grpc.TypecovStub(channel), pb, "Typecov")
     checks = 0
 
     def same(name, sent, got):
@@ -39,7 +65,7 @@ def main():
         checks += 1
 
     def call(rpc, request_type, value):
-        name = rpc._method.decode() if hasattr(rpc, "_method") else str(rpc)
+        name = getattr(rpc, "__name__", str(rpc))
         req = request_type(v=value)
         resp = rpc(req, timeout=30)
         same(name, req.v, resp.result)
@@ -127,8 +153,8 @@ def main():
     except grpc.RpcError as e:
         same("EchoU8(256) code", grpc.StatusCode.INVALID_ARGUMENT, e.code())
     # Resources: handle ids of the plugin's objects, methods on their own service.
-    store = pb_grpc.StoreStub(channel)
-    counter = pb_grpc.CounterStub(channel)
+    store = Unary(pb_grpc.StoreStub(channel), pb, "Store")
+    counter = Unary(pb_grpc.CounterStub(channel), pb, "Counter")
     live0 = store.Live(pb.StoreLiveRequest(), timeout=30).result
     c = store.CounterNew(pb.StoreCounterNewRequest(start=5), timeout=30).result
     same("Counter.add", 8, counter.Add(pb.CounterAddRequest(self=c, delta=3), timeout=30).result)

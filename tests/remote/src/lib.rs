@@ -62,15 +62,32 @@ impl Server {
     /// Starts `plugport serve <plugin> --listen 127.0.0.1:<port> <extra>` (port 0: any)
     /// and waits (at most 30 s) for the line saying where it listens.
     pub fn start(plugin: &Path, port: u16, extra: &[&str]) -> Server {
-        let mut child = Command::new(plugport_cli())
-            .arg("serve")
+        Server::spawn(plugin, port, extra, None)
+    }
+
+    /// As [`Server::start`], with `PLUGPORT_SERVE_LOG=1` and the server's stderr
+    /// appended to `log` (created when missing).
+    pub fn start_logged(plugin: &Path, port: u16, extra: &[&str], log: &Path) -> Server {
+        Server::spawn(plugin, port, extra, Some(log))
+    }
+
+    fn spawn(plugin: &Path, port: u16, extra: &[&str], log: Option<&Path>) -> Server {
+        let mut cmd = Command::new(plugport_cli());
+        cmd.arg("serve")
             .arg(plugin)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .args(extra)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start plugport serve");
+            .stdout(Stdio::piped());
+        if let Some(log) = log {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("open the server's log");
+            cmd.env("PLUGPORT_SERVE_LOG", "1").stderr(f);
+        }
+        let mut child = cmd.spawn().expect("start plugport serve");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -123,6 +140,30 @@ impl Drop for Server {
             self.kill();
         }
     }
+}
+
+/// Waits (at most `within`) for a line of the file `log` that contains `needle`, and
+/// returns it; `None` when none came.
+pub fn wait_for_line(log: &Path, needle: &str, within: Duration) -> Option<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.contains(needle)) {
+            return Some(l.to_string());
+        }
+        if start.elapsed() > within {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A log file's path in the temp directory, unique to this process and `name`, removed
+/// (if present) first.
+pub fn temp_log(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("plugport-{name}-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    p
 }
 
 /// Opens `url` as a plugin of the fault world with the host's imports, the deadline

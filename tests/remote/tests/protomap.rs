@@ -407,7 +407,7 @@ fn typecov_maps_as_the_table_in_docs_remote_md_says() {
         "package test.typecov.typecov;",
         "service Echo {",
         "service Typecov {",
-        "rpc EchoNested(EchoEchoNestedRequest) returns (EchoEchoNestedResponse);",
+        "rpc EchoNested(stream EchoEchoNestedInput) returns (stream EchoEchoNestedOutput);",
         "message Point {\n  sint32 x = 1;\n  sint32 y = 2;\n}",
         "message Person {\n  string name = 1;\n  uint32 age = 2;\n  repeated string tags = 3;\n  OptionPoint home = 4;\n}",
         "enum Color {\n  COLOR_RED = 0;\n  COLOR_GREEN = 1;\n  COLOR_BLUE = 2;\n}",
@@ -418,9 +418,20 @@ fn typecov_maps_as_the_table_in_docs_remote_md_says() {
         "message EchoSinkRequest {\n  uint32 a = 1;\n  string b = 2;\n  repeated uint64 c = 3;\n}",
         "message StorePeekRequest {\n  uint64 c = 1;\n}",
         "message CounterAddRequest {\n  uint64 self = 1;\n  sint64 delta = 2;\n}",
+        // No imports, but an exported resource: streams, so that the plugin can call
+        // methods and `Drop` of counters the host made, which follow the (no) imports.
+        "message ImportCall {\n  oneof call {\n    CounterDropRequest counter_drop = 2;\n    CounterAddRequest counter_add = 3;\n    CounterGetRequest counter_get = 4;\n  }\n}",
+        "message ImportReturn {\n  oneof result {\n    string error = 1;\n    CounterDropResponse counter_drop = 2;",
     ] {
         assert!(text.contains(want), "the .proto lacks {want:?}:\n{text}");
     }
-    // No imports: unary rpcs.
-    assert!(!m.map.streaming && !text.contains("stream "));
+    assert!(m.map.streaming);
+    // A world without imports or resources keeps unary rpcs.
+    let plain = Mapped::new(&edge_world());
+    let plain_text = render(&plain.map.file);
+    assert!(plain.map.imports.is_empty());
+    assert!(
+        !plain.map.streaming && !plain_text.contains("stream "),
+        "{plain_text}"
+    );
 }

@@ -114,6 +114,44 @@ fn a_call_past_its_deadline_fails_and_the_session_goes_on() {
     assert_eq!(p.faults().inc(9).unwrap(), 10);
 }
 
+/// The host's deadline travels with the call: the server, though started with a far
+/// `--call-timeout-ms`, gives up on the call at the host's deadline (its log says after
+/// how long) and kills the instance's child as `--call-timeout-ms` would, so the next
+/// call runs in a new child.
+#[test]
+fn the_hosts_deadline_reaches_the_server_which_gives_up_at_it() {
+    let log = plugport_remote_tests::temp_log("deadline");
+    let server = Server::start_logged(&fault_plugin(), 0, &["--call-timeout-ms", "20000"], &log);
+    let (_plugin, p) = open_remote(&server.url, 400).expect("open");
+    let pid = p.faults().pid().unwrap();
+    let t = Instant::now();
+    let msg = isolation_error(p.faults().hang(8_000), "hang past the deadline");
+    assert!(msg.contains("deadline of 400 ms"), "{msg}");
+    let line = plugport_remote_tests::wait_for_line(&log, "given up after", Duration::from_secs(5))
+        .unwrap_or_else(|| {
+            panic!(
+                "the server did not give up on the call:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(line.contains("the host's deadline of 400 ms"), "{line}");
+    let ms: u64 = line
+        .split("given up after ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no duration in {line:?}"));
+    assert!((400..4_000).contains(&ms), "gave up after {ms} ms: {line}");
+    let pid2 = p.faults().pid().unwrap();
+    assert_ne!(pid2, pid, "the instance's child was killed and restarted");
+    let _ = std::fs::remove_file(&log);
+}
+
 #[test]
 fn an_incompatible_remote_descriptor_is_refused_naming_the_item_as_for_the_file() {
     let server = Server::start(&fault_plugin(), 0, &[]);

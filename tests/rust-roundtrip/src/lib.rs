@@ -41,6 +41,15 @@ pub mod handles_guest {
 pub mod handles_host {
     include!(concat!(env!("OUT_DIR"), "/handles_host.rs"));
 }
+/// Guest bindings of `test:worldres` (`tests/wit/accept/worldres.wit`): a resource
+/// declared at world level, implemented by the host.
+pub mod worldres_guest {
+    include!(concat!(env!("OUT_DIR"), "/worldres_guest.rs"));
+}
+/// Host bindings of `test:worldres`.
+pub mod worldres_host {
+    include!(concat!(env!("OUT_DIR"), "/worldres_host.rs"));
+}
 /// Guest bindings of `example:codec`.
 pub mod codec_guest {
     include!(concat!(env!("OUT_DIR"), "/codec_guest.rs"));
@@ -514,3 +523,94 @@ impl collections_kv::Guest for Collections {
 }
 
 collections_guest::export_collections!(Collections, name: "collections", version: "1.0.0", bindings: crate::collections_guest);
+
+// ---- worldres: a resource declared at world level, implemented by the host -------------
+
+use worldres_guest::imports::worldres::{self as wr, Counter as WrCounter};
+
+/// The worldres plugin: every counter it uses is the host's (`docs/abi.md` §5,
+/// "Resources declared at world level").
+pub struct WorldRes;
+
+/// The value of a host call; a failed call fails the plugin's function (a panic becomes
+/// `PP_ERR_PANIC` with the message).
+fn must<T>(r: Result<T, plugport::rt::CallError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A vtable the host did not make, for `forge`.
+static FORGED_VT: worldres_guest::ffi::test_worldres_v1_worldres_counter_vtable =
+    worldres_guest::ffi::test_worldres_v1_worldres_counter_vtable {
+        header: plugport::abi::PpTableHeader {
+            size: std::mem::size_of::<worldres_guest::ffi::test_worldres_v1_worldres_counter_vtable>(
+            ) as u32,
+            version: 0x0001_0000,
+            dealloc: Some(plugport::abi::rust_dealloc),
+        },
+        drop: Some(forged_drop),
+        get: None,
+        add: None,
+    };
+
+/// The forged object's `drop`: it owns nothing.
+unsafe extern "C" fn forged_drop(_: *mut std::ffi::c_void) {}
+
+impl worldres_guest::exports::Guest for WorldRes {
+    fn make(start: u32) -> WrCounter {
+        must(wr::counter_new(start))
+    }
+    fn take(c: WrCounter) -> u32 {
+        must(c.get())
+    }
+    fn look(c: &WrCounter) -> u32 {
+        must(c.get())
+    }
+    fn sum(
+        items: Vec<WrCounter>,
+        views: Vec<std::mem::ManuallyDrop<WrCounter>>,
+        extra: Option<WrCounter>,
+    ) -> u32 {
+        items
+            .iter()
+            .chain(views.iter().map(|v| &**v))
+            .chain(extra.iter())
+            .map(|c| must(c.get()))
+            .sum()
+    }
+    fn wrap(label: &str, start: Option<u32>) -> worldres_guest::Slot {
+        worldres_guest::Slot {
+            label: label.to_string(),
+            item: start.map(|s| must(wr::counter_new(s))),
+        }
+    }
+    fn open(s: worldres_guest::Slot) -> Option<WrCounter> {
+        if s.label == "drop" {
+            None
+        } else {
+            s.item
+        }
+    }
+    fn lend(start: u32) -> u32 {
+        let a = must(wr::counter_new(start));
+        let seen = must(worldres_guest::imports::peek(&a));
+        let b = must(wr::counter_new(seen * 10));
+        let merged = must(wr::counter_merge(&a, b));
+        must(merged.add(1))
+    }
+    fn forge() -> String {
+        static OBJECT: u8 = 0;
+        let raw = worldres_guest::ffi::test_worldres_v1_worldres_counter {
+            self_: &OBJECT as *const u8 as *mut std::ffi::c_void,
+            vtable: &FORGED_VT,
+        };
+        // SAFETY: a handle with a valid vtable whose `drop` does nothing.
+        let fake = unsafe { WrCounter::from_raw(raw) }.expect("non-null");
+        let b = must(wr::counter_new(5));
+        match wr::counter_merge(&fake, b) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
+worldres_guest::export_worldres!(WorldRes, name: "worldres-rust", version: "1.0.0", bindings: crate::worldres_guest);
