@@ -32,9 +32,10 @@ use crate::ir::{FunctionKind, Interface, Type, TypeDefKind, TypeId, World, World
 mod file;
 #[cfg(feature = "loader")]
 pub use file::{
-    architecture, host_architecture, open_plugin_file, read_from_bytes, read_from_file,
-    read_plugin_file, read_plugin_info, read_plugin_info_from, read_plugin_info_from_bytes,
-    PluginFileInfo, MAX_PLUGIN_FILE,
+    architecture, descriptor_error, host_architecture, open_plugin_file, read_from_bytes,
+    read_from_file, read_plugin_file, read_plugin_head_from_bytes, read_plugin_info,
+    read_plugin_info_from, read_plugin_info_from_bytes, PluginFileHead, PluginFileInfo,
+    MAX_PLUGIN_FILE,
 };
 
 /// Size of the fixed header of a descriptor blob, in bytes.
@@ -213,11 +214,28 @@ pub fn encode_blob(name: &str, version: &str, world_json: &str, little_endian: b
     out
 }
 
-/// Parses and validates a descriptor blob: magic, ABI version, lengths inside `bytes`,
-/// NUL separators, UTF-8, JSON, the IR's own consistency, and the fingerprint recomputed
-/// from the re-serialised canonical IR. `bytes` is the whole section; after the blob only
-/// zero padding is allowed. `little_endian` is the byte order of the file.
-pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, DescriptorError> {
+/// A descriptor blob whose bytes are checked (magic, ABI version, lengths, NULs, UTF-8,
+/// zero padding) but whose world JSON is not parsed yet: [`parse_blob_head`]. The loader
+/// compares [`BlobHead::world_json`] with the host's own text and parses it only when it
+/// differs (`crate::loader`, "The world of the host, byte for byte").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobHead<'a> {
+    /// Always [`ABI_VERSION`].
+    pub abi_version: u32,
+    /// The plugin author's name for the build.
+    pub plugin_name: &'a str,
+    /// The plugin author's version of the build.
+    pub plugin_version: &'a str,
+    /// The world JSON text, unparsed (UTF-8 without NUL bytes, nothing more is known).
+    pub world_json: &'a str,
+}
+
+/// The byte-level checks of [`parse_blob`], without parsing the world JSON: magic, ABI
+/// version, lengths inside `bytes`, NUL separators, no NUL inside and UTF-8 of the three
+/// strings, nothing but zero padding after the blob. Errors: as [`parse_blob`] but
+/// [`DescriptorError::Json`], [`DescriptorError::InvalidWorld`],
+/// [`DescriptorError::Fingerprint`] and [`DescriptorError::NotCanonical`].
+pub fn parse_blob_head(bytes: &[u8], little_endian: bool) -> Result<BlobHead<'_>, DescriptorError> {
     if bytes.len() < HEADER_LEN {
         return Err(DescriptorError::TooShort { len: bytes.len() });
     }
@@ -247,8 +265,8 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
         ("world JSON", u32_at(20)),
     ];
     let mut offset = HEADER_LEN;
-    let mut parts: Vec<&str> = Vec::with_capacity(3);
-    for (field, len) in lens {
+    let mut parts: [&str; 3] = [""; 3];
+    for (i, (field, len)) in lens.into_iter().enumerate() {
         let end = offset as u64 + u64::from(len);
         if end + 1 > bytes.len() as u64 {
             return Err(DescriptorError::OutOfBounds {
@@ -276,11 +294,10 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
                 offset: offset + i,
             });
         }
-        let text = simdutf8::compat::from_utf8(text).map_err(|e| DescriptorError::Utf8 {
+        parts[i] = simdutf8::compat::from_utf8(text).map_err(|e| DescriptorError::Utf8 {
             field,
             offset: offset + e.valid_up_to(),
         })?;
-        parts.push(text);
         offset = end + 1;
     }
     let rest = &bytes[offset..];
@@ -290,14 +307,105 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
             len: rest.len() - first,
         });
     }
-    let parsed = parse_world_json_cached(parts[2])?;
-    let (fingerprint, world) = (parsed.0.clone(), parsed.1.clone());
-    Ok(Descriptor {
+    Ok(BlobHead {
         abi_version,
-        plugin_name: parts[0].to_string(),
-        plugin_version: parts[1].to_string(),
-        fingerprint,
-        world,
+        plugin_name: parts[0],
+        plugin_version: parts[1],
+        world_json: parts[2],
+    })
+}
+
+impl BlobHead<'_> {
+    /// The whole [`parse_blob`]: the world JSON parsed, validated and fingerprinted
+    /// ([`parse_world_json_cached`]).
+    pub fn parse(&self) -> Result<Descriptor, DescriptorError> {
+        let parsed = parse_world_json_cached(self.world_json)?;
+        let (fingerprint, world) = (parsed.0.clone(), parsed.1.clone());
+        Ok(Descriptor {
+            abi_version: self.abi_version,
+            plugin_name: self.plugin_name.to_string(),
+            plugin_version: self.plugin_version.to_string(),
+            fingerprint,
+            world,
+        })
+    }
+}
+
+/// Parses and validates a descriptor blob: magic, ABI version, lengths inside `bytes`,
+/// NUL separators, UTF-8, JSON, the IR's own consistency, and the fingerprint recomputed
+/// from the re-serialised canonical IR. `bytes` is the whole section; after the blob only
+/// zero padding is allowed. `little_endian` is the byte order of the file.
+pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, DescriptorError> {
+    parse_blob_head(bytes, little_endian)?.parse()
+}
+
+/// What a world JSON text says about itself without parsing its IR into a [`World`]:
+/// [`world_json_head`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorldJsonHead {
+    /// The declared fingerprint, checked to be the SHA-256 of the IR text.
+    pub fingerprint: String,
+    /// The world's package (`world.package`).
+    pub package: crate::ir::PackageName,
+    /// The world's name (`world.name`).
+    pub name: String,
+}
+
+/// The light check of a world JSON text that the loader makes of the host's own text
+/// when a plugin carries exactly the same bytes (`crate::loader`, "The world of the host,
+/// byte for byte"): the text is `{"fingerprint":"<64 lower-case hex>","world":<IR>}` with
+/// nothing around it, the fingerprint is the SHA-256 of exactly the `<IR>` text (so the
+/// rule of `docs/abi.md` §7 holds on this path too), and the IR is JSON whose `package`
+/// and `name` read as a [`crate::ir::PackageName`] and a string (what the entry symbol is
+/// made of; the rest of the IR is checked as JSON syntax only, not parsed into a
+/// [`World`]). Every text [`parse_world_json`] accepts passes; the converse does not hold
+/// (this does not run [`validate_world`] nor the canonical-form check).
+///
+/// Errors: [`DescriptorError::Json`] (not of that shape, or the IR not JSON, or no
+/// package and name), [`DescriptorError::Fingerprint`].
+pub fn world_json_head(text: &str) -> Result<WorldJsonHead, DescriptorError> {
+    const PREFIX: &str = "{\"fingerprint\":\"";
+    const MIDDLE: &str = "\",\"world\":";
+    let shape = |what: &str| {
+        DescriptorError::Json {
+        reason: format!(
+            "expected the canonical {{\"fingerprint\":\"<64 lower-case hex digits>\",\"world\":<IR>}}: {what}"
+        ),
+    }
+    };
+    let rest = text
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| shape("it does not start with {\"fingerprint\":\""))?;
+    let declared = rest.get(..64).ok_or_else(|| shape("the text ends early"))?;
+    if !declared
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(shape("the fingerprint is not 64 lower-case hex digits"));
+    }
+    let ir = rest[64..]
+        .strip_prefix(MIDDLE)
+        .and_then(|r| r.strip_suffix('}'))
+        .ok_or_else(|| shape("no \",\"world\": after the fingerprint, or no } at the end"))?;
+    let computed = sha256_hex(ir.as_bytes());
+    if computed != declared {
+        return Err(DescriptorError::Fingerprint {
+            declared: declared.to_string(),
+            computed,
+        });
+    }
+    #[derive(Deserialize)]
+    struct Head {
+        package: crate::ir::PackageName,
+        name: String,
+    }
+    let head: Head = serde_json::from_str(ir).map_err(|e| DescriptorError::Json {
+        reason: e.to_string(),
+    })?;
+    Ok(WorldJsonHead {
+        fingerprint: computed,
+        package: head.package,
+        name: head.name,
     })
 }
 
@@ -313,6 +421,7 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
 /// [`DescriptorError::NotCanonical`] (unknown keys inside the IR, spacing, key order,
 /// source locations).
 pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> {
+    PARSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct WorldJson {
@@ -348,6 +457,18 @@ pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> 
         });
     }
     Ok((computed, parsed.world))
+}
+
+/// How many times [`parse_world_json`] ran in this process ([`world_json_parses`]).
+static PARSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many times this process parsed a world JSON text ([`parse_world_json`], also
+/// through [`parse_world_json_cached`] and [`parse_blob`]): for tests that check a path
+/// parses nothing (the loader's open of a plugin that carries the host's world JSON byte
+/// for byte).
+#[doc(hidden)]
+pub fn world_json_parses() -> usize {
+    PARSES.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// [`parse_world_json`], once per distinct text in this process: the results are kept

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use object::{Object, ObjectSection, ReadRef};
 
-use super::{parse_blob, Descriptor, DescriptorError};
+use super::{parse_blob, parse_blob_head, BlobHead, Descriptor, DescriptorError};
 use crate::error::LoadError;
 
 /// Reads and validates the descriptor of a plugin file without loading it (no `dlopen`,
@@ -199,13 +199,41 @@ pub fn read_plugin_info_from_bytes(path: &Path, data: &[u8]) -> Result<PluginFil
     })
 }
 
-/// [`parse_blob`] with its errors as [`LoadError`]s of `path`.
-fn parse_located(
+/// What [`read_plugin_head_from_bytes`] finds: the descriptor's checked bytes with its
+/// world JSON unparsed ([`BlobHead`]), the architecture and the Go build information.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginFileHead<'d> {
+    /// The descriptor blob, checked byte by byte, its world JSON not parsed.
+    pub blob: BlobHead<'d>,
+    /// As [`PluginFileInfo::architecture`].
+    pub architecture: Option<object::Architecture>,
+    /// As [`PluginFileInfo::go`].
+    pub go: Option<crate::go::GoBuildInfo>,
+}
+
+/// [`read_plugin_info_from_bytes`] without parsing the world JSON (the loader's first
+/// step: it parses the JSON only when it is not byte for byte the host's own text).
+///
+/// Errors: those of [`read_from_bytes`], but none of the world JSON's own
+/// ([`DescriptorError::Json`], `InvalidWorld`, `Fingerprint`, `NotCanonical`).
+pub fn read_plugin_head_from_bytes<'d>(
     path: &Path,
-    section: &[u8],
-    little_endian: bool,
-) -> Result<Descriptor, LoadError> {
-    parse_blob(section, little_endian).map_err(|e| match e {
+    data: &'d [u8],
+) -> Result<PluginFileHead<'d>, LoadError> {
+    let located = locate(path, data)?;
+    let blob = parse_blob_head(located.section, located.little_endian)
+        .map_err(|e| descriptor_error(path, e))?;
+    Ok(PluginFileHead {
+        blob,
+        architecture: located.architecture,
+        go: located.go,
+    })
+}
+
+/// A [`DescriptorError`] of the file at `path` as a [`LoadError`]:
+/// [`LoadError::AbiVersion`] or [`LoadError::CorruptDescriptor`].
+pub fn descriptor_error(path: &Path, e: DescriptorError) -> LoadError {
+    match e {
         DescriptorError::AbiVersion { expected, found } => LoadError::AbiVersion {
             path: path.to_path_buf(),
             expected,
@@ -215,7 +243,16 @@ fn parse_located(
             path: path.to_path_buf(),
             reason: e.to_string(),
         },
-    })
+    }
+}
+
+/// [`parse_blob`] with its errors as [`LoadError`]s of `path`.
+fn parse_located(
+    path: &Path,
+    section: &[u8],
+    little_endian: bool,
+) -> Result<Descriptor, LoadError> {
+    parse_blob(section, little_endian).map_err(|e| descriptor_error(path, e))
 }
 
 /// The CPU architecture a shared library was built for, or `None` when `data` is not a
