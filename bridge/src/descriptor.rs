@@ -32,10 +32,10 @@ use crate::ir::{FunctionKind, Interface, Type, TypeDefKind, TypeId, World, World
 mod file;
 #[cfg(feature = "loader")]
 pub use file::{
-    architecture, descriptor_error, host_architecture, open_plugin_file, read_from_bytes,
-    read_from_file, read_plugin_file, read_plugin_head_from_bytes, read_plugin_info,
-    read_plugin_info_from, read_plugin_info_from_bytes, PluginFileHead, PluginFileInfo,
-    MAX_PLUGIN_FILE,
+    architecture, descriptor_error, host_architecture, open_plugin_file,
+    open_plugin_file_with_metadata, read_from_bytes, read_from_file, read_plugin_file,
+    read_plugin_file_keeping, read_plugin_head_from_bytes, read_plugin_info, read_plugin_info_from,
+    read_plugin_info_from_bytes, PluginFileHead, PluginFileInfo, MAX_PLUGIN_FILE,
 };
 
 /// Size of the fixed header of a descriptor blob, in bytes.

@@ -93,6 +93,7 @@
 mod allowlist;
 mod host;
 mod image;
+mod in_place;
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
@@ -101,6 +102,9 @@ use std::sync::Arc;
 pub use allowlist::{Sha256Allowlist, ALLOW_SHA256_VAR};
 use host::LazyDescriptor;
 use image::{Image, Retained};
+#[doc(hidden)]
+pub use in_place::set_in_place_hook;
+pub use in_place::LOAD_VAR;
 
 use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
 use crate::compat::{self, Compat};
@@ -606,6 +610,10 @@ pub(crate) struct CheckedFile {
     /// The fingerprint of the host's world JSON.
     pub(crate) host_fingerprint: String,
     pub(crate) go: Option<GoBuildInfo>,
+    /// The open file the bytes were read from, and its metadata before the read: what an
+    /// in-place open loads and compares (`in_place`). `None` where the file was read
+    /// otherwise (the isolation runner's check).
+    pub(crate) source: Option<(std::fs::File, in_place::Stamp)>,
 }
 
 /// Steps 1–4 of `docs/abi.md` §8 for the file at `path` against the host's world JSON,
@@ -622,7 +630,7 @@ pub(crate) fn check_file(
 ) -> Result<CheckedFile, LoadError> {
     // The light check of the host's own text (once per process and text), not a parse.
     let host = host::head(path, expected_world_json)?;
-    let data = descriptor::read_plugin_file(path)?;
+    let (data, file, meta) = descriptor::read_plugin_file_keeping(path)?;
     // The digest of the very bytes that are checked and loaded (`allowlist`).
     if let Some(allow) = allow {
         allow.check(path, &data)?;
@@ -651,6 +659,7 @@ pub(crate) fn check_file(
         compat,
         host_fingerprint: host.fingerprint.clone(),
         go,
+        source: Some((file, in_place::Stamp::of(&meta))),
     })
 }
 
@@ -714,6 +723,7 @@ pub(crate) fn check_file_checked_by_host(
         descriptor: descriptor.into(),
         compat: Compat::identical(),
         go,
+        source: None,
     })
 }
 
@@ -838,21 +848,39 @@ fn open_checked_in_process(
         descriptor,
         compat,
         go: go_info,
+        source,
         ..
     } = checked;
     // The symbols' names, made once per process and host world JSON (`host::head`).
     let symbols = host::head(path, &expected_world_json)?;
 
-    // Step 5: only now does any code of the plugin run.
-    let copy = Image::write(path, data)?;
-    let library = dlopen(&copy.dlopen_path).map_err(|e| LoadError::Dlopen {
-        path: path.to_path_buf(),
-        message: format!(
-            "{} (loading the private copy {})",
-            error_chain(&e),
-            copy.image.display()
-        ),
-    })?;
+    // Step 5: only now does any code of the plugin run. In place when asked for and
+    // possible (`in_place`), else from the private copy of the checked bytes.
+    let in_place = match &source {
+        Some((file, stamp)) if go_info.is_none() && in_place::enabled() => {
+            in_place::load(path, file, stamp)
+        }
+        _ => None,
+    };
+    drop(source);
+    let (library, image, mut copy) = match in_place {
+        Some((library, real)) => (library, real, Retained::Nothing),
+        None => {
+            let copy = Image::write(path, data)?;
+            let library = dlopen(&copy.dlopen_path).map_err(|e| LoadError::Dlopen {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} (loading the private copy {})",
+                    error_chain(&e),
+                    copy.image.display()
+                ),
+            })?;
+            let image = copy.image.clone();
+            // The mapping stays valid: close a memfd that is not kept for reuse, delete a
+            // copy on disk (not on Windows).
+            (library, image, copy.loaded())
+        }
+    };
     if let (Some(slot), Some(info)) = (go_slot, &go_info) {
         // Mapped for good: whatever happens below, this image keeps its Go runtime.
         slot.loaded(path, info);
@@ -865,10 +893,6 @@ fn open_checked_in_process(
             drop(library);
         }
     };
-    let image = copy.image.clone();
-    // The mapping stays valid: close a memfd that is not kept for reuse, delete a copy on
-    // disk (not on Windows).
-    let mut copy = copy.loaded();
 
     // SAFETY: the symbol's type is fixed by `docs/abi.md` §7 for every plugport plugin,
     // and the descriptor just confirmed the file is one for this world.

@@ -82,6 +82,16 @@ pub const MAX_PLUGIN_FILE: u64 = 1 << 30;
 /// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
 /// (not a regular file: the reason names its type, e.g. `a directory`; or too large).
 pub fn open_plugin_file(path: &Path) -> Result<(std::fs::File, u64), LoadError> {
+    open_plugin_file_with_metadata(path).map(|(file, meta)| (file, meta.len()))
+}
+
+/// [`open_plugin_file`], returning the open file's metadata (its `fstat`, taken before
+/// anything is read) instead of its length.
+///
+/// Errors: those of [`open_plugin_file`].
+pub fn open_plugin_file_with_metadata(
+    path: &Path,
+) -> Result<(std::fs::File, std::fs::Metadata), LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -107,7 +117,7 @@ pub fn open_plugin_file(path: &Path) -> Result<(std::fs::File, u64), LoadError> 
             meta.len()
         )));
     }
-    Ok((file, meta.len()))
+    Ok((file, meta))
 }
 
 /// What a file that is not a regular file is, for the "found" part of
@@ -144,13 +154,25 @@ fn file_type_name(t: std::fs::FileType) -> &'static str {
 /// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
 /// (not a regular file, or too large).
 pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    read_plugin_file_keeping(path).map(|(data, _, _)| data)
+}
+
+/// [`read_plugin_file`], also returning the open file and its metadata as it was before
+/// the read (the loader's in-place mode loads that same file and compares the metadata
+/// again after loading).
+///
+/// Errors: those of [`read_plugin_file`].
+pub fn read_plugin_file_keeping(
+    path: &Path,
+) -> Result<(Vec<u8>, std::fs::File, std::fs::Metadata), LoadError> {
     use std::io::Read;
-    let (file, len) = open_plugin_file(path)?;
+    let (file, meta) = open_plugin_file_with_metadata(path)?;
+    let len = meta.len();
     // The size `open_plugin_file` saw, plus one byte to see a file that grew: usually one
     // `read` and one at the end, instead of `read_to_end`'s growing chunks. `take`: a file
     // that grows while being read cannot push past the limit either.
     let mut data = vec![0u8; len as usize + 1];
-    let mut file = file.take(MAX_PLUGIN_FILE + 1);
+    let mut reader = (&file).take(MAX_PLUGIN_FILE + 1);
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -160,7 +182,7 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
         if filled == data.len() {
             data.resize(filled.saturating_mul(2).max(4096), 0);
         }
-        match file.read(&mut data[filled..]) {
+        match reader.read(&mut data[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -174,7 +196,7 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
             reason: format!("a file of more than the {MAX_PLUGIN_FILE} bytes plugport reads"),
         });
     }
-    Ok(data)
+    Ok((data, file, meta))
 }
 
 /// [`read_from_file`] on the bytes of a file already in memory; `path` is only used in

@@ -77,6 +77,14 @@ fn unique_fd_name(fd: std::os::fd::RawFd, n: u64) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// A `/proc/self/fd` name of `fd` that no name given before had, and that is never
+/// given again (its number is not returned to [`FREE_NAMES`]): for `RTLD_NOLOAD` probes,
+/// which add the name to the object they find (the in-place open, `in_place.rs`).
+#[cfg(target_os = "linux")]
+pub(super) fn fresh_fd_name(fd: std::os::fd::RawFd) -> PathBuf {
+    unique_fd_name(fd, NAMES.fetch_add(1, Ordering::Relaxed))
+}
+
 /// The checked bytes, ready to be `dlopen`ed from [`Image::dlopen_path`].
 pub(super) struct Image {
     /// The path to give `dlopen`.
@@ -389,7 +397,7 @@ fn proc_fd_names() -> bool {
 /// Whether the dynamic loader already has an object of this name (or of this file):
 /// `dlopen` with `RTLD_NOLOAD` never loads, and its handle, if any, is closed again.
 #[cfg(target_os = "linux")]
-fn already_loaded(path: &Path) -> bool {
+pub(super) fn already_loaded(path: &Path) -> bool {
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
     // SAFETY: RTLD_NOLOAD maps nothing and runs no code; a returned handle only adds a
     // reference to an object that is loaded already, dropped (dlclose) right away.
