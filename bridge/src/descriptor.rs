@@ -339,11 +339,11 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
     parse_blob_head(bytes, little_endian)?.parse()
 }
 
-/// What a world JSON text says about itself without parsing its IR into a [`World`]:
-/// [`world_json_head`].
+/// What a world JSON text says about itself, read from its first bytes without parsing
+/// or hashing it: [`world_json_head`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorldJsonHead {
-    /// The declared fingerprint, checked to be the SHA-256 of the IR text.
+    /// The declared fingerprint (64 lower-case hex digits; not recomputed).
     pub fingerprint: String,
     /// The world's package (`world.package`).
     pub package: crate::ir::PackageName,
@@ -351,61 +351,61 @@ pub struct WorldJsonHead {
     pub name: String,
 }
 
-/// The light check of a world JSON text that the loader makes of the host's own text
-/// when a plugin carries exactly the same bytes (`crate::loader`, "The world of the host,
-/// byte for byte"): the text is `{"fingerprint":"<64 lower-case hex>","world":<IR>}` with
-/// nothing around it, the fingerprint is the SHA-256 of exactly the `<IR>` text (so the
-/// rule of `docs/abi.md` §7 holds on this path too), and the IR is JSON whose `package`
-/// and `name` read as a [`crate::ir::PackageName`] and a string (what the entry symbol is
-/// made of; the rest of the IR is checked as JSON syntax only, not parsed into a
-/// [`World`]). Every text [`parse_world_json`] accepts passes; the converse does not hold
-/// (this does not run [`validate_world`] nor the canonical-form check).
+/// The fingerprint, package and world name of a world JSON text in the canonical form
+/// [`world_json`] writes, read from its first bytes: `{"fingerprint":"<64 lower-case
+/// hex>","world":{"package":{"namespace":"…","name":"…","version":"…" or null},"name":"…",`
+/// … `}`, each string without escapes. `None` for any other text, also a valid one
+/// (then parse it, [`parse_world_json`]).
 ///
-/// Errors: [`DescriptorError::Json`] (not of that shape, or the IR not JSON, or no
-/// package and name), [`DescriptorError::Fingerprint`].
-pub fn world_json_head(text: &str) -> Result<WorldJsonHead, DescriptorError> {
-    const PREFIX: &str = "{\"fingerprint\":\"";
-    const MIDDLE: &str = "\",\"world\":";
-    let shape = |what: &str| {
-        DescriptorError::Json {
-        reason: format!(
-            "expected the canonical {{\"fingerprint\":\"<64 lower-case hex digits>\",\"world\":<IR>}}: {what}"
-        ),
+/// This checks nothing else: not that the rest is JSON, not the fingerprint (no SHA-256),
+/// not the IR. The loader uses it only on the host's own generated text, when a plugin
+/// carries the same bytes (`crate::loader`, "The world of the host, byte for byte");
+/// every text from a plugin that differs from the host's is parsed in full.
+pub fn world_json_head(text: &str) -> Option<WorldJsonHead> {
+    /// The string at the start of `rest` (which must start with its opening quote), and
+    /// what follows its closing quote. `None` for a string with escapes or control
+    /// characters.
+    fn string(rest: &str) -> Option<(&str, &str)> {
+        let rest = rest.strip_prefix('"')?;
+        let end = rest.find('"')?;
+        let s = &rest[..end];
+        if s.bytes().any(|b| b == b'\\' || b < 0x20) {
+            return None;
+        }
+        Some((s, &rest[end + 1..]))
     }
-    };
-    let rest = text
-        .strip_prefix(PREFIX)
-        .ok_or_else(|| shape("it does not start with {\"fingerprint\":\""))?;
-    let declared = rest.get(..64).ok_or_else(|| shape("the text ends early"))?;
-    if !declared
+    let rest = text.strip_prefix("{\"fingerprint\":\"")?;
+    let fingerprint = rest.get(..64)?;
+    if !fingerprint
         .bytes()
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     {
-        return Err(shape("the fingerprint is not 64 lower-case hex digits"));
+        return None;
     }
-    let ir = rest[64..]
-        .strip_prefix(MIDDLE)
-        .and_then(|r| r.strip_suffix('}'))
-        .ok_or_else(|| shape("no \",\"world\": after the fingerprint, or no } at the end"))?;
-    let computed = sha256_hex(ir.as_bytes());
-    if computed != declared {
-        return Err(DescriptorError::Fingerprint {
-            declared: declared.to_string(),
-            computed,
-        });
+    if !text.ends_with("}}") {
+        return None;
     }
-    #[derive(Deserialize)]
-    struct Head {
-        package: crate::ir::PackageName,
-        name: String,
-    }
-    let head: Head = serde_json::from_str(ir).map_err(|e| DescriptorError::Json {
-        reason: e.to_string(),
-    })?;
-    Ok(WorldJsonHead {
-        fingerprint: computed,
-        package: head.package,
-        name: head.name,
+    let rest = rest[64..].strip_prefix("\",\"world\":{\"package\":{\"namespace\":")?;
+    let (namespace, rest) = string(rest)?;
+    let (package, rest) = string(rest.strip_prefix(",\"name\":")?)?;
+    let rest = rest.strip_prefix(",\"version\":")?;
+    let (version, rest) = match rest.strip_prefix("null") {
+        Some(rest) => (None, rest),
+        None => {
+            let (v, rest) = string(rest)?;
+            (Some(v.to_string()), rest)
+        }
+    };
+    let (name, rest) = string(rest.strip_prefix("},\"name\":")?)?;
+    rest.strip_prefix(',')?;
+    Some(WorldJsonHead {
+        fingerprint: fingerprint.to_string(),
+        package: crate::ir::PackageName {
+            namespace: namespace.to_string(),
+            name: package.to_string(),
+            version,
+        },
+        name: name.to_string(),
     })
 }
 
@@ -684,10 +684,13 @@ fn depth(world: &World, i: TypeId, state: &mut [usize], level: usize) -> Result<
 /// Lower-case hex SHA-256 of `bytes` (as [`World::fingerprint`]).
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(64);
+    for b in sha2::Sha256::digest(bytes) {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// Up to 24 characters of `text` from byte `offset` (rounded down to a character), for

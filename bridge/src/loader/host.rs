@@ -18,12 +18,12 @@ use crate::descriptor::{self, BlobHead, Descriptor};
 use crate::error::LoadError;
 use crate::ir::World;
 
-/// What the loader needs of a host world JSON text, found by
+/// What the loader needs of a host world JSON text, read by
 /// [`descriptor::world_json_head`] without parsing the IR.
 pub(crate) struct HostHead {
     /// The text itself.
     pub(crate) text: Arc<str>,
-    /// Its fingerprint, checked to be the SHA-256 of its IR text.
+    /// Its fingerprint, as the text declares it.
     pub(crate) fingerprint: String,
     /// [`World::entry_symbol`], NUL-terminated (so that `libloading` passes it to `dlsym`
     /// without a copy).
@@ -36,34 +36,47 @@ pub(crate) struct HostHead {
 const MAX_HEADS: usize = 64;
 
 /// The [`HostHead`] of the host world JSON `text`, once per process and text (later
-/// calls compare the text with the kept ones: a `memcmp`).
+/// calls compare the text with the kept ones: a `memcmp`). The fingerprint and the names
+/// are read from the text's first bytes ([`descriptor::world_json_head`]: no parse, no
+/// SHA-256); a text not in that canonical form is parsed and checked in full instead
+/// ([`descriptor::parse_world_json_cached`]).
 ///
-/// Errors: [`LoadError::HostWorld`] when the text is not of the canonical shape, its
-/// fingerprint is not the SHA-256 of its IR text, or its package and name do not read
-/// ([`descriptor::world_json_head`]). A text that passes may still be refused by the full
-/// parse ([`descriptor::parse_world_json`]) when a plugin's text differs from it.
+/// Errors: [`LoadError::HostWorld`] when the full parse refuses the text. A text whose
+/// head reads may still be refused by the full parse when a plugin's text differs from
+/// it (the loader's module docs).
 pub(crate) fn head(path: &Path, text: &str) -> Result<Arc<HostHead>, LoadError> {
     static SEEN: Mutex<Vec<Arc<HostHead>>> = Mutex::new(Vec::new());
     let find = |list: &[Arc<HostHead>]| list.iter().find(|h| *h.text == *text).cloned();
     if let Some(h) = find(&SEEN.lock().unwrap_or_else(|e| e.into_inner())) {
         return Ok(h);
     }
-    let found = descriptor::world_json_head(text).map_err(|e| LoadError::HostWorld {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let (fingerprint, package, name) = match descriptor::world_json_head(text) {
+        Some(h) => (h.fingerprint, h.package, h.name),
+        None => {
+            let parsed =
+                descriptor::parse_world_json_cached(text).map_err(|e| LoadError::HostWorld {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+            (
+                parsed.0.clone(),
+                parsed.1.package.clone(),
+                parsed.1.name.clone(),
+            )
+        }
+    };
     // The symbol names are the IR's (`World::entry_symbol`): made from the package and
     // the world's name only, so a world with just those gives the same names.
     let names = World {
-        package: found.package,
-        name: found.name,
+        package,
+        name,
         types: Vec::new(),
         imports: Vec::new(),
         exports: Vec::new(),
     };
     let h = Arc::new(HostHead {
         text: Arc::from(text),
-        fingerprint: found.fingerprint,
+        fingerprint,
         entry: format!("{}\0", names.entry_symbol()),
         live_objects: format!("{}\0", names.live_objects_symbol()),
     });
@@ -138,9 +151,9 @@ impl Deref for LazyDescriptor {
     /// The descriptor, parsing the host's world JSON the first time for a plugin that
     /// carries it byte for byte.
     ///
-    /// Panics only when that text, the host's own generated world JSON, passed the light
-    /// check of [`head`] (shape, fingerprint, package and name) but is not a valid world
-    /// ([`descriptor::parse_world_json`]): a host built with hand-edited bindings, the
+    /// Panics only when that text, the host's own generated world JSON, has the canonical
+    /// head [`head`] reads but is not a valid world ([`descriptor::parse_world_json`]: a
+    /// wrong fingerprint, an invalid IR): a host built with hand-edited bindings, the
     /// host's own defect, which no plugin can cause (the plugin's text adds nothing to the
     /// host's). Any plugin whose text differs from such a host's is refused at open with
     /// [`LoadError::HostWorld`].

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use lifecycle::{artefact, v1_0, v1_1, Host};
-use plugport::descriptor::{parse_world_json, world_json_parses};
+use plugport::descriptor::{parse_world_json, world_json_head, world_json_parses};
 use plugport::error::LoadError;
 
 /// Where `needle` starts in `hay`.
@@ -113,8 +113,9 @@ fn the_hosts_own_world_is_not_parsed_and_any_other_text_is_checked_in_full() {
         other => panic!("a version of invalid UTF-8: {:?}", other.map(|_| ())),
     }
 
-    // The host's own text, checked lightly when it is the plugin's: a changed byte whose
-    // fingerprint was not recomputed is refused before the file is read.
+    // The host's own text is read, not checked, when it is the plugin's; one that differs
+    // from the plugin's is parsed and checked in full: a changed byte whose fingerprint
+    // was not recomputed is refused.
     let mut bad = v1_0::WORLD_JSON.replace("\"greet\"", "\"greer\"");
     assert_ne!(bad, v1_0::WORLD_JSON);
     let open = |host: &str| plugport::loader::open(&en, host, std::ptr::null()).map(|_| ());
@@ -132,5 +133,22 @@ fn the_hosts_own_world_is_not_parsed_and_any_other_text_is_checked_in_full() {
             assert!(reason.contains("type #9"), "{reason}")
         }
         other => panic!("a host text with an invalid IR: {other:?}"),
+    }
+
+    // What the open reads of a host text is what the full parse finds; a text that is
+    // not in the canonical form is not read (the open parses it instead).
+    for text in [v1_0::WORLD_JSON, v1_1::WORLD_JSON] {
+        let head = world_json_head(text).expect("a generated text has a readable head");
+        let (fingerprint, world) = parse_world_json(text).unwrap();
+        assert_eq!(
+            (head.fingerprint, head.package, head.name),
+            (fingerprint, world.package, world.name)
+        );
+        assert_eq!(world_json_head(&text.replacen(':', ": ", 1)), None);
+        assert_eq!(
+            world_json_head(&text.replacen("\"name\"", "\"n\\u0061me\"", 1)),
+            None
+        );
+        assert_eq!(world_json_head(&text[..text.len() - 1]), None);
     }
 }
