@@ -37,6 +37,11 @@
 //! the copy is on disk, the temporary directory must allow mapping code (set
 //! `PLUGPORT_TMPDIR` when `/tmp` is `noexec`).
 //!
+//! With `PLUGPORT_LOAD=in-place` (Linux; read on every open, also by the C API) an open
+//! loads the checked file itself when it safely can, and the private copy otherwise:
+//! `in_place` (`docs/abi.md` §10, "Loading in place"), which also says why that is not the
+//! default (a file written in place changes a loaded image).
+//!
 //! # The world of the host, byte for byte
 //!
 //! A generated host embeds its world as the text `{"fingerprint":"<hex>","world":<IR>}`

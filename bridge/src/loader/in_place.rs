@@ -14,8 +14,10 @@
 //!    no sibling library is). A file deleted or renamed over since the read shows as
 //!    `… (deleted)`: fall back.
 //! 3. If the dynamic loader already has an object of that name or of that file (device
-//!    and inode), `dlopen` would return it instead of a new image (side by side would
-//!    share globals): fall back. (`RTLD_NOLOAD`, which compares both.)
+//!    and inode), `dlopen` returns it instead of a new image (side by side would share
+//!    globals): fall back. Seen after `dlopen` with glibc (the handle's load base was
+//!    among those of the objects loaded before, `dl_iterate_phdr`: no system call), before
+//!    it elsewhere (`RTLD_NOLOAD`, which compares both).
 //! 4. `dlopen` of that path. Then the dynamic loader is asked which loaded object is the
 //!    descriptor's file (`RTLD_NOLOAD` of a `/proc/self/fd` name of it no object had,
 //!    which it matches by device and inode): it must be the new image, and the metadata
@@ -24,8 +26,8 @@
 //!
 //! Falling back means the private copy of the checked bytes, as without the variable. A
 //! Go plugin is never loaded in place (it cannot be unloaded if the check after `dlopen`
-//! failed). Steps 3 and 4 hold a process-wide lock, so two opens of one file in two
-//! threads cannot both take step 3 before either loads.
+//! failed). Steps 3 and 4 hold a process-wide lock, so two in-place opens in two threads
+//! cannot see each other's image as a new one.
 //!
 //! **The risk** (why it is not the default): the image maps the plugin's own file, so a
 //! write into that file while it is loaded (`cp new.so plugin.so` truncates and rewrites
@@ -133,13 +135,17 @@ pub(super) fn load(
     }
     static LOCK: Mutex<()> = Mutex::new(());
     let _one_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    if super::image::already_loaded(&real) {
+    let before = loaded_objects();
+    if before.is_none() && super::image::already_loaded(&real) {
         return None;
     }
     // SAFETY: loading runs the plugin's initialisers; the caller has checked the bytes of
     // this file (and the metadata says it has not changed since).
     let lib = unsafe { Library::open(Some(&real), RTLD_NOW | RTLD_LOCAL) }.ok()?;
     let handle = lib.into_raw();
+    // An object loaded before (same name, or same device and inode) is what `dlopen`
+    // returned instead of a new image: not ours to use.
+    let existed = before.is_some_and(|b| load_base(handle).is_none_or(|a| b.contains(&a)));
     // Which object is the descriptor's file: a name no object has, so the dynamic loader
     // opens it and compares device and inode.
     let probe = super::image::fresh_fd_name(fd);
@@ -157,11 +163,60 @@ pub(super) fn load(
         };
     // SAFETY: `handle` came from `into_raw` above and is owned here.
     let lib: libloading::Library = unsafe { Library::from_raw(handle) }.into();
-    if !same || !unchanged() {
+    if existed || !same || !unchanged() {
         drop(lib); // unloaded again: not the checked file
         return None;
     }
     Some((lib, real))
+}
+
+/// The load bases of every object the dynamic loader has loaded now (`dl_iterate_phdr`,
+/// no system call), to tell a new image from one `dlopen` returned again; `None` where
+/// [`load_base`] cannot be asked (then the caller asks `RTLD_NOLOAD` before loading).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn loaded_objects() -> Option<Vec<usize>> {
+    unsafe extern "C" fn add(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: `data` is the vector below and `info` a valid entry, for this call.
+        unsafe { (*data.cast::<Vec<usize>>()).push((*info).dlpi_addr as usize) };
+        0
+    }
+    let mut bases: Vec<usize> = Vec::with_capacity(64);
+    // SAFETY: the callback only pushes to `bases`, which outlives the call.
+    unsafe { libc::dl_iterate_phdr(Some(add), (&mut bases as *mut Vec<usize>).cast()) };
+    Some(bases)
+}
+
+#[cfg(all(target_os = "linux", not(target_env = "gnu")))]
+fn loaded_objects() -> Option<Vec<usize>> {
+    None
+}
+
+/// The load base (`l_addr`, what `dl_iterate_phdr` reports as `dlpi_addr`) of the object
+/// of a `dlopen` handle (`dlinfo` with `RTLD_DI_LINKMAP`; `l_addr` is the first member of
+/// glibc's public `struct link_map`, `<link.h>`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn load_base(handle: *mut libc::c_void) -> Option<usize> {
+    let mut map: *const usize = std::ptr::null();
+    // SAFETY: a valid handle; RTLD_DI_LINKMAP writes a `struct link_map *`.
+    let ok = unsafe {
+        libc::dlinfo(
+            handle,
+            libc::RTLD_DI_LINKMAP,
+            (&mut map as *mut *const usize).cast(),
+        )
+    } == 0;
+    // SAFETY: a non-null `struct link_map *` of a loaded object, whose first member is
+    // `ElfW(Addr) l_addr`.
+    (ok && !map.is_null()).then(|| unsafe { *map })
+}
+
+#[cfg(all(target_os = "linux", not(target_env = "gnu")))]
+fn load_base(_: *mut libc::c_void) -> Option<usize> {
+    None
 }
 
 /// Without `/proc/self/fd`, never in place.
