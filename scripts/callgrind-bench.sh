@@ -10,7 +10,8 @@
 # (Ir(2N) - Ir(N)) / N: the instructions of one call and its loop, everything else
 # (start-up, checking and loading both plugins, exit) cancelling out. Then it times the
 # load cycle natively: plugport open+check+close against a bare dlopen+dlsym+dlclose of
-# the same file, interleaved in one process; and the first open in fresh processes.
+# the same file, interleaved in one process; and the first open in fresh processes (each
+# also with PLUGPORT_LOAD=in-place, docs/abi.md §10).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
