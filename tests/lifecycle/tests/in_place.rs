@@ -2,7 +2,7 @@
 //! place"; `bridge/src/loader/in_place.rs`): the image maps the plugin's own file; a second
 //! open of the same file, a file changed between the check and the load, and a reload
 //! while the old image of the path is loaded fall back to the private copy; `$ORIGIN`
-//! finds the plugin's own directory.
+//! finds the plugin's own directory, in a Rust host and in the C greeter host.
 //!
 //! One test: it sets the variable for this process, which a test running in parallel
 //! would see.
@@ -155,4 +155,24 @@ fn in_place_loads_the_file_itself_and_falls_back_to_a_private_copy_when_it_must(
         Err(e) => panic!("from the private copy: {e}"),
         Ok(_) => panic!("$ORIGIN found libppdep.so from the private copy"),
     }
+
+    // The C API reads the same variable: the C greeter host loads that plugin in place,
+    // and cannot from the private copy.
+    let c_host = |in_place: bool| {
+        let mut cmd = std::process::Command::new(artefact("greeter/greeter-host-c"));
+        if in_place {
+            cmd.env(LOAD_VAR, "in-place");
+        }
+        cmd.arg(&with_dep).arg("Ada").output().unwrap()
+    };
+    let out = c_host(true);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Ada"),
+        "the C host in place: {out:?}"
+    );
+    let out = c_host(false);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("libppdep.so"),
+        "the C host from the private copy: {out:?}"
+    );
 }
