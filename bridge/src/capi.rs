@@ -39,12 +39,12 @@ struct Image {
 
 impl Image {
     fn new(plugin: Arc<Plugin>) -> Image {
-        let d = plugin.descriptor();
-        // The descriptor reader refuses interior NULs, so these never fail.
+        // The descriptor reader refuses interior NULs, so these never fail. (Not through
+        // `descriptor()`, which would parse a world JSON the open did not need to.)
         Image {
-            name: CString::new(d.plugin_name.clone()).unwrap_or_default(),
-            version: CString::new(d.plugin_version.clone()).unwrap_or_default(),
-            fingerprint: CString::new(d.fingerprint.clone()).unwrap_or_default(),
+            name: CString::new(plugin.plugin_name()).unwrap_or_default(),
+            version: CString::new(plugin.plugin_version()).unwrap_or_default(),
+            fingerprint: CString::new(plugin.fingerprint()).unwrap_or_default(),
             plugin,
         }
     }
@@ -412,13 +412,12 @@ fn report_live_objects(image: &Image, action: &str, note: &str) {
     let Some(n) = image.plugin.live_objects().filter(|n| *n > 0) else {
         return;
     };
-    let d = image.plugin.descriptor();
     let objects = if n == 1 { "object" } else { "objects" };
     let _ = writeln!(
         std::io::stderr(),
         "plugport: {action} {} {} ({}{note}): {n} {objects} still alive",
-        d.plugin_name,
-        d.plugin_version,
+        image.plugin.plugin_name(),
+        image.plugin.plugin_version(),
         image.plugin.path().display()
     );
 }

@@ -32,8 +32,10 @@ use crate::ir::{FunctionKind, Interface, Type, TypeDefKind, TypeId, World, World
 mod file;
 #[cfg(feature = "loader")]
 pub use file::{
-    architecture, host_architecture, open_plugin_file, read_from_bytes, read_from_file,
-    read_plugin_file, read_plugin_info, read_plugin_info_from, PluginFileInfo, MAX_PLUGIN_FILE,
+    architecture, descriptor_error, host_architecture, open_plugin_file,
+    open_plugin_file_with_metadata, read_from_bytes, read_from_file, read_plugin_file,
+    read_plugin_file_keeping, read_plugin_head_from_bytes, read_plugin_info, read_plugin_info_from,
+    read_plugin_info_from_bytes, PluginFileHead, PluginFileInfo, MAX_PLUGIN_FILE,
 };
 
 /// Size of the fixed header of a descriptor blob, in bytes.
@@ -212,11 +214,28 @@ pub fn encode_blob(name: &str, version: &str, world_json: &str, little_endian: b
     out
 }
 
-/// Parses and validates a descriptor blob: magic, ABI version, lengths inside `bytes`,
-/// NUL separators, UTF-8, JSON, the IR's own consistency, and the fingerprint recomputed
-/// from the re-serialised canonical IR. `bytes` is the whole section; after the blob only
-/// zero padding is allowed. `little_endian` is the byte order of the file.
-pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, DescriptorError> {
+/// A descriptor blob whose bytes are checked (magic, ABI version, lengths, NULs, UTF-8,
+/// zero padding) but whose world JSON is not parsed yet: [`parse_blob_head`]. The loader
+/// compares [`BlobHead::world_json`] with the host's own text and parses it only when it
+/// differs (`crate::loader`, "The world of the host, byte for byte").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobHead<'a> {
+    /// Always [`ABI_VERSION`].
+    pub abi_version: u32,
+    /// The plugin author's name for the build.
+    pub plugin_name: &'a str,
+    /// The plugin author's version of the build.
+    pub plugin_version: &'a str,
+    /// The world JSON text, unparsed (UTF-8 without NUL bytes, nothing more is known).
+    pub world_json: &'a str,
+}
+
+/// The byte-level checks of [`parse_blob`], without parsing the world JSON: magic, ABI
+/// version, lengths inside `bytes`, NUL separators, no NUL inside and UTF-8 of the three
+/// strings, nothing but zero padding after the blob. Errors: as [`parse_blob`] but
+/// [`DescriptorError::Json`], [`DescriptorError::InvalidWorld`],
+/// [`DescriptorError::Fingerprint`] and [`DescriptorError::NotCanonical`].
+pub fn parse_blob_head(bytes: &[u8], little_endian: bool) -> Result<BlobHead<'_>, DescriptorError> {
     if bytes.len() < HEADER_LEN {
         return Err(DescriptorError::TooShort { len: bytes.len() });
     }
@@ -246,8 +265,8 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
         ("world JSON", u32_at(20)),
     ];
     let mut offset = HEADER_LEN;
-    let mut parts: Vec<&str> = Vec::with_capacity(3);
-    for (field, len) in lens {
+    let mut parts: [&str; 3] = [""; 3];
+    for (i, (field, len)) in lens.into_iter().enumerate() {
         let end = offset as u64 + u64::from(len);
         if end + 1 > bytes.len() as u64 {
             return Err(DescriptorError::OutOfBounds {
@@ -266,17 +285,19 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
                 found: bytes[end],
             });
         }
-        if let Some(i) = text.iter().position(|&b| b == 0) {
+        // `contains` on bytes is a `memchr` (the world JSON is kilobytes); the position
+        // only for the error.
+        if text.contains(&0) {
+            let i = text.iter().position(|&b| b == 0).unwrap_or(0);
             return Err(DescriptorError::InteriorNul {
                 field,
                 offset: offset + i,
             });
         }
-        let text = simdutf8::compat::from_utf8(text).map_err(|e| DescriptorError::Utf8 {
+        parts[i] = simdutf8::compat::from_utf8(text).map_err(|e| DescriptorError::Utf8 {
             field,
             offset: offset + e.valid_up_to(),
         })?;
-        parts.push(text);
         offset = end + 1;
     }
     let rest = &bytes[offset..];
@@ -286,14 +307,105 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
             len: rest.len() - first,
         });
     }
-    let parsed = parse_world_json_cached(parts[2])?;
-    let (fingerprint, world) = (parsed.0.clone(), parsed.1.clone());
-    Ok(Descriptor {
+    Ok(BlobHead {
         abi_version,
-        plugin_name: parts[0].to_string(),
-        plugin_version: parts[1].to_string(),
-        fingerprint,
-        world,
+        plugin_name: parts[0],
+        plugin_version: parts[1],
+        world_json: parts[2],
+    })
+}
+
+impl BlobHead<'_> {
+    /// The whole [`parse_blob`]: the world JSON parsed, validated and fingerprinted
+    /// ([`parse_world_json_cached`]).
+    pub fn parse(&self) -> Result<Descriptor, DescriptorError> {
+        let parsed = parse_world_json_cached(self.world_json)?;
+        let (fingerprint, world) = (parsed.0.clone(), parsed.1.clone());
+        Ok(Descriptor {
+            abi_version: self.abi_version,
+            plugin_name: self.plugin_name.to_string(),
+            plugin_version: self.plugin_version.to_string(),
+            fingerprint,
+            world,
+        })
+    }
+}
+
+/// Parses and validates a descriptor blob: magic, ABI version, lengths inside `bytes`,
+/// NUL separators, UTF-8, JSON, the IR's own consistency, and the fingerprint recomputed
+/// from the re-serialised canonical IR. `bytes` is the whole section; after the blob only
+/// zero padding is allowed. `little_endian` is the byte order of the file.
+pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, DescriptorError> {
+    parse_blob_head(bytes, little_endian)?.parse()
+}
+
+/// What a world JSON text says about itself, read from its first bytes without parsing
+/// or hashing it: [`world_json_head`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorldJsonHead {
+    /// The declared fingerprint (64 lower-case hex digits; not recomputed).
+    pub fingerprint: String,
+    /// The world's package (`world.package`).
+    pub package: crate::ir::PackageName,
+    /// The world's name (`world.name`).
+    pub name: String,
+}
+
+/// The fingerprint, package and world name of a world JSON text in the canonical form
+/// [`world_json`] writes, read from its first bytes: `{"fingerprint":"<64 lower-case
+/// hex>","world":{"package":{"namespace":"…","name":"…","version":"…" or null},"name":"…",`
+/// … `}`, each string without escapes. `None` for any other text, also a valid one
+/// (then parse it, [`parse_world_json`]).
+///
+/// This checks nothing else: not that the rest is JSON, not the fingerprint (no SHA-256),
+/// not the IR. The loader uses it only on the host's own generated text, when a plugin
+/// carries the same bytes (`crate::loader`, "The world of the host, byte for byte");
+/// every text from a plugin that differs from the host's is parsed in full.
+pub fn world_json_head(text: &str) -> Option<WorldJsonHead> {
+    /// The string at the start of `rest` (which must start with its opening quote), and
+    /// what follows its closing quote. `None` for a string with escapes or control
+    /// characters.
+    fn string(rest: &str) -> Option<(&str, &str)> {
+        let rest = rest.strip_prefix('"')?;
+        let end = rest.find('"')?;
+        let s = &rest[..end];
+        if s.bytes().any(|b| b == b'\\' || b < 0x20) {
+            return None;
+        }
+        Some((s, &rest[end + 1..]))
+    }
+    let rest = text.strip_prefix("{\"fingerprint\":\"")?;
+    let fingerprint = rest.get(..64)?;
+    if !fingerprint
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    if !text.ends_with("}}") {
+        return None;
+    }
+    let rest = rest[64..].strip_prefix("\",\"world\":{\"package\":{\"namespace\":")?;
+    let (namespace, rest) = string(rest)?;
+    let (package, rest) = string(rest.strip_prefix(",\"name\":")?)?;
+    let rest = rest.strip_prefix(",\"version\":")?;
+    let (version, rest) = match rest.strip_prefix("null") {
+        Some(rest) => (None, rest),
+        None => {
+            let (v, rest) = string(rest)?;
+            (Some(v.to_string()), rest)
+        }
+    };
+    let (name, rest) = string(rest.strip_prefix("},\"name\":")?)?;
+    rest.strip_prefix(',')?;
+    Some(WorldJsonHead {
+        fingerprint: fingerprint.to_string(),
+        package: crate::ir::PackageName {
+            namespace: namespace.to_string(),
+            name: package.to_string(),
+            version,
+        },
+        name: name.to_string(),
     })
 }
 
@@ -309,6 +421,7 @@ pub fn parse_blob(bytes: &[u8], little_endian: bool) -> Result<Descriptor, Descr
 /// [`DescriptorError::NotCanonical`] (unknown keys inside the IR, spacing, key order,
 /// source locations).
 pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> {
+    PARSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct WorldJson {
@@ -344,6 +457,18 @@ pub fn parse_world_json(text: &str) -> Result<(String, World), DescriptorError> 
         });
     }
     Ok((computed, parsed.world))
+}
+
+/// How many times [`parse_world_json`] ran in this process ([`world_json_parses`]).
+static PARSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many times this process parsed a world JSON text ([`parse_world_json`], also
+/// through [`parse_world_json_cached`] and [`parse_blob`]): for tests that check a path
+/// parses nothing (the loader's open of a plugin that carries the host's world JSON byte
+/// for byte).
+#[doc(hidden)]
+pub fn world_json_parses() -> usize {
+    PARSES.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// [`parse_world_json`], once per distinct text in this process: the results are kept
@@ -559,10 +684,13 @@ fn depth(world: &World, i: TypeId, state: &mut [usize], level: usize) -> Result<
 /// Lower-case hex SHA-256 of `bytes` (as [`World::fingerprint`]).
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(64);
+    for b in sha2::Sha256::digest(bytes) {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// Up to 24 characters of `text` from byte `offset` (rounded down to a character), for

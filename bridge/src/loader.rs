@@ -37,6 +37,46 @@
 //! the copy is on disk, the temporary directory must allow mapping code (set
 //! `PLUGPORT_TMPDIR` when `/tmp` is `noexec`).
 //!
+//! With `PLUGPORT_LOAD=in-place` (Linux; read on every open, also by the C API) an open
+//! loads the checked file itself when it safely can, and the private copy otherwise:
+//! `in_place` (`docs/abi.md` §10, "Loading in place"), which also says why that is not the
+//! default (a file written in place changes a loaded image).
+//!
+//! # The world of the host, byte for byte
+//!
+//! A generated host embeds its world as the text `{"fingerprint":"<hex>","world":<IR>}`
+//! ([`descriptor::world_json`], written with the fingerprint when the bindings were
+//! generated), and a plugin generated from the same world carries exactly the same bytes
+//! in its descriptor. The open compares the two texts first (after the byte-level checks
+//! of the blob: lengths, NULs, UTF-8, padding). When they are equal, the plugin's world
+//! *is* the host's: compatibility is identity (`docs/abi.md` §9), and the open parses
+//! neither text. It needs only the fingerprint and the entry and live-objects symbol
+//! names, which `host::head` reads once per process and text from the first bytes of the
+//! host's text (`descriptor::world_json_head`: `{"fingerprint":"<hex>","world":
+//! {"package":{…},"name":"…",`; a text not of that canonical form is parsed in full
+//! instead). The plugin's world is parsed (from the host's text, once per process) only
+//! when someone asks for [`Plugin::descriptor`]; [`Plugin::plugin_name`],
+//! [`Plugin::plugin_version`] and [`Plugin::fingerprint`] never parse. A text that differs
+//! by one byte (another minor version, another world, a corrupted descriptor) is parsed,
+//! validated, fingerprinted and compared in full as before, and so is every file
+//! [`check`] and `plugport inspect` read.
+//!
+//! Why the host's text is not validated, nor its SHA-256 recomputed, on this path: rule 5
+//! of `docs/abi.md` §1 is about data from the other side, and here the other side
+//! contributes nothing but the statement "my world is yours", checked by comparing every
+//! byte. The text itself is the host's own code: written by plugport's generator from a
+//! world it validated, with the fingerprint computed from that very text (the rule of
+//! `docs/abi.md` §7 holds by construction, and the generator's tests check it), compiled
+//! into the host like its function tables and trusted like them: a host that passed a
+//! wrong text would be as broken as one passing a wrong imports table. Nothing a plugin
+//! puts in its file can make the loader act on a text the host did not provide. Checking
+//! it anyway would cost what this path saves (the SHA-256 alone, with its CPU feature
+//! detection, took 8 to 13 µs of a first open in a fresh process, against 47 µs for a
+//! whole bare `dlopen`; `docs/performance.md`). A host text that is not a valid world
+//! (hand-edited bindings) is refused with [`LoadError::HostWorld`] as soon as a plugin's
+//! text differs from it, and makes [`Plugin::descriptor`] panic, naming the host's text
+//! as the cause, for a plugin that carries the same bytes.
+//!
 //! # Lifecycle (`docs/abi.md` §10)
 //!
 //! - **Unload**: a [`Plugin`] is `dlclose`d when its last `Arc` is dropped. Generated
@@ -59,14 +99,20 @@
 //!   ([`Plugin::can_unload`]).
 
 mod allowlist;
+mod host;
 mod image;
+mod in_place;
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use allowlist::{Sha256Allowlist, ALLOW_SHA256_VAR};
+use host::LazyDescriptor;
 use image::{Image, Retained};
+#[doc(hidden)]
+pub use in_place::set_in_place_hook;
+pub use in_place::LOAD_VAR;
 
 use crate::abi::{PpStatus, PpString, PpTableHeader, ABI_VERSION, PP_OK};
 use crate::compat::{self, Compat};
@@ -98,7 +144,9 @@ pub struct Plugin {
     /// `Option` only so that `Drop` can close the library before deleting a copy.
     library: Option<libloading::Library>,
     path: PathBuf,
-    descriptor: Descriptor,
+    /// Parsed in full unless the plugin carries the host's world JSON byte for byte
+    /// (module docs, "The world of the host, byte for byte").
+    descriptor: LazyDescriptor,
     exports: *const c_void,
     compat: Compat,
     /// What the open keeps of its image until it is unloaded: the private copy when it
@@ -148,10 +196,9 @@ impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin")
             .field("path", &self.path)
-            .field("plugin_name", &self.descriptor.plugin_name)
-            .field("plugin_version", &self.descriptor.plugin_version)
-            .field("package", &self.descriptor.world.package.to_string())
-            .field("world", &self.descriptor.world.name)
+            .field("plugin_name", &self.descriptor.plugin_name())
+            .field("plugin_version", &self.descriptor.plugin_version())
+            .field("fingerprint", &self.descriptor.fingerprint())
             .field("exports", &self.exports)
             .finish()
     }
@@ -165,8 +212,28 @@ impl Plugin {
     }
 
     /// The plugin's descriptor (name, version, fingerprint, world), as read from the file.
+    ///
+    /// For a plugin whose world JSON is the host's byte for byte, the open did not parse
+    /// it (module docs, "The world of the host, byte for byte"): the first call parses the
+    /// host's text (once per process and text). [`Self::plugin_name`],
+    /// [`Self::plugin_version`] and [`Self::fingerprint`] never parse.
     pub fn descriptor(&self) -> &Descriptor {
         &self.descriptor
+    }
+
+    /// The plugin author's name for the build (`Descriptor::plugin_name`).
+    pub fn plugin_name(&self) -> &str {
+        self.descriptor.plugin_name()
+    }
+
+    /// The plugin author's version of the build (`Descriptor::plugin_version`).
+    pub fn plugin_version(&self) -> &str {
+        self.descriptor.plugin_version()
+    }
+
+    /// The fingerprint of the plugin's world (`Descriptor::fingerprint`).
+    pub fn fingerprint(&self) -> &str {
+        self.descriptor.fingerprint()
     }
 
     /// The path the plugin was opened from (not the private copy).
@@ -275,7 +342,7 @@ impl Plugin {
     /// A plugin served by a child process (`crate::isolation::open`).
     pub(crate) fn new_isolated(
         path: &Path,
-        descriptor: Descriptor,
+        descriptor: LazyDescriptor,
         compat: Compat,
         expected_world_json: Arc<str>,
         imports: *const c_void,
@@ -314,7 +381,7 @@ impl Plugin {
         Arc::new(Plugin {
             library: None,
             path: path.to_path_buf(),
-            descriptor,
+            descriptor: descriptor.into(),
             exports,
             compat,
             copy: None,
@@ -339,8 +406,8 @@ impl Drop for Plugin {
                 eprintln!(
                     "plugport: closing {} {} ({}): a Go plugin ({}) cannot be unloaded; its \
                      image stays mapped until the process exits",
-                    self.descriptor.plugin_name,
-                    self.descriptor.plugin_version,
+                    self.descriptor.plugin_name(),
+                    self.descriptor.plugin_version(),
                     self.path.display(),
                     go.describe()
                 );
@@ -546,12 +613,15 @@ fn open_with(
 /// Go runtime if it has one. Both the in-process and the isolated open start from it.
 pub(crate) struct CheckedFile {
     pub(crate) data: Vec<u8>,
-    pub(crate) descriptor: Descriptor,
+    pub(crate) descriptor: LazyDescriptor,
     pub(crate) compat: Compat,
-    pub(crate) world: HostWorld,
     /// The fingerprint of the host's world JSON.
     pub(crate) host_fingerprint: String,
     pub(crate) go: Option<GoBuildInfo>,
+    /// The open file the bytes were read from, and its metadata before the read: what an
+    /// in-place open loads and compares (`in_place`). `None` where the file was read
+    /// otherwise (the isolation runner's check).
+    pub(crate) source: Option<(std::fs::File, in_place::Stamp)>,
 }
 
 /// Steps 1–4 of `docs/abi.md` §8 for the file at `path` against the host's world JSON,
@@ -559,49 +629,69 @@ pub(crate) struct CheckedFile {
 ///
 /// Errors: [`LoadError::NotAllowed`]; [`LoadError::HostWorld`] for an invalid `expected_world_json`; every file and
 /// descriptor error of [`descriptor::read_plugin_file`] and
-/// [`descriptor::read_from_bytes`]; the compatibility errors of [`check_descriptor`];
+/// [`descriptor::read_plugin_info_from_bytes`]; the compatibility errors of [`check_descriptor`];
 /// [`LoadError::WrongArchitecture`].
 pub(crate) fn check_file(
     path: &Path,
     expected_world_json: &str,
     allow: Option<&Sha256Allowlist>,
 ) -> Result<CheckedFile, LoadError> {
-    let world = parse_host_world(path, expected_world_json)?;
-    let fingerprint = world.0.clone();
-    let (data, descriptor) = read_checked(path, allow)?;
-    let compat = check_descriptor(path, &descriptor, &world.1, &fingerprint)?;
-    check_architecture(path, &data)?;
-    let go = go::build_info(&data);
+    // The light check of the host's own text (once per process and text), not a parse.
+    let host = host::head(path, expected_world_json)?;
+    let (data, file, meta) = descriptor::read_plugin_file_keeping(path)?;
+    // The digest of the very bytes that are checked and loaded (`allowlist`).
+    if let Some(allow) = allow {
+        allow.check(path, &data)?;
+    }
+    let head = descriptor::read_plugin_head_from_bytes(path, &data)?;
+    let (descriptor, compat) = if head.blob.world_json == expected_world_json {
+        // The host's world byte for byte: identical, nothing to parse (module docs).
+        (
+            LazyDescriptor::identical(&head.blob, &host),
+            Compat::identical(),
+        )
+    } else {
+        let world = parse_host_world(path, expected_world_json)?;
+        let descriptor = head
+            .blob
+            .parse()
+            .map_err(|e| descriptor::descriptor_error(path, e))?;
+        let compat = check_descriptor(path, &descriptor, &world.1, &world.0)?;
+        (LazyDescriptor::from(descriptor), compat)
+    };
+    check_architecture(path, head.architecture)?;
+    let go = head.go;
     Ok(CheckedFile {
         data,
         descriptor,
         compat,
-        world,
-        host_fingerprint: fingerprint,
+        host_fingerprint: host.fingerprint.clone(),
         go,
+        source: Some((file, in_place::Stamp::of(&meta))),
     })
 }
 
 /// Steps 1–3: the file read once (bounded), the allowlist over those bytes, the
-/// descriptor parsed and validated from them.
+/// descriptor parsed and validated from them, with the architecture and the Go build
+/// information found in the same walk of the headers (one parse of the object file,
+/// `descriptor::read_plugin_info_from_bytes`).
 fn read_checked(
     path: &Path,
     allow: Option<&Sha256Allowlist>,
-) -> Result<(Vec<u8>, Descriptor), LoadError> {
+) -> Result<(Vec<u8>, descriptor::PluginFileInfo), LoadError> {
     let data = descriptor::read_plugin_file(path)?;
     // The digest of the very bytes that are checked and loaded (`allowlist`).
     if let Some(allow) = allow {
         allow.check(path, &data)?;
     }
-    let descriptor = descriptor::read_from_bytes(path, &data)?;
-    Ok((data, descriptor))
+    let info = descriptor::read_plugin_info_from_bytes(path, &data)?;
+    Ok((data, info))
 }
 
-fn check_architecture(path: &Path, data: &[u8]) -> Result<(), LoadError> {
-    if let (Some(found), Some(host)) = (
-        descriptor::architecture(data),
-        descriptor::host_architecture(),
-    ) {
+/// [`LoadError::WrongArchitecture`] when the file's architecture (`found`, from its
+/// headers) is known and is not this process's.
+fn check_architecture(path: &Path, found: Option<object::Architecture>) -> Result<(), LoadError> {
+    if let (Some(found), Some(host)) = (found, descriptor::host_architecture()) {
         if found != host {
             return Err(LoadError::WrongArchitecture {
                 path: path.to_path_buf(),
@@ -628,20 +718,20 @@ pub(crate) fn check_file_checked_by_host(
     plugin_fingerprint: &str,
     allow: Option<&Sha256Allowlist>,
 ) -> Result<CheckedFile, Result<String, LoadError>> {
-    let (data, descriptor) = read_checked(path, allow).map_err(Err)?;
+    let (data, info) = read_checked(path, allow).map_err(Err)?;
+    let descriptor = info.descriptor;
     if descriptor.fingerprint != plugin_fingerprint {
         return Err(Ok(descriptor.fingerprint));
     }
-    check_architecture(path, &data).map_err(Err)?;
-    let go = go::build_info(&data);
-    let world = Arc::new((descriptor.fingerprint.clone(), descriptor.world.clone()));
+    check_architecture(path, info.architecture).map_err(Err)?;
+    let go = info.go;
     Ok(CheckedFile {
         data,
         host_fingerprint: descriptor.fingerprint.clone(),
-        descriptor,
+        descriptor: descriptor.into(),
         compat: Compat::identical(),
-        world,
         go,
+        source: None,
     })
 }
 
@@ -765,21 +855,40 @@ fn open_checked_in_process(
         data,
         descriptor,
         compat,
-        world,
         go: go_info,
+        source,
         ..
     } = checked;
+    // The symbols' names, made once per process and host world JSON (`host::head`).
+    let symbols = host::head(path, &expected_world_json)?;
 
-    // Step 5: only now does any code of the plugin run.
-    let copy = Image::write(path, data)?;
-    let library = dlopen(&copy.dlopen_path).map_err(|e| LoadError::Dlopen {
-        path: path.to_path_buf(),
-        message: format!(
-            "{} (loading the private copy {})",
-            error_chain(&e),
-            copy.image.display()
-        ),
-    })?;
+    // Step 5: only now does any code of the plugin run. In place when asked for and
+    // possible (`in_place`), else from the private copy of the checked bytes.
+    let in_place = match &source {
+        Some((file, stamp)) if go_info.is_none() && in_place::enabled() => {
+            in_place::load(path, file, stamp)
+        }
+        _ => None,
+    };
+    drop(source);
+    let (library, image, mut copy) = match in_place {
+        Some((library, real)) => (library, real, Retained::Nothing),
+        None => {
+            let copy = Image::write(path, data)?;
+            let library = dlopen(&copy.dlopen_path).map_err(|e| LoadError::Dlopen {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} (loading the private copy {})",
+                    error_chain(&e),
+                    copy.image.display()
+                ),
+            })?;
+            let image = copy.image.clone();
+            // The mapping stays valid: close a memfd that is not kept for reuse, delete a
+            // copy on disk (not on Windows).
+            (library, image, copy.loaded())
+        }
+    };
     if let (Some(slot), Some(info)) = (go_slot, &go_info) {
         // Mapped for good: whatever happens below, this image keeps its Go runtime.
         slot.loaded(path, info);
@@ -792,21 +901,17 @@ fn open_checked_in_process(
             drop(library);
         }
     };
-    let image = copy.image.clone();
-    // The mapping stays valid: close the memfd, delete a copy on disk (not on Windows).
-    let mut copy = copy.loaded();
 
-    let symbol = world.1.entry_symbol();
     // SAFETY: the symbol's type is fixed by `docs/abi.md` §7 for every plugport plugin,
     // and the descriptor just confirmed the file is one for this world.
-    let entry: Option<EntryFn> = unsafe { library.get::<EntryFn>(symbol.as_bytes()) }
+    let entry: Option<EntryFn> = unsafe { library.get::<EntryFn>(symbols.entry.as_bytes()) }
         .ok()
         .map(|f| *f);
     let Some(entry) = entry else {
         discard(library);
         return Err(LoadError::MissingEntry {
             path: path.to_path_buf(),
-            symbol,
+            symbol: symbols.entry.trim_end_matches('\0').to_string(),
         });
     };
     // An address inside the image: after `dlclose`, whether it is still mapped.
@@ -832,10 +937,9 @@ fn open_checked_in_process(
             reason,
         });
     }
-    let live_symbol = world.1.live_objects_symbol();
     // SAFETY: as for the entry: the optional symbol's type is fixed by `docs/abi.md` §7.
     let live_objects: Option<LiveObjectsFn> =
-        unsafe { library.get::<LiveObjectsFn>(live_symbol.as_bytes()) }
+        unsafe { library.get::<LiveObjectsFn>(symbols.live_objects.as_bytes()) }
             .ok()
             .map(|f| *f);
     Ok(Arc::new(Plugin {

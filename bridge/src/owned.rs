@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use crate::abi::{PpDeallocFn, PpString};
 use crate::loader::Plugin;
-use crate::rt;
+use crate::rt::{self, CallError};
 
 /// What keeps a callee's image loaded (the generated hosts' `__Keep`): `None` for a
 /// statically linked plugin (`from_raw_exports`), whose code never goes away.
@@ -36,7 +36,7 @@ pub type Keep = Option<Arc<Plugin>>;
 /// `dealloc` when dropped. Compare it with `&str`, `str` and `String` directly; copy it
 /// with [`Self::into_string`] (or `String::from`) when you need a `String`.
 pub struct OwnedStr {
-    ptr: *const u8,
+    ptr: std::ptr::NonNull<u8>,
     len: usize,
     dealloc: Option<PpDeallocFn>,
     _keep: Keep,
@@ -67,31 +67,68 @@ impl OwnedStr {
         dealloc: Option<PpDeallocFn>,
         keep: Keep,
     ) -> Result<OwnedStr, String> {
-        // SAFETY: forwarded contract (valid bytes when the checks pass).
-        match unsafe { rt::lift_str(s) } {
-            Ok(_) => Ok(OwnedStr {
-                ptr: s.ptr,
-                len: s.len,
-                dealloc,
+        // SAFETY: forwarded contract.
+        if unsafe { str_ok(s) } {
+            Ok(OwnedStr::new(s, dealloc, keep))
+        } else {
+            // SAFETY: forwarded contract.
+            Err(unsafe { refuse_str(s, dealloc) })
+        }
+    }
+
+    /// The wrapper of a checked string: no buffer (and no `dealloc`) when empty.
+    #[inline]
+    fn new(s: PpString, dealloc: Option<PpDeallocFn>, keep: Keep) -> OwnedStr {
+        if s.len == 0 {
+            // Nothing to read or release (`rt::release_string` skips empty strings too).
+            return OwnedStr {
+                ptr: std::ptr::NonNull::dangling(),
+                len: 0,
+                dealloc: None,
                 _keep: keep,
-            }),
-            Err(why) => {
-                // SAFETY: owned by us, from this callee (contract); released once.
-                unsafe { rt::release_string(&s, dealloc) };
-                Err(why)
-            }
+            };
+        }
+        OwnedStr {
+            // SAFETY: non-null (checked by `str_ok`).
+            ptr: unsafe { std::ptr::NonNull::new_unchecked(s.ptr as *mut u8) },
+            len: s.len,
+            dealloc,
+            _keep: keep,
+        }
+    }
+
+    /// [`Self::from_raw`] for the generated callers: a refused string is the call's
+    /// `CallError::InvalidResult`, naming `function` (`interface.function`), built out of
+    /// line, so that the success path of an inlined caller holds the wrapper in registers.
+    ///
+    /// # Safety
+    /// As for [`Self::from_raw`].
+    #[inline]
+    pub unsafe fn lift(
+        s: PpString,
+        dealloc: Option<PpDeallocFn>,
+        keep: Keep,
+        function: &'static str,
+    ) -> Result<OwnedStr, CallError> {
+        // SAFETY: forwarded contract.
+        if unsafe { str_ok(s) } {
+            Ok(OwnedStr::new(s, dealloc, keep))
+        } else {
+            // SAFETY: forwarded contract.
+            Err(rt::invalid_result(function, unsafe {
+                refuse_str(s, dealloc)
+            }))
         }
     }
 
     /// The text, borrowed from the callee's buffer.
     #[inline]
     pub fn as_str(&self) -> &str {
-        if self.len == 0 {
-            return "";
+        // SAFETY: checked in `from_raw` (non-null, UTF-8, `len` bytes; dangling and 0
+        // when empty) and immutable until drop.
+        unsafe {
+            std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr.as_ptr(), self.len))
         }
-        // SAFETY: checked in `from_raw` (non-null, UTF-8, `len` bytes) and immutable
-        // until drop.
-        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr, self.len)) }
     }
 
     /// Copies the text into a `String` (one allocation) and releases the callee's buffer.
@@ -103,16 +140,13 @@ impl OwnedStr {
 impl Drop for OwnedStr {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: owned by us, from the callee whose `dealloc` this is; released once.
-        unsafe {
-            rt::release_string(
-                &PpString {
-                    ptr: self.ptr,
-                    len: self.len,
-                },
-                self.dealloc,
-            )
-        };
+        // `dealloc` is `None` for an empty string (no buffer) and for a table without
+        // one (leak rather than free wrongly, §6); otherwise `ptr` is non-null (checked).
+        if let Some(dealloc) = self.dealloc {
+            // SAFETY: owned by us, `len` bytes with alignment 1 from the callee whose
+            // `dealloc` this is (§6); released once.
+            unsafe { dealloc(self.ptr.as_ptr().cast(), self.len, 1) };
+        }
     }
 }
 
@@ -234,31 +268,62 @@ impl<T: Copy> OwnedList<T> {
         dealloc: Option<PpDeallocFn>,
         keep: Keep,
     ) -> Result<OwnedList<T>, String> {
-        // SAFETY: forwarded contract.
-        match unsafe { rt::lift_slice(ptr, len) } {
-            Ok(_) => Ok(OwnedList {
-                ptr,
-                len,
-                dealloc,
+        if slice_ok(ptr, len) {
+            Ok(OwnedList::new(ptr, len, dealloc, keep))
+        } else {
+            // SAFETY: forwarded contract.
+            Err(unsafe { refuse_slice(ptr, len, dealloc) })
+        }
+    }
+
+    /// [`Self::from_raw`] for the generated callers: a refused list is the call's
+    /// `CallError::InvalidResult`, naming `function`, built out of line.
+    ///
+    /// # Safety
+    /// As for [`Self::from_raw`].
+    #[inline]
+    pub unsafe fn lift(
+        ptr: *const T,
+        len: usize,
+        dealloc: Option<PpDeallocFn>,
+        keep: Keep,
+        function: &'static str,
+    ) -> Result<OwnedList<T>, CallError> {
+        if slice_ok(ptr, len) {
+            Ok(OwnedList::new(ptr, len, dealloc, keep))
+        } else {
+            // SAFETY: forwarded contract.
+            Err(rt::invalid_result(function, unsafe {
+                refuse_slice(ptr, len, dealloc)
+            }))
+        }
+    }
+
+    /// The wrapper of a checked list: no buffer (and no `dealloc`) when empty.
+    #[inline]
+    fn new(ptr: *const T, len: usize, dealloc: Option<PpDeallocFn>, keep: Keep) -> Self {
+        if len == 0 {
+            // Nothing to read or release (`rt::release_slice` skips empty lists too).
+            return OwnedList {
+                ptr: std::ptr::NonNull::dangling().as_ptr(),
+                len: 0,
+                dealloc: None,
                 _keep: keep,
-            }),
-            Err(why) => {
-                // SAFETY: owned by us, from this callee (contract); released once (skips
-                // what cannot be released safely: see `release_slice`).
-                unsafe { rt::release_slice(ptr, len, dealloc) };
-                Err(why)
-            }
+            };
+        }
+        OwnedList {
+            ptr,
+            len,
+            dealloc,
+            _keep: keep,
         }
     }
 
     /// The elements, borrowed from the callee's buffer.
     #[inline]
     pub fn as_slice(&self) -> &[T] {
-        if self.len == 0 {
-            return &[];
-        }
-        // SAFETY: checked in `from_raw` (non-null, aligned, in size) and immutable until
-        // drop.
+        // SAFETY: checked in `from_raw` (non-null, aligned, in size; dangling and 0 when
+        // empty) and immutable until drop.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
@@ -272,8 +337,20 @@ impl<T: Copy> OwnedList<T> {
 impl<T: Copy> Drop for OwnedList<T> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: owned by us, from the callee whose `dealloc` this is; released once.
-        unsafe { rt::release_slice(self.ptr, self.len, self.dealloc) };
+        // `dealloc` is `None` for an empty list (no buffer) and for a table without one
+        // (leak, §6); otherwise `ptr` is non-null and `len * size_of::<T>()` in size
+        // (checked).
+        if let Some(dealloc) = self.dealloc {
+            // SAFETY: owned by us, `len` elements aligned for `T` from the callee whose
+            // `dealloc` this is (§6); released once.
+            unsafe {
+                dealloc(
+                    self.ptr as *mut std::ffi::c_void,
+                    self.len * std::mem::size_of::<T>(),
+                    std::mem::align_of::<T>(),
+                )
+            };
+        }
     }
 }
 
@@ -347,6 +424,70 @@ impl<T: Copy + PartialEq> PartialEq<OwnedList<T>> for Vec<T> {
     fn eq(&self, other: &OwnedList<T>) -> bool {
         self.as_slice() == other.as_slice()
     }
+}
+
+/// The checks of `rt::lift_str` on an owned string: empty, or non-null, at most
+/// `isize::MAX` bytes and UTF-8 (`docs/abi.md` §1 rule 5). The messages are made out of
+/// line, by [`refuse_str`].
+///
+/// # Safety
+/// `len` bytes are readable at a non-null `ptr` (the contract of [`OwnedStr::from_raw`]).
+#[inline]
+unsafe fn str_ok(s: PpString) -> bool {
+    s.len == 0
+        || (!s.ptr.is_null()
+            && s.len <= isize::MAX as usize
+            // SAFETY: `len` bytes at a non-null `ptr` (contract), in size (checked first).
+            && simdutf8::basic::from_utf8(unsafe { std::slice::from_raw_parts(s.ptr, s.len) })
+                .is_ok())
+}
+
+/// The checks of `rt::lift_slice`: empty, or non-null, aligned and at most `isize::MAX`
+/// bytes. The message is made out of line, by [`refuse_slice`].
+#[inline]
+fn slice_ok<T>(ptr: *const T, len: usize) -> bool {
+    len == 0
+        || (!ptr.is_null()
+            && ptr.is_aligned()
+            && len <= isize::MAX as usize / std::mem::size_of::<T>().max(1))
+}
+
+/// Why an owned string failed the checks of [`OwnedStr::from_raw`] (the message of
+/// `rt::lift_str`), after releasing it through `dealloc` when that is safe.
+///
+/// # Safety
+/// As for [`OwnedStr::from_raw`].
+#[cold]
+#[inline(never)]
+unsafe fn refuse_str(s: PpString, dealloc: Option<PpDeallocFn>) -> String {
+    // SAFETY: forwarded contract.
+    let why = match unsafe { rt::lift_str(s) } {
+        Ok(_) => "rejected".to_string(), // not reached: `from_raw` made the same checks
+        Err(why) => why,
+    };
+    // SAFETY: owned by us, from this callee (contract); released once (skipped for a null
+    // pointer).
+    unsafe { rt::release_string(&s, dealloc) };
+    why
+}
+
+/// Why an owned list failed the checks of [`OwnedList::from_raw`], after releasing it
+/// through `dealloc` when that is safe.
+///
+/// # Safety
+/// As for [`OwnedList::from_raw`].
+#[cold]
+#[inline(never)]
+unsafe fn refuse_slice<T: Copy>(ptr: *const T, len: usize, dealloc: Option<PpDeallocFn>) -> String {
+    // SAFETY: forwarded contract.
+    let why = match unsafe { rt::lift_slice(ptr, len) } {
+        Ok(_) => "rejected".to_string(), // not reached: `from_raw` made the same checks
+        Err(why) => why,
+    };
+    // SAFETY: owned by us, from this callee (contract); released once (skips what cannot
+    // be released safely: see `release_slice`).
+    unsafe { rt::release_slice(ptr, len, dealloc) };
+    why
 }
 
 #[cfg(test)]
@@ -432,5 +573,50 @@ mod tests {
         // SAFETY: refused before anything is read; `dealloc` is None, nothing is released.
         let e = unsafe { OwnedList::from_raw(odd, 2, None, None) }.unwrap_err();
         assert!(e.contains("misaligned"), "{e}");
+
+        // `lift` (what generated callers use): the same checks, the refusal named as the
+        // call's invalid result, the buffer released once.
+        let before = freed();
+        let raw = rt::alloc_vec(vec![b'o', b'k', 0xc3]);
+        let bad = PpString {
+            ptr: raw.0,
+            len: raw.1,
+        };
+        // SAFETY: an owned string from `alloc_vec`, released by `counting_dealloc`.
+        let e = unsafe { OwnedStr::lift(bad, Some(counting_dealloc), None, "i.f") }.unwrap_err();
+        assert_eq!(
+            (e.to_string(), freed()),
+            (
+                "invalid result: i.f: invalid UTF-8 at byte 2".to_string(),
+                before + 1
+            )
+        );
+        let (ptr, len) = rt::alloc_vec(vec![7u64, 8]);
+        // SAFETY: an owned list from `alloc_vec`, released by `counting_dealloc`.
+        let l = unsafe { OwnedList::lift(ptr, len, Some(counting_dealloc), None, "i.g") }.unwrap();
+        assert_eq!((l.as_ptr(), &l[..]), (ptr, &[7u64, 8][..]));
+        drop(l);
+        assert_eq!(freed(), before + 2);
+        // SAFETY: refused before anything is read; nothing is released for a null pointer.
+        let e = unsafe {
+            OwnedList::<u64>::lift(std::ptr::null(), 3, Some(counting_dealloc), None, "i.g")
+        }
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("i.g: null pointer with length 3"),
+            "{e}"
+        );
+        assert_eq!(freed(), before + 2);
+        // An empty result with a non-null pointer owns nothing: never released (as
+        // `rt::release_string` would skip it), and reads as empty.
+        let odd = PpString {
+            ptr: b"xyz".as_ptr(),
+            len: 0,
+        };
+        // SAFETY: an empty string owns nothing.
+        let s = unsafe { OwnedStr::lift(odd, Some(counting_dealloc), None, "i.f") }.unwrap();
+        assert_eq!((s.as_str(), s.len()), ("", 0));
+        drop(s);
+        assert_eq!(freed(), before + 2);
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use object::{Object, ObjectSection, ReadRef};
 
-use super::{parse_blob, Descriptor, DescriptorError};
+use super::{parse_blob, parse_blob_head, BlobHead, Descriptor, DescriptorError};
 use crate::error::LoadError;
 
 /// Reads and validates the descriptor of a plugin file without loading it (no `dlopen`,
@@ -82,6 +82,16 @@ pub const MAX_PLUGIN_FILE: u64 = 1 << 30;
 /// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
 /// (not a regular file: the reason names its type, e.g. `a directory`; or too large).
 pub fn open_plugin_file(path: &Path) -> Result<(std::fs::File, u64), LoadError> {
+    open_plugin_file_with_metadata(path).map(|(file, meta)| (file, meta.len()))
+}
+
+/// [`open_plugin_file`], returning the open file's metadata (its `fstat`, taken before
+/// anything is read) instead of its length.
+///
+/// Errors: those of [`open_plugin_file`].
+pub fn open_plugin_file_with_metadata(
+    path: &Path,
+) -> Result<(std::fs::File, std::fs::Metadata), LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -107,7 +117,7 @@ pub fn open_plugin_file(path: &Path) -> Result<(std::fs::File, u64), LoadError> 
             meta.len()
         )));
     }
-    Ok((file, meta.len()))
+    Ok((file, meta))
 }
 
 /// What a file that is not a regular file is, for the "found" part of
@@ -144,13 +154,25 @@ fn file_type_name(t: std::fs::FileType) -> &'static str {
 /// Errors: [`LoadError::Io`] (missing or unreadable), [`LoadError::NotSharedLibrary`]
 /// (not a regular file, or too large).
 pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    read_plugin_file_keeping(path).map(|(data, _, _)| data)
+}
+
+/// [`read_plugin_file`], also returning the open file and its metadata as it was before
+/// the read (the loader's in-place mode loads that same file and compares the metadata
+/// again after loading).
+///
+/// Errors: those of [`read_plugin_file`].
+pub fn read_plugin_file_keeping(
+    path: &Path,
+) -> Result<(Vec<u8>, std::fs::File, std::fs::Metadata), LoadError> {
     use std::io::Read;
-    let (file, len) = open_plugin_file(path)?;
+    let (file, meta) = open_plugin_file_with_metadata(path)?;
+    let len = meta.len();
     // The size `open_plugin_file` saw, plus one byte to see a file that grew: usually one
     // `read` and one at the end, instead of `read_to_end`'s growing chunks. `take`: a file
     // that grows while being read cannot push past the limit either.
     let mut data = vec![0u8; len as usize + 1];
-    let mut file = file.take(MAX_PLUGIN_FILE + 1);
+    let mut reader = (&file).take(MAX_PLUGIN_FILE + 1);
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -160,7 +182,7 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
         if filled == data.len() {
             data.resize(filled.saturating_mul(2).max(4096), 0);
         }
-        match file.read(&mut data[filled..]) {
+        match reader.read(&mut data[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -174,7 +196,7 @@ pub fn read_plugin_file(path: &Path) -> Result<Vec<u8>, LoadError> {
             reason: format!("a file of more than the {MAX_PLUGIN_FILE} bytes plugport reads"),
         });
     }
-    Ok(data)
+    Ok((data, file, meta))
 }
 
 /// [`read_from_file`] on the bytes of a file already in memory; `path` is only used in
@@ -184,13 +206,56 @@ pub fn read_from_bytes(path: &Path, data: &[u8]) -> Result<Descriptor, LoadError
     parse_located(path, located.section, located.little_endian)
 }
 
-/// [`parse_blob`] with its errors as [`LoadError`]s of `path`.
-fn parse_located(
+/// [`read_plugin_info`] on the bytes of a file already in memory (the loader's, which it
+/// checks and then loads): the descriptor, the architecture and the Go build information
+/// from one walk of the object file's headers. `path` is only used in error messages.
+///
+/// Errors: those of [`read_from_bytes`].
+pub fn read_plugin_info_from_bytes(path: &Path, data: &[u8]) -> Result<PluginFileInfo, LoadError> {
+    let located = locate(path, data)?;
+    let descriptor = parse_located(path, located.section, located.little_endian)?;
+    Ok(PluginFileInfo {
+        descriptor,
+        architecture: located.architecture,
+        go: located.go,
+    })
+}
+
+/// What [`read_plugin_head_from_bytes`] finds: the descriptor's checked bytes with its
+/// world JSON unparsed ([`BlobHead`]), the architecture and the Go build information.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginFileHead<'d> {
+    /// The descriptor blob, checked byte by byte, its world JSON not parsed.
+    pub blob: BlobHead<'d>,
+    /// As [`PluginFileInfo::architecture`].
+    pub architecture: Option<object::Architecture>,
+    /// As [`PluginFileInfo::go`].
+    pub go: Option<crate::go::GoBuildInfo>,
+}
+
+/// [`read_plugin_info_from_bytes`] without parsing the world JSON (the loader's first
+/// step: it parses the JSON only when it is not byte for byte the host's own text).
+///
+/// Errors: those of [`read_from_bytes`], but none of the world JSON's own
+/// ([`DescriptorError::Json`], `InvalidWorld`, `Fingerprint`, `NotCanonical`).
+pub fn read_plugin_head_from_bytes<'d>(
     path: &Path,
-    section: &[u8],
-    little_endian: bool,
-) -> Result<Descriptor, LoadError> {
-    parse_blob(section, little_endian).map_err(|e| match e {
+    data: &'d [u8],
+) -> Result<PluginFileHead<'d>, LoadError> {
+    let located = locate(path, data)?;
+    let blob = parse_blob_head(located.section, located.little_endian)
+        .map_err(|e| descriptor_error(path, e))?;
+    Ok(PluginFileHead {
+        blob,
+        architecture: located.architecture,
+        go: located.go,
+    })
+}
+
+/// A [`DescriptorError`] of the file at `path` as a [`LoadError`]:
+/// [`LoadError::AbiVersion`] or [`LoadError::CorruptDescriptor`].
+pub fn descriptor_error(path: &Path, e: DescriptorError) -> LoadError {
+    match e {
         DescriptorError::AbiVersion { expected, found } => LoadError::AbiVersion {
             path: path.to_path_buf(),
             expected,
@@ -200,7 +265,16 @@ fn parse_located(
             path: path.to_path_buf(),
             reason: e.to_string(),
         },
-    })
+    }
+}
+
+/// [`parse_blob`] with its errors as [`LoadError`]s of `path`.
+fn parse_located(
+    path: &Path,
+    section: &[u8],
+    little_endian: bool,
+) -> Result<Descriptor, LoadError> {
+    parse_blob(section, little_endian).map_err(|e| descriptor_error(path, e))
 }
 
 /// The CPU architecture a shared library was built for, or `None` when `data` is not a

@@ -77,6 +77,14 @@ fn unique_fd_name(fd: std::os::fd::RawFd, n: u64) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// A `/proc/self/fd` name of `fd` that no name given before had, and that is never
+/// given again (its number is not returned to [`FREE_NAMES`]): for `RTLD_NOLOAD` probes,
+/// which add the name to the object they find (the in-place open, `in_place.rs`).
+#[cfg(target_os = "linux")]
+pub(super) fn fresh_fd_name(fd: std::os::fd::RawFd) -> PathBuf {
+    unique_fd_name(fd, NAMES.fetch_add(1, Ordering::Relaxed))
+}
+
 /// The checked bytes, ready to be `dlopen`ed from [`Image::dlopen_path`].
 pub(super) struct Image {
     /// The path to give `dlopen`.
@@ -88,10 +96,14 @@ pub(super) struct Image {
 
 /// What keeps the bytes reachable until `dlopen` has mapped them.
 enum Holder {
-    /// The memfd kept for reuse (with its bytes, when it is sealed and small enough), and
-    /// the descriptor `dlopen` opens by name, closed after `dlopen`.
+    /// The memfd kept for reuse (with its bytes, when it is sealed and small enough),
+    /// whose descriptor `dlopen` opens by name and which stays open while the plugin is
+    /// loaded; or, for a memfd that is not kept, its descriptor, closed after `dlopen`.
     #[cfg(target_os = "linux")]
-    Memfd(Option<Sealed>, #[allow(dead_code)] std::os::fd::OwnedFd),
+    Memfd(
+        Option<Sealed>,
+        #[allow(dead_code)] Option<std::os::fd::OwnedFd>,
+    ),
     /// A private copy on disk.
     Copy(PrivateCopy),
 }
@@ -163,8 +175,9 @@ impl Image {
         })
     }
 
-    /// After `dlopen` mapped the image: closes the duplicate descriptors and keeps the
-    /// memfd for reuse after the plugin is unloaded, or deletes the private copy on Unix
+    /// After `dlopen` mapped the image: keeps the memfd (its descriptor open) for reuse
+    /// after the plugin is unloaded, or closes a memfd that is not kept, or deletes the
+    /// private copy on Unix
     /// (the mapping stays valid). A copy that cannot be deleted while mapped (Windows)
     /// is kept until the plugin is unloaded.
     pub(super) fn loaded(self) -> Retained {
@@ -192,8 +205,8 @@ pub(super) struct Sealed {
     bytes: Vec<u8>,
     /// The memfd's name (`/plugport-<pid>-<n>/<file name>`).
     name: Vec<u8>,
-    /// The name the dynamic loader knows the image by (a unique `/proc/self/fd` name of a
-    /// descriptor closed right after loading).
+    /// The name the dynamic loader knows the image by (a unique `/proc/self/fd` name of
+    /// `fd`, which stays open while the image is loaded and kept).
     loaded_as: PathBuf,
     /// An address inside the image ([`Retained::probe_at`]; 0 before the entry was found).
     probe: usize,
@@ -255,9 +268,13 @@ const MAX_REUSE_FILE: usize = 1 << 20;
 #[cfg(target_os = "linux")]
 fn reuse(original: &Path, data: &[u8]) -> Option<Sealed> {
     let mut cache = REUSE.lock().unwrap_or_else(|e| e.into_inner());
-    let i = cache
-        .iter()
-        .position(|c| c.original == original && c.bytes == data)?;
+    // Lengths first, then the path as text (`Path`'s `==` compares component by
+    // component, a few thousand instructions for eight kept memfds), then the bytes.
+    let i = cache.iter().position(|c| {
+        c.bytes.len() == data.len()
+            && c.original.as_os_str() == original.as_os_str()
+            && c.bytes == data
+    })?;
     Some(cache.remove(i))
 }
 
@@ -273,7 +290,7 @@ fn new_memfd(
     use std::os::unix::ffi::OsStrExt;
 
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut name = format!("/plugport-{}-{n}/", std::process::id()).into_bytes();
+    let mut name = format!("/plugport-{}-{n}/", pid()).into_bytes();
     // memfd names are at most 249 bytes; keep the file name's end (its extension).
     let file = file_name.as_bytes();
     name.extend_from_slice(&file[file.len().saturating_sub(200)..]);
@@ -317,48 +334,38 @@ fn memfd_image(
     file_name: &std::ffi::OsStr,
     data: Vec<u8>,
 ) -> Result<Image, Vec<u8>> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
 
     if !proc_fd_names() {
         return Err(data);
     }
-    let (primary, name, sealed) = match reuse(original, &data) {
-        Some(kept) => {
-            // SAFETY: duplicating the kept memfd; `kept` keeps its own descriptor.
-            let dup = unsafe { libc::fcntl(kept.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
-            if dup < 0 {
-                return Err(data);
-            }
-            // SAFETY: a fresh descriptor that nothing else owns.
-            let fd = unsafe { OwnedFd::from_raw_fd(dup) };
-            let name = kept.name.clone();
-            (fd, name, Some(kept))
-        }
+    // The descriptor `dlopen` opens by name: the kept memfd's own (no duplicate: it stays
+    // open while the plugin is loaded, as the kept value needs it to), or one that is
+    // closed after `dlopen`.
+    let (fd, primary, name, sealed) = match reuse(original, &data) {
+        Some(kept) => (kept.fd.as_raw_fd(), None, kept.name.clone(), Some(kept)),
         None => {
             let Some((fd, name, sealed)) = new_memfd(file_name, &data) else {
                 return Err(data);
             };
-            let kept = if sealed && data.len() <= MAX_REUSE_FILE {
-                // SAFETY: duplicating our memfd for the kept value.
-                let dup = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
-                (dup >= 0).then(|| Sealed {
-                    // SAFETY: a fresh descriptor that nothing else owns.
-                    fd: unsafe { OwnedFd::from_raw_fd(dup) },
+            if sealed && data.len() <= MAX_REUSE_FILE {
+                let kept = Sealed {
+                    fd,
                     original: original.to_path_buf(),
                     bytes: data,
                     name: name.clone(),
                     loaded_as: PathBuf::new(),
                     probe: 0,
                     name_n: 0,
-                })
+                };
+                (kept.fd.as_raw_fd(), None, name, Some(kept))
             } else {
-                None
-            };
-            (fd, name, kept)
+                (fd.as_raw_fd(), Some(fd), name, None)
+            }
         }
     };
     let n = name_number();
-    let path = unique_fd_name(primary.as_raw_fd(), n);
+    let path = unique_fd_name(fd, n);
     let sealed = sealed.map(|mut s| {
         s.loaded_as = path.clone();
         s.name_n = n;
@@ -371,6 +378,15 @@ fn memfd_image(
     })
 }
 
+/// This process's id, asked once (a `getpid` system call per open otherwise). A child
+/// made by `fork` without `exec` keeps the parent's value, which only makes the names of
+/// its memfds show the parent's id: they stay unique by their counter.
+#[cfg(target_os = "linux")]
+fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
 /// Whether this process can name its descriptors as `/proc/self/fd/<n>` (asked once).
 #[cfg(target_os = "linux")]
 fn proc_fd_names() -> bool {
@@ -381,7 +397,7 @@ fn proc_fd_names() -> bool {
 /// Whether the dynamic loader already has an object of this name (or of this file):
 /// `dlopen` with `RTLD_NOLOAD` never loads, and its handle, if any, is closed again.
 #[cfg(target_os = "linux")]
-fn already_loaded(path: &Path) -> bool {
+pub(super) fn already_loaded(path: &Path) -> bool {
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
     // SAFETY: RTLD_NOLOAD maps nothing and runs no code; a returned handle only adds a
     // reference to an object that is loaded already, dropped (dlclose) right away.

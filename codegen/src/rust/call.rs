@@ -127,6 +127,11 @@ impl Gen<'_> {
             all.push(reach.receiver.trim_end_matches(", ").to_string());
         }
         all.extend(params);
+        if reach.slots.is_some() {
+            // Small: the error paths are out of line (`rt::call_failed`, the wrappers'
+            // refusals), so inlining lets an owned result stay in registers.
+            o.line("#[inline]");
+        }
         o.open(&format!(
             "pub fn {name}({}) -> ::core::result::Result<{ret}, {CALL_ERROR}>",
             all.join(", ")
@@ -228,12 +233,10 @@ impl Gen<'_> {
                     let wrapper = wrapper.split('<').next().unwrap_or(&wrapper).to_string();
                     o.line("// Zero-copy: the wrapper holds the callee's buffer (checked) and releases it");
                     o.line("// through the callee's `dealloc` when dropped; it keeps the image loaded.");
+                    o.line("// SAFETY: an owned result of this callee, released by its `dealloc` (§6).");
                     o.line(&format!(
-                        "let v = unsafe {{ {wrapper}::from_raw({raw}, {dealloc}, ::core::clone::Clone::clone({})) }};",
+                        "unsafe {{ {wrapper}::lift({raw}, {dealloc}, ::core::clone::Clone::clone({}), \"{disp}\") }}",
                         reach.keep
-                    ));
-                    o.line(&format!(
-                        "v.map_err(|e| ::plugport::rt::invalid_result(\"{disp}\", e))"
                     ));
                     o.close();
                     self.has_fn(o, cx, name, reach, depth);

@@ -597,9 +597,17 @@ fn host_string_and_number_list_results_stay_in_the_callee_buffer() {
     assert!(host.contains(&sig("bytes", "::plugport::OwnedList<u8>")));
     assert!(host.contains(&sig("names", "::std::vec::Vec<::std::string::String>")));
     assert!(host.contains(
-        "::plugport::OwnedStr::from_raw(r, self.slots.__dealloc, ::core::clone::Clone::clone(&self.keep))"
+        "::plugport::OwnedStr::lift(r, self.slots.__dealloc, ::core::clone::Clone::clone(&self.keep), \"name\")"
     ));
-    assert!(host.contains("::plugport::OwnedList::from_raw(r.ptr, r.len, self.slots.__dealloc"));
+    assert!(host.contains("::plugport::OwnedList::lift(r.ptr, r.len, self.slots.__dealloc"));
+    // Host callers of resolved slots are small (errors out of line) and marked inline.
+    assert!(
+        host.contains(&format!(
+            "#[inline]\n    {}",
+            sig("name", "::plugport::OwnedStr")
+        )),
+        "{host}"
+    );
     // The guest's callers (here of the same functions as imports) copy.
     w.imports = std::mem::take(&mut w.exports);
     let guest = generate(&w, Side::Guest).contents;

@@ -7,6 +7,13 @@
 //! ```text
 //! callgrind-bench <workload> <n>     run <workload> n times (see WORKLOADS)
 //! callgrind-bench load <cycles>      open+check+close vs bare dlopen+dlsym+dlclose, µs
+//! callgrind-bench load-only <kind> <cycles>
+//!                                    one kind of load cycle only (bare, same, new,
+//!                                    inplace), for profilers
+//! callgrind-bench first-open <samples>
+//!                                    the first open in fresh processes, plugport (default
+//!                                    and PLUGPORT_LOAD=in-place) and bare dlopen
+//!                                    alternately, medians
 //! callgrind-bench list               the workload names, one a line
 //! ```
 //!
@@ -49,6 +56,10 @@ const WORKLOADS: &[(&str, &str)] = &[
     (
         "string-c",
         "Rust host <- C plugin make-string(64), owned result, dropped",
+    ),
+    (
+        "raw-string-rust",
+        "the Rust plugin's make-string(64) trampoline raw, released through its dealloc, no check",
     ),
     (
         "string-rust",
@@ -193,7 +204,8 @@ fn load(path: &Path, cycles: u64) {
             c
         })
         .collect();
-    let (mut bare, mut ours, mut fresh) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut bare, mut ours, mut fresh, mut in_place) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let t = Instant::now();
         for _ in 0..batch {
@@ -217,12 +229,22 @@ fn load(path: &Path, cycles: u64) {
             drop(p);
         }
         fresh.push(t.elapsed().as_secs_f64() * 1e6 / batch as f64);
+        // This program is single-threaded: nothing reads the environment meanwhile.
+        std::env::set_var(plugport::loader::LOAD_VAR, "in-place");
+        let t = Instant::now();
+        for _ in 0..batch {
+            let p = Bench::load(black_box(path)).expect("plugport open");
+            drop(p);
+        }
+        in_place.push(t.elapsed().as_secs_f64() * 1e6 / batch as f64);
+        std::env::remove_var(plugport::loader::LOAD_VAR);
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let (b, o, f) = (
+    let (b, o, f, i) = (
         median_us(&mut bare),
         median_us(&mut ours),
         median_us(&mut fresh),
+        median_us(&mut in_place),
     );
     println!("load-floor  {b:10.1} us  bare dlopen+dlsym+dlclose (libloading)");
     println!(
@@ -233,11 +255,194 @@ fn load(path: &Path, cycles: u64) {
         "load-new    {f:10.1} us  plugport open+check+close, no image file to reuse  ({:.2} x floor)",
         f / b
     );
+    println!(
+        "load-inpl   {i:10.1} us  plugport open+check+close, PLUGPORT_LOAD=in-place  ({:.2} x floor)",
+        i / b
+    );
+}
+
+/// Only one kind of load cycle, `cycles` times, for profilers (`perf record`, `strace -c`,
+/// callgrind): `bare` (dlopen+dlsym+dlclose), `same` (plugport open+check+close of one
+/// file), `new` (of 20 copies in turn: first opens) or `inplace` (`same` with
+/// `PLUGPORT_LOAD=in-place`). Prints the mean µs per cycle.
+fn load_only(path: &Path, kind: &str, cycles: u64) -> Result<(), String> {
+    let symbol = b"plugport_entry_bench_calls_v1_bench\0";
+    let dir = std::env::temp_dir().join(format!("callgrind-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let copies: Vec<PathBuf> = (0..20)
+        .map(|i| {
+            let c = dir.join(format!(
+                "{i}-{}",
+                path.file_name().unwrap().to_string_lossy()
+            ));
+            std::fs::copy(path, &c).map(|_| c)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("copy the plugin: {e}"))?;
+    if kind == "inplace" {
+        std::env::set_var(plugport::loader::LOAD_VAR, "in-place");
+    }
+    let t = Instant::now();
+    for i in 0..cycles {
+        match kind {
+            "bare" => {
+                // SAFETY: the C bench plugin's only constructors are the C runtime's.
+                let lib = unsafe { libloading::Library::new(black_box(path)) }.expect("dlopen");
+                // SAFETY: only the address is taken, never called.
+                let f = unsafe { lib.get::<unsafe extern "C" fn()>(symbol) }.map(|f| *f);
+                black_box(f.is_ok());
+            }
+            "same" | "inplace" => drop(Bench::load(black_box(path)).expect("plugport open")),
+            "new" => {
+                let c = &copies[(i % 20) as usize];
+                drop(Bench::load(black_box(c)).expect("plugport open"));
+            }
+            _ => {
+                return Err(format!(
+                    "unknown load kind `{kind}` (bare, same, new or inplace)"
+                ))
+            }
+        }
+    }
+    let us = t.elapsed().as_secs_f64() * 1e6 / cycles.max(1) as f64;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("load-only-{kind} {us:10.1} us per cycle");
+    Ok(())
+}
+
+/// The first open in a fresh process, the issue's "first open in a fresh process at most
+/// 2x libloading's": `samples` times, alternately, a new process of this program opens the
+/// C bench plugin once with a bare `dlopen` + `dlsym` + `dlclose` (libloading) or with
+/// plugport's open + check + close, timing only that (not its own start-up); prints the
+/// medians and their ratio. Everything plugport does once per process (the light check of
+/// the host's world JSON, the first memfd) is in its figure; a third process of each round
+/// parses the world JSON in full before it starts the clock (what an open of a plugin whose
+/// world JSON is not the host's byte for byte parses), and a fourth opens with
+/// `PLUGPORT_LOAD=in-place`.
+fn first_open(path: &Path, samples: u64) -> Result<(), String> {
+    let me = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+    let run = |kind: &str| -> Result<f64, String> {
+        let mut cmd = std::process::Command::new(&me);
+        if kind == "inplace" {
+            cmd.env(plugport::loader::LOAD_VAR, "in-place");
+        } else {
+            cmd.env_remove(plugport::loader::LOAD_VAR);
+        }
+        let out = cmd
+            .args(["first-open-child", kind])
+            .arg(path)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", me.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim().parse::<f64>().map_err(|_| {
+            format!(
+                "first-open-child {kind} failed: {}{}",
+                text,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    let (mut bare, mut ours, mut warm, mut in_place) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..samples.max(1) {
+        bare.push(run("bare")?);
+        ours.push(run("plugport")?);
+        warm.push(run("warm")?);
+        in_place.push(run("inplace")?);
+    }
+    let (b, o, w, i) = (
+        median_us(&mut bare),
+        median_us(&mut ours),
+        median_us(&mut warm),
+        median_us(&mut in_place),
+    );
+    println!(
+        "first-floor {b:10.1} us  first bare dlopen+dlsym+dlclose in a fresh process (libloading)"
+    );
+    println!(
+        "first-open  {o:10.1} us  first plugport open+check+close in a fresh process  ({:.2} x floor)",
+        o / b
+    );
+    println!(
+        "first-warm  {w:10.1} us  the same, the world JSON parsed in full before the clock starts  ({:.2} x floor)",
+        w / b
+    );
+    println!(
+        "first-inpl  {i:10.1} us  the same as first-open, PLUGPORT_LOAD=in-place  ({:.2} x floor)",
+        i / b
+    );
+    Ok(())
+}
+
+/// One open of `path` of `kind`, timed; prints µs. `bare`: libloading; `plugport`:
+/// plugport's open + check + close; `warm`: the same after the world JSON was parsed;
+/// `inplace`: as `plugport` (the parent sets `PLUGPORT_LOAD=in-place`).
+fn first_open_child(kind: &str, path: &Path) -> Result<(), String> {
+    let symbol = b"plugport_entry_bench_calls_v1_bench\0";
+    if kind == "warm" {
+        // What the first open costs beyond parsing and validating the world JSON, which
+        // happens once per process and world text (`descriptor::parse_world_json_cached`).
+        black_box(plugport::descriptor::parse_world_json_cached(WORLD_JSON).is_ok());
+    }
+    let t = Instant::now();
+    match kind {
+        "bare" => {
+            // SAFETY: the C bench plugin's only constructors are the C runtime's.
+            let lib = unsafe { libloading::Library::new(path) }.map_err(|e| e.to_string())?;
+            // SAFETY: only the address is taken, never called.
+            let f = unsafe { lib.get::<unsafe extern "C" fn()>(symbol) }.map(|f| *f);
+            black_box(f.is_ok());
+            drop(lib);
+        }
+        "plugport" | "warm" | "inplace" => drop(Bench::load(path).map_err(|e| e.to_string())?),
+        _ => {
+            return Err(format!(
+                "unknown kind `{kind}` (bare, plugport, warm or inplace)"
+            ))
+        }
+    }
+    println!("{}", t.elapsed().as_secs_f64() * 1e6);
+    Ok(())
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: callgrind-bench <workload> <n> | load <cycles> | list";
+    let usage = "usage: callgrind-bench <workload> <n> | load <cycles> | load-only bare|same|new|inplace <cycles> | first-open <samples> | list";
+    if let [w, kind, p] = args.as_slice() {
+        if w == "first-open-child" {
+            if let Err(e) = first_open_child(kind, Path::new(p)) {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
+    if let [w, n] = args.as_slice() {
+        if w == "first-open" {
+            let r = n
+                .parse::<u64>()
+                .map_err(|_| format!("<samples> must be a whole number, not `{n}`"))
+                .and_then(|n| first_open(&c_plugin(), n));
+            if let Err(e) = r {
+                eprintln!("{usage}\n{e}");
+                return ExitCode::FAILURE;
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
+    if let [w, kind, n] = args.as_slice() {
+        if w == "load-only" {
+            let r = n
+                .parse::<u64>()
+                .map_err(|_| format!("<cycles> must be a whole number, not `{n}`"))
+                .and_then(|n| load_only(&c_plugin(), kind, n));
+            if let Err(e) = r {
+                eprintln!("{usage}\n{e}");
+                return ExitCode::from(2);
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
     let (what, n) = match args.as_slice() {
         [w] if w == "list" => {
             for (name, about) in WORKLOADS {
@@ -286,6 +491,7 @@ fn main() -> ExitCode {
         "malloc-copy-free" => malloc_loop(black_box(&src), n),
         "raw-string-c" => raw_string_loop(make_string_slot(&cplug), n),
         "string-c" => string_loop(&cplug, n),
+        "raw-string-rust" => raw_string_loop(make_string_slot(&rust), n),
         "string-rust" => string_loop(&rust, n),
         _ => unreachable!("checked above"),
     };
