@@ -866,7 +866,7 @@ fn open_checked_in_process(
     // possible (`in_place`), else from the private copy of the checked bytes.
     let in_place = match &source {
         Some((file, stamp)) if go_info.is_none() && in_place::enabled() => {
-            in_place::load(path, file, stamp)
+            in_place::load(path, file, stamp, &data)
         }
         _ => None,
     };

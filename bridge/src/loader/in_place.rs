@@ -8,11 +8,14 @@
 //! 1. The file's metadata (device, inode, size, modification and change times) is asked
 //!    again through the same descriptor; any difference means the file was written since
 //!    the read: fall back.
-//! 2. The path the kernel gives for the descriptor (`/proc/self/fd/<n>`'s link) is the
-//!    name the image is loaded by, so that the dynamic loader's `$ORIGIN` is the plugin's
-//!    own directory (loading `/proc/self/fd/<n>` itself would make it `/proc/self/fd`, where
-//!    no sibling library is). A file deleted or renamed over since the read shows as
-//!    `… (deleted)`: fall back.
+//! 2. The image is loaded through the descriptor itself (a `/proc/self/fd/<n>` name no
+//!    earlier load had), so what is mapped is the checked inode even if another file is
+//!    renamed over the path meanwhile. Only a plugin whose dynamic strings use `$ORIGIN`
+//!    (a `RUNPATH`, `RPATH` or `NEEDED` entry) is loaded by the path the kernel gives for the
+//!    descriptor (`/proc/self/fd/<n>`'s link) instead, so that the dynamic loader's
+//!    `$ORIGIN` is the plugin's own directory (through `/proc/self/fd/<n>` it would be
+//!    `/proc/self/fd`, where no sibling library is). A file deleted or renamed over since
+//!    the read shows as `… (deleted)`: fall back.
 //! 3. If the dynamic loader already has an object of that name or of that file (device
 //!    and inode), `dlopen` returns it instead of a new image (side by side would share
 //!    globals): fall back. Seen after `dlopen` with glibc (the handle's load base was
@@ -32,10 +35,11 @@
 //! **The risk** (why it is not the default): the image maps the plugin's own file, so a
 //! write into that file while it is loaded (`cp new.so plugin.so` truncates and rewrites
 //! the same inode) changes the code of the running image and typically crashes the host;
-//! and a write or a rename over the path in the microseconds between step 1 and the check
-//! of step 4 loads bytes that were not checked, whose constructors run before the check
-//! sees the change and unloads them. Use it only where plugin files are replaced
-//! atomically (a new file renamed over the old) and never written in place.
+//! and a write into the file in the microseconds between step 1 and the check of step 4
+//! (or, for a plugin loaded by path for `$ORIGIN`, a rename over the path) loads bytes
+//! that were not checked, whose constructors run before the check sees the change and
+//! unloads them. Use it only where plugin files are replaced atomically (a new file
+//! renamed over the old) and never written in place.
 
 use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
@@ -50,8 +54,8 @@ pub(super) fn enabled() -> bool {
     std::env::var_os(LOAD_VAR).is_some_and(|v| v == "in-place")
 }
 
-/// A hook called between the check and the load of an in-place open, with the plugin's
-/// path: for tests that change the file there. `None` (the default) calls nothing.
+/// A hook called between the check and the load of an in-place open (just before the
+/// `dlopen`), with the plugin's path: for tests that change the file there. `None` (the default) calls nothing.
 static HOOK: Mutex<Option<fn(&Path)>> = Mutex::new(None);
 
 /// Sets [`HOOK`]: the function is called with the plugin's path after its bytes were
@@ -112,14 +116,11 @@ pub(super) fn load(
     path: &Path,
     file: &File,
     stamp: &Stamp,
+    data: &[u8],
 ) -> Option<(libloading::Library, PathBuf)> {
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
     use std::os::fd::AsRawFd;
 
-    let hook = *HOOK.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(hook) = hook {
-        hook(path);
-    }
     let unchanged = || {
         file.metadata()
             .ok()
@@ -133,6 +134,16 @@ pub(super) fn load(
     if !real.is_absolute() || real.as_os_str().as_encoded_bytes().ends_with(b" (deleted)") {
         return None;
     }
+    // Through the checked descriptor, unless the plugin needs `$ORIGIN` (step 2).
+    let name = if uses_origin(data) {
+        real.clone()
+    } else {
+        super::image::fresh_fd_name(fd)
+    };
+    let hook = *HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(hook) = hook {
+        hook(path);
+    }
     static LOCK: Mutex<()> = Mutex::new(());
     let _one_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let before = loaded_objects();
@@ -141,7 +152,7 @@ pub(super) fn load(
     }
     // SAFETY: loading runs the plugin's initialisers; the caller has checked the bytes of
     // this file (and the metadata says it has not changed since).
-    let lib = unsafe { Library::open(Some(&real), RTLD_NOW | RTLD_LOCAL) }.ok()?;
+    let lib = unsafe { Library::open(Some(&name), RTLD_NOW | RTLD_LOCAL) }.ok()?;
     let handle = lib.into_raw();
     // An object loaded before (same name, or same device and inode) is what `dlopen`
     // returned instead of a new image: not ours to use.
@@ -219,8 +230,30 @@ fn load_base(_: *mut libc::c_void) -> Option<usize> {
     None
 }
 
+/// Whether the dynamic strings of the object file `data` (its `.dynstr`: the `RUNPATH`,
+/// `RPATH` and `NEEDED` entries, beside symbol names) use `$ORIGIN` or `${ORIGIN}`; also
+/// `true` when that section cannot be found (then the plugin is loaded by path, as it
+/// may need it).
+#[cfg(target_os = "linux")]
+fn uses_origin(data: &[u8]) -> bool {
+    use object::{Object, ObjectSection};
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let Ok(file) = object::File::parse(data) else {
+        return true;
+    };
+    match file.section_by_name(".dynstr").and_then(|s| s.data().ok()) {
+        Some(strings) => contains(strings, b"$ORIGIN") || contains(strings, b"${ORIGIN}"),
+        None => true,
+    }
+}
+
 /// Without `/proc/self/fd`, never in place.
 #[cfg(not(target_os = "linux"))]
-pub(super) fn load(_: &Path, _: &File, _: &Stamp) -> Option<(libloading::Library, PathBuf)> {
+pub(super) fn load(
+    _: &Path,
+    _: &File,
+    _: &Stamp,
+    _: &[u8],
+) -> Option<(libloading::Library, PathBuf)> {
     None
 }

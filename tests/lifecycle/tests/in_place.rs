@@ -1,7 +1,8 @@
 //! Loading in place, opt-in with `PLUGPORT_LOAD=in-place` (`docs/abi.md` §10, "Loading in
 //! place"; `bridge/src/loader/in_place.rs`): the image maps the plugin's own file; a second
 //! open of the same file, a file changed between the check and the load, and a reload
-//! while the old image of the path is loaded fall back to the private copy; `$ORIGIN`
+//! while the old image of the path is loaded fall back to the private copy; a file renamed
+//! over the path between the check and the load is never loaded; `$ORIGIN`
 //! finds the plugin's own directory, in a Rust host and in the C greeter host.
 //!
 //! One test: it sets the variable for this process, which a test running in parallel
@@ -51,6 +52,15 @@ fn rewrite_in_place(path: &Path) {
     std::fs::write(path, &*REWRITE.lock().unwrap()).unwrap();
 }
 
+/// The file the hook renames over the plugin's path (taken, so it runs once).
+static RENAME_FROM: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+fn rename_over(path: &Path) {
+    if let Some(from) = RENAME_FROM.lock().unwrap().take() {
+        std::fs::rename(from, path).unwrap();
+    }
+}
+
 #[test]
 fn in_place_loads_the_file_itself_and_falls_back_to_a_private_copy_when_it_must() {
     std::env::set_var(LOAD_VAR, "in-place");
@@ -79,8 +89,8 @@ fn in_place_loads_the_file_itself_and_falls_back_to_a_private_copy_when_it_must(
     drop(a);
     assert!(!mapped(&real), "the in-place image was not unloaded");
 
-    // Reload after the file was replaced atomically: the old image still has the path's
-    // name, so the new one comes from a copy; once the old one is gone, in place again.
+    // Reload after the file was replaced atomically: the new file is another inode, loaded
+    // in place through its own descriptor beside the old image, which keeps the old one.
     let mut g = load(&path);
     assert_eq!(image(&g), real);
     let old = g.clone();
@@ -88,17 +98,22 @@ fn in_place_loads_the_file_itself_and_falls_back_to_a_private_copy_when_it_must(
     g.reload().unwrap();
     assert_eq!(answers(&g), en_1_1());
     assert_eq!(answers(&old), en_1_0());
-    assert_ne!(image(&g), real);
+    assert_eq!(image(&g), real, "the new file not in place");
     drop(old);
+    // A reload of the unchanged file while its image is loaded: side by side, from a copy.
     g.reload().unwrap();
     assert_eq!(answers(&g), en_1_1());
+    assert_ne!(image(&g), real);
+    drop(g);
+    assert!(!mapped(&real));
+    let g = load(&path);
     assert_eq!(
         image(&g),
         real,
-        "not in place once the old image was unloaded"
+        "not in place once the other images were unloaded"
     );
+    assert_eq!(answers(&g), en_1_1());
     drop(g);
-    assert!(!mapped(&real));
 
     // The file written in place between the check and the load (the test hook): the open
     // falls back to the copy of the bytes it checked (1.1), not what the file holds now.
@@ -113,6 +128,38 @@ fn in_place_loads_the_file_itself_and_falls_back_to_a_private_copy_when_it_must(
     );
     assert_eq!(answers(&g), en_1_1());
     assert_ne!(image(&g), real);
+    drop(g);
+
+    // Another file renamed over the path between the check and the `dlopen` (the hook):
+    // the open loads the checked inode through its descriptor, never the new file, whose
+    // constructor would run before any check of it (it would set the variable).
+    let marked_c = dir.path().join("marked.c");
+    std::fs::write(
+        &marked_c,
+        format!(
+            "#define _POSIX_C_SOURCE 200112L\n#include \"{}\"\n#include <stdlib.h>\n\
+             __attribute__((constructor)) static void pp_unchecked(void) {{\n\
+             \tsetenv(\"PP_UNCHECKED_CONSTRUCTOR_RAN\", \"1\", 1);\n}}\n",
+            zh_source().display()
+        ),
+    )
+    .unwrap();
+    let marked = CPlugin::new(marked_c, include_dir("greeter-1.0"))
+        .flags(&["-O2"])
+        .build(&dir.path().join("marked/libgreeter_zh_marked.so"));
+    *RENAME_FROM.lock().unwrap() = Some(marked);
+    set_in_place_hook(Some(rename_over));
+    let g = load(&path);
+    set_in_place_hook(None);
+    assert!(
+        RENAME_FROM.lock().unwrap().is_none(),
+        "the hook did not run"
+    );
+    assert_eq!(answers(&g), en_1_0(), "not the checked bytes");
+    assert!(
+        std::env::var_os("PP_UNCHECKED_CONSTRUCTOR_RAN").is_none(),
+        "the file renamed over the path after the check was loaded: its constructor ran"
+    );
     drop(g);
 
     // `$ORIGIN`: a plugin that needs a library next to it (RUNPATH $ORIGIN) loads in
