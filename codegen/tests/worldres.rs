@@ -81,14 +81,15 @@ fn appending_to_a_world_level_resource_is_compatible_and_inserting_breaks() {
     }
 }
 
-/// A C++ host implementing the world-level resource with the generated server classes,
-/// the C plugin of tests/constructs linked in (its entry called directly): the plugin
-/// creates, borrows, returns and takes the host's counters; every one is destroyed once.
-const CPP_HOST: &str = r#"
+/// What the two C++ programs below start with: the includes, the `EXPECT` macro and the
+/// host's implementation of the world-level resource (its table, the counter, the bare
+/// imports), left open inside an anonymous namespace.
+const CPP_HOST_IMPL: &str = r#"
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include "worldres.hpp"
 namespace w = test::worldres::v1;
 static int failed;
@@ -115,7 +116,13 @@ struct functions_impl : w::worldres_imports_server {
     uint32_t peek(w::worldres::counter_server &c) override { return c.get(); }
     uint32_t live() override { return static_cast<uint32_t>(alive.load()); }
 };
-} // namespace
+"#;
+
+/// A C++ host implementing the world-level resource with the generated server classes,
+/// the C plugin of tests/constructs linked in (its entry called directly): the plugin
+/// creates, borrows, returns and takes the host's counters; every one is destroyed once.
+/// It follows [`CPP_HOST_IMPL`].
+const CPP_HOST: &str = r#"} // namespace
 int main() {
     static table_impl table;
     static functions_impl functions;
@@ -180,41 +187,9 @@ int main() {
 
 /// A C++ plugin (the generated exports `server` and the imports client) calling the
 /// host's world-level resource, with a C++ host implementing it in the same executable
-/// (the plugin's entry called directly): the same answers as the C plugin.
-const CPP_PLUGIN: &str = r#"
-#include <atomic>
-#include <cstdio>
-#include <cstring>
-#include <memory>
-#include <optional>
-#include "worldres.hpp"
-namespace w = test::worldres::v1;
-static int failed;
-#define EXPECT(c) do { if (!(c)) { std::printf("FAILED line %d: %s\n", __LINE__, #c); failed = 1; } } while (0)
-static std::atomic<int> alive{0};
-namespace {
-/* ---- the host: implements the world-level resource ---- */
-struct counter_impl : w::worldres::counter_server {
-    std::atomic<uint32_t> v;
-    explicit counter_impl(uint32_t s) : v(s) { alive++; }
-    ~counter_impl() override { alive--; }
-    uint32_t get() override { return v.load(); }
-    uint32_t add(uint32_t n) override { return v += n; }
-};
-struct table_impl : w::worldres::server {
-    std::unique_ptr<w::worldres::counter_server> counter_new(uint32_t start) override {
-        return std::make_unique<counter_impl>(start);
-    }
-    std::unique_ptr<w::worldres::counter_server> counter_merge(
-        w::worldres::counter_server &a, std::unique_ptr<w::worldres::counter_server> b) override {
-        return std::make_unique<counter_impl>(a.get() + b->get());
-    }
-};
-struct functions_impl : w::worldres_imports_server {
-    uint32_t peek(w::worldres::counter_server &c) override { return c.get(); }
-    uint32_t live() override { return static_cast<uint32_t>(alive.load()); }
-};
-/* ---- the plugin: uses the host's counters ---- */
+/// (the plugin's entry called directly): the same answers as the C plugin. It follows
+/// [`CPP_HOST_IMPL`].
+const CPP_PLUGIN: &str = r#"/* ---- the plugin: uses the host's counters ---- */
 w::worldres_imports_client host;
 uint32_t value_of(test_worldres_v1_worldres_counter h) {
     uint32_t v = 0;
@@ -420,11 +395,19 @@ fn run_ok(exe: &Path) {
 #[test]
 fn a_cpp_host_implements_the_world_level_resource_for_the_c_plugin_under_asan_and_ubsan() {
     let dir = tempfile::tempdir().unwrap();
-    run_ok(&build(dir.path(), CPP_HOST, true));
+    run_ok(&build(
+        dir.path(),
+        &format!("{CPP_HOST_IMPL}{CPP_HOST}"),
+        true,
+    ));
 }
 
 #[test]
 fn a_cpp_plugin_uses_the_hosts_world_level_resource_under_asan_and_ubsan() {
     let dir = tempfile::tempdir().unwrap();
-    run_ok(&build(dir.path(), CPP_PLUGIN, false));
+    run_ok(&build(
+        dir.path(),
+        &format!("{CPP_HOST_IMPL}{CPP_PLUGIN}"),
+        false,
+    ));
 }
