@@ -116,16 +116,8 @@ struct functions_impl : w::worldres_imports_server {
     uint32_t peek(w::worldres::counter_server &c) override { return c.get(); }
     uint32_t live() override { return static_cast<uint32_t>(alive.load()); }
 };
-"#;
-
-/// A C++ host implementing the world-level resource with the generated server classes,
-/// the C plugin of tests/constructs linked in (its entry called directly): the plugin
-/// creates, borrows, returns and takes the host's counters; every one is destroyed once.
-/// It follows [`CPP_HOST_IMPL`].
-const CPP_HOST: &str = r#"} // namespace
-int main() {
-    static table_impl table;
-    static functions_impl functions;
+/* The world's imports table, served by `table` and `functions`. */
+test_worldres_v1_worldres_imports host_imports(table_impl &table, functions_impl &functions) {
     test_worldres_v1_worldres_imports imports;
     std::memset(&imports, 0, sizeof imports);
     imports.header.size = sizeof imports;
@@ -136,6 +128,19 @@ int main() {
     w::worldres_imports_server::pp_instance().store(&functions);
     imports.peek = &w::worldres_imports_server::pp_slot_peek;
     imports.live = &w::worldres_imports_server::pp_slot_live;
+    return imports;
+}
+"#;
+
+/// A C++ host implementing the world-level resource with the generated server classes,
+/// the C plugin of tests/constructs linked in (its entry called directly): the plugin
+/// creates, borrows, returns and takes the host's counters; every one is destroyed once.
+/// It follows [`CPP_HOST_IMPL`].
+const CPP_HOST: &str = r#"} // namespace
+int main() {
+    static table_impl table;
+    static functions_impl functions;
+    test_worldres_v1_worldres_imports imports = host_imports(table, functions);
     const test_worldres_v1_worldres_exports *ex = nullptr;
     pp_string err{nullptr, 0};
     EXPECT(plugport_entry_test_worldres_v1_worldres(1, &imports, &ex, &err) == PP_OK);
@@ -270,16 +275,7 @@ TEST_WORLDRES_V1_WORLDRES_CPP_EXPORT("worldres-cpp", "1.0.0", make)
 int main() {
     static table_impl table;
     static functions_impl functions;
-    test_worldres_v1_worldres_imports imports;
-    std::memset(&imports, 0, sizeof imports);
-    imports.header.size = sizeof imports;
-    imports.header.version = TEST_WORLDRES_V1_WORLDRES_IMPORTS_VERSION;
-    imports.header.dealloc = &::pp::malloc_dealloc;
-    w::worldres::server::pp_instance().store(&table);
-    imports.worldres = w::worldres::server::pp_table();
-    w::worldres_imports_server::pp_instance().store(&functions);
-    imports.peek = &w::worldres_imports_server::pp_slot_peek;
-    imports.live = &w::worldres_imports_server::pp_slot_live;
+    test_worldres_v1_worldres_imports imports = host_imports(table, functions);
     const test_worldres_v1_worldres_exports *ex = nullptr;
     pp_string err{nullptr, 0};
     EXPECT(plugport_entry_test_worldres_v1_worldres(1, &imports, &ex, &err) == PP_OK);
