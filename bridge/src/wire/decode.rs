@@ -6,6 +6,7 @@ use super::{
     WireError, R,
 };
 use crate::ir::Type;
+use crate::layout::Layout;
 use crate::plan::{Node, Scalar, Shape};
 
 /// Decodes the values of one frame, in order (a function's parameters are the
@@ -174,6 +175,36 @@ impl<'c, 'p, 'f> Decoder<'c, 'p, 'f> {
         Ok(p)
     }
 
+    /// The zeroed buffer of `len` elements of `layout` (`len` > 0) of a list or map at
+    /// `out`, allocated through [`Decoder::alloc`], with `{ptr, len}` written to `out`
+    /// (so the caller's cleanup releases it if an element fails). Errors: `TooLong` when
+    /// the byte size overflows `isize` (`len` is at most the frame's length, so it cannot
+    /// on a 64-bit target; checked anyway), and those of [`Decoder::alloc`].
+    ///
+    /// # Safety
+    /// `out` points at 16 writable bytes (a `{ptr, len}` pair).
+    unsafe fn elements<A: Allocator + ?Sized>(
+        &mut self,
+        alloc: &mut A,
+        out: *mut u8,
+        len: usize,
+        layout: Layout,
+        at: usize,
+    ) -> R<*mut u8> {
+        let bytes = len
+            .checked_mul(layout.size as usize)
+            .filter(|b| *b <= isize::MAX as usize)
+            .ok_or(WireError {
+                at,
+                kind: ErrorKind::TooLong { len: len as u64 },
+            })?;
+        let buf = self.alloc(alloc, bytes, layout.align as usize, at)?;
+        std::ptr::write_bytes(buf, 0, bytes);
+        wr(out, buf);
+        wr(out.add(8), len);
+        Ok(buf)
+    }
+
     /// [`Decoder::value`] at nesting `depth`, without the cleanup on error (the caller's).
     ///
     /// # Safety
@@ -244,19 +275,7 @@ impl<'c, 'p, 'f> Decoder<'c, 'p, 'f> {
                         return Ok(());
                     }
                     let size = elem_layout.size as usize;
-                    // `len` is at most the frame's length, so this cannot overflow on a
-                    // 64-bit target; checked anyway.
-                    let bytes = len
-                        .checked_mul(size)
-                        .filter(|b| *b <= isize::MAX as usize)
-                        .ok_or(WireError {
-                            at,
-                            kind: ErrorKind::TooLong { len: len as u64 },
-                        })?;
-                    let buf = self.alloc(alloc, bytes, elem_layout.align as usize, at)?;
-                    std::ptr::write_bytes(buf, 0, bytes);
-                    wr(out, buf);
-                    wr(out.add(8), len);
+                    let buf = self.elements(alloc, out, len, *elem_layout, at)?;
                     match elem {
                         Type::U8 | Type::S8 => {
                             let src = self.take(len)?;
@@ -283,17 +302,7 @@ impl<'c, 'p, 'f> Decoder<'c, 'p, 'f> {
                         return Ok(());
                     }
                     let size = entry_layout.size as usize;
-                    let bytes = len
-                        .checked_mul(size)
-                        .filter(|b| *b <= isize::MAX as usize)
-                        .ok_or(WireError {
-                            at,
-                            kind: ErrorKind::TooLong { len: len as u64 },
-                        })?;
-                    let buf = self.alloc(alloc, bytes, entry_layout.align as usize, at)?;
-                    std::ptr::write_bytes(buf, 0, bytes);
-                    wr(out, buf);
-                    wr(out.add(8), len);
+                    let buf = self.elements(alloc, out, len, *entry_layout, at)?;
                     for i in 0..len {
                         let e = buf.add(i * size);
                         self.dec(*key, e, alloc, h, depth + 1)?;
